@@ -1,0 +1,41 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "chargebridge",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "chargebridge", targets: ["chargebridge"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // System libraries (Debian: libmodbus-dev, libserialport-dev).
+        .systemLibrary(name: "CModbus", path: "Sources/CModbus", pkgConfig: "libmodbus",
+                       providers: [.apt(["libmodbus-dev"])]),
+        .systemLibrary(name: "CSerialPort", path: "Sources/CSerialPort", pkgConfig: "libserialport",
+                       providers: [.apt(["libserialport-dev"])]),
+
+        // Pure: register-map model, YAML loading, validation, codecs, block planning. No I/O.
+        .target(name: "RegisterMaps", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // Swift wrapper of libmodbus (TCP/RTU client, TCP server) and libserialport (port listing).
+        .target(name: "Modbus", dependencies: ["RegisterMaps", "CModbus", "CSerialPort"]),
+        // Simulated devices served over Modbus TCP.
+        .target(name: "Simulation", dependencies: ["RegisterMaps", "Modbus"]),
+        // Command-line interface only.
+        .executableTarget(name: "chargebridge", dependencies: [
+            "RegisterMaps", "Modbus", "Simulation",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // Benchmarks (run by Benchmarks/run.sh, not by the test suite).
+        .executableTarget(name: "PollBenchmark", dependencies: ["RegisterMaps", "Modbus"],
+                          path: "Benchmarks/PollBenchmark"),
+
+        .testTarget(name: "RegisterMapsTests", dependencies: ["RegisterMaps"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "IntegrationTests", dependencies: ["RegisterMaps", "Modbus"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

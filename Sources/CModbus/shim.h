@@ -1,0 +1,3 @@
+#include <errno.h>
+#include <poll.h>
+#include <modbus/modbus.h>
