@@ -1,0 +1,104 @@
+import ArgumentParser
+import Foundation
+import Modbus
+import RegisterMaps
+
+struct ReadCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "read",
+        abstract: "Read every quantity of a device through its register map.",
+        discussion: """
+            Examples:
+              chargebridge read --map pac2200 --tcp 10.0.0.5:502 --unit 1
+              chargebridge read --map cvm-mini --rtu /dev/ttyUSB0 --baud 19200 --parity N --unit 1 --json
+            """
+    )
+
+    @OptionGroup var mapOption: MapOption
+
+    @Option(name: .long, help: "Modbus TCP device or gateway as HOST:PORT (port defaults to the map's).")
+    var tcp: String?
+
+    @Option(name: .long, help: "Serial device for Modbus RTU, e.g. /dev/ttyUSB0.")
+    var rtu: String?
+
+    @Option(help: "RTU baud rate (default: the map's).") var baud: Int?
+    @Option(help: "RTU parity N, E or O (default: the map's).") var parity: String?
+    @Option(name: .customLong("data-bits"), help: "RTU data bits (default: the map's).") var dataBits: Int?
+    @Option(name: .customLong("stop-bits"), help: "RTU stop bits (default: the map's).") var stopBits: Int?
+
+    @Option(help: "Unit id (slave address); default: the map's.") var unit: Int?
+    @Option(name: .customLong("timeout-ms"), help: "Response timeout in ms (default: the map's).") var timeoutMs: Int?
+
+    @Flag(help: "Print one JSON object {\"name\": value|null} in SI units.") var json = false
+    @Flag(help: "Print requests per poll and poll time.") var stats = false
+    @Option(help: "Number of polls (the last one is printed; --stats averages them).") var polls = 1
+    @Flag(name: .customLong("one-request-per-quantity"), help: "Do not coalesce quantities into blocks (for comparison).")
+    var oneRequestPerQuantity = false
+
+    func validate() throws {
+        if (tcp == nil) == (rtu == nil) { throw ValidationError("give exactly one of --tcp HOST:PORT or --rtu DEVICE") }
+        if tcp != nil, baud != nil || parity != nil || dataBits != nil || stopBits != nil {
+            throw ValidationError("--baud, --parity, --data-bits and --stop-bits apply to --rtu only")
+        }
+        if let unit, !(0...255).contains(unit) { throw ValidationError("--unit must be 0…255") }
+        if let timeoutMs, !(10...60_000).contains(timeoutMs) { throw ValidationError("--timeout-ms must be 10…60000") }
+        if !(1...100_000).contains(polls) { throw ValidationError("--polls must be 1…100000") }
+    }
+
+    func run() throws {
+        let map = try mapOption.load()
+        let endpoint = try endpoint(for: map)
+        let timeout = Duration.milliseconds(timeoutMs ?? map.transport.timeoutMilliseconds)
+        let poller: DevicePoller
+        do {
+            let client = try ModbusClient(endpoint: endpoint, unit: unit ?? map.transport.unit, timeout: timeout)
+            try client.connect()
+            poller = DevicePoller(map: map, client: client, coalesce: !oneRequestPerQuantity)
+        } catch {
+            throw CLIError(error.description)
+        }
+        var outcomes: [PollOutcome] = []
+        for _ in 0..<polls { outcomes.append(poller.poll()) }
+        let last = outcomes[outcomes.count - 1]
+        if json {
+            Console.out(ReadingFormatter.json(last.readings))
+        } else {
+            Console.out("\(map.name) at \(endpoint) unit \(unit ?? map.transport.unit)")
+            Console.out(ReadingFormatter.table(last.readings))
+        }
+        if stats {
+            let line = ReadingFormatter.stats(outcomes, quantities: map.quantities.count)
+            if json { Console.err(line) } else { Console.out(line) }
+        }
+        if last.readings.allSatisfy({ $0.failedToRead }) {
+            throw CLIError("the device gave no value: \(last.readings.first.map { "\($0.value)" } ?? "")")
+        }
+    }
+
+    func endpoint(for map: RegisterMap) throws -> Endpoint {
+        if let tcp {
+            guard let endpoint = Endpoint.parseTCP(tcp, defaultPort: map.transport.tcpPort) else {
+                throw CLIError("--tcp expects HOST:PORT, got \"\(tcp)\"")
+            }
+            return endpoint
+        }
+        var serial = map.transport.serial
+        if let baud { serial.baud = baud }
+        if let parity {
+            guard let value = Parity(rawValue: parity.uppercased()) else { throw CLIError("--parity must be N, E or O") }
+            serial.parity = value
+        }
+        if let dataBits { serial.dataBits = dataBits }
+        if let stopBits { serial.stopBits = stopBits }
+        return .rtu(device: rtu!, serial: serial)
+    }
+}
+
+extension Reading {
+    /// The request failed (as opposed to the device saying "not available").
+    var failedToRead: Bool {
+        if case .failure(.readFailed) = value { return true }
+        return false
+    }
+}
