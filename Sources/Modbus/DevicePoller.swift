@@ -10,9 +10,13 @@ public struct PollOutcome: Sendable {
 }
 
 /// Reads every quantity of a map from one device, one request per planned block.
+///
+/// If the device refuses a coalesced block (exception 02/03, e.g. a meter variant without one of
+/// the registers), that block is split into one request per quantity from then on, so one missing
+/// register never hides its neighbours.
 public final class DevicePoller {
     public let map: RegisterMap
-    public let blocks: [ReadBlock]
+    public private(set) var blocks: [ReadBlock]
     private let client: ModbusClient
 
     /// - Parameter coalesce: false sends one request per quantity (the benchmark's baseline).
@@ -27,10 +31,13 @@ public final class DevicePoller {
     public func poll() -> PollOutcome {
         let clock = ContinuousClock()
         let start = clock.now
+        var plan: [ReadBlock] = []
         var answers: [Result<[UInt16], MissingReason>] = []
         var linkDown: ModbusError?
         var sent = 0
-        for block in blocks {
+        var pending = blocks[...]
+        while let block = pending.popFirst() {
+            plan.append(block)
             if let linkDown {
                 answers.append(.failure(.readFailed(linkDown.description)))
                 continue
@@ -39,12 +46,20 @@ public final class DevicePoller {
             do {
                 answers.append(.success(try client.read(block.function, address: block.address, count: block.count)))
             } catch {
-                if case .connection = error { linkDown = error }
-                if case .serialDevice = error { linkDown = error }
+                if case .exception(let code) = error, code == 2 || code == 3, block.members.count > 1 {
+                    plan.removeLast()
+                    pending.insert(contentsOf: BlockPlanner.split(block.members, of: map.quantities), at: pending.startIndex)
+                    continue
+                }
+                switch error {
+                case .connection, .serialDevice: linkDown = error
+                default: break
+                }
                 answers.append(.failure(.readFailed(error.description)))
             }
         }
-        let readings = PollDecoder.decode(map.quantities, blocks: blocks, answers: answers)
+        blocks = plan
+        let readings = PollDecoder.decode(map.quantities, blocks: plan, answers: answers)
         return PollOutcome(readings: readings, requests: sent, duration: clock.now - start)
     }
 }

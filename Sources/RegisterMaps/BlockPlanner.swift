@@ -49,7 +49,12 @@ public enum BlockPlanner {
 
     /// The naive plan: one request per quantity (the baseline the benchmark compares against).
     public static func onePerQuantity(_ quantities: [Quantity]) -> [ReadBlock] {
-        quantities.indices.map { index in
+        split(quantities.indices, of: quantities)
+    }
+
+    /// One block per listed quantity, keeping their indexes.
+    public static func split<Indexes: Sequence<Int>>(_ members: Indexes, of quantities: [Quantity]) -> [ReadBlock] {
+        members.map { index in
             let quantity = quantities[index]
             return ReadBlock(function: quantity.function, address: quantity.address, count: quantity.count, members: [index])
         }

@@ -72,7 +72,7 @@ struct ReadCommand: ParsableCommand {
             if json { Console.err(line) } else { Console.out(line) }
         }
         if last.readings.allSatisfy({ $0.failedToRead }) {
-            throw CLIError("the device gave no value: \(last.readings.first.map { "\($0.value)" } ?? "")")
+            throw CLIError("the device gave no value (\(last.readings.first.flatMap { if case .failure(let reason) = $0.value { "\(reason)" } else { nil } } ?? "no quantities"))")
         }
     }
 
