@@ -194,8 +194,8 @@ public enum MapLoader {
         quantity.description = try fields.optional("description")?.string()
         if let unitNode = fields.optional("unit") {
             let symbol = try unitNode.string()
-            guard let unit = Unit.named(symbol) else {
-                throw unitNode.error("unknown unit \"\(symbol)\" (expected one of \(Unit.knownSymbols.joined(separator: ", ")))")
+            guard let unit = MeasurementUnit.named(symbol) else {
+                throw unitNode.error("unknown unit \"\(symbol)\" (expected one of \(MeasurementUnit.knownSymbols.joined(separator: ", ")))")
             }
             if let required = StandardQuantity.dimensions[name], unit.dimension != required {
                 throw unitNode.error("\(name) needs a unit of \(required.rawValue), not \"\(symbol)\"")

@@ -81,7 +81,7 @@ public struct Quantity: Sendable, Equatable {
     /// SI value = (raw × scale + offset) × unit factor.
     public var scale: Double
     public var offset: Double
-    public var unit: Unit
+    public var unit: MeasurementUnit
     public var sentinels: [Sentinel]
     public var range: ClosedRange<Double>?
     public var writable: Bool
@@ -89,7 +89,7 @@ public struct Quantity: Sendable, Equatable {
 
     public init(name: String, address: Int, function: RegisterFunction = .holding, type: ValueType,
                 wordOrder: Endianness = .big, byteOrder: Endianness = .big, stringLength: Int = 0,
-                scale: Double = 1, offset: Double = 0, unit: Unit = .one, sentinels: [Sentinel] = [],
+                scale: Double = 1, offset: Double = 0, unit: MeasurementUnit = .one, sentinels: [Sentinel] = [],
                 range: ClosedRange<Double>? = nil, writable: Bool = false, description: String? = nil) {
         self.name = name
         self.address = address
