@@ -80,10 +80,18 @@ public enum Codec {
         precondition(registers.count == quantity.count, "decode needs exactly the quantity's registers")
         if quantity.type == .string { return .success(.text(decodeString(registers, byteOrder: quantity.byteOrder))) }
         guard let raw = rawValue(registers, as: quantity) else { return .failure(.notAvailable) }
-        let si = (raw * quantity.scale + quantity.offset) * quantity.unit.factor
+        let si = (scaled(raw, by: quantity.scale) + quantity.offset) * quantity.unit.factor
         guard si.isFinite else { return .failure(.notAvailable) }
         if let range = quantity.range, !range.contains(si) { return .failure(.outOfRange(si)) }
         return .success(.number(si))
+    }
+
+    /// raw × scale, computed as raw ÷ (1/scale) when that is a whole number, so 2301 × 0.1 gives
+    /// exactly 230.1 rather than 230.10000000000002.
+    static func scaled(_ raw: Double, by scale: Double) -> Double {
+        let divisor = (1 / scale).rounded()
+        if abs(scale) < 1, divisor != 0, abs(1 / scale - divisor) < 1e-9 * abs(divisor) { return raw / divisor }
+        return raw * scale
     }
 
     public static func decodeString(_ registers: ArraySlice<UInt16>, byteOrder: Endianness) -> String {

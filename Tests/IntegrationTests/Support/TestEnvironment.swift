@@ -1,0 +1,61 @@
+import Foundation
+
+/// Where the built binary, the Python peers and the system tools are. The test command
+/// (scripts/test.sh) installs them; a missing one fails the test with a clear message.
+enum TestEnvironment {
+    static let root = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static var chargebridge: String {
+        get throws {
+            if let path = ProcessInfo.processInfo.environment["CHARGEBRIDGE_BIN"] { return path }
+            return try existing(root.appendingPathComponent(".build/debug/chargebridge").path, hint: "run `swift build` first")
+        }
+    }
+
+    static var python: String {
+        get throws {
+            let venv = ProcessInfo.processInfo.environment["CHARGEBRIDGE_VENV"] ?? root.appendingPathComponent(".build-venv").path
+            return try existing("\(venv)/bin/python", hint: "run scripts/test.sh, which creates the virtual environment with pymodbus")
+        }
+    }
+
+    static func peer(_ name: String) -> String { root.appendingPathComponent("Tests/Peers/\(name)").path }
+
+    static func tool(_ name: String) throws -> String {
+        for folder in ["/usr/bin", "/usr/local/bin", "/bin"] where FileManager.default.isExecutableFile(atPath: "\(folder)/\(name)") {
+            return "\(folder)/\(name)"
+        }
+        throw TestFailure("\(name) is not installed (scripts/test.sh installs it with apt-get)")
+    }
+
+    static func existing(_ path: String, hint: String) throws -> String {
+        guard FileManager.default.fileExists(atPath: path) else { throw TestFailure("\(path) is missing: \(hint)") }
+        return path
+    }
+
+    /// A loopback TCP port nobody listens on right now (the kernel picks it).
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+            }
+        }
+        guard ok else { throw TestFailure("cannot find a free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// A fresh temporary folder.
+    static func temporaryFolder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("chargebridge-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
