@@ -30,7 +30,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Benchmarks (run by Benchmarks/run.sh, not by the test suite).
-        .executableTarget(name: "PollBenchmark", dependencies: ["RegisterMaps", "Modbus"],
+        .executableTarget(name: "PollBenchmark", dependencies: ["RegisterMaps", "Modbus", "Simulation"],
                           path: "Benchmarks/PollBenchmark"),
 
         .testTarget(name: "RegisterMapsTests", dependencies: ["RegisterMaps"],
