@@ -6,12 +6,15 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 swift build 2>&1 | tail -n 1
 BIN=.build/debug/chargebridge
-PORT=${DEMO_PORT:-15020}
+LOG=$(mktemp)
 
-"$BIN" simulate meter --map pac2200 --port "$PORT" --unit 1 &
+# --port 0: the kernel picks a free loopback port; the meter prints it.
+"$BIN" simulate meter --map pac2200 --port 0 --unit 1 > "$LOG" &
 METER=$!
-trap 'kill "$METER" 2>/dev/null; wait "$METER" 2>/dev/null' EXIT
-for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
+trap 'kill "$METER" 2>/dev/null; wait "$METER" 2>/dev/null; rm -f "$LOG"' EXIT
+for _ in $(seq 100); do grep -q serving "$LOG" && break; sleep 0.05; done
+cat "$LOG"
+PORT=$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\).*/\1/p' "$LOG")
 
 echo; echo "== chargebridge read --map pac2200 --tcp 127.0.0.1:$PORT --unit 1 --stats --polls 20"
 "$BIN" read --map pac2200 --tcp "127.0.0.1:$PORT" --unit 1 --stats --polls 20
