@@ -10,6 +10,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // System libraries (Debian: libmodbus-dev, libserialport-dev).
@@ -22,12 +24,22 @@ let package = Package(
         .target(name: "RegisterMaps", dependencies: [.product(name: "Yams", package: "Yams")]),
         // Swift wrapper of libmodbus (TCP/RTU client, TCP server) and libserialport (port listing).
         .target(name: "Modbus", dependencies: ["RegisterMaps", "CModbus", "CSerialPort"]),
-        // Simulated devices served over Modbus TCP.
-        .target(name: "Simulation", dependencies: ["RegisterMaps", "Modbus"]),
+        // Pure control logic: failsafe state machine, setpoint policy, (later) energy loops. No I/O, no clocks.
+        .target(name: "EnergyControl"),
+        // Simulated meters and chargers (used by the demo and the tests).
+        .target(name: "Simulation", dependencies: ["RegisterMaps", "Modbus", "EnergyControl"]),
+        // The running service: configuration → wired components, scheduling, northbound slaves.
+        .target(name: "Bridge", dependencies: [
+            "RegisterMaps", "Modbus", "EnergyControl", "Simulation",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         // Command-line interface only.
         .executableTarget(name: "chargebridge", dependencies: [
-            "RegisterMaps", "Modbus", "Simulation",
+            "RegisterMaps", "Modbus", "Simulation", "Bridge",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // Benchmarks (run by Benchmarks/run.sh, not by the test suite).
         .executableTarget(name: "PollBenchmark", dependencies: ["RegisterMaps", "Modbus", "Simulation"],
@@ -35,6 +47,8 @@ let package = Package(
 
         .testTarget(name: "RegisterMapsTests", dependencies: ["RegisterMaps"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "EnergyControlTests", dependencies: ["EnergyControl"]),
+        .testTarget(name: "BridgeTests", dependencies: ["Bridge", "Simulation", "EnergyControl", "RegisterMaps"]),
         .testTarget(name: "IntegrationTests", dependencies: ["RegisterMaps", "Modbus"]),
     ],
     swiftLanguageModes: [.v6]

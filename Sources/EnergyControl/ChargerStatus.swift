@@ -1,0 +1,36 @@
+/// OCPP-style charge point state, as the EVC08 layout reports it (register 1000).
+public enum ChargePointState: Int, Sendable, Equatable {
+    case available = 0, preparing, charging, suspendedEVSE, suspendedEV, finishing, reserved, unavailable, faulted
+}
+
+/// Cable / vehicle state (register 1004).
+public enum CableState: Int, Sendable, Equatable {
+    case noCable = 0, cableNoVehicle, vehicleConnected, vehicleLocked
+}
+
+/// What a charger driver reports: the measurements the control and the northbound views use.
+public struct ChargerStatus: Sendable, Equatable {
+    public var state: ChargePointState = .available
+    public var cable: CableState = .noCable
+    public var faultCode: Int = 0
+    /// Per-phase currents of the charger's L1..L3, amperes.
+    public var currents: [Double] = [0, 0, 0]
+    public var voltages: [Double] = [230, 230, 230]
+    /// Total energy meter of the charger, Wh.
+    public var energyWh: Double = 0
+    public var sessionEnergyWh: Double = 0
+    public var sessionSeconds: Double = 0
+    public var idTag: String = ""
+    /// Phases in use (1 or 3) as selected on the charger.
+    public var activePhases: Int = 3
+    /// Maximum current the vehicle's session allows (0 when none).
+    public var sessionMaxCurrent: Int = 0
+    /// False when the driver lost contact with the charger.
+    public var online: Bool = true
+
+    public init() {}
+
+    public var charging: Bool { state == .charging }
+    public var powers: [Double] { zip(currents, voltages).map { $0 * $1 } }
+    public var totalPower: Double { powers.reduce(0, +) }
+}

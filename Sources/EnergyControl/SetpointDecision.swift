@@ -1,0 +1,44 @@
+/// Why a charger got the current it got.
+public enum LimitReason: String, Sendable, Equatable, CaseIterable {
+    case ems                 // the energy manager's request over Modbus
+    case failsafe            // the EMS went silent: failsafe current
+    case chargerMax = "charger-max"
+    case cable
+    case belowMinimum = "below-minimum"
+    // Energy loops (issue 4+) add their caps with these reasons.
+    case fuse, sun, loadShedding = "load-shedding", enable, meterLost = "meter-lost", zone
+}
+
+/// An upper bound on a charger's current from one source, with its reason.
+public struct CurrentCap: Sendable, Equatable {
+    public let amperes: Double
+    public let reason: LimitReason
+    public init(_ amperes: Double, _ reason: LimitReason) {
+        self.amperes = amperes
+        self.reason = reason
+    }
+}
+
+/// The current sent to a charger and the constraint that decided it.
+public struct SetpointDecision: Sendable, Equatable {
+    public let amperes: Int
+    public let reason: LimitReason
+}
+
+/// The seam where every loop meets: the effective setpoint is the minimum of the EMS request
+/// (or failsafe current), every cap the energy loops add, and the charger's own limits; floored
+/// to whole amperes; below the minimum current the charger pauses. Never above a limit.
+public enum SetpointPolicy {
+    public static func decide(request: Int, failsafe: Bool, limits: ChargerLimits, caps: [CurrentCap] = []) -> SetpointDecision {
+        var best = CurrentCap(Double(request), failsafe ? .failsafe : .ems)
+        let all = caps + [CurrentCap(Double(limits.maxCurrent), .chargerMax)]
+            + (limits.cableMaxCurrent.map { [CurrentCap(Double($0), .cable)] } ?? [])
+        for cap in all where !(cap.amperes >= best.amperes) {   // NaN caps count as 0
+            best = CurrentCap(cap.amperes.isNaN ? 0 : cap.amperes, cap.reason)
+        }
+        let amperes = max(0, Int(best.amperes.rounded(.down)))
+        if amperes == 0 { return SetpointDecision(amperes: 0, reason: best.reason) }
+        if amperes < limits.minCurrent { return SetpointDecision(amperes: 0, reason: .belowMinimum) }
+        return SetpointDecision(amperes: amperes, reason: best.reason)
+    }
+}

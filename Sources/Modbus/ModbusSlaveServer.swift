@@ -1,0 +1,234 @@
+import CModbus
+import Foundation
+import RegisterMaps
+import Synchronization
+
+/// Serves any number of Modbus TCP listeners from one thread with a `poll()` loop.
+///
+/// Each listener has at most one connection, its master: a newer connection replaces it (EVC08:
+/// "only one active Modbus master connection at any time"). Frames are assembled here from
+/// non-blocking reads, so a client that sends half a frame, floods, or stops reading costs the
+/// others nothing: a frame must complete within `frameTimeout`, malformed headers and unread
+/// replies drop the connection. libmodbus builds every reply (`modbus_reply`, `modbus_reply_exception`).
+public final class ModbusSlaveServer: Sendable {
+    public let listeners: [SlaveListener]
+    /// Ports actually bound, in listener order (a requested port 0 gets a free one).
+    public let ports: [Int]
+    public let frameTimeout: Duration
+    private let sockets: [Int32]
+    private let stopRequested = Atomic<Bool>(false)
+    private let finished = DispatchSemaphore(value: 0)
+    private let started = Atomic<Bool>(false)
+
+    public init(listeners: [SlaveListener], frameTimeout: Duration = .seconds(1)) throws(ModbusError) {
+        var sockets: [Int32] = []
+        for listener in listeners {
+            do {
+                sockets.append(try ModbusTCPServer.listen(host: listener.host, port: listener.port))
+            } catch {
+                sockets.forEach { Glibc.close($0) }
+                throw error
+            }
+        }
+        self.listeners = listeners
+        self.sockets = sockets
+        self.frameTimeout = frameTimeout
+        ports = zip(sockets, listeners).map { ModbusTCPServer.boundPort($0) ?? $1.port }
+    }
+
+    public func start() {
+        guard !started.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let thread = Thread { [self] in
+            var loop = SlaveLoop(server: self)
+            loop.run()
+            finished.signal()
+        }
+        thread.name = "modbus-slaves"
+        thread.start()
+    }
+
+    /// Stops serving, closes every socket, and returns once the thread has ended.
+    public func stop() {
+        guard started.load(ordering: .acquiring), !stopRequested.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        finished.wait()
+    }
+
+    fileprivate var shouldStop: Bool { stopRequested.load(ordering: .acquiring) }
+    fileprivate var listenSockets: [Int32] { sockets }
+}
+
+/// The serving thread's state. Not shared: only the loop touches it.
+private struct SlaveLoop {
+    struct Connection {
+        let fd: Int32
+        let peer: String
+        var buffer: [UInt8] = []
+        var frameStarted: ContinuousClock.Instant?
+        /// Each handler's failsafe counter when this master connected.
+        let entriesAtConnect: [Int]
+    }
+
+    let server: ModbusSlaveServer
+    var connections: [Int: Connection] = [:]      // by listener index
+    let context: OpaquePointer
+    let scratch: UnsafeMutablePointer<modbus_mapping_t>
+    var receive = [UInt8](repeating: 0, count: 2048)
+    static let maxFrame = 260
+
+    init(server: ModbusSlaveServer) {
+        self.server = server
+        context = modbus_new_tcp(nil, 0)
+        // One reusable table covering every address: a reply copies only the requested registers.
+        scratch = modbus_mapping_new_start_address(0, 0, 0, 0, 0, 65535, 0, 65535)
+    }
+
+    mutating func run() {
+        defer {
+            for index in Array(connections.keys) { close(index, reason: "service stopping") }
+            server.listenSockets.forEach { Glibc.close($0) }
+            modbus_mapping_free(scratch)
+            modbus_free(context)
+        }
+        while !server.shouldStop {
+            var fds = server.listenSockets.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            let order = Array(connections.keys)
+            fds += order.map { pollfd(fd: connections[$0]!.fd, events: Int16(POLLIN), revents: 0) }
+            let ready = poll(&fds, nfds_t(fds.count), 50)
+            if ready > 0 {
+                for index in server.listenSockets.indices where fds[index].revents & Int16(POLLIN) != 0 { accept(listener: index) }
+                for (offset, index) in order.enumerated() where fds[server.listenSockets.count + offset].revents != 0 {
+                    if connections[index]?.fd == fds[server.listenSockets.count + offset].fd { serve(index) }
+                }
+            }
+            enforceTimeouts()
+        }
+    }
+
+    mutating func accept(listener index: Int) {
+        var address = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let fd = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.accept(server.listenSockets[index], $0, &length) }
+        }
+        guard fd >= 0 else { return }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        var yes: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
+        let replaced = connections[index] != nil
+        if replaced { close(index, reason: "replaced by a newer master") }
+        let listener = server.listeners[index]
+        let peer = SlaveLoop.describe(&address)
+        connections[index] = Connection(fd: fd, peer: peer, entriesAtConnect: listener.handlers.map(\.failsafeEntries))
+        listener.handlers.forEach { $0.masterConnected(peer: peer, replaced: replaced) }
+    }
+
+    mutating func close(_ index: Int, reason: String) {
+        guard let connection = connections.removeValue(forKey: index) else { return }
+        Glibc.close(connection.fd)
+        server.listeners[index].handlers.forEach { $0.masterDisconnected(peer: connection.peer, reason: reason) }
+    }
+
+    /// Reads what arrived and answers every complete frame.
+    mutating func serve(_ index: Int) {
+        guard var connection = connections[index] else { return }
+        let count = receive.withUnsafeMutableBytes { recv(connection.fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+        if count == 0 { return close(index, reason: "closed by the master") }
+        if count < 0 {
+            if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return }
+            return close(index, reason: "connection error: \(String(cString: strerror(errno)))")
+        }
+        if connection.buffer.isEmpty { connection.frameStarted = .now }
+        connection.buffer.append(contentsOf: receive[0..<count])
+        var consumed = 0
+        while connection.buffer.count - consumed >= 7 {
+            let header = connection.buffer[consumed...]
+            let protocolID = Int(header[header.startIndex + 2]) << 8 | Int(header[header.startIndex + 3])
+            let length = Int(header[header.startIndex + 4]) << 8 | Int(header[header.startIndex + 5])
+            guard protocolID == 0, (2...254).contains(length) else {
+                return close(index, reason: "malformed frame header (protocol \(protocolID), length \(length))")
+            }
+            guard connection.buffer.count - consumed >= 6 + length else { break }
+            let frame = Array(connection.buffer[consumed..<(consumed + 6 + length)])
+            consumed += 6 + length
+            guard answer(frame, fd: connection.fd, listener: server.listeners[index]) else {
+                return close(index, reason: "the master does not read its replies")
+            }
+        }
+        connection.buffer.removeFirst(consumed)
+        connection.frameStarted = connection.buffer.isEmpty ? nil : (consumed > 0 ? .now : connection.frameStarted)
+        connections[index] = connection
+    }
+
+    /// Answers one complete frame. False when the reply could not be sent.
+    func answer(_ frame: [UInt8], fd: Int32, listener: SlaveListener) -> Bool {
+        modbus_set_socket(context, fd)
+        guard let handler = listener.handler(unit: frame[6]) else { return reply(frame, exception: .gatewayTargetFailed) }
+        let pdu = frame[7...]
+        let function = pdu[pdu.startIndex]
+        func word(_ offset: Int) -> Int { Int(pdu[pdu.startIndex + offset]) << 8 | Int(pdu[pdu.startIndex + offset + 1]) }
+        switch function {
+        case 0x03, 0x04:
+            guard pdu.count == 5 else { return reply(frame, exception: .illegalDataValue) }
+            let address = word(1), count = word(3)
+            guard (1...125).contains(count) else { return reply(frame, exception: .illegalDataValue) }
+            guard address + count <= 65535 else { return reply(frame, exception: .illegalDataAddress) }
+            switch handler.read(function == 0x03 ? .holding : .input, address: address, count: count) {
+            case .failure(let exception): return reply(frame, exception: exception)
+            case .success(let values):
+                let table = function == 0x03 ? scratch.pointee.tab_registers! : scratch.pointee.tab_input_registers!
+                for (offset, value) in values.prefix(count).enumerated() { table[address + offset] = value }
+                return send(frame)
+            }
+        case 0x06:
+            guard pdu.count == 5 else { return reply(frame, exception: .illegalDataValue) }
+            if let exception = handler.write(address: word(1), values: [UInt16(word(3))]) { return reply(frame, exception: exception) }
+            return send(frame)
+        case 0x10:
+            guard pdu.count >= 6 else { return reply(frame, exception: .illegalDataValue) }
+            let address = word(1), count = word(3), bytes = Int(pdu[pdu.startIndex + 5])
+            guard (1...123).contains(count), bytes == 2 * count, pdu.count == 6 + bytes else { return reply(frame, exception: .illegalDataValue) }
+            guard address + count <= 65535 else { return reply(frame, exception: .illegalDataAddress) }
+            let values = (0..<count).map { UInt16(word(6 + 2 * $0)) }
+            if let exception = handler.write(address: address, values: values) { return reply(frame, exception: exception) }
+            return send(frame)
+        default:
+            return reply(frame, exception: .illegalFunction)
+        }
+    }
+
+    /// libmodbus builds the normal reply from the scratch table (and, for writes, echoes the request).
+    func send(_ frame: [UInt8]) -> Bool {
+        frame.withUnsafeBufferPointer { modbus_reply(context, $0.baseAddress, Int32($0.count), scratch) } > 0
+    }
+
+    func reply(_ frame: [UInt8], exception: ModbusException) -> Bool {
+        frame.withUnsafeBufferPointer { modbus_reply_exception(context, $0.baseAddress, UInt32(exception.rawValue)) } > 0
+    }
+
+    /// Drops half-sent frames that stall, and masters whose devices entered failsafe.
+    mutating func enforceTimeouts() {
+        let now = ContinuousClock.now
+        for (index, connection) in connections {
+            if let started = connection.frameStarted, now - started > server.frameTimeout {
+                close(index, reason: "incomplete frame for longer than \(server.frameTimeout)")
+                continue
+            }
+            let handlers = server.listeners[index].handlers
+            let expired = zip(handlers, connection.entriesAtConnect).allSatisfy { $0.failsafeEntries > $1 }
+            if expired, !handlers.isEmpty { close(index, reason: "failsafe: alive register not written within the failsafe timeout") }
+        }
+    }
+
+    static func describe(_ address: inout sockaddr_storage) -> String {
+        var host = [CChar](repeating: 0, count: Int(NI_MAXHOST)), port = [CChar](repeating: 0, count: Int(NI_MAXSERV))
+        let length = socklen_t(address.ss_family == sa_family_t(AF_INET6) ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size)
+        let status = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                getnameinfo($0, length, &host, socklen_t(host.count), &port, socklen_t(port.count), NI_NUMERICHOST | NI_NUMERICSERV)
+            }
+        }
+        guard status == 0 else { return "?" }
+        func text(_ chars: [CChar]) -> String { String(decoding: chars.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+        return "\(text(host)):\(text(port))"
+    }
+}
