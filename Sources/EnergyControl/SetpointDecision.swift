@@ -23,6 +23,10 @@ public struct CurrentCap: Sendable, Equatable {
 public struct SetpointDecision: Sendable, Equatable {
     public let amperes: Int
     public let reason: LimitReason
+    public init(amperes: Int, reason: LimitReason) {
+        self.amperes = amperes
+        self.reason = reason
+    }
 }
 
 /// The seam where every loop meets: the effective setpoint is the minimum of the EMS request

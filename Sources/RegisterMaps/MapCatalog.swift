@@ -4,19 +4,11 @@ import Foundation
 public struct MapCatalog: Sendable {
     public let folders: [String]
 
-    /// Folders searched, in order: $CHARGEBRIDGE_REGISTERS, ./Registers, the package's Registers next
-    /// to a development build, and the installed data folder.
-    public static func standard(executable: String = CommandLine.arguments.first ?? "") -> MapCatalog {
+    /// Folders searched, in order: $CHARGEBRIDGE_REGISTERS, then `Registers/` under each data root.
+    public static func standard() -> MapCatalog {
         var folders: [String] = []
         if let custom = ProcessInfo.processInfo.environment["CHARGEBRIDGE_REGISTERS"] { folders.append(custom) }
-        folders.append("Registers")
-        let binary = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
-        for up in 1...4 {   // .build/<triple>/debug/chargebridge → package root
-            var url = binary
-            for _ in 0..<up { url = url.deletingLastPathComponent() }
-            folders.append(url.appendingPathComponent("Registers").path)
-        }
-        folders.append("/usr/share/chargebridge/Registers")
+        folders += DataLocator.roots().map { "\($0)/Registers" }
         return MapCatalog(folders: folders)
     }
 

@@ -58,7 +58,7 @@ public struct YAMLNode {
     }
 
     func child(_ node: Node, _ key: String) -> YAMLNode {
-        YAMLNode(node: node, file: file, path: path.isEmpty ? key : "\(path).\(key)")
+        YAMLNode(node: node, file: file, path: path.isEmpty || key.hasPrefix("[") ? path + key : "\(path).\(key)")
     }
 
     public func fields() throws(DataFileError) -> YAMLFields {

@@ -1,0 +1,109 @@
+import EnergyControl
+import Foundation
+import Logging
+import Modbus
+import RegisterMaps
+import ServiceLifecycle
+
+/// The running service: drivers → measurements → control → setpoints → chargers, and the
+/// northbound Modbus slaves that show every charger as an EVC08.
+public final class BridgeService: Service {
+    public let configuration: Configuration
+    public let chargers: [ChargerPoint]
+    let drivers: [any ChargerDriver]
+    let server: ModbusSlaveServer
+    let clock = MonotonicSeconds()
+    let logger: Logger
+    let statusInterval: Seconds?
+    let statusOutput: @Sendable (String) -> Void
+
+    /// Binds every listener now, so a port that is taken fails before anything starts.
+    public init(configuration: Configuration, logger: Logger, statusInterval: Seconds? = nil,
+                statusOutput: @escaping @Sendable (String) -> Void = { print($0) }) throws {
+        guard let layoutFile = DataLocator.locate(configuration.northbound.layout) else {
+            throw DataFileError(file: configuration.file, line: nil, field: "modbus.layout",
+                                message: "slave layout \(configuration.northbound.layout) not found")
+        }
+        let layout = try SlaveLayout.load(file: layoutFile)
+        self.configuration = configuration
+        self.logger = logger
+        self.statusInterval = statusInterval
+        self.statusOutput = statusOutput
+        let clock = self.clock
+        chargers = configuration.chargers.map { ChargerPoint(config: $0, layout: layout, clock: clock, logger: logger) }
+        drivers = configuration.chargers.map { SimulatedChargerDriver(limits: $0.limits, evs: $0.simulatedEVs, start: clock.now) }
+        let northbound = configuration.northbound
+        let listeners: [SlaveListener]
+        switch northbound.mode {
+        case .perCharger:
+            listeners = chargers.map { SlaveListener(host: northbound.bind, port: $0.config.port!, anyUnit: $0) }
+        case .gateway:
+            var units: [UInt8: any ModbusSlaveHandler] = [:]
+            for charger in chargers { units[UInt8(charger.config.unit)] = charger }
+            listeners = [SlaveListener(host: northbound.bind, port: northbound.port, units: units)]
+        }
+        server = try ModbusSlaveServer(listeners: listeners, frameTimeout: .milliseconds(northbound.frameTimeoutMilliseconds))
+        tick()   // registers reflect the chargers before the first master connects
+    }
+
+    /// Listener addresses, one line per charger (or one for the gateway).
+    public var endpoints: [String] {
+        switch configuration.northbound.mode {
+        case .perCharger:
+            zip(chargers, server.ports).map { "\($0.config.id): Modbus TCP \(configuration.northbound.bind):\($1) (unit \($0.config.unit), any unit accepted)" }
+        case .gateway:
+            chargers.map { "\($0.config.id): Modbus TCP gateway \(configuration.northbound.bind):\(server.ports[0]) unit \($0.config.unit)" }
+        }
+    }
+
+    public func run() async throws {
+        server.start()
+        defer { server.stop() }
+        logger.info("serving \(chargers.count) charger(s)", metadata: ["site": "\(configuration.siteName)"])
+        endpoints.forEach { logger.info("\($0)") }
+        var nextStatus = clock.now
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            tick()
+            if let statusInterval, clock.now >= nextStatus {
+                chargers.forEach { statusOutput(StatusLine.format($0)) }
+                nextStatus += statusInterval
+            }
+            try? await Task.sleep(for: .milliseconds(configuration.tickMilliseconds))
+        }
+        leaveSafe()
+        logger.info("stopped")
+    }
+
+    /// One control step for every charger: measurements in, setpoints out.
+    public func tick() {
+        let now = clock.now
+        for (charger, driver) in zip(chargers, drivers) {
+            let status = driver.poll(now: now)
+            let step = charger.step(now: now, status: status)
+            driver.apply(setpoint: step.decision.amperes, phases: step.phases)
+        }
+    }
+
+    /// On shutdown every charger is left at its failsafe current, which it would fall back to anyway.
+    func leaveSafe() {
+        for (charger, driver) in zip(chargers, drivers) {
+            let safe = SetpointPolicy.decide(request: charger.config.failsafeCurrent, failsafe: true, limits: charger.config.limits)
+            driver.apply(setpoint: safe.amperes, phases: nil)
+        }
+    }
+}
+
+/// One human-readable line per charger for the demo and `run --status-interval`.
+public enum StatusLine {
+    public static func format(_ charger: ChargerPoint) -> String {
+        let snapshot = charger.snapshot
+        let status = snapshot.status
+        let currents = status.currents.map { String(format: "%4.1f", $0) }.joined(separator: "/")
+        let master = snapshot.failsafe ? "FAILSAFE" : (snapshot.master.map { "master \($0)" } ?? "master silent")
+        func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
+        return pad(charger.config.id, 10) + pad("\(status.state)", 14)
+            + String(format: "EMS request %2d A → setpoint %2d A ", snapshot.request, snapshot.decision.amperes)
+            + pad("(\(snapshot.decision.reason.rawValue))", 11)
+            + String(format: " I = %@ A %6.0f W  session %6.0f Wh  ", currents, status.totalPower, status.sessionEnergyWh) + master
+    }
+}

@@ -1,0 +1,34 @@
+import EnergyControl
+import Simulation
+import Synchronization
+
+/// The southbound side of one charger: reports status, takes setpoints.
+public protocol ChargerDriver: AnyObject, Sendable {
+    /// Brings the driver's view up to `now` and returns the charger's status.
+    func poll(now: Seconds) -> ChargerStatus
+    /// Sends the effective setpoint (0 = pause) and, where the charger can switch, the phase count.
+    func apply(setpoint: Int, phases: Int?)
+}
+
+/// A simulated charger with vehicles arriving and leaving (demo and tests).
+public final class SimulatedChargerDriver: ChargerDriver {
+    private let charger: Mutex<SimulatedCharger>
+
+    public init(limits: ChargerLimits, evs: [SimulatedEV], start: Seconds) {
+        charger = Mutex(SimulatedCharger(limits: limits, evs: evs, start: start))
+    }
+
+    public func poll(now: Seconds) -> ChargerStatus {
+        charger.withLock { charger in
+            charger.advance(to: now)
+            return charger.status
+        }
+    }
+
+    public func apply(setpoint: Int, phases: Int?) {
+        charger.withLock { charger in
+            if let phases { charger.select(phases: phases) }
+            charger.apply(setpoint: setpoint)
+        }
+    }
+}

@@ -1,0 +1,228 @@
+import EnergyControl
+import Foundation
+import RegisterMaps
+import Simulation
+
+/// The service's configuration (YAML). Loading validates everything; an unsafe configuration
+/// never starts.
+public struct Configuration: Sendable {
+    public enum ModbusMode: String, Sendable { case perCharger = "per-charger", gateway }
+
+    public struct Northbound: Sendable {
+        public var mode: ModbusMode = .perCharger
+        public var bind = "0.0.0.0"
+        /// Listener port in gateway mode.
+        public var port = 502
+        public var frameTimeoutMilliseconds = 1000
+        /// The slave register layout (Mappings/modbus/evc08.yaml by default).
+        public var layout = "Mappings/modbus/evc08.yaml"
+    }
+
+    public struct Identity: Sendable {
+        public var serial: String
+        public var brand = "chargebridge"
+        public var model = "EVC08"
+        public var firmware = "chargebridge"
+    }
+
+    public struct Charger: Sendable {
+        public var id: String
+        public var name: String
+        public var driver = "simulated"
+        public var limits: ChargerLimits
+        public var failsafeCurrent: Int
+        public var failsafeTimeout: Int
+        public var ratedPowerW: Int
+        /// Per-charger listener port, or unit id in gateway mode.
+        public var port: Int?
+        public var unit: Int = 255
+        public var identity: Identity
+        public var simulatedEVs: [SimulatedEV] = []
+    }
+
+    public var file: String
+    public var siteName = "chargebridge"
+    public var northbound = Northbound()
+    public var tickMilliseconds = 100
+    public var chargers: [Charger] = []
+
+    public static func load(file path: String) throws(DataFileError) -> Configuration {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw DataFileError(file: path, line: nil, field: "", message: "cannot read the configuration (\(error.localizedDescription))")
+        }
+        return try parse(text, file: path)
+    }
+
+    public static func parse(_ text: String, file: String) throws(DataFileError) -> Configuration {
+        var config = Configuration(file: file)
+        var top = try YAMLNode.parse(text, file: file).fields()
+        if let site = top.optional("site") {
+            var fields = try site.fields()
+            if let name = fields.optional("name") { config.siteName = try name.string() }
+            try fields.finish()
+        }
+        if let modbus = top.optional("modbus") { config.northbound = try parseNorthbound(modbus) }
+        if let control = top.optional("control") {
+            var fields = try control.fields()
+            if let tick = fields.optional("tick_ms") {
+                config.tickMilliseconds = try tick.integer()
+                guard (10...1000).contains(config.tickMilliseconds) else { throw tick.error("must be 10…1000 ms") }
+            }
+            try fields.finish()
+        }
+        let chargersNode = try top.required("chargers")
+        for node in try chargersNode.list() {
+            config.chargers.append(try parseCharger(node, mode: config.northbound.mode))
+        }
+        if config.chargers.isEmpty { throw chargersNode.error("configure at least one charger") }
+        try top.finish()
+        try checkUnique(config, nodes: try chargersNode.list())
+        return config
+    }
+
+    static func parseNorthbound(_ node: YAMLNode) throws(DataFileError) -> Northbound {
+        var fields = try node.fields()
+        var northbound = Northbound()
+        if let mode = fields.optional("mode") {
+            let text = try mode.string()
+            guard let value = ModbusMode(rawValue: text) else { throw mode.error("must be per-charger or gateway, got \"\(text)\"") }
+            northbound.mode = value
+        }
+        if let bind = fields.optional("bind") { northbound.bind = try bind.string() }
+        if let port = fields.optional("port") { northbound.port = try integer(port, in: 1...65535) }
+        if let timeout = fields.optional("frame_timeout_ms") { northbound.frameTimeoutMilliseconds = try integer(timeout, in: 50...60_000) }
+        if let layout = fields.optional("layout") { northbound.layout = try layout.string() }
+        try fields.finish()
+        return northbound
+    }
+
+    static func parseCharger(_ node: YAMLNode, mode: ModbusMode) throws(DataFileError) -> Charger {
+        var fields = try node.fields()
+        let idNode = try fields.required("id")
+        let id = try idNode.string()
+        guard !id.isEmpty, id.allSatisfy({ $0.isLetter && $0.isASCII || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            throw idNode.error("an id is letters, digits, - and _ (it names MQTT topics and log lines)")
+        }
+        let name = try fields.optional("name")?.string() ?? id
+        let driverNode = fields.optional("driver")
+        let driver = try driverNode?.string() ?? "simulated"
+        guard driver == "simulated" else {
+            throw driverNode!.error("unknown driver \"\(driver)\" (available: simulated; the Vestel EVC04/EVC08 driver is planned)")
+        }
+        var limits = ChargerLimits()
+        let minNode = fields.optional("min_current"), maxNode = fields.optional("max_current")
+        if let minNode { limits.minCurrent = try integer(minNode, in: 6...80) }
+        if let maxNode { limits.maxCurrent = try integer(maxNode, in: 6...80) }
+        if limits.minCurrent > limits.maxCurrent {
+            throw (minNode ?? maxNode ?? node).error("min_current \(limits.minCurrent) A is above max_current \(limits.maxCurrent) A")
+        }
+        if let cable = fields.optional("cable_max_current") {
+            limits.cableMaxCurrent = try integer(cable, in: 6...80)
+            if limits.cableMaxCurrent! < limits.minCurrent { throw cable.error("the cable cannot carry the minimum current \(limits.minCurrent) A") }
+        }
+        if let phases = fields.optional("phases") {
+            limits.phases = try phases.integer()
+            guard limits.phases == 1 || limits.phases == 3 else { throw phases.error("must be 1 or 3") }
+        }
+        if let switching = fields.optional("phase_switching") {
+            limits.canSwitchPhases = try switching.bool()
+            if limits.canSwitchPhases, limits.phases != 3 { throw switching.error("phase switching needs a three-phase charger") }
+        }
+        var failsafeCurrent = limits.minCurrent
+        if let node = fields.optional("failsafe_current") {
+            failsafeCurrent = try node.integer()
+            if failsafeCurrent > limits.ceiling {
+                throw node.error("unsafe: failsafe current \(failsafeCurrent) A is above the charger's maximum \(limits.ceiling) A")
+            }
+            guard limits.acceptsRequest(failsafeCurrent) else {
+                throw node.error("must be 0 (stop) or \(limits.minCurrent)…\(limits.maxCurrent) A")
+            }
+        }
+        let failsafeTimeout = try fields.optional("failsafe_timeout_s").map { node throws(DataFileError) in try integer(node, in: 1...3600) } ?? 20
+        let ratedPower = try fields.optional("rated_power_w").map { node throws(DataFileError) in try integer(node, in: 1000...500_000) }
+            ?? limits.maxCurrent * 230 * limits.phases
+        var charger = Charger(id: id, name: name, driver: driver, limits: limits, failsafeCurrent: failsafeCurrent,
+                              failsafeTimeout: failsafeTimeout, ratedPowerW: ratedPower, identity: Identity(serial: "CB-\(id)"))
+        let modbusNode = fields.optional("modbus")
+        if let modbusNode {
+            var modbus = try modbusNode.fields()
+            if let port = modbus.optional("port") { charger.port = try integer(port, in: 1...65535) }
+            if let unit = modbus.optional("unit") { charger.unit = try integer(unit, in: 1...255) }
+            try modbus.finish()
+        }
+        if mode == .perCharger, charger.port == nil {
+            throw DataFileError(file: node.file, line: (modbusNode ?? node).line, field: "\(node.path).modbus.port",
+                                message: "missing required field (each charger has its own listener in per-charger mode)")
+        }
+        if let identity = fields.optional("identity") { charger.identity = try parseIdentity(identity, default: charger.identity) }
+        if let simulation = fields.optional("simulation") { charger.simulatedEVs = try parseSimulation(simulation, limits: limits) }
+        try fields.finish()
+        return charger
+    }
+
+    static func parseIdentity(_ node: YAMLNode, default identity: Identity) throws(DataFileError) -> Identity {
+        var fields = try node.fields()
+        var identity = identity
+        func text(_ key: String, max: Int) throws(DataFileError) -> String? {
+            guard let node = fields.optional(key) else { return nil }
+            let value = try node.string()
+            guard value.utf8.count <= max, value.allSatisfy(\.isASCII) else { throw node.error("ASCII, at most \(max) characters") }
+            return value
+        }
+        identity.serial = try text("serial", max: 50) ?? identity.serial
+        identity.brand = try text("brand", max: 20) ?? identity.brand
+        identity.model = try text("model", max: 10) ?? identity.model
+        identity.firmware = try text("firmware", max: 100) ?? identity.firmware
+        try fields.finish()
+        return identity
+    }
+
+    static func parseSimulation(_ node: YAMLNode, limits: ChargerLimits) throws(DataFileError) -> [SimulatedEV] {
+        var fields = try node.fields()
+        var evs: [SimulatedEV] = []
+        for item in try fields.optional("evs")?.list() ?? [] {
+            var ev = try item.fields()
+            var vehicle = SimulatedEV(arrival: try number(try ev.required("arrive_s"), in: 0...1e7))
+            vehicle.departure = try ev.optional("leave_s").map { node throws(DataFileError) in try number(node, in: vehicle.arrival...1e7) }
+            if let phases = ev.optional("phases") {
+                vehicle.phases = try phases.integer()
+                guard vehicle.phases == 1 || vehicle.phases == 3 else { throw phases.error("must be 1 or 3") }
+            }
+            vehicle.maxCurrent = try ev.optional("max_current").map { node throws(DataFileError) in try number(node, in: 6...80) } ?? 16
+            vehicle.capacityWh = try ev.optional("capacity_kwh").map { node throws(DataFileError) in try number(node, in: 1...500) * 1000 } ?? 50_000
+            vehicle.soc = try ev.optional("soc").map { node throws(DataFileError) in try number(node, in: 0...1) } ?? 0.3
+            vehicle.targetSoC = try ev.optional("target_soc").map { node throws(DataFileError) in try number(node, in: 0...1) } ?? 0.9
+            vehicle.idTag = try ev.optional("id_tag")?.string() ?? ""
+            try ev.finish()
+            evs.append(vehicle)
+        }
+        try fields.finish()
+        return evs
+    }
+
+    static func checkUnique(_ config: Configuration, nodes: [YAMLNode]) throws(DataFileError) {
+        var ids: Set<String> = [], ports: Set<Int> = [], units: Set<Int> = []
+        for (charger, node) in zip(config.chargers, nodes) {
+            guard ids.insert(charger.id).inserted else { throw node.error("charger id \"\(charger.id)\" is used twice") }
+            switch config.northbound.mode {
+            case .perCharger:
+                guard ports.insert(charger.port!).inserted else { throw node.error("modbus port \(charger.port!) is used by another charger") }
+            case .gateway:
+                guard units.insert(charger.unit).inserted else { throw node.error("modbus unit \(charger.unit) is used by another charger") }
+            }
+        }
+    }
+
+    static func integer(_ node: YAMLNode, in range: ClosedRange<Int>) throws(DataFileError) -> Int {
+        let value = try node.integer()
+        guard range.contains(value) else { throw node.error("must be \(range.lowerBound)…\(range.upperBound), got \(value)") }
+        return value
+    }
+
+    static func number(_ node: YAMLNode, in range: ClosedRange<Double>) throws(DataFileError) -> Double {
+        let value = try node.number()
+        guard range.contains(value) else { throw node.error("must be \(range.lowerBound)…\(range.upperBound), got \(value)") }
+        return value
+    }
+}

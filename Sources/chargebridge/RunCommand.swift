@@ -1,0 +1,110 @@
+import ArgumentParser
+import Bridge
+import Foundation
+import Logging
+import RegisterMaps
+import ServiceLifecycle
+
+/// Options shared by `run` and `demo`.
+struct ServiceOptions: ParsableArguments {
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel = "notice"
+
+    @Option(name: .customLong("status-interval"), help: "Print one status line per charger every N seconds (0 = never).")
+    var statusInterval: Double = 0
+
+    @Option(help: "Stop after N seconds (default: run until SIGTERM/SIGINT).")
+    var duration: Double?
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level \(logLevel)") }
+        guard statusInterval >= 0, statusInterval <= 3600 else { throw ValidationError("--status-interval must be 0…3600") }
+        if let duration, !(duration > 0) { throw ValidationError("--duration must be positive") }
+    }
+
+    func logger() -> Logger {
+        let level = Logger.Level(rawValue: logLevel) ?? .notice
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        return Logger(label: "chargebridge")
+    }
+
+    /// Runs the service until SIGTERM/SIGINT (graceful shutdown) or the duration ends.
+    func run(_ configuration: Configuration, banner: [String] = []) async throws {
+        let logger = logger()
+        let service: BridgeService
+        do {
+            service = try BridgeService(configuration: configuration, logger: logger,
+                                        statusInterval: statusInterval > 0 ? statusInterval : nil,
+                                        statusOutput: { Console.out($0) })
+        } catch {
+            throw CLIError("\(error)")
+        }
+        banner.forEach { Console.out($0) }
+        service.endpoints.forEach { Console.out($0) }
+        let group = ServiceGroup(configuration: .init(services: [.init(service: service)],
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        if let duration {
+            Task {
+                try? await Task.sleep(for: .seconds(duration))
+                await group.triggerGracefulShutdown()
+            }
+        }
+        try await group.run()
+    }
+}
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the service with a configuration file.")
+
+    @Option(help: "Configuration file (YAML), e.g. etc/chargebridge.yaml.") var config: String
+    @OptionGroup var options: ServiceOptions
+
+    func run() async throws {
+        let configuration: Configuration
+        do { configuration = try Configuration.load(file: config) } catch { throw CLIError(error.description) }
+        try await options.run(configuration)
+    }
+}
+
+struct CheckConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "check-config", abstract: "Validate a configuration file and exit.")
+
+    @Option(help: "Configuration file (YAML).") var config: String
+
+    func run() throws {
+        let configuration: Configuration
+        do { configuration = try Configuration.load(file: config) } catch { throw CLIError(error.description) }
+        Console.out("\(config): OK — site \"\(configuration.siteName)\", \(configuration.chargers.count) charger(s), Modbus \(configuration.northbound.mode.rawValue)")
+        for charger in configuration.chargers {
+            let where_ = configuration.northbound.mode == .perCharger ? "port \(charger.port!)" : "unit \(charger.unit)"
+            Console.out("  \(charger.id): \(charger.driver), \(charger.limits.phases)p \(charger.limits.minCurrent)…\(charger.limits.maxCurrent) A, failsafe \(charger.failsafeCurrent) A after \(charger.failsafeTimeout) s, \(where_)")
+        }
+    }
+}
+
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run the service against a simulated site: three chargers on Modbus ports 1502–1504.")
+
+    @Option(help: "Demo configuration (default: etc/demo.yaml).") var config = "etc/demo.yaml"
+    @OptionGroup var options: ServiceOptions
+
+    func run() async throws {
+        guard let file = DataLocator.locate(config) else { throw CLIError("demo configuration \(config) not found") }
+        let configuration: Configuration
+        do { configuration = try Configuration.load(file: file) } catch { throw CLIError(error.description) }
+        var options = options
+        if options.statusInterval == 0 { options.statusInterval = 3 }
+        try await options.run(configuration, banner: [
+            "chargebridge demo — \(configuration.chargers.count) simulated chargers, each an EVC08 Modbus TCP slave.",
+            "Steer them with any EVC08-capable energy manager, e.g.:",
+            "  mbpoll -m tcp -p 1502 -a 255 -0 -r 5004 -t 4 127.0.0.1 10   (set 10 A)",
+            "Without a master writing the alive register (6000) each charger runs at its failsafe current.",
+        ])
+    }
+}
