@@ -1,0 +1,74 @@
+import Testing
+@testable import Bridge
+import RegisterMaps
+
+@Suite("Configuration")
+struct ConfigurationTests {
+    let valid = """
+        site: { name: Test }
+        modbus: { mode: per-charger, bind: 127.0.0.1 }
+        chargers:
+          - id: a
+            min_current: 6
+            max_current: 16
+            failsafe_current: 8
+            failsafe_timeout_s: 10
+            modbus: { port: 1502 }
+          - id: b
+            phases: 3
+            phase_switching: true
+            modbus: { port: 1503 }
+        """
+
+    func error(_ text: String) -> DataFileError? {
+        do { _ = try Configuration.parse(text, file: "site.yaml"); return nil } catch { return error }
+    }
+
+    @Test func loadsAValidConfiguration() throws {
+        let config = try Configuration.parse(valid, file: "site.yaml")
+        #expect(config.chargers.map(\.id) == ["a", "b"])
+        #expect(config.chargers[0].failsafeCurrent == 8 && config.chargers[0].failsafeTimeout == 10)
+        #expect(config.chargers[1].failsafeCurrent == 6)     // default: the minimum current
+        #expect(config.chargers[1].limits.canSwitchPhases)
+    }
+
+    @Test func anUnsafeFailsafeCurrentRefusesToStart() throws {
+        let e = try #require(error(valid.replacingOccurrences(of: "failsafe_current: 8", with: "failsafe_current: 20")))
+        #expect(e.description == "site.yaml:7: chargers[0].failsafe_current: unsafe: failsafe current 20 A is above the charger's maximum 16 A")
+        let belowMin = try #require(error(valid.replacingOccurrences(of: "failsafe_current: 8", with: "failsafe_current: 3")))
+        #expect(belowMin.field == "chargers[0].failsafe_current")
+    }
+
+    @Test func errorsNameFileLineAndField() throws {
+        let duplicate = try #require(error(valid.replacingOccurrences(of: "port: 1503", with: "port: 1502")))
+        #expect(duplicate.message.contains("port 1502 is used by another charger"))
+        let typo = try #require(error(valid.replacingOccurrences(of: "max_current: 16", with: "max_curent: 16")))
+        #expect(typo.field == "chargers[0].max_curent" && typo.line == 6)
+        let range = try #require(error(valid.replacingOccurrences(of: "failsafe_timeout_s: 10", with: "failsafe_timeout_s: 0")))
+        #expect(range.field == "chargers[0].failsafe_timeout_s" && range.message.contains("1…3600"))
+        let noPort = try #require(error(valid.replacingOccurrences(of: "    modbus: { port: 1503 }", with: "")))
+        #expect(noPort.field == "chargers[1].modbus.port")
+        let switching = try #require(error(valid.replacingOccurrences(of: "phases: 3", with: "phases: 1")))
+        #expect(switching.field == "chargers[1].phase_switching")
+        let driver = try #require(error(valid.replacingOccurrences(of: "  - id: b\n", with: "  - id: b\n    driver: tesla\n")))
+        #expect(driver.message.contains("unknown driver"))
+        #expect(error("chargers: []\n") != nil)
+    }
+
+    @Test func gatewayModeNeedsUniqueUnits() throws {
+        let gateway = """
+            modbus: { mode: gateway, port: 1502 }
+            chargers:
+              - { id: a, modbus: { unit: 1 } }
+              - { id: b, modbus: { unit: 1 } }
+            """
+        #expect(try #require(error(gateway)).message.contains("unit 1 is used by another charger"))
+    }
+
+    @Test func shippedConfigurationsLoad() throws {
+        for file in ["etc/demo.yaml"] {
+            let config = try Configuration.load(file: TestPaths.root.appendingPathComponent(file).path)
+            #expect(!config.chargers.isEmpty)
+        }
+    }
+}

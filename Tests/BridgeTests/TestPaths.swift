@@ -1,0 +1,5 @@
+import Foundation
+
+enum TestPaths {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+}
