@@ -125,6 +125,7 @@ public final class ChargerPoint: ModbusSlaveHandler {
                 }
             }
             for (name, value) in writes { apply(name, Int(value), state: &state, now: now) }
+            state.image = layout.image(slaveValues(state))   // a read right after the write sees it
             return nil
         }
     }
