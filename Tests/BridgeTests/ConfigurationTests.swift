@@ -66,7 +66,7 @@ struct ConfigurationTests {
     }
 
     @Test func shippedConfigurationsLoad() throws {
-        for file in ["etc/demo.yaml"] {
+        for file in ["etc/demo.yaml", "etc/chargebridge.yaml"] {
             let config = try Configuration.load(file: TestPaths.root.appendingPathComponent(file).path)
             #expect(!config.chargers.isEmpty)
         }
