@@ -36,7 +36,7 @@ public final class BridgeService: Service {
         let listeners: [SlaveListener]
         switch northbound.mode {
         case .perCharger:
-            listeners = chargers.map { SlaveListener(host: northbound.bind, port: $0.config.port!, anyUnit: $0) }
+            listeners = chargers.map { SlaveListener(host: $0.config.bind ?? northbound.bind, port: $0.config.port, anyUnit: $0) }
         case .gateway:
             var units: [UInt8: any ModbusSlaveHandler] = [:]
             for charger in chargers { units[UInt8(charger.config.unit)] = charger }
@@ -50,7 +50,7 @@ public final class BridgeService: Service {
     public var endpoints: [String] {
         switch configuration.northbound.mode {
         case .perCharger:
-            zip(chargers, server.ports).map { "\($0.config.id): Modbus TCP \(configuration.northbound.bind):\($1) (unit \($0.config.unit), any unit accepted)" }
+            zip(chargers, server.ports).map { "\($0.config.id): Modbus TCP \($0.config.bind ?? configuration.northbound.bind):\($1) (unit \($0.config.unit), any unit accepted)" }
         case .gateway:
             chargers.map { "\($0.config.id): Modbus TCP gateway \(configuration.northbound.bind):\(server.ports[0]) unit \($0.config.unit)" }
         }

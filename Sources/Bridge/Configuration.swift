@@ -33,8 +33,10 @@ public struct Configuration: Sendable {
         public var failsafeCurrent: Int
         public var failsafeTimeout: Int
         public var ratedPowerW: Int
-        /// Per-charger listener port, or unit id in gateway mode.
-        public var port: Int?
+        /// Per-charger listener (per-charger mode; the address defaults to `modbus.bind`).
+        public var bind: String?
+        public var port: Int = 502
+        /// Unit id (gateway mode; a per-charger listener answers every unit id).
         public var unit: Int = 255
         public var identity: Identity
         public var simulatedEVs: [SimulatedEV] = []
@@ -147,13 +149,10 @@ public struct Configuration: Sendable {
         let modbusNode = fields.optional("modbus")
         if let modbusNode {
             var modbus = try modbusNode.fields()
+            if let bind = modbus.optional("bind") { charger.bind = try bind.string() }
             if let port = modbus.optional("port") { charger.port = try integer(port, in: 1...65535) }
             if let unit = modbus.optional("unit") { charger.unit = try integer(unit, in: 1...255) }
             try modbus.finish()
-        }
-        if mode == .perCharger, charger.port == nil {
-            throw DataFileError(file: node.file, line: (modbusNode ?? node).line, field: "\(node.path).modbus.port",
-                                message: "missing required field (each charger has its own listener in per-charger mode)")
         }
         if let identity = fields.optional("identity") { charger.identity = try parseIdentity(identity, default: charger.identity) }
         if let simulation = fields.optional("simulation") { charger.simulatedEVs = try parseSimulation(simulation, limits: limits) }
@@ -202,12 +201,15 @@ public struct Configuration: Sendable {
     }
 
     static func checkUnique(_ config: Configuration, nodes: [YAMLNode]) throws(DataFileError) {
-        var ids: Set<String> = [], ports: Set<Int> = [], units: Set<Int> = []
+        var ids: Set<String> = [], listeners: Set<String> = [], units: Set<Int> = []
         for (charger, node) in zip(config.chargers, nodes) {
             guard ids.insert(charger.id).inserted else { throw node.error("charger id \"\(charger.id)\" is used twice") }
             switch config.northbound.mode {
             case .perCharger:
-                guard ports.insert(charger.port!).inserted else { throw node.error("modbus port \(charger.port!) is used by another charger") }
+                let bind = charger.bind ?? config.northbound.bind
+                guard listeners.insert("\(bind):\(charger.port)").inserted else {
+                    throw node.error("modbus port \(charger.port) on \(bind) is used by another charger (each charger needs its own port or address)")
+                }
             case .gateway:
                 guard units.insert(charger.unit).inserted else { throw node.error("modbus unit \(charger.unit) is used by another charger") }
             }

@@ -80,8 +80,8 @@ struct CheckConfigCommand: ParsableCommand {
         do { configuration = try Configuration.load(file: config) } catch { throw CLIError(error.description) }
         Console.out("\(config): OK — site \"\(configuration.siteName)\", \(configuration.chargers.count) charger(s), Modbus \(configuration.northbound.mode.rawValue)")
         for charger in configuration.chargers {
-            let where_ = configuration.northbound.mode == .perCharger ? "port \(charger.port!)" : "unit \(charger.unit)"
-            Console.out("  \(charger.id): \(charger.driver), \(charger.limits.phases)p \(charger.limits.minCurrent)…\(charger.limits.maxCurrent) A, failsafe \(charger.failsafeCurrent) A after \(charger.failsafeTimeout) s, \(where_)")
+            let listener = configuration.northbound.mode == .perCharger ? "\(charger.bind ?? configuration.northbound.bind):\(charger.port)" : "unit \(charger.unit)"
+            Console.out("  \(charger.id): \(charger.driver), \(charger.limits.phases)p \(charger.limits.minCurrent)…\(charger.limits.maxCurrent) A, failsafe \(charger.failsafeCurrent) A after \(charger.failsafeTimeout) s, \(listener)")
         }
     }
 }

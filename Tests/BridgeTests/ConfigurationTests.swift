@@ -41,13 +41,17 @@ struct ConfigurationTests {
 
     @Test func errorsNameFileLineAndField() throws {
         let duplicate = try #require(error(valid.replacingOccurrences(of: "port: 1503", with: "port: 1502")))
-        #expect(duplicate.message.contains("port 1502 is used by another charger"))
+        #expect(duplicate.message.contains("port 1502 on 127.0.0.1 is used by another charger"))
         let typo = try #require(error(valid.replacingOccurrences(of: "max_current: 16", with: "max_curent: 16")))
         #expect(typo.field == "chargers[0].max_curent" && typo.line == 6)
         let range = try #require(error(valid.replacingOccurrences(of: "failsafe_timeout_s: 10", with: "failsafe_timeout_s: 0")))
         #expect(range.field == "chargers[0].failsafe_timeout_s" && range.message.contains("1…3600"))
-        let noPort = try #require(error(valid.replacingOccurrences(of: "    modbus: { port: 1503 }", with: "")))
-        #expect(noPort.field == "chargers[1].modbus.port")
+        // without a port a charger listens on 502 (like a real EVC08); two such chargers collide
+        let defaults = try #require(error(valid.replacingOccurrences(of: "modbus: { port: 1503 }", with: "modbus: { }")
+            .replacingOccurrences(of: "modbus: { port: 1502 }", with: "modbus: { }")))
+        #expect(defaults.message.contains("port 502 on 127.0.0.1 is used by another charger"))
+        let separate = try Configuration.parse(valid.replacingOccurrences(of: "modbus: { port: 1503 }", with: "modbus: { bind: 127.0.0.2, port: 1502 }"), file: "x.yaml")
+        #expect(separate.chargers[1].bind == "127.0.0.2")
         let switching = try #require(error(valid.replacingOccurrences(of: "phases: 3", with: "phases: 1")))
         #expect(switching.field == "chargers[1].phase_switching")
         let driver = try #require(error(valid.replacingOccurrences(of: "  - id: b\n", with: "  - id: b\n    driver: tesla\n")))
