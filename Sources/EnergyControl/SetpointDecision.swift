@@ -7,6 +7,9 @@ public enum LimitReason: String, Sendable, Equatable, CaseIterable {
     case belowMinimum = "below-minimum"
     // Energy loops (issue 4+) add their caps with these reasons.
     case fuse, sun, loadShedding = "load-shedding", enable, meterLost = "meter-lost", zone
+    case reduction                 // a digital-input percentage reduction
+    case phaseSwitch = "phase-switch"
+    case mode                      // the charge mode is off
 }
 
 /// An upper bound on a charger's current from one source, with its reason.

@@ -1,0 +1,19 @@
+/// One grid-meter reading, validated before it gets here.
+public struct GridSample: Sendable, Equatable {
+    public var time: Seconds
+    /// Signed per-phase currents, amperes (positive = import).
+    public var currents: [Double]
+    /// Grid power, watts (positive = import, negative = export).
+    public var power: Double
+
+    public init(time: Seconds, currents: [Double], power: Double) {
+        self.time = time
+        self.currents = currents
+        self.power = power
+    }
+
+    /// A reading the loops may use: three finite currents and a finite power of plausible size.
+    public var isPlausible: Bool {
+        currents.count == 3 && currents.allSatisfy { $0.isFinite && abs($0) < 10_000 } && power.isFinite && abs(power) < 10_000_000
+    }
+}

@@ -1,0 +1,29 @@
+/// The power optimizer: how much current the EVs may draw per phase without tripping the main
+/// fuse [SPEC §6.1]. Pure.
+public enum PowerOptimizer {
+    /// Current available to all EVs together on each phase, or nil when no fuse limit is set.
+    /// - Parameters:
+    ///   - sample: the latest valid grid sample (nil if none yet).
+    ///   - evCurrents: what the EVs draw now per grid phase (used when the meter includes them).
+    public static func available(sample: GridSample?, evCurrents: [Double], settings: SiteSettings, inputs: SiteInputs,
+                                 now: Seconds) -> (perPhase: [Double], reason: LimitReason)? {
+        guard var limit = settings.fuse.limit else { return nil }
+        var reason = LimitReason.fuse
+        if inputs.downgrade {
+            limit = zip(limit, settings.inputs.downgradeOffset).map { max(0, $0 - $1) }
+        }
+        let percentages = inputs.reductions.compactMap { settings.inputs.reductionPercent.indices.contains($0) ? settings.inputs.reductionPercent[$0] : nil }
+        if let lowest = percentages.min() {
+            limit = limit.map { $0 * lowest / 100 }
+            reason = .reduction
+        }
+        guard let sample, now - sample.time <= settings.fuse.meterStaleAfter, sample.isPlausible else {
+            return ([Double](repeating: settings.fuse.fallbackCurrent, count: 3), .meterLost)
+        }
+        let perPhase = (0..<3).map { phase -> Double in
+            let others = settings.fuse.meterLocation == .including ? sample.currents[phase] - evCurrents[phase] : sample.currents[phase]
+            return limit[phase] - settings.fuse.headroom[phase] - others
+        }
+        return (perPhase, reason)
+    }
+}
