@@ -4,13 +4,54 @@ import Foundation
 import Modbus
 import RegisterMaps
 import Simulation
+import EnergyControl
 
 struct SimulateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
-        abstract: "Run simulated devices, so EMS builders and tests have hardware without hardware.",
+        abstract: "Run a site scenario against the real control code, or serve simulated devices.",
+        discussion: "chargebridge simulate --scenario etc/scenarios/sunny-day.yaml [--report json]",
         subcommands: [SimulateMeterCommand.self]
     )
+
+    @Option(help: "Scenario file (format: etc/scenarios/README.md).") var scenario: String?
+    @Option(help: "Report format: text or json.") var report = "text"
+    @Option(name: .customLong("tick-interval"), help: "Report a tick every N simulated seconds (default: every meter period in JSON, 15 min in text).")
+    var tickInterval: Double?
+
+    func validate() throws {
+        guard scenario != nil else { throw ValidationError("give --scenario FILE, or a subcommand (meter)") }
+        guard report == "text" || report == "json" else { throw ValidationError("--report must be text or json") }
+        if let tickInterval, !(tickInterval > 0) { throw ValidationError("--tick-interval must be positive") }
+    }
+
+    func run() throws {
+        let site: SiteScenario
+        do { site = try ScenarioLoader.load(file: scenario!) } catch { throw CLIError(error.description) }
+        var simulator = SiteSimulator(scenario: site)
+        let interval = tickInterval ?? (report == "json" ? site.meterPeriod : 900)
+        var nextReport = 0.0
+        let ids = site.chargers.map(\.id)
+        var ticks: [String] = []
+        let clock = ContinuousClock()
+        let started = clock.now
+        let summary = simulator.run { tick in
+            guard tick.time + 1e-9 >= nextReport else { return }
+            nextReport += interval
+            if report == "json" {
+                ticks.append(ScenarioReport.jsonTick(tick, ids: ids))
+            } else {
+                Console.out(ScenarioReport.textTick(tick, ids: ids, startOfDay: site.startOfDay))
+            }
+        }
+        let wall = clock.now - started
+        let wallSeconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
+        if report == "json" {
+            Console.out(ScenarioReport.json(site, summary, ticks: ticks, wallSeconds: wallSeconds))
+        } else {
+            Console.out(ScenarioReport.text(site, summary, wallSeconds: wallSeconds))
+        }
+    }
 }
 
 struct SimulateMeterCommand: ParsableCommand {

@@ -1,0 +1,182 @@
+import EnergyControl
+import Foundation
+import RegisterMaps
+
+/// Reads a scenario file (format: etc/scenarios/README.md). Errors name the file, line and field.
+public enum ScenarioLoader {
+    public static func load(file path: String) throws(DataFileError) -> SiteScenario {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw DataFileError(file: path, line: nil, field: "", message: "cannot read the scenario (\(error.localizedDescription))")
+        }
+        return try parse(text, file: path)
+    }
+
+    public static func parse(_ text: String, file: String) throws(DataFileError) -> SiteScenario {
+        var top = try YAMLNode.parse(text, file: file).fields()
+        var scenario = SiteScenario()
+        if let name = top.optional("name") { scenario.name = try name.string() }
+        if let start = top.optional("start") { scenario.startOfDay = try time(start) }
+        scenario.duration = try number(try top.required("duration_s"), in: 1...(366 * 86_400))
+        if let period = top.optional("meter_period_s") { scenario.meterPeriod = try number(period, in: 0.05...60) }
+        if let site = top.optional("site") { scenario.settings = try parseSite(site) }
+        if let house = top.optional("house") { scenario.house = try parseHouse(house, start: scenario.startOfDay) }
+        if let pv = top.optional("pv") { scenario.pv = try parsePV(pv) }
+        let chargersNode = try top.required("chargers")
+        for node in try chargersNode.list() { scenario.chargers.append(try parseCharger(node, start: scenario.startOfDay)) }
+        for node in try top.optional("inputs")?.list() ?? [] {
+            var fields = try node.fields()
+            let kindNode = try fields.required("input")
+            guard let kind = SiteScenario.InputEvent.Kind(rawValue: try kindNode.string()) else {
+                throw kindNode.error("unknown input (load_shedding, disable, downgrade, reduction1, reduction2, reduction3)")
+            }
+            scenario.inputs.append(SiteScenario.InputEvent(kind: kind, window: try window(&fields, start: scenario.startOfDay)))
+            try fields.finish()
+        }
+        for node in try top.optional("meter_outages")?.list() ?? [] {
+            var fields = try node.fields()
+            scenario.meterOutages.append(try window(&fields, start: scenario.startOfDay))
+            try fields.finish()
+        }
+        try top.finish()
+        return scenario
+    }
+
+    static func parseSite(_ node: YAMLNode) throws(DataFileError) -> SiteSettings {
+        var fields = try node.fields()
+        var settings = SiteSettings()
+        if let fuse = fields.optional("fuse_a") { settings.fuse.limit = try perPhase(fuse, in: 6...1000) }
+        if let headroom = fields.optional("headroom_a") { settings.fuse.headroom = try perPhase(headroom, in: 0...100) }
+        if let meter = fields.optional("meter") {
+            guard let location = MeterLocation(rawValue: try meter.string()) else { throw meter.error("including or excluding") }
+            settings.fuse.meterLocation = location
+        }
+        if let fallback = fields.optional("fallback_a") { settings.fuse.fallbackCurrent = try number(fallback, in: 0...1000) }
+        if let stale = fields.optional("meter_stale_s") { settings.fuse.meterStaleAfter = try number(stale, in: 0.1...600) }
+        if let value = fields.optional("resume_hysteresis_a") { settings.fuse.resumeHysteresis = try number(value, in: 0...32) }
+        if let value = fields.optional("resume_delay_s") { settings.fuse.resumeDelay = try number(value, in: 0...3600) }
+        if let value = fields.optional("increase_interval_s") { settings.ramp.increaseInterval = try number(value, in: 0...600) }
+        if let value = fields.optional("dead_band_a") { settings.ramp.deadBand = try number(value, in: 0...10) }
+        if let value = fields.optional("sun_start_delay_s") { settings.sun.startDelay = try number(value, in: 0...3600) }
+        if let value = fields.optional("sun_stop_delay_s") { settings.sun.stopDelay = try number(value, in: 0...3600) }
+        if let value = fields.optional("load_shedding_a") { settings.inputs.loadSheddingCurrent = try number(value, in: 0...80) }
+        if let value = fields.optional("downgrade_offset_a") { settings.inputs.downgradeOffset = try perPhase(value, in: 0...1000) }
+        if let value = fields.optional("reductions_percent") {
+            settings.inputs.reductionPercent = try value.list().map { node throws(DataFileError) in try number(node, in: 0...100) }
+            guard settings.inputs.reductionPercent.count <= 3 else { throw value.error("at most three digital inputs") }
+        }
+        if let switching = fields.optional("phase_switching") {
+            var s = try switching.fields()
+            if let v = s.optional("enabled") { settings.phaseSwitching.enabled = try v.bool() }
+            if let v = s.optional("to_three_phase_delay_s") { settings.phaseSwitching.toThreePhaseDelay = try number(v, in: 0...3600) }
+            if let v = s.optional("to_one_phase_delay_s") { settings.phaseSwitching.toOnePhaseDelay = try number(v, in: 0...3600) }
+            if let v = s.optional("pause_s") { settings.phaseSwitching.pauseBeforeSwitch = try number(v, in: 0...600) }
+            if let v = s.optional("minimum_hold_s") { settings.phaseSwitching.minimumHold = try number(v, in: 0...86_400) }
+            if let v = s.optional("cooldown_s") { settings.phaseSwitching.cooldown = try number(v, in: 0...86_400) }
+            try s.finish()
+        }
+        try fields.finish()
+        return settings
+    }
+
+    static func parseHouse(_ node: YAMLNode, start: Seconds) throws(DataFileError) -> SiteScenario.House {
+        var fields = try node.fields()
+        var house = SiteScenario.House()
+        if let base = fields.optional("base_w") { house.baseWatts = try perPhase(base, in: 0...200_000) }
+        for item in try fields.optional("events")?.list() ?? [] {
+            var event = try item.fields()
+            let watts = try perPhase(try event.required("w"), in: -200_000...200_000, split: true)
+            house.events.append(SiteScenario.LoadEvent(window: try window(&event, start: start), watts: watts))
+            try event.finish()
+        }
+        if let spikes = fields.optional("random_spikes") { house.spikes = try randomEvents(spikes, magnitudeKey: "w", range: 0...200_000) }
+        try fields.finish()
+        return house
+    }
+
+    static func parsePV(_ node: YAMLNode) throws(DataFileError) -> SiteScenario.PV {
+        var fields = try node.fields()
+        var pv = SiteScenario.PV()
+        pv.peakWatts = try number(try fields.required("peak_w"), in: 0...1_000_000)
+        if let sunrise = fields.optional("sunrise") { pv.sunrise = try time(sunrise) }
+        if let sunset = fields.optional("sunset") { pv.sunset = try time(sunset) }
+        if pv.sunset <= pv.sunrise { throw node.error("sunset must be after sunrise") }
+        if let clouds = fields.optional("clouds") { pv.clouds = try randomEvents(clouds, magnitudeKey: "depth", range: 0...1) }
+        try fields.finish()
+        return pv
+    }
+
+    static func parseCharger(_ node: YAMLNode, start: Seconds) throws(DataFileError) -> SiteScenario.Charger {
+        var fields = try node.fields()
+        let id = try fields.required("id").string()
+        var limits = ChargerLimits()
+        if let v = fields.optional("min_current") { limits.minCurrent = Int(try number(v, in: 6...80)) }
+        if let v = fields.optional("max_current") { limits.maxCurrent = Int(try number(v, in: 6...80)) }
+        if limits.minCurrent > limits.maxCurrent { throw node.error("min_current is above max_current") }
+        if let v = fields.optional("phases") {
+            limits.phases = try v.integer()
+            guard limits.phases == 1 || limits.phases == 3 else { throw v.error("must be 1 or 3") }
+        }
+        if let v = fields.optional("phase_switching") { limits.canSwitchPhases = try v.bool() && limits.phases == 3 }
+        var mode = ChargeMode.maxHybrid
+        if let v = fields.optional("mode") {
+            let text = try v.string()
+            guard let value = ChargeMode(rawValue: text) else {
+                throw v.error("unknown mode \"\(text)\" (\(ChargeMode.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            mode = value
+        }
+        var evs: [SimulatedEV] = []
+        for item in try fields.optional("evs")?.list() ?? [] {
+            var ev = try item.fields()
+            var vehicle = SimulatedEV(arrival: try time(try ev.required("arrive")) - start)
+            if let leave = ev.optional("leave") { vehicle.departure = try time(leave) - start }
+            if let v = ev.optional("phases") { vehicle.phases = try v.integer() == 1 ? 1 : 3 }
+            if let v = ev.optional("max_current") { vehicle.maxCurrent = try number(v, in: 6...80) }
+            if let v = ev.optional("capacity_kwh") { vehicle.capacityWh = try number(v, in: 1...500) * 1000 }
+            if let v = ev.optional("soc") { vehicle.soc = try number(v, in: 0...1) }
+            if let v = ev.optional("target_soc") { vehicle.targetSoC = try number(v, in: 0...1) }
+            try ev.finish()
+            evs.append(vehicle)
+        }
+        try fields.finish()
+        return SiteScenario.Charger(id: id, limits: limits, mode: mode, evs: evs)
+    }
+
+    static func randomEvents(_ node: YAMLNode, magnitudeKey: String, range: ClosedRange<Double>) throws(DataFileError) -> SiteScenario.RandomEvents {
+        var fields = try node.fields()
+        let events = SiteScenario.RandomEvents(perHour: try number(try fields.required("per_hour"), in: 0...3600),
+                                               duration: try number(try fields.required("duration_s"), in: 1...86_400),
+                                               magnitude: try number(try fields.required(magnitudeKey), in: range),
+                                               seed: UInt64(max(0, try fields.optional("seed")?.integer() ?? 1)))
+        try fields.finish()
+        return events
+    }
+
+    static func window(_ fields: inout YAMLFields, start: Seconds) throws(DataFileError) -> SiteScenario.Window {
+        SiteScenario.Window(start: try time(try fields.required("at")) - start, duration: try number(try fields.required("for_s"), in: 0...(366 * 86_400)))
+    }
+
+    /// "HH:MM" or "HH:MM:SS" as seconds of the day, or a plain number of seconds.
+    static func time(_ node: YAMLNode) throws(DataFileError) -> Seconds {
+        let text = try node.string()
+        if let seconds = Double(text) { return seconds }
+        let parts = text.split(separator: ":").map { Double($0) }
+        guard (2...3).contains(parts.count), parts.allSatisfy({ $0 != nil }) else { throw node.error("a time is HH:MM, HH:MM:SS or seconds") }
+        return parts[0]! * 3600 + parts[1]! * 60 + (parts.count == 3 ? parts[2]! : 0)
+    }
+
+    static func number(_ node: YAMLNode, in range: ClosedRange<Double>) throws(DataFileError) -> Double {
+        let value = try node.number()
+        guard range.contains(value) else { throw node.error("must be \(range.lowerBound)…\(range.upperBound), got \(value)") }
+        return value
+    }
+
+    /// One value for all three phases, or a list of three. `split` divides a single value by 3 (a total).
+    static func perPhase(_ node: YAMLNode, in range: ClosedRange<Double>, split: Bool = false) throws(DataFileError) -> [Double] {
+        let values = try node.list().map { item throws(DataFileError) in try number(item, in: range) }
+        if values.count == 1 { return [Double](repeating: split ? values[0] / 3 : values[0], count: 3) }
+        guard values.count == 3 else { throw node.error("one value or three (L1, L2, L3)") }
+        return values
+    }
+}

@@ -1,0 +1,68 @@
+import EnergyControl
+
+/// A simulated site: loads, PV, chargers with their EVs, inputs and meter outages over time.
+public struct SiteScenario: Sendable {
+    /// A load or input that is on during [start, start + duration).
+    public struct Window: Sendable, Equatable {
+        public var start: Seconds
+        public var duration: Seconds
+        public func contains(_ t: Seconds) -> Bool { t >= start && t < start + duration }
+    }
+
+    public struct LoadEvent: Sendable, Equatable {
+        public var window: Window
+        /// Extra watts per phase.
+        public var watts: [Double]
+    }
+
+    public struct RandomEvents: Sendable, Equatable {
+        public var perHour: Double
+        public var duration: Seconds
+        public var magnitude: Double
+        public var seed: UInt64
+    }
+
+    public struct House: Sendable, Equatable {
+        public var baseWatts: [Double] = [300, 300, 300]
+        public var events: [LoadEvent] = []
+        public var spikes: RandomEvents?
+    }
+
+    public struct PV: Sendable, Equatable {
+        /// Peak AC power of a three-phase inverter, watts (0 = no PV).
+        public var peakWatts: Double = 0
+        /// Seconds of the day.
+        public var sunrise: Seconds = 6.5 * 3600
+        public var sunset: Seconds = 20.5 * 3600
+        /// Clouds cut production by `magnitude` (0…1) while they pass.
+        public var clouds: RandomEvents?
+    }
+
+    public struct Charger: Sendable {
+        public var id: String
+        public var limits: ChargerLimits
+        public var mode: ChargeMode
+        public var evs: [SimulatedEV]
+    }
+
+    public struct InputEvent: Sendable, Equatable {
+        public enum Kind: String, Sendable { case loadShedding = "load_shedding", disable, downgrade, reduction1, reduction2, reduction3 }
+        public var kind: Kind
+        public var window: Window
+    }
+
+    public var name = "scenario"
+    /// Time of day at t = 0, seconds.
+    public var startOfDay: Seconds = 0
+    public var duration: Seconds = 3600
+    /// Meter period (control step on every sample).
+    public var meterPeriod: Seconds = 0.5
+    public var settings = SiteSettings()
+    public var house = House()
+    public var pv = PV()
+    public var chargers: [Charger] = []
+    public var inputs: [InputEvent] = []
+    public var meterOutages: [Window] = []
+
+    public init() {}
+}

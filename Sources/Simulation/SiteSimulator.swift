@@ -1,0 +1,172 @@
+import Foundation
+import EnergyControl
+
+/// Runs the real control code against a simulated site, in simulated time, as fast as it can.
+public struct SiteSimulator {
+    public struct Tick: Sendable {
+        public var time: Seconds
+        /// Signed grid currents per phase, amperes.
+        public var grid: [Double]
+        public var setpoints: [Int]
+        public var reasons: [LimitReason]
+        public var evCurrents: [[Double]]
+    }
+
+    public struct Summary: Sendable {
+        public var simulatedSeconds: Seconds = 0
+        public var maxGridCurrent = [0.0, 0.0, 0.0]
+        /// Seconds with |grid current| above the fuse limit, per phase.
+        public var secondsAboveFuse = [0.0, 0.0, 0.0]
+        /// Longest run of consecutive samples above the fuse, seconds.
+        public var longestAboveFuse = 0.0
+        public var evEnergyWh = 0.0
+        public var evEnergyFromPVWh = 0.0
+        public var evEnergyFromGridWh = 0.0
+        public var pvEnergyWh = 0.0
+        public var phaseSwitches = 0
+        public var starts = 0
+        public var stops = 0
+        /// Setpoints outside {0} ∪ [min, max] (must stay 0).
+        public var setpointViolations = 0
+        /// Phase switches closer than the cooldown (must stay 0).
+        public var cooldownViolations = 0
+    }
+
+    public let scenario: SiteScenario
+    private var controller: SiteController
+    private var chargers: [SimulatedCharger]
+    private var spikes: [SiteScenario.LoadEvent] = []
+    private var clouds: [SiteScenario.Window] = []
+
+    public init(scenario: SiteScenario) {
+        self.scenario = scenario
+        controller = SiteController(settings: scenario.settings)
+        chargers = scenario.chargers.map { SimulatedCharger(limits: $0.limits, evs: $0.evs) }
+        if let spikes = scenario.house.spikes {
+            self.spikes = Self.randomWindows(spikes, duration: scenario.duration).map {
+                SiteScenario.LoadEvent(window: $0, watts: [spikes.magnitude / 3, spikes.magnitude / 3, spikes.magnitude / 3])
+            }
+        }
+        if let clouds = scenario.pv.clouds { self.clouds = Self.randomWindows(clouds, duration: scenario.duration) }
+    }
+
+    static func randomWindows(_ events: SiteScenario.RandomEvents, duration: Seconds) -> [SiteScenario.Window] {
+        var random = SeededRandom(seed: events.seed)
+        let count = Int((events.perHour * duration / 3600).rounded())
+        return (0..<count).map { _ in
+            SiteScenario.Window(start: Double.random(in: 0..<max(1, duration), using: &random),
+                                duration: events.duration * Double.random(in: 0.5...1.5, using: &random))
+        }
+    }
+
+    /// House consumption per phase at time t, watts.
+    func houseWatts(_ t: Seconds) -> [Double] {
+        var watts = scenario.house.baseWatts
+        for event in scenario.house.events + spikes where event.window.contains(t) {
+            for p in 0..<3 { watts[p] += event.watts[p] }
+        }
+        return watts
+    }
+
+    /// PV production at time t, watts (all phases).
+    func pvWatts(_ t: Seconds) -> Double {
+        let pv = scenario.pv
+        guard pv.peakWatts > 0 else { return 0 }
+        let day = (scenario.startOfDay + t).truncatingRemainder(dividingBy: 86_400)
+        guard day > pv.sunrise, day < pv.sunset else { return 0 }
+        var watts = pv.peakWatts * sin(.pi * (day - pv.sunrise) / (pv.sunset - pv.sunrise))
+        if let magnitude = pv.clouds?.magnitude, clouds.contains(where: { $0.contains(t) }) { watts *= 1 - magnitude }
+        return watts
+    }
+
+    func inputs(at t: Seconds) -> SiteInputs {
+        var inputs = SiteInputs()
+        for event in scenario.inputs where event.window.contains(t) {
+            switch event.kind {
+            case .loadShedding: inputs.loadShedding = true
+            case .disable: inputs.enabled = false
+            case .downgrade: inputs.downgrade = true
+            case .reduction1: inputs.reductions.insert(0)
+            case .reduction2: inputs.reductions.insert(1)
+            case .reduction3: inputs.reductions.insert(2)
+            }
+        }
+        return inputs
+    }
+
+    /// Runs the whole scenario. `onTick` sees every meter period (for reports and properties).
+    public mutating func run(onTick: (Tick) -> Void = { _ in }) -> Summary {
+        var summary = Summary()
+        let step = scenario.meterPeriod
+        let voltage = scenario.settings.voltage
+        let limit = scenario.settings.fuse.limit
+        var aboveRun = 0.0
+        var lastCharging = [Bool](repeating: false, count: chargers.count)
+        var lastPhases = chargers.map(\.status.activePhases)
+        var lastSwitchTime = [Seconds](repeating: -.infinity, count: chargers.count)
+        var t = 0.0
+        while t < scenario.duration {
+            for index in chargers.indices { chargers[index].advance(to: t) }
+            // measure
+            let house = houseWatts(t), pv = pvWatts(t)
+            let evCurrents = chargers.map(\.status.currents)
+            var grid = (0..<3).map { p in (house[p] - pv / 3) / voltage }
+            for currents in evCurrents { for p in 0..<3 { grid[p] += currents[p] } }
+            let gridPower = grid.reduce(0, +) * voltage
+            if !scenario.meterOutages.contains(where: { $0.contains(t) }) {
+                controller.record(GridSample(time: t, currents: grid, power: gridPower))
+            }
+            // control
+            let inputs = inputs(at: t)
+            let controls = zip(scenario.chargers, chargers).map { config, charger in
+                ChargerControlInput(id: config.id, limits: config.limits, status: charger.status, mode: config.mode)
+            }
+            let outputs = controller.step(now: t, chargers: controls, inputs: inputs)
+            var setpoints: [Int] = [], reasons: [LimitReason] = []
+            for (index, output) in outputs.enumerated() {
+                let limits = scenario.chargers[index].limits
+                let decision = SetpointPolicy.decide(request: limits.maxCurrent, failsafe: false, limits: limits,
+                                                     caps: output.cap.map { [$0] } ?? [])
+                if let phases = output.phases { chargers[index].select(phases: phases) }
+                chargers[index].apply(setpoint: decision.amperes)
+                setpoints.append(decision.amperes)
+                reasons.append(decision.reason)
+                if decision.amperes != 0, !(limits.minCurrent...limits.ceiling).contains(decision.amperes) { summary.setpointViolations += 1 }
+            }
+            // account
+            var above = false
+            for p in 0..<3 {
+                summary.maxGridCurrent[p] = max(summary.maxGridCurrent[p], abs(grid[p]))
+                if let limit, abs(grid[p]) > limit[p] + 1e-9 {
+                    summary.secondsAboveFuse[p] += step
+                    above = true
+                }
+            }
+            aboveRun = above ? aboveRun + step : 0
+            summary.longestAboveFuse = max(summary.longestAboveFuse, aboveRun)
+            let evPower = evCurrents.reduce(0) { $0 + $1.reduce(0, +) } * voltage
+            let solarForEV = min(evPower, max(0, pv - house.reduce(0, +)))
+            summary.evEnergyWh += evPower * step / 3600
+            summary.evEnergyFromPVWh += solarForEV * step / 3600
+            summary.pvEnergyWh += pv * step / 3600
+            for index in chargers.indices {
+                let charging = chargers[index].status.currents.contains { $0 > 0.1 }
+                if charging, !lastCharging[index] { summary.starts += 1 }
+                if !charging, lastCharging[index] { summary.stops += 1 }
+                lastCharging[index] = charging
+                let phases = chargers[index].status.activePhases
+                if phases != lastPhases[index] {
+                    summary.phaseSwitches += 1
+                    if t - lastSwitchTime[index] < scenario.settings.phaseSwitching.cooldown { summary.cooldownViolations += 1 }
+                    lastSwitchTime[index] = t
+                    lastPhases[index] = phases
+                }
+            }
+            onTick(Tick(time: t, grid: grid, setpoints: setpoints, reasons: reasons, evCurrents: evCurrents))
+            t += step
+        }
+        summary.simulatedSeconds = scenario.duration
+        summary.evEnergyFromGridWh = summary.evEnergyWh - summary.evEnergyFromPVWh
+        return summary
+    }
+}

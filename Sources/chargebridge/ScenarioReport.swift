@@ -1,0 +1,59 @@
+import EnergyControl
+import Foundation
+import Simulation
+
+/// Text and JSON renderings of a scenario run.
+enum ScenarioReport {
+    static func clock(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded(.down)) % 86_400
+        return String(format: "%02d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
+    }
+
+    static func textTick(_ tick: SiteSimulator.Tick, ids: [String], startOfDay: Double) -> String {
+        let grid = tick.grid.map { String(format: "%6.1f", $0) }.joined(separator: " ")
+        let chargers = zip(ids, zip(tick.setpoints, tick.reasons)).map { "\($0) \($1.0) A (\($1.1.rawValue))" }.joined(separator: ", ")
+        return "\(clock(startOfDay + tick.time))  grid A [\(grid)]  \(chargers)"
+    }
+
+    static func jsonTick(_ tick: SiteSimulator.Tick, ids: [String]) -> String {
+        let grid = tick.grid.map { String(format: "%.3f", $0) }.joined(separator: ",")
+        let chargers = ids.indices.map { i in
+            let currents = tick.evCurrents[i].map { String(format: "%.2f", $0) }.joined(separator: ",")
+            return "{\"id\":\"\(ids[i])\",\"setpoint\":\(tick.setpoints[i]),\"reason\":\"\(tick.reasons[i].rawValue)\",\"currents\":[\(currents)]}"
+        }.joined(separator: ",")
+        return "{\"t\":\(tick.time),\"grid\":[\(grid)],\"chargers\":[\(chargers)]}"
+    }
+
+    static func summaryFields(_ summary: SiteSimulator.Summary) -> [(String, String)] {
+        func list(_ values: [Double]) -> String { "[" + values.map { String(format: "%.2f", $0) }.joined(separator: ",") + "]" }
+        return [
+            ("simulated_s", String(format: "%.0f", summary.simulatedSeconds)),
+            ("max_grid_current_a", list(summary.maxGridCurrent)),
+            ("seconds_above_fuse", list(summary.secondsAboveFuse)),
+            ("longest_above_fuse_s", String(format: "%.2f", summary.longestAboveFuse)),
+            ("ev_energy_wh", String(format: "%.0f", summary.evEnergyWh)),
+            ("ev_energy_from_pv_wh", String(format: "%.0f", summary.evEnergyFromPVWh)),
+            ("ev_energy_from_grid_wh", String(format: "%.0f", summary.evEnergyFromGridWh)),
+            ("pv_energy_wh", String(format: "%.0f", summary.pvEnergyWh)),
+            ("phase_switches", "\(summary.phaseSwitches)"),
+            ("starts", "\(summary.starts)"),
+            ("stops", "\(summary.stops)"),
+            ("setpoint_violations", "\(summary.setpointViolations)"),
+            ("cooldown_violations", "\(summary.cooldownViolations)"),
+        ]
+    }
+
+    static func json(_ scenario: SiteScenario, _ summary: SiteSimulator.Summary, ticks: [String], wallSeconds: Double) -> String {
+        let fields = summaryFields(summary).map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",")
+        let speed = String(format: "%.0f", summary.simulatedSeconds / max(wallSeconds, 1e-9))
+        return "{\"scenario\":\(ReadingFormatter.jsonString(scenario.name)),\"summary\":{\(fields),\"simulated_seconds_per_wall_second\":\(speed)},\"ticks\":[\(ticks.joined(separator: ","))]}"
+    }
+
+    static func text(_ scenario: SiteScenario, _ summary: SiteSimulator.Summary, wallSeconds: Double) -> String {
+        var lines = ["", "summary of \"\(scenario.name)\":"]
+        for (name, value) in summaryFields(summary) { lines.append("  \(name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(value)") }
+        lines.append(String(format: "  %@ %.0f (%.2f s wall)", "simulated s per wall s".padding(toLength: 24, withPad: " ", startingAt: 0),
+                            summary.simulatedSeconds / max(wallSeconds, 1e-9), wallSeconds))
+        return lines.joined(separator: "\n")
+    }
+}
