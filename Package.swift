@@ -48,6 +48,7 @@ let package = Package(
         .testTarget(name: "RegisterMapsTests", dependencies: ["RegisterMaps"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "EnergyControlTests", dependencies: ["EnergyControl"]),
+        .testTarget(name: "ControlPropertyTests", dependencies: ["EnergyControl", "Simulation", "RegisterMaps"]),
         .testTarget(name: "BridgeTests", dependencies: ["Bridge", "Simulation", "EnergyControl", "RegisterMaps"]),
         .testTarget(name: "IntegrationTests", dependencies: ["RegisterMaps", "Modbus"]),
     ],

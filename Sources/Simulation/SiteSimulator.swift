@@ -15,7 +15,7 @@ public struct SiteSimulator {
     public struct Summary: Sendable {
         public var simulatedSeconds: Seconds = 0
         public var maxGridCurrent = [0.0, 0.0, 0.0]
-        /// Seconds with |grid current| above the fuse limit, per phase.
+        /// Seconds with an import current above the fuse limit, per phase (export is the inverter's limit).
         public var secondsAboveFuse = [0.0, 0.0, 0.0]
         /// Longest run of consecutive samples above the fuse, seconds.
         public var longestAboveFuse = 0.0
@@ -137,7 +137,7 @@ public struct SiteSimulator {
             var above = false
             for p in 0..<3 {
                 summary.maxGridCurrent[p] = max(summary.maxGridCurrent[p], abs(grid[p]))
-                if let limit, abs(grid[p]) > limit[p] + 1e-9 {
+                if let limit, grid[p] > limit[p] + 1e-9 {
                     summary.secondsAboveFuse[p] += step
                     above = true
                 }
