@@ -12,6 +12,8 @@ public final class BridgeService: Service {
     public let chargers: [ChargerPoint]
     let drivers: [any ChargerDriver]
     let server: ModbusSlaveServer
+    let control: SiteControl
+    let buses: [BusPoller]
     let clock = MonotonicSeconds()
     let logger: Logger
     let statusInterval: Seconds?
@@ -43,7 +45,41 @@ public final class BridgeService: Service {
             listeners = [SlaveListener(host: northbound.bind, port: northbound.port, units: units)]
         }
         server = try ModbusSlaveServer(listeners: listeners, frameTimeout: .milliseconds(northbound.frameTimeoutMilliseconds))
+        let control = SiteControl(configuration: configuration, chargers: chargers, drivers: drivers, logger: logger, now: clock.now)
+        self.control = control
+        buses = BridgeService.makeBuses(configuration, clock: clock, control: control)
         tick()   // registers reflect the chargers before the first master connects
+    }
+
+    /// One poller thread per bus (a TCP endpoint or a serial device), shared by the meters and
+    /// Modbus inputs on it. The grid meter's samples trigger a control step at once.
+    static func makeBuses(_ configuration: Configuration, clock: MonotonicSeconds, control: SiteControl) -> [BusPoller] {
+        var devices: [String: (Endpoint, [BusPoller.Device], Int)] = [:]
+        for meter in configuration.meters {
+            let key = "\(meter.endpoint)"
+            var entry = devices[key] ?? (meter.endpoint, [], 0)
+            entry.1.append(BusPoller.Device(id: meter.id, map: meter.map, unit: meter.unit, period: meter.period))
+            entry.2 = max(entry.2, meter.timeoutMilliseconds)
+            devices[key] = entry
+        }
+        for input in configuration.inputs {
+            guard case .modbus(let endpoint, let unit, let function, let address) = input.source else { continue }
+            let quantity = Quantity(name: "input", address: address, function: function, type: function.isBit ? .bool : .u16)
+            let map = RegisterMap(name: "input \(input.id)", quantities: [quantity])
+            var entry = devices["\(endpoint)"] ?? (endpoint, [], 1000)
+            entry.1.append(BusPoller.Device(id: "input:\(input.id)", map: map, unit: unit, period: input.period))
+            devices["\(endpoint)"] = entry
+        }
+        let gridMeter = configuration.gridMeter
+        return devices.values.map { endpoint, list, timeout in
+            BusPoller(endpoint: endpoint, devices: list, timeout: .milliseconds(timeout), clock: clock) { id, readings, time in
+                if id == gridMeter {
+                    control.gridPolled(readings, time: time)
+                } else if id.hasPrefix("input:") {
+                    control.inputRead(String(id.dropFirst(6)), raw: GridReading.flag(readings), now: time)
+                }
+            }
+        }
     }
 
     /// Listener addresses, one line per charger (or one for the gateway).
@@ -58,13 +94,19 @@ public final class BridgeService: Service {
 
     public func run() async throws {
         server.start()
-        defer { server.stop() }
+        buses.forEach { $0.start() }
+        defer {
+            buses.forEach { $0.stop() }
+            server.stop()
+        }
         logger.info("serving \(chargers.count) charger(s)", metadata: ["site": "\(configuration.siteName)"])
-        endpoints.forEach { logger.info("\($0)") }
+        // Printed once serving (and once the service group handles SIGTERM/SIGINT).
+        endpoints.forEach { statusOutput($0) }
         var nextStatus = clock.now
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             tick()
             if let statusInterval, clock.now >= nextStatus {
+                if configuration.gridMeter != nil { statusOutput(control.statusLine) }
                 chargers.forEach { statusOutput(StatusLine.format($0)) }
                 nextStatus += statusInterval
             }
@@ -74,14 +116,14 @@ public final class BridgeService: Service {
         logger.info("stopped")
     }
 
-    /// One control step for every charger: measurements in, setpoints out.
+    /// The timer's control step (delays, failsafe timeouts, file inputs); grid samples trigger
+    /// their own steps as they arrive.
     public func tick() {
         let now = clock.now
-        for (charger, driver) in zip(chargers, drivers) {
-            let status = driver.poll(now: now)
-            let step = charger.step(now: now, status: status)
-            driver.apply(setpoint: step.decision.amperes, phases: step.phases)
+        for input in configuration.inputs {
+            if case .file(let path) = input.source { control.inputRead(input.id, raw: FileInput.read(path), now: now) }
         }
+        control.step(now: now)
     }
 
     /// On shutdown every charger is left at its failsafe current, which it would fall back to anyway.

@@ -52,6 +52,15 @@ public final class ChargerPoint: ModbusSlaveHandler {
         }
     }
 
+    /// The charger's status after the setpoint was applied: the registers show it at once.
+    func publish(_ status: ChargerStatus) {
+        state.withLock { state in
+            guard state.status != status else { return }
+            state.status = status
+            state.image = layout.image(slaveValues(state))
+        }
+    }
+
     /// What the status line and tests see.
     public struct Snapshot: Sendable {
         public let status: ChargerStatus

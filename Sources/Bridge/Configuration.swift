@@ -2,6 +2,7 @@ import EnergyControl
 import Foundation
 import RegisterMaps
 import Simulation
+import Modbus
 
 /// The service's configuration (YAML). Loading validates everything; an unsafe configuration
 /// never starts.
@@ -40,10 +41,50 @@ public struct Configuration: Sendable {
         public var unit: Int = 255
         public var identity: Identity
         public var simulatedEVs: [SimulatedEV] = []
+        /// Follow-the-sun mode (max-hybrid: no sun limit).
+        public var mode: ChargeMode = .maxHybrid
+    }
+
+    /// A meter polled through its register map.
+    public struct Meter: Sendable {
+        public var id: String
+        public var mapFile: String
+        public var map: RegisterMap
+        public var endpoint: Endpoint
+        public var unit: Int
+        public var period: Seconds = 0.5
+        public var timeoutMilliseconds: Int
+    }
+
+    /// What an input does when active [SPEC §7].
+    public enum InputRole: String, Sendable, CaseIterable {
+        case loadShedding = "load_shedding", enable, downgrade, reduction1, reduction2, reduction3
+    }
+
+    /// Where an input's boolean comes from.
+    public enum InputSource: Sendable {
+        /// A file such as /sys/class/gpio/gpio17/value ("0"/"1").
+        case file(String)
+        /// A coil, discrete input or register (non-zero = active) of a Modbus I/O device.
+        case modbus(endpoint: Endpoint, unit: Int, function: RegisterFunction, address: Int)
+    }
+
+    public struct Input: Sendable {
+        public var id: String
+        public var role: InputRole
+        public var source: InputSource
+        public var invert = false
+        public var debounce: Seconds = 0.1
+        public var period: Seconds = 0.2
     }
 
     public var file: String
     public var siteName = "chargebridge"
+    public var site = SiteSettings()
+    /// The meter that measures the grid connection (power optimizer, follow-the-sun).
+    public var gridMeter: String?
+    public var meters: [Meter] = []
+    public var inputs: [Input] = []
     public var northbound = Northbound()
     public var tickMilliseconds = 100
     public var chargers: [Charger] = []
@@ -62,7 +103,18 @@ public struct Configuration: Sendable {
         if let site = top.optional("site") {
             var fields = try site.fields()
             if let name = fields.optional("name") { config.siteName = try name.string() }
+            if let meter = fields.optional("grid_meter") { config.gridMeter = try meter.string() }
+            config.site = try SiteSettingsParser.parse(&fields)
             try fields.finish()
+        }
+        for node in try top.optional("meters")?.list() ?? [] { config.meters.append(try parseMeter(node, file: file)) }
+        for node in try top.optional("inputs")?.list() ?? [] { config.inputs.append(try parseInput(node)) }
+        if let grid = config.gridMeter, !config.meters.contains(where: { $0.id == grid }) {
+            throw DataFileError(file: file, line: nil, field: "site.grid_meter", message: "no meter with id \"\(grid)\" under meters")
+        }
+        if config.site.fuse.limit != nil, config.gridMeter == nil {
+            throw DataFileError(file: file, line: nil, field: "site.grid_meter",
+                                message: "a fuse limit needs a grid meter (without one the power optimizer would run blind)")
         }
         if let modbus = top.optional("modbus") { config.northbound = try parseNorthbound(modbus) }
         if let control = top.optional("control") {
@@ -156,8 +208,83 @@ public struct Configuration: Sendable {
         }
         if let identity = fields.optional("identity") { charger.identity = try parseIdentity(identity, default: charger.identity) }
         if let simulation = fields.optional("simulation") { charger.simulatedEVs = try parseSimulation(simulation, limits: limits) }
+        if let mode = fields.optional("mode") {
+            let text = try mode.string()
+            guard let value = ChargeMode(rawValue: text) else {
+                throw mode.error("unknown mode \"\(text)\" (\(ChargeMode.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            charger.mode = value
+        }
         try fields.finish()
         return charger
+    }
+
+    static func parseMeter(_ node: YAMLNode, file: String) throws(DataFileError) -> Meter {
+        var fields = try node.fields()
+        let id = try fields.required("id").string()
+        let mapNode = try fields.required("map")
+        let reference = try mapNode.string()
+        guard let path = MapCatalog.standard().resolve(reference) else {
+            throw mapNode.error("no register map \"\(reference)\" (a file or a name listed by `chargebridge maps`)")
+        }
+        let map = try MapLoader.load(file: path)
+        let endpoint = try parseEndpoint(&fields, owner: node, defaults: map.transport)
+        let unit = try fields.optional("unit").map { node throws(DataFileError) in try integer(node, in: 0...255) } ?? map.transport.unit
+        var meter = Meter(id: id, mapFile: path, map: map, endpoint: endpoint, unit: unit,
+                          timeoutMilliseconds: map.transport.timeoutMilliseconds)
+        if let period = fields.optional("period_ms") { meter.period = Double(try integer(period, in: 50...60_000)) / 1000 }
+        if let timeout = fields.optional("timeout_ms") { meter.timeoutMilliseconds = try integer(timeout, in: 10...60_000) }
+        try fields.finish()
+        return meter
+    }
+
+    /// `tcp: HOST:PORT` or `rtu: { device, baud, parity, data_bits, stop_bits }`.
+    static func parseEndpoint(_ fields: inout YAMLFields, owner: YAMLNode, defaults: TransportDefaults) throws(DataFileError) -> Endpoint {
+        let tcp = fields.optional("tcp"), rtu = fields.optional("rtu")
+        switch (tcp, rtu) {
+        case (let tcp?, nil):
+            let text = try tcp.string()
+            guard let endpoint = Endpoint.parseTCP(text, defaultPort: defaults.tcpPort) else { throw tcp.error("expected HOST:PORT, got \"\(text)\"") }
+            return endpoint
+        case (nil, let rtu?):
+            var rtuFields = try rtu.fields()
+            let device = try rtuFields.required("device").string()
+            return .rtu(device: device, serial: try MapLoader.parseSerial(rtu, base: defaults.serial, ignoring: ["device"]))
+        default:
+            throw owner.error("give exactly one of tcp: HOST:PORT or rtu: { device: … }")
+        }
+    }
+
+    static func parseInput(_ node: YAMLNode) throws(DataFileError) -> Input {
+        var fields = try node.fields()
+        let id = try fields.required("id").string()
+        let roleNode = try fields.required("role")
+        guard let role = InputRole(rawValue: try roleNode.string()) else {
+            throw roleNode.error("unknown role (\(InputRole.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        let source: InputSource
+        if let file = fields.optional("file") {
+            source = .file(try file.string())
+        } else if let modbus = fields.optional("modbus") {
+            var m = try modbus.fields()
+            let endpoint = try parseEndpoint(&m, owner: modbus, defaults: TransportDefaults())
+            let unit = try m.optional("unit").map { node throws(DataFileError) in try integer(node, in: 0...255) } ?? 1
+            let function = try m.optional("function").map { node throws(DataFileError) -> RegisterFunction in
+                guard let value = RegisterFunction(rawValue: try node.string()) else { throw node.error("holding, input, coil or discrete") }
+                return value
+            } ?? .coil
+            let address = try integer(try m.required("address"), in: 0...65535)
+            try m.finish()
+            source = .modbus(endpoint: endpoint, unit: unit, function: function, address: address)
+        } else {
+            throw node.error("an input needs a source: file: PATH or modbus: { tcp|rtu, unit, function, address }")
+        }
+        var input = Input(id: id, role: role, source: source)
+        if let invert = fields.optional("invert") { input.invert = try invert.bool() }
+        if let debounce = fields.optional("debounce_ms") { input.debounce = Double(try integer(debounce, in: 0...60_000)) / 1000 }
+        if let period = fields.optional("period_ms") { input.period = Double(try integer(period, in: 20...60_000)) / 1000 }
+        try fields.finish()
+        return input
     }
 
     static func parseIdentity(_ node: YAMLNode, default identity: Identity) throws(DataFileError) -> Identity {

@@ -104,11 +104,12 @@ public struct SiteController: Sendable {
                                        minimum: minimum, settings: settings.sun, now: now) {
                 caps.append(CurrentCap(sun.amperes, sun.reason))
             }
-            // phase switching (only chargers that can switch, with a car plugged in)
+            // automatic phase switching: sun modes on chargers that can switch, with a car plugged in
+            // (in the other modes the phase count is the energy manager's, register 405)
             var phases: Int?
-            if charger.limits.canSwitchPhases {
-                let sunMode = (charger.mode == .sunOnly || charger.mode == .sunHybrid) && !charger.forced
-                let output = state.switcher.step(surplusW: share, wanted: sunMode ? nil : 3, plugged: charger.plugged,
+            let sunMode = (charger.mode == .sunOnly || charger.mode == .sunHybrid) && !charger.forced
+            if charger.limits.canSwitchPhases, sunMode {
+                let output = state.switcher.step(surplusW: share, wanted: nil, plugged: charger.plugged,
                                                  reportedPhases: charger.status.activePhases, minimum: minimum,
                                                  voltage: settings.voltage, settings: settings.phaseSwitching, now: now)
                 phases = output.request

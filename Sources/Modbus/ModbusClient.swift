@@ -9,7 +9,10 @@ import RegisterMaps
 /// device that drops off and comes back needs no restart.
 public final class ModbusClient {
     public let endpoint: Endpoint
-    public let unit: Int
+    /// Unit id of the next requests (several devices share one RS-485 bus or gateway).
+    public var unit: Int {
+        didSet { modbus_set_slave(context, Int32(unit)) }
+    }
     private let context: OpaquePointer
     private var connected = false
 

@@ -70,9 +70,11 @@ public enum MapLoader {
         return transport
     }
 
-    public static func parseSerial(_ node: YAMLNode) throws(DataFileError) -> SerialSettings {
+    /// Serial settings; unset fields keep `base`. Keys in `extra` are left to the caller.
+    public static func parseSerial(_ node: YAMLNode, base: SerialSettings = SerialSettings(), ignoring extra: Set<String> = []) throws(DataFileError) -> SerialSettings {
         var fields = try node.fields()
-        var serial = SerialSettings()
+        extra.forEach { _ = fields.optional($0) }
+        var serial = base
         if let baud = fields.optional("baud") {
             serial.baud = try baud.integer()
             guard (300...921_600).contains(serial.baud) else { throw baud.error("baud rate must be 300…921600") }

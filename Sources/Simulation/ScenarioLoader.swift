@@ -19,7 +19,7 @@ public enum ScenarioLoader {
         if let start = top.optional("start") { scenario.startOfDay = try time(start) }
         scenario.duration = try number(try top.required("duration_s"), in: 1...(366 * 86_400))
         if let period = top.optional("meter_period_s") { scenario.meterPeriod = try number(period, in: 0.05...60) }
-        if let site = top.optional("site") { scenario.settings = try parseSite(site) }
+        if let site = top.optional("site") { scenario.settings = try SiteSettingsParser.parse(site) }
         if let house = top.optional("house") { scenario.house = try parseHouse(house, start: scenario.startOfDay) }
         if let pv = top.optional("pv") { scenario.pv = try parsePV(pv) }
         let chargersNode = try top.required("chargers")
@@ -40,43 +40,6 @@ public enum ScenarioLoader {
         }
         try top.finish()
         return scenario
-    }
-
-    static func parseSite(_ node: YAMLNode) throws(DataFileError) -> SiteSettings {
-        var fields = try node.fields()
-        var settings = SiteSettings()
-        if let fuse = fields.optional("fuse_a") { settings.fuse.limit = try perPhase(fuse, in: 6...1000) }
-        if let headroom = fields.optional("headroom_a") { settings.fuse.headroom = try perPhase(headroom, in: 0...100) }
-        if let meter = fields.optional("meter") {
-            guard let location = MeterLocation(rawValue: try meter.string()) else { throw meter.error("including or excluding") }
-            settings.fuse.meterLocation = location
-        }
-        if let fallback = fields.optional("fallback_a") { settings.fuse.fallbackCurrent = try number(fallback, in: 0...1000) }
-        if let stale = fields.optional("meter_stale_s") { settings.fuse.meterStaleAfter = try number(stale, in: 0.1...600) }
-        if let value = fields.optional("resume_hysteresis_a") { settings.fuse.resumeHysteresis = try number(value, in: 0...32) }
-        if let value = fields.optional("resume_delay_s") { settings.fuse.resumeDelay = try number(value, in: 0...3600) }
-        if let value = fields.optional("increase_interval_s") { settings.ramp.increaseInterval = try number(value, in: 0...600) }
-        if let value = fields.optional("dead_band_a") { settings.ramp.deadBand = try number(value, in: 0...10) }
-        if let value = fields.optional("sun_start_delay_s") { settings.sun.startDelay = try number(value, in: 0...3600) }
-        if let value = fields.optional("sun_stop_delay_s") { settings.sun.stopDelay = try number(value, in: 0...3600) }
-        if let value = fields.optional("load_shedding_a") { settings.inputs.loadSheddingCurrent = try number(value, in: 0...80) }
-        if let value = fields.optional("downgrade_offset_a") { settings.inputs.downgradeOffset = try perPhase(value, in: 0...1000) }
-        if let value = fields.optional("reductions_percent") {
-            settings.inputs.reductionPercent = try value.list().map { node throws(DataFileError) in try number(node, in: 0...100) }
-            guard settings.inputs.reductionPercent.count <= 3 else { throw value.error("at most three digital inputs") }
-        }
-        if let switching = fields.optional("phase_switching") {
-            var s = try switching.fields()
-            if let v = s.optional("enabled") { settings.phaseSwitching.enabled = try v.bool() }
-            if let v = s.optional("to_three_phase_delay_s") { settings.phaseSwitching.toThreePhaseDelay = try number(v, in: 0...3600) }
-            if let v = s.optional("to_one_phase_delay_s") { settings.phaseSwitching.toOnePhaseDelay = try number(v, in: 0...3600) }
-            if let v = s.optional("pause_s") { settings.phaseSwitching.pauseBeforeSwitch = try number(v, in: 0...600) }
-            if let v = s.optional("minimum_hold_s") { settings.phaseSwitching.minimumHold = try number(v, in: 0...86_400) }
-            if let v = s.optional("cooldown_s") { settings.phaseSwitching.cooldown = try number(v, in: 0...86_400) }
-            try s.finish()
-        }
-        try fields.finish()
-        return settings
     }
 
     static func parseHouse(_ node: YAMLNode, start: Seconds) throws(DataFileError) -> SiteScenario.House {

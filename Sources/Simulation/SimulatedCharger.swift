@@ -28,9 +28,13 @@ public struct SimulatedCharger: Sendable {
 
     public var vehicle: SimulatedEV? { ev }
 
-    /// The charger's setpoint (0 = pause). Decreases reach the EV at the next step; the EV ramps up.
+    /// The charger's setpoint (0 = pause). The EV follows a decrease at once and ramps up on increases.
     public mutating func apply(setpoint amperes: Int) {
         setpoint = max(0, min(amperes, limits.ceiling))
+        let allowed = setpoint >= limits.minCurrent ? Double(setpoint) : 0
+        if status.currents.contains(where: { $0 > allowed }) {
+            status.currents = status.currents.map { min($0, allowed) }
+        }
     }
 
     /// Phase selection (only on chargers that can switch; ignored while charging would not be safe

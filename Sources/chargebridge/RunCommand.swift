@@ -44,7 +44,6 @@ struct ServiceOptions: ParsableArguments {
             throw CLIError("\(error)")
         }
         banner.forEach { Console.out($0) }
-        service.endpoints.forEach { Console.out($0) }
         let group = ServiceGroup(configuration: .init(services: [.init(service: service)],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         if let duration {

@@ -19,15 +19,13 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .customLong("tick-interval"), help: "Report a tick every N simulated seconds (default: every meter period in JSON, 15 min in text).")
     var tickInterval: Double?
 
-    func validate() throws {
-        guard scenario != nil else { throw ValidationError("give --scenario FILE, or a subcommand (meter)") }
+    func run() throws {
+        // Checked here, not in validate(): `simulate meter` must not need --scenario.
+        guard let scenario else { throw ValidationError("give --scenario FILE, or a subcommand (meter)") }
         guard report == "text" || report == "json" else { throw ValidationError("--report must be text or json") }
         if let tickInterval, !(tickInterval > 0) { throw ValidationError("--tick-interval must be positive") }
-    }
-
-    func run() throws {
         let site: SiteScenario
-        do { site = try ScenarioLoader.load(file: scenario!) } catch { throw CLIError(error.description) }
+        do { site = try ScenarioLoader.load(file: scenario) } catch { throw CLIError(error.description) }
         var simulator = SiteSimulator(scenario: site)
         let interval = tickInterval ?? (report == "json" ? site.meterPeriod : 900)
         var nextReport = 0.0

@@ -1,0 +1,108 @@
+import EnergyControl
+import Foundation
+import Logging
+import RegisterMaps
+import Synchronization
+
+/// The control side of the service: one lock around the site's loops, so a step triggered by a
+/// new grid sample (bus thread) and one triggered by the timer (service loop) never interleave.
+/// Data flows one way: statuses and samples in, setpoints out to the drivers.
+final class SiteControl: Sendable {
+    struct State {
+        var controller: SiteController
+        var inputs: [String: DebouncedInput]
+        var meterLost = true
+        var lastGrid: GridSample?
+        var steps = 0
+    }
+
+    let configuration: Configuration
+    let chargers: [ChargerPoint]
+    let drivers: [any ChargerDriver]
+    let logger: Logger
+    private let state: Mutex<State>
+
+    init(configuration: Configuration, chargers: [ChargerPoint], drivers: [any ChargerDriver], logger: Logger, now: Seconds) {
+        self.configuration = configuration
+        self.chargers = chargers
+        self.drivers = drivers
+        self.logger = logger
+        var inputs: [String: DebouncedInput] = [:]
+        for input in configuration.inputs {
+            // Until read, enable counts as closed (charging allowed) and the others as inactive.
+            inputs[input.id] = DebouncedInput(initial: input.role == .enable, debounce: input.debounce, now: now)
+        }
+        state = Mutex(State(controller: SiteController(settings: configuration.site), inputs: inputs,
+                            meterLost: configuration.gridMeter != nil))
+    }
+
+    /// A new reading of the grid meter: the loops run on it at once.
+    func gridPolled(_ readings: [Reading], time: Seconds) {
+        step(now: time, sample: GridReading.sample(readings, time: time))
+    }
+
+    /// A raw input value (Modbus or file); nil = unreadable (keeps the last debounced value).
+    func inputRead(_ id: String, raw: Bool?, now: Seconds) {
+        guard let raw, let input = configuration.inputs.first(where: { $0.id == id }) else { return }
+        state.withLock { state in
+            if state.inputs[id]?.update(raw != input.invert, now: now) == true {
+                logger.notice("input \(id) (\(input.role.rawValue)) is now \(state.inputs[id]!.value ? "active" : "inactive")")
+            }
+        }
+    }
+
+    /// One control step: charger statuses in, loop caps, EMS request and limits → setpoints out.
+    func step(now: Seconds, sample: GridSample? = nil) {
+        state.withLock { state in
+            if let sample {
+                if state.controller.record(sample) { state.lastGrid = sample }
+            }
+            let lost = configuration.gridMeter != nil && state.controller.meterLost(now: now)
+            if lost != state.meterLost {
+                state.meterLost = lost
+                if lost { logger.warning("grid meter lost: falling back to \(configuration.site.fuse.fallbackCurrent) A for all EVs") }
+                else { logger.notice("grid meter online") }
+            }
+            let statuses = drivers.map { $0.poll(now: now) }
+            let controls = zip(chargers, statuses).map { charger, status in
+                ChargerControlInput(id: charger.config.id, limits: charger.config.limits, status: status, mode: charger.config.mode)
+            }
+            let outputs = state.controller.step(now: now, chargers: controls, inputs: siteInputs(state))
+            for index in chargers.indices {
+                let result = chargers[index].step(now: now, status: statuses[index], caps: outputs[index].cap.map { [$0] } ?? [])
+                drivers[index].apply(setpoint: result.decision.amperes, phases: outputs[index].phases ?? result.phases)
+                chargers[index].publish(drivers[index].poll(now: now))
+            }
+            state.steps += 1
+        }
+    }
+
+    private func siteInputs(_ state: State) -> SiteInputs {
+        var inputs = SiteInputs()
+        for input in configuration.inputs where state.inputs[input.id]?.value == true {
+            switch input.role {
+            case .loadShedding: inputs.loadShedding = true
+            case .enable: break
+            case .downgrade: inputs.downgrade = true
+            case .reduction1: inputs.reductions.insert(0)
+            case .reduction2: inputs.reductions.insert(1)
+            case .reduction3: inputs.reductions.insert(2)
+            }
+        }
+        for input in configuration.inputs where input.role == .enable && state.inputs[input.id]?.value == false {
+            inputs.enabled = false
+        }
+        return inputs
+    }
+
+    /// One line about the site for the status output.
+    var statusLine: String {
+        state.withLock { state in
+            guard configuration.gridMeter != nil else { return "site: no grid meter configured" }
+            guard let grid = state.lastGrid, !state.meterLost else { return "site: grid meter LOST" }
+            let currents = grid.currents.map { String(format: "%5.1f", $0) }.joined(separator: "/")
+            let active = configuration.inputs.filter { state.inputs[$0.id]?.value == ($0.role != .enable) }.map(\.id)
+            return String(format: "site: grid %@ A  %6.0f W", currents, grid.power) + (active.isEmpty ? "" : "  inputs: " + active.joined(separator: ","))
+        }
+    }
+}
