@@ -10,6 +10,8 @@ public struct SiteSimulator {
         public var setpoints: [Int]
         public var reasons: [LimitReason]
         public var evCurrents: [[Double]]
+        public var pvWatts: Double
+        public var houseWatts: Double
     }
 
     public struct Summary: Sendable {
@@ -162,7 +164,8 @@ public struct SiteSimulator {
                     lastPhases[index] = phases
                 }
             }
-            onTick(Tick(time: t, grid: grid, setpoints: setpoints, reasons: reasons, evCurrents: evCurrents))
+            onTick(Tick(time: t, grid: grid, setpoints: setpoints, reasons: reasons, evCurrents: evCurrents,
+                        pvWatts: pv, houseWatts: house.reduce(0, +)))
             t += step
         }
         summary.simulatedSeconds = scenario.duration

@@ -11,17 +11,20 @@ enum ScenarioReport {
 
     static func textTick(_ tick: SiteSimulator.Tick, ids: [String], startOfDay: Double) -> String {
         let grid = tick.grid.map { String(format: "%6.1f", $0) }.joined(separator: " ")
-        let chargers = zip(ids, zip(tick.setpoints, tick.reasons)).map { "\($0) \($1.0) A (\($1.1.rawValue))" }.joined(separator: ", ")
-        return "\(clock(startOfDay + tick.time))  grid A [\(grid)]  \(chargers)"
+        let chargers = ids.indices.map { i in
+            let phases = tick.evCurrents[i].filter { $0 > 0.1 }.count
+            return "\(ids[i]) \(tick.setpoints[i]) A×\(max(phases, 0))p (\(tick.reasons[i].rawValue))"
+        }.joined(separator: ", ")
+        return "\(clock(startOfDay + tick.time))  PV \(String(format: "%5.0f", tick.pvWatts)) W  house \(String(format: "%5.0f", tick.houseWatts)) W  grid A [\(grid)]  \(chargers)"
     }
 
     static func jsonTick(_ tick: SiteSimulator.Tick, ids: [String]) -> String {
         let grid = tick.grid.map { String(format: "%.3f", $0) }.joined(separator: ",")
-        let chargers = ids.indices.map { i in
+        let evs = ids.indices.map { i in
             let currents = tick.evCurrents[i].map { String(format: "%.2f", $0) }.joined(separator: ",")
             return "{\"id\":\"\(ids[i])\",\"setpoint\":\(tick.setpoints[i]),\"reason\":\"\(tick.reasons[i].rawValue)\",\"currents\":[\(currents)]}"
         }.joined(separator: ",")
-        return "{\"t\":\(tick.time),\"grid\":[\(grid)],\"chargers\":[\(chargers)]}"
+        return "{\"t\":\(tick.time),\"pv_w\":\(Int(tick.pvWatts)),\"house_w\":\(Int(tick.houseWatts)),\"grid\":[\(grid)],\"chargers\":[\(evs)]}"
     }
 
     static func summaryFields(_ summary: SiteSimulator.Summary) -> [(String, String)] {

@@ -16,6 +16,8 @@ struct SimulateCommand: ParsableCommand {
 
     @Option(help: "Scenario file (format: etc/scenarios/README.md).") var scenario: String?
     @Option(help: "Report format: text or json.") var report = "text"
+    @Option(help: "Spread the text report over this many wall-clock seconds (a day compressed into a minute: --pace 60).")
+    var pace: Double?
     @Option(name: .customLong("tick-interval"), help: "Report a tick every N simulated seconds (default: every meter period in JSON, 15 min in text).")
     var tickInterval: Double?
 
@@ -36,6 +38,10 @@ struct SimulateCommand: ParsableCommand {
         let summary = simulator.run { tick in
             guard tick.time + 1e-9 >= nextReport else { return }
             nextReport += interval
+            if let pace, pace > 0 {   // keep wall time in step with simulated time
+                let due = started + .milliseconds(Int(tick.time / site.duration * pace * 1000))
+                if due > clock.now { Thread.sleep(forTimeInterval: Double((due - clock.now).components.attoseconds) / 1e18 + Double((due - clock.now).components.seconds)) }
+            }
             if report == "json" {
                 ticks.append(ScenarioReport.jsonTick(tick, ids: ids))
             } else {

@@ -11,6 +11,7 @@ Usage: load_step.py --meter-port M --charger-port P --steps N   (prints "ready" 
 import argparse
 import asyncio
 import json
+import random
 import struct
 import time
 
@@ -88,7 +89,8 @@ async def main():
         if not await wait_until(lambda amps: amps >= args.high - 0.01, 20):
             timeouts += 1
             continue
-        await asyncio.sleep(0.05)
+        # a random moment within the meter's poll period, so the steps sample every phase of it
+        await asyncio.sleep(random.uniform(0.05, 0.55))
         house["amperes"] = base + args.jump
         started = time.monotonic()
         if await wait_until(lambda amps: amps <= args.low + 0.01, 5):
