@@ -67,6 +67,12 @@ public struct Reading: Sendable, Equatable {
     public let unit: String
     public let value: Result<Value, MissingReason>
 
+    public init(name: String, unit: String, value: Result<Value, MissingReason>) {
+        self.name = name
+        self.unit = unit
+        self.value = value
+    }
+
     public var number: Double? {
         if case .success(.number(let value)) = value { return value }
         return nil
