@@ -5,13 +5,7 @@
 # 2. Scenario runner speed: simulated seconds per wall second for a one-day, 10-charger scenario.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-scripts/setup.sh
-swift build -c release --product chargebridge 2>&1 | tail -n 1
-BIN=$(swift build -c release --show-bin-path)/chargebridge
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
-trap cleanup EXIT
+source Benchmarks/common.sh
 STEPS=${STEPS:-200}
 METER=${METER_PORT:-23710}; CHARGER=${CHARGER_PORT:-23711}
 

@@ -4,13 +4,7 @@
 # with 1 and 100 exposed chargers, using the same C load client for both, in one run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-scripts/setup.sh
-swift build -c release --product chargebridge 2>&1 | tail -n 1
-BIN=$(swift build -c release --show-bin-path)/chargebridge
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
-trap cleanup EXIT
+source Benchmarks/common.sh
 CFLAGS="-O2 $(pkg-config --cflags libmodbus)"; LIBS="$(pkg-config --libs libmodbus)"
 cc $CFLAGS -o "$WORK/reference_server" Benchmarks/slave/reference_server.c $LIBS
 cc $CFLAGS -o "$WORK/load_client" Benchmarks/slave/load_client.c $LIBS

@@ -90,11 +90,7 @@ public struct Configuration: Sendable {
     public var chargers: [Charger] = []
 
     public static func load(file path: String) throws(DataFileError) -> Configuration {
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw DataFileError(file: path, line: nil, field: "", message: "cannot read the configuration (\(error.localizedDescription))")
-        }
-        return try parse(text, file: path)
+        try parse(try YAMLNode.readText(path), file: path)
     }
 
     public static func parse(_ text: String, file: String) throws(DataFileError) -> Configuration {

@@ -3,13 +3,7 @@ import Foundation
 /// Reads and validates register-map files.
 public enum MapLoader {
     public static func load(file path: String) throws(DataFileError) -> RegisterMap {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw DataFileError(file: path, line: nil, field: "", message: "cannot read the file (\(error.localizedDescription))")
-        }
-        return try parse(text, file: path)
+        try parse(try YAMLNode.readText(path), file: path)
     }
 
     public static func parse(_ text: String, file: String) throws(DataFileError) -> RegisterMap {

@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// An error in a YAML data file, naming the file, the line and the field.
@@ -48,6 +49,20 @@ public struct YAMLNode {
             throw DataFileError(file: file, line: mark.line, field: "", message: "YAML syntax: \(problem)")
         } catch {
             throw DataFileError(file: file, line: nil, field: "", message: "YAML: \(error)")
+        }
+    }
+
+    /// Reads and parses a YAML file; an unreadable file is an error naming it.
+    public static func load(file path: String) throws(DataFileError) -> YAMLNode {
+        try parse(try readText(path), file: path)
+    }
+
+    /// A data file's text, or an error naming it.
+    public static func readText(_ path: String) throws(DataFileError) -> String {
+        do {
+            return try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw DataFileError(file: path, line: nil, field: "", message: "cannot read the file (\(error.localizedDescription))")
         }
     }
 

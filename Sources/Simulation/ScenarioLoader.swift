@@ -5,11 +5,7 @@ import RegisterMaps
 /// Reads a scenario file (format: etc/scenarios/README.md). Errors name the file, line and field.
 public enum ScenarioLoader {
     public static func load(file path: String) throws(DataFileError) -> SiteScenario {
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw DataFileError(file: path, line: nil, field: "", message: "cannot read the scenario (\(error.localizedDescription))")
-        }
-        return try parse(text, file: path)
+        try parse(try YAMLNode.readText(path), file: path)
     }
 
     public static func parse(_ text: String, file: String) throws(DataFileError) -> SiteScenario {

@@ -64,12 +64,8 @@ public struct SimulatedMeter: Sendable {
 
     /// Reads a values file: a YAML mapping of quantity name to number (SI units) or text.
     public static func loadValues(file path: String) throws(DataFileError) -> [String: Value] {
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw DataFileError(file: path, line: nil, field: "", message: "cannot read the file (\(error.localizedDescription))")
-        }
         var values: [String: Value] = [:]
-        for (name, node) in try YAMLNode.parse(text, file: path).fields().entries {
+        for (name, node) in try YAMLNode.load(file: path).fields().entries {
             if let number = try? node.number() {
                 values[name] = .number(number)
             } else {
