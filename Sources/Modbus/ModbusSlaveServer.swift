@@ -82,6 +82,13 @@ private struct SlaveLoop {
         scratch = modbus_mapping_new_start_address(0, 0, 0, 0, 0, 65535, 0, 65535)
     }
 
+    /// Poll set: the listeners, then one entry per connection (listener index in `owners`).
+    /// Rebuilt only when a connection opens or closes, so a request costs no allocation here.
+    var fds: [pollfd] = []
+    var owners: [Int] = []
+    var pollSetChanged = true
+    var lastTimeoutCheck = ContinuousClock.now
+
     mutating func run() {
         defer {
             for index in Array(connections.keys) { close(index, reason: "service stopping") }
@@ -89,18 +96,29 @@ private struct SlaveLoop {
             modbus_mapping_free(scratch)
             modbus_free(context)
         }
+        let listeners = server.listenSockets.count
         while !server.shouldStop {
-            var fds = server.listenSockets.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-            let order = Array(connections.keys)
-            fds += order.map { pollfd(fd: connections[$0]!.fd, events: Int16(POLLIN), revents: 0) }
+            if pollSetChanged {
+                owners = Array(connections.keys)
+                fds = server.listenSockets.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+                    + owners.map { pollfd(fd: connections[$0]!.fd, events: Int16(POLLIN), revents: 0) }
+                pollSetChanged = false
+            } else {
+                for index in fds.indices { fds[index].revents = 0 }
+            }
             let ready = poll(&fds, nfds_t(fds.count), 50)
             if ready > 0 {
-                for index in server.listenSockets.indices where fds[index].revents & Int16(POLLIN) != 0 { accept(listener: index) }
-                for (offset, index) in order.enumerated() where fds[server.listenSockets.count + offset].revents != 0 {
-                    if connections[index]?.fd == fds[server.listenSockets.count + offset].fd { serve(index) }
+                let snapshot = fds, owning = owners
+                for index in 0..<listeners where snapshot[index].revents & Int16(POLLIN) != 0 { accept(listener: index) }
+                for (offset, index) in owning.enumerated() where snapshot[listeners + offset].revents != 0 {
+                    if connections[index]?.fd == snapshot[listeners + offset].fd { serve(index) }
                 }
             }
-            enforceTimeouts()
+            // Failsafe and stalled frames are checked every 50 ms, not on every request.
+            if ContinuousClock.now - lastTimeoutCheck >= .milliseconds(50) {
+                lastTimeoutCheck = .now
+                enforceTimeouts()
+            }
         }
     }
 
@@ -119,12 +137,14 @@ private struct SlaveLoop {
         let listener = server.listeners[index]
         let peer = SlaveLoop.describe(&address)
         connections[index] = Connection(fd: fd, peer: peer, entriesAtConnect: listener.handlers.map(\.failsafeEntries))
+        pollSetChanged = true
         listener.handlers.forEach { $0.masterConnected(peer: peer, replaced: replaced) }
     }
 
     mutating func close(_ index: Int, reason: String) {
         guard let connection = connections.removeValue(forKey: index) else { return }
         Glibc.close(connection.fd)
+        pollSetChanged = true
         server.listeners[index].handlers.forEach { $0.masterDisconnected(peer: connection.peer, reason: reason) }
     }
 
@@ -148,7 +168,7 @@ private struct SlaveLoop {
                 return close(index, reason: "malformed frame header (protocol \(protocolID), length \(length))")
             }
             guard connection.buffer.count - consumed >= 6 + length else { break }
-            let frame = Array(connection.buffer[consumed..<(consumed + 6 + length)])
+            let frame = connection.buffer[consumed..<(consumed + 6 + length)]
             consumed += 6 + length
             guard answer(frame, fd: connection.fd, listener: server.listeners[index]) else {
                 return close(index, reason: "the master does not read its replies")
@@ -160,10 +180,10 @@ private struct SlaveLoop {
     }
 
     /// Answers one complete frame. False when the reply could not be sent.
-    func answer(_ frame: [UInt8], fd: Int32, listener: SlaveListener) -> Bool {
+    func answer(_ frame: ArraySlice<UInt8>, fd: Int32, listener: SlaveListener) -> Bool {
         modbus_set_socket(context, fd)
-        guard let handler = listener.handler(unit: frame[6]) else { return reply(frame, exception: .gatewayTargetFailed) }
-        let pdu = frame[7...]
+        guard let handler = listener.handler(unit: frame[frame.startIndex + 6]) else { return reply(frame, exception: .gatewayTargetFailed) }
+        let pdu = frame[(frame.startIndex + 7)...]
         let function = pdu[pdu.startIndex]
         func word(_ offset: Int) -> Int { Int(pdu[pdu.startIndex + offset]) << 8 | Int(pdu[pdu.startIndex + offset + 1]) }
         switch function {
@@ -197,11 +217,11 @@ private struct SlaveLoop {
     }
 
     /// libmodbus builds the normal reply from the scratch table (and, for writes, echoes the request).
-    func send(_ frame: [UInt8]) -> Bool {
+    func send(_ frame: ArraySlice<UInt8>) -> Bool {
         frame.withUnsafeBufferPointer { modbus_reply(context, $0.baseAddress, Int32($0.count), scratch) } > 0
     }
 
-    func reply(_ frame: [UInt8], exception: ModbusException) -> Bool {
+    func reply(_ frame: ArraySlice<UInt8>, exception: ModbusException) -> Bool {
         frame.withUnsafeBufferPointer { modbus_reply_exception(context, $0.baseAddress, UInt32(exception.rawValue)) } > 0
     }
 
