@@ -1,0 +1,188 @@
+/// How current is shared among the vehicles of a zone tree [SPEC §6.3].
+public enum AllocationPolicy: Sendable, Equatable {
+    /// Max–min fair: water-filling capped at each charger's maximum.
+    case equalShare
+    /// Earlier arrivals get their maximum first; a new EV waits while less than its minimum remains.
+    case fifo
+    /// `percent` of the capacity is given FIFO, the rest shared equally.
+    case combined(percent: Double)
+}
+
+/// Which EV pauses first when there is not enough for everyone at the minimum.
+public enum PauseOrder: Sendable, Equatable {
+    /// Highest plug id first; resumes lowest first [Circontrol §3.2].
+    case highestPlugFirst
+    /// Most energy delivered first [Schneider §1.1.1.1].
+    case mostEnergyFirst
+    /// Longest charging first.
+    case longestChargingFirst
+}
+
+/// One vehicle asking for current.
+public struct Participant: Sendable, Equatable {
+    public var id: String
+    /// Plug id (pause order, FIFO tie-break).
+    public var plug: Int
+    /// Leaf zone index in the tree.
+    public var zone: Int
+    public var rotation: PhaseRotation
+    /// Phases the vehicle charges on (1 or 3), detected from measured currents.
+    public var vehiclePhases: Int
+    public var minimum: Double
+    /// The most it may get: min(hardware, installation, operator, cable, what it draws + margin).
+    public var maximum: Double
+    public var priority: Bool
+    /// Arrival time (FIFO order).
+    public var arrival: Double
+    public var energyWh: Double = 0
+    public var chargingSeconds: Double = 0
+
+    public init(id: String, plug: Int, zone: Int, rotation: PhaseRotation = .rst, vehiclePhases: Int = 3, minimum: Double = 6,
+                maximum: Double = 32, priority: Bool = false, arrival: Double = 0) {
+        self.id = id
+        self.plug = plug
+        self.zone = zone
+        self.rotation = rotation
+        self.vehiclePhases = vehiclePhases
+        self.minimum = minimum
+        self.maximum = maximum
+        self.priority = priority
+        self.arrival = arrival
+    }
+}
+
+/// Shares the available current per zone and phase among the participants. Pure; O(participants ×
+/// depth) per water-filling round.
+public enum Allocator {
+    /// - Parameter available: per zone and grid phase, what the EVs may draw in total.
+    /// - Returns: whole amperes per participant (0 = paused), never breaking any zone's limit on any phase.
+    public static func allocate(_ participants: [Participant], tree: ZoneTree, available: [[Double]],
+                                policy: AllocationPolicy, pauseOrder: PauseOrder = .highestPlugFirst) -> [Int] {
+        var slack = available.map { $0.map { max(0, $0) } }
+        var result = [Int](repeating: 0, count: participants.count)
+        // Priority vehicles first, with everything; the others share what they leave.
+        for group in [participants.indices.filter { participants[$0].priority }, participants.indices.filter { !participants[$0].priority }] {
+            let amounts = allocateGroup(group, participants, tree: tree, slack: slack, policy: policy, pauseOrder: pauseOrder)
+            for (index, amperes) in zip(group, amounts) where amperes > 0 {
+                result[index] = amperes
+                load(&slack, participants[index], tree: tree, amperes: Double(amperes))
+            }
+        }
+        return result
+    }
+
+    /// Constraints a participant loads: (zone, grid phase) along its path.
+    static func constraints(_ participant: Participant, tree: ZoneTree) -> [(zone: Int, phase: Int)] {
+        let phases = participant.rotation.gridPhases(vehiclePhases: participant.vehiclePhases)
+        return tree.paths[participant.zone].flatMap { zone in phases.map { (zone, $0) } }
+    }
+
+    static func load(_ slack: inout [[Double]], _ participant: Participant, tree: ZoneTree, amperes: Double) {
+        for (zone, phase) in constraints(participant, tree: tree) { slack[zone][phase] -= amperes }
+    }
+
+    static func room(_ slack: [[Double]], _ participant: Participant, tree: ZoneTree) -> Double {
+        constraints(participant, tree: tree).map { slack[$0.zone][$0.phase] }.min() ?? 0
+    }
+
+    /// One group: the policy's split, then pausing one EV at a time until everyone left gets its minimum.
+    static func allocateGroup(_ group: [Int], _ participants: [Participant], tree: ZoneTree, slack: [[Double]],
+                              policy: AllocationPolicy, pauseOrder: PauseOrder) -> [Int] {
+        var active = group.filter { participants[$0].maximum >= participants[$0].minimum }
+        while true {
+            let amounts = split(active, participants, tree: tree, slack: slack, policy: policy)
+            let short = active.indices.filter { amounts[$0] > 0 && Double(amounts[$0]) < participants[active[$0]].minimum }
+            if short.isEmpty {
+                var result = [Int](repeating: 0, count: group.count)
+                for (offset, index) in active.enumerated() { result[group.firstIndex(of: index)!] = amounts[offset] }
+                return result
+            }
+            // Not enough for everyone at the minimum: pause one EV (by policy) among those that
+            // share a zone phase with a short one (pausing elsewhere would not help), and share again.
+            let tight = Set(short.flatMap { constraints(participants[active[$0]], tree: tree).map { $0.zone * 3 + $0.phase } })
+            let candidates = active.filter { index in constraints(participants[index], tree: tree).contains { tight.contains($0.zone * 3 + $0.phase) } }
+            let victim = candidates.max { a, b in pausesBefore(participants[b], participants[a], order: pauseOrder) }!
+            active.removeAll { $0 == victim }
+        }
+    }
+
+    /// True when `a` should pause before `b`.
+    static func pausesBefore(_ a: Participant, _ b: Participant, order: PauseOrder) -> Bool {
+        switch order {
+        case .highestPlugFirst: return a.plug > b.plug
+        case .mostEnergyFirst: return a.energyWh != b.energyWh ? a.energyWh > b.energyWh : a.plug > b.plug
+        case .longestChargingFirst: return a.chargingSeconds != b.chargingSeconds ? a.chargingSeconds > b.chargingSeconds : a.plug > b.plug
+        }
+    }
+
+    /// The policy's split among `active`; an amount below a participant's minimum marks a shortage
+    /// (FIFO instead lets a late EV wait at 0).
+    static func split(_ active: [Int], _ participants: [Participant], tree: ZoneTree, slack: [[Double]], policy: AllocationPolicy) -> [Int] {
+        var slack = slack
+        var fifo = [Double](repeating: 0, count: active.count)
+        let fifoShare: Double
+        switch policy {
+        case .equalShare: fifoShare = 0
+        case .fifo: fifoShare = 1
+        case .combined(let percent): fifoShare = min(1, max(0, percent / 100))
+        }
+        if fifoShare > 0 {
+            var fifoSlack = slack.map { $0.map { $0 * fifoShare } }
+            let order = active.indices.sorted {
+                let a = participants[active[$0]], b = participants[active[$1]]
+                return a.arrival != b.arrival ? a.arrival < b.arrival : a.plug < b.plug
+            }
+            for offset in order {
+                let participant = participants[active[offset]]
+                let amperes = min(participant.maximum, room(fifoSlack, participant, tree: tree)).rounded(.down)
+                // FIFO: a vehicle waits while less than its minimum remains (combined: the equal part may still reach it)
+                guard amperes >= (fifoShare == 1 ? participant.minimum : 1) else { continue }
+                fifo[offset] = amperes
+                load(&fifoSlack, participant, tree: tree, amperes: amperes)
+                load(&slack, participant, tree: tree, amperes: amperes)
+            }
+        }
+        var amounts = fifo
+        if fifoShare < 1 {
+            let shares = waterFill(active.indices.map { participants[active[$0]] }, caps: active.indices.map { participants[active[$0]].maximum - fifo[$0] },
+                                   tree: tree, slack: slack)
+            for offset in active.indices { amounts[offset] += shares[offset] }
+        } else {
+            // pure FIFO: a waiting vehicle is not a shortage
+            return amounts.map { Int($0) }
+        }
+        return amounts.map { Int($0.rounded(.down)) }
+    }
+
+    /// Max–min fair shares under every (zone, phase) constraint: all levels rise together; a vehicle
+    /// stops at its cap, and every vehicle behind a constraint stops when that constraint is full.
+    static func waterFill(_ members: [Participant], caps: [Double], tree: ZoneTree, slack initial: [[Double]]) -> [Double] {
+        var slack = initial
+        var level = 0.0
+        var share = [Double](repeating: 0, count: members.count)
+        let loads = members.map { constraints($0, tree: tree) }
+        var active = Set(members.indices.filter { caps[$0] > 0 })
+        var count = [[Int]](repeating: [0, 0, 0], count: slack.count)
+        for index in active { for (zone, phase) in loads[index] { count[zone][phase] += 1 } }
+        let epsilon = 1e-9
+        while !active.isEmpty {
+            var step = active.map { caps[$0] - level }.min()!
+            for zone in slack.indices { for phase in 0..<3 where count[zone][phase] > 0 {
+                step = min(step, slack[zone][phase] / Double(count[zone][phase]))
+            } }
+            step = max(0, step)
+            level += step
+            for zone in slack.indices { for phase in 0..<3 { slack[zone][phase] -= step * Double(count[zone][phase]) } }
+            var frozen = active.filter { index in
+                caps[index] - level <= epsilon || loads[index].contains { slack[$0.zone][$0.phase] <= epsilon }
+            }
+            if frozen.isEmpty { frozen = active }   // rounding left no exact zero: stop here (never above a limit)
+            for index in frozen {
+                share[index] = min(level, caps[index])
+                active.remove(index)
+                for (zone, phase) in loads[index] { count[zone][phase] -= 1 }
+            }
+        }
+        return share
+    }
+}

@@ -1,0 +1,21 @@
+/// How a charger's L1/L2/L3 are wired to the grid's phases [SPEC §6.3, Bender §7.6].
+public enum PhaseRotation: Sendable, Equatable {
+    /// L1→L1, L2→L2, L3→L3
+    case rst
+    /// L1→L2, L2→L3, L3→L1
+    case str
+    /// L1→L3, L2→L1, L3→L2
+    case trs
+    /// A single-phase charger on grid phase 0, 1 or 2.
+    case single(Int)
+
+    /// Grid phases (0…2) loaded by a vehicle charging on `phases` (1 or 3) of this charger.
+    public func gridPhases(vehiclePhases phases: Int) -> [Int] {
+        switch self {
+        case .single(let phase): return [phase]
+        case .rst: return phases == 1 ? [0] : [0, 1, 2]
+        case .str: return phases == 1 ? [1] : [1, 2, 0]
+        case .trs: return phases == 1 ? [2] : [2, 0, 1]
+        }
+    }
+}
