@@ -45,6 +45,9 @@ let package = Package(
         .executableTarget(name: "PollBenchmark", dependencies: ["RegisterMaps", "Modbus", "Simulation"],
                           path: "Benchmarks/PollBenchmark"),
 
+        .executableTarget(name: "AllocationBenchmark", dependencies: ["EnergyControl"],
+                          path: "Benchmarks/AllocationBenchmark"),
+
         .testTarget(name: "RegisterMapsTests", dependencies: ["RegisterMaps"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "EnergyControlTests", dependencies: ["EnergyControl"]),

@@ -93,9 +93,9 @@ public enum Allocator {
             let amounts = split(active, participants, tree: tree, slack: slack, policy: policy)
             let short = active.indices.filter { amounts[$0] > 0 && Double(amounts[$0]) < participants[active[$0]].minimum }
             if short.isEmpty {
-                var result = [Int](repeating: 0, count: group.count)
-                for (offset, index) in active.enumerated() { result[group.firstIndex(of: index)!] = amounts[offset] }
-                return result
+                var byIndex: [Int: Int] = [:]
+                for (offset, index) in active.enumerated() { byIndex[index] = amounts[offset] }
+                return group.map { byIndex[$0] ?? 0 }
             }
             // Not enough for everyone at the minimum: pause one EV (by policy) among those that
             // share a zone phase with a short one (pausing elsewhere would not help), and share again.
@@ -156,31 +156,48 @@ public enum Allocator {
 
     /// Max–min fair shares under every (zone, phase) constraint: all levels rise together; a vehicle
     /// stops at its cap, and every vehicle behind a constraint stops when that constraint is full.
+    /// Each round ends at a cap or a full constraint, so there are at most (distinct caps +
+    /// constraints) rounds of O(constraints) work, plus O(members × depth) to freeze: linear in EVs.
     static func waterFill(_ members: [Participant], caps: [Double], tree: ZoneTree, slack initial: [[Double]]) -> [Double] {
-        var slack = initial
-        var level = 0.0
+        let constraintCount = initial.count * 3
+        var slack = initial.flatMap { $0 }
+        var count = [Int](repeating: 0, count: constraintCount)
+        var behind = [[Int]](repeating: [], count: constraintCount)
+        let loads = members.map { constraints($0, tree: tree).map { $0.zone * 3 + $0.phase } }
+        var active = members.indices.map { caps[$0] > 0 }
+        var remaining = 0
+        for index in members.indices where active[index] {
+            remaining += 1
+            for c in loads[index] { count[c] += 1; behind[c].append(index) }
+        }
+        let byCap = members.indices.filter { active[$0] }.sorted { caps[$0] < caps[$1] }
+        var nextCap = 0
         var share = [Double](repeating: 0, count: members.count)
-        let loads = members.map { constraints($0, tree: tree) }
-        var active = Set(members.indices.filter { caps[$0] > 0 })
-        var count = [[Int]](repeating: [0, 0, 0], count: slack.count)
-        for index in active { for (zone, phase) in loads[index] { count[zone][phase] += 1 } }
+        var level = 0.0
         let epsilon = 1e-9
-        while !active.isEmpty {
-            var step = active.map { caps[$0] - level }.min()!
-            for zone in slack.indices { for phase in 0..<3 where count[zone][phase] > 0 {
-                step = min(step, slack[zone][phase] / Double(count[zone][phase]))
-            } }
+        func freeze(_ index: Int) {
+            active[index] = false
+            remaining -= 1
+            share[index] = min(level, caps[index])
+            for c in loads[index] { count[c] -= 1 }
+        }
+        while remaining > 0 {
+            while nextCap < byCap.count, !active[byCap[nextCap]] { nextCap += 1 }
+            var step = nextCap < byCap.count ? caps[byCap[nextCap]] - level : .infinity
+            for c in 0..<constraintCount where count[c] > 0 { step = min(step, slack[c] / Double(count[c])) }
             step = max(0, step)
             level += step
-            for zone in slack.indices { for phase in 0..<3 { slack[zone][phase] -= step * Double(count[zone][phase]) } }
-            var frozen = active.filter { index in
-                caps[index] - level <= epsilon || loads[index].contains { slack[$0.zone][$0.phase] <= epsilon }
+            for c in 0..<constraintCount where count[c] > 0 { slack[c] -= step * Double(count[c]) }
+            let before = remaining
+            while nextCap < byCap.count, caps[byCap[nextCap]] - level <= epsilon {
+                if active[byCap[nextCap]] { freeze(byCap[nextCap]) }
+                nextCap += 1
             }
-            if frozen.isEmpty { frozen = active }   // rounding left no exact zero: stop here (never above a limit)
-            for index in frozen {
-                share[index] = min(level, caps[index])
-                active.remove(index)
-                for (zone, phase) in loads[index] { count[zone][phase] -= 1 }
+            for c in 0..<constraintCount where count[c] > 0 && slack[c] <= epsilon {
+                for index in behind[c] where active[index] { freeze(index) }
+            }
+            if remaining == before {   // rounding left no exact zero: stop here (never above a limit)
+                for index in members.indices where active[index] { freeze(index) }
             }
         }
         return share
