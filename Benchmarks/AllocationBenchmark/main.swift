@@ -5,18 +5,7 @@
 import EnergyControl
 import Foundation
 
-struct Random: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-func site(chargers: Int, random: inout Random) -> (ZoneTree, [Participant], [[Double]]) {
+func site(chargers: Int, random: inout SeededRandom) -> (ZoneTree, [Participant], [[Double]]) {
     var zones = [ZoneTree.Zone(id: "site", limit: [Double(chargers) * 12, Double(chargers) * 12, Double(chargers) * 12])]
     for board in 0..<7 { zones.append(.init(id: "board\(board)", parent: 0, limit: zones[0].limit.map { $0 / 5 })) }
     for leaf in 0..<42 { zones.append(.init(id: "leaf\(leaf)", parent: 1 + leaf % 7, limit: zones[1].limit.map { $0 / 4 })) }
@@ -33,7 +22,7 @@ func site(chargers: Int, random: inout Random) -> (ZoneTree, [Participant], [[Do
 }
 
 func measure(chargers: Int, steps: Int) -> (median: Double, p99: Double) {
-    var random = Random(state: 7)
+    var random = SeededRandom(seed: 7)
     let (tree, participants, available) = site(chargers: chargers, random: &random)
     var times: [Double] = []
     var checksum = 0

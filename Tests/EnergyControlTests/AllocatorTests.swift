@@ -78,19 +78,8 @@ struct AllocatorTests {
 /// Properties over thousands of random zone trees, chargers, rotations and EV phase counts.
 @Suite("Load management properties")
 struct AllocatorProperties {
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test func limitsHoldSetpointsAreValidAndNothingIsLeftUnused() throws {
-        var random = Generator(state: 42)
+        var random = SeededRandom(seed: 42)
         for _ in 0..<3000 {
             var zones = [ZoneTree.Zone(id: "root", limit: (0..<3).map { _ in Double(Int.random(in: 10...200, using: &random)) })]
             for index in 1..<Int.random(in: 1...8, using: &random) {
