@@ -10,6 +10,7 @@ public enum LimitReason: String, Sendable, Equatable, CaseIterable {
     case reduction                 // a digital-input percentage reduction
     case phaseSwitch = "phase-switch"
     case mode                      // the charge mode is off
+    case noVehicle = "no-vehicle"  // nothing plugged in: no share of the fuse is held
 }
 
 /// An upper bound on a charger's current from one source, with its reason.

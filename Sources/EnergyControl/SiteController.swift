@@ -91,6 +91,14 @@ public struct SiteController: Sendable {
             // inputs
             if !inputs.enabled { caps.append(CurrentCap(0, .enable)) }
             if inputs.loadShedding { caps.append(CurrentCap(settings.inputs.loadSheddingCurrent, .loadShedding)) }
+            // Under a fuse an empty charger holds no share: the shares above are split among the
+            // plugged chargers only, so an idle charger left at a share would let a car that plugs in
+            // draw on top of the others. It is served at the next step, with fresh ramp and gate.
+            if fuse != nil, !charger.plugged {
+                state.ramp = RampLimiter()
+                state.gate = PauseGate()
+                return ChargerControlOutput(id: charger.id, cap: CurrentCap(0, .noVehicle), phases: nil)
+            }
             // fuse
             if let fuse {
                 let phases = charger.phasesInUse

@@ -71,6 +71,20 @@ struct SiteControllerTests {
         #expect(v6[0].cap == CurrentCap(9, .fuse))
     }
 
+    /// An idle charger must not keep a share: two chargers, one car, a 25 A fuse. When the second
+    /// car plugs in, the two together still fit, and the newcomer is served at the next step.
+    @Test func anEmptyChargerHoldsNoShareOfTheFuse() {
+        var s = settings()
+        s.fuse.meterLocation = .excluding
+        s.fuse.resumeDelay = 30
+        var control = SiteController(settings: s)
+        control.record(GridSample(time: 0, currents: [5, 5, 5], power: 0))
+        let first = control.step(now: 0, chargers: [charger("a"), charger("b", plugged: false)], inputs: SiteInputs())
+        #expect(first.map(\.cap) == [CurrentCap(20, .fuse), CurrentCap(0, .noVehicle)])
+        let second = control.step(now: 0.1, chargers: [charger("a", currents: [20, 20, 20]), charger("b")], inputs: SiteInputs())
+        #expect(second.map(\.cap) == [CurrentCap(10, .fuse), CurrentCap(10, .fuse)])   // no resume delay for the newcomer
+    }
+
     @Test func decreasesAreImmediateIncreasesRateLimited() {
         var s = settings()
         s.fuse.meterLocation = .excluding
