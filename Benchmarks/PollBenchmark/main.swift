@@ -77,11 +77,13 @@ case "spec":
 
 case "tcp":
     let polls = arguments.count > 2 ? Int(arguments[2]) ?? 500 : 500
-    let server = try ModbusTCPServer(port: 0, image: try SimulatedMeter(map: map).image())
+    let server = try ModbusSlaveServer(listeners: [SlaveListener(host: "127.0.0.1", port: 0,
+                                                                 anyUnit: RegisterImageSlave(try SimulatedMeter(map: map).image()),
+                                                                 exclusive: false)])
     server.start()
     defer { server.stop() }
     let results = try measure(map: map, makeClient: {
-        try ModbusClient(endpoint: .tcp(host: "127.0.0.1", port: server.port), unit: map.transport.unit)
+        try ModbusClient(endpoint: .tcp(host: "127.0.0.1", port: server.ports[0]), unit: map.transport.unit)
     }, polls: polls)
     let baseline = results[1].2.sorted()[results[1].2.count / 2]
     for (name, poller, times) in results {

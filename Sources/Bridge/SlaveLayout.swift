@@ -55,9 +55,9 @@ public struct SlaveLayout: Sendable {
     /// A read must start at a defined register and stay within the layout; holes read as 0
     /// (energy managers read 1000…1019 in one request).
     public func checkRead(_ function: RegisterFunction, address: Int, count: Int) -> ModbusException? {
-        guard let table = owner[function], table[address] != nil, address + count - 1 <= lastAddress[function, default: -1] else {
-            return .illegalDataAddress
-        }
+        // A function the layout has no registers for is one the device does not implement.
+        guard let table = owner[function] else { return .illegalFunction }
+        guard table[address] != nil, address + count - 1 <= lastAddress[function, default: -1] else { return .illegalDataAddress }
         return nil
     }
 

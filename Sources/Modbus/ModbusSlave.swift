@@ -31,12 +31,16 @@ public struct SlaveListener: Sendable {
     /// Devices by unit id (gateway mode), or one device answering every unit id (`anyUnit`).
     public var units: [UInt8: any ModbusSlaveHandler]
     public var anyUnit: (any ModbusSlaveHandler)?
+    /// One master at a time, the newest wins (EVC08); false lets several clients share the listener.
+    public var exclusive: Bool
 
-    public init(host: String, port: Int, units: [UInt8: any ModbusSlaveHandler] = [:], anyUnit: (any ModbusSlaveHandler)? = nil) {
+    public init(host: String, port: Int, units: [UInt8: any ModbusSlaveHandler] = [:], anyUnit: (any ModbusSlaveHandler)? = nil,
+                exclusive: Bool = true) {
         self.host = host
         self.port = port
         self.units = units
         self.anyUnit = anyUnit
+        self.exclusive = exclusive
     }
 
     func handler(unit: UInt8) -> (any ModbusSlaveHandler)? { anyUnit ?? units[unit] }

@@ -5,8 +5,9 @@ import Synchronization
 
 /// Serves any number of Modbus TCP listeners from one thread with a `poll()` loop.
 ///
-/// Each listener has at most one connection, its master: a newer connection replaces it (EVC08:
-/// "only one active Modbus master connection at any time"). Frames are assembled here from
+/// An exclusive listener has at most one connection, its master: a newer connection replaces it
+/// (EVC08: "only one active Modbus master connection at any time"); a shared one (a simulated
+/// meter) serves up to `maxShared` clients at once. Frames are assembled here from
 /// non-blocking reads, so a client that sends half a frame, floods, or stops reading costs the
 /// others nothing: a frame must complete within `frameTimeout`, malformed headers and unread
 /// replies drop the connection. libmodbus builds every reply (`modbus_reply`, `modbus_reply_exception`).
@@ -24,7 +25,7 @@ public final class ModbusSlaveServer: Sendable {
         var sockets: [Int32] = []
         for listener in listeners {
             do {
-                sockets.append(try ModbusTCPServer.listen(host: listener.host, port: listener.port))
+                sockets.append(try ListeningSocket.open(host: listener.host, port: listener.port))
             } catch {
                 sockets.forEach { Glibc.close($0) }
                 throw error
@@ -33,7 +34,7 @@ public final class ModbusSlaveServer: Sendable {
         self.listeners = listeners
         self.sockets = sockets
         self.frameTimeout = frameTimeout
-        ports = zip(sockets, listeners).map { ModbusTCPServer.boundPort($0) ?? $1.port }
+        ports = zip(sockets, listeners).map { ListeningSocket.boundPort($0) ?? $1.port }
     }
 
     public func start() {
@@ -61,6 +62,7 @@ public final class ModbusSlaveServer: Sendable {
 private struct SlaveLoop {
     struct Connection {
         let fd: Int32
+        let listener: Int
         let peer: String
         var buffer: [UInt8] = []
         var frameStarted: ContinuousClock.Instant?
@@ -69,7 +71,8 @@ private struct SlaveLoop {
     }
 
     let server: ModbusSlaveServer
-    var connections: [Int: Connection] = [:]      // by listener index
+    var connections: [Int32: Connection] = [:]      // by socket
+    static let maxShared = 16
     let context: OpaquePointer
     let scratch: UnsafeMutablePointer<modbus_mapping_t>
     var receive = [UInt8](repeating: 0, count: 2048)
@@ -79,13 +82,13 @@ private struct SlaveLoop {
         self.server = server
         context = modbus_new_tcp(nil, 0)
         // One reusable table covering every address: a reply copies only the requested registers.
-        scratch = modbus_mapping_new_start_address(0, 0, 0, 0, 0, 65535, 0, 65535)
+        scratch = modbus_mapping_new_start_address(0, 65535, 0, 65535, 0, 65535, 0, 65535)
     }
 
-    /// Poll set: the listeners, then one entry per connection (listener index in `owners`).
+    /// Poll set: the listeners, then one entry per connection (its socket in `owners`).
     /// Rebuilt only when a connection opens or closes, so a request costs no allocation here.
     var fds: [pollfd] = []
-    var owners: [Int] = []
+    var owners: [Int32] = []
     var pollSetChanged = true
     var lastTimeoutCheck = ContinuousClock.now
 
@@ -101,7 +104,7 @@ private struct SlaveLoop {
             if pollSetChanged {
                 owners = Array(connections.keys)
                 fds = server.listenSockets.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-                    + owners.map { pollfd(fd: connections[$0]!.fd, events: Int16(POLLIN), revents: 0) }
+                    + owners.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
                 pollSetChanged = false
             } else {
                 for index in fds.indices { fds[index].revents = 0 }
@@ -110,8 +113,8 @@ private struct SlaveLoop {
             if ready > 0 {
                 let snapshot = fds, owning = owners
                 for index in 0..<listeners where snapshot[index].revents & Int16(POLLIN) != 0 { accept(listener: index) }
-                for (offset, index) in owning.enumerated() where snapshot[listeners + offset].revents != 0 {
-                    if connections[index]?.fd == snapshot[listeners + offset].fd { serve(index) }
+                for (offset, fd) in owning.enumerated() where snapshot[listeners + offset].revents != 0 && connections[fd] != nil {
+                    serve(fd)
                 }
             }
             // Failsafe and stalled frames are checked every 50 ms, not on every request.
@@ -132,24 +135,29 @@ private struct SlaveLoop {
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         var yes: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
-        let replaced = connections[index] != nil
-        if replaced { close(index, reason: "replaced by a newer master") }
         let listener = server.listeners[index]
+        let current = connections.values.filter { $0.listener == index }.map(\.fd)
+        if !listener.exclusive, current.count >= Self.maxShared {
+            Glibc.close(fd)
+            return
+        }
+        let replaced = listener.exclusive && !current.isEmpty
+        if replaced { current.forEach { close($0, reason: "replaced by a newer master") } }
         let peer = SlaveLoop.describe(&address)
-        connections[index] = Connection(fd: fd, peer: peer, entriesAtConnect: listener.handlers.map(\.failsafeEntries))
+        connections[fd] = Connection(fd: fd, listener: index, peer: peer, entriesAtConnect: listener.handlers.map(\.failsafeEntries))
         pollSetChanged = true
         listener.handlers.forEach { $0.masterConnected(peer: peer, replaced: replaced) }
     }
 
-    mutating func close(_ index: Int, reason: String) {
-        guard let connection = connections.removeValue(forKey: index) else { return }
+    mutating func close(_ fd: Int32, reason: String) {
+        guard let connection = connections.removeValue(forKey: fd) else { return }
         Glibc.close(connection.fd)
         pollSetChanged = true
-        server.listeners[index].handlers.forEach { $0.masterDisconnected(peer: connection.peer, reason: reason) }
+        server.listeners[connection.listener].handlers.forEach { $0.masterDisconnected(peer: connection.peer, reason: reason) }
     }
 
     /// Reads what arrived and answers every complete frame.
-    mutating func serve(_ index: Int) {
+    mutating func serve(_ index: Int32) {
         guard var connection = connections[index] else { return }
         let count = receive.withUnsafeMutableBytes { recv(connection.fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
         if count == 0 { return close(index, reason: "closed by the master") }
@@ -170,7 +178,7 @@ private struct SlaveLoop {
             guard connection.buffer.count - consumed >= 6 + length else { break }
             let frame = connection.buffer[consumed..<(consumed + 6 + length)]
             consumed += 6 + length
-            guard answer(frame, fd: connection.fd, listener: server.listeners[index]) else {
+            guard answer(frame, fd: connection.fd, listener: server.listeners[connection.listener]) else {
                 return close(index, reason: "the master does not read its replies")
             }
         }
@@ -187,6 +195,18 @@ private struct SlaveLoop {
         let function = pdu[pdu.startIndex]
         func word(_ offset: Int) -> Int { Int(pdu[pdu.startIndex + offset]) << 8 | Int(pdu[pdu.startIndex + offset + 1]) }
         switch function {
+        case 0x01, 0x02:
+            guard pdu.count == 5 else { return reply(frame, exception: .illegalDataValue) }
+            let address = word(1), count = word(3)
+            guard (1...2000).contains(count) else { return reply(frame, exception: .illegalDataValue) }
+            guard address + count <= 65535 else { return reply(frame, exception: .illegalDataAddress) }
+            switch handler.read(function == 0x01 ? .coil : .discrete, address: address, count: count) {
+            case .failure(let exception): return reply(frame, exception: exception)
+            case .success(let values):
+                let table = function == 0x01 ? scratch.pointee.tab_bits! : scratch.pointee.tab_input_bits!
+                for (offset, value) in values.prefix(count).enumerated() { table[address + offset] = value == 0 ? 0 : 1 }
+                return send(frame)
+            }
         case 0x03, 0x04:
             guard pdu.count == 5 else { return reply(frame, exception: .illegalDataValue) }
             let address = word(1), count = word(3)
@@ -233,7 +253,7 @@ private struct SlaveLoop {
                 close(index, reason: "incomplete frame for longer than \(server.frameTimeout)")
                 continue
             }
-            let handlers = server.listeners[index].handlers
+            let handlers = server.listeners[connection.listener].handlers
             let expired = zip(handlers, connection.entriesAtConnect).allSatisfy { $0.failsafeEntries > $1 }
             if expired, !handlers.isEmpty { close(index, reason: "failsafe: alive register not written within the failsafe timeout") }
         }

@@ -77,16 +77,20 @@ struct SimulateMeterCommand: ParsableCommand {
 
     func run() throws {
         let map = try mapOption.load()
-        let server: ModbusTCPServer
+        let server: ModbusSlaveServer
         do {
             let given = try values.map { file throws(DataFileError) in try SimulatedMeter.loadValues(file: file) } ?? [:]
             let meter = try SimulatedMeter(map: map, given: given)
-            server = try ModbusTCPServer(host: host, port: port, image: try meter.image(), unit: unit)
+            let slave = RegisterImageSlave(try meter.image())
+            // a meter serves several clients at once; with --unit, other unit ids get exception 0B
+            let listener = unit.map { SlaveListener(host: host, port: port, units: [UInt8($0): slave], exclusive: false) }
+                ?? SlaveListener(host: host, port: port, anyUnit: slave, exclusive: false)
+            server = try ModbusSlaveServer(listeners: [listener])
         } catch let error as CustomStringConvertible & Error {
             throw CLIError(error.description)
         }
         server.start()
-        Console.out("serving \(map.name) on \(host):\(server.port) unit \(unit.map(String.init) ?? "any") — Ctrl-C stops")
+        Console.out("serving \(map.name) on \(host):\(server.ports[0]) unit \(unit.map(String.init) ?? "any") — Ctrl-C stops")
         SignalWaiter.waitForTermination()
         server.stop()
         Console.out("stopped")
