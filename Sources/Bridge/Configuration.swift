@@ -140,8 +140,8 @@ public struct Configuration: Sendable {
             northbound.mode = value
         }
         if let bind = fields.optional("bind") { northbound.bind = try bind.string() }
-        if let port = fields.optional("port") { northbound.port = try integer(port, in: 1...65535) }
-        if let timeout = fields.optional("frame_timeout_ms") { northbound.frameTimeoutMilliseconds = try integer(timeout, in: 50...60_000) }
+        if let port = fields.optional("port") { northbound.port = try port.integer(in: 1...65535) }
+        if let timeout = fields.optional("frame_timeout_ms") { northbound.frameTimeoutMilliseconds = try timeout.integer(in: 50...60_000) }
         if let layout = fields.optional("layout") { northbound.layout = try layout.string() }
         try fields.finish()
         return northbound
@@ -162,13 +162,13 @@ public struct Configuration: Sendable {
         }
         var limits = ChargerLimits()
         let minNode = fields.optional("min_current"), maxNode = fields.optional("max_current")
-        if let minNode { limits.minCurrent = try integer(minNode, in: 6...80) }
-        if let maxNode { limits.maxCurrent = try integer(maxNode, in: 6...80) }
+        if let minNode { limits.minCurrent = try minNode.integer(in: 6...80) }
+        if let maxNode { limits.maxCurrent = try maxNode.integer(in: 6...80) }
         if limits.minCurrent > limits.maxCurrent {
             throw (minNode ?? maxNode ?? node).error("min_current \(limits.minCurrent) A is above max_current \(limits.maxCurrent) A")
         }
         if let cable = fields.optional("cable_max_current") {
-            limits.cableMaxCurrent = try integer(cable, in: 6...80)
+            limits.cableMaxCurrent = try cable.integer(in: 6...80)
             if limits.cableMaxCurrent! < limits.minCurrent { throw cable.error("the cable cannot carry the minimum current \(limits.minCurrent) A") }
         }
         if let phases = fields.optional("phases") {
@@ -189,8 +189,8 @@ public struct Configuration: Sendable {
                 throw node.error("must be 0 (stop) or \(limits.minCurrent)…\(limits.maxCurrent) A")
             }
         }
-        let failsafeTimeout = try fields.optional("failsafe_timeout_s").map { node throws(DataFileError) in try integer(node, in: 1...3600) } ?? 20
-        let ratedPower = try fields.optional("rated_power_w").map { node throws(DataFileError) in try integer(node, in: 1000...500_000) }
+        let failsafeTimeout = try fields.optional("failsafe_timeout_s").map { node throws(DataFileError) in try node.integer(in: 1...3600) } ?? 20
+        let ratedPower = try fields.optional("rated_power_w").map { node throws(DataFileError) in try node.integer(in: 1000...500_000) }
             ?? limits.maxCurrent * 230 * limits.phases
         var charger = Charger(id: id, name: name, driver: driver, limits: limits, failsafeCurrent: failsafeCurrent,
                               failsafeTimeout: failsafeTimeout, ratedPowerW: ratedPower, identity: Identity(serial: "CB-\(id)"))
@@ -198,8 +198,8 @@ public struct Configuration: Sendable {
         if let modbusNode {
             var modbus = try modbusNode.fields()
             if let bind = modbus.optional("bind") { charger.bind = try bind.string() }
-            if let port = modbus.optional("port") { charger.port = try integer(port, in: 1...65535) }
-            if let unit = modbus.optional("unit") { charger.unit = try integer(unit, in: 1...255) }
+            if let port = modbus.optional("port") { charger.port = try port.integer(in: 1...65535) }
+            if let unit = modbus.optional("unit") { charger.unit = try unit.integer(in: 1...255) }
             try modbus.finish()
         }
         if let identity = fields.optional("identity") { charger.identity = try parseIdentity(identity, default: charger.identity) }
@@ -225,11 +225,11 @@ public struct Configuration: Sendable {
         }
         let map = try MapLoader.load(file: path)
         let endpoint = try parseEndpoint(&fields, owner: node, defaults: map.transport)
-        let unit = try fields.optional("unit").map { node throws(DataFileError) in try integer(node, in: 0...255) } ?? map.transport.unit
+        let unit = try fields.optional("unit").map { node throws(DataFileError) in try node.integer(in: 0...255) } ?? map.transport.unit
         var meter = Meter(id: id, mapFile: path, map: map, endpoint: endpoint, unit: unit,
                           timeoutMilliseconds: map.transport.timeoutMilliseconds)
-        if let period = fields.optional("period_ms") { meter.period = Double(try integer(period, in: 50...60_000)) / 1000 }
-        if let timeout = fields.optional("timeout_ms") { meter.timeoutMilliseconds = try integer(timeout, in: 10...60_000) }
+        if let period = fields.optional("period_ms") { meter.period = Double(try period.integer(in: 50...60_000)) / 1000 }
+        if let timeout = fields.optional("timeout_ms") { meter.timeoutMilliseconds = try timeout.integer(in: 10...60_000) }
         try fields.finish()
         return meter
     }
@@ -264,12 +264,12 @@ public struct Configuration: Sendable {
         } else if let modbus = fields.optional("modbus") {
             var m = try modbus.fields()
             let endpoint = try parseEndpoint(&m, owner: modbus, defaults: TransportDefaults())
-            let unit = try m.optional("unit").map { node throws(DataFileError) in try integer(node, in: 0...255) } ?? 1
+            let unit = try m.optional("unit").map { node throws(DataFileError) in try node.integer(in: 0...255) } ?? 1
             let function = try m.optional("function").map { node throws(DataFileError) -> RegisterFunction in
                 guard let value = RegisterFunction(rawValue: try node.string()) else { throw node.error("holding, input, coil or discrete") }
                 return value
             } ?? .coil
-            let address = try integer(try m.required("address"), in: 0...65535)
+            let address = try m.required("address").integer(in: 0...65535)
             try m.finish()
             source = .modbus(endpoint: endpoint, unit: unit, function: function, address: address)
         } else {
@@ -277,8 +277,8 @@ public struct Configuration: Sendable {
         }
         var input = Input(id: id, role: role, source: source)
         if let invert = fields.optional("invert") { input.invert = try invert.bool() }
-        if let debounce = fields.optional("debounce_ms") { input.debounce = Double(try integer(debounce, in: 0...60_000)) / 1000 }
-        if let period = fields.optional("period_ms") { input.period = Double(try integer(period, in: 20...60_000)) / 1000 }
+        if let debounce = fields.optional("debounce_ms") { input.debounce = Double(try debounce.integer(in: 0...60_000)) / 1000 }
+        if let period = fields.optional("period_ms") { input.period = Double(try period.integer(in: 20...60_000)) / 1000 }
         try fields.finish()
         return input
     }
@@ -305,16 +305,16 @@ public struct Configuration: Sendable {
         var evs: [SimulatedEV] = []
         for item in try fields.optional("evs")?.list() ?? [] {
             var ev = try item.fields()
-            var vehicle = SimulatedEV(arrival: try number(try ev.required("arrive_s"), in: 0...1e7))
-            vehicle.departure = try ev.optional("leave_s").map { node throws(DataFileError) in try number(node, in: vehicle.arrival...1e7) }
+            var vehicle = SimulatedEV(arrival: try ev.required("arrive_s").number(in: 0...1e7))
+            vehicle.departure = try ev.optional("leave_s").map { node throws(DataFileError) in try node.number(in: vehicle.arrival...1e7) }
             if let phases = ev.optional("phases") {
                 vehicle.phases = try phases.integer()
                 guard vehicle.phases == 1 || vehicle.phases == 3 else { throw phases.error("must be 1 or 3") }
             }
-            vehicle.maxCurrent = try ev.optional("max_current").map { node throws(DataFileError) in try number(node, in: 6...80) } ?? 16
-            vehicle.capacityWh = try ev.optional("capacity_kwh").map { node throws(DataFileError) in try number(node, in: 1...500) * 1000 } ?? 50_000
-            vehicle.soc = try ev.optional("soc").map { node throws(DataFileError) in try number(node, in: 0...1) } ?? 0.3
-            vehicle.targetSoC = try ev.optional("target_soc").map { node throws(DataFileError) in try number(node, in: 0...1) } ?? 0.9
+            vehicle.maxCurrent = try ev.optional("max_current").map { node throws(DataFileError) in try node.number(in: 6...80) } ?? 16
+            vehicle.capacityWh = try ev.optional("capacity_kwh").map { node throws(DataFileError) in try node.number(in: 1...500) * 1000 } ?? 50_000
+            vehicle.soc = try ev.optional("soc").map { node throws(DataFileError) in try node.number(in: 0...1) } ?? 0.3
+            vehicle.targetSoC = try ev.optional("target_soc").map { node throws(DataFileError) in try node.number(in: 0...1) } ?? 0.9
             vehicle.idTag = try ev.optional("id_tag")?.string() ?? ""
             try ev.finish()
             evs.append(vehicle)
@@ -339,15 +339,5 @@ public struct Configuration: Sendable {
         }
     }
 
-    static func integer(_ node: YAMLNode, in range: ClosedRange<Int>) throws(DataFileError) -> Int {
-        let value = try node.integer()
-        guard range.contains(value) else { throw node.error("must be \(range.lowerBound)…\(range.upperBound), got \(value)") }
-        return value
-    }
 
-    static func number(_ node: YAMLNode, in range: ClosedRange<Double>) throws(DataFileError) -> Double {
-        let value = try node.number()
-        guard range.contains(value) else { throw node.error("must be \(range.lowerBound)…\(range.upperBound), got \(value)") }
-        return value
-    }
 }

@@ -13,7 +13,6 @@ final class SiteControl: Sendable {
         var inputs: [String: DebouncedInput]
         var meterLost = true
         var lastGrid: GridSample?
-        var steps = 0
     }
 
     let configuration: Configuration
@@ -73,7 +72,6 @@ final class SiteControl: Sendable {
                 drivers[index].apply(setpoint: result.decision.amperes, phases: outputs[index].phases ?? result.phases)
                 chargers[index].publish(drivers[index].poll(now: now))
             }
-            state.steps += 1
         }
     }
 

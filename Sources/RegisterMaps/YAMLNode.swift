@@ -124,6 +124,20 @@ public struct YAMLNode {
         throw error("expected a number, got \"\(text)\"")
     }
 
+    /// An integer that must lie in `range`; the error says the range and what was found.
+    public func integer(in range: ClosedRange<Int>) throws(DataFileError) -> Int {
+        let value = try integer()
+        guard range.contains(value) else { throw error("must be \(range.lowerBound)…\(range.upperBound), got \(value)") }
+        return value
+    }
+
+    /// A number that must lie in `range`.
+    public func number(in range: ClosedRange<Double>) throws(DataFileError) -> Double {
+        let value = try number()
+        guard range.contains(value) else { throw error("must be \(range.lowerBound)…\(range.upperBound), got \(value)") }
+        return value
+    }
+
     public func bool() throws(DataFileError) -> Bool {
         switch try string().lowercased() {
         case "true", "yes", "on": return true

@@ -13,8 +13,8 @@ public enum ScenarioLoader {
         var scenario = SiteScenario()
         if let name = top.optional("name") { scenario.name = try name.string() }
         if let start = top.optional("start") { scenario.startOfDay = try time(start) }
-        scenario.duration = try number(try top.required("duration_s"), in: 1...(366 * 86_400))
-        if let period = top.optional("meter_period_s") { scenario.meterPeriod = try number(period, in: 0.05...60) }
+        scenario.duration = try top.required("duration_s").number(in: 1...(366 * 86_400))
+        if let period = top.optional("meter_period_s") { scenario.meterPeriod = try period.number(in: 0.05...60) }
         if let site = top.optional("site") { scenario.settings = try SiteSettingsParser.parse(site) }
         if let house = top.optional("house") { scenario.house = try parseHouse(house, start: scenario.startOfDay) }
         if let pv = top.optional("pv") { scenario.pv = try parsePV(pv) }
@@ -41,10 +41,10 @@ public enum ScenarioLoader {
     static func parseHouse(_ node: YAMLNode, start: Seconds) throws(DataFileError) -> SiteScenario.House {
         var fields = try node.fields()
         var house = SiteScenario.House()
-        if let base = fields.optional("base_w") { house.baseWatts = try perPhase(base, in: 0...200_000) }
+        if let base = fields.optional("base_w") { house.baseWatts = try SiteSettingsParser.perPhase(base, in: 0...200_000) }
         for item in try fields.optional("events")?.list() ?? [] {
             var event = try item.fields()
-            let watts = try perPhase(try event.required("w"), in: -200_000...200_000, split: true)
+            let watts = try SiteSettingsParser.perPhase(try event.required("w"), in: -200_000...200_000, split: true)
             house.events.append(SiteScenario.LoadEvent(window: try window(&event, start: start), watts: watts))
             try event.finish()
         }
@@ -56,7 +56,7 @@ public enum ScenarioLoader {
     static func parsePV(_ node: YAMLNode) throws(DataFileError) -> SiteScenario.PV {
         var fields = try node.fields()
         var pv = SiteScenario.PV()
-        pv.peakWatts = try number(try fields.required("peak_w"), in: 0...1_000_000)
+        pv.peakWatts = try fields.required("peak_w").number(in: 0...1_000_000)
         if let sunrise = fields.optional("sunrise") { pv.sunrise = try time(sunrise) }
         if let sunset = fields.optional("sunset") { pv.sunset = try time(sunset) }
         if pv.sunset <= pv.sunrise { throw node.error("sunset must be after sunrise") }
@@ -69,8 +69,8 @@ public enum ScenarioLoader {
         var fields = try node.fields()
         let id = try fields.required("id").string()
         var limits = ChargerLimits()
-        if let v = fields.optional("min_current") { limits.minCurrent = Int(try number(v, in: 6...80)) }
-        if let v = fields.optional("max_current") { limits.maxCurrent = Int(try number(v, in: 6...80)) }
+        if let v = fields.optional("min_current") { limits.minCurrent = Int(try v.number(in: 6...80)) }
+        if let v = fields.optional("max_current") { limits.maxCurrent = Int(try v.number(in: 6...80)) }
         if limits.minCurrent > limits.maxCurrent { throw node.error("min_current is above max_current") }
         if let v = fields.optional("phases") {
             limits.phases = try v.integer()
@@ -91,10 +91,10 @@ public enum ScenarioLoader {
             var vehicle = SimulatedEV(arrival: try time(try ev.required("arrive")) - start)
             if let leave = ev.optional("leave") { vehicle.departure = try time(leave) - start }
             if let v = ev.optional("phases") { vehicle.phases = try v.integer() == 1 ? 1 : 3 }
-            if let v = ev.optional("max_current") { vehicle.maxCurrent = try number(v, in: 6...80) }
-            if let v = ev.optional("capacity_kwh") { vehicle.capacityWh = try number(v, in: 1...500) * 1000 }
-            if let v = ev.optional("soc") { vehicle.soc = try number(v, in: 0...1) }
-            if let v = ev.optional("target_soc") { vehicle.targetSoC = try number(v, in: 0...1) }
+            if let v = ev.optional("max_current") { vehicle.maxCurrent = try v.number(in: 6...80) }
+            if let v = ev.optional("capacity_kwh") { vehicle.capacityWh = try v.number(in: 1...500) * 1000 }
+            if let v = ev.optional("soc") { vehicle.soc = try v.number(in: 0...1) }
+            if let v = ev.optional("target_soc") { vehicle.targetSoC = try v.number(in: 0...1) }
             try ev.finish()
             evs.append(vehicle)
         }
@@ -104,16 +104,16 @@ public enum ScenarioLoader {
 
     static func randomEvents(_ node: YAMLNode, magnitudeKey: String, range: ClosedRange<Double>) throws(DataFileError) -> SiteScenario.RandomEvents {
         var fields = try node.fields()
-        let events = SiteScenario.RandomEvents(perHour: try number(try fields.required("per_hour"), in: 0...3600),
-                                               duration: try number(try fields.required("duration_s"), in: 1...86_400),
-                                               magnitude: try number(try fields.required(magnitudeKey), in: range),
+        let events = SiteScenario.RandomEvents(perHour: try fields.required("per_hour").number(in: 0...3600),
+                                               duration: try fields.required("duration_s").number(in: 1...86_400),
+                                               magnitude: try fields.required(magnitudeKey).number(in: range),
                                                seed: UInt64(max(0, try fields.optional("seed")?.integer() ?? 1)))
         try fields.finish()
         return events
     }
 
     static func window(_ fields: inout YAMLFields, start: Seconds) throws(DataFileError) -> SiteScenario.Window {
-        SiteScenario.Window(start: try time(try fields.required("at")) - start, duration: try number(try fields.required("for_s"), in: 0...(366 * 86_400)))
+        SiteScenario.Window(start: try time(try fields.required("at")) - start, duration: try fields.required("for_s").number(in: 0...(366 * 86_400)))
     }
 
     /// "HH:MM" or "HH:MM:SS" as seconds of the day, or a plain number of seconds.
@@ -125,17 +125,5 @@ public enum ScenarioLoader {
         return parts[0]! * 3600 + parts[1]! * 60 + (parts.count == 3 ? parts[2]! : 0)
     }
 
-    static func number(_ node: YAMLNode, in range: ClosedRange<Double>) throws(DataFileError) -> Double {
-        let value = try node.number()
-        guard range.contains(value) else { throw node.error("must be \(range.lowerBound)…\(range.upperBound), got \(value)") }
-        return value
-    }
 
-    /// One value for all three phases, or a list of three. `split` divides a single value by 3 (a total).
-    static func perPhase(_ node: YAMLNode, in range: ClosedRange<Double>, split: Bool = false) throws(DataFileError) -> [Double] {
-        let values = try node.list().map { item throws(DataFileError) in try number(item, in: range) }
-        if values.count == 1 { return [Double](repeating: split ? values[0] / 3 : values[0], count: 3) }
-        guard values.count == 3 else { throw node.error("one value or three (L1, L2, L3)") }
-        return values
-    }
 }

@@ -14,37 +14,45 @@ public enum SiteSettingsParser {
     /// Reads the loop settings from `fields`; the caller may read other keys first and calls `finish()`.
     public static func parse(_ fields: inout YAMLFields) throws(DataFileError) -> SiteSettings {
         var settings = SiteSettings()
-        if let fuse = fields.optional("fuse_a") { settings.fuse.limit = try ScenarioLoader.perPhase(fuse, in: 6...1000) }
-        if let headroom = fields.optional("headroom_a") { settings.fuse.headroom = try ScenarioLoader.perPhase(headroom, in: 0...100) }
+        if let fuse = fields.optional("fuse_a") { settings.fuse.limit = try SiteSettingsParser.perPhase(fuse, in: 6...1000) }
+        if let headroom = fields.optional("headroom_a") { settings.fuse.headroom = try SiteSettingsParser.perPhase(headroom, in: 0...100) }
         if let meter = fields.optional("meter") {
             guard let location = MeterLocation(rawValue: try meter.string()) else { throw meter.error("including or excluding") }
             settings.fuse.meterLocation = location
         }
-        if let fallback = fields.optional("fallback_a") { settings.fuse.fallbackCurrent = try ScenarioLoader.number(fallback, in: 0...1000) }
-        if let stale = fields.optional("meter_stale_s") { settings.fuse.meterStaleAfter = try ScenarioLoader.number(stale, in: 0.1...600) }
-        if let value = fields.optional("resume_hysteresis_a") { settings.fuse.resumeHysteresis = try ScenarioLoader.number(value, in: 0...32) }
-        if let value = fields.optional("resume_delay_s") { settings.fuse.resumeDelay = try ScenarioLoader.number(value, in: 0...3600) }
-        if let value = fields.optional("increase_interval_s") { settings.ramp.increaseInterval = try ScenarioLoader.number(value, in: 0...600) }
-        if let value = fields.optional("dead_band_a") { settings.ramp.deadBand = try ScenarioLoader.number(value, in: 0...10) }
-        if let value = fields.optional("sun_start_delay_s") { settings.sun.startDelay = try ScenarioLoader.number(value, in: 0...3600) }
-        if let value = fields.optional("sun_stop_delay_s") { settings.sun.stopDelay = try ScenarioLoader.number(value, in: 0...3600) }
-        if let value = fields.optional("load_shedding_a") { settings.inputs.loadSheddingCurrent = try ScenarioLoader.number(value, in: 0...80) }
-        if let value = fields.optional("downgrade_offset_a") { settings.inputs.downgradeOffset = try ScenarioLoader.perPhase(value, in: 0...1000) }
+        if let fallback = fields.optional("fallback_a") { settings.fuse.fallbackCurrent = try fallback.number(in: 0...1000) }
+        if let stale = fields.optional("meter_stale_s") { settings.fuse.meterStaleAfter = try stale.number(in: 0.1...600) }
+        if let value = fields.optional("resume_hysteresis_a") { settings.fuse.resumeHysteresis = try value.number(in: 0...32) }
+        if let value = fields.optional("resume_delay_s") { settings.fuse.resumeDelay = try value.number(in: 0...3600) }
+        if let value = fields.optional("increase_interval_s") { settings.ramp.increaseInterval = try value.number(in: 0...600) }
+        if let value = fields.optional("dead_band_a") { settings.ramp.deadBand = try value.number(in: 0...10) }
+        if let value = fields.optional("sun_start_delay_s") { settings.sun.startDelay = try value.number(in: 0...3600) }
+        if let value = fields.optional("sun_stop_delay_s") { settings.sun.stopDelay = try value.number(in: 0...3600) }
+        if let value = fields.optional("load_shedding_a") { settings.inputs.loadSheddingCurrent = try value.number(in: 0...80) }
+        if let value = fields.optional("downgrade_offset_a") { settings.inputs.downgradeOffset = try SiteSettingsParser.perPhase(value, in: 0...1000) }
         if let value = fields.optional("reductions_percent") {
-            settings.inputs.reductionPercent = try value.list().map { node throws(DataFileError) in try ScenarioLoader.number(node, in: 0...100) }
+            settings.inputs.reductionPercent = try value.list().map { node throws(DataFileError) in try node.number(in: 0...100) }
             guard settings.inputs.reductionPercent.count <= 3 else { throw value.error("at most three digital inputs") }
         }
         if let switching = fields.optional("phase_switching") {
             var s = try switching.fields()
             if let v = s.optional("enabled") { settings.phaseSwitching.enabled = try v.bool() }
-            if let v = s.optional("to_three_phase_delay_s") { settings.phaseSwitching.toThreePhaseDelay = try ScenarioLoader.number(v, in: 0...3600) }
-            if let v = s.optional("to_one_phase_delay_s") { settings.phaseSwitching.toOnePhaseDelay = try ScenarioLoader.number(v, in: 0...3600) }
-            if let v = s.optional("pause_s") { settings.phaseSwitching.pauseBeforeSwitch = try ScenarioLoader.number(v, in: 0...600) }
-            if let v = s.optional("minimum_hold_s") { settings.phaseSwitching.minimumHold = try ScenarioLoader.number(v, in: 0...86_400) }
-            if let v = s.optional("cooldown_s") { settings.phaseSwitching.cooldown = try ScenarioLoader.number(v, in: 0...86_400) }
+            if let v = s.optional("to_three_phase_delay_s") { settings.phaseSwitching.toThreePhaseDelay = try v.number(in: 0...3600) }
+            if let v = s.optional("to_one_phase_delay_s") { settings.phaseSwitching.toOnePhaseDelay = try v.number(in: 0...3600) }
+            if let v = s.optional("pause_s") { settings.phaseSwitching.pauseBeforeSwitch = try v.number(in: 0...600) }
+            if let v = s.optional("minimum_hold_s") { settings.phaseSwitching.minimumHold = try v.number(in: 0...86_400) }
+            if let v = s.optional("cooldown_s") { settings.phaseSwitching.cooldown = try v.number(in: 0...86_400) }
             try s.finish()
         }
         return settings
     }
 
+
+    /// One value for all three phases, or a list of three. `split` divides a single value by 3 (a total).
+    public static func perPhase(_ node: YAMLNode, in range: ClosedRange<Double>, split: Bool = false) throws(DataFileError) -> [Double] {
+        let values = try node.list().map { item throws(DataFileError) in try item.number(in: range) }
+        if values.count == 1 { return [Double](repeating: split ? values[0] / 3 : values[0], count: 3) }
+        guard values.count == 3 else { throw node.error("one value or three (L1, L2, L3)") }
+        return values
+    }
 }
