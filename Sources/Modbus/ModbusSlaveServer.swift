@@ -195,28 +195,16 @@ private struct SlaveLoop {
         let function = pdu[pdu.startIndex]
         func word(_ offset: Int) -> Int { Int(pdu[pdu.startIndex + offset]) << 8 | Int(pdu[pdu.startIndex + offset + 1]) }
         switch function {
-        case 0x01, 0x02:
+        case 0x01, 0x02, 0x03, 0x04:
+            let kind: RegisterFunction = [0x01: .coil, 0x02: .discrete, 0x03: .holding][function] ?? .input
             guard pdu.count == 5 else { return reply(frame, exception: .illegalDataValue) }
             let address = word(1), count = word(3)
-            guard (1...2000).contains(count) else { return reply(frame, exception: .illegalDataValue) }
+            guard (1...kind.maxPerRequest).contains(count) else { return reply(frame, exception: .illegalDataValue) }
             guard address + count <= 65535 else { return reply(frame, exception: .illegalDataAddress) }
-            switch handler.read(function == 0x01 ? .coil : .discrete, address: address, count: count) {
+            switch handler.read(kind, address: address, count: count) {
             case .failure(let exception): return reply(frame, exception: exception)
             case .success(let values):
-                let table = function == 0x01 ? scratch.pointee.tab_bits! : scratch.pointee.tab_input_bits!
-                for (offset, value) in values.prefix(count).enumerated() { table[address + offset] = value == 0 ? 0 : 1 }
-                return send(frame)
-            }
-        case 0x03, 0x04:
-            guard pdu.count == 5 else { return reply(frame, exception: .illegalDataValue) }
-            let address = word(1), count = word(3)
-            guard (1...125).contains(count) else { return reply(frame, exception: .illegalDataValue) }
-            guard address + count <= 65535 else { return reply(frame, exception: .illegalDataAddress) }
-            switch handler.read(function == 0x03 ? .holding : .input, address: address, count: count) {
-            case .failure(let exception): return reply(frame, exception: exception)
-            case .success(let values):
-                let table = function == 0x03 ? scratch.pointee.tab_registers! : scratch.pointee.tab_input_registers!
-                for (offset, value) in values.prefix(count).enumerated() { table[address + offset] = value }
+                store(values.prefix(count), function: kind, at: address)
                 return send(frame)
             }
         case 0x06:
@@ -233,6 +221,19 @@ private struct SlaveLoop {
             return send(frame)
         default:
             return reply(frame, exception: .illegalFunction)
+        }
+    }
+
+    /// Puts the values where `modbus_reply` will read them (bits as 0/1).
+    func store(_ values: ArraySlice<UInt16>, function: RegisterFunction, at address: Int) {
+        let mapping = scratch.pointee
+        for (offset, value) in values.enumerated() {
+            switch function {
+            case .coil: mapping.tab_bits[address + offset] = value == 0 ? 0 : 1
+            case .discrete: mapping.tab_input_bits[address + offset] = value == 0 ? 0 : 1
+            case .holding: mapping.tab_registers[address + offset] = value
+            case .input: mapping.tab_input_registers[address + offset] = value
+            }
         }
     }
 
