@@ -11,6 +11,11 @@ public enum LimitReason: String, Sendable, Equatable, CaseIterable {
     case phaseSwitch = "phase-switch"
     case mode                      // the charge mode is off
     case noVehicle = "no-vehicle"  // nothing plugged in: no share of the fuse is held
+    case offPeak = "off-peak"      // waiting for the off-peak period
+    case randomDelay = "random-delay"
+    case queued                    // state B after its waiting time: leftovers only
+    case lowConsumption = "low-consumption"   // held at what it draws + a margin
+    case offline                   // the bridge lost contact with the charger
 }
 
 /// An upper bound on a charger's current from one source, with its reason.

@@ -6,13 +6,26 @@ public struct ChargerControlInput: Sendable {
     public var mode: ChargeMode
     /// A one-session override to the maximum (cancelled by the caller when the session ends).
     public var forced: Bool
+    /// Where it sits in the load management: plug id (nil = its position + 1), leaf zone index, wiring.
+    public var plug: Int?
+    public var zone: Int?
+    public var rotation: PhaseRotation = .rst
+    public var priority = false
+    /// After this long without contact the charger falls back to its own failsafe current (nil: it has none).
+    public var failsafeTimeout: Seconds?
 
-    public init(id: String, limits: ChargerLimits, status: ChargerStatus, mode: ChargeMode = .maxHybrid, forced: Bool = false) {
+    public init(id: String, limits: ChargerLimits, status: ChargerStatus, mode: ChargeMode = .maxHybrid, forced: Bool = false,
+                plug: Int? = nil, zone: Int? = nil, rotation: PhaseRotation = .rst, priority: Bool = false, failsafeTimeout: Seconds? = nil) {
         self.id = id
         self.limits = limits
         self.status = status
         self.mode = mode
         self.forced = forced
+        self.plug = plug
+        self.zone = zone
+        self.rotation = rotation
+        self.priority = priority
+        self.failsafeTimeout = failsafeTimeout
     }
 
     /// A vehicle is plugged in.
@@ -32,6 +45,8 @@ public struct ChargerControlOutput: Sendable, Equatable {
     public var id: String
     public var cap: CurrentCap?
     public var phases: Int?
+    /// The current the charger should fall back to on its own if it loses contact (pushed as its failsafe current).
+    public var degraded: Int?
 }
 
 /// The energy loops of one site, combined: power optimizer, follow-the-sun with phase switching,
@@ -41,6 +56,8 @@ public struct ChargerControlOutput: Sendable, Equatable {
 public struct SiteController: Sendable {
     public var settings: SiteSettings
     public private(set) var lastSample: GridSample?
+    /// Shares the fuse and the zones among the chargers; nil when neither limits them.
+    public var load: LoadManager?
 
     struct ChargerState: Sendable {
         var ramp = RampLimiter()
@@ -51,8 +68,10 @@ public struct SiteController: Sendable {
 
     private var states: [String: ChargerState] = [:]
 
-    public init(settings: SiteSettings) {
+    /// - Parameter load: the zones (built and validated by the caller); without one, only the main fuse is shared.
+    public init(settings: SiteSettings, load: LoadManager? = nil) {
         self.settings = settings
+        self.load = load ?? (settings.fuse.limit == nil ? nil : LoadManager(siteFuseOnly: LoadSettings()))
     }
 
     /// Accepts a meter reading; an implausible one is ignored (and the meter ages towards "lost").
@@ -69,70 +88,92 @@ public struct SiteController: Sendable {
         return now - lastSample.time > settings.fuse.meterStaleAfter
     }
 
-    public mutating func step(now: Seconds, chargers: [ChargerControlInput], inputs: SiteInputs) -> [ChargerControlOutput] {
+    /// - Parameter time: local wall-clock time for time of use, off-peak and priority hours (nil: none apply).
+    public mutating func step(now: Seconds, chargers: [ChargerControlInput], inputs: SiteInputs, time: LocalTime? = nil) -> [ChargerControlOutput] {
         let lost = meterLost(now: now)
         let sample = lost ? nil : lastSample
-        // What the EVs draw per grid phase (rotation RST; zones and rotations come with load management).
+        // What the EVs draw per grid phase, after each charger's phase rotation.
         var evCurrents = [0.0, 0.0, 0.0]
-        for charger in chargers { for p in 0..<3 { evCurrents[p] += max(0, charger.status.currents[p]) } }
+        for charger in chargers where charger.status.online {
+            for (line, phase) in charger.rotation.gridPhases(vehiclePhases: 3).enumerated() { evCurrents[phase] += max(0, charger.status.currents[line]) }
+        }
         let fuse = PowerOptimizer.available(sample: sample, evCurrents: evCurrents, settings: settings, inputs: inputs, now: now)
-        // Equal share per phase among the chargers with a vehicle plugged in.
-        var sharers = [0, 0, 0]
-        for charger in chargers where charger.plugged { for p in 0..<charger.phasesInUse { sharers[p] += 1 } }
         let evPower = chargers.reduce(0) { $0 + $1.status.totalPower }
         let sunChargers = chargers.filter { $0.plugged && ($0.mode == .sunOnly || $0.mode == .sunHybrid) && !$0.forced }.count
         let surplusW = sample.map { -$0.power + evPower }
 
-        return chargers.map { charger in
+        // The loops that limit each charger on its own: inputs, mode and sun, phase switching.
+        var caps = [[CurrentCap]](repeating: [], count: chargers.count)
+        var phaseRequests = [Int?](repeating: nil, count: chargers.count)
+        for (index, charger) in chargers.enumerated() {
             var state = states[charger.id] ?? ChargerState(switcher: PhaseSwitcher(phases: charger.limits.phases))
             defer { states[charger.id] = state }
             let minimum = Double(charger.limits.minCurrent)
-            var caps: [CurrentCap] = []
-            // inputs
-            if !inputs.enabled { caps.append(CurrentCap(0, .enable)) }
-            if inputs.loadShedding { caps.append(CurrentCap(settings.inputs.loadSheddingCurrent, .loadShedding)) }
-            // Under a fuse an empty charger holds no share: the shares above are split among the
-            // plugged chargers only, so an idle charger left at a share would let a car that plugs in
-            // draw on top of the others. It is served at the next step, with fresh ramp and gate.
-            if fuse != nil, !charger.plugged {
-                state.ramp = RampLimiter()
-                state.gate = PauseGate()
-                return ChargerControlOutput(id: charger.id, cap: CurrentCap(0, .noVehicle), phases: nil)
-            }
-            // fuse
-            if let fuse {
-                let phases = charger.phasesInUse
-                let share = (0..<phases).map { fuse.perPhase[$0] / Double(max(1, sharers[$0])) }.min() ?? 0
-                caps.append(CurrentCap(share, fuse.reason))
-            }
-            // sun
+            if !inputs.enabled { caps[index].append(CurrentCap(0, .enable)) }
+            if inputs.loadShedding { caps[index].append(CurrentCap(settings.inputs.loadSheddingCurrent, .loadShedding)) }
             let share = surplusW.map { $0 / Double(max(1, sunChargers)) }
             let surplusAmperes = share.map { $0 / (settings.voltage * Double(charger.phasesInUse)) }
             if let sun = state.sun.cap(mode: charger.mode, forced: charger.forced, surplusAmperes: surplusAmperes,
                                        minimum: minimum, settings: settings.sun, now: now) {
-                caps.append(CurrentCap(sun.amperes, sun.reason))
+                caps[index].append(CurrentCap(sun.amperes, sun.reason))
             }
             // automatic phase switching: sun modes on chargers that can switch, with a car plugged in
             // (in the other modes the phase count is the energy manager's, register 405)
-            var phases: Int?
             let sunMode = (charger.mode == .sunOnly || charger.mode == .sunHybrid) && !charger.forced
             if charger.limits.canSwitchPhases, sunMode {
                 let output = state.switcher.step(surplusW: share, wanted: nil, plugged: charger.plugged,
                                                  reportedPhases: charger.status.activePhases, minimum: minimum,
                                                  voltage: settings.voltage, settings: settings.phaseSwitching, now: now)
-                phases = output.request
-                if output.pause { caps.append(CurrentCap(0, .phaseSwitch)) }
+                phaseRequests[index] = output.request
+                if output.pause { caps[index].append(CurrentCap(0, .phaseSwitch)) }
             }
-            guard var binding = caps.min(by: { !($0.amperes >= $1.amperes) }) else {
+        }
+
+        // The fuse and the zones: shared among the plugged chargers by the load manager. An empty
+        // charger holds no share, so a car plugging in cannot draw on top of the others; it is
+        // served at the next step.
+        var degraded = [Int?](repeating: nil, count: chargers.count)
+        if var load {
+            let loadInputs = chargers.enumerated().map { index, charger in
+                let ceiling = caps[index].reduce(Double(charger.limits.ceiling)) { min($0, $1.amperes.isNaN ? 0 : $1.amperes) }
+                return LoadChargerInput(id: charger.id, plug: charger.plug ?? index + 1, zone: charger.zone, rotation: charger.rotation,
+                                        chargerPhases: charger.limits.phases, vehiclePhases: charger.phasesInUse,
+                                        minimum: Double(charger.limits.minCurrent), maximum: ceiling, priority: charger.priority,
+                                        plugged: charger.plugged, online: charger.status.online, currents: charger.status.currents,
+                                        sessionEnergyWh: charger.status.sessionEnergyWh, sessionSeconds: charger.status.sessionSeconds,
+                                        idTag: charger.status.idTag, forced: charger.forced, failsafeTimeout: charger.failsafeTimeout)
+            }
+            let shares = load.step(now: now, time: time, chargers: loadInputs, inputs: inputs,
+                                   reductionPercent: settings.inputs.reductionPercent, downgradeOffset: settings.inputs.downgradeOffset,
+                                   site: fuse)
+            self.load = load
+            for index in chargers.indices {
+                degraded[index] = shares[index].degraded
+                // at its full maximum the load manager adds nothing: the other caps and the charger's limits say why
+                if shares[index].cap.reason == .zone, shares[index].cap.amperes >= loadInputs[index].maximum { continue }
+                caps[index].append(shares[index].cap)
+            }
+        }
+
+        return chargers.enumerated().map { index, charger in
+            var state = states[charger.id]!
+            defer { states[charger.id] = state }
+            let minimum = Double(charger.limits.minCurrent)
+            guard var binding = caps[index].min(by: { !($0.amperes >= $1.amperes) }) else {
                 state.ramp = RampLimiter()
-                return ChargerControlOutput(id: charger.id, cap: nil, phases: phases)
+                return ChargerControlOutput(id: charger.id, cap: nil, phases: phaseRequests[index], degraded: degraded[index])
+            }
+            if binding.reason == .noVehicle || binding.reason == .offline {
+                state.ramp = RampLimiter()
+                state.gate = PauseGate()
+                return ChargerControlOutput(id: charger.id, cap: binding, phases: phaseRequests[index], degraded: degraded[index])
             }
             if binding.amperes.isNaN { binding = CurrentCap(0, binding.reason) }
             let ramped = state.ramp.apply(binding.amperes.rounded(.down), settings: settings.ramp, now: now)
             let gated = state.gate.apply(ramped, minimum: minimum, settings: settings.fuse, now: now)
             // Held at 0 although the loops would allow the minimum: the resume hysteresis is running.
             let reason = gated == 0 && binding.amperes >= minimum ? LimitReason.belowMinimum : binding.reason
-            return ChargerControlOutput(id: charger.id, cap: CurrentCap(gated, reason), phases: phases)
+            return ChargerControlOutput(id: charger.id, cap: CurrentCap(gated, reason), phases: phaseRequests[index], degraded: degraded[index])
         }
     }
 }

@@ -170,7 +170,7 @@ struct SiteControllerTests {
         #expect(v20[0].cap == CurrentCap(50, .reduction))
         inputs.reductions = []
         inputs.downgrade = true
-        let v21 = control.step(now: 1, chargers: [charger(max: 80)], inputs: inputs)
+        let v21 = control.step(now: 1, chargers: [charger(max: 90)], inputs: inputs)
         #expect(v21[0].cap == CurrentCap(80, .fuse))
     }
 

@@ -36,6 +36,11 @@ public struct Participant: Sendable, Equatable {
     public var arrival: Double
     public var energyWh: Double = 0
     public var chargingSeconds: Double = 0
+    /// Served after everyone else, with leftovers only (state B after its waiting time).
+    public var queued = false
+    /// > 0 while paused for lack of current: the higher, the earlier it paused. Paused vehicles
+    /// stay paused before anyone else does (no flapping), and resume in the reverse order.
+    public var pauseRank = 0
 
     public init(id: String, plug: Int, zone: Int, rotation: PhaseRotation = .rst, vehiclePhases: Int = 3, minimum: Double = 6,
                 maximum: Double = 32, priority: Bool = false, arrival: Double = 0) {
@@ -60,8 +65,11 @@ public enum Allocator {
                                 policy: AllocationPolicy, pauseOrder: PauseOrder = .highestPlugFirst) -> [Int] {
         var slack = available.map { $0.map { max(0, $0) } }
         var result = [Int](repeating: 0, count: participants.count)
-        // Priority vehicles first, with everything; the others share what they leave.
-        for group in [participants.indices.filter { participants[$0].priority }, participants.indices.filter { !participants[$0].priority }] {
+        // Priority vehicles first, with everything; the others share what they leave; queued ones last.
+        let queued = participants.indices.filter { participants[$0].queued }
+        let priority = participants.indices.filter { participants[$0].priority && !participants[$0].queued }
+        let normal = participants.indices.filter { !participants[$0].priority && !participants[$0].queued }
+        for group in [priority, normal, queued] where !group.isEmpty {
             let amounts = allocateGroup(group, participants, tree: tree, slack: slack, policy: policy, pauseOrder: pauseOrder)
             for (index, amperes) in zip(group, amounts) where amperes > 0 {
                 result[index] = amperes
@@ -108,6 +116,7 @@ public enum Allocator {
 
     /// True when `a` should pause before `b`.
     static func pausesBefore(_ a: Participant, _ b: Participant, order: PauseOrder) -> Bool {
+        if a.pauseRank != b.pauseRank { return a.pauseRank > b.pauseRank }
         switch order {
         case .highestPlugFirst: return a.plug > b.plug
         case .mostEnergyFirst: return a.energyWh != b.energyWh ? a.energyWh > b.energyWh : a.plug > b.plug

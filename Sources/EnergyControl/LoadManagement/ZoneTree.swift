@@ -30,13 +30,20 @@ public struct ZoneTree: Sendable {
     /// For each zone, itself and its ancestors (leaf first).
     public let paths: [[Int]]
 
-    public init(_ zones: [Zone]) throws(Problem) {
+    /// Just the site fuse: one zone, nothing to validate.
+    init(site: Zone) {
+        zones = [site]
+        paths = [[0]]
+    }
+
+    /// - Parameter maxDepth: 3 for configured trees; the bridge adds the site's main fuse above them.
+    public init(_ zones: [Zone], maxDepth: Int = 3) throws(Problem) {
         var paths: [[Int]] = []
         for (index, zone) in zones.enumerated() {
             guard let parent = zone.parent else { paths.append([index]); continue }
             guard parent < index else { throw .parentAfterChild(zone.id) }
             let path = [index] + paths[parent]
-            guard path.count <= 3 else { throw .tooDeep(zone.id) }
+            guard path.count <= maxDepth else { throw .tooDeep(zone.id) }
             for phase in 0..<3 where zone.limit[phase] > zones[parent].limit[phase] { throw .aboveParent(zone.id, phase: phase) }
             paths.append(path)
         }

@@ -1,0 +1,139 @@
+/// Zone availability, allocation with unbalanced-load prevention, pause bookkeeping, degraded
+/// setpoints and zone states: the parts of a load-manager step.
+extension LoadManager {
+    struct ZoneAvailability {
+        /// What the EVs below each zone may draw per grid phase.
+        var available: [[Double]]
+        /// What the other loads of each zone draw per phase (0 where unknown).
+        var base: [[Double]]
+        var modes: [ZoneReport.Mode]
+        var percents: [Double]
+    }
+
+    func zoneAvailability(_ inputs: [LoadChargerInput], zoneOf: [Int], now: Seconds, time: LocalTime?, siteInputs: SiteInputs,
+                          reductionPercent: [Double], downgradeOffset: [Double],
+                          site: (perPhase: [Double], reason: LimitReason)?) -> ZoneAvailability {
+        let count = tree.zones.count
+        var result = ZoneAvailability(available: Array(repeating: [0, 0, 0], count: count), base: Array(repeating: [0, 0, 0], count: count),
+                                      modes: Array(repeating: .static, count: count), percents: Array(repeating: 100, count: count))
+        if offset == 1 {
+            result.available[0] = site?.perPhase ?? [0, 0, 0]
+            result.modes[0] = site?.reason == .meterLost ? .degraded : .dynamic
+        }
+        // what the chargers of each zone draw per grid phase (for meters that see them)
+        var evDraw = [[Double]](repeating: [0, 0, 0], count: count)
+        for (index, charger) in inputs.enumerated() where charger.online {
+            let phases = charger.rotation.gridPhases(vehiclePhases: 3)
+            for (line, phase) in phases.enumerated() {
+                for zone in tree.paths[zoneOf[index]] { evDraw[zone][phase] += max(0, charger.currents[line]) }
+            }
+        }
+        // a digital-input reduction wins over time of use (lowest active input) [SPEC §7]
+        let reductions = siteInputs.reductions.compactMap { reductionPercent.indices.contains($0) ? reductionPercent[$0] : nil }
+        for (k, zone) in settings.zones.enumerated() {
+            let z = k + offset
+            var ceiling = operatorLimits[k] ?? zone.limit
+            if siteInputs.downgrade, zone.parent == nil {
+                ceiling = zip(ceiling, downgradeOffset + [0, 0, 0]).map { max(0, $0 - $1) }
+            }
+            let percent = reductions.min() ?? time.map { settings.timeOfUse?.percent(at: $0, disabled: zone.disabledPeriods) ?? 100 } ?? 100
+            result.percents[z] = percent
+            ceiling = zip(ceiling, zone.limit).map { min($0, $1 * percent / 100) }
+            guard zone.dynamic else {
+                result.available[z] = zip(ceiling, zone.headroom).map { max(0, $0 - $1) }
+                continue
+            }
+            if let sample = zoneSamples[k], now - sample.time <= settings.meterStaleAfter {
+                let others = (0..<3).map { sample.currents[$0] - (zone.meterIncludesChargers ? evDraw[z][$0] : 0) }
+                result.base[z] = others
+                result.modes[z] = .dynamic
+                result.available[z] = (0..<3).map { max(0, min(ceiling[$0], zone.limit[$0] - others[$0]) - zone.headroom[$0]) }
+            } else {
+                // meter lost: the zone turns static at its degraded limit
+                result.modes[z] = .degraded
+                result.available[z] = (0..<3).map { max(0, min(ceiling[$0], zone.degradedLimit[$0])) }
+            }
+        }
+        return result
+    }
+
+    /// The policy's allocation, then unbalanced-load prevention; current the single-phase cars had to
+    /// leave goes to the others in a second round.
+    func allocate(_ participants: [Participant], available: [[Double]], base: [[Double]]) -> [Int] {
+        var amounts = Allocator.allocate(participants, tree: tree, available: available, policy: settings.policy, pauseOrder: settings.pauseOrder)
+        let limits = tree.zones.indices.map { $0 < offset ? nil : settings.zones[$0 - offset].imbalanceLimit }
+        guard limits.contains(where: { $0 != nil }) else { return amounts }
+        let before = amounts
+        ImbalanceGuard.apply(&amounts, participants, tree: tree, base: base, limits: limits)
+        guard amounts != before else { return amounts }
+        var fixed = participants
+        for index in fixed.indices where fixed[index].rotation.gridPhases(vehiclePhases: fixed[index].vehiclePhases).count == 1
+            && tree.paths[fixed[index].zone].contains(where: { limits[$0] != nil }) {
+            fixed[index].maximum = Double(amounts[index])
+        }
+        amounts = Allocator.allocate(fixed, tree: tree, available: available, policy: settings.policy, pauseOrder: settings.pauseOrder)
+        ImbalanceGuard.apply(&amounts, fixed, tree: tree, base: base, limits: limits)
+        return amounts
+    }
+
+    /// With the energy or duration orders, who pauses is decided afresh every `pauseRotation`.
+    mutating func rotatePauses(now: Seconds) {
+        guard settings.pauseOrder != .highestPlugFirst else { return }
+        let last = lastRotation ?? now
+        lastRotation = last
+        if now - last >= settings.pauseRotation {
+            pauseSequence.removeAll()
+            lastRotation = now
+        }
+    }
+
+    /// Vehicles paused for lack of current, kept in the order they paused.
+    mutating func updatePauses(_ participants: [Participant], _ amounts: [Int]) {
+        var paused: [Participant] = []
+        for (participant, amperes) in zip(participants, amounts)
+            where amperes == 0 && !participant.queued && participant.maximum >= participant.minimum {
+            paused.append(participant)
+        }
+        let ids = Set(paused.map(\.id))
+        pauseSequence.removeAll { !ids.contains($0) }
+        let known = Set(pauseSequence)
+        let new = paused.filter { !known.contains($0.id) }
+            .sorted { Allocator.pausesBefore($0, $1, order: settings.pauseOrder) }
+        pauseSequence += new.map(\.id)
+    }
+
+    func degradedSetpoints(_ inputs: [LoadChargerInput]) -> [Int] {
+        let dynamic = tree.zones.indices.map { $0 < offset || settings.zones[$0 - offset].dynamic }
+        let limits = tree.zones.indices.map { z in z < offset ? tree.zones[z].limit : operatorLimits[z - offset] ?? tree.zones[z].limit }
+        return DegradedMode.setpoints(tree: tree, limits: limits, dynamic: dynamic,
+                                      chargers: inputs.map { (($0.zone.map { $0 + offset }) ?? 0, $0.rotation, $0.chargerPhases, $0.minimum) })
+    }
+
+    func zoneReports(_ participants: [Participant], _ amounts: [Int], available: [[Double]], slack: [[Double]],
+                     modes: [ZoneReport.Mode], percents: [Double]) -> [ZoneReport] {
+        let count = tree.zones.count
+        var wanting = [Int](repeating: 0, count: count), paused = [Int](repeating: 0, count: count)
+        var limited = [Bool](repeating: false, count: count)
+        var smallestMinimum = [Double](repeating: 6, count: count)
+        for (participant, amperes) in zip(participants, amounts) where !participant.queued && participant.maximum >= participant.minimum {
+            for zone in tree.paths[participant.zone] {
+                smallestMinimum[zone] = wanting[zone] == 0 ? participant.minimum : min(smallestMinimum[zone], participant.minimum)
+                wanting[zone] += 1
+                if amperes == 0 { paused[zone] += 1 }
+                if Double(amperes) < participant.maximum { limited[zone] = true }
+            }
+        }
+        return (0..<count).map { zone in
+            // room for one more session here: the tightest phase of this zone and its ancestors
+            let room = tree.paths[zone].flatMap { slack[$0] }.min() ?? 0
+            let state: ZoneState
+            if wanting[zone] > 0, paused[zone] == wanting[zone] { state = .unavailablePower }
+            else if paused[zone] > 0 { state = .powerExceeded }
+            else if room < smallestMinimum[zone] { state = wanting[zone] == 0 && room <= 0 ? .unavailablePower : .limitedPower }
+            else if limited[zone] { state = .powerDecreasing }
+            else { state = .availablePower }
+            return ZoneReport(id: tree.zones[zone].id, state: state, mode: modes[zone], available: available[zone],
+                              allocated: (0..<3).map { available[zone][$0] - slack[zone][$0] }, percent: percents[zone])
+        }
+    }
+}

@@ -1,0 +1,290 @@
+/// What the load manager needs to know about one charger at a step.
+public struct LoadChargerInput: Sendable {
+    public var id: String
+    public var plug: Int
+    /// Index of its leaf zone in `LoadSettings.zones`; nil = directly under the site fuse.
+    public var zone: Int?
+    public var rotation: PhaseRotation
+    /// Phases the charger is wired with (1 or 3): what a disconnected charger may load.
+    public var chargerPhases: Int
+    /// Phases the vehicle charges on now (detected from the measured currents).
+    public var vehiclePhases: Int
+    public var minimum: Double
+    /// The most it may get from everything but the load manager (limits, sun, inputs, mode).
+    public var maximum: Double
+    public var priority: Bool
+    public var plugged: Bool
+    /// False while the bridge has no contact with the charger.
+    public var online: Bool
+    /// Currents it draws now on its L1, L2, L3, amperes.
+    public var currents: [Double]
+    public var sessionEnergyWh: Double
+    public var sessionSeconds: Double
+    public var idTag: String
+    /// A forced charge cancels off-peak waiting and the random delay.
+    public var forced: Bool
+    /// Whether the charger keeps a failsafe current of its own (the degraded setpoint is pushed there),
+    /// and after how long without contact it falls back to it.
+    public var failsafeTimeout: Seconds?
+
+    public init(id: String, plug: Int, zone: Int?, rotation: PhaseRotation = .rst, chargerPhases: Int = 3, vehiclePhases: Int = 3,
+                minimum: Double = 6, maximum: Double = 32, priority: Bool = false, plugged: Bool = true, online: Bool = true,
+                currents: [Double] = [0, 0, 0], sessionEnergyWh: Double = 0, sessionSeconds: Double = 0, idTag: String = "", forced: Bool = false,
+                failsafeTimeout: Seconds? = nil) {
+        self.id = id
+        self.plug = plug
+        self.zone = zone
+        self.rotation = rotation
+        self.chargerPhases = chargerPhases
+        self.vehiclePhases = vehiclePhases
+        self.minimum = minimum
+        self.maximum = maximum
+        self.priority = priority
+        self.plugged = plugged
+        self.online = online
+        self.currents = currents
+        self.sessionEnergyWh = sessionEnergyWh
+        self.sessionSeconds = sessionSeconds
+        self.idTag = idTag
+        self.forced = forced
+        self.failsafeTimeout = failsafeTimeout
+    }
+}
+
+/// The load manager's cap on one charger, and the current it should fall back to on its own.
+public struct LoadChargerOutput: Sendable, Equatable {
+    public var cap: CurrentCap
+    /// The degraded setpoint to push into the charger's failsafe current [SPEC §6.3].
+    public var degraded: Int
+}
+
+/// Load-management states of a zone [Circontrol §7.4.2].
+public enum ZoneState: Int, Sendable, Equatable {
+    /// Every active session can charge at least at its minimum.
+    case availablePower = 1
+    /// Sessions share what there is; a new one still fits at its minimum.
+    case powerDecreasing
+    /// A new session would have to wait.
+    case limitedPower
+    /// Some sessions are paused to avoid an overload.
+    case powerExceeded
+    /// Nothing can charge: every session is paused.
+    case unavailablePower
+}
+
+public struct ZoneReport: Sendable, Equatable {
+    public enum Mode: String, Sendable { case `static`, dynamic, degraded }
+    public var id: String
+    public var state: ZoneState
+    public var mode: Mode
+    /// What the EVs below it may draw per phase, and what they were given.
+    public var available: [Double]
+    public var allocated: [Double]
+    /// Percentage of the maximum in force (time of use or a digital input).
+    public var percent: Double
+}
+
+/// Load management across a tree of zones [SPEC §6.3]: zone availability (static, dynamic, time
+/// of use, inputs, degraded), the allocation policies, state-B queueing and low consumption,
+/// pause rotation, unbalanced-load prevention, off-peak charging, degraded setpoints. Pure: time,
+/// local time and measurements come in; call `step` on every control tick.
+public struct LoadManager: Sendable {
+    public let settings: LoadSettings
+    /// Configured zones, with the site fuse above them when there is one (index 0).
+    public let tree: ZoneTree
+    let offset: Int
+    public private(set) var zoneSamples: [GridSample?]
+    /// Operator sub-distribution limits set at runtime (never above the zone limit).
+    public private(set) var operatorLimits: [[Double]?]
+    public private(set) var reports: [ZoneReport] = []
+
+    struct ChargerState: Sendable {
+        var arrival: Seconds
+        var demand = DemandTracker()
+        var offPeak = OffPeakGate()
+        var offered = 0.0
+        var lostAt: Seconds?
+    }
+    private var chargers: [String: ChargerState] = [:]
+    /// Vehicles paused for lack of current, in the order they paused.
+    public internal(set) var pauseSequence: [String] = []
+    var lastRotation: Seconds?
+    private var random: SeededRandom
+
+    public enum Problem: Error, Equatable, CustomStringConvertible {
+        case tree(ZoneTree.Problem), unknownParent(zone: String, parent: String), duplicate(String), unknownZone(String)
+        case operatorLimit(zone: String)
+        public var description: String {
+            switch self {
+            case .tree(let problem): problem.description
+            case .unknownParent(let zone, let parent): "zone \(zone): parent \(parent) is not a zone listed before it"
+            case .duplicate(let id): "zone \(id) is listed twice"
+            case .unknownZone(let id): "no zone \(id)"
+            case .operatorLimit(let zone): "zone \(zone): the operator limit must be 0 … the zone's sub-distribution limit on every phase"
+            }
+        }
+    }
+
+    /// - Parameter siteFuse: the site's main fuse sits above the zones (its availability comes with each step).
+    public init(settings: LoadSettings, siteFuse: Bool, seed: UInt64 = 1) throws(Problem) {
+        var zones: [ZoneTree.Zone] = siteFuse ? [ZoneTree.Zone(id: "site", limit: [.infinity, .infinity, .infinity])] : []
+        let offset = zones.count
+        var index: [String: Int] = [:]
+        for zone in settings.zones {
+            guard index[zone.id] == nil else { throw .duplicate(zone.id) }
+            var parent: Int? = siteFuse ? 0 : nil
+            if let id = zone.parent {
+                guard let found = index[id] else { throw .unknownParent(zone: zone.id, parent: id) }
+                parent = found
+            }
+            index[zone.id] = zones.count
+            zones.append(ZoneTree.Zone(id: zone.id, parent: parent, limit: zone.limit))
+        }
+        do {
+            // configured zones nest at most three levels; the site fuse adds one above them
+            _ = try ZoneTree(Array(zones[offset...]).map { var z = $0; z.parent = z.parent.map { $0 - offset }; return z })
+            tree = try ZoneTree(zones, maxDepth: 3 + offset)
+        } catch { throw .tree(error) }
+        self.settings = settings
+        self.offset = offset
+        zoneSamples = Array(repeating: nil, count: settings.zones.count)
+        operatorLimits = Array(repeating: nil, count: settings.zones.count)
+        random = SeededRandom(seed: seed)
+    }
+
+    /// Only the site's main fuse, no zones: cannot fail.
+    public init(siteFuseOnly settings: LoadSettings, seed: UInt64 = 1) {
+        var settings = settings
+        settings.zones = []
+        self.settings = settings
+        tree = ZoneTree(site: ZoneTree.Zone(id: "site", limit: [.infinity, .infinity, .infinity]))
+        offset = 1
+        zoneSamples = []
+        operatorLimits = []
+        random = SeededRandom(seed: seed)
+    }
+
+    public func zoneIndex(_ id: String) -> Int? { settings.zones.firstIndex { $0.id == id } }
+
+    /// A zone meter's reading (implausible or older samples are ignored; the meter ages towards lost).
+    @discardableResult
+    public mutating func record(zone: Int, _ sample: GridSample) -> Bool {
+        guard sample.isPlausible, sample.time >= (zoneSamples[zone]?.time ?? -.infinity) else { return false }
+        zoneSamples[zone] = sample
+        return true
+    }
+
+    /// The operator sub-distribution limit (an EMS may change it at runtime); nil restores the zone limit.
+    public mutating func setOperatorLimit(zone id: String, _ limit: [Double]?) throws(Problem) {
+        guard let zone = zoneIndex(id) else { throw .unknownZone(id) }
+        if let limit {
+            guard limit.count == 3, zip(limit, settings.zones[zone].limit).allSatisfy({ $0.isFinite && $0 >= 0 && $0 <= $1 }) else {
+                throw .operatorLimit(zone: id)
+            }
+        }
+        operatorLimits[zone] = limit
+    }
+
+    /// - Parameters:
+    ///   - site: what the EVs may draw under the main fuse per phase and why (nil without a fuse).
+    ///   - time: local wall-clock time for time of use, off-peak and priority hours (nil: none apply).
+    public mutating func step(now: Seconds, time: LocalTime?, chargers inputs: [LoadChargerInput], inputs siteInputs: SiteInputs,
+                              reductionPercent: [Double], downgradeOffset: [Double],
+                              site: (perPhase: [Double], reason: LimitReason)?) -> [LoadChargerOutput] {
+        let degraded = degradedSetpoints(inputs)
+        var states = inputs.map { chargers[$0.id] ?? ChargerState(arrival: now) }
+        var output = [LoadChargerOutput?](repeating: nil, count: inputs.count)
+        let zoneOf = inputs.map { ($0.zone.map { $0 + offset }) ?? 0 }
+
+        // what each zone leaves for the EVs, less what disconnected chargers may still draw
+        let zones = zoneAvailability(inputs, zoneOf: zoneOf, now: now, time: time, siteInputs: siteInputs,
+                                                                   reductionPercent: reductionPercent, downgradeOffset: downgradeOffset, site: site)
+        var available = zones.available
+        // participants
+        var participants: [Participant] = []
+        var participantOf: [Int] = []
+        var heldReason = [LimitReason?](repeating: nil, count: inputs.count)
+        let prioritySlot = time.map { settings.prioritySchedule?.contains($0) ?? true } ?? (settings.prioritySchedule == nil)
+        for (index, charger) in inputs.enumerated() {
+            if !charger.online {
+                let lostAt = states[index].lostAt ?? now
+                states[index].lostAt = lostAt
+                // until the charger's own watchdog has moved it to the degraded setpoint it may draw what it last had
+                let fellBack = charger.failsafeTimeout.map { now - lostAt >= $0 } ?? false
+                let reserve = fellBack ? Double(degraded[index]) : max(states[index].offered, Double(degraded[index]))
+                for zone in tree.paths[zoneOf[index]] {
+                    for phase in charger.rotation.gridPhases(vehiclePhases: charger.chargerPhases) { available[zone][phase] -= reserve }
+                }
+                output[index] = LoadChargerOutput(cap: CurrentCap(0, .offline), degraded: degraded[index])
+                continue
+            }
+            states[index].lostAt = nil
+            guard charger.plugged else {
+                states[index] = ChargerState(arrival: now)
+                output[index] = LoadChargerOutput(cap: CurrentCap(0, .noVehicle), degraded: degraded[index])
+                continue
+            }
+            if let offPeak = settings.offPeak, let time {
+                let hold = states[index].offPeak.hold(plugged: true, forced: charger.forced, time: time, now: now, settings: offPeak,
+                                                      draw: Double.random(in: 0..<1, using: &random))
+                switch hold {
+                case .none: break
+                case .waitingForOffPeak: heldReason[index] = .offPeak
+                case .randomDelay: heldReason[index] = .randomDelay
+                }
+                if heldReason[index] != nil {
+                    output[index] = LoadChargerOutput(cap: CurrentCap(0, heldReason[index]!), degraded: degraded[index])
+                    continue
+                }
+            }
+            var participant = Participant(id: charger.id, plug: charger.plug, zone: zoneOf[index], rotation: charger.rotation,
+                                          vehiclePhases: charger.vehiclePhases, minimum: charger.minimum, maximum: charger.maximum,
+                                          priority: prioritySlot && (charger.priority || settings.priorityTags.contains(charger.idTag)),
+                                          arrival: states[index].arrival)
+            switch states[index].demand.update(plugged: true, draw: charger.currents.max() ?? 0, offered: states[index].offered,
+                                               minimum: charger.minimum, now: now, settings: settings.demand) {
+            case .queued:
+                participant.queued = true
+                heldReason[index] = .queued
+            case .active(let maximum?) where maximum < participant.maximum:
+                participant.maximum = maximum
+                heldReason[index] = .lowConsumption
+            case .active: break
+            }
+            participant.energyWh = charger.sessionEnergyWh
+            participant.chargingSeconds = charger.sessionSeconds
+            participants.append(participant)
+            participantOf.append(index)
+        }
+        rotatePauses(now: now)
+        for offset in participants.indices {
+            if let rank = pauseSequence.firstIndex(of: participants[offset].id) { participants[offset].pauseRank = pauseSequence.count - rank }
+        }
+
+        let amounts = allocate(participants, available: available, base: zones.base)
+        updatePauses(participants, amounts)
+
+        // outputs: the allocation as a cap, with the constraint that decided it
+        var slack = available
+        for (participant, amperes) in zip(participants, amounts) { Allocator.load(&slack, participant, tree: tree, amperes: Double(amperes)) }
+        for (offset, participant) in participants.enumerated() {
+            let index = participantOf[offset]
+            let amperes = Double(amounts[offset])
+            states[index].offered = amperes
+            let reason: LimitReason
+            if participant.queued, amperes == 0 {
+                reason = .queued
+            } else if amperes < participant.maximum {
+                // the tightest constraint on its path decided: the site fuse or a zone
+                let binding = Allocator.constraints(participant, tree: tree).min { slack[$0.zone][$0.phase] < slack[$1.zone][$1.phase] }
+                reason = binding?.zone == 0 && self.offset == 1 ? site?.reason ?? .fuse : .zone
+            } else {
+                reason = heldReason[index] ?? .zone
+            }
+            output[index] = LoadChargerOutput(cap: CurrentCap(amperes, reason), degraded: degraded[index])
+        }
+        for (index, charger) in inputs.enumerated() { chargers[charger.id] = states[index] }
+        reports = zoneReports(participants, amounts, available: available, slack: slack, modes: zones.modes, percents: zones.percents)
+        return output.map { $0! }
+    }
+}

@@ -1,0 +1,63 @@
+/// One switchboard of the zone tree as configured [SPEC §6.3, Schneider §1.4].
+public struct ZoneSettings: Sendable, Equatable {
+    public var id: String
+    /// The enclosing zone's id; nil for a top-level zone.
+    public var parent: String?
+    /// EVSE sub-distribution limit per grid phase, amperes.
+    public var limit: [Double]
+    /// Dynamic: a meter measures the zone and the EVs get what the other loads leave. Static: a fixed limit.
+    public var dynamic = false
+    /// Whether the zone meter sees the zone's chargers too.
+    public var meterIncludesChargers = true
+    /// Safety margin per phase, amperes.
+    public var headroom: [Double] = [0, 0, 0]
+    /// Limit per phase while the zone meter is lost: the zone turns static at this (default 0 = stop).
+    public var degradedLimit: [Double] = [0, 0, 0]
+    /// Largest allowed difference between the phase currents at the zone's connection point (e.g. 20 A).
+    public var imbalanceLimit: Double?
+    /// Time-of-use periods (by index) that do not apply to this zone.
+    public var disabledPeriods: Set<Int> = []
+
+    public init(id: String, parent: String? = nil, limit: [Double]) {
+        self.id = id
+        self.parent = parent
+        self.limit = limit
+    }
+}
+
+/// Detection of vehicles that do not draw what they are given [Circontrol §7.4.4, SPEC §6.3].
+public struct DemandSettings: Sendable, Equatable {
+    /// State B ("connected, not charging") detection.
+    public var stateBDetection = true
+    /// A vehicle offered current that stays in state B this long is queued…
+    public var waitingTime: Seconds = 60
+    /// …for this long, then tried again…
+    public var retryPeriod: Seconds = 30
+    /// …this many times; after that it only gets what nobody else can use.
+    public var retries = 2
+    /// A vehicle drawing less than its setpoint − margin for `lowConsumptionDelay` is held at its draw + margin.
+    public var lowConsumption = true
+    public var margin: Double = 2
+    public var lowConsumptionDelay: Seconds = 60
+    public init() {}
+}
+
+/// Load management across many chargers [SPEC §6.3].
+public struct LoadSettings: Sendable, Equatable {
+    /// Zones, parents before their children.
+    public var zones: [ZoneSettings] = []
+    public var policy: AllocationPolicy = .equalShare
+    public var pauseOrder: PauseOrder = .highestPlugFirst
+    /// With the energy or duration orders, who pauses is re-decided this often so paused EVs get their turn.
+    public var pauseRotation: Seconds = 900
+    public var demand = DemandSettings()
+    public var timeOfUse: TimeOfUse?
+    public var offPeak: OffPeakSettings?
+    /// Id tags served first (like priority chargers), within `prioritySchedule` when one is set.
+    public var priorityTags: Set<String> = []
+    /// Hours of the week in which priority applies; nil = always.
+    public var prioritySchedule: WeeklyHours?
+    /// A zone meter without a valid sample for this long is lost.
+    public var meterStaleAfter: Seconds = 5
+    public init() {}
+}
