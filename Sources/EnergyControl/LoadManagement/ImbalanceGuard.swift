@@ -4,6 +4,29 @@
 /// first, to 0 below their minimum) until no phase they load is more than the limit above the
 /// lowest phase. Pure; it only ever lowers amounts.
 enum ImbalanceGuard {
+    /// Lowers the vehicles (highest plug first in `members`) by `excess` in total, fairly: the largest
+    /// come down to a common level; when that level is below someone's minimum, the highest plug
+    /// pauses instead and the rest is tried again.
+    static func lower(_ members: [Int], by excess: Double, _ amounts: inout [Int], _ participants: [Participant]) {
+        var active = members
+        var excess = excess.rounded(.up)
+        while excess > 0, !active.isEmpty {
+            let total = active.reduce(0) { $0 + amounts[$1] }
+            let allowed = total - Int(excess)
+            // the highest level with Σ min(amount, level) ≤ allowed
+            var level = active.map { amounts[$0] }.max()!
+            while level > 0, active.reduce(0, { $0 + min(amounts[$1], level) }) > allowed { level -= 1 }
+            if let short = active.first(where: { Double(min(amounts[$0], level)) < participants[$0].minimum }) {
+                excess -= Double(amounts[short])
+                amounts[short] = 0
+                active.removeAll { $0 == short }
+                continue
+            }
+            for index in active { amounts[index] = min(amounts[index], level) }
+            return
+        }
+    }
+
     /// - Parameters:
     ///   - base: per zone and phase, what the other loads draw (0 for static zones).
     ///   - limits: per zone, the imbalance limit (nil = off).
@@ -31,15 +54,11 @@ enum ImbalanceGuard {
                 }
                 let lowest = totals.min()!
                 for phase in 0..<3 where totals[phase] > lowest + limit + 1e-9 {
-                    var excess = totals[phase] - lowest - limit
-                    for index in members[zone] where excess > 1e-9 && amounts[index] > 0
-                        && participants[index].rotation.gridPhases(vehiclePhases: participants[index].vehiclePhases) == [phase] {
-                        let lowered = Double(amounts[index]) - excess.rounded(.up)
-                        let next = lowered >= participants[index].minimum ? Int(lowered) : 0
-                        excess -= Double(amounts[index] - next)
-                        amounts[index] = next
-                        changed = true
+                    let onPhase = members[zone].filter {
+                        amounts[$0] > 0 && participants[$0].rotation.gridPhases(vehiclePhases: participants[$0].vehiclePhases) == [phase]
                     }
+                    lower(onPhase, by: totals[phase] - lowest - limit, &amounts, participants)
+                    changed = changed || !onPhase.isEmpty
                 }
             }
             if !changed { return }

@@ -115,6 +115,11 @@ extension LoadManager {
         var wanting = [Int](repeating: 0, count: count), paused = [Int](repeating: 0, count: count)
         var limited = [Bool](repeating: false, count: count)
         var smallestMinimum = [Double](repeating: 6, count: count)
+        // what is left if every charging vehicle went down to its minimum
+        var spare = available
+        for (participant, amperes) in zip(participants, amounts) where amperes > 0 {
+            Allocator.load(&spare, participant, tree: tree, amperes: participant.minimum)
+        }
         for (participant, amperes) in zip(participants, amounts) where !participant.queued && participant.maximum >= participant.minimum {
             for zone in tree.paths[participant.zone] {
                 smallestMinimum[zone] = wanting[zone] == 0 ? participant.minimum : min(smallestMinimum[zone], participant.minimum)
@@ -124,8 +129,8 @@ extension LoadManager {
             }
         }
         return (0..<count).map { zone in
-            // room for one more session here: the tightest phase of this zone and its ancestors
-            let room = tree.paths[zone].flatMap { slack[$0] }.min() ?? 0
+            // room for one more session at its minimum: the tightest phase of this zone and its ancestors
+            let room = tree.paths[zone].flatMap { spare[$0] }.min() ?? 0
             let state: ZoneState
             if wanting[zone] > 0, paused[zone] == wanting[zone] { state = .unavailablePower }
             else if paused[zone] > 0 { state = .powerExceeded }

@@ -1,0 +1,296 @@
+import Testing
+@testable import EnergyControl
+
+/// The load manager with time as a parameter: the manuals' worked examples and the stateful rules.
+@Suite("Load manager")
+struct LoadManagerTests {
+    static func zone(_ id: String, parent: String? = nil, _ amperes: Double, dynamic: Bool = false) -> ZoneSettings {
+        var zone = ZoneSettings(id: id, parent: parent, limit: [amperes, amperes, amperes])
+        zone.dynamic = dynamic
+        return zone
+    }
+
+    static func manager(_ zones: [ZoneSettings], configure: (inout LoadSettings) -> Void = { _ in }) -> LoadManager {
+        var settings = LoadSettings()
+        settings.zones = zones
+        configure(&settings)
+        return try! LoadManager(settings: settings, siteFuse: false)
+    }
+
+    static func ev(_ plug: Int, zone: Int = 0, min: Double = 6, max: Double = 32, drawing: Double? = nil, phases: Int = 3,
+                   rotation: PhaseRotation = .rst, online: Bool = true, plugged: Bool = true, energy: Double = 0,
+                   failsafe: Seconds? = 10) -> LoadChargerInput {
+        let draw = drawing ?? max
+        let currents = phases == 1 ? [draw, 0, 0] : [draw, draw, draw]
+        return LoadChargerInput(id: "cp\(plug)", plug: plug, zone: zone, rotation: rotation, vehiclePhases: phases, minimum: min,
+                                maximum: max, plugged: plugged, online: online, currents: currents, sessionEnergyWh: energy,
+                                failsafeTimeout: failsafe)
+    }
+
+    static func step(_ manager: inout LoadManager, _ chargers: [LoadChargerInput], now: Seconds = 0, time: LocalTime? = nil,
+                     inputs: SiteInputs = SiteInputs(), reductions: [Double] = []) -> [Int] {
+        manager.step(now: now, time: time, chargers: chargers, inputs: inputs, reductionPercent: reductions,
+                     downgradeOffset: [0, 0, 0], site: nil).map { Int($0.cap.amperes) }
+    }
+
+    /// Mennekes use case 2: AMEDIO points on a 100 A supply line charge at full power until the line
+    /// is full, then share it.
+    @Test func mennekesUseCase2() {
+        var manager = Self.manager([Self.zone("line", 100)])
+        #expect(Self.step(&manager, (1...3).map { Self.ev($0) }) == [32, 32, 32])
+        #expect(Self.step(&manager, (1...4).map { Self.ev($0) }) == [25, 25, 25, 25])
+        #expect(Self.step(&manager, (1...8).map { Self.ev($0) }) == Array(repeating: 12, count: 8))
+    }
+
+    /// Mennekes use case 3: two supply lines (DLM networks) on one LAN are managed separately; the
+    /// operator limit can be lowered at runtime, never above the sub-distribution limit.
+    @Test func mennekesUseCase3AndOperatorLimit() throws {
+        var manager = Self.manager([Self.zone("network0", 100), Self.zone("network1", 100)])
+        let cars = (1...4).map { Self.ev($0, zone: 0) } + [Self.ev(5, zone: 1)]
+        #expect(Self.step(&manager, cars) == [25, 25, 25, 25, 32])
+        try manager.setOperatorLimit(zone: "network0", [60, 60, 60])
+        #expect(Self.step(&manager, cars) == [15, 15, 15, 15, 32])
+        #expect(throws: LoadManager.Problem.operatorLimit(zone: "network1")) { try manager.setOperatorLimit(zone: "network1", [120, 100, 100]) }
+        #expect(throws: LoadManager.Problem.unknownZone("nope")) { try manager.setOperatorLimit(zone: "nope", [1, 1, 1]) }
+        try manager.setOperatorLimit(zone: "network0", nil)
+        #expect(Self.step(&manager, cars) == [25, 25, 25, 25, 32])
+    }
+
+    /// Schneider §2.6.4: zone 51 A, two Parking T2 (two 6 A sockets each) and a Smart Wallbox (10 A):
+    /// scale 1.5 → 9 A per socket and 15 A for the wallbox; when one Parking T2 is disconnected
+    /// the others share 51 − 18 = 33 A.
+    @Test func schneiderDegradedModeExample() {
+        var manager = Self.manager([Self.zone("zone", 51)])
+        var chargers = [Self.ev(1), Self.ev(2), Self.ev(3), Self.ev(4), Self.ev(5, min: 10)]
+        let out = manager.step(now: 0, time: nil, chargers: chargers, inputs: SiteInputs(), reductionPercent: [], downgradeOffset: [0, 0, 0], site: nil)
+        #expect(out.map(\.degraded) == [9, 9, 9, 9, 15])
+        chargers[0].online = false
+        chargers[1].online = false
+        // until their watchdog has moved them to 9 A they may still draw what they had (10 A each)
+        let right = Self.step(&manager, chargers, now: 1)
+        #expect(right[0] == 0 && right[1] == 0)
+        #expect(right[2...].reduce(0, +) <= 51 - 20)
+        let later = Self.step(&manager, chargers, now: 12)
+        #expect(manager.reports[0].available == [33, 33, 33])
+        #expect(later == [0, 0, 11, 11, 11])
+    }
+
+    @Test func degradedSetpointsAreZeroInDynamicZonesAndWhenTheMinimumsDoNotFit() {
+        var manager = Self.manager([Self.zone("zone", 51, dynamic: true)])
+        let out = manager.step(now: 0, time: nil, chargers: [Self.ev(1), Self.ev(2)], inputs: SiteInputs(), reductionPercent: [],
+                               downgradeOffset: [0, 0, 0], site: nil)
+        #expect(out.map(\.degraded) == [0, 0])
+        let tree = try! ZoneTree([.init(id: "a", limit: [10, 10, 10])])
+        #expect(DegradedMode.setpoints(tree: tree, limits: [[10, 10, 10]], dynamic: [false],
+                                       chargers: [(0, .rst, 3, 6), (0, .rst, 3, 6)]) == [0, 0])     // 10 / 12 < 1
+    }
+
+    /// Schneider §3.9.5 summary: nominal 150 A, on-peak 90 % → 135 A; a zone with on-peak disabled keeps 150 A.
+    @Test func schneiderTimeOfUseSummary() throws {
+        var onPeakOff = Self.zone("2nd floor", 150)
+        onPeakOff.disabledPeriods = [0]
+        let tou = try TimeOfUse(periods: [
+            .init(name: "on-peak", percent: 90, slots: [.init(window: DailyWindow("08:00-20:00")!, weekdays: [1, 2, 3, 4, 5])]),
+            .init(name: "off-peak", percent: 100, slots: [.init(window: DailyWindow("20:00-08:00")!, weekdays: [1, 2, 3, 4, 5, 6, 7])]),
+        ])
+        var manager = Self.manager([Self.zone("1st floor", 150), onPeakOff]) { $0.timeOfUse = tou }
+        let tuesdayNoon = LocalTime(weekday: 2, secondOfDay: 12 * 3600)
+        _ = Self.step(&manager, [], time: tuesdayNoon)
+        #expect(manager.reports.map(\.available) == [[135, 135, 135], [150, 150, 150]])
+        #expect(manager.reports.map(\.percent) == [90, 100])
+        _ = Self.step(&manager, [], time: LocalTime(weekday: 6, secondOfDay: 12 * 3600))   // Saturday: uncovered
+        #expect(manager.reports[0].available == [150, 150, 150])
+        #expect(throws: TimeOfUse.Problem.tooManyPeriods(6)) {
+            try TimeOfUse(periods: (0..<6).map { .init(name: "p\($0)", percent: 50, slots: [.init(window: DailyWindow(start: 0, end: 60), weekdays: [1])]) })
+        }
+    }
+
+    /// SPEC §7 digital-input examples at zone level: nominal 100 A; DI 70 % with 90 A dynamic → 70 A;
+    /// DI 70 % with 50 A dynamic → 50 A; DI 10 % with a 30 A degraded setpoint → 10 A. A DI wins over time of use.
+    @Test func digitalInputReductionsAtZoneLevel() throws {
+        var zone = Self.zone("zone", 100, dynamic: true)
+        zone.meterIncludesChargers = false
+        zone.degradedLimit = [30, 30, 30]
+        let tou = try TimeOfUse(periods: [.init(name: "all", percent: 20, slots: [.init(window: DailyWindow(start: 0, end: 0), weekdays: Set(1...7))])])
+        var manager = Self.manager([zone]) { $0.timeOfUse = tou }
+        var di = SiteInputs()
+        di.reductions = [0]
+        let time = LocalTime(weekday: 1, secondOfDay: 0)
+        manager.record(zone: 0, GridSample(time: 0, currents: [10, 10, 10], power: 0))       // other loads 10 A → 90 A dynamic
+        _ = Self.step(&manager, [], time: time, inputs: di, reductions: [70])
+        #expect(manager.reports[0].available == [70, 70, 70])
+        manager.record(zone: 0, GridSample(time: 1, currents: [50, 50, 50], power: 0))       // 50 A dynamic
+        _ = Self.step(&manager, [], now: 1, time: time, inputs: di, reductions: [70])
+        #expect(manager.reports[0].available == [50, 50, 50])
+        _ = Self.step(&manager, [], now: 10, time: time, inputs: di, reductions: [10])        // meter lost: degraded 30 A
+        #expect(manager.reports[0].mode == .degraded)
+        #expect(manager.reports[0].available == [10, 10, 10])
+        _ = Self.step(&manager, [], now: 10, time: time)                                     // no DI: time of use 20 % applies
+        #expect(manager.reports[0].available == [20, 20, 20])
+    }
+
+    /// Circontrol §3.2: pause the highest plug first, resume the lowest first (the reverse order).
+    @Test func pauseAndResumeOrderByPlugId() {
+        var manager = Self.manager([Self.zone("zone", 100)])
+        let cars = (1...4).map { Self.ev($0) }
+        #expect(Self.step(&manager, cars) == [25, 25, 25, 25])
+        manager.record(zone: 0, GridSample(time: 0, currents: [0, 0, 0], power: 0))
+        try! manager.setOperatorLimit(zone: "zone", [13, 13, 13])
+        #expect(Self.step(&manager, cars, now: 1) == [6, 6, 0, 0])
+        #expect(manager.pauseSequence == ["cp4", "cp3"])
+        try! manager.setOperatorLimit(zone: "zone", [7, 7, 7])
+        #expect(Self.step(&manager, cars, now: 2) == [7, 0, 0, 0])
+        #expect(manager.pauseSequence == ["cp4", "cp3", "cp2"])
+        try! manager.setOperatorLimit(zone: "zone", [12, 12, 12])
+        #expect(Self.step(&manager, cars, now: 3) == [6, 6, 0, 0])             // cp2, the last paused, resumes first
+        try! manager.setOperatorLimit(zone: "zone", [18, 18, 18])
+        #expect(Self.step(&manager, cars, now: 4) == [6, 6, 6, 0])
+    }
+
+    /// Schneider §1.1.1.1: with "most energy first" the paused set is decided afresh every 15 minutes,
+    /// so paused vehicles get their turn.
+    @Test func pauseRotationEveryFifteenMinutes() {
+        var manager = Self.manager([Self.zone("zone", 12)]) { $0.pauseOrder = .mostEnergyFirst }
+        var cars = [Self.ev(1, energy: 5000), Self.ev(2, energy: 1000), Self.ev(3, energy: 3000)]
+        #expect(Self.step(&manager, cars) == [0, 6, 6])
+        cars[1].sessionEnergyWh = 6000                       // car 2 has caught up…
+        cars[2].sessionEnergyWh = 5500
+        #expect(Self.step(&manager, cars, now: 600) == [0, 6, 6])     // …but the pause holds until the rotation
+        #expect(Self.step(&manager, cars, now: 900) == [6, 0, 6])
+    }
+
+    /// State B [Circontrol §7.4.4]: a car offered current that does not draw is queued after the
+    /// waiting time, tried again after the retry period, and gets only leftovers once out of retries.
+    @Test func stateBQueuesWithRetries() {
+        var manager = Self.manager([Self.zone("zone", 16)]) {
+            $0.demand.waitingTime = 60
+            $0.demand.retryPeriod = 30
+            $0.demand.retries = 1
+        }
+        let idle = Self.ev(1, drawing: 0), busy = Self.ev(2, drawing: 8)
+        #expect(Self.step(&manager, [idle, busy]) == [8, 8])
+        #expect(Self.step(&manager, [idle, busy], now: 1) == [8, 8])          // offered 8 A, draws nothing: waiting from here
+        #expect(Self.step(&manager, [idle, busy], now: 60) == [8, 8])
+        let queued = manager.step(now: 61, time: nil, chargers: [idle, busy], inputs: SiteInputs(), reductionPercent: [],
+                                  downgradeOffset: [0, 0, 0], site: nil)
+        #expect(queued.map(\.cap) == [CurrentCap(0, .queued), CurrentCap(16, .zone)])
+        #expect(Self.step(&manager, [idle, busy], now: 90) == [0, 16])
+        #expect(Self.step(&manager, [idle, busy], now: 91) == [8, 8])          // retry
+        #expect(Self.step(&manager, [idle, busy], now: 92) == [8, 8])
+        #expect(Self.step(&manager, [idle, busy], now: 152) == [0, 16])        // queued again
+        #expect(Self.step(&manager, [idle, busy], now: 500) == [0, 16])        // no retries left
+        let sharer = Self.ev(2, max: 10, drawing: 8)
+        #expect(Self.step(&manager, [idle, sharer], now: 501) == [6, 10])      // leftovers only
+        #expect(Self.step(&manager, [Self.ev(1, drawing: 6), busy], now: 502) == [8, 8])   // drawing again: back in
+    }
+
+    /// An EV drawing less than it is given (tapering) is held at its draw + margin; the rest goes to the others.
+    @Test func undrawnCurrentIsRedistributed() {
+        var manager = Self.manager([Self.zone("zone", 32)]) { $0.demand.lowConsumptionDelay = 30 }
+        var cars = [Self.ev(1, drawing: 16), Self.ev(2, drawing: 16)]
+        #expect(Self.step(&manager, cars) == [16, 16])
+        cars[0].currents = [7, 7, 7]                       // tapering
+        #expect(Self.step(&manager, cars, now: 10) == [16, 16])
+        let out = manager.step(now: 40, time: nil, chargers: cars, inputs: SiteInputs(), reductionPercent: [], downgradeOffset: [0, 0, 0], site: nil)
+        #expect(out.map(\.cap) == [CurrentCap(9, .lowConsumption), CurrentCap(23, .zone)])
+        cars[0].currents = [9, 9, 9]                       // takes what it gets: released
+        #expect(Self.step(&manager, cars, now: 41) == [16, 16])
+    }
+
+    /// Circontrol §7.4.2 states.
+    @Test func zoneStates() {
+        var manager = Self.manager([Self.zone("zone", 40)])
+        _ = Self.step(&manager, [Self.ev(1)])
+        #expect(manager.reports[0].state == .availablePower)
+        _ = Self.step(&manager, [Self.ev(1), Self.ev(2)])
+        #expect(manager.reports[0].state == .powerDecreasing)               // 20 + 20, a third still fits at 6 A
+        _ = Self.step(&manager, (1...6).map { Self.ev($0) })
+        #expect(manager.reports[0].state == .limitedPower)                   // 6 × 6 = 36: a seventh would wait
+        _ = Self.step(&manager, (1...8).map { Self.ev($0) })
+        #expect(manager.reports[0].state == .powerExceeded)
+        try! manager.setOperatorLimit(zone: "zone", [5, 5, 5])
+        _ = Self.step(&manager, [Self.ev(1)])
+        #expect(manager.reports[0].state == .unavailablePower)
+    }
+
+    /// Mennekes §8: the phase currents at the connection point may differ by at most 20 A.
+    @Test func unbalancedLoadPrevention() {
+        var zone = Self.zone("zone", 63)
+        zone.imbalanceLimit = 20
+        var manager = Self.manager([zone])
+        // three single-phase cars on L1 would take 63 A on L1 and nothing elsewhere
+        let cars = [Self.ev(1, phases: 1), Self.ev(2, phases: 1), Self.ev(3, phases: 1), Self.ev(4, drawing: 10)]
+        let shares = Self.step(&manager, cars)
+        let l1 = shares[0...2].reduce(0, +) + shares[3], l2 = shares[3]
+        #expect(l1 - l2 <= 20)
+        #expect(shares[3] > 0)
+        #expect(shares == [6, 6, 6, 32])        // 18 + 32 on L1, 32 on L2 and L3
+        // a zone without a limit lets them unbalance it
+        var free = Self.manager([Self.zone("zone", 63)])
+        #expect(Self.step(&free, cars) == [15, 15, 15, 15])
+    }
+
+    /// EVC08 §17: charging starts only off-peak, after a random delay; a forced charge cancels both;
+    /// at the end of off-peak a session stops after a random delay unless it may continue.
+    @Test func offPeakWithRandomisedDelay() {
+        var settings = OffPeakSettings()
+        settings.randomDelayMax = 600
+        var gate = OffPeakGate()
+        let peak = LocalTime(weekday: 2, secondOfDay: 17 * 3600)
+        let offPeak = LocalTime(weekday: 2, secondOfDay: 22 * 3600)
+        #expect(gate.hold(plugged: true, forced: false, time: peak, now: 0, settings: settings, draw: 0.5) == .waitingForOffPeak)
+        #expect(gate.hold(plugged: true, forced: true, time: peak, now: 1, settings: settings, draw: 0.5) == .none)
+        #expect(gate.hold(plugged: true, forced: false, time: offPeak, now: 100, settings: settings, draw: 0.5) == .randomDelay(until: 400))
+        #expect(gate.hold(plugged: true, forced: false, time: offPeak, now: 399, settings: settings, draw: 0.9) == .randomDelay(until: 400))
+        #expect(gate.hold(plugged: true, forced: false, time: offPeak, now: 400, settings: settings, draw: 0.9) == .none)
+        // 08:00 the next day: off-peak ends; the stop is delayed by a fresh random draw
+        let morning = LocalTime(weekday: 3, secondOfDay: 8 * 3600)
+        #expect(gate.hold(plugged: true, forced: false, time: morning, now: 40_000, settings: settings, draw: 0.1) == .none)
+        #expect(gate.hold(plugged: true, forced: false, time: morning, now: 40_060, settings: settings, draw: 0.9) == .waitingForOffPeak)
+        // continue after off-peak
+        settings.continueAfterOffPeak = true
+        var continuing = OffPeakGate()
+        _ = continuing.hold(plugged: true, forced: false, time: offPeak, now: 0, settings: settings, draw: 0)
+        #expect(continuing.hold(plugged: true, forced: false, time: morning, now: 10, settings: settings, draw: 0.5) == .none)
+        #expect(OffPeakSettings().isOffPeak(LocalTime(weekday: 1, secondOfDay: 12 * 3600)))
+        #expect(!OffPeakSettings().isOffPeak(LocalTime(weekday: 6, secondOfDay: 9 * 3600)))
+    }
+
+    @Test func offPeakHoldsChargersInTheLoadManager() {
+        var manager = Self.manager([Self.zone("zone", 32)]) { $0.offPeak = OffPeakSettings() }
+        let peak = LocalTime(weekday: 2, secondOfDay: 17 * 3600)
+        let out = manager.step(now: 0, time: peak, chargers: [Self.ev(1)], inputs: SiteInputs(), reductionPercent: [],
+                               downgradeOffset: [0, 0, 0], site: nil)
+        #expect(out[0].cap == CurrentCap(0, .offPeak))
+        var forced = Self.ev(1)
+        forced.forced = true
+        #expect(Self.step(&manager, [forced], now: 1, time: peak) == [32])
+    }
+
+    /// Priority chargers or id tags are served first, only within their weekly hours when a schedule is set.
+    @Test func priorityTagsWithinTheirHours() {
+        var manager = Self.manager([Self.zone("zone", 40)]) {
+            $0.priorityTags = ["VIP-1"]
+            $0.prioritySchedule = WeeklyHours(hours: Set(7..<19))                 // Monday 07–19
+        }
+        var vip = Self.ev(2)
+        vip.idTag = "VIP-1"
+        let monday = LocalTime(weekday: 1, secondOfDay: 9 * 3600), tuesday = LocalTime(weekday: 2, secondOfDay: 9 * 3600)
+        #expect(Self.step(&manager, [Self.ev(1), vip], time: monday) == [8, 32])
+        #expect(Self.step(&manager, [Self.ev(1), vip], time: tuesday) == [20, 20])
+    }
+
+    @Test func zonesAreValidated() {
+        #expect(throws: LoadManager.Problem.unknownParent(zone: "b", parent: "x")) {
+            try LoadManager(settings: { var s = LoadSettings(); s.zones = [Self.zone("a", 10), Self.zone("b", parent: "x", 5)]; return s }(), siteFuse: true)
+        }
+        #expect(throws: LoadManager.Problem.tree(.aboveParent("b", phase: 0))) {
+            try LoadManager(settings: { var s = LoadSettings(); s.zones = [Self.zone("a", 10), Self.zone("b", parent: "a", 12)]; return s }(), siteFuse: true)
+        }
+        #expect(throws: LoadManager.Problem.tree(.tooDeep("d"))) {
+            try LoadManager(settings: { var s = LoadSettings()
+                s.zones = [Self.zone("a", 10), Self.zone("b", parent: "a", 9), Self.zone("c", parent: "b", 8), Self.zone("d", parent: "c", 7)]
+                return s }(), siteFuse: true)
+        }
+    }
+}
