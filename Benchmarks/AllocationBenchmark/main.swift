@@ -1,7 +1,9 @@
 // Allocation time per control step for N chargers in 50 zones over 3 levels (1 site, 7 boards,
 // 42 leaf zones), equal share with per-phase limits, mixed rotations and 1p/3p cars. Prints the
 // median and p99 per step and the time per charger relative to the 100-charger run (linear
-// growth = 1.0). Run: swift run -c release AllocationBenchmark
+// growth = 1.0), for the allocator alone and for the whole load-manager step (zone availability,
+// state-B and low-consumption tracking, pause bookkeeping, imbalance guard, degraded setpoints,
+// zone states). Run: swift run -c release AllocationBenchmark
 import EnergyControl
 import Foundation
 
@@ -21,29 +23,80 @@ func site(chargers: Int, random: inout SeededRandom) -> (ZoneTree, [Participant]
     return (tree, participants, available)
 }
 
-func measure(chargers: Int, steps: Int) -> (median: Double, p99: Double) {
+/// The same site for the load manager: the three levels as configured zones (the leaves dynamic,
+/// with a meter; the boards with an imbalance limit), the chargers as the service passes them.
+func managerSite(chargers: Int, random: inout SeededRandom) -> (LoadManager, [LoadChargerInput]) {
+    let (tree, participants, _) = site(chargers: chargers, random: &random)
+    var settings = LoadSettings()
+    settings.zones = tree.zones.enumerated().map { index, zone in
+        var settings = ZoneSettings(id: zone.id, parent: zone.parent.map { tree.zones[$0].id }, limit: zone.limit)
+        settings.dynamic = index >= 8
+        if (1...7).contains(index) { settings.imbalanceLimit = 20 }
+        return settings
+    }
+    var manager = try! LoadManager(settings: settings, siteFuse: true)
+    for zone in 8..<50 { manager.record(zone: zone, GridSample(time: 0, currents: [5, 8, 3], power: 3600)) }
+    let inputs = participants.map { p in
+        LoadChargerInput(id: p.id, plug: p.plug + 1, zone: p.zone, rotation: p.rotation, vehiclePhases: p.vehiclePhases, minimum: p.minimum,
+                         maximum: p.maximum, currents: p.vehiclePhases == 1 ? [p.maximum, 0, 0] : [p.maximum, p.maximum, p.maximum],
+                         sessionEnergyWh: Double(p.plug * 37 % 5000), failsafeTimeout: 20)
+    }
+    return (manager, inputs)
+}
+
+func percentiles(_ times: [Double]) -> (median: Double, p99: Double) {
+    let sorted = times.sorted()
+    return (sorted[sorted.count / 2], sorted[min(sorted.count - 1, Int(Double(sorted.count) * 0.99))])
+}
+
+func microseconds(_ duration: Duration) -> Double {
+    Double(duration.components.attoseconds) / 1e12 + Double(duration.components.seconds) * 1e6
+}
+
+func measureAllocator(chargers: Int, steps: Int) -> (median: Double, p99: Double) {
     var random = SeededRandom(seed: 7)
     let (tree, participants, available) = site(chargers: chargers, random: &random)
     var times: [Double] = []
     var checksum = 0
+    let clock = ContinuousClock()
     for step in 0..<(steps + 5) {
-        let clock = ContinuousClock()
         let started = clock.now
         let shares = Allocator.allocate(participants, tree: tree, available: available, policy: .equalShare)
         let elapsed = clock.now - started
         checksum &+= shares.reduce(0, +)
-        if step >= 5 { times.append(Double(elapsed.components.attoseconds) / 1e12 + Double(elapsed.components.seconds) * 1e6) }
+        if step >= 5 { times.append(microseconds(elapsed)) }
     }
     if checksum == 42 { print("") }   // keep the work observable
-    times.sort()
-    return (times[times.count / 2], times[min(times.count - 1, Int(Double(times.count) * 0.99))])
+    return percentiles(times)
 }
 
-print("chargers  zones  median µs/step  p99 µs/step  µs per charger  vs 100 chargers")
-var baseline = 0.0
-for (chargers, steps) in [(100, 400), (1_000, 200), (10_000, 20)] {
-    let (median, p99) = measure(chargers: chargers, steps: steps)
-    let perCharger = median / Double(chargers)
-    if chargers == 100 { baseline = perCharger }
-    print(String(format: "%8d  %5d  %14.1f  %11.1f  %14.3f  %14.2f×", chargers, 50, median, p99, perCharger, perCharger / baseline))
+func measureManager(chargers: Int, steps: Int) -> (median: Double, p99: Double) {
+    var random = SeededRandom(seed: 7)
+    var (manager, inputs) = managerSite(chargers: chargers, random: &random)
+    let site = (perPhase: [Double](repeating: Double(chargers) * 10, count: 3), reason: LimitReason.fuse)
+    var times: [Double] = []
+    var checksum = 0.0
+    let clock = ContinuousClock()
+    for step in 0..<(steps + 5) {
+        let started = clock.now
+        let out = manager.step(now: Double(step), time: nil, chargers: inputs, inputs: SiteInputs(), reductionPercent: [],
+                               downgradeOffset: [0, 0, 0], site: site)
+        let elapsed = clock.now - started
+        checksum += out.reduce(0) { $0 + $1.cap.amperes }
+        if step >= 5 { times.append(microseconds(elapsed)) }
+    }
+    if checksum == 42 { print("") }
+    return percentiles(times)
+}
+
+for (name, measure) in [("allocator alone", measureAllocator), ("whole load-manager step", measureManager)] {
+    print("\(name):")
+    print("chargers  zones  median µs/step  p99 µs/step  µs per charger  vs 100 chargers")
+    var baseline = 0.0
+    for (chargers, steps) in [(100, 400), (1_000, 200), (10_000, 20)] {
+        let (median, p99) = measure(chargers, steps)
+        let perCharger = median / Double(chargers)
+        if chargers == 100 { baseline = perCharger }
+        print(String(format: "%8d  %5d  %14.1f  %11.1f  %14.3f  %14.2f×", chargers, 50, median, p99, perCharger, perCharger / baseline))
+    }
 }

@@ -18,8 +18,31 @@ public enum ScenarioLoader {
         if let site = top.optional("site") { scenario.settings = try SiteSettingsParser.parse(site) }
         if let house = top.optional("house") { scenario.house = try parseHouse(house, start: scenario.startOfDay) }
         if let pv = top.optional("pv") { scenario.pv = try parsePV(pv) }
+        if let day = top.optional("start_weekday") {
+            guard let index = LoadSettingsParser.dayNames.firstIndex(of: try day.string().lowercased()) else { throw day.error("mon … sun") }
+            scenario.startWeekday = index + 1
+        }
+        if let load = top.optional("load_management") { try parseLoad(load, into: &scenario) }
         let chargersNode = try top.required("chargers")
-        for node in try chargersNode.list() { scenario.chargers.append(try parseCharger(node, start: scenario.startOfDay)) }
+        for node in try chargersNode.list() { scenario.chargers.append(try parseCharger(node, start: scenario.startOfDay, zones: scenario.load?.zones ?? [])) }
+        var plugs = Set<Int>()
+        for (index, charger) in scenario.chargers.enumerated() {
+            guard plugs.insert(charger.placement.plug ?? index + 1).inserted else { throw chargersNode.error("plug id \(charger.placement.plug ?? index + 1) is used twice") }
+        }
+        for node in try top.optional("operator_limits")?.list() ?? [] {
+            var fields = try node.fields()
+            let zoneNode = try fields.required("zone")
+            let zone = try zoneNode.string()
+            guard let settings = scenario.load?.zones.first(where: { $0.id == zone }) else { throw zoneNode.error("no zone \"\(zone)\"") }
+            let limitNode = try fields.required("limit_a")
+            var limit: [Double]?
+            if (try? limitNode.string()) != "none" {
+                limit = try SiteSettingsParser.perPhase(limitNode, in: 0...10_000)
+                if zip(limit!, settings.limit).contains(where: { $0 > $1 }) { throw limitNode.error("above the zone's limit_a (the operator limit never is)") }
+            }
+            scenario.operatorLimits.append(SiteScenario.OperatorLimitEvent(at: try time(try fields.required("at")) - scenario.startOfDay, zone: zone, limit: limit))
+            try fields.finish()
+        }
         for node in try top.optional("inputs")?.list() ?? [] {
             var fields = try node.fields()
             let kindNode = try fields.required("input")
@@ -36,6 +59,33 @@ public enum ScenarioLoader {
         }
         try top.finish()
         return scenario
+    }
+
+    /// `load_management:` with the scenario's zone keys: `dynamic`, `other_loads_a`, `other_load_events`, `meter_outages`.
+    static func parseLoad(_ node: YAMLNode, into scenario: inout SiteScenario) throws(DataFileError) {
+        let start = scenario.startOfDay
+        var loads: [Int: SiteScenario.ZoneLoads] = [:], outages: [Int: [SiteScenario.Window]] = [:], dynamic = Set<Int>()
+        var settings = try LoadSettingsParser.parse(node) { (fields: inout YAMLFields, index: Int) throws(DataFileError) in
+            if let v = fields.optional("dynamic"), try v.bool() { dynamic.insert(index) }
+            var zoneLoads = SiteScenario.ZoneLoads()
+            if let v = fields.optional("other_loads_a") { zoneLoads.base = try SiteSettingsParser.perPhase(v, in: -10_000...10_000) }
+            for item in try fields.optional("other_load_events")?.list() ?? [] {
+                var event = try item.fields()
+                let amperes = try SiteSettingsParser.perPhase(try event.required("a"), in: -10_000...10_000)
+                zoneLoads.events.append(SiteScenario.LoadEvent(window: try window(&event, start: start), watts: amperes))
+                try event.finish()
+            }
+            loads[index] = zoneLoads
+            for item in try fields.optional("meter_outages")?.list() ?? [] {
+                var window = try item.fields()
+                outages[index, default: []].append(try self.window(&window, start: start))
+                try window.finish()
+            }
+        }
+        for index in dynamic { settings.zones[index].dynamic = true }
+        scenario.load = settings
+        scenario.zoneLoads = loads
+        scenario.zoneMeterOutages = outages
     }
 
     static func parseHouse(_ node: YAMLNode, start: Seconds) throws(DataFileError) -> SiteScenario.House {
@@ -65,7 +115,7 @@ public enum ScenarioLoader {
         return pv
     }
 
-    static func parseCharger(_ node: YAMLNode, start: Seconds) throws(DataFileError) -> SiteScenario.Charger {
+    static func parseCharger(_ node: YAMLNode, start: Seconds, zones: [ZoneSettings]) throws(DataFileError) -> SiteScenario.Charger {
         var fields = try node.fields()
         let id = try fields.required("id").string()
         var limits = ChargerLimits()
@@ -95,11 +145,21 @@ public enum ScenarioLoader {
             if let v = ev.optional("capacity_kwh") { vehicle.capacityWh = try v.number(in: 1...500) * 1000 }
             if let v = ev.optional("soc") { vehicle.soc = try v.number(in: 0...1) }
             if let v = ev.optional("target_soc") { vehicle.targetSoC = try v.number(in: 0...1) }
+            if let v = ev.optional("id_tag") { vehicle.idTag = try v.string() }
             try ev.finish()
             evs.append(vehicle)
         }
+        var charger = SiteScenario.Charger(id: id, limits: limits, mode: mode, evs: evs)
+        charger.placement = try LoadSettingsParser.placement(&fields, zones: zones, phases: limits.phases)
+        for item in try fields.optional("offline")?.list() ?? [] {
+            var window = try item.fields()
+            charger.offline.append(try self.window(&window, start: start))
+            try window.finish()
+        }
+        if let v = fields.optional("failsafe_timeout_s") { charger.failsafeTimeout = try v.number(in: 1...3600) }
+        if let v = fields.optional("failsafe"), !(try v.bool()) { charger.failsafeTimeout = nil }
         try fields.finish()
-        return SiteScenario.Charger(id: id, limits: limits, mode: mode, evs: evs)
+        return charger
     }
 
     static func randomEvents(_ node: YAMLNode, magnitudeKey: String, range: ClosedRange<Double>) throws(DataFileError) -> SiteScenario.RandomEvents {

@@ -12,6 +12,15 @@ public struct SimulatedCharger: Sendable {
     private var sessionStart: Seconds = 0
     private var fullSince: Seconds?
     private var time: Seconds
+    /// The charger's own fallback when the bridge goes silent (the degraded setpoint the bridge pushes).
+    public private(set) var failsafeCurrent: Int?
+    public private(set) var failsafeTimeout: Seconds = 10
+    /// While offline the bridge cannot reach the charger; after `failsafeTimeout` without contact
+    /// its watchdog moves it to `failsafeCurrent`.
+    public var offline = false {
+        didSet { status.online = !offline }
+    }
+    private var lastContact: Seconds
     /// EVs raise their draw by this much per second (IEC 61851 allows them several seconds).
     static let rampUpPerSecond = 4.0
     /// Voltage of the simulated supply.
@@ -21,6 +30,7 @@ public struct SimulatedCharger: Sendable {
         self.limits = limits
         queue = evs.sorted { $0.arrival < $1.arrival }
         time = start
+        lastContact = start
         status.energyWh = energyWh
         status.activePhases = limits.phases
         status.voltages = [Self.voltage, Self.voltage, Self.voltage]
@@ -30,11 +40,19 @@ public struct SimulatedCharger: Sendable {
 
     /// The charger's setpoint (0 = pause). The EV follows a decrease at once and ramps up on increases.
     public mutating func apply(setpoint amperes: Int) {
+        lastContact = time
         setpoint = max(0, min(amperes, limits.ceiling))
         let allowed = setpoint >= limits.minCurrent ? Double(setpoint) : 0
         if status.currents.contains(where: { $0 > allowed }) {
             status.currents = status.currents.map { min($0, allowed) }
         }
+    }
+
+    /// Sets the failsafe current and timeout the charger falls back to on its own.
+    public mutating func setFailsafe(current: Int, timeout: Seconds) {
+        lastContact = time
+        failsafeCurrent = max(0, min(current, limits.ceiling))
+        failsafeTimeout = timeout
     }
 
     /// Phase selection (only on chargers that can switch; ignored while charging would not be safe
@@ -60,6 +78,11 @@ public struct SimulatedCharger: Sendable {
     }
 
     private mutating func integrate(_ dt: Seconds) {
+        if offline, let failsafe = failsafeCurrent, time - lastContact >= failsafeTimeout, setpoint != failsafe {
+            setpoint = failsafe
+            let allowed = setpoint >= limits.minCurrent ? Double(setpoint) : 0
+            status.currents = status.currents.map { min($0, allowed) }
+        }
         if ev == nil, let next = queue.first, next.arrival <= time {
             ev = queue.removeFirst()
             sessionStart = time

@@ -43,6 +43,24 @@ public struct SiteScenario: Sendable {
         public var limits: ChargerLimits
         public var mode: ChargeMode
         public var evs: [SimulatedEV]
+        public var placement = ChargerPlacement()
+        /// Windows in which the bridge has no contact with the charger.
+        public var offline: [Window] = []
+        /// The charger keeps a failsafe current and falls back to it after this long without contact (nil: it has none).
+        public var failsafeTimeout: Seconds? = 10
+    }
+
+    /// The other loads of a zone (amperes per phase), seen by its meter (dynamic zones) and the grid meter.
+    public struct ZoneLoads: Sendable, Equatable {
+        public var base: [Double] = [0, 0, 0]
+        public var events: [LoadEvent] = []
+    }
+
+    /// An EMS sets (or clears, nil) a zone's operator limit at `at`.
+    public struct OperatorLimitEvent: Sendable, Equatable {
+        public var at: Seconds
+        public var zone: String
+        public var limit: [Double]?
     }
 
     public struct InputEvent: Sendable, Equatable {
@@ -63,6 +81,14 @@ public struct SiteScenario: Sendable {
     public var chargers: [Charger] = []
     public var inputs: [InputEvent] = []
     public var meterOutages: [Window] = []
+    /// Load management: zones, policies, time of use, off-peak (nil: only the main fuse is shared).
+    public var load: LoadSettings?
+    /// Other loads per zone index.
+    public var zoneLoads: [Int: ZoneLoads] = [:]
+    public var zoneMeterOutages: [Int: [Window]] = [:]
+    public var operatorLimits: [OperatorLimitEvent] = []
+    /// ISO weekday (1 = Monday) at t = 0.
+    public var startWeekday = 1
 
     public init() {}
 }

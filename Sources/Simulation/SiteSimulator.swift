@@ -12,6 +12,9 @@ public struct SiteSimulator {
         public var evCurrents: [[Double]]
         public var pvWatts: Double
         public var houseWatts: Double
+        /// Per zone: measured current per phase (other loads + EVs) and the load-management state.
+        public var zoneCurrents: [[Double]] = []
+        public var zoneStates: [ZoneState] = []
     }
 
     public struct Summary: Sendable {
@@ -32,6 +35,9 @@ public struct SiteSimulator {
         public var setpointViolations = 0
         /// Phase switches closer than the cooldown (must stay 0).
         public var cooldownViolations = 0
+        /// Per zone: the highest current on any phase, and seconds any phase was above the zone's limit (must stay 0).
+        public var zoneMaxCurrent: [String: Double] = [:]
+        public var secondsAboveZoneLimit: [String: Double] = [:]
     }
 
     public let scenario: SiteScenario
@@ -40,9 +46,13 @@ public struct SiteSimulator {
     private var spikes: [SiteScenario.LoadEvent] = []
     private var clouds: [SiteScenario.Window] = []
 
-    public init(scenario: SiteScenario) {
+    /// Fails only on a zone tree the scenario loader would already have refused.
+    public init(scenario: SiteScenario) throws(LoadManager.Problem) {
         self.scenario = scenario
-        controller = SiteController(settings: scenario.settings)
+        let load = try scenario.load.map { settings throws(LoadManager.Problem) in
+            try LoadManager(settings: settings, siteFuse: scenario.settings.fuse.limit != nil)
+        }
+        controller = SiteController(settings: scenario.settings, load: load)
         chargers = scenario.chargers.map { SimulatedCharger(limits: $0.limits, evs: $0.evs) }
         if let spikes = scenario.house.spikes {
             self.spikes = Self.randomWindows(spikes, duration: scenario.duration).map {
@@ -50,6 +60,34 @@ public struct SiteSimulator {
             }
         }
         if let clouds = scenario.pv.clouds { self.clouds = Self.randomWindows(clouds, duration: scenario.duration) }
+    }
+
+    /// What each zone's meter sees per phase: its other loads and the EVs below it (sub-zones included).
+    func measureZones(_ t: Seconds, evGrid: [[Double]]) -> [[Double]] {
+        guard let zones = scenario.load?.zones else { return [] }
+        var currents = zones.indices.map { zoneOthers($0, t) }
+        // children add up into their parents
+        let parents: [Int?] = zones.map { zone in zone.parent.flatMap { id in zones.firstIndex { $0.id == id } } }
+        for (index, charger) in scenario.chargers.enumerated() {
+            var zone = charger.placement.zone
+            while let z = zone {
+                for p in 0..<3 { currents[z][p] += evGrid[index][p] }
+                zone = parents[z]
+            }
+        }
+        for zone in zones.indices {
+            let others = zoneOthers(zone, t)
+            var up = parents[zone]
+            while let u = up {
+                for p in 0..<3 { currents[u][p] += others[p] }
+                up = parents[u]
+            }
+        }
+        return currents
+    }
+
+    func localTime(_ t: Seconds) -> LocalTime {
+        LocalTime(weekday: scenario.startWeekday, secondOfDay: 0).adding(scenario.startOfDay + t)
     }
 
     static func randomWindows(_ events: SiteScenario.RandomEvents, duration: Seconds) -> [SiteScenario.Window] {
@@ -96,6 +134,21 @@ public struct SiteSimulator {
         return inputs
     }
 
+    /// Other loads of zone `index` at time t, amperes per phase.
+    func zoneOthers(_ index: Int, _ t: Seconds) -> [Double] {
+        guard let loads = scenario.zoneLoads[index] else { return [0, 0, 0] }
+        var amperes = loads.base
+        for event in loads.events where event.window.contains(t) { for p in 0..<3 { amperes[p] += event.watts[p] } }
+        return amperes
+    }
+
+    /// Per grid phase, what a charger's currents load after its rotation.
+    static func gridCurrents(_ currents: [Double], rotation: PhaseRotation) -> [Double] {
+        var grid = [0.0, 0.0, 0.0]
+        for (line, phase) in rotation.gridPhases(vehiclePhases: 3).enumerated() { grid[phase] += currents[line] }
+        return grid
+    }
+
     /// Runs the whole scenario. `onTick` sees every meter period (for reports and properties).
     public mutating func run(onTick: (Tick) -> Void = { _ in }) -> Summary {
         var summary = Summary()
@@ -112,28 +165,54 @@ public struct SiteSimulator {
             // measure
             let house = houseWatts(t), pv = pvWatts(t)
             let evCurrents = chargers.map(\.status.currents)
+            let evGrid = zip(evCurrents, scenario.chargers).map { Self.gridCurrents($0, rotation: $1.placement.rotation) }
             var grid = (0..<3).map { p in (house[p] - pv / 3) / voltage }
-            for currents in evCurrents { for p in 0..<3 { grid[p] += currents[p] } }
+            for currents in evGrid { for p in 0..<3 { grid[p] += currents[p] } }
+            let zoneCurrents = measureZones(t, evGrid: evGrid)
+            for zone in zoneCurrents.indices { for p in 0..<3 { grid[p] += zoneOthers(zone, t)[p] } }
             let gridPower = grid.reduce(0, +) * voltage
             if !scenario.meterOutages.contains(where: { $0.contains(t) }) {
                 controller.record(GridSample(time: t, currents: grid, power: gridPower))
             }
+            for (zone, currents) in zoneCurrents.enumerated() where scenario.load?.zones[zone].dynamic == true
+                && !(scenario.zoneMeterOutages[zone] ?? []).contains(where: { $0.contains(t) }) {
+                controller.load?.record(zone: zone, GridSample(time: t, currents: currents, power: currents.reduce(0, +) * voltage))
+            }
+            for event in scenario.operatorLimits where event.at >= t - step / 2 && event.at < t + step / 2 {
+                try? controller.load?.setOperatorLimit(zone: event.zone, event.limit)
+            }
             // control
             let inputs = inputs(at: t)
-            let controls = zip(scenario.chargers, chargers).map { config, charger in
-                ChargerControlInput(id: config.id, limits: config.limits, status: charger.status, mode: config.mode)
+            for (index, config) in scenario.chargers.enumerated() {
+                chargers[index].offline = config.offline.contains { $0.contains(t) }
             }
-            let outputs = controller.step(now: t, chargers: controls, inputs: inputs)
+            let controls = zip(scenario.chargers, chargers).map { config, charger in
+                ChargerControlInput(id: config.id, limits: config.limits, status: charger.status, mode: config.mode, plug: config.placement.plug,
+                                    zone: config.placement.zone, rotation: config.placement.rotation, priority: config.placement.priority,
+                                    failsafeTimeout: config.failsafeTimeout)
+            }
+            let outputs = controller.step(now: t, chargers: controls, inputs: inputs, time: localTime(t))
             var setpoints: [Int] = [], reasons: [LimitReason] = []
             for (index, output) in outputs.enumerated() {
                 let limits = scenario.chargers[index].limits
                 let decision = SetpointPolicy.decide(request: limits.maxCurrent, failsafe: false, limits: limits,
                                                      caps: output.cap.map { [$0] } ?? [])
-                if let phases = output.phases { chargers[index].select(phases: phases) }
-                chargers[index].apply(setpoint: decision.amperes)
                 setpoints.append(decision.amperes)
                 reasons.append(decision.reason)
                 if decision.amperes != 0, !(limits.minCurrent...limits.ceiling).contains(decision.amperes) { summary.setpointViolations += 1 }
+                guard !chargers[index].offline else { continue }     // nothing reaches it
+                if let degraded = output.degraded, let timeout = scenario.chargers[index].failsafeTimeout,
+                   degraded != chargers[index].failsafeCurrent {
+                    chargers[index].setFailsafe(current: degraded, timeout: timeout)
+                }
+                if let phases = output.phases { chargers[index].select(phases: phases) }
+                chargers[index].apply(setpoint: decision.amperes)
+            }
+            for (zone, currents) in zoneCurrents.enumerated() {
+                let settings = scenario.load!.zones[zone]
+                let peak = currents.max() ?? 0
+                summary.zoneMaxCurrent[settings.id] = max(summary.zoneMaxCurrent[settings.id] ?? 0, peak)
+                if (0..<3).contains(where: { currents[$0] > settings.limit[$0] + 1e-9 }) { summary.secondsAboveZoneLimit[settings.id, default: 0] += step }
             }
             // account
             var above = false
@@ -164,8 +243,10 @@ public struct SiteSimulator {
                     lastPhases[index] = phases
                 }
             }
+            let reports = controller.load?.reports ?? []
             onTick(Tick(time: t, grid: grid, setpoints: setpoints, reasons: reasons, evCurrents: evCurrents,
-                        pvWatts: pv, houseWatts: house.reduce(0, +)))
+                        pvWatts: pv, houseWatts: house.reduce(0, +), zoneCurrents: zoneCurrents,
+                        zoneStates: reports.suffix(zoneCurrents.count).map(\.state)))
             t += step
         }
         summary.simulatedSeconds = scenario.duration

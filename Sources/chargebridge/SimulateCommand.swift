@@ -28,7 +28,8 @@ struct SimulateCommand: ParsableCommand {
         if let tickInterval, !(tickInterval > 0) { throw ValidationError("--tick-interval must be positive") }
         let site: SiteScenario
         do { site = try ScenarioLoader.load(file: scenario) } catch { throw CLIError(error.description) }
-        var simulator = SiteSimulator(scenario: site)
+        var simulator: SiteSimulator
+        do { simulator = try SiteSimulator(scenario: site) } catch { throw CLIError(error.description) }
         let interval = tickInterval ?? (report == "json" ? site.meterPeriod : 900)
         var nextReport = 0.0
         let ids = site.chargers.map(\.id)

@@ -58,12 +58,12 @@ struct SiteProperties {
         return scenario
     }
 
-    @Test func theFuseHoldsSetpointsAreValidAndSwitchesRespectTheCooldown() {
+    @Test func theFuseHoldsSetpointsAreValidAndSwitchesRespectTheCooldown() throws {
         var random = SeededRandom(seed: 20_261_121)
         var sites = 0, simulated = 0.0
         for _ in 0..<1200 {
             let scenario = Self.randomScenario(&random)
-            var simulator = SiteSimulator(scenario: scenario)
+            var simulator = try SiteSimulator(scenario: scenario)
             var badTick: String?
             // While the meter is out (and until its last sample goes stale) the loop cannot see a
             // load step: the fallback only starts then. Outside those windows the fuse must hold.
@@ -91,11 +91,11 @@ struct SiteProperties {
         #expect(sites == 1200 && simulated > 500_000)
     }
 
-    @Test func withoutAFuseLimitNothingIsCappedByTheFuse() {
+    @Test func withoutAFuseLimitNothingIsCappedByTheFuse() throws {
         var scenario = SiteScenario()
         scenario.duration = 120
         scenario.chargers = [.init(id: "a", limits: ChargerLimits(maxCurrent: 16), mode: .maxHybrid, evs: [SimulatedEV(arrival: 0, maxCurrent: 32)])]
-        var simulator = SiteSimulator(scenario: scenario)
+        var simulator = try SiteSimulator(scenario: scenario)
         var last: SiteSimulator.Tick?
         _ = simulator.run { last = $0 }
         #expect(last?.setpoints == [16])
@@ -106,7 +106,7 @@ struct SiteProperties {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         for name in ["sunny-day", "fuse-stress", "ten-chargers-day"] {
             let scenario = try ScenarioLoader.load(file: root.appendingPathComponent("etc/scenarios/\(name).yaml").path)
-            var simulator = SiteSimulator(scenario: scenario)
+            var simulator = try SiteSimulator(scenario: scenario)
             let summary = simulator.run()
             #expect(summary.longestAboveFuse <= scenario.meterPeriod + 1e-9, "\(name)")
             #expect(summary.setpointViolations == 0 && summary.cooldownViolations == 0, "\(name)")

@@ -57,23 +57,25 @@ public struct Participant: Sendable, Equatable {
 }
 
 /// Shares the available current per zone and phase among the participants. Pure; O(participants ×
-/// depth) per water-filling round.
+/// depth) per water-filling round. Internally every (zone, phase) is one flat index, zone × 3 + phase,
+/// and each participant's list of them is computed once.
 public enum Allocator {
     /// - Parameter available: per zone and grid phase, what the EVs may draw in total.
     /// - Returns: whole amperes per participant (0 = paused), never breaking any zone's limit on any phase.
     public static func allocate(_ participants: [Participant], tree: ZoneTree, available: [[Double]],
                                 policy: AllocationPolicy, pauseOrder: PauseOrder = .highestPlugFirst) -> [Int] {
-        var slack = available.map { $0.map { max(0, $0) } }
+        var slack = available.flatMap { $0.map { max(0, $0) } }
+        let loads = participants.map { flatConstraints($0, tree: tree) }
         var result = [Int](repeating: 0, count: participants.count)
         // Priority vehicles first, with everything; the others share what they leave; queued ones last.
         let queued = participants.indices.filter { participants[$0].queued }
         let priority = participants.indices.filter { participants[$0].priority && !participants[$0].queued }
         let normal = participants.indices.filter { !participants[$0].priority && !participants[$0].queued }
         for group in [priority, normal, queued] where !group.isEmpty {
-            let amounts = allocateGroup(group, participants, tree: tree, slack: slack, policy: policy, pauseOrder: pauseOrder)
+            let amounts = allocateGroup(group, participants, loads: loads, slack: slack, policy: policy, pauseOrder: pauseOrder)
             for (index, amperes) in zip(group, amounts) where amperes > 0 {
                 result[index] = amperes
-                load(&slack, participants[index], tree: tree, amperes: Double(amperes))
+                for c in loads[index] { slack[c] -= Double(amperes) }
             }
         }
         return result
@@ -85,30 +87,41 @@ public enum Allocator {
         return tree.paths[participant.zone].flatMap { zone in phases.map { (zone, $0) } }
     }
 
+    static func flatConstraints(_ participant: Participant, tree: ZoneTree) -> [Int] {
+        let phases = participant.rotation.gridPhases(vehiclePhases: participant.vehiclePhases)
+        var result: [Int] = []
+        result.reserveCapacity(phases.count * tree.paths[participant.zone].count)
+        for zone in tree.paths[participant.zone] { for phase in phases { result.append(zone * 3 + phase) } }
+        return result
+    }
+
     static func load(_ slack: inout [[Double]], _ participant: Participant, tree: ZoneTree, amperes: Double) {
         for (zone, phase) in constraints(participant, tree: tree) { slack[zone][phase] -= amperes }
     }
 
-    static func room(_ slack: [[Double]], _ participant: Participant, tree: ZoneTree) -> Double {
-        constraints(participant, tree: tree).map { slack[$0.zone][$0.phase] }.min() ?? 0
+    static func room(_ slack: [Double], _ loads: [Int]) -> Double {
+        var room = Double.infinity
+        for c in loads { room = min(room, slack[c]) }
+        return room == .infinity ? 0 : room
     }
 
     /// One group: the policy's split, then pausing one EV at a time until everyone left gets its minimum.
-    static func allocateGroup(_ group: [Int], _ participants: [Participant], tree: ZoneTree, slack: [[Double]],
+    static func allocateGroup(_ group: [Int], _ participants: [Participant], loads: [[Int]], slack: [Double],
                               policy: AllocationPolicy, pauseOrder: PauseOrder) -> [Int] {
         var active = group.filter { participants[$0].maximum >= participants[$0].minimum }
         while true {
-            let amounts = split(active, participants, tree: tree, slack: slack, policy: policy)
+            let amounts = split(active, participants, loads: loads, slack: slack, policy: policy)
             let short = active.indices.filter { amounts[$0] > 0 && Double(amounts[$0]) < participants[active[$0]].minimum }
             if short.isEmpty {
-                var byIndex: [Int: Int] = [:]
+                var byIndex = [Int](repeating: 0, count: participants.count)
                 for (offset, index) in active.enumerated() { byIndex[index] = amounts[offset] }
-                return group.map { byIndex[$0] ?? 0 }
+                return group.map { byIndex[$0] }
             }
             // Not enough for everyone at the minimum: pause one EV (by policy) among those that
             // share a zone phase with a short one (pausing elsewhere would not help), and share again.
-            let tight = Set(short.flatMap { constraints(participants[active[$0]], tree: tree).map { $0.zone * 3 + $0.phase } })
-            let candidates = active.filter { index in constraints(participants[index], tree: tree).contains { tight.contains($0.zone * 3 + $0.phase) } }
+            var tight = Set<Int>()
+            for offset in short { tight.formUnion(loads[active[offset]]) }
+            let candidates = active.filter { index in loads[index].contains { tight.contains($0) } }
             let victim = candidates.max { a, b in pausesBefore(participants[b], participants[a], order: pauseOrder) }!
             active.removeAll { $0 == victim }
         }
@@ -126,7 +139,7 @@ public enum Allocator {
 
     /// The policy's split among `active`; an amount below a participant's minimum marks a shortage
     /// (FIFO instead lets a late EV wait at 0).
-    static func split(_ active: [Int], _ participants: [Participant], tree: ZoneTree, slack: [[Double]], policy: AllocationPolicy) -> [Int] {
+    static func split(_ active: [Int], _ participants: [Participant], loads: [[Int]], slack: [Double], policy: AllocationPolicy) -> [Int] {
         var slack = slack
         var fifo = [Double](repeating: 0, count: active.count)
         let fifoShare: Double
@@ -136,52 +149,47 @@ public enum Allocator {
         case .combined(let percent): fifoShare = min(1, max(0, percent / 100))
         }
         if fifoShare > 0 {
-            var fifoSlack = slack.map { $0.map { $0 * fifoShare } }
+            var fifoSlack = slack.map { $0 * fifoShare }
             let order = active.indices.sorted {
                 let a = participants[active[$0]], b = participants[active[$1]]
                 return a.arrival != b.arrival ? a.arrival < b.arrival : a.plug < b.plug
             }
             for offset in order {
-                let participant = participants[active[offset]]
-                let amperes = min(participant.maximum, room(fifoSlack, participant, tree: tree)).rounded(.down)
+                let index = active[offset]
+                let participant = participants[index]
+                let amperes = min(participant.maximum, room(fifoSlack, loads[index])).rounded(.down)
                 // FIFO: a vehicle waits while less than its minimum remains (combined: the equal part may still reach it)
                 guard amperes >= (fifoShare == 1 ? participant.minimum : 1) else { continue }
                 fifo[offset] = amperes
-                load(&fifoSlack, participant, tree: tree, amperes: amperes)
-                load(&slack, participant, tree: tree, amperes: amperes)
+                for c in loads[index] {
+                    fifoSlack[c] -= amperes
+                    slack[c] -= amperes
+                }
             }
         }
-        var amounts = fifo
-        if fifoShare < 1 {
-            let shares = waterFill(active.indices.map { participants[active[$0]] }, caps: active.indices.map { participants[active[$0]].maximum - fifo[$0] },
-                                   tree: tree, slack: slack)
-            for offset in active.indices { amounts[offset] += shares[offset] }
-        } else {
-            // pure FIFO: a waiting vehicle is not a shortage
-            return amounts.map { Int($0) }
-        }
-        return amounts.map { Int($0.rounded(.down)) }
+        guard fifoShare < 1 else { return fifo.map { Int($0) } }   // pure FIFO: a waiting vehicle is not a shortage
+        let shares = waterFill(active.map { loads[$0] }, caps: active.indices.map { participants[active[$0]].maximum - fifo[$0] }, slack: slack)
+        return active.indices.map { Int((fifo[$0] + shares[$0]).rounded(.down)) }
     }
 
     /// Max–min fair shares under every (zone, phase) constraint: all levels rise together; a vehicle
     /// stops at its cap, and every vehicle behind a constraint stops when that constraint is full.
     /// Each round ends at a cap or a full constraint, so there are at most (distinct caps +
     /// constraints) rounds of O(constraints) work, plus O(members × depth) to freeze: linear in EVs.
-    static func waterFill(_ members: [Participant], caps: [Double], tree: ZoneTree, slack initial: [[Double]]) -> [Double] {
-        let constraintCount = initial.count * 3
-        var slack = initial.flatMap { $0 }
+    static func waterFill(_ loads: [[Int]], caps: [Double], slack initial: [Double]) -> [Double] {
+        let constraintCount = initial.count
+        var slack = initial
         var count = [Int](repeating: 0, count: constraintCount)
         var behind = [[Int]](repeating: [], count: constraintCount)
-        let loads = members.map { constraints($0, tree: tree).map { $0.zone * 3 + $0.phase } }
-        var active = members.indices.map { caps[$0] > 0 }
+        var active = caps.map { $0 > 0 }
         var remaining = 0
-        for index in members.indices where active[index] {
+        for index in loads.indices where active[index] {
             remaining += 1
             for c in loads[index] { count[c] += 1; behind[c].append(index) }
         }
-        let byCap = members.indices.filter { active[$0] }.sorted { caps[$0] < caps[$1] }
+        let byCap = loads.indices.filter { active[$0] }.sorted { caps[$0] < caps[$1] }
         var nextCap = 0
-        var share = [Double](repeating: 0, count: members.count)
+        var share = [Double](repeating: 0, count: loads.count)
         var level = 0.0
         let epsilon = 1e-9
         func freeze(_ index: Int) {
@@ -206,7 +214,7 @@ public enum Allocator {
                 for index in behind[c] where active[index] { freeze(index) }
             }
             if remaining == before {   // rounding left no exact zero: stop here (never above a limit)
-                for index in members.indices where active[index] { freeze(index) }
+                for index in loads.indices where active[index] { freeze(index) }
             }
         }
         return share

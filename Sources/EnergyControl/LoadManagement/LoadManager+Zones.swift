@@ -89,6 +89,7 @@ extension LoadManager {
 
     /// Vehicles paused for lack of current, kept in the order they paused.
     mutating func updatePauses(_ participants: [Participant], _ amounts: [Int]) {
+        guard !pauseSequence.isEmpty || amounts.contains(0) else { return }
         var paused: [Participant] = []
         for (participant, amperes) in zip(participants, amounts)
             where amperes == 0 && !participant.queued && participant.maximum >= participant.minimum {
@@ -109,16 +110,16 @@ extension LoadManager {
                                       chargers: inputs.map { (($0.zone.map { $0 + offset }) ?? 0, $0.rotation, $0.chargerPhases, $0.minimum) })
     }
 
-    func zoneReports(_ participants: [Participant], _ amounts: [Int], available: [[Double]], slack: [[Double]],
+    func zoneReports(_ participants: [Participant], _ amounts: [Int], loads: [[Int]], available: [[Double]], slack: [Double],
                      modes: [ZoneReport.Mode], percents: [Double]) -> [ZoneReport] {
         let count = tree.zones.count
         var wanting = [Int](repeating: 0, count: count), paused = [Int](repeating: 0, count: count)
         var limited = [Bool](repeating: false, count: count)
         var smallestMinimum = [Double](repeating: 6, count: count)
         // what is left if every charging vehicle went down to its minimum
-        var spare = available
-        for (participant, amperes) in zip(participants, amounts) where amperes > 0 {
-            Allocator.load(&spare, participant, tree: tree, amperes: participant.minimum)
+        var spare = available.flatMap { $0 }
+        for (index, participant) in participants.enumerated() where amounts[index] > 0 {
+            for c in loads[index] { spare[c] -= participant.minimum }
         }
         for (participant, amperes) in zip(participants, amounts) where !participant.queued && participant.maximum >= participant.minimum {
             for zone in tree.paths[participant.zone] {
@@ -130,7 +131,8 @@ extension LoadManager {
         }
         return (0..<count).map { zone in
             // room for one more session at its minimum: the tightest phase of this zone and its ancestors
-            let room = tree.paths[zone].flatMap { spare[$0] }.min() ?? 0
+            var room = Double.infinity
+            for z in tree.paths[zone] { for phase in 0..<3 { room = min(room, spare[z * 3 + phase]) } }
             let state: ZoneState
             if wanting[zone] > 0, paused[zone] == wanting[zone] { state = .unavailablePower }
             else if paused[zone] > 0 { state = .powerExceeded }
@@ -138,7 +140,7 @@ extension LoadManager {
             else if limited[zone] { state = .powerDecreasing }
             else { state = .availablePower }
             return ZoneReport(id: tree.zones[zone].id, state: state, mode: modes[zone], available: available[zone],
-                              allocated: (0..<3).map { available[zone][$0] - slack[zone][$0] }, percent: percents[zone])
+                              allocated: (0..<3).map { available[zone][$0] - slack[zone * 3 + $0] }, percent: percents[zone])
         }
     }
 }

@@ -105,7 +105,9 @@ public struct LoadManager: Sendable {
         var offered = 0.0
         var lostAt: Seconds?
     }
-    private var chargers: [String: ChargerState] = [:]
+    /// Per-charger state, in the order of the last step's inputs (the usual case: the same order every step).
+    private var states: [ChargerState] = []
+    private var stateIDs: [String] = []
     /// Vehicles paused for lack of current, in the order they paused.
     public internal(set) var pauseSequence: [String] = []
     var lastRotation: Seconds?
@@ -142,7 +144,7 @@ public struct LoadManager: Sendable {
         }
         do {
             // configured zones nest at most three levels; the site fuse adds one above them
-            _ = try ZoneTree(Array(zones[offset...]).map { var z = $0; z.parent = z.parent.map { $0 - offset }; return z })
+            _ = try ZoneTree(Array(zones[offset...]).map { var z = $0; z.parent = z.parent.flatMap { $0 >= offset ? $0 - offset : nil }; return z })
             tree = try ZoneTree(zones, maxDepth: 3 + offset)
         } catch { throw .tree(error) }
         self.settings = settings
@@ -150,6 +152,14 @@ public struct LoadManager: Sendable {
         zoneSamples = Array(repeating: nil, count: settings.zones.count)
         operatorLimits = Array(repeating: nil, count: settings.zones.count)
         random = SeededRandom(seed: seed)
+    }
+
+    /// Each charger's state from the last step (matched by id when the order changed), fresh for new ones.
+    private func carriedStates(_ inputs: [LoadChargerInput], now: Seconds) -> [ChargerState] {
+        if stateIDs.count == inputs.count, zip(stateIDs, inputs).allSatisfy({ $0 == $1.id }) { return states }
+        var byID: [String: ChargerState] = [:]
+        for (id, state) in zip(stateIDs, states) { byID[id] = state }
+        return inputs.map { byID[$0.id] ?? ChargerState(arrival: now) }
     }
 
     /// Only the site's main fuse, no zones: cannot fail.
@@ -192,7 +202,7 @@ public struct LoadManager: Sendable {
                               reductionPercent: [Double], downgradeOffset: [Double],
                               site: (perPhase: [Double], reason: LimitReason)?) -> [LoadChargerOutput] {
         let degraded = degradedSetpoints(inputs)
-        var states = inputs.map { chargers[$0.id] ?? ChargerState(arrival: now) }
+        var states = carriedStates(inputs, now: now)
         var output = [LoadChargerOutput?](repeating: nil, count: inputs.count)
         let zoneOf = inputs.map { ($0.zone.map { $0 + offset }) ?? 0 }
 
@@ -257,16 +267,19 @@ public struct LoadManager: Sendable {
             participantOf.append(index)
         }
         rotatePauses(now: now)
-        for offset in participants.indices {
-            if let rank = pauseSequence.firstIndex(of: participants[offset].id) { participants[offset].pauseRank = pauseSequence.count - rank }
+        if !pauseSequence.isEmpty {
+            var rank: [String: Int] = [:]
+            for (position, id) in pauseSequence.enumerated() { rank[id] = pauseSequence.count - position }
+            for offset in participants.indices { participants[offset].pauseRank = rank[participants[offset].id] ?? 0 }
         }
 
         let amounts = allocate(participants, available: available, base: zones.base)
         updatePauses(participants, amounts)
 
         // outputs: the allocation as a cap, with the constraint that decided it
-        var slack = available
-        for (participant, amperes) in zip(participants, amounts) { Allocator.load(&slack, participant, tree: tree, amperes: Double(amperes)) }
+        let loads = participants.map { Allocator.flatConstraints($0, tree: tree) }
+        var slack = available.flatMap { $0 }
+        for (load, amperes) in zip(loads, amounts) { for c in load { slack[c] -= Double(amperes) } }
         for (offset, participant) in participants.enumerated() {
             let index = participantOf[offset]
             let amperes = Double(amounts[offset])
@@ -276,15 +289,16 @@ public struct LoadManager: Sendable {
                 reason = .queued
             } else if amperes < participant.maximum {
                 // the tightest constraint on its path decided: the site fuse or a zone
-                let binding = Allocator.constraints(participant, tree: tree).min { slack[$0.zone][$0.phase] < slack[$1.zone][$1.phase] }
-                reason = binding?.zone == 0 && self.offset == 1 ? site?.reason ?? .fuse : .zone
+                let binding = loads[offset].min { slack[$0] < slack[$1] }
+                reason = binding.map { $0 / 3 } == 0 && self.offset == 1 ? site?.reason ?? .fuse : .zone
             } else {
                 reason = heldReason[index] ?? .zone
             }
             output[index] = LoadChargerOutput(cap: CurrentCap(amperes, reason), degraded: degraded[index])
         }
-        for (index, charger) in inputs.enumerated() { chargers[charger.id] = states[index] }
-        reports = zoneReports(participants, amounts, available: available, slack: slack, modes: zones.modes, percents: zones.percents)
+        self.states = states
+        if stateIDs.count != inputs.count || !zip(stateIDs, inputs).allSatisfy({ $0 == $1.id }) { stateIDs = inputs.map(\.id) }
+        reports = zoneReports(participants, amounts, loads: loads, available: available, slack: slack, modes: zones.modes, percents: zones.percents)
         return output.map { $0! }
     }
 }

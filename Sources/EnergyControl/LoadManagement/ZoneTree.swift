@@ -41,7 +41,7 @@ public struct ZoneTree: Sendable {
         var paths: [[Int]] = []
         for (index, zone) in zones.enumerated() {
             guard let parent = zone.parent else { paths.append([index]); continue }
-            guard parent < index else { throw .parentAfterChild(zone.id) }
+            guard parent >= 0, parent < index else { throw .parentAfterChild(zone.id) }
             let path = [index] + paths[parent]
             guard path.count <= maxDepth else { throw .tooDeep(zone.id) }
             for phase in 0..<3 where zone.limit[phase] > zones[parent].limit[phase] { throw .aboveParent(zone.id, phase: phase) }

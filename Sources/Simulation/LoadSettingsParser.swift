@@ -1,0 +1,175 @@
+import EnergyControl
+import RegisterMaps
+
+/// Where a charger sits in the load management: its zone, wiring, plug id and priority.
+public struct ChargerPlacement: Sendable, Equatable {
+    /// Index into `LoadSettings.zones` (nil: directly under the site fuse).
+    public var zone: Int?
+    public var rotation: PhaseRotation = .rst
+    public var plug: Int?
+    public var priority = false
+    public init() {}
+}
+
+/// The `load_management:` section (zones, policies, time of use, off-peak), shared by the
+/// service configuration and the scenario files. Format: etc/scenarios/README.md.
+public enum LoadSettingsParser {
+    /// - Parameter zoneExtra: reads the keys a zone has only in one of the two formats (a meter id,
+    ///   simulated loads); called with the zone's index before the zone's keys are finished.
+    public static func parse(_ node: YAMLNode, zoneExtra: (inout YAMLFields, Int) throws(DataFileError) -> Void) throws(DataFileError) -> LoadSettings {
+        var fields = try node.fields()
+        var settings = LoadSettings()
+        if let policy = fields.optional("policy") {
+            switch try policy.string() {
+            case "equal-share": settings.policy = .equalShare
+            case "fifo": settings.policy = .fifo
+            case "combined": settings.policy = .combined(percent: try fields.optional("fifo_percent")?.number(in: 0...100) ?? 50)
+            default: throw policy.error("equal-share, fifo or combined")
+            }
+        }
+        if let order = fields.optional("pause_order") {
+            switch try order.string() {
+            case "highest-plug-first": settings.pauseOrder = .highestPlugFirst
+            case "most-energy-first": settings.pauseOrder = .mostEnergyFirst
+            case "longest-charging-first": settings.pauseOrder = .longestChargingFirst
+            default: throw order.error("highest-plug-first, most-energy-first or longest-charging-first")
+            }
+        }
+        if let value = fields.optional("pause_rotation_s") { settings.pauseRotation = try value.number(in: 60...86_400) }
+        if let value = fields.optional("zone_meter_stale_s") { settings.meterStaleAfter = try value.number(in: 0.1...600) }
+        if let value = fields.optional("state_b") {
+            var f = try value.fields()
+            if let v = f.optional("enabled") { settings.demand.stateBDetection = try v.bool() }
+            if let v = f.optional("waiting_s") { settings.demand.waitingTime = try v.number(in: 1...86_400) }
+            if let v = f.optional("retries") { settings.demand.retries = try v.integer(in: 0...100) }
+            if let v = f.optional("retry_period_s") { settings.demand.retryPeriod = try v.number(in: 1...86_400) }
+            try f.finish()
+        }
+        if let value = fields.optional("low_consumption") {
+            var f = try value.fields()
+            if let v = f.optional("enabled") { settings.demand.lowConsumption = try v.bool() }
+            if let v = f.optional("margin_a") { settings.demand.margin = try v.number(in: 0.5...16) }
+            if let v = f.optional("delay_s") { settings.demand.lowConsumptionDelay = try v.number(in: 1...3600) }
+            try f.finish()
+        }
+        if let tags = fields.optional("priority_tags") { settings.priorityTags = Set(try tags.list().map { node throws(DataFileError) in try node.string() }) }
+        if let hours = fields.optional("priority_hours") { settings.prioritySchedule = try weeklyHours(hours) }
+        if let zones = fields.optional("zones") {
+            for (index, zoneNode) in try zones.list().enumerated() {
+                var f = try zoneNode.fields()
+                var zone = ZoneSettings(id: try f.required("id").string(), limit: try SiteSettingsParser.perPhase(try f.required("limit_a"), in: 0...10_000))
+                if let v = f.optional("parent") { zone.parent = try v.string() }
+                if let v = f.optional("meter_includes_chargers") { zone.meterIncludesChargers = try v.bool() }
+                if let v = f.optional("headroom_a") { zone.headroom = try SiteSettingsParser.perPhase(v, in: 0...1000) }
+                if let v = f.optional("degraded_a") { zone.degradedLimit = try SiteSettingsParser.perPhase(v, in: 0...10_000) }
+                if let v = f.optional("imbalance_limit_a") { zone.imbalanceLimit = try v.number(in: 0...1000) }
+                settings.zones.append(zone)
+                if let v = f.optional("disabled_periods") {
+                    settings.zones[index].disabledPeriods = Set(try v.list().map { node throws(DataFileError) in try node.integer(in: 1...5) - 1 })
+                }
+                try zoneExtra(&f, index)
+                try f.finish()
+                if zone.degradedLimit.enumerated().contains(where: { $1 > zone.limit[$0] }) {
+                    throw zoneNode.error("degraded_a is above the zone's limit_a")
+                }
+            }
+        }
+        if let tou = fields.optional("time_of_use") { settings.timeOfUse = try timeOfUse(tou) }
+        if let offPeak = fields.optional("off_peak") { settings.offPeak = try self.offPeak(offPeak) }
+        try fields.finish()
+        do { _ = try LoadManager(settings: settings, siteFuse: false) } catch { throw node.error(error.description) }
+        return settings
+    }
+
+    /// A charger's `zone`, `rotation` (RST, STR, TRS, L1, L2, L3), `plug` and `priority` keys.
+    public static func placement(_ fields: inout YAMLFields, zones: [ZoneSettings], phases: Int) throws(DataFileError) -> ChargerPlacement {
+        var placement = ChargerPlacement()
+        if let node = fields.optional("zone") {
+            let id = try node.string()
+            guard let index = zones.firstIndex(where: { $0.id == id }) else { throw node.error("no zone \"\(id)\" under load_management.zones") }
+            guard !zones.contains(where: { $0.parent == id }) else { throw node.error("zone \"\(id)\" has sub-zones: chargers hang off leaf zones") }
+            placement.zone = index
+        }
+        if let node = fields.optional("rotation") {
+            switch try node.string().uppercased() {
+            case "RST": placement.rotation = .rst
+            case "STR": placement.rotation = .str
+            case "TRS": placement.rotation = .trs
+            case "L1": placement.rotation = .single(0)
+            case "L2": placement.rotation = .single(1)
+            case "L3": placement.rotation = .single(2)
+            default: throw node.error("RST, STR, TRS (three-phase) or L1, L2, L3 (single-phase)")
+            }
+            if case .single = placement.rotation, phases != 1 { throw node.error("L1/L2/L3 is for single-phase chargers (phases: 1)") }
+        } else if phases == 1 {
+            placement.rotation = .single(0)
+        }
+        if let node = fields.optional("plug") { placement.plug = try node.integer(in: 1...100_000) }
+        if let node = fields.optional("priority") { placement.priority = try node.bool() }
+        return placement
+    }
+
+    static func timeOfUse(_ node: YAMLNode) throws(DataFileError) -> TimeOfUse {
+        var periods: [TimeOfUse.Period] = []
+        for item in try node.list() {
+            var f = try item.fields()
+            let name = try f.required("period").string()
+            let percent = try f.required("percent").number(in: 0...100)
+            var slots: [TimeOfUse.Slot] = []
+            for slotNode in try f.required("slots").list() {
+                var s = try slotNode.fields()
+                let timeNode = try s.required("time")
+                guard let window = DailyWindow(try timeNode.string()) else { throw timeNode.error("HH:MM-HH:MM") }
+                slots.append(TimeOfUse.Slot(window: window, weekdays: try weekdays(try s.required("days").string(), node: slotNode)))
+                try s.finish()
+            }
+            try f.finish()
+            periods.append(TimeOfUse.Period(name: name, percent: percent, slots: slots))
+        }
+        do { return try TimeOfUse(periods: periods) } catch { throw node.error(error.description) }
+    }
+
+    static func offPeak(_ node: YAMLNode) throws(DataFileError) -> OffPeakSettings {
+        var f = try node.fields()
+        var settings = OffPeakSettings()
+        if let windows = f.optional("windows") {
+            settings.windows = try windows.list().map { item throws(DataFileError) in
+                guard let window = DailyWindow(try item.string()) else { throw item.error("HH:MM-HH:MM") }
+                return window
+            }
+        }
+        if let v = f.optional("weekends") { settings.weekends = try v.bool() }
+        if let v = f.optional("continue_after") { settings.continueAfterOffPeak = try v.bool() }
+        if let v = f.optional("random_delay_max_s") { settings.randomDelayMax = try v.number(in: 0...1800) }
+        try f.finish()
+        return settings
+    }
+
+    static let dayNames = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+    /// "mon-fri", "sat,sun", "mon" → ISO weekdays.
+    static func weekdays(_ text: String, node: YAMLNode) throws(DataFileError) -> Set<Int> {
+        var days = Set<Int>()
+        for part in text.lowercased().split(separator: ",") {
+            let ends = part.split(separator: "-").map { dayNames.firstIndex(of: String($0.filter { !$0.isWhitespace })) }
+            guard (1...2).contains(ends.count), let first = ends[0], let last = ends.last! else {
+                throw node.error("days like mon-fri or sat,sun")
+            }
+            if first <= last { days.formUnion((first + 1)...(last + 1)) } else { days.formUnion((first + 1)...7); days.formUnion(1...(last + 1)) }
+        }
+        return days
+    }
+
+    /// ["mon-fri 07-19", "sat 09-12"]: hourly slots [start, end) on those days.
+    static func weeklyHours(_ node: YAMLNode) throws(DataFileError) -> WeeklyHours {
+        var hours = Set<Int>()
+        for item in try node.list() {
+            let parts = try item.string().split(separator: " ", omittingEmptySubsequences: true)
+            let range = parts.count == 2 ? parts[1].split(separator: "-").compactMap { Int($0) } : []
+            guard range.count == 2, range[0] >= 0, range[1] <= 24, range[0] < range[1] else { throw item.error("like \"mon-fri 07-19\"") }
+            let days = try weekdays(String(parts[0]), node: item)
+            for day in days { for hour in range[0]..<range[1] { hours.insert((day - 1) * 24 + hour) } }
+        }
+        return WeeklyHours(hours: hours)
+    }
+}
