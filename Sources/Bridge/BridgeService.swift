@@ -45,7 +45,7 @@ public final class BridgeService: Service {
             listeners = [SlaveListener(host: northbound.bind, port: northbound.port, units: units)]
         }
         server = try ModbusSlaveServer(listeners: listeners, frameTimeout: .milliseconds(northbound.frameTimeoutMilliseconds))
-        let control = SiteControl(configuration: configuration, chargers: chargers, drivers: drivers, logger: logger, now: clock.now)
+        let control = try SiteControl(configuration: configuration, chargers: chargers, drivers: drivers, logger: logger, now: clock.now)
         self.control = control
         buses = BridgeService.makeBuses(configuration, clock: clock, control: control)
         tick()   // registers reflect the chargers before the first master connects
@@ -71,10 +71,13 @@ public final class BridgeService: Service {
             devices["\(endpoint)"] = entry
         }
         let gridMeter = configuration.gridMeter
+        let zoneMeters = configuration.zoneMeters
         return devices.values.map { endpoint, list, timeout in
             BusPoller(endpoint: endpoint, devices: list, timeout: .milliseconds(timeout), clock: clock) { id, readings, time in
                 if id == gridMeter {
                     control.gridPolled(readings, time: time)
+                } else if let zone = zoneMeters[id] {
+                    control.zonePolled(zone, readings, time: time)
                 } else if id.hasPrefix("input:") {
                     control.inputRead(String(id.dropFirst(6)), raw: GridReading.flag(readings), now: time)
                 }
@@ -106,7 +109,7 @@ public final class BridgeService: Service {
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             tick()
             if let statusInterval, clock.now >= nextStatus {
-                if configuration.gridMeter != nil { statusOutput(control.statusLine) }
+                if configuration.gridMeter != nil || configuration.load != nil { statusOutput(control.statusLine) }
                 chargers.forEach { statusOutput(StatusLine.format($0)) }
                 nextStatus += statusInterval
             }

@@ -8,6 +8,10 @@ public protocol ChargerDriver: AnyObject, Sendable {
     func poll(now: Seconds) -> ChargerStatus
     /// Sends the effective setpoint (0 = pause) and, where the charger can switch, the phase count.
     func apply(setpoint: Int, phases: Int?)
+    /// The charger's own fallback if the bridge goes silent (the degraded setpoint of load
+    /// management); nil when the charger keeps no failsafe current of its own.
+    var failsafeTimeout: Seconds? { get }
+    func setFailsafe(current: Int, timeout: Seconds)
 }
 
 /// A simulated charger with vehicles arriving and leaving (demo and tests).
@@ -29,6 +33,16 @@ public final class SimulatedChargerDriver: ChargerDriver {
         charger.withLock { charger in
             if let phases { charger.select(phases: phases) }
             charger.apply(setpoint: setpoint)
+        }
+    }
+
+    /// The simulated charger keeps a failsafe current, as an EVC08 does (registers 2000/2002).
+    public let failsafeTimeout: Seconds? = 20
+
+    public func setFailsafe(current: Int, timeout: Seconds) {
+        charger.withLock { charger in
+            guard charger.failsafeCurrent != current else { return }
+            charger.setFailsafe(current: current, timeout: timeout)
         }
     }
 }

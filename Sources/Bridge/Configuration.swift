@@ -43,6 +43,8 @@ public struct Configuration: Sendable {
         public var simulatedEVs: [SimulatedEV] = []
         /// Follow-the-sun mode (max-hybrid: no sun limit).
         public var mode: ChargeMode = .maxHybrid
+        /// Zone, wiring, plug id and priority in the load management.
+        public var placement = ChargerPlacement()
     }
 
     /// A meter polled through its register map.
@@ -88,6 +90,10 @@ public struct Configuration: Sendable {
     public var northbound = Northbound()
     public var tickMilliseconds = 100
     public var chargers: [Charger] = []
+    /// Load management across zones (nil: only the main fuse is shared).
+    public var load: LoadSettings?
+    /// Zone meters: meter id → zone index (the zone is dynamic).
+    public var zoneMeters: [String: Int] = [:]
 
     public static func load(file path: String) throws(DataFileError) -> Configuration {
         try parse(try YAMLNode.readText(path), file: path)
@@ -112,6 +118,19 @@ public struct Configuration: Sendable {
             throw DataFileError(file: file, line: nil, field: "site.grid_meter",
                                 message: "a fuse limit needs a grid meter (without one the power optimizer would run blind)")
         }
+        if let load = top.optional("load_management") {
+            var zoneMeters: [String: Int] = [:]
+            var settings = try LoadSettingsParser.parse(load) { (fields: inout YAMLFields, index: Int) throws(DataFileError) in
+                guard let meter = fields.optional("meter") else { return }
+                let id = try meter.string()
+                guard config.meters.contains(where: { $0.id == id }) else { throw meter.error("no meter with id \"\(id)\" under meters") }
+                guard id != config.gridMeter, zoneMeters[id] == nil else { throw meter.error("meter \"\(id)\" already measures something else") }
+                zoneMeters[id] = index
+            }
+            for index in zoneMeters.values { settings.zones[index].dynamic = true }
+            config.load = settings
+            config.zoneMeters = zoneMeters
+        }
         if let modbus = top.optional("modbus") { config.northbound = try parseNorthbound(modbus) }
         if let control = top.optional("control") {
             var fields = try control.fields()
@@ -123,7 +142,7 @@ public struct Configuration: Sendable {
         }
         let chargersNode = try top.required("chargers")
         for node in try chargersNode.list() {
-            config.chargers.append(try parseCharger(node, mode: config.northbound.mode))
+            config.chargers.append(try parseCharger(node, mode: config.northbound.mode, zones: config.load?.zones ?? []))
         }
         if config.chargers.isEmpty { throw chargersNode.error("configure at least one charger") }
         try top.finish()
@@ -147,7 +166,7 @@ public struct Configuration: Sendable {
         return northbound
     }
 
-    static func parseCharger(_ node: YAMLNode, mode: ModbusMode) throws(DataFileError) -> Charger {
+    static func parseCharger(_ node: YAMLNode, mode: ModbusMode, zones: [ZoneSettings]) throws(DataFileError) -> Charger {
         var fields = try node.fields()
         let idNode = try fields.required("id")
         let id = try idNode.string()
@@ -211,6 +230,7 @@ public struct Configuration: Sendable {
             }
             charger.mode = value
         }
+        charger.placement = try LoadSettingsParser.placement(&fields, zones: zones, phases: limits.phases)
         try fields.finish()
         return charger
     }
@@ -324,9 +344,10 @@ public struct Configuration: Sendable {
     }
 
     static func checkUnique(_ config: Configuration, nodes: [YAMLNode]) throws(DataFileError) {
-        var ids: Set<String> = [], listeners: Set<String> = [], units: Set<Int> = []
-        for (charger, node) in zip(config.chargers, nodes) {
+        var ids: Set<String> = [], listeners: Set<String> = [], units: Set<Int> = [], plugs: Set<Int> = []
+        for (index, (charger, node)) in zip(config.chargers, nodes).enumerated() {
             guard ids.insert(charger.id).inserted else { throw node.error("charger id \"\(charger.id)\" is used twice") }
+            guard plugs.insert(charger.placement.plug ?? index + 1).inserted else { throw node.error("plug id \(charger.placement.plug ?? index + 1) is used twice") }
             switch config.northbound.mode {
             case .perCharger:
                 let bind = charger.bind ?? config.northbound.bind

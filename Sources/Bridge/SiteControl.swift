@@ -21,7 +21,8 @@ final class SiteControl: Sendable {
     let logger: Logger
     private let state: Mutex<State>
 
-    init(configuration: Configuration, chargers: [ChargerPoint], drivers: [any ChargerDriver], logger: Logger, now: Seconds) {
+    /// Fails only on a zone tree the configuration loader would already have refused.
+    init(configuration: Configuration, chargers: [ChargerPoint], drivers: [any ChargerDriver], logger: Logger, now: Seconds) throws {
         self.configuration = configuration
         self.chargers = chargers
         self.drivers = drivers
@@ -31,13 +32,34 @@ final class SiteControl: Sendable {
             // Until read, enable counts as closed (charging allowed) and the others as inactive.
             inputs[input.id] = DebouncedInput(initial: input.role == .enable, debounce: input.debounce, now: now)
         }
-        state = Mutex(State(controller: SiteController(settings: configuration.site), inputs: inputs,
+        let load = try configuration.load.map { try LoadManager(settings: $0, siteFuse: configuration.site.fuse.limit != nil) }
+        state = Mutex(State(controller: SiteController(settings: configuration.site, load: load), inputs: inputs,
                             meterLost: configuration.gridMeter != nil))
     }
 
     /// A new reading of the grid meter: the loops run on it at once.
     func gridPolled(_ readings: [Reading], time: Seconds) {
         step(now: time, sample: GridReading.sample(readings, time: time))
+    }
+
+    /// A new reading of a zone meter: it counts at the next step (dynamic zones get what the other loads leave).
+    func zonePolled(_ zone: Int, _ readings: [Reading], time: Seconds) {
+        guard let sample = GridReading.sample(readings, time: time) else { return }
+        state.withLock { state in _ = state.controller.load?.record(zone: zone, sample) }
+    }
+
+    /// The operator sub-distribution limit of a zone (an EMS changes it at runtime); nil restores the zone's limit.
+    func setOperatorLimit(zone: String, _ limit: [Double]?) throws {
+        try state.withLock { state in
+            guard state.controller.load != nil else { throw LoadManager.Problem.unknownZone(zone) }
+            try state.controller.load!.setOperatorLimit(zone: zone, limit)
+            logger.notice("zone \(zone): operator limit \(limit.map { "\($0) A" } ?? "cleared")")
+        }
+    }
+
+    /// Load-management state of every zone, from the last step.
+    var zoneReports: [ZoneReport] {
+        state.withLock { $0.controller.load?.reports ?? [] }
     }
 
     /// A raw input value (Modbus or file); nil = unreadable (keeps the last debounced value).
@@ -63,16 +85,33 @@ final class SiteControl: Sendable {
                 else { logger.notice("grid meter online") }
             }
             let statuses = drivers.map { $0.poll(now: now) }
-            let controls = zip(chargers, statuses).map { charger, status in
-                ChargerControlInput(id: charger.config.id, limits: charger.config.limits, status: status, mode: charger.config.mode)
+            let controls = zip(chargers, zip(statuses, drivers)).map { charger, pair in
+                let placement = charger.config.placement
+                return ChargerControlInput(id: charger.config.id, limits: charger.config.limits, status: pair.0, mode: charger.config.mode,
+                                           plug: placement.plug, zone: placement.zone, rotation: placement.rotation,
+                                           priority: placement.priority, failsafeTimeout: pair.1.failsafeTimeout)
             }
-            let outputs = state.controller.step(now: now, chargers: controls, inputs: siteInputs(state))
+            let outputs = state.controller.step(now: now, chargers: controls, inputs: siteInputs(state), time: Self.localTime())
             for index in chargers.indices {
+                // the charger falls back to its degraded setpoint on its own if the bridge goes silent
+                if let degraded = outputs[index].degraded, let timeout = drivers[index].failsafeTimeout, statuses[index].online {
+                    drivers[index].setFailsafe(current: degraded, timeout: timeout)
+                }
                 let result = chargers[index].step(now: now, status: statuses[index], caps: outputs[index].cap.map { [$0] } ?? [])
                 drivers[index].apply(setpoint: result.decision.amperes, phases: outputs[index].phases ?? result.phases)
                 chargers[index].publish(drivers[index].poll(now: now))
             }
         }
+    }
+
+    /// Local wall-clock time (the machine's time zone) for time of use, off-peak and priority hours.
+    static func localTime(_ date: Date = Date()) -> LocalTime {
+        var calendar = Calendar(identifier: .iso8601)
+        calendar.timeZone = .current
+        let parts = calendar.dateComponents([.weekday, .hour, .minute, .second], from: date)
+        // Calendar weekdays count from Sunday = 1; ISO from Monday = 1
+        let weekday = ((parts.weekday ?? 2) + 5) % 7 + 1
+        return LocalTime(weekday: weekday, secondOfDay: Double((parts.hour ?? 0) * 3600 + (parts.minute ?? 0) * 60 + (parts.second ?? 0)))
     }
 
     private func siteInputs(_ state: State) -> SiteInputs {
@@ -95,6 +134,14 @@ final class SiteControl: Sendable {
 
     /// One line about the site for the status output.
     var statusLine: String {
+        let zones = zoneReports.suffix(configuration.load?.zones.count ?? 0)   // the configured zones, not the fuse above them
+        let zoneText = zones.isEmpty ? "" : "  zones: " + zones.map {
+            String(format: "%@ %.0f/%.0f A state %d %@", $0.id, $0.allocated.max() ?? 0, $0.available.max() ?? 0, $0.state.rawValue, $0.mode.rawValue)
+        }.joined(separator: ", ")
+        return siteLine + zoneText
+    }
+
+    private var siteLine: String {
         state.withLock { state in
             guard configuration.gridMeter != nil else { return "site: no grid meter configured" }
             guard let grid = state.lastGrid, !state.meterLost else { return "site: grid meter LOST" }

@@ -38,6 +38,8 @@ public struct SiteSimulator {
         /// Per zone: the highest current on any phase, and seconds any phase was above the zone's limit (must stay 0).
         public var zoneMaxCurrent: [String: Double] = [:]
         public var secondsAboveZoneLimit: [String: Double] = [:]
+        /// Longest run of consecutive samples above a zone's limit, seconds.
+        public var longestAboveZoneLimit: [String: Double] = [:]
     }
 
     public let scenario: SiteScenario
@@ -156,6 +158,7 @@ public struct SiteSimulator {
         let voltage = scenario.settings.voltage
         let limit = scenario.settings.fuse.limit
         var aboveRun = 0.0
+        var zoneAboveRun: [String: Double] = [:]
         var lastCharging = [Bool](repeating: false, count: chargers.count)
         var lastPhases = chargers.map(\.status.activePhases)
         var lastSwitchTime = [Seconds](repeating: -.infinity, count: chargers.count)
@@ -212,7 +215,10 @@ public struct SiteSimulator {
                 let settings = scenario.load!.zones[zone]
                 let peak = currents.max() ?? 0
                 summary.zoneMaxCurrent[settings.id] = max(summary.zoneMaxCurrent[settings.id] ?? 0, peak)
-                if (0..<3).contains(where: { currents[$0] > settings.limit[$0] + 1e-9 }) { summary.secondsAboveZoneLimit[settings.id, default: 0] += step }
+                let above = (0..<3).contains { currents[$0] > settings.limit[$0] + 1e-9 }
+                if above { summary.secondsAboveZoneLimit[settings.id, default: 0] += step }
+                zoneAboveRun[settings.id] = above ? (zoneAboveRun[settings.id] ?? 0) + step : 0
+                summary.longestAboveZoneLimit[settings.id] = max(summary.longestAboveZoneLimit[settings.id] ?? 0, zoneAboveRun[settings.id]!)
             }
             // account
             var above = false

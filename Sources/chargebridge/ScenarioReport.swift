@@ -9,22 +9,30 @@ enum ScenarioReport {
         return String(format: "%02d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
     }
 
-    static func textTick(_ tick: SiteSimulator.Tick, ids: [String], startOfDay: Double) -> String {
+    static func textTick(_ tick: SiteSimulator.Tick, ids: [String], zones: [String], startOfDay: Double) -> String {
         let grid = tick.grid.map { String(format: "%6.1f", $0) }.joined(separator: " ")
         let chargers = ids.indices.map { i in
             let phases = tick.evCurrents[i].filter { $0 > 0.1 }.count
             return "\(ids[i]) \(tick.setpoints[i]) A×\(max(phases, 0))p (\(tick.reasons[i].rawValue))"
         }.joined(separator: ", ")
-        return "\(clock(startOfDay + tick.time))  PV \(String(format: "%5.0f", tick.pvWatts)) W  house \(String(format: "%5.0f", tick.houseWatts)) W  grid A [\(grid)]  \(chargers)"
+        // zone: highest phase current and load-management state (1 available … 5 unavailable)
+        let zoneText = zip(zones, zip(tick.zoneCurrents, tick.zoneStates)).map { id, value in
+            String(format: "%@ %.0f A s%d", id, value.0.max() ?? 0, value.1.rawValue)
+        }.joined(separator: ", ")
+        return "\(clock(startOfDay + tick.time))  PV \(String(format: "%5.0f", tick.pvWatts)) W  house \(String(format: "%5.0f", tick.houseWatts)) W  grid A [\(grid)]  "
+            + (zones.isEmpty ? "" : "zones [\(zoneText)]  ") + chargers
     }
 
-    static func jsonTick(_ tick: SiteSimulator.Tick, ids: [String]) -> String {
+    static func jsonTick(_ tick: SiteSimulator.Tick, ids: [String], zones: [String]) -> String {
         let grid = tick.grid.map { String(format: "%.3f", $0) }.joined(separator: ",")
         let evs = ids.indices.map { i in
             let currents = tick.evCurrents[i].map { String(format: "%.2f", $0) }.joined(separator: ",")
             return "{\"id\":\"\(ids[i])\",\"setpoint\":\(tick.setpoints[i]),\"reason\":\"\(tick.reasons[i].rawValue)\",\"currents\":[\(currents)]}"
         }.joined(separator: ",")
-        return "{\"t\":\(tick.time),\"pv_w\":\(Int(tick.pvWatts)),\"house_w\":\(Int(tick.houseWatts)),\"grid\":[\(grid)],\"chargers\":[\(evs)]}"
+        let zoneJSON = zip(zones, zip(tick.zoneCurrents, tick.zoneStates)).map { id, value in
+            "{\"id\":\(ReadingFormatter.jsonString(id)),\"currents\":[\(value.0.map { String(format: "%.2f", $0) }.joined(separator: ","))],\"state\":\(value.1.rawValue)}"
+        }.joined(separator: ",")
+        return "{\"t\":\(tick.time),\"pv_w\":\(Int(tick.pvWatts)),\"house_w\":\(Int(tick.houseWatts)),\"grid\":[\(grid)],\"chargers\":[\(evs)],\"zones\":[\(zoneJSON)]}"
     }
 
     static func summaryFields(_ summary: SiteSimulator.Summary) -> [(String, String)] {
@@ -43,7 +51,15 @@ enum ScenarioReport {
             ("stops", "\(summary.stops)"),
             ("setpoint_violations", "\(summary.setpointViolations)"),
             ("cooldown_violations", "\(summary.cooldownViolations)"),
+            ("zone_max_current_a", object(summary.zoneMaxCurrent)),
+            ("seconds_above_zone_limit", object(summary.secondsAboveZoneLimit)),
+            ("longest_above_zone_limit_s", object(summary.longestAboveZoneLimit)),
         ]
+    }
+
+    /// A JSON object of zone id → number, in id order.
+    static func object(_ values: [String: Double]) -> String {
+        "{" + values.keys.sorted().map { "\(ReadingFormatter.jsonString($0)):\(String(format: "%.2f", values[$0]!))" }.joined(separator: ",") + "}"
     }
 
     static func json(_ scenario: SiteScenario, _ summary: SiteSimulator.Summary, ticks: [String], wallSeconds: Double) -> String {

@@ -33,6 +33,7 @@ struct SimulateCommand: ParsableCommand {
         let interval = tickInterval ?? (report == "json" ? site.meterPeriod : 900)
         var nextReport = 0.0
         let ids = site.chargers.map(\.id)
+        let zones = site.load?.zones.map(\.id) ?? []
         var ticks: [String] = []
         let clock = ContinuousClock()
         let started = clock.now
@@ -44,9 +45,9 @@ struct SimulateCommand: ParsableCommand {
                 if due > clock.now { Thread.sleep(forTimeInterval: Double((due - clock.now).components.attoseconds) / 1e18 + Double((due - clock.now).components.seconds)) }
             }
             if report == "json" {
-                ticks.append(ScenarioReport.jsonTick(tick, ids: ids))
+                ticks.append(ScenarioReport.jsonTick(tick, ids: ids, zones: zones))
             } else {
-                Console.out(ScenarioReport.textTick(tick, ids: ids, startOfDay: site.startOfDay))
+                Console.out(ScenarioReport.textTick(tick, ids: ids, zones: zones, startOfDay: site.startOfDay))
             }
         }
         let wall = clock.now - started
