@@ -78,9 +78,15 @@ struct CheckConfigCommand: ParsableCommand {
         let configuration: Configuration
         do { configuration = try Configuration.load(file: config) } catch { throw CLIError(error.description) }
         Console.out("\(config): OK — site \"\(configuration.siteName)\", \(configuration.chargers.count) charger(s), Modbus \(configuration.northbound.mode.rawValue)")
+        let zones = configuration.load?.zones ?? []
+        for zone in zones {
+            let kind = configuration.zoneMeters.first { $0.value == zones.firstIndex(of: zone) }.map { "dynamic (meter \($0.key))" } ?? "static"
+            Console.out("  zone \(zone.id)\(zone.parent.map { " in \($0)" } ?? ""): \(zone.limit.map { String(format: "%g", $0) }.joined(separator: "/")) A, \(kind)")
+        }
         for charger in configuration.chargers {
             let listener = configuration.northbound.mode == .perCharger ? "\(charger.bind ?? configuration.northbound.bind):\(charger.port)" : "unit \(charger.unit)"
-            Console.out("  \(charger.id): \(charger.driver), \(charger.limits.phases)p \(charger.limits.minCurrent)…\(charger.limits.maxCurrent) A, failsafe \(charger.failsafeCurrent) A after \(charger.failsafeTimeout) s, \(listener)")
+            let zone = charger.placement.zone.map { ", zone \(zones[$0].id) \(charger.placement.rotation)" } ?? ""
+            Console.out("  \(charger.id): \(charger.driver), \(charger.limits.phases)p \(charger.limits.minCurrent)…\(charger.limits.maxCurrent) A, failsafe \(charger.failsafeCurrent) A after \(charger.failsafeTimeout) s, \(listener)\(zone)")
         }
     }
 }

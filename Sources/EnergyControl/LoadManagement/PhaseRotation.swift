@@ -19,3 +19,14 @@ public enum PhaseRotation: Sendable, Equatable {
         }
     }
 }
+
+extension PhaseRotation: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .rst: "RST"
+        case .str: "STR"
+        case .trs: "TRS"
+        case .single(let phase): "L\(phase + 1)"
+        }
+    }
+}
