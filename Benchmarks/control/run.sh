@@ -2,7 +2,9 @@
 # Energy-loop benchmarks (issue 4), release build:
 # 1. Reaction time from a 20 A meter step to the reduced setpoint at the charger, p50/p99 over
 #    200 steps, 500 ms meter poll (pymodbus meter, chargebridge, EVC08 register read back).
-# 2. Scenario runner speed: simulated seconds per wall second for a one-day, 10-charger scenario.
+# 2. Scenario runner speed: simulated seconds per wall second for a one-day, 10-charger scenario
+#    and a 30-charger car park with zones.
+# 3. Allocation time per control step (AllocationBenchmark).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source Benchmarks/common.sh
@@ -39,3 +41,10 @@ PY
 for round in 1 2 3; do
   "$BIN" simulate --scenario etc/scenarios/ten-chargers-day.yaml | grep "simulated s per wall s"
 done
+# load management: 30 chargers under a three-level zone tree (issue 5)
+for round in 1 2 3; do
+  "$BIN" simulate --scenario etc/scenarios/car-park-zones.yaml | grep "simulated s per wall s" | sed 's/^/car park, 30 chargers, zones: /'
+done
+# allocation per control step, 100 → 10 000 chargers in 50 zones
+swift build -c release --product AllocationBenchmark >/dev/null
+.build/release/AllocationBenchmark

@@ -103,6 +103,23 @@ extension LoadManager {
         pauseSequence += new.map(\.id)
     }
 
+    mutating func cachedDegradedSetpoints(_ inputs: [LoadChargerInput]) -> [Int] {
+        var key: [Double] = []
+        key.reserveCapacity(inputs.count * 4 + operatorLimits.count * 3)
+        for input in inputs {
+            key.append(Double(input.zone ?? -1))
+            key.append(Double(input.rotation.gridPhases(vehiclePhases: 1)[0] + (input.chargerPhases == 1 ? 10 : 0)))
+            key.append(Double(input.chargerPhases))
+            key.append(input.minimum)
+        }
+        for limit in operatorLimits { key += limit ?? [-1, -1, -1] }
+        if key != degradedKey {
+            degradedKey = key
+            degradedCache = degradedSetpoints(inputs)
+        }
+        return degradedCache
+    }
+
     func degradedSetpoints(_ inputs: [LoadChargerInput]) -> [Int] {
         let dynamic = tree.zones.indices.map { $0 < offset || settings.zones[$0 - offset].dynamic }
         let limits = tree.zones.indices.map { z in z < offset ? tree.zones[z].limit : operatorLimits[z - offset] ?? tree.zones[z].limit }

@@ -110,6 +110,9 @@ public struct LoadManager: Sendable {
     private var stateIDs: [String] = []
     /// Vehicles paused for lack of current, in the order they paused.
     public internal(set) var pauseSequence: [String] = []
+    /// Degraded setpoints change only with the chargers' placement, minimums and the operator limits.
+    var degradedKey: [Double] = []
+    var degradedCache: [Int] = []
     var lastRotation: Seconds?
     private var random: SeededRandom
 
@@ -201,7 +204,7 @@ public struct LoadManager: Sendable {
     public mutating func step(now: Seconds, time: LocalTime?, chargers inputs: [LoadChargerInput], inputs siteInputs: SiteInputs,
                               reductionPercent: [Double], downgradeOffset: [Double],
                               site: (perPhase: [Double], reason: LimitReason)?) -> [LoadChargerOutput] {
-        let degraded = degradedSetpoints(inputs)
+        let degraded = cachedDegradedSetpoints(inputs)
         var states = carriedStates(inputs, now: now)
         var output = [LoadChargerOutput?](repeating: nil, count: inputs.count)
         let zoneOf = inputs.map { ($0.zone.map { $0 + offset }) ?? 0 }
