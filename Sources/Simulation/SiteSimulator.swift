@@ -51,9 +51,8 @@ public struct SiteSimulator {
     /// Fails only on a zone tree the scenario loader would already have refused.
     public init(scenario: SiteScenario) throws(LoadManager.Problem) {
         self.scenario = scenario
-        let load = try scenario.load.map { settings throws(LoadManager.Problem) in
-            try LoadManager(settings: settings, siteFuse: scenario.settings.fuse.limit != nil)
-        }
+        var load: LoadManager?
+        if let settings = scenario.load { load = try LoadManager(settings: settings, siteFuse: scenario.settings.fuse.limit != nil) }
         controller = SiteController(settings: scenario.settings, load: load)
         chargers = scenario.chargers.map { SimulatedCharger(limits: $0.limits, evs: $0.evs) }
         if let spikes = scenario.house.spikes {

@@ -4,6 +4,7 @@ import Foundation
 import Modbus
 import RegisterMaps
 import Simulation
+import Synchronization
 import EnergyControl
 
 struct SimulateCommand: ParsableCommand {
@@ -21,7 +22,22 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .customLong("tick-interval"), help: "Report a tick every N simulated seconds (default: every meter period in JSON, 15 min in text).")
     var tickInterval: Double?
 
+    /// The command runs on a Swift concurrency thread, whose stack is small; a long scenario in a
+    /// debug build needs more, so it runs on a thread of its own.
     func run() throws {
+        let result = Mutex<Result<Void, Error>>(.success(()))
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread { [self] in
+            result.withLock { $0 = Result { try runScenario() } }
+            done.signal()
+        }
+        thread.stackSize = 64 << 20
+        thread.start()
+        done.wait()
+        try result.withLock { $0 }.get()
+    }
+
+    private func runScenario() throws {
         // Checked here, not in validate(): `simulate meter` must not need --scenario.
         guard let scenario else { throw ValidationError("give --scenario FILE, or a subcommand (meter)") }
         guard report == "text" || report == "json" else { throw ValidationError("--report must be text or json") }

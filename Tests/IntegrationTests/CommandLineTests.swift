@@ -9,6 +9,19 @@ struct CommandLineTests {
         return try runCommand(try TestEnvironment.chargebridge, ["read", "--map", file.path, "--tcp", "127.0.0.1:1"])
     }
 
+    /// The scenario runner as installers run it (a debug build once overflowed the async thread's stack).
+    @Test func simulateRunsAShippedScenarioWithZonesAsJSON() throws {
+        let file = TestEnvironment.root.appendingPathComponent("etc/scenarios/car-park-zones.yaml").path
+        let result = try runCommand(try TestEnvironment.chargebridge, ["simulate", "--scenario", file, "--report", "json", "--tick-interval", "3600"],
+                                    timeout: .seconds(120))
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let summary = try #require(json["summary"] as? [String: Any])
+        #expect(summary["setpoint_violations"] as? Int == 0)
+        let ticks = try #require(json["ticks"] as? [[String: Any]])
+        #expect((ticks.first?["zones"] as? [[String: Any]])?.count == 4)
+    }
+
     @Test func badMapsAreRejectedWithFileLineAndField() throws {
         let unknownType = try badMap("  current.l1: { address: 1, type: u33, unit: A }\n")
         #expect(unknownType.status != 0)
