@@ -89,7 +89,8 @@ final class SiteControl: Sendable {
                 let placement = charger.config.placement
                 return ChargerControlInput(id: charger.config.id, limits: charger.config.limits, status: pair.0, mode: charger.config.mode,
                                            plug: placement.plug, zone: placement.zone, rotation: placement.rotation,
-                                           priority: placement.priority, failsafeTimeout: pair.1.failsafeTimeout)
+                                           priority: placement.priority, failsafeTimeout: pair.1.failsafeTimeout,
+                                           lastSetpoint: charger.snapshot.decision.amperes)
             }
             let outputs = state.controller.step(now: now, chargers: controls, inputs: siteInputs(state), time: Self.localTime())
             for index in chargers.indices {

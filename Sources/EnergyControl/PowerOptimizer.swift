@@ -18,7 +18,8 @@ public enum PowerOptimizer {
             reason = .reduction
         }
         guard let sample, now - sample.time <= settings.fuse.meterStaleAfter, sample.isPlausible else {
-            return ([Double](repeating: settings.fuse.fallbackCurrent, count: 3), .meterLost)
+            // the fallback never above what the (reduced) fuse leaves
+            return ((0..<3).map { min(settings.fuse.fallbackCurrent, max(0, limit[$0] - settings.fuse.headroom[$0])) }, .meterLost)
         }
         let perPhase = (0..<3).map { phase -> Double in
             let others = settings.fuse.meterLocation == .including ? sample.currents[phase] - evCurrents[phase] : sample.currents[phase]

@@ -10,6 +10,7 @@ public struct RampLimiter: Sendable, Equatable {
     public mutating func apply(_ target: Double, settings: RampSettings, now: Seconds) -> Double {
         guard let current = value else {
             value = target
+            lastChange = now
             return target
         }
         if target < current {
@@ -31,14 +32,16 @@ public struct PauseGate: Sendable, Equatable {
 
     public init() {}
 
-    public mutating func apply(_ amperes: Double, minimum: Double, settings: FuseSettings, now: Seconds) -> Double {
+    /// - Parameter reachable: the most the charger can be given at all; resuming asks for at most that
+    ///   (a charger held at exactly its minimum, e.g. by load shedding, must still resume).
+    public mutating func apply(_ amperes: Double, minimum: Double, reachable: Double = .infinity, settings: FuseSettings, now: Seconds) -> Double {
         if amperes < minimum {
             paused = true
             aboveSince = nil
             return 0
         }
         guard paused else { return amperes }
-        if amperes >= minimum + settings.resumeHysteresis {
+        if amperes >= min(minimum + settings.resumeHysteresis, max(minimum, reachable)) {
             let since = aboveSince ?? now
             aboveSince = since
             if now - since >= settings.resumeDelay {

@@ -13,9 +13,12 @@ public struct ChargerControlInput: Sendable {
     public var priority = false
     /// After this long without contact the charger falls back to its own failsafe current (nil: it has none).
     public var failsafeTimeout: Seconds?
+    /// The setpoint the charger was last sent, after every cap and the EMS request (nil: unknown).
+    public var lastSetpoint: Int?
 
     public init(id: String, limits: ChargerLimits, status: ChargerStatus, mode: ChargeMode = .maxHybrid, forced: Bool = false,
-                plug: Int? = nil, zone: Int? = nil, rotation: PhaseRotation = .rst, priority: Bool = false, failsafeTimeout: Seconds? = nil) {
+                plug: Int? = nil, zone: Int? = nil, rotation: PhaseRotation = .rst, priority: Bool = false, failsafeTimeout: Seconds? = nil,
+                lastSetpoint: Int? = nil) {
         self.id = id
         self.limits = limits
         self.status = status
@@ -26,6 +29,7 @@ public struct ChargerControlInput: Sendable {
         self.rotation = rotation
         self.priority = priority
         self.failsafeTimeout = failsafeTimeout
+        self.lastSetpoint = lastSetpoint
     }
 
     /// A vehicle is plugged in.
@@ -133,15 +137,19 @@ public struct SiteController: Sendable {
         // charger holds no share, so a car plugging in cannot draw on top of the others; it is
         // served at the next step.
         var degraded = [Int?](repeating: nil, count: chargers.count)
+        // the most each charger may get from everything but the load manager
+        let reachable = chargers.indices.map { index in
+            caps[index].reduce(Double(chargers[index].limits.ceiling)) { min($0, $1.amperes.isNaN ? 0 : $1.amperes) }
+        }
         if var load {
             let loadInputs = chargers.enumerated().map { index, charger in
-                let ceiling = caps[index].reduce(Double(charger.limits.ceiling)) { min($0, $1.amperes.isNaN ? 0 : $1.amperes) }
-                return LoadChargerInput(id: charger.id, plug: charger.plug ?? index + 1, zone: charger.zone, rotation: charger.rotation,
-                                        chargerPhases: charger.limits.phases, vehiclePhases: charger.phasesInUse,
-                                        minimum: Double(charger.limits.minCurrent), maximum: ceiling, priority: charger.priority,
-                                        plugged: charger.plugged, online: charger.status.online, currents: charger.status.currents,
-                                        sessionEnergyWh: charger.status.sessionEnergyWh, sessionSeconds: charger.status.sessionSeconds,
-                                        idTag: charger.status.idTag, forced: charger.forced, failsafeTimeout: charger.failsafeTimeout)
+                LoadChargerInput(id: charger.id, plug: charger.plug ?? index + 1, zone: charger.zone, rotation: charger.rotation,
+                                 chargerPhases: charger.limits.phases, vehiclePhases: charger.phasesInUse,
+                                 minimum: Double(charger.limits.minCurrent), maximum: reachable[index], priority: charger.priority,
+                                 plugged: charger.plugged, online: charger.status.online, currents: charger.status.currents,
+                                 sessionEnergyWh: charger.status.sessionEnergyWh, sessionSeconds: charger.status.sessionSeconds,
+                                 idTag: charger.status.idTag, forced: charger.forced, failsafeTimeout: charger.failsafeTimeout,
+                                 setpoint: charger.lastSetpoint.map(Double.init), ceiling: Double(charger.limits.ceiling))
             }
             let shares = load.step(now: now, time: time, chargers: loadInputs, inputs: inputs,
                                    reductionPercent: settings.inputs.reductionPercent, downgradeOffset: settings.inputs.downgradeOffset,
@@ -149,9 +157,15 @@ public struct SiteController: Sendable {
             self.load = load
             for index in chargers.indices {
                 degraded[index] = shares[index].degraded
-                // at its full maximum the load manager adds nothing: the other caps and the charger's limits say why
-                if shares[index].cap.reason == .zone, shares[index].cap.amperes >= loadInputs[index].maximum { continue }
-                caps[index].append(shares[index].cap)
+                var cap = shares[index].cap
+                // at its full maximum the load manager is not what limits it: an equal cap from another loop
+                // (listed first) names the reason, else the charger's own limit does. The cap stays, so
+                // increases keep their ramp.
+                if cap.reason == .zone, cap.amperes >= reachable[index] {
+                    let limits = chargers[index].limits
+                    cap = CurrentCap(cap.amperes, limits.cableMaxCurrent.map { $0 < limits.maxCurrent } == true ? .cable : .chargerMax)
+                }
+                caps[index].append(cap)
             }
         }
 
@@ -170,7 +184,7 @@ public struct SiteController: Sendable {
             }
             if binding.amperes.isNaN { binding = CurrentCap(0, binding.reason) }
             let ramped = state.ramp.apply(binding.amperes.rounded(.down), settings: settings.ramp, now: now)
-            let gated = state.gate.apply(ramped, minimum: minimum, settings: settings.fuse, now: now)
+            let gated = state.gate.apply(ramped, minimum: minimum, reachable: reachable[index], settings: settings.fuse, now: now)
             // Held at 0 although the loops would allow the minimum: the resume hysteresis is running.
             let reason = gated == 0 && binding.amperes >= minimum ? LimitReason.belowMinimum : binding.reason
             return ChargerControlOutput(id: charger.id, cap: CurrentCap(gated, reason), phases: phaseRequests[index], degraded: degraded[index])

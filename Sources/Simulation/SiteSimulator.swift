@@ -191,7 +191,7 @@ public struct SiteSimulator {
             let controls = zip(scenario.chargers, chargers).map { config, charger in
                 ChargerControlInput(id: config.id, limits: config.limits, status: charger.status, mode: config.mode, plug: config.placement.plug,
                                     zone: config.placement.zone, rotation: config.placement.rotation, priority: config.placement.priority,
-                                    failsafeTimeout: config.failsafeTimeout)
+                                    failsafeTimeout: config.failsafeTimeout, lastSetpoint: charger.setpoint)
             }
             let outputs = controller.step(now: t, chargers: controls, inputs: inputs, time: localTime(t))
             var setpoints: [Int] = [], reasons: [LimitReason] = []

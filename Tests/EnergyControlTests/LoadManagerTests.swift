@@ -75,6 +75,23 @@ struct LoadManagerTests {
         #expect(later == [0, 0, 11, 11, 11])
     }
 
+    /// A degraded setpoint never exceeds what the charger itself may carry (one 6 A charger in 100 A).
+    @Test func degradedSetpointsStayWithinTheChargersOwnLimit() {
+        var manager = Self.manager([Self.zone("zone", 100)])
+        var charger = Self.ev(1)
+        charger.ceiling = 16
+        let out = manager.step(now: 0, time: nil, chargers: [charger], inputs: SiteInputs(), reductionPercent: [], downgradeOffset: [0, 0, 0], site: nil)
+        #expect(out[0].degraded == 16)
+    }
+
+    /// A time-of-use slot past midnight belongs to the day it started on.
+    @Test func aTimeOfUseSlotPastMidnightCountsForTheDayItStarted() throws {
+        let tou = try TimeOfUse(periods: [.init(name: "night", percent: 50, slots: [.init(window: DailyWindow("22:00-06:00")!, weekdays: [5])])])
+        #expect(tou.percent(at: LocalTime(weekday: 5, secondOfDay: 23 * 3600)) == 50)     // Friday 23:00
+        #expect(tou.percent(at: LocalTime(weekday: 6, secondOfDay: 2 * 3600)) == 50)      // Saturday 02:00
+        #expect(tou.percent(at: LocalTime(weekday: 5, secondOfDay: 2 * 3600)) == 100)     // Friday 02:00: Thursday's night
+    }
+
     @Test func degradedSetpointsAreZeroInDynamicZonesAndWhenTheMinimumsDoNotFit() {
         var manager = Self.manager([Self.zone("zone", 51, dynamic: true)])
         let out = manager.step(now: 0, time: nil, chargers: [Self.ev(1), Self.ev(2)], inputs: SiteInputs(), reductionPercent: [],
@@ -82,7 +99,7 @@ struct LoadManagerTests {
         #expect(out.map(\.degraded) == [0, 0])
         let tree = try! ZoneTree([.init(id: "a", limit: [10, 10, 10])])
         #expect(DegradedMode.setpoints(tree: tree, limits: [[10, 10, 10]], dynamic: [false],
-                                       chargers: [(0, .rst, 3, 6), (0, .rst, 3, 6)]) == [0, 0])     // 10 / 12 < 1
+                                       chargers: [(0, .rst, 3, 6, 32), (0, .rst, 3, 6, 32)]) == [0, 0])     // 10 / 12 < 1
     }
 
     /// Schneider §3.9.5 summary: nominal 150 A, on-peak 90 % → 135 A; a zone with on-peak disabled keeps 150 A.
@@ -236,23 +253,26 @@ struct LoadManagerTests {
         var settings = OffPeakSettings()
         settings.randomDelayMax = 600
         var gate = OffPeakGate()
+        var random = Draws([0.5, 0.1])       // 300 s to start, 60 s to stop; nothing else is drawn
         let peak = LocalTime(weekday: 2, secondOfDay: 17 * 3600)
         let offPeak = LocalTime(weekday: 2, secondOfDay: 22 * 3600)
-        #expect(gate.hold(plugged: true, forced: false, time: peak, now: 0, settings: settings, draw: 0.5) == .waitingForOffPeak)
-        #expect(gate.hold(plugged: true, forced: true, time: peak, now: 1, settings: settings, draw: 0.5) == .none)
-        #expect(gate.hold(plugged: true, forced: false, time: offPeak, now: 100, settings: settings, draw: 0.5) == .randomDelay(until: 400))
-        #expect(gate.hold(plugged: true, forced: false, time: offPeak, now: 399, settings: settings, draw: 0.9) == .randomDelay(until: 400))
-        #expect(gate.hold(plugged: true, forced: false, time: offPeak, now: 400, settings: settings, draw: 0.9) == .none)
+        #expect(gate.hold(forced: false, time: peak, now: 0, settings: settings, random: &random) == .waitingForOffPeak)
+        #expect(gate.hold(forced: true, time: peak, now: 1, settings: settings, random: &random) == .none)
+        #expect(gate.hold(forced: false, time: offPeak, now: 100, settings: settings, random: &random) == .randomDelay(until: 400))
+        #expect(gate.hold(forced: false, time: offPeak, now: 399, settings: settings, random: &random) == .randomDelay(until: 400))
+        #expect(gate.hold(forced: false, time: offPeak, now: 400, settings: settings, random: &random) == .none)
         // 08:00 the next day: off-peak ends; the stop is delayed by a fresh random draw
         let morning = LocalTime(weekday: 3, secondOfDay: 8 * 3600)
-        #expect(gate.hold(plugged: true, forced: false, time: morning, now: 40_000, settings: settings, draw: 0.1) == .none)
-        #expect(gate.hold(plugged: true, forced: false, time: morning, now: 40_060, settings: settings, draw: 0.9) == .waitingForOffPeak)
+        #expect(gate.hold(forced: false, time: morning, now: 40_000, settings: settings, random: &random) == .none)
+        #expect(gate.hold(forced: false, time: morning, now: 40_060, settings: settings, random: &random) == .waitingForOffPeak)
         // continue after off-peak
         settings.continueAfterOffPeak = true
         var continuing = OffPeakGate()
-        _ = continuing.hold(plugged: true, forced: false, time: offPeak, now: 0, settings: settings, draw: 0)
-        #expect(continuing.hold(plugged: true, forced: false, time: morning, now: 10, settings: settings, draw: 0.5) == .none)
+        var none = Draws([0])
+        _ = continuing.hold(forced: false, time: offPeak, now: 0, settings: settings, random: &none)
+        #expect(continuing.hold(forced: false, time: morning, now: 10, settings: settings, random: &none) == .none)
         #expect(OffPeakSettings().isOffPeak(LocalTime(weekday: 1, secondOfDay: 12 * 3600)))
+        #expect(random.drawn == 2)
         #expect(!OffPeakSettings().isOffPeak(LocalTime(weekday: 6, secondOfDay: 9 * 3600)))
     }
 
@@ -292,5 +312,17 @@ struct LoadManagerTests {
                 s.zones = [Self.zone("a", 10), Self.zone("b", parent: "a", 9), Self.zone("c", parent: "b", 8), Self.zone("d", parent: "c", 7)]
                 return s }(), siteFuse: true)
         }
+    }
+}
+
+/// Random numbers in [0, 1) given in advance (the off-peak delays they produce are known).
+struct Draws: RandomNumberGenerator {
+    var fractions: [Double]
+    var drawn = 0
+    init(_ fractions: [Double]) { self.fractions = fractions }
+    mutating func next() -> UInt64 {
+        let fraction = fractions[drawn % fractions.count]
+        drawn += 1
+        return UInt64(fraction * 9_007_199_254_740_992)      // Double.random reads the low 53 bits as the fraction
     }
 }

@@ -253,4 +253,39 @@ struct SiteControllerTests {
         let changed = input.update(true, now: 4)
         #expect(changed && input.value)
     }
+
+    /// Review fixes: the ramp holds when the fuse share is the charger's full maximum, the meter-lost
+    /// fallback respects a reduction, a charger held at exactly its minimum still resumes.
+    @Test func anIncreaseToTheFullMaximumStillWaitsForTheRamp() {
+        var s = settings(fuse: 100)
+        s.ramp.increaseInterval = 3
+        var control = SiteController(settings: s)
+        control.record(GridSample(time: 0, currents: [0, 0, 0], power: 0))
+        var shedding = SiteInputs()
+        shedding.loadShedding = true
+        #expect(control.step(now: 0, chargers: [charger()], inputs: SiteInputs())[0].cap == CurrentCap(32, .chargerMax))
+        #expect(control.step(now: 1, chargers: [charger()], inputs: shedding)[0].cap?.amperes == 8)
+        #expect(control.step(now: 2, chargers: [charger()], inputs: SiteInputs())[0].cap?.amperes == 8)    // not yet
+        #expect(control.step(now: 4, chargers: [charger()], inputs: SiteInputs())[0].cap?.amperes == 32)
+    }
+
+    @Test func theMeterLostFallbackNeverExceedsTheReducedFuse() {
+        var s = settings(fuse: 16)
+        s.fuse.fallbackCurrent = 16
+        s.inputs.reductionPercent = [25]
+        var inputs = SiteInputs()
+        inputs.reductions = [0]
+        let available = PowerOptimizer.available(sample: nil, evCurrents: [0, 0, 0], settings: s, inputs: inputs, now: 0)
+        #expect(available?.perPhase == [4, 4, 4])
+    }
+
+    @Test func aChargerHeldAtExactlyItsMinimumResumes() {
+        var gate = PauseGate()
+        var fuse = FuseSettings()
+        fuse.resumeHysteresis = 2
+        fuse.resumeDelay = 10
+        #expect(gate.apply(0, minimum: 8, reachable: 8, settings: fuse, now: 0) == 0)
+        #expect(gate.apply(8, minimum: 8, reachable: 8, settings: fuse, now: 1) == 0)
+        #expect(gate.apply(8, minimum: 8, reachable: 8, settings: fuse, now: 11) == 8)
+    }
 }

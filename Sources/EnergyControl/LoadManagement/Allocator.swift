@@ -95,10 +95,6 @@ public enum Allocator {
         return result
     }
 
-    static func load(_ slack: inout [[Double]], _ participant: Participant, tree: ZoneTree, amperes: Double) {
-        for (zone, phase) in constraints(participant, tree: tree) { slack[zone][phase] -= amperes }
-    }
-
     static func room(_ slack: [Double], _ loads: [Int]) -> Double {
         var room = Double.infinity
         for c in loads { room = min(room, slack[c]) }

@@ -9,8 +9,8 @@ public enum DegradedMode {
     /// - A dynamic zone on the path (its other loads are unknown without the bridge) → 0.
     /// - Parameters:
     ///   - limits: per zone and phase, the zone maximum (the operator's, when lower).
-    ///   - chargers: per charger its leaf zone, rotation (loaded phases) and minimum current.
-    public static func setpoints(tree: ZoneTree, limits: [[Double]], dynamic: [Bool], chargers: [(zone: Int, rotation: PhaseRotation, phases: Int, minimum: Double)]) -> [Int] {
+    ///   - chargers: per charger (with its own highest current, which caps the result) its leaf zone, rotation (loaded phases) and minimum current.
+    public static func setpoints(tree: ZoneTree, limits: [[Double]], dynamic: [Bool], chargers: [(zone: Int, rotation: PhaseRotation, phases: Int, minimum: Double, ceiling: Double)]) -> [Int] {
         var minimums = [[Double]](repeating: [0, 0, 0], count: tree.zones.count)
         for charger in chargers {
             for zone in tree.paths[charger.zone] {
@@ -26,7 +26,8 @@ public enum DegradedMode {
         return chargers.map { charger in
             let smallest = tree.paths[charger.zone].map { scale[$0] }.min() ?? 0
             guard smallest >= 1 else { return 0 }
-            return Int((charger.minimum * smallest + 1e-9).rounded(.down))
+            // never above what the charger itself may carry
+            return Int(min(charger.minimum * smallest + 1e-9, charger.ceiling).rounded(.down))
         }
     }
 }

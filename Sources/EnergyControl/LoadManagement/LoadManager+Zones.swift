@@ -105,12 +105,13 @@ extension LoadManager {
 
     mutating func cachedDegradedSetpoints(_ inputs: [LoadChargerInput]) -> [Int] {
         var key: [Double] = []
-        key.reserveCapacity(inputs.count * 4 + operatorLimits.count * 3)
+        key.reserveCapacity(inputs.count * 5 + operatorLimits.count * 3)
         for input in inputs {
             key.append(Double(input.zone ?? -1))
             key.append(Double(input.rotation.gridPhases(vehiclePhases: 1)[0] + (input.chargerPhases == 1 ? 10 : 0)))
             key.append(Double(input.chargerPhases))
             key.append(input.minimum)
+            key.append(input.ceiling ?? -1)
         }
         for limit in operatorLimits { key += limit ?? [-1, -1, -1] }
         if key != degradedKey {
@@ -124,7 +125,7 @@ extension LoadManager {
         let dynamic = tree.zones.indices.map { $0 < offset || settings.zones[$0 - offset].dynamic }
         let limits = tree.zones.indices.map { z in z < offset ? tree.zones[z].limit : operatorLimits[z - offset] ?? tree.zones[z].limit }
         return DegradedMode.setpoints(tree: tree, limits: limits, dynamic: dynamic,
-                                      chargers: inputs.map { (($0.zone.map { $0 + offset }) ?? 0, $0.rotation, $0.chargerPhases, $0.minimum) })
+                                      chargers: inputs.map { (($0.zone.map { $0 + offset }) ?? 0, $0.rotation, $0.chargerPhases, $0.minimum, $0.ceiling ?? .infinity) })
     }
 
     func zoneReports(_ participants: [Participant], _ amounts: [Int], loads: [[Int]], available: [[Double]], slack: [Double],

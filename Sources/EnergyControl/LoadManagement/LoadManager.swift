@@ -23,6 +23,11 @@ public struct LoadChargerInput: Sendable {
     public var idTag: String
     /// A forced charge cancels off-peak waiting and the random delay.
     public var forced: Bool
+    /// The setpoint the charger was last sent (nil: the load manager's own last allocation is used).
+    /// What the charger really has decides state-B detection and what a lost charger may still draw.
+    public var setpoint: Double?
+    /// The charger's own highest current (hardware, installation, cable): degraded setpoints never exceed it.
+    public var ceiling: Double?
     /// Whether the charger keeps a failsafe current of its own (the degraded setpoint is pushed there),
     /// and after how long without contact it falls back to it.
     public var failsafeTimeout: Seconds?
@@ -30,7 +35,7 @@ public struct LoadChargerInput: Sendable {
     public init(id: String, plug: Int, zone: Int?, rotation: PhaseRotation = .rst, chargerPhases: Int = 3, vehiclePhases: Int = 3,
                 minimum: Double = 6, maximum: Double = 32, priority: Bool = false, plugged: Bool = true, online: Bool = true,
                 currents: [Double] = [0, 0, 0], sessionEnergyWh: Double = 0, sessionSeconds: Double = 0, idTag: String = "", forced: Bool = false,
-                failsafeTimeout: Seconds? = nil) {
+                failsafeTimeout: Seconds? = nil, setpoint: Double? = nil, ceiling: Double? = nil) {
         self.id = id
         self.plug = plug
         self.zone = zone
@@ -48,6 +53,8 @@ public struct LoadChargerInput: Sendable {
         self.idTag = idTag
         self.forced = forced
         self.failsafeTimeout = failsafeTimeout
+        self.setpoint = setpoint
+        self.ceiling = ceiling
     }
 }
 
@@ -104,6 +111,8 @@ public struct LoadManager: Sendable {
         var offPeak = OffPeakGate()
         var offered = 0.0
         var lostAt: Seconds?
+        /// The degraded setpoint the charger last got while in contact: what its watchdog falls back to.
+        var pushedDegraded = 0
     }
     /// Per-charger state, in the order of the last step's inputs (the usual case: the same order every step).
     private var states: [ChargerState] = []
@@ -147,7 +156,6 @@ public struct LoadManager: Sendable {
         }
         do {
             // configured zones nest at most three levels; the site fuse adds one above them
-            _ = try ZoneTree(Array(zones[offset...]).map { var z = $0; z.parent = z.parent.flatMap { $0 >= offset ? $0 - offset : nil }; return z })
             tree = try ZoneTree(zones, maxDepth: 3 + offset)
         } catch { throw .tree(error) }
         self.settings = settings
@@ -222,9 +230,11 @@ public struct LoadManager: Sendable {
             if !charger.online {
                 let lostAt = states[index].lostAt ?? now
                 states[index].lostAt = lostAt
-                // until the charger's own watchdog has moved it to the degraded setpoint it may draw what it last had
+                // until the charger's own watchdog has moved it to its degraded setpoint (the one it got while
+                // in contact, not today's) it may draw what it last had
                 let fellBack = charger.failsafeTimeout.map { now - lostAt >= $0 } ?? false
-                let reserve = fellBack ? Double(degraded[index]) : max(states[index].offered, Double(degraded[index]))
+                let fallback = Double(max(states[index].pushedDegraded, degraded[index]))
+                let reserve = fellBack ? fallback : max(charger.setpoint ?? states[index].offered, fallback)
                 for zone in tree.paths[zoneOf[index]] {
                     for phase in charger.rotation.gridPhases(vehiclePhases: charger.chargerPhases) { available[zone][phase] -= reserve }
                 }
@@ -232,20 +242,22 @@ public struct LoadManager: Sendable {
                 continue
             }
             states[index].lostAt = nil
+            states[index].pushedDegraded = degraded[index]
             guard charger.plugged else {
                 states[index] = ChargerState(arrival: now)
                 output[index] = LoadChargerOutput(cap: CurrentCap(0, .noVehicle), degraded: degraded[index])
                 continue
             }
             if let offPeak = settings.offPeak, let time {
-                let hold = states[index].offPeak.hold(plugged: true, forced: charger.forced, time: time, now: now, settings: offPeak,
-                                                      draw: Double.random(in: 0..<1, using: &random))
+                let hold = states[index].offPeak.hold(forced: charger.forced, time: time, now: now, settings: offPeak, random: &random)
                 switch hold {
                 case .none: break
                 case .waitingForOffPeak: heldReason[index] = .offPeak
                 case .randomDelay: heldReason[index] = .randomDelay
                 }
                 if heldReason[index] != nil {
+                    states[index].demand = DemandTracker()     // held by us: not drawing says nothing about the car
+                    states[index].offered = 0
                     output[index] = LoadChargerOutput(cap: CurrentCap(0, heldReason[index]!), degraded: degraded[index])
                     continue
                 }
@@ -254,7 +266,7 @@ public struct LoadManager: Sendable {
                                           vehiclePhases: charger.vehiclePhases, minimum: charger.minimum, maximum: charger.maximum,
                                           priority: prioritySlot && (charger.priority || settings.priorityTags.contains(charger.idTag)),
                                           arrival: states[index].arrival)
-            switch states[index].demand.update(plugged: true, draw: charger.currents.max() ?? 0, offered: states[index].offered,
+            switch states[index].demand.update(plugged: true, draw: charger.currents.max() ?? 0, offered: charger.setpoint ?? states[index].offered,
                                                minimum: charger.minimum, now: now, settings: settings.demand) {
             case .queued:
                 participant.queued = true
@@ -290,6 +302,8 @@ public struct LoadManager: Sendable {
             let reason: LimitReason
             if participant.queued, amperes == 0 {
                 reason = .queued
+            } else if participant.maximum < participant.minimum {
+                reason = heldReason[index] ?? .belowMinimum      // another loop leaves it less than its minimum
             } else if amperes < participant.maximum {
                 // the tightest constraint on its path decided: the site fuse or a zone
                 let binding = loads[offset].min { slack[$0] < slack[$1] }

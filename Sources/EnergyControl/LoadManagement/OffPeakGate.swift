@@ -36,18 +36,16 @@ public struct OffPeakGate: Sendable, Equatable {
 
     public init() {}
 
-    /// - Parameter draw: a uniform random number in [0, 1) used when a new delay starts.
-    public mutating func hold(plugged: Bool, forced: Bool, time: LocalTime, now: Seconds, settings: OffPeakSettings,
-                              draw: Double) -> Hold {
-        guard plugged else { self = OffPeakGate(); return .none }
+    /// - Parameter random: draws a delay in [0, `randomDelayMax`) when one starts (and only then).
+    public mutating func hold(forced: Bool, time: LocalTime, now: Seconds, settings: OffPeakSettings,
+                              random: inout some RandomNumberGenerator) -> Hold {
         if forced { return .none }
         let offPeak = settings.isOffPeak(time)
-        let delay = settings.randomDelayMax * min(max(draw, 0), 0.999_999)
         if offPeak {
             stopAt = nil
             continuing = false
-            let start = startAllowedAt ?? now + delay
-            startAllowedAt = start
+            if startAllowedAt == nil { startAllowedAt = now + Self.delay(settings, &random) }
+            let start = startAllowedAt!
             return now >= start ? .none : .randomDelay(until: start)
         }
         // peak time
@@ -61,10 +59,14 @@ public struct OffPeakGate: Sendable, Equatable {
             continuing = true
             return .none
         }
-        let stop = stopAt ?? now + delay
-        stopAt = stop
+        if stopAt == nil { stopAt = now + Self.delay(settings, &random) }
+        let stop = stopAt!
         if now < stop { return .none }
         startAllowedAt = nil      // a new delay is drawn when the next off-peak period starts
         return .waitingForOffPeak
+    }
+
+    static func delay(_ settings: OffPeakSettings, _ random: inout some RandomNumberGenerator) -> Seconds {
+        settings.randomDelayMax > 0 ? Double.random(in: 0..<settings.randomDelayMax, using: &random) : 0
     }
 }

@@ -8,6 +8,15 @@ public struct TimeOfUse: Sendable, Equatable {
             self.window = window
             self.weekdays = weekdays
         }
+
+        /// A slot that runs past midnight (22:00–06:00 on Friday) covers the small hours of the next
+        /// day (Saturday 02:00), not of its own.
+        func covers(_ time: LocalTime) -> Bool {
+            let minute = time.minuteOfDay
+            guard window.contains(minute: minute) else { return false }
+            let startedYesterday = window.start >= window.end && minute < window.end
+            return weekdays.contains(startedYesterday ? (time.weekday + 5) % 7 + 1 : time.weekday)
+        }
     }
 
     public struct Period: Sendable, Equatable {
@@ -54,7 +63,7 @@ public struct TimeOfUse: Sendable, Equatable {
     public func percent(at time: LocalTime, disabled: Set<Int> = []) -> Double {
         var lowest = 100.0
         for (index, period) in periods.enumerated() where !disabled.contains(index) {
-            if period.slots.contains(where: { $0.weekdays.contains(time.weekday) && $0.window.contains(minute: time.minuteOfDay) }) {
+            if period.slots.contains(where: { $0.covers(time) }) {
                 lowest = min(lowest, period.percent)
             }
         }
