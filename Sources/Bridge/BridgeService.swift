@@ -56,7 +56,7 @@ public final class BridgeService: Service {
     static func makeBuses(_ configuration: Configuration, clock: MonotonicSeconds, control: SiteControl) -> [BusPoller] {
         var devices: [String: (Endpoint, [BusPoller.Device], Int)] = [:]
         for meter in configuration.meters {
-            let key = "\(meter.endpoint)"
+            let key = meter.endpoint.bus
             var entry = devices[key] ?? (meter.endpoint, [], 0)
             entry.1.append(BusPoller.Device(id: meter.id, map: meter.map, unit: meter.unit, period: meter.period))
             entry.2 = max(entry.2, meter.timeoutMilliseconds)
@@ -66,9 +66,9 @@ public final class BridgeService: Service {
             guard case .modbus(let endpoint, let unit, let function, let address) = input.source else { continue }
             let quantity = Quantity(name: "input", address: address, function: function, type: function.isBit ? .bool : .u16)
             let map = RegisterMap(name: "input \(input.id)", quantities: [quantity])
-            var entry = devices["\(endpoint)"] ?? (endpoint, [], 1000)
+            var entry = devices[endpoint.bus] ?? (endpoint, [], 1000)
             entry.1.append(BusPoller.Device(id: "input:\(input.id)", map: map, unit: unit, period: input.period))
-            devices["\(endpoint)"] = entry
+            devices[endpoint.bus] = entry
         }
         let gridMeter = configuration.gridMeter
         let zoneMeters = configuration.zoneMeters
@@ -115,7 +115,10 @@ public final class BridgeService: Service {
             }
             try? await Task.sleep(for: .milliseconds(configuration.tickMilliseconds))
         }
-        leaveSafe()
+        // nothing may step the chargers after they were left safe
+        buses.forEach { $0.stop() }
+        server.stop()
+        control.leaveSafe()
         logger.info("stopped")
     }
 
@@ -127,14 +130,6 @@ public final class BridgeService: Service {
             if case .file(let path) = input.source { control.inputRead(input.id, raw: FileInput.read(path), now: now) }
         }
         control.step(now: now)
-    }
-
-    /// On shutdown every charger is left at its failsafe current, which it would fall back to anyway.
-    func leaveSafe() {
-        for (charger, driver) in zip(chargers, drivers) {
-            let safe = SetpointPolicy.decide(request: charger.config.failsafeCurrent, failsafe: true, limits: charger.config.limits)
-            driver.apply(setpoint: safe.amperes, phases: nil)
-        }
     }
 }
 

@@ -68,10 +68,13 @@ public final class ChargerPoint: ModbusSlaveHandler {
         public let request: Int
         public let failsafe: Bool
         public let master: String?
+        /// The failsafe current in force (configured, or written by the master to register 2000).
+        public let failsafeCurrent: Int
     }
 
     public var snapshot: Snapshot {
-        state.withLock { Snapshot(status: $0.status, decision: $0.decision, request: $0.machine.request, failsafe: $0.machine.isFailsafe, master: $0.master) }
+        state.withLock { Snapshot(status: $0.status, decision: $0.decision, request: $0.machine.request, failsafe: $0.machine.isFailsafe, master: $0.master,
+                                    failsafeCurrent: $0.machine.failsafeCurrent) }
     }
 
     private func slaveValues(_ state: State) -> [String: Value] {
@@ -129,7 +132,7 @@ public final class ChargerPoint: ModbusSlaveHandler {
             // Validate every value first: a refused write changes nothing.
             for (name, value) in writes {
                 if let problem = validate(name, value, state: state) {
-                    logger.notice("refused write \(name) = \(Int(value)): \(problem)", metadata: ["charger": "\(config.id)"])
+                    logger.notice("refused write \(name) = \(value): \(problem)", metadata: ["charger": "\(config.id)"])
                     return .illegalDataValue
                 }
             }
@@ -141,10 +144,12 @@ public final class ChargerPoint: ModbusSlaveHandler {
 
     private func validate(_ name: String, _ value: Double, state: State) -> String? {
         let limits = config.limits
+        // a custom layout may declare a wider or fractional type: only whole values in range count
+        guard value.isFinite, value == value.rounded(), abs(value) <= 65_535 else { return "must be a whole number 0…65535" }
         let amperes = Int(value)
         switch name {
         case "ems.charging_current", "ems.failsafe_current":
-            return limits.acceptsRequest(amperes) ? nil : "must be 0 or \(limits.minCurrent)…\(limits.maxCurrent) A"
+            return limits.acceptsRequest(amperes) ? nil : "must be 0 or \(limits.minCurrent)…\(limits.ceiling) A"
         case "ems.failsafe_timeout":
             return (1...3600).contains(amperes) ? nil : "must be 1…3600 s"
         case "ems.phases":

@@ -111,6 +111,7 @@ public struct Configuration: Sendable {
         }
         for node in try top.optional("meters")?.list() ?? [] { config.meters.append(try parseMeter(node, file: file)) }
         for node in try top.optional("inputs")?.list() ?? [] { config.inputs.append(try parseInput(node)) }
+        try checkBuses(config, file: file)
         if let grid = config.gridMeter, !config.meters.contains(where: { $0.id == grid }) {
             throw DataFileError(file: file, line: nil, field: "site.grid_meter", message: "no meter with id \"\(grid)\" under meters")
         }
@@ -205,7 +206,7 @@ public struct Configuration: Sendable {
                 throw node.error("unsafe: failsafe current \(failsafeCurrent) A is above the charger's maximum \(limits.ceiling) A")
             }
             guard limits.acceptsRequest(failsafeCurrent) else {
-                throw node.error("must be 0 (stop) or \(limits.minCurrent)…\(limits.maxCurrent) A")
+                throw node.error("must be 0 (stop) or \(limits.minCurrent)…\(limits.ceiling) A")
             }
         }
         let failsafeTimeout = try fields.optional("failsafe_timeout_s").map { node throws(DataFileError) in try node.integer(in: 1...3600) } ?? 20
@@ -341,6 +342,27 @@ public struct Configuration: Sendable {
         }
         try fields.finish()
         return evs
+    }
+
+    /// Meter and input ids name their devices (and routes readings): each is used once. A serial
+    /// device is one bus with one set of line settings.
+    static func checkBuses(_ config: Configuration, file: String) throws(DataFileError) {
+        var ids = Set<String>()
+        var serial: [String: Endpoint] = [:]
+        let devices = config.meters.map { ($0.id, $0.endpoint) } + config.inputs.map { input -> (String, Endpoint?) in
+            if case .modbus(let endpoint, _, _, _) = input.source { return (input.id, endpoint) }
+            return (input.id, nil)
+        }
+        for (id, endpoint) in devices {
+            guard ids.insert(id).inserted else {
+                throw DataFileError(file: file, line: nil, field: "meters/inputs", message: "id \"\(id)\" is used twice")
+            }
+            guard let endpoint, case .rtu = endpoint else { continue }
+            if let other = serial[endpoint.bus], other != endpoint {
+                throw DataFileError(file: file, line: nil, field: "meters/inputs", message: "\(id): \(endpoint.bus) is already used with other line settings (\(other))")
+            }
+            serial[endpoint.bus] = endpoint
+        }
     }
 
     static func checkUnique(_ config: Configuration, nodes: [YAMLNode]) throws(DataFileError) {

@@ -13,6 +13,10 @@ final class SiteControl: Sendable {
         var inputs: [String: DebouncedInput]
         var meterLost = true
         var lastGrid: GridSample?
+        /// Steps come from the timer and from bus threads; time never runs backwards for the loops.
+        var lastStep: Seconds = -.infinity
+        /// The degraded setpoint each charger last got as its own failsafe current (nil: none yet).
+        var pushedFailsafe: [Int?]
     }
 
     let configuration: Configuration
@@ -34,7 +38,7 @@ final class SiteControl: Sendable {
         }
         let load = try configuration.load.map { try LoadManager(settings: $0, siteFuse: configuration.site.fuse.limit != nil) }
         state = Mutex(State(controller: SiteController(settings: configuration.site, load: load), inputs: inputs,
-                            meterLost: configuration.gridMeter != nil))
+                            meterLost: configuration.gridMeter != nil, pushedFailsafe: Array(repeating: nil, count: chargers.count)))
     }
 
     /// A new reading of the grid meter: the loops run on it at once.
@@ -73,8 +77,10 @@ final class SiteControl: Sendable {
     }
 
     /// One control step: charger statuses in, loop caps, EMS request and limits → setpoints out.
-    func step(now: Seconds, sample: GridSample? = nil) {
+    func step(now time: Seconds, sample: GridSample? = nil) {
         state.withLock { state in
+            let now = max(time, state.lastStep)
+            state.lastStep = now
             if let sample {
                 if state.controller.record(sample) { state.lastGrid = sample }
             }
@@ -95,8 +101,10 @@ final class SiteControl: Sendable {
             let outputs = state.controller.step(now: now, chargers: controls, inputs: siteInputs(state), time: Self.localTime())
             for index in chargers.indices {
                 // the charger falls back to its degraded setpoint on its own if the bridge goes silent
-                if let degraded = outputs[index].degraded, let timeout = drivers[index].failsafeTimeout, statuses[index].online {
+                if let degraded = outputs[index].degraded, let timeout = drivers[index].failsafeTimeout, statuses[index].online,
+                   degraded != state.pushedFailsafe[index] {
                     drivers[index].setFailsafe(current: degraded, timeout: timeout)
+                    state.pushedFailsafe[index] = degraded
                 }
                 let result = chargers[index].step(now: now, status: statuses[index], caps: outputs[index].cap.map { [$0] } ?? [])
                 drivers[index].apply(setpoint: result.decision.amperes, phases: outputs[index].phases ?? result.phases)
@@ -107,12 +115,30 @@ final class SiteControl: Sendable {
 
     /// Local wall-clock time (the machine's time zone) for time of use, off-peak and priority hours.
     static func localTime(_ date: Date = Date()) -> LocalTime {
-        var calendar = Calendar(identifier: .iso8601)
-        calendar.timeZone = .current
         let parts = calendar.dateComponents([.weekday, .hour, .minute, .second], from: date)
         // Calendar weekdays count from Sunday = 1; ISO from Monday = 1
         let weekday = ((parts.weekday ?? 2) + 5) % 7 + 1
         return LocalTime(weekday: weekday, secondOfDay: Double((parts.hour ?? 0) * 3600 + (parts.minute ?? 0) * 60 + (parts.second ?? 0)))
+    }
+
+    private static let calendar = {
+        var calendar = Calendar(identifier: .iso8601)
+        calendar.timeZone = .current
+        return calendar
+    }()
+
+    /// On shutdown every charger is left at its failsafe current — the one in force (the master may
+    /// have written register 2000), never above the degraded setpoint load management gave it —
+    /// which it would fall back to anyway. Under the lock, so no step overwrites it.
+    func leaveSafe() {
+        state.withLock { state in
+            for index in chargers.indices {
+                let snapshot = chargers[index].snapshot
+                let request = min(snapshot.failsafeCurrent, state.pushedFailsafe[index] ?? .max)
+                let safe = SetpointPolicy.decide(request: request, failsafe: true, limits: chargers[index].config.limits)
+                drivers[index].apply(setpoint: safe.amperes, phases: nil)
+            }
+        }
     }
 
     private func siteInputs(_ state: State) -> SiteInputs {

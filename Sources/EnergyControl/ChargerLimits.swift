@@ -22,8 +22,9 @@ public struct ChargerLimits: Sendable, Equatable {
     /// The highest current this charger may ever be given.
     public var ceiling: Int { min(maxCurrent, cableMaxCurrent ?? maxCurrent) }
 
-    /// Whether the value is acceptable as a request: 0 (pause) or min…max.
+    /// Whether the value is acceptable as a request: 0 (pause) or min…ceiling (the cable included), so
+    /// a register never reads back a current the charger will not get.
     public func acceptsRequest(_ amperes: Int) -> Bool {
-        amperes == 0 || (minCurrent...maxCurrent).contains(amperes)
+        amperes == 0 || (minCurrent...ceiling).contains(amperes)
     }
 }

@@ -5,6 +5,15 @@ public enum Endpoint: Sendable, Equatable, CustomStringConvertible {
     case tcp(host: String, port: Int)
     case rtu(device: String, serial: SerialSettings)
 
+    /// What one bus is: a TCP endpoint, or a serial device whatever its settings (one thread may
+    /// own a serial line).
+    public var bus: String {
+        switch self {
+        case .tcp: description
+        case .rtu(let device, _): "rtu://\(device)"
+        }
+    }
+
     public var description: String {
         switch self {
         case .tcp(let host, let port): "tcp://\(host):\(port)"

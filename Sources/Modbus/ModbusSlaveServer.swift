@@ -76,7 +76,6 @@ private struct SlaveLoop {
     let context: OpaquePointer
     let scratch: UnsafeMutablePointer<modbus_mapping_t>
     var receive = [UInt8](repeating: 0, count: 2048)
-    static let maxFrame = 260
 
     init(server: ModbusSlaveServer) {
         self.server = server
@@ -166,6 +165,7 @@ private struct SlaveLoop {
             return close(index, reason: "connection error: \(String(cString: strerror(errno)))")
         }
         if connection.buffer.isEmpty { connection.frameStarted = .now }
+        connections[index]?.buffer = []     // the local copy now owns the bytes: appending does not copy them
         connection.buffer.append(contentsOf: receive[0..<count])
         var consumed = 0
         while connection.buffer.count - consumed >= 7 {
@@ -196,7 +196,12 @@ private struct SlaveLoop {
         func word(_ offset: Int) -> Int { Int(pdu[pdu.startIndex + offset]) << 8 | Int(pdu[pdu.startIndex + offset + 1]) }
         switch function {
         case 0x01, 0x02, 0x03, 0x04:
-            let kind: RegisterFunction = [0x01: .coil, 0x02: .discrete, 0x03: .holding][function] ?? .input
+            let kind: RegisterFunction = switch function {
+            case 0x01: .coil
+            case 0x02: .discrete
+            case 0x03: .holding
+            default: .input
+            }
             guard pdu.count == 5 else { return reply(frame, exception: .illegalDataValue) }
             let address = word(1), count = word(3)
             guard (1...kind.maxPerRequest).contains(count) else { return reply(frame, exception: .illegalDataValue) }

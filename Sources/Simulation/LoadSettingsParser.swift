@@ -60,8 +60,14 @@ public enum LoadSettingsParser {
                 var zone = ZoneSettings(id: try f.required("id").string(), limit: try SiteSettingsParser.perPhase(try f.required("limit_a"), in: 0...10_000))
                 if let v = f.optional("parent") { zone.parent = try v.string() }
                 if let v = f.optional("meter_includes_chargers") { zone.meterIncludesChargers = try v.bool() }
-                if let v = f.optional("headroom_a") { zone.headroom = try SiteSettingsParser.perPhase(v, in: 0...1000) }
-                if let v = f.optional("degraded_a") { zone.degradedLimit = try SiteSettingsParser.perPhase(v, in: 0...10_000) }
+                if let v = f.optional("headroom_a") {
+                    zone.headroom = try SiteSettingsParser.perPhase(v, in: 0...1000)
+                    if zip(zone.headroom, zone.limit).contains(where: { $0 > $1 }) { throw v.error("above the zone's limit_a") }
+                }
+                if let v = f.optional("degraded_a") {
+                    zone.degradedLimit = try SiteSettingsParser.perPhase(v, in: 0...10_000)
+                    if zip(zone.degradedLimit, zone.limit).contains(where: { $0 > $1 }) { throw v.error("above the zone's limit_a") }
+                }
                 if let v = f.optional("imbalance_limit_a") { zone.imbalanceLimit = try v.number(in: 0...1000) }
                 settings.zones.append(zone)
                 if let v = f.optional("disabled_periods") {
@@ -69,12 +75,13 @@ public enum LoadSettingsParser {
                 }
                 try zoneExtra(&f, index)
                 try f.finish()
-                if zone.degradedLimit.enumerated().contains(where: { $1 > zone.limit[$0] }) {
-                    throw zoneNode.error("degraded_a is above the zone's limit_a")
-                }
             }
         }
         if let tou = fields.optional("time_of_use") { settings.timeOfUse = try timeOfUse(tou) }
+        let periods = settings.timeOfUse?.periods.count ?? 0
+        for zone in settings.zones where zone.disabledPeriods.contains(where: { $0 >= periods }) {
+            throw node.error("zone \(zone.id): disabled_periods names a period that time_of_use does not define (\(periods) periods)")
+        }
         if let offPeak = fields.optional("off_peak") { settings.offPeak = try self.offPeak(offPeak) }
         try fields.finish()
         do { _ = try LoadManager(settings: settings, siteFuse: false) } catch { throw node.error(error.description) }
@@ -118,9 +125,7 @@ public enum LoadSettingsParser {
             var slots: [TimeOfUse.Slot] = []
             for slotNode in try f.required("slots").list() {
                 var s = try slotNode.fields()
-                let timeNode = try s.required("time")
-                guard let window = DailyWindow(try timeNode.string()) else { throw timeNode.error("HH:MM-HH:MM") }
-                slots.append(TimeOfUse.Slot(window: window, weekdays: try weekdays(try s.required("days").string(), node: slotNode)))
+                slots.append(TimeOfUse.Slot(window: try window(try s.required("time")), weekdays: try weekdays(try s.required("days").string(), node: slotNode)))
                 try s.finish()
             }
             try f.finish()
@@ -133,10 +138,8 @@ public enum LoadSettingsParser {
         var f = try node.fields()
         var settings = OffPeakSettings()
         if let windows = f.optional("windows") {
-            settings.windows = try windows.list().map { item throws(DataFileError) in
-                guard let window = DailyWindow(try item.string()) else { throw item.error("HH:MM-HH:MM") }
-                return window
-            }
+            settings.windows = try windows.list().map { item throws(DataFileError) in try window(item) }
+            guard !settings.windows.isEmpty else { throw windows.error("at least one window (without one, charging never starts)") }
         }
         if let v = f.optional("weekends") { settings.weekends = try v.bool() }
         if let v = f.optional("continue_after") { settings.continueAfterOffPeak = try v.bool() }
@@ -145,14 +148,19 @@ public enum LoadSettingsParser {
         return settings
     }
 
+    static func window(_ node: YAMLNode) throws(DataFileError) -> DailyWindow {
+        guard let window = DailyWindow(try node.string()) else { throw node.error("HH:MM-HH:MM, start before 24:00 and different from the end") }
+        return window
+    }
+
     static let dayNames = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
     /// "mon-fri", "sat,sun", "mon" → ISO weekdays.
     static func weekdays(_ text: String, node: YAMLNode) throws(DataFileError) -> Set<Int> {
         var days = Set<Int>()
         for part in text.lowercased().split(separator: ",") {
-            let ends = part.split(separator: "-").map { dayNames.firstIndex(of: String($0.filter { !$0.isWhitespace })) }
-            guard (1...2).contains(ends.count), let first = ends[0], let last = ends.last! else {
+            let ends = part.split(separator: "-", omittingEmptySubsequences: false).map { dayNames.firstIndex(of: String($0.filter { !$0.isWhitespace })) }
+            guard (1...2).contains(ends.count), ends.allSatisfy({ $0 != nil }), let first = ends[0], let last = ends.last! else {
                 throw node.error("days like mon-fri or sat,sun")
             }
             if first <= last { days.formUnion((first + 1)...(last + 1)) } else { days.formUnion((first + 1)...7); days.formUnion(1...(last + 1)) }
@@ -165,7 +173,7 @@ public enum LoadSettingsParser {
         var hours = Set<Int>()
         for item in try node.list() {
             let parts = try item.string().split(separator: " ", omittingEmptySubsequences: true)
-            let range = parts.count == 2 ? parts[1].split(separator: "-").compactMap { Int($0) } : []
+            let range = parts.count == 2 ? parts[1].split(separator: "-", omittingEmptySubsequences: false).map { Int($0) ?? -1 } : []
             guard range.count == 2, range[0] >= 0, range[1] <= 24, range[0] < range[1] else { throw item.error("like \"mon-fri 07-19\"") }
             let days = try weekdays(String(parts[0]), node: item)
             for day in days { for hour in range[0]..<range[1] { hours.insert((day - 1) * 24 + hour) } }

@@ -20,7 +20,13 @@ public enum SiteSettingsParser {
             guard let location = MeterLocation(rawValue: try meter.string()) else { throw meter.error("including or excluding") }
             settings.fuse.meterLocation = location
         }
-        if let fallback = fields.optional("fallback_a") { settings.fuse.fallbackCurrent = try fallback.number(in: 0...1000) }
+        if let fallback = fields.optional("fallback_a") {
+            settings.fuse.fallbackCurrent = try fallback.number(in: 0...1000)
+            // while the meter is lost the EVs may draw this on top of unknown other loads: never more than the fuse leaves
+            guard let limit = settings.fuse.limit else { throw fallback.error("needs fuse_a (it is the EVs' share of the fuse while the meter is lost)") }
+            let most = zip(limit, settings.fuse.headroom).map { $0 - $1 }.min()!
+            guard settings.fuse.fallbackCurrent <= most else { throw fallback.error("above what the fuse leaves (fuse_a − headroom_a = \(most) A)") }
+        }
         if let stale = fields.optional("meter_stale_s") { settings.fuse.meterStaleAfter = try stale.number(in: 0.1...600) }
         if let value = fields.optional("resume_hysteresis_a") { settings.fuse.resumeHysteresis = try value.number(in: 0...32) }
         if let value = fields.optional("resume_delay_s") { settings.fuse.resumeDelay = try value.number(in: 0...3600) }

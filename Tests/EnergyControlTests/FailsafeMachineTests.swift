@@ -62,6 +62,13 @@ struct FailsafeMachineTests {
 struct SetpointPolicyTests {
     let limits = ChargerLimits(minCurrent: 6, maxCurrent: 16, cableMaxCurrent: nil, phases: 3)
 
+    /// A request (register 5004 or 2000) above the cable's rating is refused, not accepted and then capped.
+    @Test func requestsAboveTheCableAreRefused() {
+        let cabled = ChargerLimits(minCurrent: 6, maxCurrent: 32, cableMaxCurrent: 20, phases: 3)
+        #expect(cabled.acceptsRequest(20) && cabled.acceptsRequest(0))
+        #expect(!cabled.acceptsRequest(21) && !cabled.acceptsRequest(5))
+    }
+
     @Test func theLowestBoundWinsAndNamesItsReason() {
         #expect(SetpointPolicy.decide(request: 10, failsafe: false, limits: limits) == SetpointDecision(amperes: 10, reason: .ems))
         #expect(SetpointPolicy.decide(request: 10, failsafe: true, limits: limits) == SetpointDecision(amperes: 10, reason: .failsafe))

@@ -54,6 +54,16 @@ struct LoadManagementTests {
             ("load_management: { zones: [ { id: a, limit_a: 32 } ] }\nchargers: [ { id: c, zone: a, rotation: XYZ } ]", "RST, STR, TRS"),
             ("load_management: { time_of_use: [ { period: p, percent: 120, slots: [ { days: mon, time: \"08:00-09:00\" } ] } ] }\nchargers: [ { id: c } ]",
              "percent: must be 0.0…100.0"),
+            ("load_management: { off_peak: { windows: [] } }\nchargers: [ { id: c } ]", "at least one window"),
+            ("load_management: { off_peak: { windows: [\"08:00-08:00\"] } }\nchargers: [ { id: c } ]", "different from the end"),
+            ("load_management: { time_of_use: [ { period: p, percent: 50, slots: [ { days: mon-, time: \"08:00-09:00\" } ] } ] }\nchargers: [ { id: c } ]",
+             "days like mon-fri"),
+            ("load_management: { zones: [ { id: a, limit_a: 32, disabled_periods: [2] } ] }\nchargers: [ { id: c, zone: a } ]",
+             "disabled_periods names a period"),
+            ("site: { grid_meter: g, fuse_a: 25, headroom_a: 2, fallback_a: 30 }\nmeters: [ { id: g, map: pac2200, tcp: \"127.0.0.1:1\" } ]\nchargers: [ { id: c } ]",
+             "above what the fuse leaves"),
+            ("meters: [ { id: m, map: pac2200, tcp: \"127.0.0.1:1\" }, { id: m, map: pac2200, tcp: \"127.0.0.1:2\" } ]\nchargers: [ { id: c } ]",
+             "id \"m\" is used twice"),
         ]
         for (index, (yaml, message)) in cases.enumerated() {
             let file = folder.appendingPathComponent("bad\(index).yaml")

@@ -32,11 +32,15 @@ public struct DailyWindow: Sendable, Equatable {
         self.end = end
     }
 
-    /// Parses "HH:MM-HH:MM".
+    /// Parses "HH:MM-HH:MM" ("00:00-24:00" is the whole day); an empty window (start = end) or one
+    /// starting at 24:00 is refused.
     public init?(_ text: String) {
-        let parts = text.split(separator: "-").map { String($0.filter { !$0.isWhitespace }) }
-        guard parts.count == 2, let start = Self.minutes(parts[0]), let end = Self.minutes(parts[1]) else { return nil }
-        self.init(start: start, end: end)
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false).map { String($0.filter { !$0.isWhitespace }) }
+        guard parts.count == 2, let start = Self.minutes(parts[0]), let end = Self.minutes(parts[1]), start < 1440,
+              start != end % 1440 || (start == 0 && end == 1440) else {
+            return nil
+        }
+        self.init(start: start, end: end % 1440)
     }
 
     static func minutes(_ text: String) -> Int? {
