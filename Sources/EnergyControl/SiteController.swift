@@ -102,9 +102,13 @@ public struct SiteController: Sendable {
             for (line, phase) in charger.rotation.gridPhases(vehiclePhases: 3).enumerated() { evCurrents[phase] += max(0, charger.status.currents[line]) }
         }
         let fuse = PowerOptimizer.available(sample: sample, evCurrents: evCurrents, settings: settings, inputs: inputs, now: now)
-        let evPower = chargers.reduce(0) { $0 + $1.status.totalPower }
-        let sunChargers = chargers.filter { $0.plugged && ($0.mode == .sunOnly || $0.mode == .sunHybrid) && !$0.forced }.count
-        let surplusW = sample.map { -$0.power + evPower }
+        // The surplus the sun-mode chargers share: what is exported plus what they draw themselves
+        // (a meter that excludes the chargers sees neither them nor the others, which take theirs first).
+        let isSun = chargers.map { $0.plugged && ($0.mode == .sunOnly || $0.mode == .sunHybrid) && !$0.forced }
+        let sunChargers = isSun.filter { $0 }.count
+        let sunPower = zip(chargers, isSun).reduce(0) { $0 + ($1.1 && $1.0.status.online ? $1.0.status.totalPower : 0) }
+        let otherPower = zip(chargers, isSun).reduce(0) { $0 + (!$1.1 && $1.0.status.online ? $1.0.status.totalPower : 0) }
+        let surplusW = sample.map { settings.fuse.meterLocation == .including ? -$0.power + sunPower : -$0.power - otherPower }
 
         // The loops that limit each charger on its own: inputs, mode and sun, phase switching.
         var caps = [[CurrentCap]](repeating: [], count: chargers.count)

@@ -288,4 +288,16 @@ struct SiteControllerTests {
         #expect(gate.apply(8, minimum: 8, reachable: 8, settings: fuse, now: 1) == 0)
         #expect(gate.apply(8, minimum: 8, reachable: 8, settings: fuse, now: 11) == 8)
     }
+
+    /// The sun-mode chargers share the export plus their own draw, not what a max-hybrid car already takes.
+    @Test func theSunSurplusDoesNotCountOtherCarsDraw() {
+        var s = settings(fuse: nil)
+        s.sun.startDelay = 0
+        var control = SiteController(settings: s)
+        control.record(GridSample(time: 0, currents: [-1.5, -1.5, -1.5], power: -1000))      // 1 kW exported
+        let busy = charger("busy", currents: [16, 16, 16], mode: .maxHybrid)                // 11 kW from the PV already
+        let sunny = charger("sunny", mode: .sunOnly)
+        let out = control.step(now: 0, chargers: [busy, sunny], inputs: SiteInputs())
+        #expect(out[1].cap == CurrentCap(0, .sun))
+    }
 }
