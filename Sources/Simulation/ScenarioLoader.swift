@@ -52,11 +52,7 @@ public enum ScenarioLoader {
             scenario.inputs.append(SiteScenario.InputEvent(kind: kind, window: try window(&fields, start: scenario.startOfDay)))
             try fields.finish()
         }
-        for node in try top.optional("meter_outages")?.list() ?? [] {
-            var fields = try node.fields()
-            scenario.meterOutages.append(try window(&fields, start: scenario.startOfDay))
-            try fields.finish()
-        }
+        scenario.meterOutages = try windows(top.optional("meter_outages"), start: scenario.startOfDay)
         try top.finish()
         return scenario
     }
@@ -76,11 +72,7 @@ public enum ScenarioLoader {
                 try event.finish()
             }
             loads[index] = zoneLoads
-            for item in try fields.optional("meter_outages")?.list() ?? [] {
-                var window = try item.fields()
-                outages[index, default: []].append(try self.window(&window, start: start))
-                try window.finish()
-            }
+            outages[index] = try windows(fields.optional("meter_outages"), start: start)
         }
         for index in dynamic { settings.zones[index].dynamic = true }
         scenario.load = settings
@@ -151,11 +143,7 @@ public enum ScenarioLoader {
         }
         var charger = SiteScenario.Charger(id: id, limits: limits, mode: mode, evs: evs)
         charger.placement = try LoadSettingsParser.placement(&fields, zones: zones, phases: limits.phases)
-        for item in try fields.optional("offline")?.list() ?? [] {
-            var window = try item.fields()
-            charger.offline.append(try self.window(&window, start: start))
-            try window.finish()
-        }
+        charger.offline = try windows(fields.optional("offline"), start: start)
         if let v = fields.optional("failsafe_timeout_s") { charger.failsafeTimeout = try v.number(in: 1...3600) }
         if let v = fields.optional("failsafe"), !(try v.bool()) { charger.failsafeTimeout = nil }
         try fields.finish()
@@ -170,6 +158,16 @@ public enum ScenarioLoader {
                                                seed: UInt64(max(0, try fields.optional("seed")?.integer() ?? 1)))
         try fields.finish()
         return events
+    }
+
+    /// A list of `{ at, for_s }` windows (none when the key is absent).
+    static func windows(_ node: YAMLNode?, start: Seconds) throws(DataFileError) -> [SiteScenario.Window] {
+        try (node?.list() ?? []).map { item throws(DataFileError) in
+            var fields = try item.fields()
+            let window = try window(&fields, start: start)
+            try fields.finish()
+            return window
+        }
     }
 
     static func window(_ fields: inout YAMLFields, start: Seconds) throws(DataFileError) -> SiteScenario.Window {
