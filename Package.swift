@@ -14,23 +14,26 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
-        // System libraries (Debian: libmodbus-dev, libserialport-dev).
+        // System libraries (Debian: libmodbus-dev, libserialport-dev, libmosquitto-dev).
         .systemLibrary(name: "CModbus", path: "Sources/CModbus", pkgConfig: "libmodbus",
                        providers: [.apt(["libmodbus-dev"])]),
         .systemLibrary(name: "CSerialPort", path: "Sources/CSerialPort", pkgConfig: "libserialport",
                        providers: [.apt(["libserialport-dev"])]),
+        .systemLibrary(name: "CMosquitto", path: "Sources/CMosquitto", providers: [.apt(["libmosquitto-dev"])]),
 
         // Pure: register-map model, YAML loading, validation, codecs, block planning. No I/O.
         .target(name: "RegisterMaps", dependencies: [.product(name: "Yams", package: "Yams")]),
         // Swift wrapper of libmodbus (TCP/RTU client, TCP server) and libserialport (port listing).
         .target(name: "Modbus", dependencies: ["RegisterMaps", "CModbus", "CSerialPort"]),
+        // Swift wrapper of libmosquitto: a client with its own network thread, events as an AsyncStream.
+        .target(name: "MQTT", dependencies: ["CMosquitto"]),
         // Pure control logic: failsafe state machine, setpoint policy, (later) energy loops. No I/O, no clocks.
         .target(name: "EnergyControl"),
         // Simulated meters and chargers (used by the demo and the tests).
         .target(name: "Simulation", dependencies: ["RegisterMaps", "Modbus", "EnergyControl"]),
         // The running service: configuration → wired components, scheduling, northbound slaves.
         .target(name: "Bridge", dependencies: [
-            "RegisterMaps", "Modbus", "EnergyControl", "Simulation",
+            "RegisterMaps", "Modbus", "MQTT", "EnergyControl", "Simulation",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),

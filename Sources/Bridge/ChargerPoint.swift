@@ -154,8 +154,7 @@ public final class ChargerPoint: ModbusSlaveHandler {
             return (1...3600).contains(amperes) ? nil : "must be 1…3600 s"
         case "ems.phases":
             guard amperes == 0 || amperes == 1 else { return "must be 0 (single-phase) or 1 (three-phase)" }
-            let phases = amperes == 1 ? 3 : 1
-            return limits.canSwitchPhases || phases == limits.phases ? nil : "this charger cannot switch phases"
+            return Self.phaseProblem(amperes == 1 ? 3 : 1, limits: limits)
         default:
             return nil   // ems.alive: any value
         }
@@ -174,6 +173,17 @@ public final class ChargerPoint: ModbusSlaveHandler {
             }
         default: break
         }
+    }
+
+    /// Why `phases` cannot be selected on a charger with `limits`, or nil when it can.
+    static func phaseProblem(_ phases: Int, limits: ChargerLimits) -> String? {
+        guard phases == 1 || phases == 3 else { return "phases must be 1 or 3" }
+        return limits.canSwitchPhases || phases == limits.phases ? nil : "this charger cannot switch phases"
+    }
+
+    /// The operator's phase selection (MQTT), as an EMS's write of register 405 would make it.
+    func select(phases: Int) {
+        state.withLock { $0.requestedPhases = phases }
     }
 
     public func masterConnected(peer: String, replaced: Bool) {

@@ -69,6 +69,16 @@ public struct Configuration: Sendable {
         case file(String)
         /// A coil, discrete input or register (non-zero = active) of a Modbus I/O device.
         case modbus(endpoint: Endpoint, unit: Int, function: RegisterFunction, address: Int)
+        /// Set over MQTT (`<prefix>/input/<id>/active/set`), e.g. by a ripple-control receiver.
+        case mqtt
+
+        public var kind: String {
+            switch self {
+            case .file: "file"
+            case .modbus: "modbus"
+            case .mqtt: "mqtt"
+            }
+        }
     }
 
     public struct Input: Sendable {
@@ -293,8 +303,11 @@ public struct Configuration: Sendable {
             let address = try m.required("address").integer(in: 0...65535)
             try m.finish()
             source = .modbus(endpoint: endpoint, unit: unit, function: function, address: address)
+        } else if let mqtt = fields.optional("mqtt") {
+            guard try mqtt.bool() else { throw mqtt.error("mqtt: true (the value arrives on <prefix>/input/\(id)/active/set)") }
+            source = .mqtt
         } else {
-            throw node.error("an input needs a source: file: PATH or modbus: { tcp|rtu, unit, function, address }")
+            throw node.error("an input needs a source: file: PATH, modbus: { tcp|rtu, unit, function, address } or mqtt: true")
         }
         var input = Input(id: id, role: role, source: source)
         if let invert = fields.optional("invert") { input.invert = try invert.bool() }

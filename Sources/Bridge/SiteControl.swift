@@ -17,28 +17,48 @@ final class SiteControl: Sendable {
         var lastStep: Seconds = -.infinity
         /// The degraded setpoint each charger last got as its own failsafe current (nil: none yet).
         var pushedFailsafe: [Int?]
+        /// What the operator set per charger (mode, limit, enable, force).
+        var runtime: [ChargerRuntime]
+        /// Raw values of the inputs that arrive over MQTT, fed to their debouncers every step.
+        var remoteInputs: [String: Bool] = [:]
+    }
+
+    /// A charger's operator settings; mode, limit and enable are persisted, force lasts one session.
+    struct ChargerRuntime: Equatable {
+        var mode: ChargeMode
+        var currentLimit: Int?
+        var enabled = true
+        var forced = false
+        var wasPlugged = false
     }
 
     let configuration: Configuration
     let chargers: [ChargerPoint]
     let drivers: [any ChargerDriver]
     let logger: Logger
-    private let state: Mutex<State>
+    /// Where operator settings are kept across restarts (nil: they are not).
+    let store: RuntimeStore?
+    let state: Mutex<State>
 
     /// Fails only on a zone tree the configuration loader would already have refused.
-    init(configuration: Configuration, chargers: [ChargerPoint], drivers: [any ChargerDriver], logger: Logger, now: Seconds) throws {
+    init(configuration: Configuration, chargers: [ChargerPoint], drivers: [any ChargerDriver], logger: Logger, now: Seconds,
+         store: RuntimeStore? = nil, restored: RuntimeSettings = RuntimeSettings()) throws {
         self.configuration = configuration
         self.chargers = chargers
         self.drivers = drivers
         self.logger = logger
+        self.store = store
         var inputs: [String: DebouncedInput] = [:]
         for input in configuration.inputs {
             // Until read, enable counts as closed (charging allowed) and the others as inactive.
             inputs[input.id] = DebouncedInput(initial: input.role == .enable, debounce: input.debounce, now: now)
         }
         let load = try configuration.load.map { try LoadManager(settings: $0, siteFuse: configuration.site.fuse.limit != nil) }
-        state = Mutex(State(controller: SiteController(settings: configuration.site, load: load), inputs: inputs,
-                            meterLost: configuration.gridMeter != nil, pushedFailsafe: Array(repeating: nil, count: chargers.count)))
+        var initial = State(controller: SiteController(settings: configuration.site, load: load), inputs: inputs,
+                            meterLost: configuration.gridMeter != nil, pushedFailsafe: Array(repeating: nil, count: chargers.count),
+                            runtime: chargers.map { ChargerRuntime(mode: $0.config.mode) })
+        Self.restore(restored, into: &initial, configuration: configuration, logger: logger)
+        state = Mutex(initial)
     }
 
     /// A new reading of the grid meter: the loops run on it at once.
@@ -68,12 +88,24 @@ final class SiteControl: Sendable {
 
     /// A raw input value (Modbus or file); nil = unreadable (keeps the last debounced value).
     func inputRead(_ id: String, raw: Bool?, now: Seconds) {
-        guard let raw, let input = configuration.inputs.first(where: { $0.id == id }) else { return }
-        state.withLock { state in
-            if state.inputs[id]?.update(raw != input.invert, now: now) == true {
-                logger.notice("input \(id) (\(input.role.rawValue)) is now \(state.inputs[id]!.value ? "active" : "inactive")")
-            }
+        guard let raw else { return }
+        state.withLock { state in noteInput(id, raw: raw, now: now, state: &state) }
+    }
+
+    private func noteInput(_ id: String, raw: Bool, now: Seconds, state: inout State) {
+        guard let input = configuration.inputs.first(where: { $0.id == id }) else { return }
+        if state.inputs[id]?.update(raw != input.invert, now: now) == true {
+            logger.notice("input \(id) (\(input.role.rawValue)) is now \(state.inputs[id]!.value ? "active" : "inactive")")
         }
+    }
+
+    /// A forced charge lasts one session: it ends when the vehicle leaves.
+    private func endForcedSession(_ index: Int, plugged: Bool, state: inout State) {
+        if state.runtime[index].forced, state.runtime[index].wasPlugged, !plugged {
+            state.runtime[index].forced = false
+            logger.notice("forced charge ended with the session", metadata: ["charger": "\(chargers[index].config.id)"])
+        }
+        state.runtime[index].wasPlugged = plugged
     }
 
     /// One control step: charger statuses in, loop caps, EMS request and limits → setpoints out.
@@ -91,12 +123,18 @@ final class SiteControl: Sendable {
                 else { logger.notice("grid meter online") }
             }
             let statuses = drivers.map { $0.poll(now: now) }
-            let controls = zip(chargers, zip(statuses, drivers)).map { charger, pair in
-                let placement = charger.config.placement
-                return ChargerControlInput(id: charger.config.id, limits: charger.config.limits, status: pair.0, mode: charger.config.mode,
-                                           plug: placement.plug, zone: placement.zone, rotation: placement.rotation,
-                                           priority: placement.priority, failsafeTimeout: pair.1.failsafeTimeout,
-                                           lastSetpoint: charger.snapshot.decision.amperes)
+            for (id, raw) in state.remoteInputs { noteInput(id, raw: raw, now: now, state: &state) }
+            let controls = chargers.indices.map { index in
+                let charger = chargers[index], placement = charger.config.placement
+                var control = ChargerControlInput(id: charger.config.id, limits: charger.config.limits, status: statuses[index],
+                                                  mode: state.runtime[index].mode, forced: state.runtime[index].forced,
+                                                  plug: placement.plug, zone: placement.zone, rotation: placement.rotation,
+                                                  priority: placement.priority, failsafeTimeout: drivers[index].failsafeTimeout,
+                                                  lastSetpoint: charger.snapshot.decision.amperes)
+                control.operatorLimit = state.runtime[index].currentLimit
+                control.enabled = state.runtime[index].enabled
+                endForcedSession(index, plugged: control.plugged, state: &state)
+                return control
             }
             let outputs = state.controller.step(now: now, chargers: controls, inputs: siteInputs(state), time: Self.localTime())
             for index in chargers.indices {

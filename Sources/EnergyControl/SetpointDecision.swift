@@ -16,6 +16,8 @@ public enum LimitReason: String, Sendable, Equatable, CaseIterable {
     case queued                    // state B after its waiting time: leftovers only
     case lowConsumption = "low-consumption"   // held at what it draws + a margin
     case offline                   // the bridge lost contact with the charger
+    case operatorLimit = "operator"  // the operator's current limit for this charger
+    case disabled                  // the operator disabled this charger
 }
 
 /// An upper bound on a charger's current from one source, with its reason.

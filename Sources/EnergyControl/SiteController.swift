@@ -15,6 +15,10 @@ public struct ChargerControlInput: Sendable {
     public var failsafeTimeout: Seconds?
     /// The setpoint the charger was last sent, after every cap and the EMS request (nil: unknown).
     public var lastSetpoint: Int?
+    /// The operator's limit for this charger (MQTT `current_limit`), below its own maximum; nil: none.
+    public var operatorLimit: Int?
+    /// False when the operator disabled the charger (MQTT `enable`): it gets 0 A.
+    public var enabled = true
 
     public init(id: String, limits: ChargerLimits, status: ChargerStatus, mode: ChargeMode = .maxHybrid, forced: Bool = false,
                 plug: Int? = nil, zone: Int? = nil, rotation: PhaseRotation = .rst, priority: Bool = false, failsafeTimeout: Seconds? = nil,
@@ -118,6 +122,8 @@ public struct SiteController: Sendable {
             defer { states[charger.id] = state }
             let minimum = Double(charger.limits.minCurrent)
             if !inputs.enabled { caps[index].append(CurrentCap(0, .enable)) }
+            if !charger.enabled { caps[index].append(CurrentCap(0, .disabled)) }
+            if let limit = charger.operatorLimit { caps[index].append(CurrentCap(Double(limit), .operatorLimit)) }
             if inputs.loadShedding { caps[index].append(CurrentCap(settings.inputs.loadSheddingCurrent, .loadShedding)) }
             let share = surplusW.map { $0 / Double(max(1, sunChargers)) }
             let surplusAmperes = share.map { $0 / (settings.voltage * Double(charger.phasesInUse)) }

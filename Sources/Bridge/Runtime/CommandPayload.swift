@@ -1,0 +1,77 @@
+import EnergyControl
+import Foundation
+
+/// A command's value, parsed from its payload but not yet checked against the target (a
+/// charger's limits, a zone's limit): that is `SiteControl.execute`'s job.
+public enum CommandValue: Sendable, Equatable {
+    case mode(ChargeMode)
+    case amperes(Int)
+    case phases(Int)
+    case flag(Bool)
+    /// Per phase; nil clears the operator limit.
+    case zoneLimit([Double]?)
+}
+
+/// Parses command payloads. Every failure is a sentence for the error topic and the log.
+public enum CommandPayload {
+    public static func parse(_ command: CommandKind, _ payload: [UInt8], maxLength: Int,
+                             on: String = "ON", off: String = "OFF") -> Result<CommandValue, CommandRejection> {
+        guard payload.count <= maxLength else {
+            return .failure(CommandRejection("payload of \(payload.count) bytes is longer than the \(maxLength) allowed"))
+        }
+        guard let raw = String(validating: payload, as: UTF8.self) else { return .failure(CommandRejection("payload is not UTF-8 text")) }
+        let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        switch command {
+        case .mode:
+            guard let mode = ChargeMode(rawValue: text.lowercased()) else {
+                return .failure(CommandRejection("unknown mode \"\(text)\" (\(ChargeMode.allCases.map(\.rawValue).joined(separator: ", ")))"))
+            }
+            return .success(.mode(mode))
+        case .currentLimit:
+            return wholeAmperes(text).map(CommandValue.amperes)
+        case .phases:
+            guard text == "1" || text == "3" else { return .failure(CommandRejection("phases must be 1 or 3, got \"\(text)\"")) }
+            return .success(.phases(Int(text)!))
+        case .enable, .force, .input:
+            return flag(text, on: on, off: off).map(CommandValue.flag)
+        case .operatorLimit:
+            return zoneLimit(text).map(CommandValue.zoneLimit)
+        }
+    }
+
+    static func wholeAmperes(_ text: String) -> Result<Int, CommandRejection> {
+        guard let value = Double(text), value.isFinite else { return .failure(CommandRejection("expected a number of amperes, got \"\(text)\"")) }
+        guard value == value.rounded(), (0...1000).contains(value) else {
+            return .failure(CommandRejection("expected whole amperes 0…1000, got \(text)"))
+        }
+        return .success(Int(value))
+    }
+
+    static func flag(_ text: String, on: String, off: String) -> Result<Bool, CommandRejection> {
+        switch text.lowercased() {
+        case on.lowercased(), "on", "true", "1": .success(true)
+        case off.lowercased(), "off", "false", "0": .success(false)
+        default: .failure(CommandRejection("expected \(on) or \(off), got \"\(text)\""))
+        }
+    }
+
+    /// `32` (every phase), `[32, 32, 20]` (per phase) or `none` (cleared).
+    static func zoneLimit(_ text: String) -> Result<[Double]?, CommandRejection> {
+        if ["none", "clear", "off"].contains(text.lowercased()) { return .success(nil) }
+        let numbers: [Double]?
+        if text.hasPrefix("[") {
+            numbers = try? JSONDecoder().decode([Double].self, from: Data(text.utf8))
+        } else {
+            numbers = Double(text).map { [$0, $0, $0] }
+        }
+        guard let numbers, numbers.count == 3, numbers.allSatisfy({ $0.isFinite && $0 >= 0 && $0 <= 10_000 }) else {
+            return .failure(CommandRejection("expected amperes (every phase), [L1, L2, L3] or none, got \"\(text)\""))
+        }
+        return .success(numbers)
+    }
+}
+
+public struct CommandRejection: Error, CustomStringConvertible, Equatable, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

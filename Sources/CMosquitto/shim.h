@@ -1,0 +1,3 @@
+#include <errno.h>
+#include <mosquitto.h>
+#include <mqtt_protocol.h>
