@@ -2,6 +2,7 @@ import EnergyControl
 import Foundation
 import Logging
 import Modbus
+import MQTT
 import RegisterMaps
 import ServiceLifecycle
 
@@ -14,6 +15,8 @@ public final class BridgeService: Service {
     let server: ModbusSlaveServer
     let control: SiteControl
     let buses: [BusPoller]
+    let meters: MeterBoard
+    let mqtt: MQTTNorthbound?
     let clock = MonotonicSeconds()
     let logger: Logger
     let statusInterval: Seconds?
@@ -45,15 +48,41 @@ public final class BridgeService: Service {
             listeners = [SlaveListener(host: northbound.bind, port: northbound.port, units: units)]
         }
         server = try ModbusSlaveServer(listeners: listeners, frameTimeout: .milliseconds(northbound.frameTimeoutMilliseconds))
-        let control = try SiteControl(configuration: configuration, chargers: chargers, drivers: drivers, logger: logger, now: clock.now)
+        let store = configuration.stateFile.map(RuntimeStore.init(path:))
+        let restored = try BridgeService.restoredSettings(store, logger: logger)
+        let control = try SiteControl(configuration: configuration, chargers: chargers, drivers: drivers, logger: logger, now: clock.now,
+                                      store: store, restored: restored)
         self.control = control
-        buses = BridgeService.makeBuses(configuration, clock: clock, control: control)
+        let meters = MeterBoard(meters: configuration.meters)
+        self.meters = meters
+        buses = BridgeService.makeBuses(configuration, clock: clock, control: control, meters: meters)
+        let chargers = self.chargers
+        mqtt = try configuration.mqtt.map { settings in
+            try MQTTNorthbound(configuration: configuration, settings: settings, chargers: chargers, control: control, meters: meters,
+                               clock: clock, logger: logger)
+        }
         tick()   // registers reflect the chargers before the first master connects
+    }
+
+    /// The operator settings saved by the last run. A state file that cannot be read is set aside
+    /// (renamed `.unreadable`) and the configuration's settings apply: the service still starts.
+    static func restoredSettings(_ store: RuntimeStore?, logger: Logger) throws -> RuntimeSettings {
+        guard let store else {
+            return RuntimeSettings()
+        }
+        do {
+            return try store.load()
+        } catch {
+            logger.error("\(error); starting from the configuration's settings, the file is kept as \(store.path).unreadable")
+            try? FileManager.default.removeItem(atPath: store.path + ".unreadable")
+            try FileManager.default.moveItem(atPath: store.path, toPath: store.path + ".unreadable")
+            return RuntimeSettings()
+        }
     }
 
     /// One poller thread per bus (a TCP endpoint or a serial device), shared by the meters and
     /// Modbus inputs on it. The grid meter's samples trigger a control step at once.
-    static func makeBuses(_ configuration: Configuration, clock: MonotonicSeconds, control: SiteControl) -> [BusPoller] {
+    static func makeBuses(_ configuration: Configuration, clock: MonotonicSeconds, control: SiteControl, meters: MeterBoard) -> [BusPoller] {
         var devices: [String: (Endpoint, [BusPoller.Device], Int)] = [:]
         for meter in configuration.meters {
             let key = meter.endpoint.bus
@@ -74,6 +103,7 @@ public final class BridgeService: Service {
         let zoneMeters = configuration.zoneMeters
         return devices.values.map { endpoint, list, timeout in
             BusPoller(endpoint: endpoint, devices: list, timeout: .milliseconds(timeout), clock: clock) { id, readings, time in
+                if !id.hasPrefix("input:") { meters.record(id, readings, time: time) }
                 if id == gridMeter {
                     control.gridPolled(readings, time: time)
                 } else if let zone = zoneMeters[id] {
@@ -98,9 +128,15 @@ public final class BridgeService: Service {
     public func run() async throws {
         server.start()
         buses.forEach { $0.start() }
+        mqtt?.start()
+        let mqttEvents = mqtt.map { mqtt in Task { await mqtt.run() } }
         defer {
             buses.forEach { $0.stop() }
             server.stop()
+            mqtt?.stop()
+        }
+        if configuration.stateFile == nil, configuration.mqtt != nil {
+            logger.notice("no state_file configured: settings changed over MQTT last until the service stops")
         }
         logger.info("serving \(chargers.count) charger(s)", metadata: ["site": "\(configuration.siteName)"])
         // Printed once serving (and once the service group handles SIGTERM/SIGINT).
@@ -108,6 +144,7 @@ public final class BridgeService: Service {
         var nextStatus = clock.now
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             tick()
+            mqtt?.publish(now: clock.now)
             if let statusInterval, clock.now >= nextStatus {
                 if configuration.gridMeter != nil || configuration.load != nil { statusOutput(control.statusLine) }
                 chargers.forEach { statusOutput(StatusLine.format($0)) }
@@ -119,6 +156,9 @@ public final class BridgeService: Service {
         buses.forEach { $0.stop() }
         server.stop()
         control.leaveSafe()
+        mqtt?.publish(now: clock.now)   // the safe setpoints, then "offline"
+        mqtt?.stop()
+        await mqttEvents?.value
         logger.info("stopped")
     }
 

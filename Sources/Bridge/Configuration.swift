@@ -3,6 +3,7 @@ import Foundation
 import RegisterMaps
 import Simulation
 import Modbus
+import MQTT
 
 /// The service's configuration (YAML). Loading validates everything; an unsafe configuration
 /// never starts.
@@ -104,6 +105,10 @@ public struct Configuration: Sendable {
     public var load: LoadSettings?
     /// Zone meters: meter id → zone index (the zone is dynamic).
     public var zoneMeters: [String: Int] = [:]
+    /// MQTT northbound (nil: none).
+    public var mqtt: MQTTSettings?
+    /// Where operator settings changed at run time are kept across restarts (nil: they are not).
+    public var stateFile: String?
 
     public static func load(file path: String) throws(DataFileError) -> Configuration {
         try parse(try YAMLNode.readText(path), file: path)
@@ -143,6 +148,8 @@ public struct Configuration: Sendable {
             config.zoneMeters = zoneMeters
         }
         if let modbus = top.optional("modbus") { config.northbound = try parseNorthbound(modbus) }
+        if let mqtt = top.optional("mqtt") { config.mqtt = try MQTTSettings.parse(mqtt) }
+        if let stateFile = top.optional("state_file") { config.stateFile = try stateFile.string() }
         if let control = top.optional("control") {
             var fields = try control.fields()
             if let tick = fields.optional("tick_ms") {
@@ -158,6 +165,7 @@ public struct Configuration: Sendable {
         if config.chargers.isEmpty { throw chargersNode.error("configure at least one charger") }
         try top.finish()
         try checkUnique(config, nodes: try chargersNode.list())
+        try checkTopicNames(config)
         return config
     }
 
@@ -375,6 +383,16 @@ public struct Configuration: Sendable {
                 throw DataFileError(file: file, line: nil, field: "meters/inputs", message: "\(id): \(endpoint.bus) is already used with other line settings (\(other))")
             }
             serial[endpoint.bus] = endpoint
+        }
+    }
+
+    /// Ids name MQTT topics and Home Assistant entities: one topic level each.
+    static func checkTopicNames(_ config: Configuration) throws(DataFileError) {
+        let named = config.meters.map { ("meters", $0.id) } + config.inputs.map { ("inputs", $0.id) }
+            + (config.load?.zones ?? []).map { ("load_management.zones", $0.id) }
+        for (field, id) in named where id.isEmpty || !id.allSatisfy({ $0.isLetter && $0.isASCII || $0.isNumber || $0 == "-" || $0 == "_" }) {
+            throw DataFileError(file: config.file, line: nil, field: field,
+                                message: "id \"\(id)\": letters, digits, - and _ only (ids name MQTT topics)")
         }
     }
 

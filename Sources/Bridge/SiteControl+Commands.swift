@@ -127,3 +127,36 @@ extension SiteControl {
         if settings != RuntimeSettings() { logger.notice("runtime settings restored: \(settings.chargers.count) charger(s), \(settings.zoneLimits.count) zone limit(s), \(settings.inputs.count) input(s)") }
     }
 }
+
+/// What the northbound views show of the control, taken in one lock.
+struct ControlView: Sendable {
+    struct Charger: Sendable {
+        var mode: ChargeMode
+        var currentLimit: Int?
+        var enabled: Bool
+        var forced: Bool
+    }
+    var grid: GridSample?
+    var meterOnline: Bool?
+    var inputs: SiteInputs
+    /// Debounced value of every input by id (true = active; for `enable`, true = charging allowed).
+    var inputValues: [String: Bool]
+    var chargers: [Charger]
+    var zones: [ZoneReport]
+    var operatorLimits: [String: [Double]]
+}
+
+extension SiteControl {
+    func view() -> ControlView {
+        state.withLock { state in
+            var limits: [String: [Double]] = [:]
+            if let load = state.controller.load {
+                for (zone, limit) in zip(load.settings.zones.map(\.id), load.operatorLimits) { if let limit { limits[zone] = limit } }
+            }
+            return ControlView(grid: state.meterLost ? nil : state.lastGrid, meterOnline: configuration.gridMeter == nil ? nil : !state.meterLost,
+                               inputs: siteInputs(state), inputValues: state.inputs.mapValues(\.value),
+                               chargers: state.runtime.map { ControlView.Charger(mode: $0.mode, currentLimit: $0.currentLimit, enabled: $0.enabled, forced: $0.forced) },
+                               zones: state.controller.load?.reports ?? [], operatorLimits: limits)
+        }
+    }
+}

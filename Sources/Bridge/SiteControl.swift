@@ -179,7 +179,7 @@ final class SiteControl: Sendable {
         }
     }
 
-    private func siteInputs(_ state: State) -> SiteInputs {
+    func siteInputs(_ state: State) -> SiteInputs {
         var inputs = SiteInputs()
         for input in configuration.inputs where state.inputs[input.id]?.value == true {
             switch input.role {

@@ -181,7 +181,7 @@ private final class Callbacks: Sendable {
     }
 
     func lost(_ rc: Int32) {
-        guard connected.exchange(false, ordering: .acquiringAndReleasing) else { return }
+        guard connected.exchange(false, ordering: .acquiringAndReleasing), rc != 0 else { return }   // 0: our own disconnect
         let reason = rc == 0 ? "disconnected" : "connection lost (\(MQTTLibrary.describe(rc)))"
         lastFailure.withLock { $0 = reason }
         continuation.yield(.disconnected(reason: reason))

@@ -1,0 +1,92 @@
+import Foundation
+
+/// Builds Home Assistant's device-based discovery messages: one retained config per entity
+/// (charger, meter, zone, input, site) at `<discovery prefix>/device/<object id>/config`, with the
+/// origin, the device, availability (the bridge's, and a meter's own), and one component per
+/// published value the templates name.
+struct DiscoveryBuilder {
+    let contract: TopicContract
+    let templates: DiscoveryTemplates
+    let discoveryPrefix: String
+    let version: String
+    let qos: Int32
+
+    /// The entity as discovery sees it: which value topics it publishes and its placeholders.
+    struct Subject {
+        var kind: EntityKind
+        var id: String
+        var topics: Set<String>
+        /// `{name}`, `{model}`, `{brand}`, `{serial}`, `{ceiling}`, `{limit}`, … for the templates.
+        var placeholders: [String: String]
+    }
+
+    var statusTopic: String { discoveryPrefix + "/" + templates.statusTopic }
+
+    func message(for subject: Subject) -> (topic: String, payload: String)? {
+        guard let device = templates.devices[subject.kind], let base = contract.base(subject.kind, id: subject.id) else { return nil }
+        let object = slug("\(contract.prefix)_\(subject.kind.rawValue)_\(subject.id)")
+        var components: [String: Any] = [:]
+        for component in device.components where subject.topics.contains(component.value) {
+            let unique = "\(object)_\(slug(component.value))"
+            var config: [String: Any] = [
+                "p": component.platform.rawValue, "name": fill(component.name, subject), "unique_id": unique,
+                "default_entity_id": "\(component.platform.rawValue).\(unique)", "state_topic": "\(base)/\(component.value)",
+            ]
+            for (key, value) in component.attributes { config[key] = number(fill(value, subject)) ?? fill(value, subject) }
+            switch component.platform {
+            case .select:
+                config["command_topic"] = "\(base)/\(component.value)/set"
+                config["options"] = component.options
+            case .number:
+                config["command_topic"] = "\(base)/\(component.value)/set"
+                for (key, value) in [("min", component.min), ("max", component.max), ("step", component.step)] {
+                    if let value, let parsed = number(fill(value, subject)) { config[key] = parsed }
+                }
+            case .switch:
+                config["command_topic"] = "\(base)/\(component.value)/set"
+                config["payload_on"] = contract.payloadOn
+                config["payload_off"] = contract.payloadOff
+                config["state_on"] = contract.payloadOn
+                config["state_off"] = contract.payloadOff
+            case .binarySensor:
+                config["payload_on"] = contract.payloadOn
+                config["payload_off"] = contract.payloadOff
+            case .sensor:
+                break
+            }
+            components[unique] = config
+        }
+        guard !components.isEmpty else { return nil }
+        var availability: [[String: Any]] = [["topic": contract.availabilityTopic, "payload_available": "online", "payload_not_available": "offline"]]
+        if subject.kind == .meter, subject.topics.contains("online") {
+            availability.append(["topic": "\(base)/online", "payload_available": contract.payloadOn, "payload_not_available": contract.payloadOff])
+        }
+        var deviceInfo: [String: Any] = [
+            "ids": [object], "name": fill(device.name, subject), "mf": fill(device.manufacturer, subject), "sw": version,
+        ]
+        if !device.model.isEmpty { deviceInfo["mdl"] = fill(device.model, subject) }
+        if let serial = subject.placeholders["serial"] { deviceInfo["sn"] = serial }
+        if subject.kind != .site { deviceInfo["via_device"] = slug("\(contract.prefix)_site_site") }
+        var origin: [String: Any] = templates.origin
+        origin["sw"] = version
+        let payload: [String: Any] = [
+            "dev": deviceInfo, "o": origin, "cmps": components, "availability": availability, "availability_mode": "all", "qos": Int(qos),
+        ]
+        guard let data = try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys]) else { return nil }
+        return ("\(discoveryPrefix)/device/\(object)/config", String(decoding: data, as: UTF8.self))
+    }
+
+    private func fill(_ text: String, _ subject: Subject) -> String {
+        guard text.contains("{") else { return text }
+        var result = text.replacingOccurrences(of: "{id}", with: subject.id)
+        for (key, value) in subject.placeholders { result = result.replacingOccurrences(of: "{\(key)}", with: value) }
+        return result
+    }
+
+    private func number(_ text: String) -> Double? { Double(text) }
+
+    /// Lower-case letters, digits and `_`: what Home Assistant accepts in an entity id.
+    func slug(_ text: String) -> String {
+        String(text.lowercased().map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
+    }
+}

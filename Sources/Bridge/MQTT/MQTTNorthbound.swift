@@ -1,0 +1,246 @@
+import EnergyControl
+import Foundation
+import Logging
+import MQTT
+import RegisterMaps
+import Synchronization
+
+/// The MQTT face of the service: retained state of every site, charger, meter, zone and input
+/// (on change, at most every `min_interval` per value, and all of it every `republish_s` and after
+/// each reconnect), commands on `<state topic>/set`, the availability topic and Home Assistant
+/// discovery. Control never waits for the broker: while it is away nothing is queued and the
+/// whole state is republished when it is back.
+final class MQTTNorthbound: Sendable {
+    /// One published entity: where its values go and which of them it has.
+    struct Entity: Sendable {
+        var kind: EntityKind
+        var id: String
+        var base: String
+        var values: [TopicContract.Value]
+        var discovery: DiscoveryBuilder.Subject
+    }
+
+    struct Route: Sendable {
+        var kind: EntityKind
+        var id: String
+        var command: CommandKind
+        var value: TopicContract.Value
+    }
+
+    /// What was last published per topic, and when.
+    struct Published {
+        var payload: String
+        var time: Seconds
+    }
+
+    struct State {
+        var published: [String: Published] = [:]
+        var lastFull: Seconds = -.infinity
+        var discoveryDue = false
+        var sent = 0
+    }
+
+    let client: MQTTClient
+    let contract: TopicContract
+    let discovery: DiscoveryBuilder?
+    let entities: [Entity]
+    let routes: [String: Route]
+    let qos: Int32
+    let configuration: Configuration
+    let chargers: [ChargerPoint]
+    let control: SiteControl
+    let meters: MeterBoard
+    let clock: MonotonicSeconds
+    let logger: Logger
+    private let state = Mutex(State())
+
+    init(configuration: Configuration, settings: MQTTSettings, chargers: [ChargerPoint], control: SiteControl, meters: MeterBoard,
+         clock: MonotonicSeconds, logger: Logger) throws {
+        guard let topicsFile = DataLocator.locate(settings.topics) else {
+            throw DataFileError(file: configuration.file, line: nil, field: "mqtt.topics", message: "topic contract \(settings.topics) not found")
+        }
+        var contract = try TopicContract.load(file: topicsFile)
+        if let prefix = settings.prefix { contract.prefix = prefix }
+        if let interval = settings.republishInterval { contract.republishInterval = interval }
+        self.contract = contract
+        if settings.discovery {
+            guard let file = DataLocator.locate(settings.discoveryTemplates) else {
+                throw DataFileError(file: configuration.file, line: nil, field: "mqtt.discovery_templates", message: "\(settings.discoveryTemplates) not found")
+            }
+            discovery = DiscoveryBuilder(contract: contract, templates: try DiscoveryTemplates.load(file: file, contract: contract),
+                                         discoveryPrefix: settings.discoveryPrefix, version: chargebridgeVersion, qos: settings.qos)
+        } else {
+            discovery = nil
+        }
+        var options = settings.options
+        options.will = MQTTOptions.Will(topic: contract.availabilityTopic, payload: "offline")
+        client = try MQTTClient(options: options)
+        qos = settings.qos
+        self.configuration = configuration
+        self.chargers = chargers
+        self.control = control
+        self.meters = meters
+        self.clock = clock
+        self.logger = logger
+        entities = Self.entities(configuration, contract: contract)
+        var routes: [String: Route] = [:]
+        for entity in entities {
+            for value in entity.values {
+                if let command = value.command { routes["\(entity.base)/\(value.topic)/set"] = Route(kind: entity.kind, id: entity.id, command: command, value: value) }
+            }
+        }
+        self.routes = routes
+    }
+
+    /// The entities of the configured site, each with the contract's values it can provide.
+    static func entities(_ configuration: Configuration, contract: TopicContract) -> [Entity] {
+        var result: [Entity] = []
+        func add(_ kind: EntityKind, _ id: String, placeholders: [String: String], has: (TopicContract.Value) -> Bool = { _ in true }) {
+            guard let entity = contract.entities[kind], let base = contract.base(kind, id: id) else { return }
+            let values = entity.values.filter(has)
+            var all = placeholders
+            all["site"] = configuration.siteName
+            result.append(Entity(kind: kind, id: id, base: base, values: values,
+                                 discovery: DiscoveryBuilder.Subject(kind: kind, id: id, topics: Set(values.map(\.topic)), placeholders: all)))
+        }
+        add(.site, "site", placeholders: ["name": configuration.siteName]) { value in
+            configuration.gridMeter != nil || !["current.l1", "current.l2", "current.l3", "power", "meter_online"].contains(value.source)
+        }
+        for charger in configuration.chargers {
+            add(.charger, charger.id, placeholders: [
+                "name": charger.name, "model": charger.identity.model, "brand": charger.identity.brand, "serial": charger.identity.serial,
+                "min": "\(charger.limits.minCurrent)", "ceiling": "\(charger.limits.ceiling)",
+            ])
+        }
+        for meter in configuration.meters {
+            let names = Set(meter.map.quantities.map(\.name))
+            add(.meter, meter.id, placeholders: ["name": meter.id, "model": meter.map.name, "brand": meter.map.vendor]) { value in
+                value.source == "online" || names.contains(value.source)
+            }
+        }
+        for zone in configuration.load?.zones ?? [] {
+            add(.zone, zone.id, placeholders: ["name": zone.id, "limit": String(format: "%g", zone.limit.max() ?? 0)])
+        }
+        for input in configuration.inputs {
+            add(.input, input.id, placeholders: ["name": input.id, "role": input.role.rawValue]) { value in
+                value.command == nil || { if case .mqtt = input.source { true } else { false } }()
+            }
+        }
+        return result
+    }
+
+    func start() {
+        client.start()
+    }
+
+    /// Handles the client's events until it stops: (re)connection, commands, Home Assistant's status.
+    func run() async {
+        for await event in client.events {
+            switch event {
+            case .connected:
+                logger.notice("MQTT connected to \(client.options.host):\(client.options.port)")
+                client.publish(contract.availabilityTopic, "online", qos: qos)
+                for topic in routes.keys { client.subscribe(topic, qos: qos) }
+                if let discovery { client.subscribe(discovery.statusTopic, qos: qos) }
+                state.withLock { state in
+                    state.published = [:]          // everything again: the broker may have lost it
+                    state.discoveryDue = discovery != nil
+                }
+                publish(now: clock.now)
+            case .disconnected(let reason):
+                logger.warning("MQTT broker \(client.options.host):\(client.options.port): \(reason); control goes on, retrying with backoff")
+            case .message(let topic, let payload, _):
+                handle(topic: topic, payload: payload)
+            }
+        }
+    }
+
+    func stop() {
+        client.stop(final: MQTTOptions.Will(topic: contract.availabilityTopic, payload: "offline"))
+    }
+
+    private func handle(topic: String, payload: [UInt8]) {
+        if let discovery, topic == discovery.statusTopic {
+            if String(decoding: payload.prefix(16), as: UTF8.self) == "online" {
+                logger.info("Home Assistant is online: discovery republished")
+                state.withLock { $0.discoveryDue = true }
+                publish(now: clock.now)
+            }
+            return
+        }
+        guard let route = routes[topic], !payload.isEmpty else { return }   // empty: our own clearing of a set topic
+        // clear the set topic first, so a retained command is never replayed
+        client.publish(topic, "", qos: qos, retain: true)
+        let parsed = CommandPayload.parse(route.command, payload, maxLength: contract.maxPayload, on: contract.payloadOn, off: contract.payloadOff)
+        do {
+            _ = try control.execute(route.command, id: route.id, parsed.get())
+            control.step(now: clock.now)   // the effect shows at once, not at the next tick
+        } catch {
+            reject(topic: topic, payload: payload, reason: "\(error)")
+        }
+        publish(now: clock.now)
+    }
+
+    private func reject(topic: String, payload: [UInt8], reason: String) {
+        let shown = String(decoding: payload.prefix(64), as: UTF8.self) + (payload.count > 64 ? "…" : "")
+        logger.warning("MQTT command on \(topic) rejected: \(reason)")
+        let message: [String: String] = ["topic": topic, "payload": shown, "error": reason]
+        if let data = try? JSONSerialization.data(withJSONObject: message, options: [.sortedKeys]) {
+            client.publish(contract.errorTopic, String(decoding: data, as: UTF8.self), qos: qos, retain: false)
+        }
+    }
+
+    /// One publishing pass: every value that changed (and may be sent again), or all of them
+    /// when the republish interval is due. Called after every control tick.
+    func publish(now: Seconds) {
+        guard client.isConnected else { return }
+        let view = control.view()
+        let snapshots = chargers.map(\.snapshot)
+        let evPower = snapshots.reduce(0) { $0 + ($1.status.online ? $1.status.totalPower : 0) }
+        let zoneReports = Dictionary(view.zones.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
+        state.withLock { state in
+            let full = contract.republishInterval > 0 && now - state.lastFull >= contract.republishInterval
+            if full { state.lastFull = now }
+            var chargerIndex = 0
+            for entity in entities {
+                let values: EntityValues
+                switch entity.kind {
+                case .site: values = EntityViews.site(view, evPower: evPower)
+                case .charger:
+                    values = EntityViews.charger(snapshots[chargerIndex], view.chargers[chargerIndex], limits: chargers[chargerIndex].config.limits)
+                    chargerIndex += 1
+                case .meter: values = EntityViews.meter(meters.readings(entity.id, now: now))
+                case .zone:
+                    guard let report = zoneReports[entity.id], let zone = configuration.load?.zones.first(where: { $0.id == entity.id }) else { continue }
+                    values = EntityViews.zone(report, limit: zone.limit, operatorLimit: view.operatorLimits[entity.id])
+                case .input:
+                    guard let input = configuration.inputs.first(where: { $0.id == entity.id }) else { continue }
+                    values = EntityViews.input(input, active: view.inputValues[entity.id])
+                }
+                for value in entity.values {
+                    let payload = (values[value.source] ?? nil)?.payload(decimals: value.decimals, on: contract.payloadOn, off: contract.payloadOff) ?? ""
+                    let topic = entity.base + "/" + value.topic
+                    if let last = state.published[topic], !full {
+                        guard last.payload != payload, now - last.time >= value.minInterval else { continue }
+                    }
+                    if client.publish(topic, payload, qos: qos, retain: true) {
+                        state.published[topic] = Published(payload: payload, time: now)
+                        state.sent += 1
+                    }
+                }
+            }
+            if state.discoveryDue, let discovery {
+                state.discoveryDue = false
+                for entity in entities {
+                    if let message = discovery.message(for: entity.discovery) { client.publish(message.topic, message.payload, qos: qos, retain: true) }
+                }
+            }
+        }
+    }
+
+    /// Messages published since start (for the status output and the benchmark).
+    var sent: Int { state.withLock { $0.sent } }
+}
+
+/// The version shown in Home Assistant's device info and origin.
+let chargebridgeVersion = "0.6.0"
