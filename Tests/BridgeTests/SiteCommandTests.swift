@@ -1,0 +1,119 @@
+import EnergyControl
+import Foundation
+import Logging
+import RegisterMaps
+import Testing
+@testable import Bridge
+
+/// Operator commands against the real control with simulated chargers: checked, saved, applied,
+/// restored — and a rejected one changes nothing.
+@Suite("Operator commands")
+struct SiteCommandTests {
+    static let yaml = """
+        inputs: [ { id: ripple, role: load_shedding, mqtt: true }, { id: gpio, role: enable, file: /nonexistent } ]
+        load_management: { zones: [ { id: garage, limit_a: 32 } ] }
+        chargers:
+          - { id: cp1, zone: garage, max_current: 16, modbus: { port: 1 }, failsafe_current: 16, simulation: { evs: [ { arrive_s: 0, phases: 3, max_current: 32 } ] } }
+          - { id: cp2, zone: garage, max_current: 32, modbus: { port: 2 }, phases: 3, phase_switching: true, failsafe_current: 32 }
+        """
+
+    struct Site {
+        let control: SiteControl
+        let chargers: [ChargerPoint]
+    }
+
+    func site(store: RuntimeStore?) throws -> Site {
+        let configuration = try Configuration.parse(Self.yaml, file: "site.yaml")
+        let layout = try SlaveLayout.load(file: TestPaths.root.appendingPathComponent("Mappings/modbus/evc08.yaml").path)
+        let logger = Logger(label: "test")
+        let clock = MonotonicSeconds()
+        let chargers = configuration.chargers.map { ChargerPoint(config: $0, layout: layout, clock: clock, logger: logger) }
+        let drivers = configuration.chargers.map { SimulatedChargerDriver(limits: $0.limits, evs: $0.simulatedEVs, start: 0) }
+        let restored = try store?.load() ?? RuntimeSettings()
+        let control = try SiteControl(configuration: configuration, chargers: chargers, drivers: drivers, logger: logger, now: 0,
+                                      store: store, restored: restored)
+        return Site(control: control, chargers: chargers)
+    }
+
+    func temporaryStore() -> RuntimeStore {
+        RuntimeStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("cb-\(UUID().uuidString)/state.json").path)
+    }
+
+    @Test func aCurrentLimitCapsTheChargerAndOutOfRangeValuesChangeNothing() throws {
+        let site = try site(store: nil)
+        _ = try site.control.execute(.currentLimit, id: "cp1", .amperes(10))
+        site.control.step(now: 1)
+        #expect(site.chargers[0].snapshot.decision == SetpointDecision(amperes: 10, reason: .operatorLimit))
+        for (value, reason) in [(17, "out of range"), (3, "out of range")] {
+            #expect(throws: CommandRejection.self) { try site.control.execute(.currentLimit, id: "cp1", .amperes(value)) }
+            #expect((try? site.control.execute(.currentLimit, id: "cp1", .amperes(value))) == nil, "\(reason)")
+        }
+        #expect(site.control.view().chargers[0].currentLimit == 10)
+        #expect(throws: CommandRejection.self) { try site.control.execute(.mode, id: "nobody", .mode(.off)) }
+        #expect(throws: CommandRejection.self) { try site.control.execute(.phases, id: "cp1", .phases(1)) }   // cp1 cannot switch
+        _ = try site.control.execute(.phases, id: "cp2", .phases(1))
+    }
+
+    @Test func modeEnableAndForceReachTheSetpoint() throws {
+        let site = try site(store: nil)
+        _ = try site.control.execute(.mode, id: "cp1", .mode(.off))
+        site.control.step(now: 1)
+        #expect(site.chargers[0].snapshot.decision == SetpointDecision(amperes: 0, reason: .mode))
+        _ = try site.control.execute(.mode, id: "cp1", .mode(.maxHybrid))
+        _ = try site.control.execute(.enable, id: "cp1", .flag(false))
+        site.control.step(now: 2)
+        #expect(site.chargers[0].snapshot.decision == SetpointDecision(amperes: 0, reason: .disabled))
+        _ = try site.control.execute(.force, id: "cp1", .flag(true))
+        #expect(site.control.view().chargers[0].forced)
+    }
+
+    @Test func anMQTTInputActsAfterItsDebounceAndOthersCannotBeSet() throws {
+        let site = try site(store: nil)
+        _ = try site.control.execute(.input, id: "ripple", .flag(true))
+        site.control.step(now: 1)
+        site.control.step(now: 1.2)
+        #expect(site.control.view().inputs.loadShedding)
+        #expect(site.chargers[0].snapshot.decision == SetpointDecision(amperes: 8, reason: .loadShedding))
+        #expect(throws: CommandRejection("input \"gpio\" is read from its file, not set over MQTT")) {
+            try site.control.execute(.input, id: "gpio", .flag(false))
+        }
+    }
+
+    @Test func zoneOperatorLimitsAreCheckedAgainstTheZone() throws {
+        let site = try site(store: nil)
+        #expect(throws: CommandRejection.self) { try site.control.execute(.operatorLimit, id: "garage", .zoneLimit([40, 40, 40])) }
+        #expect(throws: CommandRejection.self) { try site.control.execute(.operatorLimit, id: "attic", .zoneLimit([10, 10, 10])) }
+        _ = try site.control.execute(.operatorLimit, id: "garage", .zoneLimit([12, 12, 12]))
+        site.control.step(now: 1)
+        #expect(site.control.view().operatorLimits["garage"] == [12, 12, 12])
+        #expect(site.chargers[0].snapshot.decision.amperes <= 12)
+    }
+
+    @Test func settingsSurviveARestartAndTheLoadSheddingSignalHoldsFromTheFirstStep() throws {
+        let store = temporaryStore()
+        do {
+            let site = try site(store: store)
+            _ = try site.control.execute(.mode, id: "cp1", .mode(.sunOnly))
+            _ = try site.control.execute(.currentLimit, id: "cp2", .amperes(20))
+            _ = try site.control.execute(.operatorLimit, id: "garage", .zoneLimit([30, 30, 25]))
+            _ = try site.control.execute(.input, id: "ripple", .flag(true))
+            _ = try site.control.execute(.force, id: "cp1", .flag(true))   // one session only: not saved
+        }
+        let restarted = try site(store: store)
+        let view = restarted.control.view()
+        #expect(view.chargers[0].mode == .sunOnly && !view.chargers[0].forced)
+        #expect(view.chargers[1].currentLimit == 20)
+        #expect(view.operatorLimits["garage"] == [30, 30, 25])
+        #expect(view.inputs.loadShedding)
+        restarted.control.step(now: 0)
+        #expect(restarted.chargers[1].snapshot.decision.amperes <= 8)
+    }
+
+    @Test func aCommandThatCannotBeSavedIsNotApplied() throws {
+        let blocker = FileManager.default.temporaryDirectory.appendingPathComponent("cb-file-\(UUID().uuidString)")
+        try "x".write(to: blocker, atomically: true, encoding: .utf8)
+        let site = try site(store: RuntimeStore(path: blocker.appendingPathComponent("state.json").path))   // a folder that is a file
+        #expect(throws: CommandRejection.self) { try site.control.execute(.mode, id: "cp1", .mode(.off)) }
+        #expect(site.control.view().chargers[0].mode == .maxHybrid)
+    }
+}
