@@ -38,6 +38,8 @@ public final class MQTTClient: Sendable {
         try check(mosquitto_threaded_set(mosq, true), "threaded mode")
         let version = options.protocolVersion == .v5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311
         try check(mosquitto_int_option(mosq, MOSQ_OPT_PROTOCOL_VERSION, version), "protocol version")
+        // small state messages go out at once instead of waiting for the previous one's ACK (Nagle)
+        try check(mosquitto_int_option(mosq, MOSQ_OPT_TCP_NODELAY, 1), "TCP_NODELAY")
         if options.username != nil || options.password != nil {
             try check(mosquitto_username_pw_set(mosq, options.username, options.password), "username/password")
         }
