@@ -88,6 +88,11 @@ struct CheckConfigCommand: ParsableCommand {
             let zone = charger.placement.zone.map { ", zone \(zones[$0].id) \(charger.placement.rotation)" } ?? ""
             Console.out("  \(charger.id): \(charger.driver), \(charger.limits.phases)p \(charger.limits.minCurrent)…\(charger.limits.maxCurrent) A, failsafe \(charger.failsafeCurrent) A after \(charger.failsafeTimeout) s, \(listener)\(zone)")
         }
+        do {
+            if let mqtt = try MQTTNorthbound.summary(configuration) { Console.out("  " + mqtt) }
+        } catch {
+            throw CLIError("\(error)")
+        }
     }
 }
 

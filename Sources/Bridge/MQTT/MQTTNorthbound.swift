@@ -10,7 +10,7 @@ import Synchronization
 /// each reconnect), commands on `<state topic>/set`, the availability topic and Home Assistant
 /// discovery. Control never waits for the broker: while it is away nothing is queued and the
 /// whole state is republished when it is back.
-final class MQTTNorthbound: Sendable {
+public final class MQTTNorthbound: Sendable {
     /// One published entity: where its values go and which of them it has.
     struct Entity: Sendable {
         var kind: EntityKind
@@ -56,22 +56,7 @@ final class MQTTNorthbound: Sendable {
 
     init(configuration: Configuration, settings: MQTTSettings, chargers: [ChargerPoint], control: SiteControl, meters: MeterBoard,
          clock: MonotonicSeconds, logger: Logger) throws {
-        guard let topicsFile = DataLocator.locate(settings.topics) else {
-            throw DataFileError(file: configuration.file, line: nil, field: "mqtt.topics", message: "topic contract \(settings.topics) not found")
-        }
-        var contract = try TopicContract.load(file: topicsFile)
-        if let prefix = settings.prefix { contract.prefix = prefix }
-        if let interval = settings.republishInterval { contract.republishInterval = interval }
-        self.contract = contract
-        if settings.discovery {
-            guard let file = DataLocator.locate(settings.discoveryTemplates) else {
-                throw DataFileError(file: configuration.file, line: nil, field: "mqtt.discovery_templates", message: "\(settings.discoveryTemplates) not found")
-            }
-            discovery = DiscoveryBuilder(contract: contract, templates: try DiscoveryTemplates.load(file: file, contract: contract),
-                                         discoveryPrefix: settings.discoveryPrefix, version: chargebridgeVersion, qos: settings.qos)
-        } else {
-            discovery = nil
-        }
+        (contract, discovery) = try Self.mappings(configuration, settings)
         var options = settings.options
         options.will = MQTTOptions.Will(topic: contract.availabilityTopic, payload: "offline")
         client = try MQTTClient(options: options)
@@ -90,6 +75,35 @@ final class MQTTNorthbound: Sendable {
             }
         }
         self.routes = routes
+    }
+
+    /// The topic contract and the discovery templates the settings name, loaded and checked.
+    static func mappings(_ configuration: Configuration, _ settings: MQTTSettings) throws -> (TopicContract, DiscoveryBuilder?) {
+        guard let topicsFile = DataLocator.locate(settings.topics) else {
+            throw DataFileError(file: configuration.file, line: nil, field: "mqtt.topics", message: "topic contract \(settings.topics) not found")
+        }
+        var contract = try TopicContract.load(file: topicsFile)
+        if let prefix = settings.prefix { contract.prefix = prefix }
+        if let interval = settings.republishInterval { contract.republishInterval = interval }
+        guard settings.discovery else { return (contract, nil) }
+        guard let file = DataLocator.locate(settings.discoveryTemplates) else {
+            throw DataFileError(file: configuration.file, line: nil, field: "mqtt.discovery_templates", message: "\(settings.discoveryTemplates) not found")
+        }
+        let templates = try DiscoveryTemplates.load(file: file, contract: contract)
+        return (contract, DiscoveryBuilder(contract: contract, templates: templates, discoveryPrefix: settings.discoveryPrefix,
+                                           version: chargebridgeVersion, qos: settings.qos))
+    }
+
+    /// One line for `check-config`: the broker, the topics and what is published (mappings checked).
+    public static func summary(_ configuration: Configuration) throws -> String? {
+        guard let settings = configuration.mqtt else { return nil }
+        let (contract, discovery) = try mappings(configuration, settings)
+        let entities = entities(configuration, contract: contract)
+        let options = settings.options
+        return "mqtt: \(options.host):\(options.port) MQTT \(options.protocolVersion.rawValue)\(options.tls == nil ? "" : " TLS"), "
+            + "\(entities.reduce(0) { $0 + $1.values.count }) topics under \(contract.prefix)/, "
+            + (discovery.map { "Home Assistant discovery under \($0.discoveryPrefix)/" } ?? "no discovery")
+            + (configuration.stateFile.map { ", settings kept in \($0)" } ?? ", settings not kept across restarts (no state_file)")
     }
 
     /// The entities of the configured site, each with the contract's values it can provide.
