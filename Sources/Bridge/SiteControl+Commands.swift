@@ -5,29 +5,38 @@ import Logging
 /// target, written to the runtime-state file, and only then applied: a rejected or unsaved
 /// command changes nothing.
 extension SiteControl {
-    /// Applies `value` to the entity `id`; returns what changed, for the log.
+    /// Applies `value` to the entity `id`; returns what changed, for the log. Commands run one at a
+    /// time; the file is written outside the control lock, so a slow disk never delays a control step.
     func execute(_ command: CommandKind, id: String, _ value: CommandValue) throws(CommandRejection) -> String {
-        try state.withLock { (state: inout State) throws(CommandRejection) -> String in
-            var next = state
-            let change = try apply(command, id: id, value, to: &next)
-            if persists(command), let store {
+        try commandLock.withLock { (_: inout Void) throws(CommandRejection) -> String in
+            if command == .phases { return try selectPhases(id: id, value) }
+            // checked on a copy first: a command that fails or cannot be saved changes nothing
+            let (change, settings) = try state.withLock { (state: inout State) throws(CommandRejection) -> (String, RuntimeSettings) in
+                var next = state
+                let change = try apply(command, id: id, value, to: &next)
+                return (change, Self.settings(of: next, configuration: configuration))
+            }
+            if let store {
                 do {
-                    try store.save(Self.settings(of: next, configuration: configuration))
+                    try store.save(settings)
                 } catch {
                     throw CommandRejection("not saved, so not applied: \(error)")
                 }
             }
-            state = next
+            try state.withLock { (state: inout State) throws(CommandRejection) in _ = try apply(command, id: id, value, to: &state) }
             logger.notice("\(command.rawValue) of \(id): \(change)")
             return change
         }
     }
 
-    private func persists(_ command: CommandKind) -> Bool {
-        switch command {
-        case .mode, .currentLimit, .enable, .operatorLimit, .input: true
-        case .phases, .force: false   // like the EMS's register 405 and a forced session: not settings
-        }
+    /// Like an EMS's write of register 405: not a setting, nothing to save.
+    private func selectPhases(id: String, _ value: CommandValue) throws(CommandRejection) -> String {
+        guard let charger = chargers.first(where: { $0.config.id == id }) else { throw CommandRejection("no charger \"\(id)\"") }
+        guard case .phases(let phases) = value else { throw CommandRejection("phases does not take this value") }
+        if let problem = ChargerPoint.phaseProblem(phases, limits: charger.config.limits) { throw CommandRejection(problem) }
+        charger.select(phases: phases)
+        logger.notice("phases of \(id): \(phases)")
+        return "\(phases) phase(s)"
     }
 
     private func apply(_ command: CommandKind, id: String, _ value: CommandValue, to state: inout State) throws(CommandRejection) -> String {
@@ -60,10 +69,6 @@ extension SiteControl {
             guard limits.acceptsRequest(amperes) else { throw CommandRejection("\(amperes) A is out of range: 0 or \(limits.minCurrent)…\(limits.ceiling) A") }
             state.runtime[index].currentLimit = amperes >= limits.ceiling ? nil : amperes
             return "current limit \(amperes) A"
-        case (.phases, .phases(let phases)):
-            if let problem = ChargerPoint.phaseProblem(phases, limits: limits) { throw CommandRejection(problem) }
-            chargers[index].select(phases: phases)
-            return "\(phases) phase(s)"
         case (.enable, .flag(let enabled)):
             state.runtime[index].enabled = enabled
             return enabled ? "enabled" : "disabled"

@@ -39,6 +39,8 @@ final class SiteControl: Sendable {
     /// Where operator settings are kept across restarts (nil: they are not).
     let store: RuntimeStore?
     let state: Mutex<State>
+    /// Operator commands, one at a time (check, save, apply).
+    let commandLock = Mutex<Void>(())
 
     /// Fails only on a zone tree the configuration loader would already have refused.
     init(configuration: Configuration, chargers: [ChargerPoint], drivers: [any ChargerDriver], logger: Logger, now: Seconds,
