@@ -158,6 +158,7 @@ public final class BridgeService: Service {
         control.leaveSafe()
         mqtt?.publish(now: clock.now)   // the safe setpoints, then "offline"
         mqtt?.stop()
+        mqttEvents?.cancel()   // the network thread is gone (or gave up after 3 s): stop reading its events
         await mqttEvents?.value
         logger.info("stopped")
     }

@@ -18,6 +18,8 @@ public struct MQTTSettings: Sendable {
         var fields = try node.fields()
         var settings = MQTTSettings()
         var options = MQTTOptions()
+        // two bridges with the same client id would take turns throwing each other off the broker
+        options.clientID = String("chargebridge-\(ProcessInfo.processInfo.hostName)".prefix(64))
         if let host = fields.optional("host") { options.host = try host.string() }
         if let port = fields.optional("port") { options.port = try port.integer(in: 1...65535) }
         if let version = fields.optional("protocol") {
