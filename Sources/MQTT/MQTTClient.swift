@@ -112,6 +112,7 @@ public final class MQTTClient: Sendable {
         var socketOpen = false
         while !stopRequested.load(ordering: .acquiring) {
             if !socketOpen {
+                callbacks.reportedThisAttempt.store(false, ordering: .releasing)
                 let rc = attempted ? mosquitto_reconnect_async(mosq) : mosquitto_connect_async(mosq, options.host, Int32(options.port), Int32(options.keepalive))
                 attempted = true
                 if rc != MOSQ_ERR_SUCCESS.rawValue {
@@ -126,7 +127,8 @@ public final class MQTTClient: Sendable {
             if isConnected { delay = options.reconnectMin }
             if rc != MOSQ_ERR_SUCCESS.rawValue {
                 socketOpen = false
-                callbacks.report(failure: MQTTLibrary.describe(rc))
+                // a refused CONNACK or a lost connection was reported by its callback already
+                if !callbacks.reportedThisAttempt.load(ordering: .acquiring) { callbacks.report(failure: MQTTLibrary.describe(rc)) }
                 pause(delay)
                 delay = min(delay * 2, options.reconnectMax)
             }
@@ -163,6 +165,8 @@ private final class Handle: @unchecked Sendable {
 private final class Callbacks: Sendable {
     let continuation: AsyncStream<MQTTEvent>.Continuation
     let connected = Atomic<Bool>(false)
+    /// Set when a callback explained why this connection attempt ended.
+    let reportedThisAttempt = Atomic<Bool>(false)
     /// The last failure reported, so a broker that stays away is reported once, not every retry.
     private let lastFailure = Mutex<String?>(nil)
 
@@ -179,13 +183,15 @@ private final class Callbacks: Sendable {
             continuation.yield(.connected)
         } else {
             report(failure: "refused by the broker: " + String(cString: mosquitto_connack_string(rc)))
+            reportedThisAttempt.store(true, ordering: .releasing)
         }
     }
 
     func lost(_ rc: Int32) {
         guard connected.exchange(false, ordering: .acquiringAndReleasing), rc != 0 else { return }   // 0: our own disconnect
-        let reason = rc == 0 ? "disconnected" : "connection lost (\(MQTTLibrary.describe(rc)))"
+        let reason = "connection lost (\(MQTTLibrary.describe(rc)))"
         lastFailure.withLock { $0 = reason }
+        reportedThisAttempt.store(true, ordering: .releasing)
         continuation.yield(.disconnected(reason: reason))
     }
 
