@@ -64,19 +64,15 @@ public final class BridgeService: Service {
         tick()   // registers reflect the chargers before the first master connects
     }
 
-    /// The operator settings saved by the last run. A state file that cannot be read is set aside
-    /// (renamed `.unreadable`) and the configuration's settings apply: the service still starts.
+    /// The operator settings saved by the last run. An unreadable state file stops the start: it
+    /// may hold a utility's load-shedding signal or a lowered zone limit, and starting without them
+    /// could allocate more than the operator allowed. Fix or remove the file to start.
     static func restoredSettings(_ store: RuntimeStore?, logger: Logger) throws -> RuntimeSettings {
-        guard let store else {
-            return RuntimeSettings()
-        }
+        guard let store else { return RuntimeSettings() }
         do {
             return try store.load()
         } catch {
-            logger.error("\(error); starting from the configuration's settings, the file is kept as \(store.path).unreadable")
-            try? FileManager.default.removeItem(atPath: store.path + ".unreadable")
-            try FileManager.default.moveItem(atPath: store.path, toPath: store.path + ".unreadable")
-            return RuntimeSettings()
+            throw RuntimeStoreError("\(error) — refusing to start without the saved settings; fix or remove the file")
         }
     }
 
@@ -156,7 +152,7 @@ public final class BridgeService: Service {
         buses.forEach { $0.stop() }
         server.stop()
         control.leaveSafe()
-        mqtt?.publish(now: clock.now)   // the safe setpoints, then "offline"
+        mqtt?.publish(now: clock.now, full: true)   // the safe setpoints, then "offline"
         mqtt?.stop()
         mqttEvents?.cancel()   // the network thread is gone (or gave up after 3 s): stop reading its events
         await mqttEvents?.value

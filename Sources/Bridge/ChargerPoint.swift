@@ -52,6 +52,14 @@ public final class ChargerPoint: ModbusSlaveHandler {
         }
     }
 
+    /// At shutdown: the setpoint the charger was left at (its failsafe current).
+    func leftSafe(_ decision: SetpointDecision) {
+        state.withLock { state in
+            state.decision = decision
+            state.image = layout.image(slaveValues(state))
+        }
+    }
+
     /// The charger's status after the setpoint was applied: the registers show it at once.
     func publish(_ status: ChargerStatus) {
         state.withLock { state in

@@ -12,18 +12,22 @@ extension SiteControl {
             if command == .phases { return try selectPhases(id: id, value) }
             // checked on a copy first: a command that fails or cannot be saved changes nothing
             let (change, settings) = try state.withLock { (state: inout State) throws(CommandRejection) -> (String, RuntimeSettings) in
+                guard !state.stopped else { throw CommandRejection("the service is stopping") }
                 var next = state
                 let change = try apply(command, id: id, value, to: &next)
                 return (change, Self.settings(of: next, configuration: configuration))
             }
-            if let store {
+            if let store, command != .force {   // a forced charge lasts one session: nothing to save
                 do {
                     try store.save(settings)
                 } catch {
                     throw CommandRejection("not saved, so not applied: \(error)")
                 }
             }
-            try state.withLock { (state: inout State) throws(CommandRejection) in _ = try apply(command, id: id, value, to: &state) }
+            try state.withLock { (state: inout State) throws(CommandRejection) in
+                guard !state.stopped else { throw CommandRejection("the service is stopping") }
+                _ = try apply(command, id: id, value, to: &state)
+            }
             logger.notice("\(command.rawValue) of \(id): \(change)")
             return change
         }
@@ -34,6 +38,7 @@ extension SiteControl {
         guard let charger = chargers.first(where: { $0.config.id == id }) else { throw CommandRejection("no charger \"\(id)\"") }
         guard case .phases(let phases) = value else { throw CommandRejection("phases does not take this value") }
         if let problem = ChargerPoint.phaseProblem(phases, limits: charger.config.limits) { throw CommandRejection(problem) }
+        guard !state.withLock({ $0.stopped }) else { throw CommandRejection("the service is stopping") }
         charger.select(phases: phases)
         logger.notice("phases of \(id): \(phases)")
         return "\(phases) phase(s)"

@@ -21,6 +21,8 @@ final class SiteControl: Sendable {
         var runtime: [ChargerRuntime]
         /// Raw values of the inputs that arrive over MQTT, fed to their debouncers every step.
         var remoteInputs: [String: Bool] = [:]
+        /// Set by `leaveSafe`: the service is stopping and the chargers stay where they were left.
+        var stopped = false
     }
 
     /// A charger's operator settings; mode, limit and enable are persisted, force lasts one session.
@@ -113,6 +115,7 @@ final class SiteControl: Sendable {
     /// One control step: charger statuses in, loop caps, EMS request and limits → setpoints out.
     func step(now time: Seconds, sample: GridSample? = nil) {
         state.withLock { state in
+            guard !state.stopped else { return }
             let now = max(time, state.lastStep)
             state.lastStep = now
             if let sample {
@@ -177,7 +180,9 @@ final class SiteControl: Sendable {
                 let request = min(snapshot.failsafeCurrent, state.pushedFailsafe[index] ?? .max)
                 let safe = SetpointPolicy.decide(request: request, failsafe: true, limits: chargers[index].config.limits)
                 drivers[index].apply(setpoint: safe.amperes, phases: nil)
+                chargers[index].leftSafe(safe)   // the northbound views show what the charger was left at
             }
+            state.stopped = true   // nothing (a late command, a timer) may step the chargers again
         }
     }
 

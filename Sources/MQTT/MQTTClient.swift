@@ -23,7 +23,7 @@ public final class MQTTClient: Sendable {
         self.options = options
         let (stream, continuation) = AsyncStream.makeStream(of: MQTTEvent.self, bufferingPolicy: .bufferingOldest(10_000))
         events = stream
-        callbacks = Callbacks(continuation: continuation)
+        callbacks = Callbacks(continuation: continuation, version5: options.protocolVersion == .v5)
         guard let pointer = mosquitto_new(options.clientID, true, Unmanaged.passUnretained(callbacks).toOpaque()) else {
             throw MQTTError("cannot create an MQTT client: \(String(cString: strerror(errno)))")
         }
@@ -70,6 +70,10 @@ public final class MQTTClient: Sendable {
     /// True between the broker's CONNACK and the loss of the connection.
     public var isConnected: Bool { callbacks.connected.load(ordering: .acquiring) }
 
+    /// How many times the broker accepted the connection. A reader that sees it change must
+    /// subscribe and republish, even if the `.connected` event was dropped from a full stream.
+    public var connections: Int { callbacks.connections.load(ordering: .acquiring) }
+
     /// Starts the network thread; it connects at once and keeps reconnecting until `stop`.
     public func start() {
         let thread = Thread { [self] in
@@ -110,9 +114,14 @@ public final class MQTTClient: Sendable {
         var delay = options.reconnectMin
         var attempted = false
         var socketOpen = false
+        var attemptStart = ContinuousClock.now
+        // no CONNACK within this long: the attempt failed (libmosquitto 2.0.11 can report success from
+        // mosquitto_loop while a TLS handshake goes nowhere, until the keepalive runs out)
+        let connectTimeout = Duration.seconds(max(5, min(options.keepalive, 15)))
         while !stopRequested.load(ordering: .acquiring) {
             if !socketOpen {
                 callbacks.reportedThisAttempt.store(false, ordering: .releasing)
+                attemptStart = .now
                 let rc = attempted ? mosquitto_reconnect_async(mosq) : mosquitto_connect_async(mosq, options.host, Int32(options.port), Int32(options.keepalive))
                 attempted = true
                 if rc != MOSQ_ERR_SUCCESS.rawValue {
@@ -123,8 +132,20 @@ public final class MQTTClient: Sendable {
                 }
                 socketOpen = true
             }
-            let rc = mosquitto_loop(mosq, 100, 1)
-            if isConnected { delay = options.reconnectMin }
+            let began = ContinuousClock.now
+            var rc = mosquitto_loop(mosq, 100, 1)
+            if isConnected {
+                delay = options.reconnectMin
+            } else if rc == MOSQ_ERR_SUCCESS.rawValue {
+                if ContinuousClock.now - attemptStart > connectTimeout {
+                    callbacks.report(failure: "no answer from the broker within \(connectTimeout)")
+                    callbacks.reportedThisAttempt.store(true, ordering: .releasing)
+                    mosquitto_disconnect(mosq)
+                    rc = MOSQ_ERR_NO_CONN.rawValue
+                } else if ContinuousClock.now - began < .milliseconds(1) {
+                    Thread.sleep(forTimeInterval: 0.01)   // never spin while the connection is being set up
+                }
+            }
             if rc != MOSQ_ERR_SUCCESS.rawValue {
                 socketOpen = false
                 // a refused CONNACK or a lost connection was reported by its callback already
@@ -134,18 +155,20 @@ public final class MQTTClient: Sendable {
             }
         }
         if isConnected {
-            if let final = finalMessage.withLock({ $0 }) { publish(final.topic, final.payload) }
+            // QoS 0: queued ahead of the DISCONNECT, never held back behind unacknowledged QoS 1 messages
+            if let final = finalMessage.withLock({ $0 }) { publish(final.topic, final.payload, qos: 0) }
             mosquitto_disconnect(mosq)
             // flush the final message and the DISCONNECT (bounded)
-            for _ in 0..<20 where mosquitto_loop(mosq, 50, 1) == MOSQ_ERR_SUCCESS.rawValue {}
+            var rounds = 0
+            while rounds < 20, mosquitto_loop(mosq, 50, 1) == MOSQ_ERR_SUCCESS.rawValue { rounds += 1 }
         }
         callbacks.continuation.finish()
     }
 
-    /// Sleeps in short slices so `stop` is never held up by a long backoff.
+    /// Sleeps in short slices so `stop` is never held up by a long backoff (monotonic: clock changes do not matter).
     private func pause(_ seconds: Double) {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline, !stopRequested.load(ordering: .acquiring) { Thread.sleep(forTimeInterval: 0.05) }
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while ContinuousClock.now < deadline, !stopRequested.load(ordering: .acquiring) { Thread.sleep(forTimeInterval: 0.05) }
     }
 
     deinit {
@@ -165,12 +188,17 @@ private final class Handle: @unchecked Sendable {
 private final class Callbacks: Sendable {
     let continuation: AsyncStream<MQTTEvent>.Continuation
     let connected = Atomic<Bool>(false)
+    let connections = Atomic<Int>(0)
+    let version5: Bool
     /// Set when a callback explained why this connection attempt ended.
     let reportedThisAttempt = Atomic<Bool>(false)
     /// The last failure reported, so a broker that stays away is reported once, not every retry.
     private let lastFailure = Mutex<String?>(nil)
 
-    init(continuation: AsyncStream<MQTTEvent>.Continuation) { self.continuation = continuation }
+    init(continuation: AsyncStream<MQTTEvent>.Continuation, version5: Bool) {
+        self.continuation = continuation
+        self.version5 = version5
+    }
 
     static func from(_ object: UnsafeMutableRawPointer?) -> Callbacks {
         Unmanaged<Callbacks>.fromOpaque(object!).takeUnretainedValue()
@@ -179,10 +207,11 @@ private final class Callbacks: Sendable {
     func connack(_ rc: Int32) {
         if rc == 0 {
             connected.store(true, ordering: .releasing)
+            connections.add(1, ordering: .releasing)
             lastFailure.withLock { $0 = nil }
             continuation.yield(.connected)
         } else {
-            report(failure: "refused by the broker: " + String(cString: mosquitto_connack_string(rc)))
+            report(failure: "refused by the broker: " + String(cString: version5 ? mosquitto_reason_string(rc) : mosquitto_connack_string(rc)))
             reportedThisAttempt.store(true, ordering: .releasing)
         }
     }

@@ -63,6 +63,7 @@ struct MQTTContractTests {
             (.mode, "turbo", "unknown mode"), (.currentLimit, "abc", "expected a number"), (.currentLimit, "10.5", "whole amperes"),
             (.currentLimit, "-1", "whole amperes"), (.currentLimit, "nan", "expected a number"), (.phases, "2", "1 or 3"),
             (.enable, "maybe", "expected ON or OFF"), (.operatorLimit, "[1, 2]", "[L1, L2, L3]"), (.operatorLimit, "-5", "[L1, L2, L3]"),
+            (.operatorLimit, "off", "[L1, L2, L3]"),   // "off" must not mean "the full zone limit"
             (.currentLimit, String(repeating: "1", count: 300), "longer than the 256 allowed"),
         ]
         for (command, text, reason) in rejected {
@@ -113,7 +114,11 @@ struct MQTTContractTests {
         try store.save(settings)
         #expect(try store.load() == settings)
         #expect(!FileManager.default.fileExists(atPath: store.path + ".tmp"))
+        try "{\"chargers\": {\"cp1\": {\"currentLimit\": 8}}}".write(toFile: store.path, atomically: true, encoding: .utf8)
+        #expect(try store.load().chargers["cp1"]?.currentLimit == 8)   // missing keys: none set
         try "{ not json".write(toFile: store.path, atomically: true, encoding: .utf8)
         #expect(throws: RuntimeStoreError.self) { try store.load() }
+        // the service refuses to start rather than forget a saved limit or load-shedding signal
+        #expect(throws: RuntimeStoreError.self) { try BridgeService.restoredSettings(store, logger: Logger(label: "test")) }
     }
 }

@@ -109,6 +109,18 @@ struct SiteCommandTests {
         #expect(restarted.chargers[1].snapshot.decision.amperes <= 8)
     }
 
+    @Test func afterShutdownLeftTheChargersSafeNothingStepsThemAgain() throws {
+        let site = try site(store: nil)
+        site.control.step(now: 1)
+        site.control.leaveSafe()
+        #expect(site.chargers[0].snapshot.decision == SetpointDecision(amperes: 16, reason: .failsafe))
+        #expect(throws: CommandRejection("the service is stopping")) { try site.control.execute(.currentLimit, id: "cp1", .amperes(6)) }
+        #expect(throws: CommandRejection("the service is stopping")) { try site.control.execute(.phases, id: "cp2", .phases(1)) }
+        site.control.step(now: 2)
+        #expect(site.chargers[0].snapshot.decision == SetpointDecision(amperes: 16, reason: .failsafe))
+        #expect(site.control.view().chargers[0].currentLimit == nil)
+    }
+
     @Test func aCommandThatCannotBeSavedIsNotApplied() throws {
         let blocker = FileManager.default.temporaryDirectory.appendingPathComponent("cb-file-\(UUID().uuidString)")
         try "x".write(to: blocker, atomically: true, encoding: .utf8)

@@ -38,6 +38,8 @@ public final class MQTTNorthbound: Sendable {
         var lastFull: Seconds = -.infinity
         var discoveryDue = false
         var sent = 0
+        /// The client's connection count last handled (subscribed, "online", everything republished).
+        var handledConnections = 0
     }
 
     let client: MQTTClient
@@ -152,15 +154,7 @@ public final class MQTTNorthbound: Sendable {
         for await event in client.events {
             switch event {
             case .connected:
-                logger.notice("MQTT connected to \(client.options.host):\(client.options.port)")
-                client.publish(contract.availabilityTopic, "online", qos: qos)
-                for topic in routes.keys { client.subscribe(topic, qos: qos) }
-                if let discovery { client.subscribe(discovery.statusTopic, qos: qos) }
-                state.withLock { state in
-                    state.published = [:]          // everything again: the broker may have lost it
-                    state.discoveryDue = discovery != nil
-                }
-                publish(now: clock.now)
+                publish(now: clock.now)   // sees the new connection: subscribes and republishes
             case .disconnected(let reason):
                 logger.warning("MQTT broker \(client.options.host):\(client.options.port): \(reason); control goes on, retrying with backoff")
             case .message(let topic, let payload, _):
@@ -204,16 +198,32 @@ public final class MQTTNorthbound: Sendable {
         }
     }
 
+    /// After every (re)connect, seen through the client's connection count (an event can be
+    /// dropped from a full stream; the count cannot): subscribe, say "online", republish it all.
+    private func handleNewConnection(_ state: inout State) {
+        let connections = client.connections
+        guard connections != state.handledConnections else { return }
+        state.handledConnections = connections
+        logger.notice("MQTT connected to \(client.options.host):\(client.options.port)")
+        client.publish(contract.availabilityTopic, "online", qos: qos)
+        for topic in routes.keys { client.subscribe(topic, qos: qos) }
+        if let discovery { client.subscribe(discovery.statusTopic, qos: qos) }
+        state.published = [:]          // everything again: the broker may have lost it
+        state.discoveryDue = discovery != nil
+    }
+
     /// One publishing pass: every value that changed (and may be sent again), or all of them
-    /// when the republish interval is due. Called after every control tick.
-    func publish(now: Seconds) {
+    /// when the republish interval is due or `full`. Called after every control tick.
+    func publish(now: Seconds, full forced: Bool = false) {
         guard client.isConnected else { return }
-        let view = control.view()
-        let snapshots = chargers.map(\.snapshot)
-        let evPower = snapshots.reduce(0) { $0 + ($1.status.online ? $1.status.totalPower : 0) }
-        let zoneReports = Dictionary(view.zones.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
         state.withLock { state in
-            let full = contract.republishInterval > 0 && now - state.lastFull >= contract.republishInterval
+            handleNewConnection(&state)
+            // taken under this lock, so an older view never overwrites a newer one
+            let view = control.view()
+            let snapshots = chargers.map(\.snapshot)
+            let evPower = snapshots.reduce(0) { $0 + ($1.status.online ? $1.status.totalPower : 0) }
+            let zoneReports = Dictionary(view.zones.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
+            let full = forced || contract.republishInterval > 0 && now - state.lastFull >= contract.republishInterval
             if full { state.lastFull = now }
             var chargerIndex = 0
             for entity in entities {
@@ -244,10 +254,11 @@ public final class MQTTNorthbound: Sendable {
                 }
             }
             if state.discoveryDue, let discovery {
-                state.discoveryDue = false
+                var sent = true
                 for entity in entities {
-                    if let message = discovery.message(for: entity.discovery) { client.publish(message.topic, message.payload, qos: qos, retain: true) }
+                    if let message = discovery.message(for: entity.discovery) { sent = client.publish(message.topic, message.payload, qos: qos, retain: true) && sent }
                 }
+                state.discoveryDue = !sent   // again at the next pass if the connection dropped meanwhile
             }
         }
     }

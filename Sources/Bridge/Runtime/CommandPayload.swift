@@ -57,7 +57,8 @@ public enum CommandPayload {
 
     /// `32` (every phase), `[32, 32, 20]` (per phase) or `none` (cleared).
     static func zoneLimit(_ text: String) -> Result<[Double]?, CommandRejection> {
-        if ["none", "clear", "off"].contains(text.lowercased()) { return .success(nil) }
+        // not "off": clearing restores the full zone limit, the opposite of switching off
+        if ["none", "clear"].contains(text.lowercased()) { return .success(nil) }
         let numbers: [Double]?
         if text.hasPrefix("[") {
             numbers = try? JSONDecoder().decode([Double].self, from: Data(text.utf8))

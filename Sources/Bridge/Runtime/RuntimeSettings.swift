@@ -22,6 +22,14 @@ public struct RuntimeSettings: Codable, Sendable, Equatable {
     public var inputs: [String: Bool] = [:]
 
     public init() {}
+
+    /// Every key may be missing (a file from an older version): missing means none set.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        chargers = try container.decodeIfPresent([String: Charger].self, forKey: .chargers) ?? [:]
+        zoneLimits = try container.decodeIfPresent([String: [Double]].self, forKey: .zoneLimits) ?? [:]
+        inputs = try container.decodeIfPresent([String: Bool].self, forKey: .inputs) ?? [:]
+    }
 }
 
 /// The runtime-state file: JSON, replaced atomically (temporary file, fsync, rename, fsync of the
@@ -54,9 +62,17 @@ public struct RuntimeStore: Sendable {
         guard fd >= 0 else { throw RuntimeStoreError("cannot write \(temporary): \(String(cString: strerror(errno)))") }
         let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         let synced = fsync(fd) == 0
+        let failure = String(cString: strerror(errno))
         close(fd)
-        guard written == data.count, synced else { throw RuntimeStoreError("cannot write \(temporary): \(String(cString: strerror(errno)))") }
-        guard rename(temporary, path) == 0 else { throw RuntimeStoreError("cannot replace \(path): \(String(cString: strerror(errno)))") }
+        guard written == data.count, synced else {
+            unlink(temporary)
+            throw RuntimeStoreError("cannot write \(temporary): \(failure)")
+        }
+        guard rename(temporary, path) == 0 else {
+            let failure = String(cString: strerror(errno))
+            unlink(temporary)
+            throw RuntimeStoreError("cannot replace \(path): \(failure)")
+        }
         let directory = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if directory >= 0 {
             fsync(directory)
