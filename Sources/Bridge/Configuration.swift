@@ -134,7 +134,8 @@ public struct Configuration: Sendable {
             throw DataFileError(file: file, line: nil, field: "site.grid_meter",
                                 message: "a fuse limit needs a grid meter (without one the power optimizer would run blind)")
         }
-        if let load = top.optional("load_management") {
+        let loadNode = top.optional("load_management")
+        if let load = loadNode {
             var zoneMeters: [String: Int] = [:]
             var settings = try LoadSettingsParser.parse(load) { (fields: inout YAMLFields, index: Int) throws(DataFileError) in
                 guard let meter = fields.optional("meter") else { return }
@@ -165,6 +166,8 @@ public struct Configuration: Sendable {
         if config.chargers.isEmpty { throw chargersNode.error("configure at least one charger") }
         try top.finish()
         try checkUnique(config, nodes: try chargersNode.list())
+        try LoadSettingsParser.checkPlacements(Array(zip(config.chargers.map(\.placement), try chargersNode.list())), load: config.load,
+                                               siteFuse: config.site.fuse.limit != nil, loadNode: loadNode)
         try checkTopicNames(config)
         return config
     }

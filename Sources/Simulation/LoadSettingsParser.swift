@@ -88,6 +88,18 @@ public enum LoadSettingsParser {
         return settings
     }
 
+    /// Without a site fuse above the zones nothing would limit a charger outside them: each names
+    /// its zone, and load management needs at least one zone. `placements` pairs each charger's
+    /// placement with its YAML node.
+    public static func checkPlacements(_ placements: [(ChargerPlacement, YAMLNode)], load: LoadSettings?, siteFuse: Bool,
+                                       loadNode: YAMLNode?) throws(DataFileError) {
+        guard let load, !siteFuse else { return }
+        if load.zones.isEmpty, let loadNode { throw loadNode.error("load management without a site fuse needs zones") }
+        if let (_, node) = placements.first(where: { $0.0.zone == nil }) {
+            throw node.error("without a site fuse every charger names its zone (zone: …)")
+        }
+    }
+
     /// A charger's `zone`, `rotation` (RST, STR, TRS, L1, L2, L3), `plug` and `priority` keys.
     public static func placement(_ fields: inout YAMLFields, zones: [ZoneSettings], phases: Int) throws(DataFileError) -> ChargerPlacement {
         var placement = ChargerPlacement()

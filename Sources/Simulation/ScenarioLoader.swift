@@ -22,9 +22,12 @@ public enum ScenarioLoader {
             guard let index = LoadSettingsParser.dayNames.firstIndex(of: try day.string().lowercased()) else { throw day.error("mon … sun") }
             scenario.startWeekday = index + 1
         }
-        if let load = top.optional("load_management") { try parseLoad(load, into: &scenario) }
+        let loadNode = top.optional("load_management")
+        if let loadNode { try parseLoad(loadNode, into: &scenario) }
         let chargersNode = try top.required("chargers")
         for node in try chargersNode.list() { scenario.chargers.append(try parseCharger(node, start: scenario.startOfDay, zones: scenario.load?.zones ?? [])) }
+        try LoadSettingsParser.checkPlacements(Array(zip(scenario.chargers.map(\.placement), try chargersNode.list())), load: scenario.load,
+                                               siteFuse: scenario.settings.fuse.limit != nil, loadNode: loadNode)
         var plugs = Set<Int>()
         for (index, charger) in scenario.chargers.enumerated() {
             guard plugs.insert(charger.placement.plug ?? index + 1).inserted else { throw chargersNode.error("plug id \(charger.placement.plug ?? index + 1) is used twice") }

@@ -41,6 +41,14 @@ struct SiteConfigurationTests {
         #expect(try #require(error(base.replacingOccurrences(of: "tcp: \"127.0.0.1:1502\", ", with: ""))).message.contains("exactly one of tcp"))
     }
 
+    @Test func withoutASiteFuseEveryChargerNeedsAZone() throws {
+        // nothing would limit a charger outside the zones (and an empty zone list had no root at all)
+        let outside = "load_management: { zones: [ { id: a, limit_a: 32 } ] }\nchargers: [ { id: c, zone: a, modbus: { port: 1 } }, { id: d, modbus: { port: 2 } } ]"
+        #expect(try #require(error(outside)).message.contains("every charger names its zone"))
+        #expect(try #require(error("load_management: { policy: fifo }\nchargers: [ { id: c } ]")).message.contains("needs zones"))
+        _ = try Configuration.parse(outside.replacingOccurrences(of: "{ id: d, modbus", with: "{ id: d, zone: a, modbus"), file: "site.yaml")
+    }
+
     func reading(_ name: String, _ value: Double?) -> Reading {
         Reading(name: name, unit: "", value: value.map { .success(.number($0)) } ?? .failure(.notAvailable))
     }
