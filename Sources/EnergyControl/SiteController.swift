@@ -36,6 +36,23 @@ public struct ChargerControlInput: Sendable {
         self.lastSetpoint = lastSetpoint
     }
 
+    /// The charger's own report, made safe to count: what it draws is subtracted from a meter that
+    /// sees it, so an absurd report could free current that is not there. Currents count within
+    /// 0 … its ceiling on three phases (non-finite: 0), voltages within 100 … 300 V (else 230 V).
+    public var plausible: ChargerControlInput {
+        var copy = self
+        let ceiling = Double(limits.ceiling)
+        copy.status.currents = (0..<3).map { phase in
+            let value = phase < status.currents.count ? status.currents[phase] : 0
+            return value.isFinite ? min(max(0, value), ceiling) : 0
+        }
+        copy.status.voltages = (0..<3).map { phase in
+            let value = phase < status.voltages.count ? status.voltages[phase] : 230
+            return value.isFinite && (100...300).contains(value) ? value : 230
+        }
+        return copy
+    }
+
     /// A vehicle is plugged in.
     public var plugged: Bool { status.cable == .vehicleConnected || status.cable == .vehicleLocked }
 
@@ -97,7 +114,8 @@ public struct SiteController: Sendable {
     }
 
     /// - Parameter time: local wall-clock time for time of use, off-peak and priority hours (nil: none apply).
-    public mutating func step(now: Seconds, chargers: [ChargerControlInput], inputs: SiteInputs, time: LocalTime? = nil) -> [ChargerControlOutput] {
+    public mutating func step(now: Seconds, chargers reported: [ChargerControlInput], inputs: SiteInputs, time: LocalTime? = nil) -> [ChargerControlOutput] {
+        let chargers = reported.map { $0.plausible }
         let lost = meterLost(now: now)
         let sample = lost ? nil : lastSample
         // What the EVs draw per grid phase, after each charger's phase rotation.

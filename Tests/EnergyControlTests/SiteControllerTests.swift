@@ -31,6 +31,20 @@ struct SiteControllerTests {
         #expect(out[0].cap == CurrentCap(11, .fuse))
     }
 
+    @Test func anAbsurdChargerReportCannotFreeFuseCurrent() {
+        // grid 20 A with the chargers counted in: an inflated or infinite report of what the charger
+        // draws would make the other loads look negative and hand out current that is not there
+        for report in [[Double.infinity, .infinity, .infinity], [60, 60, 60], [.nan, 5], [-40, -40, -40]] {
+            var control = SiteController(settings: settings())
+            control.record(GridSample(time: 0, currents: [20, 20, 20], power: 13_800))
+            let out = control.step(now: 0, chargers: [charger(currents: report, max: 32)], inputs: SiteInputs())
+            // counted at most at the charger's 32 A ceiling: 25 − (20 − 32) = 37 A would be the worst; the cap stays ≤ 32 A
+            // and for the non-finite, short or negative reports the charger counts as drawing 0 A: 25 − 20 = 5 A
+            let expected: Double = report == [60, 60, 60] ? 32 : 5
+            #expect(out[0].cap.map { $0.amperes <= expected } == true, "\(report): \(String(describing: out[0].cap))")
+        }
+    }
+
     @Test func fuseExcludingTheChargersAndHeadroom() {
         var s = settings()
         s.fuse.meterLocation = .excluding
