@@ -205,7 +205,9 @@ public struct SiteController: Sendable {
                 state.ramp = RampLimiter()
                 return ChargerControlOutput(id: charger.id, cap: nil, phases: phaseRequests[index], degraded: degraded[index])
             }
-            if binding.reason == .noVehicle || binding.reason == .offline {
+            // a car that left starts afresh; a charger that lost contact does not: when it is back,
+            // increases wait their interval and a pause its resume hysteresis
+            if binding.reason == .noVehicle {
                 state.ramp = RampLimiter()
                 state.gate = PauseGate()
                 return ChargerControlOutput(id: charger.id, cap: binding, phases: phaseRequests[index], degraded: degraded[index])

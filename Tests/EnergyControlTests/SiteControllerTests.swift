@@ -45,6 +45,23 @@ struct SiteControllerTests {
         }
     }
 
+    @Test func aCommunicationBlipDoesNotSkipTheIncreaseDelay() {
+        var s = settings()
+        s.ramp.increaseInterval = 3
+        s.fuse.meterLocation = .excluding
+        var control = SiteController(settings: s)
+        control.record(GridSample(time: 0, currents: [15, 15, 15], power: 10_000))
+        #expect(control.step(now: 0, chargers: [charger(currents: [10, 10, 10])], inputs: SiteInputs())[0].cap?.amperes == 10)
+        var lost = charger(currents: [0, 0, 0])
+        lost.status.online = false
+        #expect(control.step(now: 0.5, chargers: [lost], inputs: SiteInputs())[0].cap?.reason == .offline)
+        // back, and the other loads are gone: the increase to 25 A still waits its interval
+        control.record(GridSample(time: 1, currents: [0, 0, 0], power: 0))
+        #expect(control.step(now: 1, chargers: [charger(currents: [0, 0, 0])], inputs: SiteInputs())[0].cap.map { $0.amperes < 25 } == true)
+        control.record(GridSample(time: 4, currents: [0, 0, 0], power: 0))
+        #expect(control.step(now: 4, chargers: [charger(currents: [0, 0, 0])], inputs: SiteInputs())[0].cap?.amperes == 25)
+    }
+
     @Test func fuseExcludingTheChargersAndHeadroom() {
         var s = settings()
         s.fuse.meterLocation = .excluding
