@@ -84,6 +84,16 @@ struct LoadManagerTests {
         #expect(out[0].degraded == 16)
     }
 
+    @Test func degradedSetpointsLeaveTheZoneHeadroom() {
+        // a 32 A zone with 4 A headroom gives its EV at most 28 A; the fallback it is told must not be more
+        var zone = Self.zone("zone", 32)
+        zone.headroom = [4, 4, 4]
+        var manager = Self.manager([zone])
+        let out = manager.step(now: 0, time: nil, chargers: [Self.ev(1)], inputs: SiteInputs(), reductionPercent: [], downgradeOffset: [0, 0, 0], site: nil)
+        #expect(out[0].cap.amperes == 28)
+        #expect(out[0].degraded == 28)
+    }
+
     /// A time-of-use slot past midnight belongs to the day it started on.
     @Test func aTimeOfUseSlotPastMidnightCountsForTheDayItStarted() throws {
         let tou = try TimeOfUse(periods: [.init(name: "night", percent: 50, slots: [.init(window: DailyWindow("22:00-06:00")!, weekdays: [5])])])

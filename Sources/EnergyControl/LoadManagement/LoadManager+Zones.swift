@@ -123,7 +123,12 @@ extension LoadManager {
 
     func degradedSetpoints(_ inputs: [LoadChargerInput]) -> [Int] {
         let dynamic = tree.zones.indices.map { $0 < offset || settings.zones[$0 - offset].dynamic }
-        let limits = tree.zones.indices.map { z in z < offset ? tree.zones[z].limit : operatorLimits[z - offset] ?? tree.zones[z].limit }
+        // what the zone leaves the EVs in normal operation: its (operator) limit less its headroom
+        let limits = tree.zones.indices.map { z -> [Double] in
+            guard z >= offset else { return tree.zones[z].limit }
+            let zone = settings.zones[z - offset]
+            return zip(operatorLimits[z - offset] ?? zone.limit, zone.headroom).map { max(0, $0 - $1) }
+        }
         return DegradedMode.setpoints(tree: tree, limits: limits, dynamic: dynamic,
                                       chargers: inputs.map { (($0.zone.map { $0 + offset }) ?? 0, $0.rotation, $0.chargerPhases, $0.minimum, $0.ceiling ?? .infinity) })
     }
