@@ -5,6 +5,7 @@ import Modbus
 import MQTT
 import RegisterMaps
 import ServiceLifecycle
+import Synchronization
 
 /// The running service: drivers → measurements → control → setpoints → chargers, and the
 /// northbound Modbus slaves that show every charger as an EVC08.
@@ -126,37 +127,47 @@ public final class BridgeService: Service {
         buses.forEach { $0.start() }
         mqtt?.start()
         let mqttEvents = mqtt.map { mqtt in Task { await mqtt.run() } }
-        defer {
-            buses.forEach { $0.stop() }
-            server.stop()
-            mqtt?.stop()
-        }
         if configuration.stateFile == nil, configuration.mqtt != nil {
             logger.notice("no state_file configured: settings changed over MQTT last until the service stops")
         }
         logger.info("serving \(chargers.count) charger(s)", metadata: ["site": "\(configuration.siteName)"])
         // Printed once serving (and once the service group handles SIGTERM/SIGINT).
         endpoints.forEach { statusOutput($0) }
-        var nextStatus = clock.now
-        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+        // the control timer on a thread of its own: driver calls and file inputs may block
+        let timer = WorkerThread(name: "control timer", period: Double(configuration.tickMilliseconds) / 1000) { [self] in
             tick()
             mqtt?.publish(now: clock.now)
-            if let statusInterval, clock.now >= nextStatus {
-                if configuration.gridMeter != nil || configuration.load != nil { statusOutput(control.statusLine) }
-                chargers.forEach { statusOutput(StatusLine.format($0)) }
-                nextStatus += statusInterval
-            }
-            try? await Task.sleep(for: .milliseconds(configuration.tickMilliseconds))
+            printStatus()
         }
-        // nothing may step the chargers after they were left safe
-        buses.forEach { $0.stop() }
-        server.stop()
+        timer.start()
+        try? await gracefulShutdown()   // returns on SIGTERM/SIGINT, or throws when cancelled
+
+        // Shutdown: chargers first (left at their failsafe current; nothing steps them afterwards),
+        // then what shows them, then the buses, all asked to stop at once.
+        timer.stop()
         control.leaveSafe()
         mqtt?.publish(now: clock.now, full: true)   // the safe setpoints, then "offline"
         mqtt?.stop()
+        buses.forEach { $0.requestStop() }
+        server.stop()
+        buses.forEach { $0.stop() }
         mqttEvents?.cancel()   // the network thread is gone (or gave up after 3 s): stop reading its events
         await mqttEvents?.value
         logger.info("stopped")
+    }
+
+    private let nextStatus = Mutex<Seconds>(0)
+
+    private func printStatus() {
+        guard let statusInterval else { return }
+        let due = nextStatus.withLock { next in
+            guard clock.now >= next else { return false }
+            next = clock.now + statusInterval
+            return true
+        }
+        guard due else { return }
+        if configuration.gridMeter != nil || configuration.load != nil { statusOutput(control.statusLine) }
+        chargers.forEach { statusOutput(StatusLine.format($0)) }
     }
 
     /// The timer's control step (delays, failsafe timeouts, file inputs); grid samples trigger

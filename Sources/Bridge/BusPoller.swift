@@ -21,8 +21,7 @@ final class BusPoller: Sendable {
     let clock: MonotonicSeconds
     /// Called on the bus thread after every poll of a device.
     let deliver: @Sendable (_ id: String, _ readings: [Reading], _ time: Seconds) -> Void
-    private let stopRequested = Atomic<Bool>(false)
-    private let finished = DispatchSemaphore(value: 0)
+    private let worker: WorkerThread
 
     init(endpoint: Endpoint, devices: [Device], timeout: Duration, clock: MonotonicSeconds,
          deliver: @escaping @Sendable (String, [Reading], Seconds) -> Void) {
@@ -31,35 +30,30 @@ final class BusPoller: Sendable {
         self.timeout = timeout
         self.clock = clock
         self.deliver = deliver
-    }
-
-    func start() {
-        let thread = Thread { [self] in
-            run()
-            finished.signal()
+        worker = WorkerThread(name: "bus \(endpoint)") { stopRequested in
+            Self.run(endpoint: endpoint, devices: devices, timeout: timeout, clock: clock, deliver: deliver, stopRequested: stopRequested)
         }
-        thread.name = "bus \(endpoint)"
-        thread.start()
     }
 
-    func stop() {
-        guard !stopRequested.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        finished.wait()
-    }
+    func start() { worker.start() }
+    /// Asks the thread to stop after its current transaction, without waiting.
+    func requestStop() { worker.requestStop() }
+    /// Stops and waits (at most a few seconds: a transaction in progress may be slow).
+    func stop() { worker.stop(timeout: 5) }
 
-    private func run() {
-        let client: ModbusClient
-        do {
-            client = try ModbusClient(endpoint: endpoint, unit: devices.first?.unit ?? 1, timeout: timeout)
-        } catch {
-            // The endpoint cannot be opened at all (e.g. no such serial device): its devices deliver
-            // nothing and go "lost" through their stale time; the error was logged at start.
-            while !stopRequested.load(ordering: .acquiring) { Thread.sleep(forTimeInterval: 0.05) }
-            return
+    private static func run(endpoint: Endpoint, devices: [Device], timeout: Duration, clock: MonotonicSeconds,
+                            deliver: @Sendable (String, [Reading], Seconds) -> Void, stopRequested: () -> Bool) {
+        // The endpoint may not open (a USB adapter not plugged in yet): its devices deliver nothing
+        // and go "lost" through their stale time; it is tried again every few seconds.
+        var opened: ModbusClient?
+        while opened == nil, !stopRequested() {
+            opened = try? ModbusClient(endpoint: endpoint, unit: devices.first?.unit ?? 1, timeout: timeout)
+            if opened == nil { for _ in 0..<100 where !stopRequested() { Thread.sleep(forTimeInterval: 0.05) } }
         }
+        guard let client = opened else { return }
         let pollers = devices.map { DevicePoller(map: $0.map, client: client) }
         var due = [Seconds](repeating: clock.now, count: devices.count)
-        while !stopRequested.load(ordering: .acquiring) {
+        while !stopRequested() {
             let now = clock.now
             for index in devices.indices where now >= due[index] {
                 client.unit = devices[index].unit

@@ -11,22 +11,24 @@ extension SiteControl {
         try commandLock.withLock { (_: inout Void) throws(CommandRejection) -> String in
             if command == .phases { return try selectPhases(id: id, value) }
             // checked on a copy first: a command that fails or cannot be saved changes nothing
-            let (change, settings) = try state.withLock { (state: inout State) throws(CommandRejection) -> (String, RuntimeSettings) in
+            let (change, settings, saved) = try state.withLock { (state: inout State) throws(CommandRejection) -> (String, RuntimeSettings, RuntimeSettings) in
                 guard !state.stopped else { throw CommandRejection("the service is stopping") }
                 var next = state
                 let change = try apply(command, id: id, value, to: &next)
-                return (change, Self.settings(of: next, configuration: configuration))
+                return (change, Self.settings(of: next, configuration: configuration), state.saved)
             }
-            if let store, command != .force {   // a forced charge lasts one session: nothing to save
+            // (a forced charge is not a setting; a repeated command changes nothing to save)
+            if let store, settings != saved {
                 do {
                     try store.save(settings)
                 } catch {
                     throw CommandRejection("not saved, so not applied: \(error)")
                 }
             }
+            // leaveSafe waits for the command lock, so nothing stopped the service since the check
             try state.withLock { (state: inout State) throws(CommandRejection) in
-                guard !state.stopped else { throw CommandRejection("the service is stopping") }
                 _ = try apply(command, id: id, value, to: &state)
+                state.saved = settings
             }
             logger.notice("\(command.rawValue) of \(id): \(change)")
             return change
@@ -50,10 +52,12 @@ extension SiteControl {
             guard let zone = configuration.load?.zones.first(where: { $0.id == id }), state.controller.load != nil else {
                 throw CommandRejection("no zone \"\(id)\"")
             }
-            let clipped = limit.map { value in zip(value, zone.limit).map { min($0, $1) } }
-            if let limit, limit.max()! > zone.limit.max()! {
-                throw CommandRejection("\(limit.max()!) A is above the zone's limit of \(zone.limit.max()!) A")
+            // one number for every phase is taken at most the zone's limit per phase; a list per phase must fit as given
+            let uniform = limit.map { Set($0).count == 1 } ?? false
+            if let limit, uniform, limit[0] > zone.limit.max()! {
+                throw CommandRejection("\(limit[0]) A is above the zone's limit of \(zone.limit.max()!) A")
             }
+            let clipped = uniform ? limit.map { value in zip(value, zone.limit).map { min($0, $1) } } : limit
             do { try state.controller.load!.setOperatorLimit(zone: id, clipped) } catch { throw CommandRejection("\(error)") }
             return clipped.map { "operator limit \($0.map { String(format: "%g", $0) }.joined(separator: "/")) A" } ?? "operator limit cleared"
         case (.input, .flag(let active)):
@@ -134,6 +138,7 @@ extension SiteControl {
             // in force from the first step: a utility's signal does not wait for a debounce after a restart
             state.inputs[id] = DebouncedInput(initial: value != input.invert, debounce: input.debounce)
         }
+        state.saved = settings
         if settings != RuntimeSettings() { logger.notice("runtime settings restored: \(settings.chargers.count) charger(s), \(settings.zoneLimits.count) zone limit(s), \(settings.inputs.count) input(s)") }
     }
 }
@@ -164,7 +169,7 @@ extension SiteControl {
                 for (zone, limit) in zip(load.settings.zones.map(\.id), load.operatorLimits) { if let limit { limits[zone] = limit } }
             }
             return ControlView(grid: state.meterLost ? nil : state.lastGrid, meterOnline: configuration.gridMeter == nil ? nil : !state.meterLost,
-                               inputs: siteInputs(state), inputValues: state.inputs.mapValues(\.value),
+                               inputs: siteInputs(state), inputValues: state.inputs.filter { !state.inputsUnreadable.contains($0.key) }.mapValues(\.value),
                                chargers: state.runtime.map { ControlView.Charger(mode: $0.mode, currentLimit: $0.currentLimit, enabled: $0.enabled, forced: $0.forced) },
                                zones: state.controller.load?.reports ?? [], operatorLimits: limits)
         }

@@ -23,6 +23,12 @@ final class SiteControl: Sendable {
         var remoteInputs: [String: Bool] = [:]
         /// Set by `leaveSafe`: the service is stopping and the chargers stay where they were left.
         var stopped = false
+        /// When each file or Modbus input was last read, and those unreadable for too long.
+        var inputSeen: [String: Seconds] = [:]
+        var inputsUnreadable: Set<String> = []
+        var started: Seconds = 0
+        /// What the state file holds (restored or last saved): an unchanged setting is not written again.
+        var saved = RuntimeSettings()
     }
 
     /// A charger's operator settings; mode, limit and enable are persisted, force lasts one session.
@@ -61,6 +67,7 @@ final class SiteControl: Sendable {
         var initial = State(controller: SiteController(settings: configuration.site, load: load), inputs: inputs,
                             meterLost: configuration.gridMeter != nil, pushedFailsafe: Array(repeating: nil, count: chargers.count),
                             runtime: chargers.map { ChargerRuntime(mode: $0.config.mode) })
+        initial.started = now
         Self.restore(restored, into: &initial, configuration: configuration, logger: logger)
         state = Mutex(initial)
     }
@@ -76,15 +83,6 @@ final class SiteControl: Sendable {
         state.withLock { state in _ = state.controller.load?.record(zone: zone, sample) }
     }
 
-    /// The operator sub-distribution limit of a zone (an EMS changes it at runtime); nil restores the zone's limit.
-    func setOperatorLimit(zone: String, _ limit: [Double]?) throws {
-        try state.withLock { state in
-            guard state.controller.load != nil else { throw LoadManager.Problem.unknownZone(zone) }
-            try state.controller.load!.setOperatorLimit(zone: zone, limit)
-            logger.notice("zone \(zone): operator limit \(limit.map { "\($0) A" } ?? "cleared")")
-        }
-    }
-
     /// Load-management state of every zone, from the last step.
     var zoneReports: [ZoneReport] {
         state.withLock { $0.controller.load?.reports ?? [] }
@@ -92,8 +90,21 @@ final class SiteControl: Sendable {
 
     /// A raw input value (Modbus or file); nil = unreadable (keeps the last debounced value).
     func inputRead(_ id: String, raw: Bool?, now: Seconds) {
-        guard let raw else { return }
-        state.withLock { state in noteInput(id, raw: raw, now: now, state: &state) }
+        state.withLock { state in
+            guard let raw else {
+                // unreadable (a wrong path, an I/O module that does not answer): said once, shown as no value
+                guard let input = configuration.inputs.first(where: { $0.id == id }), !state.inputsUnreadable.contains(id) else { return }
+                let since = state.inputSeen[id] ?? state.started
+                if now - since > max(1, 3 * input.period) {
+                    state.inputsUnreadable.insert(id)
+                    logger.warning("input \(id) (\(input.role.rawValue)) cannot be read; it keeps its last value \(state.inputs[id]?.value == true ? "active" : "inactive")")
+                }
+                return
+            }
+            state.inputSeen[id] = now
+            if state.inputsUnreadable.remove(id) != nil { logger.notice("input \(id) can be read again") }
+            noteInput(id, raw: raw, now: now, state: &state)
+        }
     }
 
     private func noteInput(_ id: String, raw: Bool, now: Seconds, state: inout State) {
@@ -144,6 +155,8 @@ final class SiteControl: Sendable {
             let outputs = state.controller.step(now: now, chargers: controls, inputs: siteInputs(state), time: Self.localTime())
             for index in chargers.indices {
                 // the charger falls back to its degraded setpoint on its own if the bridge goes silent
+                // (a charger that was lost may have restarted with its factory value: push it again)
+                if !statuses[index].online { state.pushedFailsafe[index] = nil }
                 if let degraded = outputs[index].degraded, let timeout = drivers[index].failsafeTimeout, statuses[index].online,
                    degraded != state.pushedFailsafe[index] {
                     drivers[index].setFailsafe(current: degraded, timeout: timeout)
@@ -174,7 +187,8 @@ final class SiteControl: Sendable {
     /// have written register 2000), never above the degraded setpoint load management gave it —
     /// which it would fall back to anyway. Under the lock, so no step overwrites it.
     func leaveSafe() {
-        state.withLock { state in
+        // with the command lock (taken first, as `execute` does): no command is half-way when it stops
+        commandLock.withLock { _ in state.withLock { state in
             for index in chargers.indices {
                 let snapshot = chargers[index].snapshot
                 let request = min(snapshot.failsafeCurrent, state.pushedFailsafe[index] ?? .max)
@@ -183,7 +197,7 @@ final class SiteControl: Sendable {
                 chargers[index].leftSafe(safe)   // the northbound views show what the charger was left at
             }
             state.stopped = true   // nothing (a late command, a timer) may step the chargers again
-        }
+        } }
     }
 
     func siteInputs(_ state: State) -> SiteInputs {

@@ -22,8 +22,8 @@ struct SiteCommandTests {
         let chargers: [ChargerPoint]
     }
 
-    func site(store: RuntimeStore?) throws -> Site {
-        let configuration = try Configuration.parse(Self.yaml, file: "site.yaml")
+    func site(store: RuntimeStore?, yaml: String = SiteCommandTests.yaml) throws -> Site {
+        let configuration = try Configuration.parse(yaml, file: "site.yaml")
         let layout = try SlaveLayout.load(file: TestPaths.root.appendingPathComponent("Mappings/modbus/evc08.yaml").path)
         let logger = Logger(label: "test")
         let clock = MonotonicSeconds()
@@ -119,6 +119,36 @@ struct SiteCommandTests {
         site.control.step(now: 2)
         #expect(site.chargers[0].snapshot.decision == SetpointDecision(amperes: 16, reason: .failsafe))
         #expect(site.control.view().chargers[0].currentLimit == nil)
+    }
+
+    @Test func anUnreadableInputIsShownAsNoValue() throws {
+        let site = try site(store: nil)
+        site.control.inputRead("gpio", raw: nil, now: 0.5)
+        #expect(site.control.view().inputValues["gpio"] == true)     // not yet: within 3 periods
+        site.control.inputRead("gpio", raw: nil, now: 2)
+        #expect(site.control.view().inputValues["gpio"] == nil)      // unreadable: no value northbound
+        site.control.inputRead("gpio", raw: true, now: 2.1)
+        #expect(site.control.view().inputValues["gpio"] == true)
+    }
+
+    @Test func aZoneLimitListMustFitEachPhaseAndOneNumberIsClipped() throws {
+        let site = try site(store: nil, yaml: Self.yaml.replacingOccurrences(of: "limit_a: 32", with: "limit_a: [32, 32, 20]"))
+        _ = try site.control.execute(.operatorLimit, id: "garage", .zoneLimit([25, 25, 25]))
+        #expect(site.control.view().operatorLimits["garage"] == [25, 25, 20])
+        #expect(throws: CommandRejection.self) { try site.control.execute(.operatorLimit, id: "garage", .zoneLimit([10, 10, 25])) }
+        #expect(site.control.view().operatorLimits["garage"] == [25, 25, 20])
+    }
+
+    @Test func aRepeatedCommandDoesNotRewriteTheStateFile() throws {
+        let store = temporaryStore()
+        let site = try site(store: store)
+        _ = try site.control.execute(.input, id: "ripple", .flag(true))
+        let written = try FileManager.default.attributesOfItem(atPath: store.path)[.modificationDate] as? Date
+        try FileManager.default.removeItem(atPath: store.path)
+        _ = try site.control.execute(.input, id: "ripple", .flag(true))   // the same signal again
+        #expect(written != nil && !FileManager.default.fileExists(atPath: store.path))
+        _ = try site.control.execute(.input, id: "ripple", .flag(false))
+        #expect(try store.load().inputs["ripple"] == false)
     }
 
     @Test func aCommandThatCannotBeSavedIsNotApplied() throws {

@@ -37,7 +37,6 @@ public final class MQTTNorthbound: Sendable {
         var published: [String: Published] = [:]
         var lastFull: Seconds = -.infinity
         var discoveryDue = false
-        var sent = 0
         /// The client's connection count last handled (subscribed, "online", everything republished).
         var handledConnections = 0
     }
@@ -150,18 +149,24 @@ public final class MQTTNorthbound: Sendable {
     }
 
     /// Handles the client's events until it stops: (re)connection, commands, Home Assistant's status.
+    /// Each is handled in order on a queue of its own: a command writes the state file (fsync) and
+    /// steps the control, which must not hold up Swift concurrency's shared threads.
     func run() async {
         for await event in client.events {
-            switch event {
-            case .connected:
-                publish(now: clock.now)   // sees the new connection: subscribes and republishes
-            case .disconnected(let reason):
-                logger.warning("MQTT broker \(client.options.host):\(client.options.port): \(reason); control goes on, retrying with backoff")
-            case .message(let topic, let payload, _):
-                handle(topic: topic, payload: payload)
+            events.async { [self] in
+                switch event {
+                case .connected:
+                    publish(now: clock.now)   // sees the new connection: subscribes and republishes
+                case .disconnected(let reason):
+                    logger.warning("MQTT broker \(client.options.host):\(client.options.port): \(reason); control goes on, retrying with backoff")
+                case .message(let topic, let payload, _):
+                    handle(topic: topic, payload: payload)
+                }
             }
         }
     }
+
+    private let events = DispatchQueue(label: "mqtt events")
 
     func stop() {
         client.stop(final: MQTTOptions.Will(topic: contract.availabilityTopic, payload: "offline"))
@@ -249,7 +254,6 @@ public final class MQTTNorthbound: Sendable {
                     }
                     if client.publish(topic, payload, qos: qos, retain: true) {
                         state.published[topic] = Published(payload: payload, time: now)
-                        state.sent += 1
                     }
                 }
             }
@@ -262,9 +266,6 @@ public final class MQTTNorthbound: Sendable {
             }
         }
     }
-
-    /// Messages published since start (for the status output and the benchmark).
-    var sent: Int { state.withLock { $0.sent } }
 }
 
 /// The version shown in Home Assistant's device info and origin.

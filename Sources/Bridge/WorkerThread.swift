@@ -1,0 +1,51 @@
+import Foundation
+import Synchronization
+
+/// A thread of its own that runs `body` until stopped: the service's blocking work (driver calls,
+/// file inputs, fsync of the state file) stays off Swift concurrency's few shared threads.
+final class WorkerThread: Sendable {
+    let name: String
+    private let stopRequested = Atomic<Bool>(false)
+    private let started = Atomic<Bool>(false)
+    private let finished = DispatchSemaphore(value: 0)
+    private let body: @Sendable (_ stopRequested: () -> Bool) -> Void
+
+    /// `body` runs once and must return soon after its argument says stop.
+    init(name: String, body: @escaping @Sendable (_ stopRequested: () -> Bool) -> Void) {
+        self.name = name
+        self.body = body
+    }
+
+    /// Calls `step` every `period` seconds (on a fixed cadence: work time does not add up) until stopped.
+    convenience init(name: String, period: Double, step: @escaping @Sendable () -> Void) {
+        self.init(name: name) { stopRequested in
+            var next = Date()
+            while !stopRequested() {
+                step()
+                next = max(next.addingTimeInterval(period), Date())
+                while !stopRequested(), Date() < next { Thread.sleep(forTimeInterval: min(0.05, max(0, next.timeIntervalSinceNow))) }
+            }
+        }
+    }
+
+    func start() {
+        guard !started.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let thread = Thread { [self] in
+            body { stopRequested.load(ordering: .acquiring) }
+            finished.signal()
+        }
+        thread.name = name
+        thread.start()
+    }
+
+    /// Asks the thread to stop without waiting (to stop several at once).
+    func requestStop() { stopRequested.store(true, ordering: .releasing) }
+
+    /// Asks it to stop and waits for it, at most `timeout` seconds; false if it is still running.
+    @discardableResult
+    func stop(timeout: Double = 10) -> Bool {
+        requestStop()
+        guard started.load(ordering: .acquiring) else { return true }
+        return finished.wait(timeout: .now() + timeout) == .success
+    }
+}
