@@ -209,11 +209,15 @@ private struct SlaveLoop {
             switch handler.read(kind, address: address, count: count) {
             case .failure(let exception): return reply(frame, exception: exception)
             case .success(let values):
+                // a handler that answers short would leave another device's values in the table
+                guard values.count >= count else { return reply(frame, exception: .serverDeviceFailure) }
                 store(values.prefix(count), function: kind, at: address)
                 return send(frame)
             }
         case 0x06:
             guard pdu.count == 5 else { return reply(frame, exception: .illegalDataValue) }
+            // within the reply table, or the write would take effect and libmodbus still answer 02
+            guard word(1) < 65535 else { return reply(frame, exception: .illegalDataAddress) }
             if let exception = handler.write(address: word(1), values: [UInt16(word(3))]) { return reply(frame, exception: exception) }
             return send(frame)
         case 0x10:
