@@ -17,6 +17,10 @@ public final class MQTTNorthbound: Sendable {
         var id: String
         var base: String
         var values: [TopicContract.Value]
+        /// The full topic of each value (built once, not on every pass).
+        var topics: [String]
+        /// Where its values come from: the charger's, zone's or input's index in the configuration.
+        var index: Int
         var discovery: DiscoveryBuilder.Subject
     }
 
@@ -71,8 +75,8 @@ public final class MQTTNorthbound: Sendable {
         entities = Self.entities(configuration, contract: contract)
         var routes: [String: Route] = [:]
         for entity in entities {
-            for value in entity.values {
-                if let command = value.command { routes["\(entity.base)/\(value.topic)/set"] = Route(kind: entity.kind, id: entity.id, command: command, value: value) }
+            for (value, topic) in zip(entity.values, entity.topics) {
+                if let command = value.command { routes[topic + "/set"] = Route(kind: entity.kind, id: entity.id, command: command, value: value) }
             }
         }
         self.routes = routes
@@ -110,19 +114,19 @@ public final class MQTTNorthbound: Sendable {
     /// The entities of the configured site, each with the contract's values it can provide.
     static func entities(_ configuration: Configuration, contract: TopicContract) -> [Entity] {
         var result: [Entity] = []
-        func add(_ kind: EntityKind, _ id: String, placeholders: [String: String], has: (TopicContract.Value) -> Bool = { _ in true }) {
+        func add(_ kind: EntityKind, _ id: String, index: Int = 0, placeholders: [String: String], has: (TopicContract.Value) -> Bool = { _ in true }) {
             guard let entity = contract.entities[kind], let base = contract.base(kind, id: id) else { return }
             let values = entity.values.filter(has)
             var all = placeholders
             all["site"] = configuration.siteName
-            result.append(Entity(kind: kind, id: id, base: base, values: values,
+            result.append(Entity(kind: kind, id: id, base: base, values: values, topics: values.map { base + "/" + $0.topic }, index: index,
                                  discovery: DiscoveryBuilder.Subject(kind: kind, id: id, topics: Set(values.map(\.topic)), placeholders: all)))
         }
         add(.site, "site", placeholders: ["name": configuration.siteName]) { value in
             configuration.gridMeter != nil || !["current.l1", "current.l2", "current.l3", "power", "meter_online"].contains(value.source)
         }
-        for charger in configuration.chargers {
-            add(.charger, charger.id, placeholders: [
+        for (index, charger) in configuration.chargers.enumerated() {
+            add(.charger, charger.id, index: index, placeholders: [
                 "name": charger.name, "model": charger.identity.model, "brand": charger.identity.brand, "serial": charger.identity.serial,
                 "min": "\(charger.limits.minCurrent)", "ceiling": "\(charger.limits.ceiling)",
             ])
@@ -133,11 +137,11 @@ public final class MQTTNorthbound: Sendable {
                 value.source == "online" || names.contains(value.source)
             }
         }
-        for zone in configuration.load?.zones ?? [] {
-            add(.zone, zone.id, placeholders: ["name": zone.id, "limit": String(format: "%g", zone.limit.max() ?? 0)])
+        for (index, zone) in (configuration.load?.zones ?? []).enumerated() {
+            add(.zone, zone.id, index: index, placeholders: ["name": zone.id, "limit": String(format: "%g", zone.limit.max() ?? 0)])
         }
-        for input in configuration.inputs {
-            add(.input, input.id, placeholders: ["name": input.id, "role": input.role.rawValue]) { value in
+        for (index, input) in configuration.inputs.enumerated() {
+            add(.input, input.id, index: index, placeholders: ["name": input.id, "role": input.role.rawValue]) { value in
                 value.command == nil || { if case .mqtt = input.source { true } else { false } }()
             }
         }
@@ -230,28 +234,26 @@ public final class MQTTNorthbound: Sendable {
             let zoneReports = Dictionary(view.zones.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
             let full = forced || contract.republishInterval > 0 && now - state.lastFull >= contract.republishInterval
             if full { state.lastFull = now }
-            var chargerIndex = 0
             for entity in entities {
                 let values: EntityValues
                 switch entity.kind {
                 case .site: values = EntityViews.site(view, evPower: evPower)
                 case .charger:
-                    values = EntityViews.charger(snapshots[chargerIndex], view.chargers[chargerIndex], limits: chargers[chargerIndex].config.limits)
-                    chargerIndex += 1
+                    let i = entity.index
+                    values = EntityViews.charger(snapshots[i], view.chargers[i], limits: chargers[i].config.limits)
                 case .meter: values = EntityViews.meter(meters.readings(entity.id, now: now))
                 case .zone:
-                    guard let report = zoneReports[entity.id], let zone = configuration.load?.zones.first(where: { $0.id == entity.id }) else { continue }
+                    guard let report = zoneReports[entity.id], let zone = configuration.load?.zones[entity.index] else { continue }
                     values = EntityViews.zone(report, limit: zone.limit, operatorLimit: view.operatorLimits[entity.id])
                 case .input:
-                    guard let input = configuration.inputs.first(where: { $0.id == entity.id }) else { continue }
-                    values = EntityViews.input(input, active: view.inputValues[entity.id])
+                    values = EntityViews.input(configuration.inputs[entity.index], active: view.inputValues[entity.id])
                 }
-                for value in entity.values {
+                for (value, topic) in zip(entity.values, entity.topics) {
+                    let last = state.published[topic]
+                    // too soon to send this one again: not even worth formatting
+                    if let last, !full, now - last.time < value.minInterval { continue }
                     let payload = (values[value.source] ?? nil)?.payload(decimals: value.decimals, on: contract.payloadOn, off: contract.payloadOff) ?? ""
-                    let topic = entity.base + "/" + value.topic
-                    if let last = state.published[topic], !full {
-                        guard last.payload != payload, now - last.time >= value.minInterval else { continue }
-                    }
+                    if let last, !full, last.payload == payload { continue }
                     if client.publish(topic, payload, qos: qos, retain: true) {
                         state.published[topic] = Published(payload: payload, time: now)
                     }
