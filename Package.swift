@@ -12,6 +12,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // System libraries (Debian: libmodbus-dev, libserialport-dev, libmosquitto-dev).
@@ -27,19 +28,21 @@ let package = Package(
         .target(name: "Modbus", dependencies: ["RegisterMaps", "CModbus", "CSerialPort"]),
         // Swift wrapper of libmosquitto: a client with its own network thread, events as an AsyncStream.
         .target(name: "MQTT", dependencies: ["CMosquitto"]),
+        // SQLite persistence (GRDB, WAL): sessions, the event log, runtime settings.
+        .target(name: "Storage", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // Pure control logic: failsafe state machine, setpoint policy, (later) energy loops. No I/O, no clocks.
         .target(name: "EnergyControl"),
         // Simulated meters and chargers (used by the demo and the tests).
         .target(name: "Simulation", dependencies: ["RegisterMaps", "Modbus", "EnergyControl"]),
         // The running service: configuration → wired components, scheduling, northbound slaves.
         .target(name: "Bridge", dependencies: [
-            "RegisterMaps", "Modbus", "MQTT", "EnergyControl", "Simulation",
+            "RegisterMaps", "Modbus", "MQTT", "EnergyControl", "Simulation", "Storage",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // Command-line interface only.
         .executableTarget(name: "chargebridge", dependencies: [
-            "RegisterMaps", "Modbus", "Simulation", "Bridge",
+            "RegisterMaps", "Modbus", "Simulation", "Bridge", "Storage",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -51,6 +54,9 @@ let package = Package(
         .executableTarget(name: "AllocationBenchmark", dependencies: ["EnergyControl"],
                           path: "Benchmarks/AllocationBenchmark"),
 
+        .executableTarget(name: "StorageBenchmark", dependencies: ["Storage"], path: "Benchmarks/StorageBenchmark"),
+
+        .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "RegisterMapsTests", dependencies: ["RegisterMaps"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "EnergyControlTests", dependencies: ["EnergyControl"]),

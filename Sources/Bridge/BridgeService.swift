@@ -5,6 +5,7 @@ import Modbus
 import MQTT
 import RegisterMaps
 import ServiceLifecycle
+import Storage
 import Synchronization
 
 /// The running service: drivers → measurements → control → setpoints → chargers, and the
@@ -18,6 +19,7 @@ public final class BridgeService: Service {
     let buses: [BusPoller]
     let meters: MeterBoard
     let mqtt: MQTTNorthbound?
+    let recorder: Recorder?
     let clock = MonotonicSeconds()
     let logger: Logger
     let statusInterval: Seconds?
@@ -36,7 +38,10 @@ public final class BridgeService: Service {
         self.statusInterval = statusInterval
         self.statusOutput = statusOutput
         let clock = self.clock
-        chargers = configuration.chargers.map { ChargerPoint(config: $0, layout: layout, clock: clock, logger: logger) }
+        let database = try configuration.storage.map { try ChargeDatabase(path: $0.databasePath) }
+        let recorder = database.map { Recorder(database: $0, retentionDays: configuration.storage?.eventRetentionDays ?? 30, logger: logger) }
+        self.recorder = recorder
+        chargers = configuration.chargers.map { ChargerPoint(config: $0, layout: layout, clock: clock, logger: logger, recorder: recorder) }
         drivers = configuration.chargers.map { SimulatedChargerDriver(limits: $0.limits, evs: $0.simulatedEVs, start: clock.now) }
         let northbound = configuration.northbound
         let listeners: [SlaveListener]
@@ -49,10 +54,12 @@ public final class BridgeService: Service {
             listeners = [SlaveListener(host: northbound.bind, port: northbound.port, units: units)]
         }
         server = try ModbusSlaveServer(listeners: listeners, frameTimeout: .milliseconds(northbound.frameTimeoutMilliseconds))
-        let store = configuration.stateFile.map(RuntimeStore.init(path:))
+        let store = database.map(RuntimeStore.init(database:))
         let restored = try BridgeService.restoredSettings(store, logger: logger)
+        let openSessions = try database?.openSessions() ?? []
         let control = try SiteControl(configuration: configuration, chargers: chargers, drivers: drivers, logger: logger, now: clock.now,
-                                      store: store, restored: restored)
+                                      store: store, restored: restored, recorder: recorder, openSessions: openSessions,
+                                      checkpointSeconds: configuration.storage?.checkpointSeconds ?? 15)
         self.control = control
         let meters = MeterBoard(meters: configuration.meters)
         self.meters = meters
@@ -65,7 +72,7 @@ public final class BridgeService: Service {
         tick()   // registers reflect the chargers before the first master connects
     }
 
-    /// The operator settings saved by the last run. An unreadable state file stops the start: it
+    /// The operator settings saved by the last run. Unreadable settings stop the start: they
     /// may hold a utility's load-shedding signal or a lowered zone limit, and starting without them
     /// could allocate more than the operator allowed. Fix or remove the file to start.
     static func restoredSettings(_ store: RuntimeStore?, logger: Logger) throws -> RuntimeSettings {
@@ -73,7 +80,7 @@ public final class BridgeService: Service {
         do {
             return try store.load()
         } catch {
-            throw RuntimeStoreError("\(error) — refusing to start without the saved settings; fix or remove the file")
+            throw RuntimeStoreError("\(error) — refusing to start without the saved settings; fix or move the database away")
         }
     }
 
@@ -123,12 +130,14 @@ public final class BridgeService: Service {
     }
 
     public func run() async throws {
+        recorder?.start()
+        recordStart()
         server.start()
         buses.forEach { $0.start() }
         mqtt?.start()
         let mqttEvents = mqtt.map { mqtt in Task { await mqtt.run() } }
-        if configuration.stateFile == nil, configuration.mqtt != nil {
-            logger.notice("no state_file configured: settings changed over MQTT last until the service stops")
+        if configuration.storage == nil {
+            logger.notice("no storage configured: no sessions or events are recorded, and settings changed over MQTT last until the service stops")
         }
         logger.info("serving \(chargers.count) charger(s)", metadata: ["site": "\(configuration.siteName)"])
         // Printed once serving (and once the service group handles SIGTERM/SIGINT).
@@ -153,7 +162,23 @@ public final class BridgeService: Service {
         buses.forEach { $0.stop() }
         mqttEvents?.cancel()   // the network thread is gone (or gave up after 3 s): stop reading its events
         await mqttEvents?.value
+        recorder?.event(.serviceStopped)
+        recorder?.stop()   // the last sessions and events are on disk, the WAL folded into the database
         logger.info("stopped")
+    }
+
+    /// The start and the configuration it runs, in the event log; a changed file is a reload.
+    private func recordStart() {
+        guard let recorder else { return }
+        let text = (try? String(contentsOfFile: configuration.file, encoding: .utf8)) ?? ""
+        let fingerprint = ConfigurationFingerprint.of(text)
+        let previous = try? recorder.database.setting("configuration.fingerprint")
+        recorder.event(.serviceStarted, "pid \(getpid())")
+        let change = previous == nil ? "first start" : (previous == fingerprint ? "unchanged" : "changed since the last start")
+        recorder.event(.configurationLoaded, subject: configuration.file, "\(change), fingerprint \(fingerprint)")
+        do { try recorder.database.setSetting("configuration.fingerprint", fingerprint, at: Date().timeIntervalSince1970) } catch {
+            logger.warning("\(error)")
+        }
     }
 
     private let nextStatus = Mutex<Seconds>(0)

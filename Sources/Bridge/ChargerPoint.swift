@@ -11,6 +11,8 @@ public final class ChargerPoint: ModbusSlaveHandler {
     let layout: SlaveLayout
     let clock: MonotonicSeconds
     let logger: Logger
+    /// The event log (failsafe, master changes); nil when nothing is recorded.
+    let recorder: Recorder?
 
     struct State {
         var machine: FailsafeMachine
@@ -24,8 +26,9 @@ public final class ChargerPoint: ModbusSlaveHandler {
 
     private let state: Mutex<State>
 
-    init(config: Configuration.Charger, layout: SlaveLayout, clock: MonotonicSeconds, logger: Logger) {
+    init(config: Configuration.Charger, layout: SlaveLayout, clock: MonotonicSeconds, logger: Logger, recorder: Recorder? = nil) {
         self.config = config
+        self.recorder = recorder
         self.layout = layout
         self.clock = clock
         self.logger = logger
@@ -43,6 +46,7 @@ public final class ChargerPoint: ModbusSlaveHandler {
                 state.failsafeEntries += 1
                 logger.warning("failsafe entered: alive not written within \(state.machine.failsafeTimeout) s; request is now the failsafe current \(state.machine.failsafeCurrent) A",
                                metadata: ["charger": "\(config.id)"])
+                recorder?.event(.failsafeEntered, subject: config.id, "request \(state.machine.failsafeCurrent) A")
             }
             state.status = status
             state.decision = SetpointPolicy.decide(request: state.machine.request, failsafe: state.machine.isFailsafe,
@@ -178,6 +182,7 @@ public final class ChargerPoint: ModbusSlaveHandler {
             if state.machine.alive(at: now) {
                 logger.notice("failsafe left: master \(state.master ?? "?") is alive, request \(state.machine.chargingCurrent) A",
                               metadata: ["charger": "\(config.id)"])
+                recorder?.event(.failsafeLeft, subject: config.id, "master \(state.master ?? "?")")
             }
         default: break
         }
@@ -198,11 +203,13 @@ public final class ChargerPoint: ModbusSlaveHandler {
         state.withLock { $0.master = peer }
         logger.notice(replaced ? "master \(peer) connected; the previous master's socket was closed" : "master \(peer) connected",
                       metadata: ["charger": "\(config.id)"])
+        recorder?.event(replaced ? .masterReplaced : .masterConnected, subject: config.id, peer)
     }
 
     public func masterDisconnected(peer: String, reason: String) {
         state.withLock { if $0.master == peer { $0.master = nil } }
         logger.notice("master \(peer) disconnected: \(reason)", metadata: ["charger": "\(config.id)"])
+        recorder?.event(.masterDisconnected, subject: config.id, "\(peer): \(reason)")
     }
 
     public var failsafeEntries: Int { state.withLock { $0.failsafeEntries } }

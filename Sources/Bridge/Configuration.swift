@@ -107,8 +107,8 @@ public struct Configuration: Sendable {
     public var zoneMeters: [String: Int] = [:]
     /// MQTT northbound (nil: none).
     public var mqtt: MQTTSettings?
-    /// Where operator settings changed at run time are kept across restarts (nil: they are not).
-    public var stateFile: String?
+    /// The database: sessions, events, operator settings changed at run time (nil: nothing is kept).
+    public var storage: StorageSettings?
 
     public static func load(file path: String) throws(DataFileError) -> Configuration {
         try parse(try YAMLNode.readText(path), file: path)
@@ -150,7 +150,10 @@ public struct Configuration: Sendable {
         }
         if let modbus = top.optional("modbus") { config.northbound = try parseNorthbound(modbus) }
         if let mqtt = top.optional("mqtt") { config.mqtt = try MQTTSettings.parse(mqtt) }
-        if let stateFile = top.optional("state_file") { config.stateFile = try stateFile.string() }
+        if let storage = top.optional("storage") { config.storage = try StorageSettings.parse(storage) }
+        if let legacy = top.optional("state_file") {
+            throw legacy.error("state_file was replaced by storage: { data_dir: FOLDER } (settings, sessions and events live in SQLite there)")
+        }
         if let control = top.optional("control") {
             var fields = try control.fields()
             if let tick = fields.optional("tick_ms") {

@@ -2,11 +2,11 @@ import EnergyControl
 import Logging
 
 /// Operator commands (MQTT) and the settings they leave behind. A command is checked against its
-/// target, written to the runtime-state file, and only then applied: a rejected or unsaved
+/// target, saved in the database, and only then applied: a rejected or unsaved
 /// command changes nothing.
 extension SiteControl {
     /// Applies `value` to the entity `id`; returns what changed, for the log. Commands run one at a
-    /// time; the file is written outside the control lock, so a slow disk never delays a control step.
+    /// time; the database is written outside the control lock, so a slow disk never delays a control step.
     func execute(_ command: CommandKind, id: String, _ value: CommandValue) throws(CommandRejection) -> String {
         try commandLock.withLock { (_: inout Void) throws(CommandRejection) -> String in
             if command == .phases { return try selectPhases(id: id, value) }
@@ -31,6 +31,7 @@ extension SiteControl {
                 state.saved = settings
             }
             logger.notice("\(command.rawValue) of \(id): \(change)")
+            recorder?.event(.settingChanged, subject: id, "\(command.rawValue): \(change)")
             return change
         }
     }
@@ -43,6 +44,7 @@ extension SiteControl {
         guard !state.withLock({ $0.stopped }) else { throw CommandRejection("the service is stopping") }
         charger.select(phases: phases)
         logger.notice("phases of \(id): \(phases)")
+        recorder?.event(.settingChanged, subject: id, "phases: \(phases)")
         return "\(phases) phase(s)"
     }
 

@@ -2,6 +2,7 @@ import EnergyControl
 import Foundation
 import Logging
 import RegisterMaps
+import Storage
 import Synchronization
 
 /// The control side of the service: one lock around the site's loops, so a step triggered by a
@@ -27,8 +28,12 @@ final class SiteControl: Sendable {
         var inputSeen: [String: Seconds] = [:]
         var inputsUnreadable: Set<String> = []
         var started: Seconds = 0
-        /// What the state file holds (restored or last saved): an unchanged setting is not written again.
+        /// What the database holds (restored or last saved): an unchanged setting is not written again.
         var saved = RuntimeSettings()
+        /// Charging sessions as the chargers report them (written through the recorder).
+        var sessions = SessionTracker()
+        /// Whether each charger answered at the last step (for the event log).
+        var online: [Bool?]
     }
 
     /// A charger's operator settings; mode, limit and enable are persisted, force lasts one session.
@@ -46,18 +51,22 @@ final class SiteControl: Sendable {
     let logger: Logger
     /// Where operator settings are kept across restarts (nil: they are not).
     let store: RuntimeStore?
+    /// The session and event log (nil: nothing is recorded).
+    let recorder: Recorder?
     let state: Mutex<State>
     /// Operator commands, one at a time (check, save, apply).
     let commandLock = Mutex<Void>(())
 
     /// Fails only on a zone tree the configuration loader would already have refused.
     init(configuration: Configuration, chargers: [ChargerPoint], drivers: [any ChargerDriver], logger: Logger, now: Seconds,
-         store: RuntimeStore? = nil, restored: RuntimeSettings = RuntimeSettings()) throws {
+         store: RuntimeStore? = nil, restored: RuntimeSettings = RuntimeSettings(), recorder: Recorder? = nil,
+         openSessions: [SessionRecord] = [], checkpointSeconds: Double = 15) throws {
         self.configuration = configuration
         self.chargers = chargers
         self.drivers = drivers
         self.logger = logger
         self.store = store
+        self.recorder = recorder
         var inputs: [String: DebouncedInput] = [:]
         for input in configuration.inputs {
             // Until read, enable counts as closed (charging allowed) and the others as inactive.
@@ -66,8 +75,11 @@ final class SiteControl: Sendable {
         let load = try configuration.load.map { try LoadManager(settings: $0, siteFuse: configuration.site.fuse.limit != nil) }
         var initial = State(controller: SiteController(settings: configuration.site, load: load), inputs: inputs,
                             meterLost: configuration.gridMeter != nil, pushedFailsafe: Array(repeating: nil, count: chargers.count),
-                            runtime: chargers.map { ChargerRuntime(mode: $0.config.mode) })
+                            runtime: chargers.map { ChargerRuntime(mode: $0.config.mode) },
+                            online: Array(repeating: nil, count: chargers.count))
         initial.started = now
+        initial.sessions = SessionTracker(checkpointInterval: checkpointSeconds)
+        initial.sessions.resume(openSessions)
         Self.restore(restored, into: &initial, configuration: configuration, logger: logger)
         state = Mutex(initial)
     }
@@ -110,7 +122,13 @@ final class SiteControl: Sendable {
     private func noteInput(_ id: String, raw: Bool, now: Seconds, state: inout State) {
         guard let input = configuration.inputs.first(where: { $0.id == id }) else { return }
         if state.inputs[id]?.update(raw != input.invert, now: now) == true {
-            logger.notice("input \(id) (\(input.role.rawValue)) is now \(state.inputs[id]!.value ? "active" : "inactive")")
+            let active = state.inputs[id]!.value
+            logger.notice("input \(id) (\(input.role.rawValue)) is now \(active ? "active" : "inactive")")
+            if input.role == .loadShedding {
+                recorder?.event(active ? .loadSheddingOn : .loadSheddingOff, subject: id)
+            } else {
+                recorder?.event(.inputChanged, subject: id, "\(input.role.rawValue) \(active ? "active" : "inactive")")
+            }
         }
     }
 
@@ -137,8 +155,11 @@ final class SiteControl: Sendable {
                 state.meterLost = lost
                 if lost { logger.warning("grid meter lost: falling back to \(configuration.site.fuse.fallbackCurrent) A for all EVs") }
                 else { logger.notice("grid meter online") }
+                recorder?.event(lost ? .meterLost : .meterRecovered, subject: configuration.gridMeter ?? "")
             }
             let statuses = drivers.map { $0.poll(now: now) }
+            let localTime = Self.localTime()
+            record(statuses, localTime: localTime, state: &state)
             for (id, raw) in state.remoteInputs { noteInput(id, raw: raw, now: now, state: &state) }
             let controls = chargers.indices.map { index in
                 let charger = chargers[index], placement = charger.config.placement
@@ -152,7 +173,7 @@ final class SiteControl: Sendable {
                 endForcedSession(index, plugged: control.plugged, state: &state)
                 return control
             }
-            let outputs = state.controller.step(now: now, chargers: controls, inputs: siteInputs(state), time: Self.localTime())
+            let outputs = state.controller.step(now: now, chargers: controls, inputs: siteInputs(state), time: localTime)
             for index in chargers.indices {
                 // the charger falls back to its degraded setpoint on its own if the bridge goes silent
                 // (a charger that was lost may have restarted with its factory value: push it again)
@@ -167,6 +188,25 @@ final class SiteControl: Sendable {
                 chargers[index].publish(drivers[index].poll(now: now))
             }
         }
+    }
+
+    /// Sessions and chargers lost or back, to the recorder.
+    private func record(_ statuses: [ChargerStatus], localTime: LocalTime, state: inout State) {
+        guard let recorder else { return }
+        let wall = Date().timeIntervalSince1970
+        let period = configuration.load?.timeOfUse?.period(at: localTime) ?? SessionExport.standardPeriod
+        var changes: [StorageChange] = []
+        for (index, status) in statuses.enumerated() {
+            let id = chargers[index].config.id
+            if state.online[index] != status.online {
+                if state.online[index] != nil || !status.online {
+                    changes.append(.event(EventRecord(at: wall, kind: (status.online ? EventKind.chargerOnline : .chargerOffline).rawValue, subject: id)))
+                }
+                state.online[index] = status.online
+            }
+            changes += state.sessions.observe(charger: id, status: status, now: wall, period: period)
+        }
+        recorder.record(changes)
     }
 
     /// Local wall-clock time (the machine's time zone) for time of use, off-peak and priority hours.
@@ -197,6 +237,7 @@ final class SiteControl: Sendable {
                 chargers[index].leftSafe(safe)   // the northbound views show what the charger was left at
             }
             state.stopped = true   // nothing (a late command, a timer) may step the chargers again
+            recorder?.record(state.sessions.checkpointAll(now: Date().timeIntervalSince1970))
         } }
     }
 

@@ -31,6 +31,8 @@ public struct ChargerStatus: Sendable, Equatable {
     public init() {}
 
     public var charging: Bool { state == .charging }
+    /// A vehicle is plugged in (a session is running).
+    public var plugged: Bool { cable == .vehicleConnected || cable == .vehicleLocked }
     public var powers: [Double] { zip(currents, voltages).map { $0 * $1 } }
     public var totalPower: Double { powers.reduce(0, +) }
 }

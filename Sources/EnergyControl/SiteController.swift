@@ -54,7 +54,7 @@ public struct ChargerControlInput: Sendable {
     }
 
     /// A vehicle is plugged in.
-    public var plugged: Bool { status.cable == .vehicleConnected || status.cable == .vehicleLocked }
+    public var plugged: Bool { status.plugged }
 
     /// Grid phases the charger loads now: one when it is switched to one phase or its car charges on
     /// L1 only (detected from the measured currents), else three.

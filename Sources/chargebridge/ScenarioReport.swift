@@ -19,8 +19,8 @@ enum ScenarioReport {
         let zoneText = zip(zones, zip(tick.zoneCurrents, tick.zoneStates)).map { id, value in
             String(format: "%@ %.0f A s%d", id, value.0.max() ?? 0, value.1.rawValue)
         }.joined(separator: ", ")
-        return "\(clock(startOfDay + tick.time))  PV \(String(format: "%5.0f", tick.pvWatts)) W  house \(String(format: "%5.0f", tick.houseWatts)) W  grid A [\(grid)]  "
-            + (zones.isEmpty ? "" : "zones [\(zoneText)]  ") + chargers
+        let zonePart: String = zones.isEmpty ? "" : "zones [\(zoneText)]  "
+        return "\(clock(startOfDay + tick.time))  PV \(String(format: "%5.0f", tick.pvWatts)) W  house \(String(format: "%5.0f", tick.houseWatts)) W  grid A [\(grid)]  \(zonePart)\(chargers)"
     }
 
     static func jsonTick(_ tick: SiteSimulator.Tick, ids: [String], zones: [String]) -> String {

@@ -108,7 +108,7 @@ public final class MQTTNorthbound: Sendable {
         return "mqtt: \(options.host):\(options.port) MQTT \(options.protocolVersion.rawValue)\(options.tls == nil ? "" : " TLS"), "
             + "\(entities.reduce(0) { $0 + $1.values.count }) topics under \(contract.prefix)/, "
             + (discovery.map { "Home Assistant discovery under \($0.discoveryPrefix)/" } ?? "no discovery")
-            + (configuration.stateFile.map { ", settings kept in \($0)" } ?? ", settings not kept across restarts (no state_file)")
+            + (configuration.storage.map { ", settings kept in \($0.databasePath)" } ?? ", settings not kept across restarts (no storage)")
     }
 
     /// The entities of the configured site, each with the contract's values it can provide.

@@ -1,7 +1,7 @@
 import Foundation
+import Storage
 
-/// Settings an operator changed at run time (over MQTT): they outlive a restart. Kept in the
-/// configuration's runtime-state file until the SQLite store exists (issue 7).
+/// Settings an operator changed at run time (over MQTT): they outlive a restart (kept in the database).
 public struct RuntimeSettings: Codable, Sendable, Equatable {
     public struct Charger: Codable, Sendable, Equatable {
         /// A ChargeMode's raw value (validated when restored).
@@ -32,52 +32,29 @@ public struct RuntimeSettings: Codable, Sendable, Equatable {
     }
 }
 
-/// The runtime-state file: JSON, replaced atomically (temporary file, fsync, rename, fsync of the
-/// folder), so a crash at any moment leaves either the old or the new settings, never half.
+/// Operator settings in the database (one JSON value under one key): saved in one transaction
+/// with `synchronous = FULL`, so once a command is acknowledged it survives a crash or power cut.
 public struct RuntimeStore: Sendable {
-    public let path: String
+    public let database: ChargeDatabase
+    static let key = "runtime"
 
-    public init(path: String) { self.path = path }
+    public init(database: ChargeDatabase) { self.database = database }
 
-    /// The saved settings; none when the file does not exist yet.
+    /// The saved settings; none when nothing was saved yet.
     public func load() throws -> RuntimeSettings {
-        guard FileManager.default.fileExists(atPath: path) else { return RuntimeSettings() }
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        guard let text = try database.setting(Self.key) else { return RuntimeSettings() }
         do {
-            return try JSONDecoder().decode(RuntimeSettings.self, from: data)
+            return try JSONDecoder().decode(RuntimeSettings.self, from: Data(text.utf8))
         } catch {
-            throw RuntimeStoreError("\(path) is not a runtime-state file: \(error)")
+            throw RuntimeStoreError("\(database.path): the saved runtime settings cannot be read: \(error)")
         }
     }
 
     public func save(_ settings: RuntimeSettings) throws {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let data = try encoder.encode(settings)
-        let url = URL(fileURLWithPath: path)
-        let folder = url.deletingLastPathComponent().path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let temporary = path + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { throw RuntimeStoreError("cannot write \(temporary): \(String(cString: strerror(errno)))") }
-        let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        let synced = fsync(fd) == 0
-        let failure = String(cString: strerror(errno))
-        close(fd)
-        guard written == data.count, synced else {
-            unlink(temporary)
-            throw RuntimeStoreError("cannot write \(temporary): \(failure)")
-        }
-        guard rename(temporary, path) == 0 else {
-            let failure = String(cString: strerror(errno))
-            unlink(temporary)
-            throw RuntimeStoreError("cannot replace \(path): \(failure)")
-        }
-        let directory = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directory >= 0 {
-            fsync(directory)
-            close(directory)
-        }
+        encoder.outputFormatting = [.sortedKeys]
+        let text = String(decoding: try encoder.encode(settings), as: UTF8.self)
+        try database.setSetting(Self.key, text, at: Date().timeIntervalSince1970)
     }
 }
 

@@ -58,6 +58,12 @@ public struct TimeOfUse: Sendable, Equatable {
         self.periods = periods
     }
 
+    /// The tariff period in force at `time` (for billing): of the periods that are on, the one with
+    /// the lowest percentage, as `percent(at:)` applies it; nil in uncovered time.
+    public func period(at time: LocalTime) -> String? {
+        periods.filter { $0.slots.contains(where: { $0.covers(time) }) }.min(by: { $0.percent < $1.percent })?.name
+    }
+
     /// The percentage of the zone maximum at `time`: the lowest among the periods that are on and
     /// not disabled for the zone; 100 when none is (uncovered time has no reduction).
     public func percent(at time: LocalTime, disabled: Set<Int> = []) -> Double {

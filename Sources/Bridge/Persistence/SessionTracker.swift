@@ -1,0 +1,149 @@
+import EnergyControl
+import Storage
+
+/// Turns what the chargers report into charging sessions: opened when a vehicle is plugged in,
+/// energy split by time-of-use period, checkpointed every `checkpointInterval`, closed when it
+/// leaves. Pure: statuses and wall-clock time in, storage changes out.
+///
+/// The charger's own session registers are the truth (session energy, session duration), so a
+/// session that ran on while the bridge was down is resumed with the right start and energy, and
+/// one that ended meanwhile is closed with the charger's final figures.
+struct SessionTracker {
+    struct Open {
+        var record: SessionRecord
+        /// The charger's session energy when last seen (the next delta starts there).
+        var lastEnergy: Double
+        var lastCheckpoint: Double
+        var dirty = false
+        /// Found open in the database at start: not yet matched against the charger.
+        var unverified = false
+    }
+
+    /// How long an open session may go without a checkpoint while energy flows.
+    let checkpointInterval: Double
+    /// How far the start a charger implies may differ from the stored one for the same session.
+    let sameSessionTolerance: Double = 120
+    private(set) var open: [String: Open] = [:]
+
+    init(checkpointInterval: Double = 15) {
+        self.checkpointInterval = checkpointInterval
+    }
+
+    /// Sessions the database still holds open from the last run; each is matched against its
+    /// charger's first report (resumed, or closed as `recovered`).
+    mutating func resume(_ sessions: [SessionRecord]) {
+        for session in sessions {
+            open[session.charger] = Open(record: session, lastEnergy: session.energyWh, lastCheckpoint: session.updatedAt, unverified: true)
+        }
+    }
+
+    /// A charger's report at wall-clock `now` (Unix seconds); `period` is the tariff period in force.
+    mutating func observe(charger: String, status: ChargerStatus, now: Double, period: String) -> [StorageChange] {
+        guard status.online else { return [] }   // nothing is known while the charger is away
+        var changes: [StorageChange] = []
+        if var session = open[charger], session.unverified {
+            if status.plugged, isSame(session.record, status, now: now) {
+                // what it delivered while the bridge was down cannot be placed in a tariff period
+                session.unverified = false
+                account(&session, status: status, period: Self.unknownPeriod)
+                open[charger] = session
+            } else {
+                changes.append(.update(recovered(session.record, status: status, now: now)))
+                open[charger] = nil
+            }
+        }
+        if var session = open[charger] {
+            // a session energy that went back means the charger started a new session (or was reset)
+            let restarted = status.plugged && status.sessionEnergyWh + 1 < session.lastEnergy
+            if status.plugged && !restarted {
+                account(&session, status: status, period: period)
+                if session.dirty, now - session.lastCheckpoint >= checkpointInterval {
+                    session.record.updatedAt = now
+                    session.lastCheckpoint = now
+                    session.dirty = false
+                    changes.append(.update(session.record))
+                }
+                open[charger] = session
+                return changes
+            }
+            if !restarted { account(&session, status: status, period: period) }
+            session.record.endedAt = now
+            session.record.updatedAt = now
+            session.record.endReason = restarted ? "restarted" : "unplugged"
+            changes.append(.update(session.record))
+            open[charger] = nil
+        }
+        if status.plugged {
+            // started before the bridge saw it: the charger knows since when and how much it delivered
+            let started = status.sessionSeconds > 0 ? now - status.sessionSeconds : now
+            var record = SessionRecord(charger: charger, startedAt: started, energyWh: max(0, status.sessionEnergyWh), idTag: status.idTag,
+                                       maxCurrent: status.currents.max() ?? 0, updatedAt: now)
+            if record.energyWh > 0 { record.periodEnergy[period] = record.energyWh }
+            open[charger] = Open(record: record, lastEnergy: record.energyWh, lastCheckpoint: now)
+            changes.append(.open(record))
+        }
+        return changes
+    }
+
+    /// Closes every open session's checkpoint (at a clean stop): what is written is current.
+    mutating func checkpointAll(now: Double) -> [StorageChange] {
+        var changes: [StorageChange] = []
+        for (charger, var session) in open where session.dirty {
+            session.record.updatedAt = now
+            session.lastCheckpoint = now
+            session.dirty = false
+            open[charger] = session
+            changes.append(.update(session.record))
+        }
+        return changes
+    }
+
+    private func account(_ session: inout Open, status: ChargerStatus, period: String) {
+        let delta = status.sessionEnergyWh - session.lastEnergy
+        if delta > 0 {
+            session.record.energyWh += delta
+            session.record.periodEnergy[period, default: 0] += delta
+            session.lastEnergy = status.sessionEnergyWh
+            session.dirty = true
+        }
+        let drawn = status.currents.filter(\.isFinite).max() ?? 0
+        if drawn > session.record.maxCurrent {
+            session.record.maxCurrent = drawn
+            session.dirty = true
+        }
+        if !status.idTag.isEmpty, status.idTag != session.record.idTag {
+            session.record.idTag = status.idTag
+            session.dirty = true
+        }
+    }
+
+    /// The stored session and the charger's current one are the same when the start the charger
+    /// implies matches (or, without a duration, when its energy did not go back).
+    private func isSame(_ record: SessionRecord, _ status: ChargerStatus, now: Double) -> Bool {
+        if status.sessionSeconds > 0 { return abs(now - status.sessionSeconds - record.startedAt) <= sameSessionTolerance }
+        return status.sessionEnergyWh + 1 >= record.energyWh
+    }
+
+    /// A session that ended while the bridge was down. If the charger still shows it (unplugged,
+    /// session registers kept, a duration that ends after the last checkpoint), its own end and
+    /// energy are used; otherwise the last checkpoint.
+    private func recovered(_ stored: SessionRecord, status: ChargerStatus, now: Double) -> SessionRecord {
+        var record = stored
+        record.endReason = "recovered"
+        record.endedAt = stored.updatedAt
+        if !status.plugged, status.sessionSeconds > 0, status.sessionEnergyWh + 1 >= stored.energyWh {
+            let end = stored.startedAt + status.sessionSeconds
+            if end >= stored.updatedAt - sameSessionTolerance, end <= now + 1 {
+                let unseen = max(0, status.sessionEnergyWh - stored.energyWh)
+                record.energyWh += unseen
+                if unseen > 0 { record.periodEnergy[Self.unknownPeriod, default: 0] += unseen }
+                record.endedAt = max(end, stored.updatedAt)
+            }
+        }
+        record.updatedAt = now
+        return record
+    }
+
+    /// The period column of energy delivered while the bridge was not watching.
+    static let unknownPeriod = "unknown"
+}

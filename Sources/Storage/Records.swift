@@ -1,0 +1,66 @@
+import Foundation
+import GRDB
+
+/// One charging session. Open while `endedAt` is nil (at most one open session per charger).
+/// Times are Unix seconds; energy in Wh; `periodEnergy` splits the energy by time-of-use period.
+public struct SessionRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "session"
+
+    public var id: Int64?
+    public var charger: String
+    public var startedAt: Double
+    public var endedAt: Double?
+    public var energyWh: Double
+    public var idTag: String
+    /// The highest current the vehicle drew in the session (any phase), amperes.
+    public var maxCurrent: Double
+    /// Energy per time-of-use period name, Wh (JSON in the database).
+    public var periodEnergy: [String: Double]
+    /// When the row was last written (the last checkpoint of an open session).
+    public var updatedAt: Double
+    /// Why it ended: `unplugged`, or `recovered` when it was closed after the bridge had been down.
+    public var endReason: String?
+
+    public init(id: Int64? = nil, charger: String, startedAt: Double, endedAt: Double? = nil, energyWh: Double = 0, idTag: String = "",
+                maxCurrent: Double = 0, periodEnergy: [String: Double] = [:], updatedAt: Double, endReason: String? = nil) {
+        self.id = id
+        self.charger = charger
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+        self.energyWh = energyWh
+        self.idTag = idTag
+        self.maxCurrent = maxCurrent
+        self.periodEnergy = periodEnergy
+        self.updatedAt = updatedAt
+        self.endReason = endReason
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, charger, startedAt = "started_at", endedAt = "ended_at", energyWh = "energy_wh", idTag = "id_tag"
+        case maxCurrent = "max_current", periodEnergy = "period_energy", updatedAt = "updated_at", endReason = "end_reason"
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// One entry of the event log (failsafe, master, meter, inputs, settings, configuration, service).
+public struct EventRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "event"
+
+    public var id: Int64?
+    public var at: Double
+    public var kind: String
+    /// What it is about: a charger, meter, zone or input id; empty for the site.
+    public var subject: String
+    public var detail: String
+
+    public init(id: Int64? = nil, at: Double, kind: String, subject: String = "", detail: String = "") {
+        self.id = id
+        self.at = at
+        self.kind = kind
+        self.subject = subject
+        self.detail = detail
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}

@@ -1,0 +1,40 @@
+import GRDB
+
+/// The database schema, as migrations: a database of any earlier version is brought up to date
+/// at start, in one transaction per migration.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: sessions, events, settings") { db in
+            try db.create(table: "session") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("charger", .text).notNull()
+                t.column("started_at", .double).notNull()
+                t.column("ended_at", .double)
+                t.column("energy_wh", .double).notNull().defaults(to: 0)
+                t.column("id_tag", .text).notNull().defaults(to: "")
+                t.column("max_current", .double).notNull().defaults(to: 0)
+                t.column("period_energy", .text).notNull().defaults(to: "{}")
+                t.column("updated_at", .double).notNull()
+                t.column("end_reason", .text)
+            }
+            try db.create(index: "session_by_start", on: "session", columns: ["started_at"])
+            // at most one open session per charger
+            try db.execute(sql: "CREATE UNIQUE INDEX session_open ON session(charger) WHERE ended_at IS NULL")
+            try db.create(table: "event") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("at", .double).notNull()
+                t.column("kind", .text).notNull()
+                t.column("subject", .text).notNull().defaults(to: "")
+                t.column("detail", .text).notNull().defaults(to: "")
+            }
+            try db.create(index: "event_by_time", on: "event", columns: ["at"])
+            try db.create(table: "setting") { t in
+                t.primaryKey("key", .text)
+                t.column("value", .text).notNull()
+                t.column("updated_at", .double).notNull()
+            }
+        }
+        return migrator
+    }
+}
