@@ -56,13 +56,13 @@ let package = Package(
 
         .executableTarget(name: "StorageBenchmark", dependencies: ["Storage"], path: "Benchmarks/StorageBenchmark"),
 
-        .testTarget(name: "StorageTests", dependencies: ["Storage"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "RegisterMapsTests", dependencies: ["RegisterMaps"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "EnergyControlTests", dependencies: ["EnergyControl"]),
         .testTarget(name: "ControlPropertyTests", dependencies: ["EnergyControl", "Simulation", "RegisterMaps"]),
-        .testTarget(name: "BridgeTests", dependencies: ["Bridge", "Simulation", "EnergyControl", "RegisterMaps"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["RegisterMaps", "Modbus"]),
+        .testTarget(name: "BridgeTests", dependencies: ["Bridge", "Simulation", "EnergyControl", "RegisterMaps", "Storage"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["RegisterMaps", "Modbus", "Storage"]),
     ],
     swiftLanguageModes: [.v6]
 )

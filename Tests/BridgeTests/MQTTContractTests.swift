@@ -2,6 +2,7 @@ import EnergyControl
 import Foundation
 import Logging
 import RegisterMaps
+import Storage
 import Testing
 @testable import Bridge
 
@@ -103,9 +104,9 @@ struct MQTTContractTests {
         #expect((meterJSON["availability"] as? [[String: Any]])?.count == 2)
     }
 
-    @Test func theRuntimeStoreReplacesItsFileWhole() throws {
+    @Test func theRuntimeStoreKeepsSettingsInTheDatabase() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cb-store-\(UUID().uuidString)")
-        let store = RuntimeStore(path: folder.appendingPathComponent("state.json").path)
+        let store = RuntimeStore(database: try ChargeDatabase(path: folder.appendingPathComponent("cb.sqlite").path))
         #expect(try store.load() == RuntimeSettings())
         var settings = RuntimeSettings()
         settings.chargers["cp1"] = .init(mode: "sun-only", currentLimit: 10, enabled: false)
@@ -113,10 +114,11 @@ struct MQTTContractTests {
         settings.inputs["ripple"] = true
         try store.save(settings)
         #expect(try store.load() == settings)
-        #expect(!FileManager.default.fileExists(atPath: store.path + ".tmp"))
-        try "{\"chargers\": {\"cp1\": {\"currentLimit\": 8}}}".write(toFile: store.path, atomically: true, encoding: .utf8)
+        // another process (the next start) reads the same
+        #expect(try RuntimeStore(database: try ChargeDatabase(path: store.database.path)).load() == settings)
+        try store.database.setSetting("runtime", "{\"chargers\": {\"cp1\": {\"currentLimit\": 8}}}", at: 0)
         #expect(try store.load().chargers["cp1"]?.currentLimit == 8)   // missing keys: none set
-        try "{ not json".write(toFile: store.path, atomically: true, encoding: .utf8)
+        try store.database.setSetting("runtime", "{ not json", at: 0)
         #expect(throws: RuntimeStoreError.self) { try store.load() }
         // the service refuses to start rather than forget a saved limit or load-shedding signal
         #expect(throws: RuntimeStoreError.self) { try BridgeService.restoredSettings(store, logger: Logger(label: "test")) }

@@ -2,6 +2,7 @@ import EnergyControl
 import Foundation
 import Logging
 import RegisterMaps
+import Storage
 import Testing
 @testable import Bridge
 
@@ -35,8 +36,8 @@ struct SiteCommandTests {
         return Site(control: control, chargers: chargers)
     }
 
-    func temporaryStore() -> RuntimeStore {
-        RuntimeStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("cb-\(UUID().uuidString)/state.json").path)
+    func temporaryStore() throws -> RuntimeStore {
+        RuntimeStore(database: try ChargeDatabase(path: FileManager.default.temporaryDirectory.appendingPathComponent("cb-\(UUID().uuidString)/cb.sqlite").path))
     }
 
     @Test func aCurrentLimitCapsTheChargerAndOutOfRangeValuesChangeNothing() throws {
@@ -90,7 +91,7 @@ struct SiteCommandTests {
     }
 
     @Test func settingsSurviveARestartAndTheLoadSheddingSignalHoldsFromTheFirstStep() throws {
-        let store = temporaryStore()
+        let store = try temporaryStore()
         do {
             let site = try site(store: store)
             _ = try site.control.execute(.mode, id: "cp1", .mode(.sunOnly))
@@ -139,22 +140,21 @@ struct SiteCommandTests {
         #expect(site.control.view().operatorLimits["garage"] == [25, 25, 20])
     }
 
-    @Test func aRepeatedCommandDoesNotRewriteTheStateFile() throws {
-        let store = temporaryStore()
+    @Test func aRepeatedCommandDoesNotRewriteTheSettings() throws {
+        let store = try temporaryStore()
         let site = try site(store: store)
         _ = try site.control.execute(.input, id: "ripple", .flag(true))
-        let written = try FileManager.default.attributesOfItem(atPath: store.path)[.modificationDate] as? Date
-        try FileManager.default.removeItem(atPath: store.path)
+        #expect(try store.load().inputs["ripple"] == true)
+        try store.database.setSetting("runtime", "{\"inputs\": {\"marker\": true}}", at: 0)   // a marker no command writes
         _ = try site.control.execute(.input, id: "ripple", .flag(true))   // the same signal again
-        #expect(written != nil && !FileManager.default.fileExists(atPath: store.path))
+        #expect(try store.load().inputs == ["marker": true])
         _ = try site.control.execute(.input, id: "ripple", .flag(false))
         #expect(try store.load().inputs["ripple"] == false)
     }
 
     @Test func aCommandThatCannotBeSavedIsNotApplied() throws {
-        let blocker = FileManager.default.temporaryDirectory.appendingPathComponent("cb-file-\(UUID().uuidString)")
-        try "x".write(to: blocker, atomically: true, encoding: .utf8)
-        let site = try site(store: RuntimeStore(path: blocker.appendingPathComponent("state.json").path))   // a folder that is a file
+        let path = try temporaryStore().database.path
+        let site = try site(store: RuntimeStore(database: try ChargeDatabase(path: path, readOnly: true)))   // writes fail
         #expect(throws: CommandRejection.self) { try site.control.execute(.mode, id: "cp1", .mode(.off)) }
         #expect(site.control.view().chargers[0].mode == .maxHybrid)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 import Testing
 
 /// The MQTT northbound end to end: chargebridge against a real Mosquitto broker, checked with
@@ -9,12 +10,12 @@ struct MQTTTests {
     struct Site {
         let bridge: ManagedProcess
         let file: URL
-        let stateFile: String
+        let dataDirectory: String
         let modbusPort: Int
 
-        static func start(_ broker: Broker, stateFile: String? = nil, modbusPort: Int? = nil) throws -> Site {
+        static func start(_ broker: Broker, dataDirectory: String? = nil, modbusPort: Int? = nil) throws -> Site {
             let folder = try TestEnvironment.temporaryFolder()
-            let state = stateFile ?? folder.appendingPathComponent("state.json").path
+            let state = dataDirectory ?? folder.appendingPathComponent("data").path
             let port = try modbusPort ?? TestEnvironment.freePort()
             let port2 = try TestEnvironment.freePort()
             let ev = "simulation: { evs: [ { arrive_s: 0, phases: 3, max_current: 32, capacity_kwh: 500, soc: 0.1 } ] }"
@@ -22,7 +23,7 @@ struct MQTTTests {
                 site: { name: MQTT test site }
                 modbus: { bind: 127.0.0.1 }
                 mqtt: \(broker.bridgeSettings)
-                state_file: \(state)
+                storage: { data_dir: \(state) }
                 inputs: [ { id: ripple, role: load_shedding, mqtt: true, debounce_ms: 0 } ]
                 load_management: { zones: [ { id: garage, limit_a: 40 } ] }
                 chargers:
@@ -33,7 +34,7 @@ struct MQTTTests {
             try yaml.write(to: file, atomically: true, encoding: .utf8)
             let bridge = try ManagedProcess(try TestEnvironment.chargebridge, ["run", "--config", file.path])
             try bridge.waitFor("MQTT connected")
-            return Site(bridge: bridge, file: file, stateFile: state, modbusPort: port)
+            return Site(bridge: bridge, file: file, dataDirectory: state, modbusPort: port)
         }
     }
 
@@ -89,7 +90,7 @@ struct MQTTTests {
         // a restart resumes the operator's settings (and the utility's signal); force lasts one session
         site.bridge.stop()
         try broker.waitFor("chargebridge/status", equal: "offline")
-        site = try Site.start(broker, stateFile: site.stateFile)
+        site = try Site.start(broker, dataDirectory: site.dataDirectory)
         try broker.waitFor("chargebridge/status", equal: "online")
         let after = try broker.retained(["chargebridge/#"])
         #expect(after["\(Self.cp1)/current_limit"] == "10")
@@ -131,7 +132,8 @@ struct MQTTTests {
         #expect(state["\(Self.cp1)/enable"] == "ON")
         #expect(state["chargebridge/zone/garage/operator_limit"] == "40")
         #expect(!state.keys.contains { $0.hasSuffix("/set") }, "\(state.keys.filter { $0.hasSuffix("/set") })")
-        #expect(!FileManager.default.fileExists(atPath: site.stateFile), "a rejected command saved settings")
+        let database = try ChargeDatabase(path: site.dataDirectory + "/chargebridge.sqlite", readOnly: true)
+        #expect(try database.setting("runtime") == nil, "a rejected command saved settings")
         #expect(site.bridge.text.contains("rejected: unknown mode \"turbo\""))
     }
 
@@ -158,7 +160,7 @@ struct MQTTTests {
         // killed without a goodbye: the broker publishes the last will
         kill(site.bridge.process.processIdentifier, SIGKILL)
         try broker.waitFor("chargebridge/status", equal: "offline", timeout: 10)
-        site = try Site.start(broker, stateFile: site.stateFile)
+        site = try Site.start(broker, dataDirectory: site.dataDirectory)
         try broker.waitFor("chargebridge/status", equal: "online")
     }
 

@@ -1,0 +1,85 @@
+@testable import Bridge
+import EnergyControl
+import Storage
+import Testing
+
+@Suite("Session tracking")
+struct SessionTrackerTests {
+    func status(plugged: Bool, energy: Double, seconds: Double, amps: Double = 16, tag: String = "TAG", online: Bool = true) -> ChargerStatus {
+        var status = ChargerStatus()
+        status.cable = plugged ? .vehicleLocked : .noCable
+        status.state = plugged ? .charging : .available
+        status.sessionEnergyWh = energy
+        status.sessionSeconds = seconds
+        status.currents = plugged ? [amps, amps, amps] : [0, 0, 0]
+        status.idTag = tag
+        status.online = online
+        return status
+    }
+
+    func records(_ changes: [StorageChange]) -> [SessionRecord] {
+        changes.compactMap { if case .open(let r) = $0 { r } else if case .update(let r) = $0 { r } else { nil } }
+    }
+
+    @Test func aSessionOpensSplitsEnergyByPeriodCheckpointsAndCloses() {
+        var tracker = SessionTracker(checkpointInterval: 15)
+        let opened = tracker.observe(charger: "cp1", status: status(plugged: true, energy: 0, seconds: 0), now: 1000, period: "off-peak")
+        #expect(records(opened).map(\.startedAt) == [1000])
+        #expect(tracker.observe(charger: "cp1", status: status(plugged: true, energy: 100, seconds: 10), now: 1010, period: "off-peak").isEmpty)
+        let checkpoint = records(tracker.observe(charger: "cp1", status: status(plugged: true, energy: 200, seconds: 20), now: 1020, period: "peak"))
+        #expect(checkpoint.count == 1 && checkpoint[0].energyWh == 200 && checkpoint[0].endedAt == nil)
+        #expect(checkpoint[0].periodEnergy == ["off-peak": 100, "peak": 100])
+        let closed = records(tracker.observe(charger: "cp1", status: status(plugged: false, energy: 260, seconds: 25), now: 1026, period: "peak"))
+        #expect(closed.count == 1)
+        #expect(closed[0].endedAt == 1026 && closed[0].endReason == "unplugged" && closed[0].energyWh == 260 && closed[0].maxCurrent == 16)
+        #expect(closed[0].periodEnergy.values.reduce(0, +) == closed[0].energyWh)
+        #expect(tracker.open.isEmpty)
+    }
+
+    @Test func aSessionSeenLateStartsWhenTheChargerSaysAndAnOfflineChargerChangesNothing() {
+        var tracker = SessionTracker()
+        let opened = records(tracker.observe(charger: "cp1", status: status(plugged: true, energy: 500, seconds: 300), now: 2000, period: "standard"))
+        #expect(opened.first?.startedAt == 1700 && opened.first?.energyWh == 500 && opened.first?.periodEnergy == ["standard": 500])
+        #expect(tracker.observe(charger: "cp1", status: status(plugged: false, energy: 0, seconds: 0, online: false), now: 2100, period: "standard").isEmpty)
+        #expect(tracker.open["cp1"] != nil)
+    }
+
+    @Test func aSessionStillRunningAfterARestartIsResumedAndItsUnseenEnergyIsMarkedUnknown() {
+        var tracker = SessionTracker()
+        tracker.resume([SessionRecord(charger: "cp1", startedAt: 1000, energyWh: 300, periodEnergy: ["peak": 300], updatedAt: 1100)])
+        // the charger says the session began 1 000 s ago (now 2 000): the same one
+        let changes = tracker.observe(charger: "cp1", status: status(plugged: true, energy: 900, seconds: 1000), now: 2000, period: "peak")
+        #expect(changes.isEmpty)   // the next checkpoint writes it
+        #expect(tracker.open["cp1"]?.record.energyWh == 900)
+        #expect(tracker.open["cp1"]?.record.periodEnergy == ["peak": 300, SessionTracker.unknownPeriod: 600])
+        #expect(tracker.open["cp1"]?.record.startedAt == 1000)
+    }
+
+    @Test func aSessionThatEndedWhileTheBridgeWasDownIsClosedWithTheChargersFigures() {
+        var tracker = SessionTracker()
+        tracker.resume([SessionRecord(charger: "cp1", startedAt: 1000, energyWh: 300, periodEnergy: ["peak": 300], updatedAt: 1100)])
+        // unplugged meanwhile; the charger kept its last session: 400 s, 450 Wh
+        let closed = records(tracker.observe(charger: "cp1", status: status(plugged: false, energy: 450, seconds: 400), now: 2000, period: "peak"))
+        #expect(closed.count == 1)
+        #expect(closed[0].endReason == "recovered" && closed[0].endedAt == 1400 && closed[0].energyWh == 450)
+        #expect(closed[0].periodEnergy == ["peak": 300, SessionTracker.unknownPeriod: 150])
+    }
+
+    @Test func aNewSessionAfterARestartClosesTheOldOneAtItsCheckpointAndOpensAnother() {
+        var tracker = SessionTracker()
+        tracker.resume([SessionRecord(charger: "cp1", startedAt: 1000, energyWh: 300, updatedAt: 1100)])
+        let changes = records(tracker.observe(charger: "cp1", status: status(plugged: true, energy: 20, seconds: 30), now: 5000, period: "peak"))
+        #expect(changes.count == 2)
+        #expect(changes[0].endReason == "recovered" && changes[0].endedAt == 1100 && changes[0].energyWh == 300)
+        #expect(changes[1].startedAt == 4970 && changes[1].endedAt == nil)
+    }
+
+    @Test func aSessionCounterThatGoesBackIsANewSession() {
+        var tracker = SessionTracker()
+        _ = tracker.observe(charger: "cp1", status: status(plugged: true, energy: 0, seconds: 0), now: 0, period: "p")
+        _ = tracker.observe(charger: "cp1", status: status(plugged: true, energy: 800, seconds: 100), now: 100, period: "p")
+        let changes = records(tracker.observe(charger: "cp1", status: status(plugged: true, energy: 5, seconds: 2), now: 101, period: "p"))
+        #expect(changes.map(\.endReason) == ["restarted", nil])
+        #expect(changes[0].energyWh == 800)
+    }
+}
