@@ -42,7 +42,7 @@ public final class BridgeService: Service {
         let recorder = database.map { Recorder(database: $0, retentionDays: configuration.storage?.eventRetentionDays ?? 30, logger: logger) }
         self.recorder = recorder
         chargers = configuration.chargers.map { ChargerPoint(config: $0, layout: layout, clock: clock, logger: logger, recorder: recorder) }
-        drivers = configuration.chargers.map { SimulatedChargerDriver(limits: $0.limits, evs: $0.simulatedEVs, start: clock.now) }
+        drivers = configuration.chargers.map { BridgeService.makeDriver($0, logger: logger, now: clock.now) }
         let northbound = configuration.northbound
         let listeners: [SlaveListener]
         switch northbound.mode {
@@ -70,6 +70,19 @@ public final class BridgeService: Service {
                                clock: clock, logger: logger)
         }
         tick()   // registers reflect the chargers before the first master connects
+    }
+
+    /// A Modbus master for a real charger (its own thread), or a simulated one.
+    static func makeDriver(_ charger: Configuration.Charger, logger: Logger, now: Seconds) -> any ChargerDriver {
+        guard let southbound = charger.southbound else {
+            return SimulatedChargerDriver(limits: charger.limits, evs: charger.simulatedEVs, start: now)
+        }
+        var settings = ModbusChargerDriver.Settings(id: charger.id, endpoint: southbound.endpoint, unit: southbound.unit,
+                                                    map: southbound.map, limits: charger.limits)
+        settings.period = southbound.period
+        settings.timeout = Double(southbound.timeoutMilliseconds) / 1000
+        settings.failsafeTimeout = southbound.failsafeTimeout
+        return ModbusChargerDriver(settings: settings, logger: logger)
     }
 
     /// The operator settings saved by the last run. Unreadable settings stop the start: they
@@ -132,6 +145,7 @@ public final class BridgeService: Service {
     public func run() async throws {
         recorder?.start()
         recordStart()
+        drivers.forEach { $0.start() }
         server.start()
         buses.forEach { $0.start() }
         mqtt?.start()
@@ -155,6 +169,8 @@ public final class BridgeService: Service {
         // then what shows them, then the buses, all asked to stop at once.
         timer.stop()
         control.leaveSafe()
+        drivers.forEach { $0.requestStop() }   // each sends the safe setpoint, all at once
+        drivers.forEach { $0.stop() }
         mqtt?.publish(now: clock.now, full: true)   // the safe setpoints, then "offline"
         mqtt?.stop()
         buses.forEach { $0.requestStop() }

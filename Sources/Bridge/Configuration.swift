@@ -42,6 +42,8 @@ public struct Configuration: Sendable {
         public var unit: Int = 255
         public var identity: Identity
         public var simulatedEVs: [SimulatedEV] = []
+        /// The charger's own Modbus interface (`driver: vestel`); nil for simulated chargers.
+        public var southbound: SouthboundSettings?
         /// Follow-the-sun mode (max-hybrid: no sun limit).
         public var mode: ChargeMode = .maxHybrid
         /// Zone, wiring, plug id and priority in the load management.
@@ -201,8 +203,8 @@ public struct Configuration: Sendable {
         let name = try fields.optional("name")?.string() ?? id
         let driverNode = fields.optional("driver")
         let driver = try driverNode?.string() ?? "simulated"
-        guard driver == "simulated" else {
-            throw driverNode!.error("unknown driver \"\(driver)\" (available: simulated; the Vestel EVC04/EVC08 driver is planned)")
+        guard ["simulated", "vestel"].contains(driver) else {
+            throw driverNode!.error("unknown driver \"\(driver)\" (available: vestel — an EVC04/EVC08 over Modbus TCP, simulated)")
         }
         var limits = ChargerLimits()
         let minNode = fields.optional("min_current"), maxNode = fields.optional("max_current")
@@ -247,7 +249,14 @@ public struct Configuration: Sendable {
             try modbus.finish()
         }
         if let identity = fields.optional("identity") { charger.identity = try parseIdentity(identity, default: charger.identity) }
-        if let simulation = fields.optional("simulation") { charger.simulatedEVs = try parseSimulation(simulation, limits: limits) }
+        let southbound = fields.optional("southbound"), simulation = fields.optional("simulation")
+        switch (driver, southbound, simulation) {
+        case ("vestel", let southbound?, nil): charger.southbound = try SouthboundSettings.parse(southbound)
+        case ("vestel", nil, _): throw (driverNode ?? node).error("driver vestel needs southbound: { tcp: HOST:PORT } (the charger's Modbus TCP address)")
+        case ("vestel", _, let simulation?): throw simulation.error("simulation is for driver: simulated")
+        case (_, let southbound?, _): throw southbound.error("southbound is for driver: vestel")
+        default: if let simulation { charger.simulatedEVs = try parseSimulation(simulation, limits: limits) }
+        }
         if let mode = fields.optional("mode") {
             let text = try mode.string()
             guard let value = ChargeMode(rawValue: text) else {

@@ -54,6 +54,9 @@ final class SiteControl: Sendable {
     /// The session and event log (nil: nothing is recorded).
     let recorder: Recorder?
     let state: Mutex<State>
+    /// Each charger's own fallback when load management gives it no degraded setpoint: its share of
+    /// the main fuse (0 below its minimum), at most its configured failsafe current.
+    let staticFailsafe: [Int]
     /// Operator commands, one at a time (check, save, apply).
     let commandLock = Mutex<Void>(())
 
@@ -67,6 +70,7 @@ final class SiteControl: Sendable {
         self.logger = logger
         self.store = store
         self.recorder = recorder
+        staticFailsafe = Self.staticFailsafe(configuration)
         var inputs: [String: DebouncedInput] = [:]
         for input in configuration.inputs {
             // Until read, enable counts as closed (charging allowed) and the others as inactive.
@@ -178,7 +182,8 @@ final class SiteControl: Sendable {
                 // the charger falls back to its degraded setpoint on its own if the bridge goes silent
                 // (a charger that was lost may have restarted with its factory value: push it again)
                 if !statuses[index].online { state.pushedFailsafe[index] = nil }
-                if let degraded = outputs[index].degraded, let timeout = drivers[index].failsafeTimeout, statuses[index].online,
+                let degraded = outputs[index].degraded ?? staticFailsafe[index]
+                if let timeout = drivers[index].failsafeTimeout, statuses[index].online,
                    degraded != state.pushedFailsafe[index] {
                     drivers[index].setFailsafe(current: degraded, timeout: timeout)
                     state.pushedFailsafe[index] = degraded
@@ -187,6 +192,15 @@ final class SiteControl: Sendable {
                 drivers[index].apply(setpoint: result.decision.amperes, phases: outputs[index].phases ?? result.phases)
                 chargers[index].publish(drivers[index].poll(now: now))
             }
+        }
+    }
+
+    static func staticFailsafe(_ configuration: Configuration) -> [Int] {
+        configuration.chargers.map { charger in
+            guard let fuse = configuration.site.fuse.limit else { return charger.failsafeCurrent }
+            let available = zip(fuse, configuration.site.fuse.headroom).map { $0 - $1 }.min() ?? 0
+            let share = Int((available / Double(configuration.chargers.count)).rounded(.down))
+            return share >= charger.limits.minCurrent ? min(share, charger.failsafeCurrent) : 0
         }
     }
 

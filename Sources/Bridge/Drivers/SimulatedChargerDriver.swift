@@ -2,18 +2,6 @@ import EnergyControl
 import Simulation
 import Synchronization
 
-/// The southbound side of one charger: reports status, takes setpoints.
-public protocol ChargerDriver: AnyObject, Sendable {
-    /// Brings the driver's view up to `now` and returns the charger's status.
-    func poll(now: Seconds) -> ChargerStatus
-    /// Sends the effective setpoint (0 = pause) and, where the charger can switch, the phase count.
-    func apply(setpoint: Int, phases: Int?)
-    /// The charger's own fallback if the bridge goes silent (the degraded setpoint of load
-    /// management); nil when the charger keeps no failsafe current of its own.
-    var failsafeTimeout: Seconds? { get }
-    func setFailsafe(current: Int, timeout: Seconds)
-}
-
 /// A simulated charger with vehicles arriving and leaving (demo and tests).
 public final class SimulatedChargerDriver: ChargerDriver {
     private let charger: Mutex<SimulatedCharger>

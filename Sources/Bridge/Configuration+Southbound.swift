@@ -1,0 +1,40 @@
+import Modbus
+import RegisterMaps
+
+/// How the bridge reaches a charger it drives as a Modbus master (`driver: vestel`).
+public struct SouthboundSettings: Sendable {
+    public var endpoint: Endpoint
+    public var unit: Int
+    public var mapFile: String
+    public var map: RegisterMap
+    public var period: Double = 1
+    public var timeoutMilliseconds: Int
+    /// The charger's own watchdog (register 2002); the alive register is written at half of it.
+    public var failsafeTimeout = 20
+
+    static let defaultMap = "vestel-evc04"
+
+    static func parse(_ node: YAMLNode) throws(DataFileError) -> SouthboundSettings {
+        var fields = try node.fields()
+        let mapNode = fields.optional("map")
+        let reference = try mapNode?.string() ?? defaultMap
+        guard let path = MapCatalog.standard().resolve(reference) else {
+            throw (mapNode ?? node).error("no register map \"\(reference)\" (a file or a name listed by `chargebridge maps`)")
+        }
+        let map = try MapLoader.load(file: path)
+        let names = Set(map.quantities.map(\.name)), writable = Set(map.quantities.filter(\.writable).map(\.name))
+        let missing = ChargerStatusDecoder.required.filter { !names.contains($0) } + ChargerStatusDecoder.requiredWritable.filter { !writable.contains($0) }
+        guard missing.isEmpty else {
+            throw (mapNode ?? node).error("map \(path) cannot drive a charger: it lacks \(missing.joined(separator: ", ")) (writable ones need access: rw)")
+        }
+        let endpoint = try Configuration.parseEndpoint(&fields, owner: node, defaults: map.transport)
+        var settings = SouthboundSettings(endpoint: endpoint, unit: map.transport.unit, mapFile: path, map: map,
+                                          timeoutMilliseconds: map.transport.timeoutMilliseconds)
+        if let unit = fields.optional("unit") { settings.unit = try unit.integer(in: 0...255) }
+        if let period = fields.optional("period_ms") { settings.period = Double(try period.integer(in: 100...60_000)) / 1000 }
+        if let timeout = fields.optional("timeout_ms") { settings.timeoutMilliseconds = try timeout.integer(in: 50...10_000) }
+        if let timeout = fields.optional("failsafe_timeout_s") { settings.failsafeTimeout = try timeout.integer(in: 2...3600) }
+        try fields.finish()
+        return settings
+    }
+}

@@ -1,0 +1,133 @@
+import EnergyControl
+import Foundation
+import Logging
+import Modbus
+import RegisterMaps
+import Synchronization
+
+/// A charger with the Vestel EVC04/EVC08 Modbus TCP interface, driven as a master through its
+/// register map (Registers/chargers/vestel-evc04.yaml). All I/O runs on a thread of its own: the
+/// control loop only reads the last status and hands over setpoints, so a charger that hangs or
+/// drops off never delays a control step or another charger.
+///
+/// On every (re)connection the driver writes the failsafe timeout and current, the setpoint and the
+/// alive register; then it polls the status every `period`, feeds the alive register at half the
+/// failsafe timeout, writes a decrease at once and re-asserts the setpoint every 10 s.
+public final class ModbusChargerDriver: ChargerDriver {
+    public struct Settings: Sendable {
+        public var id: String
+        public var endpoint: Endpoint
+        public var unit: Int
+        public var map: RegisterMap
+        public var period: Double = 1
+        public var timeout: Double = 1
+        /// The charger's own watchdog (register 2002): it falls back to the failsafe current after this.
+        public var failsafeTimeout: Int = 20
+        public var limits: ChargerLimits
+
+        public init(id: String, endpoint: Endpoint, unit: Int, map: RegisterMap, limits: ChargerLimits) {
+            self.id = id
+            self.endpoint = endpoint
+            self.unit = unit
+            self.map = map
+            self.limits = limits
+        }
+    }
+
+    /// What control wants the charger to have, and what the link saw last.
+    struct Shared {
+        var status = ChargerStatus.offline
+        var lastGood: Double?
+        var setpoint: Int?
+        var phases: Int?
+        var failsafeCurrent: Int?
+    }
+
+    let settings: Settings
+    private let shared = Mutex(Shared())
+    private let wake = DispatchSemaphore(value: 0)
+    private let clock = MonotonicSeconds()
+    private let logger: Logger
+    private let thread = Mutex<WorkerThread?>(nil)
+
+    public init(settings: Settings, logger: Logger) {
+        self.settings = settings
+        self.logger = logger
+    }
+
+    public var failsafeTimeout: Seconds? { Double(settings.failsafeTimeout) }
+
+    /// No answer for this long: the charger counts as offline.
+    var staleAfter: Double { max(3, 3 * settings.period + 2 * settings.timeout) }
+
+    public func poll(now _: Seconds) -> ChargerStatus {
+        let now = clock.now
+        return shared.withLock { shared in
+            var status = shared.status
+            if let last = shared.lastGood, now - last > staleAfter { status.online = false }
+            return status
+        }
+    }
+
+    public func apply(setpoint: Int, phases: Int?) {
+        let changed = shared.withLock { shared in
+            let changed = shared.setpoint != setpoint || (phases != nil && shared.phases != phases)
+            shared.setpoint = setpoint
+            if let phases { shared.phases = phases }
+            return changed
+        }
+        if changed { wake.signal() }   // a decrease must reach the charger now, not at the next poll
+    }
+
+    public func setFailsafe(current: Int, timeout _: Seconds) {
+        let changed = shared.withLock { shared in
+            defer { shared.failsafeCurrent = current }
+            return shared.failsafeCurrent != current
+        }
+        if changed { wake.signal() }
+    }
+
+    public func start() {
+        let worker = WorkerThread(name: "charger \(settings.id)") { [self] stopRequested in
+            var link = ChargerLink(settings: settings, logger: logger)
+            while true {
+                let stopping = stopRequested()
+                let wanted = shared.withLock { ($0.setpoint, $0.phases, $0.failsafeCurrent) }
+                let result = link.service(now: clock.now, setpoint: wanted.0, phases: wanted.1, failsafeCurrent: wanted.2, final: stopping)
+                shared.withLock { shared in
+                    if let status = result.status {
+                        shared.status = status
+                        shared.lastGood = clock.now
+                    } else if result.down {
+                        shared.status.online = false
+                    }
+                }
+                if stopping { break }
+                _ = wake.wait(timeout: .now() + max(0.01, min(result.nextDue - clock.now, 0.5)))
+            }
+            link.close()
+        }
+        thread.withLock { $0 = worker }
+        worker.start()
+    }
+
+    public func requestStop() {
+        thread.withLock { $0 }?.requestStop()
+        wake.signal()
+    }
+
+    public func stop() {
+        requestStop()
+        thread.withLock { $0 }?.stop(timeout: 3 * settings.timeout + 1)
+    }
+}
+
+extension ChargerStatus {
+    /// Before the first answer: nothing known, offline.
+    static var offline: ChargerStatus {
+        var status = ChargerStatus()
+        status.online = false
+        status.currents = [0, 0, 0]
+        return status
+    }
+}
