@@ -66,3 +66,9 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Only modules a file imports lend it members and operators: GRDB (behind Storage) must not turn
+// a string concatenation elsewhere into SQL.
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
+}

@@ -1,5 +1,7 @@
 import EnergyControl
+import Foundation
 import Logging
+import Synchronization
 
 /// Operator commands (MQTT) and the settings they leave behind. A command is checked against its
 /// target, saved in the database, and only then applied: a rejected or unsaved

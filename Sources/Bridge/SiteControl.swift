@@ -2,6 +2,7 @@ import EnergyControl
 import Foundation
 import Logging
 import RegisterMaps
+import Simulation
 import Storage
 import Synchronization
 

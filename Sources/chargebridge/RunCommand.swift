@@ -1,9 +1,12 @@
 import ArgumentParser
 import Bridge
+import EnergyControl
 import Foundation
 import Logging
 import RegisterMaps
 import ServiceLifecycle
+import Simulation
+import UnixSignals
 
 /// Options shared by `run` and `demo`.
 struct ServiceOptions: ParsableArguments {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Bridge
+import EnergyControl
 import Foundation
 import RegisterMaps
 import Storage

@@ -1,6 +1,8 @@
-import Testing
 @testable import Bridge
+import EnergyControl
+import Foundation
 import RegisterMaps
+import Testing
 
 @Suite("Configuration")
 struct ConfigurationTests {

@@ -1,7 +1,8 @@
-import Testing
 @testable import Bridge
 import EnergyControl
+import Foundation
 import RegisterMaps
+import Testing
 
 @Suite("Site configuration and grid readings")
 struct SiteConfigurationTests {

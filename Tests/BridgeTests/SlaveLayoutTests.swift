@@ -1,9 +1,10 @@
-import Logging
-import Testing
 @testable import Bridge
 import EnergyControl
+import Foundation
+import Logging
 import Modbus
 import RegisterMaps
+import Testing
 
 @Suite("EVC08 slave layout and charger point")
 struct SlaveLayoutTests {

@@ -1,5 +1,6 @@
 import Foundation
 import Modbus
+import RegisterMaps
 import Testing
 
 /// The southbound Vestel EVC04/EVC08 driver against chargers nobody here wrote the protocol side

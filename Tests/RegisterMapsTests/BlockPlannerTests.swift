@@ -1,5 +1,6 @@
-import Testing
+import Foundation
 @testable import RegisterMaps
+import Testing
 
 @Suite("Block planner")
 struct BlockPlannerTests {

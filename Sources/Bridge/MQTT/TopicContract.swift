@@ -1,3 +1,4 @@
+import Foundation
 import RegisterMaps
 
 /// The MQTT topic tree as data (Mappings/mqtt.yaml): the prefix, the availability and error

@@ -81,11 +81,12 @@ func readRegisters(port: Int, _ function: RegisterFunction = .input, address: In
 
 /// Polls until `condition` holds for a register read (bounded); returns the last value read.
 @discardableResult
-func waitForRegister(port: Int, address: Int, timeout: Double = 10, _ condition: (UInt16) -> Bool) throws -> UInt16 {
+func waitForRegister(port: Int, address: Int, timeout: Double = 10, register function: RegisterFunction = .input,
+                     _ condition: (UInt16) -> Bool) throws -> UInt16 {
     let deadline = Date().addingTimeInterval(timeout)
     var last: UInt16?
     while Date() < deadline {
-        if let value = (try? readRegisters(port: port, address: address))?.first {
+        if let value = (try? readRegisters(port: port, function, address: address))?.first {
             last = value
             if condition(value) { return value }
         }
