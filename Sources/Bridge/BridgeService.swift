@@ -160,6 +160,7 @@ public final class BridgeService: Service {
         let timer = WorkerThread(name: "control timer", period: Double(configuration.tickMilliseconds) / 1000) { [self] in
             tick()
             mqtt?.publish(now: clock.now)
+            reportHealth()
             printStatus()
         }
         timer.start()
@@ -195,6 +196,42 @@ public final class BridgeService: Service {
         do { try recorder.database.setSetting("configuration.fingerprint", fingerprint, at: Date().timeIntervalSince1970) } catch {
             logger.warning("\(error)")
         }
+    }
+
+    private let nextHealth = Mutex<Seconds>(5)   // the first once the chargers had time to answer
+
+    /// Every `health_s` (30 s): the summary on MQTT and, when it changed, in the log.
+    private func reportHealth() {
+        let interval = mqtt?.healthInterval ?? 30
+        let due = nextHealth.withLock { next in
+            guard clock.now >= next else { return false }
+            next = clock.now + interval
+            return true
+        }
+        guard due else { return }
+        let summary = health()
+        let changed = lastHealth.withLock { last in
+            defer { last = summary.line }
+            return last != summary.line
+        }
+        if changed { logger.info("\(summary.line)") }
+        mqtt?.publishHealth(summary.json)
+    }
+
+    private let lastHealth = Mutex<String>("")
+
+    func health() -> HealthSummary {
+        let now = clock.now
+        let snapshots = chargers.map(\.snapshot)
+        let backlog = recorder?.backlog
+        let gridOnline = control.view().meterOnline
+        return HealthSummary(uptimeSeconds: Int(now), chargers: chargers.count,
+                             chargersOffline: zip(chargers, snapshots).filter { !$1.status.online }.map(\.0.config.id),
+                             chargersInFailsafe: zip(chargers, snapshots).filter { $1.failsafe }.map(\.0.config.id),
+                             metersOffline: configuration.meters.map(\.id).filter { meters.readings($0, now: now) == nil },
+                             gridMeter: gridOnline.map { $0 ? "online" : "lost" } ?? "none",
+                             storage: recorder == nil ? "off" : (backlog?.failing == true ? "failing" : "ok"),
+                             pendingWrites: backlog?.pending ?? 0)
     }
 
     private let nextStatus = Mutex<Seconds>(0)

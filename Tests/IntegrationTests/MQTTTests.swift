@@ -53,6 +53,12 @@ struct MQTTTests {
             #expect(state["chargebridge/\(topic)"] != nil, "missing \(topic)")
         }
         #expect(state["\(Self.cp1)/mode"] == "max-hybrid")
+        // the health summary: everything answers and is recorded
+        let health = try broker.waitFor("chargebridge/health", timeout: 15) { !$0.isEmpty }
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(health.utf8)) as? [String: Any])
+        #expect(summary["status"] as? String == "ok", "\(health)")
+        #expect(summary["chargers"] as? Int == 2 && (summary["chargers_offline"] as? [String])?.isEmpty == true)
+        #expect(summary["storage"] as? String == "ok" && summary["grid_meter"] as? String == "none")
 
         // current limit: the setpoint follows and the simulated EV draws no more
         try broker.publish("\(Self.cp1)/current_limit/set", "10", retain: true)

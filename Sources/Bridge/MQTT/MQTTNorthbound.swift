@@ -223,6 +223,14 @@ public final class MQTTNorthbound: Sendable {
 
     /// One publishing pass: every value that changed (and may be sent again), or all of them
     /// when the republish interval is due or `full`. Called after every control tick.
+    /// The health summary, retained (skipped while the broker is away).
+    func publishHealth(_ json: String) {
+        guard client.isConnected else { return }
+        _ = client.publish(contract.healthTopic, json, qos: qos, retain: true)
+    }
+
+    var healthInterval: Double { contract.healthInterval }
+
     func publish(now: Seconds, full forced: Bool = false) {
         guard client.isConnected else { return }
         state.withLock { state in

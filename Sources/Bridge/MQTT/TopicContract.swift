@@ -26,6 +26,9 @@ public struct TopicContract: Sendable {
     public var prefix = "chargebridge"
     public var availability = "status"
     public var errors = "error"
+    /// The health summary (JSON, retained) and how often it is published.
+    public var health = "health"
+    public var healthInterval = 30.0
     /// Retained state is republished this often even when nothing changed (0: only on change).
     public var republishInterval = 300.0
     public var maxPayload = 256
@@ -43,6 +46,8 @@ public struct TopicContract: Sendable {
         if let node = top.optional("prefix") { contract.prefix = try topicLevels(node) }
         if let node = top.optional("availability") { contract.availability = try topicLevels(node) }
         if let node = top.optional("errors") { contract.errors = try topicLevels(node) }
+        if let node = top.optional("health") { contract.health = try topicLevels(node) }
+        if let node = top.optional("health_s") { contract.healthInterval = Double(try node.integer(in: 1...3600)) }
         if let node = top.optional("republish_s") { contract.republishInterval = Double(try node.integer(in: 0...86_400)) }
         if let node = top.optional("max_payload") { contract.maxPayload = try node.integer(in: 16...65_536) }
         if let node = top.optional("payload_on") { contract.payloadOn = try node.string() }
@@ -115,4 +120,5 @@ public struct TopicContract: Sendable {
 
     public var availabilityTopic: String { prefix + "/" + availability }
     public var errorTopic: String { prefix + "/" + errors }
+    public var healthTopic: String { prefix + "/" + health }
 }

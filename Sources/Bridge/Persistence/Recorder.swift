@@ -40,6 +40,11 @@ final class Recorder: Sendable {
         do { try database.checkpoint() } catch { logger.warning("database checkpoint at stop: \(error)") }
     }
 
+    /// Changes waiting for the writer, and whether the last write failed (for the health summary).
+    var backlog: (pending: Int, failing: Bool) {
+        (pending.withLock { $0.count }, writerFailing.load(ordering: .relaxed))
+    }
+
     func record(_ changes: [StorageChange]) {
         guard !changes.isEmpty else { return }
         pending.withLock { pending in
