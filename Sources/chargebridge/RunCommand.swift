@@ -13,6 +13,9 @@ struct ServiceOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "notice"
 
+    @Option(name: .customLong("log-format"), help: "text (default) or json: one JSON object per line with level, message and fields such as charger.")
+    var logFormat = "text"
+
     @Option(name: .customLong("status-interval"), help: "Print one status line per charger every N seconds (0 = never).")
     var statusInterval: Double = 0
 
@@ -21,13 +24,16 @@ struct ServiceOptions: ParsableArguments {
 
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level \(logLevel)") }
+        guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format must be text or json") }
         guard statusInterval >= 0, statusInterval <= 3600 else { throw ValidationError("--status-interval must be 0…3600") }
         if let duration, !(duration > 0) { throw ValidationError("--duration must be positive") }
     }
 
     func logger() -> Logger {
         let level = Logger.Level(rawValue: logLevel) ?? .notice
+        let json = logFormat == "json"
         LoggingSystem.bootstrap { label in
+            if json { return JSONLogHandler(label: label, logLevel: level) }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
@@ -89,7 +95,8 @@ struct CheckConfigCommand: ParsableCommand {
         for charger in configuration.chargers {
             let listener = configuration.northbound.mode == .perCharger ? "\(charger.bind ?? configuration.northbound.bind):\(charger.port)" : "unit \(charger.unit)"
             let zone = charger.placement.zone.map { ", zone \(zones[$0].id) \(charger.placement.rotation)" } ?? ""
-            Console.out("  \(charger.id): \(charger.driver), \(charger.limits.phases)p \(charger.limits.minCurrent)…\(charger.limits.maxCurrent) A, failsafe \(charger.failsafeCurrent) A after \(charger.failsafeTimeout) s, \(listener)\(zone)")
+            let driver = charger.southbound.map { "\(charger.driver) \($0.endpoint) unit \($0.unit)" } ?? charger.driver
+            Console.out("  \(charger.id): \(driver), \(charger.limits.phases)p \(charger.limits.minCurrent)…\(charger.limits.maxCurrent) A, failsafe \(charger.failsafeCurrent) A after \(charger.failsafeTimeout) s, \(listener)\(zone)")
         }
         do {
             if let mqtt = try MQTTNorthbound.summary(configuration) { Console.out("  " + mqtt) }

@@ -52,3 +52,37 @@ struct CommandLineTests {
         #expect(unknown.status != 0 && unknown.stderr.contains("no register map \"nope\""))
     }
 }
+
+@Suite("Command line: logs and sessions")
+struct ServiceCommandLineTests {
+    @Test func jsonLogsAreOneObjectPerLineWithFields() throws {
+        let folder = try TestEnvironment.temporaryFolder()
+        let port = try TestEnvironment.freePort()
+        let file = folder.appendingPathComponent("c.yaml")
+        try """
+            modbus: { bind: 127.0.0.1 }
+            storage: { data_dir: \(folder.appendingPathComponent("data").path) }
+            chargers: [ { id: cp1, modbus: { port: \(port) }, simulation: { evs: [ { arrive_s: 0, leave_s: 1, phases: 3, max_current: 16, capacity_kwh: 50, soc: 0.5, id_tag: "A,1" } ] } } ]
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let result = try runCommand(try TestEnvironment.chargebridge, ["run", "--config", file.path, "--duration", "3", "--log-format", "json", "--log-level", "info"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count >= 2)
+        for line in lines {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not JSON: \(line)")
+            #expect(object["level"] != nil && object["message"] != nil && object["time"] != nil)
+        }
+        #expect(lines.contains { $0.contains("\"site\":\"chargebridge\"") })
+
+        // what it recorded: the session (closed, its id tag quoted) and the start/stop events
+        let csv = try runCommand(try TestEnvironment.chargebridge, ["sessions", "--config", file.path, "--csv"])
+        #expect(csv.status == 0, "\(csv.stderr)")
+        let rows = csv.stdout.split(separator: "\n")
+        #expect(rows.first?.hasPrefix("charger,start,end,duration_s,energy_wh,id_tag,max_current_a,end_reason,energy_wh_standard") == true)
+        #expect(rows.count == 2 && rows[1].contains(",\"A,1\",") && rows[1].contains("unplugged"), "\(csv.stdout)")
+        let table = try runCommand(try TestEnvironment.chargebridge, ["sessions", "--config", file.path, "--from", "2000-01-01", "--to", "2000-01-02"])
+        #expect(table.stdout.contains("no sessions"))
+        let bad = try runCommand(try TestEnvironment.chargebridge, ["sessions", "--config", file.path, "--from", "yesterday"])
+        #expect(bad.status != 0 && bad.stderr.contains("is not a date"))
+    }
+}
