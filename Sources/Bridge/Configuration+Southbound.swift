@@ -5,7 +5,6 @@ import RegisterMaps
 public struct SouthboundSettings: Sendable {
     public var endpoint: Endpoint
     public var unit: Int
-    public var mapFile: String
     public var map: RegisterMap
     public var period: Double = 1
     public var timeoutMilliseconds: Int
@@ -28,7 +27,7 @@ public struct SouthboundSettings: Sendable {
             throw (mapNode ?? node).error("map \(path) cannot drive a charger: it lacks \(missing.joined(separator: ", ")) (writable ones need access: rw)")
         }
         let endpoint = try Configuration.parseEndpoint(&fields, owner: node, defaults: map.transport)
-        var settings = SouthboundSettings(endpoint: endpoint, unit: map.transport.unit, mapFile: path, map: map,
+        var settings = SouthboundSettings(endpoint: endpoint, unit: map.transport.unit, map: map,
                                           timeoutMilliseconds: map.transport.timeoutMilliseconds)
         if let unit = fields.optional("unit") { settings.unit = try unit.integer(in: 0...255) }
         if let period = fields.optional("period_ms") { settings.period = Double(try period.integer(in: 100...60_000)) / 1000 }

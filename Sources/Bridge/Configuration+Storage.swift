@@ -1,3 +1,4 @@
+import Foundation
 import RegisterMaps
 
 /// Where the bridge keeps its database (sessions, event log, runtime settings) [SPEC §9].
@@ -9,7 +10,7 @@ public struct StorageSettings: Sendable, Equatable {
     /// An open session's energy is written at least this often while it flows.
     public var checkpointSeconds = 15.0
 
-    public var databasePath: String { dataDirectory.hasSuffix("/") ? dataDirectory + "chargebridge.sqlite" : dataDirectory + "/chargebridge.sqlite" }
+    public var databasePath: String { URL(fileURLWithPath: dataDirectory).appendingPathComponent("chargebridge.sqlite").path }
 
     public init(dataDirectory: String) { self.dataDirectory = dataDirectory }
 

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 /// A thread of its own that runs `body` until stopped: the service's blocking work (driver calls,
-/// file inputs, fsync of the state file) stays off Swift concurrency's few shared threads.
+/// file inputs, database writes) stays off Swift concurrency's few shared threads.
 final class WorkerThread: Sendable {
     let name: String
     private let stopRequested = Atomic<Bool>(false)

@@ -19,8 +19,8 @@ public final class ChargeDatabase: Sendable {
         }
         do {
             if !readOnly {
-                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent,
-                                                        withIntermediateDirectories: true)
+                let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             } else if !FileManager.default.fileExists(atPath: path) {
                 throw StorageError("\(path): no such database")
             }

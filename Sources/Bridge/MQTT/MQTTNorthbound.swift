@@ -153,7 +153,7 @@ public final class MQTTNorthbound: Sendable {
     }
 
     /// Handles the client's events until it stops: (re)connection, commands, Home Assistant's status.
-    /// Each is handled in order on a queue of its own: a command writes the state file (fsync) and
+    /// Each is handled in order on a queue of its own: a command writes the database (fsync) and
     /// steps the control, which must not hold up Swift concurrency's shared threads.
     func run() async {
         for await event in client.events {
