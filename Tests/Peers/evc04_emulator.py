@@ -298,6 +298,8 @@ async def main():
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    # a parent may start us with these blocked (the mask is inherited): SIGTERM must stop us
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     for number in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(number, stop.set)
     while not stop.is_set() and time.monotonic() - started < args.lifetime:
@@ -311,8 +313,13 @@ async def main():
     now = time.monotonic()
     for charger in chargers:
         charger.integrate(now)
-        await charger.server.shutdown()
     truth.save()
+    # pymodbus's shutdown can wait for a connection the watchdog closed: bounded
+    for charger in chargers:
+        try:
+            await asyncio.wait_for(charger.server.shutdown(), 1)
+        except (asyncio.TimeoutError, Exception):
+            pass
 
 
 if __name__ == "__main__":

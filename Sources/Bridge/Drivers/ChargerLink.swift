@@ -54,28 +54,34 @@ struct ChargerLink {
     var aliveInterval: Double { Double(settings.failsafeTimeout) / 2 }
 
     /// One turn of the link: (re)connect if due, write what changed or is due, poll if due.
+    /// `feedAlive`: control is running (otherwise the charger's watchdog is left to expire).
     /// `final`: the service stops; only the writes happen (the safe setpoint reaches the charger).
-    mutating func service(now: Double, setpoint: Int?, phases: Int?, failsafeCurrent: Int?, final: Bool) -> Outcome {
-        if !connected, now < nextAttempt, !final { return Outcome(status: nil, down: true, nextDue: nextAttempt) }
+    mutating func service(now: Double, setpoint: Int?, phases: Int?, failsafeCurrent: Int?, feedAlive: Bool, final: Bool) -> Outcome {
+        if !connected, now < nextAttempt, !final { return Outcome(status: nil, down: isDown, nextDue: nextAttempt) }
         do {
             if !connected { try open() }
-            try writeWanted(now: now, setpoint: setpoint, phases: phases, failsafeCurrent: failsafeCurrent)
+            try writeWanted(now: now, setpoint: setpoint, phases: phases, failsafeCurrent: failsafeCurrent, feedAlive: feedAlive)
             var status: ChargerStatus?
             if now >= nextPoll, !final {
                 status = try pollStatus(phases: phases)
                 nextPoll = now + settings.period
             }
-            if failures > 0 { logger.notice("charger answers again", metadata: ["charger": "\(settings.id)"]) }
+            if isDown { logger.notice("charger answers again", metadata: ["charger": "\(settings.id)"]) }
             failures = 0
             return Outcome(status: status, down: false, nextDue: min(nextPoll, lastAlive + aliveInterval, lastSetpointWrite + Self.reassertInterval))
         } catch {
             failures += 1
-            if failures == 1 { logger.warning("charger unreachable (retrying): \(error)", metadata: ["charger": "\(settings.id)"]) }
+            if failures == 1 { logger.info("request failed, retrying at once: \(error)", metadata: ["charger": "\(settings.id)"]) }
+            if failures == 2 { logger.warning("charger unreachable (retrying): \(error)", metadata: ["charger": "\(settings.id)"]) }
             close()
-            nextAttempt = now + min(10, pow(2, Double(min(failures, 8) - 1)))
-            return Outcome(status: nil, down: true, nextDue: nextAttempt)
+            // then 1, 2, 4 … 10 s between attempts
+            nextAttempt = failures == 1 ? now : now + min(10, pow(2, Double(min(failures, 8) - 2)))
+            return Outcome(status: nil, down: isDown, nextDue: nextAttempt)
         }
     }
+
+    /// One failed request (a lost frame) is retried at once; two in a row mean the charger is away.
+    private var isDown: Bool { failures >= 2 }
 
     mutating func close() {
         client?.close()
@@ -103,7 +109,7 @@ struct ChargerLink {
         }
     }
 
-    private mutating func writeWanted(now: Double, setpoint: Int?, phases: Int?, failsafeCurrent: Int?) throws(ModbusError) {
+    private mutating func writeWanted(now: Double, setpoint: Int?, phases: Int?, failsafeCurrent: Int?, feedAlive: Bool) throws(ModbusError) {
         if written.failsafeTimeout != settings.failsafeTimeout {
             try write("ems.failsafe_timeout", settings.failsafeTimeout)
             written.failsafeTimeout = settings.failsafeTimeout
@@ -121,7 +127,7 @@ struct ChargerLink {
             written.setpoint = setpoint
             lastSetpointWrite = now
         }
-        if now - lastAlive >= aliveInterval {
+        if feedAlive, now - lastAlive >= aliveInterval {
             try write("ems.alive", 1)
             lastAlive = now
         }

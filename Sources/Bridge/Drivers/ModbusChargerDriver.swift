@@ -41,6 +41,9 @@ public final class ModbusChargerDriver: ChargerDriver {
         var setpoint: Int?
         var phases: Int?
         var failsafeCurrent: Int?
+        /// When control last handed over a setpoint: the alive register is fed only while control
+        /// runs, so a stuck control loop lets the charger fall back by itself like a dead process.
+        var lastApply: Double?
     }
 
     let settings: Settings
@@ -73,6 +76,7 @@ public final class ModbusChargerDriver: ChargerDriver {
         let changed = shared.withLock { shared in
             let changed = shared.setpoint != setpoint || (phases != nil && shared.phases != phases)
             shared.setpoint = setpoint
+            shared.lastApply = clock.now
             if let phases { shared.phases = phases }
             return changed
         }
@@ -92,8 +96,11 @@ public final class ModbusChargerDriver: ChargerDriver {
             var link = ChargerLink(settings: settings, logger: logger)
             while true {
                 let stopping = stopRequested()
-                let wanted = shared.withLock { ($0.setpoint, $0.phases, $0.failsafeCurrent) }
-                let result = link.service(now: clock.now, setpoint: wanted.0, phases: wanted.1, failsafeCurrent: wanted.2, final: stopping)
+                let now = clock.now
+                let (setpoint, phases, failsafe, lastApply) = shared.withLock { ($0.setpoint, $0.phases, $0.failsafeCurrent, $0.lastApply) }
+                let controlRuns = lastApply.map { now - $0 < link.aliveInterval } ?? false
+                let result = link.service(now: now, setpoint: setpoint, phases: phases, failsafeCurrent: failsafe,
+                                          feedAlive: controlRuns && !stopping, final: stopping)
                 shared.withLock { shared in
                     if let status = result.status {
                         shared.status = status
