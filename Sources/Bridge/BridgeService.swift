@@ -41,6 +41,7 @@ public final class BridgeService: Service {
         let database = try configuration.storage.map { try ChargeDatabase(path: $0.databasePath) }
         let recorder = database.map { Recorder(database: $0, retentionDays: configuration.storage?.eventRetentionDays ?? 30, logger: logger) }
         self.recorder = recorder
+        if let recorder { try Self.recordStart(configuration, recorder: recorder) }
         chargers = configuration.chargers.map { ChargerPoint(config: $0, layout: layout, clock: clock, logger: logger, recorder: recorder) }
         drivers = configuration.chargers.map { BridgeService.makeDriver($0, logger: logger, now: clock.now) }
         let northbound = configuration.northbound
@@ -143,8 +144,7 @@ public final class BridgeService: Service {
     }
 
     public func run() async throws {
-        recorder?.start()
-        recordStart()
+        recorder?.start()   // writes what init recorded (the start, the configuration) first
         drivers.forEach { $0.start() }
         server.start()
         buses.forEach { $0.start() }
@@ -184,18 +184,16 @@ public final class BridgeService: Service {
         logger.info("stopped")
     }
 
-    /// The start and the configuration it runs, in the event log; a changed file is a reload.
-    private func recordStart() {
-        guard let recorder else { return }
+    /// The start and the configuration it runs, in the event log (written by the recorder's
+    /// thread once it starts); a file that changed since the last start is a reload.
+    private static func recordStart(_ configuration: Configuration, recorder: Recorder) throws {
         let text = (try? String(contentsOfFile: configuration.file, encoding: .utf8)) ?? ""
         let fingerprint = ConfigurationFingerprint.of(text)
-        let previous = try? recorder.database.setting("configuration.fingerprint")
+        let previous = try recorder.database.setting("configuration.fingerprint")
         recorder.event(.serviceStarted, "pid \(getpid())")
         let change = previous == nil ? "first start" : (previous == fingerprint ? "unchanged" : "changed since the last start")
         recorder.event(.configurationLoaded, subject: configuration.file, "\(change), fingerprint \(fingerprint)")
-        do { try recorder.database.setSetting("configuration.fingerprint", fingerprint, at: Date().timeIntervalSince1970) } catch {
-            logger.warning("\(error)")
-        }
+        recorder.record([.setting(key: "configuration.fingerprint", value: fingerprint, at: Date().timeIntervalSince1970)])
     }
 
     private let nextHealth = Mutex<Seconds>(5)   // the first once the chargers had time to answer

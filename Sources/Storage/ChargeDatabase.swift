@@ -59,6 +59,8 @@ public final class ChargeDatabase: Sendable {
                                          session.endedAt, session.endReason, session.charger])
                 case .event(var event):
                     try event.insert(db)
+                case .setting(let key, let value, let time):
+                    try Self.setSetting(db, key, value, at: time)
                 }
             }
         }
@@ -75,10 +77,12 @@ public final class ChargeDatabase: Sendable {
 
     /// Saves a setting; when this returns it is on disk.
     public func setSetting(_ key: String, _ value: String, at time: Double) throws(StorageError) {
-        try write { db in
-            try db.execute(sql: "INSERT INTO setting(key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-                           arguments: [key, value, time])
-        }
+        try write { db in try Self.setSetting(db, key, value, at: time) }
+    }
+
+    private static func setSetting(_ db: Database, _ key: String, _ value: String, at time: Double) throws {
+        try db.execute(sql: "INSERT INTO setting(key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                       arguments: [key, value, time])
     }
 
     // MARK: - Reads

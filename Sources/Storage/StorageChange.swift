@@ -5,4 +5,6 @@ public enum StorageChange: Sendable, Equatable {
     /// The open session of `session.charger` has new totals (a checkpoint, or its end when `endedAt` is set).
     case update(SessionRecord)
     case event(EventRecord)
+    /// A value kept under a key (replaced whole).
+    case setting(key: String, value: String, at: Double)
 }

@@ -16,7 +16,7 @@ struct JSONLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         var object: [String: String] = ["level": event.level.rawValue, "label": label, "message": "\(event.message)", "source": event.source]
-        object["time"] = Self.timestamp(Date())
+        object["time"] = Date().formatted(Self.timeFormat)
         for (key, value) in metadata.merging(metadataProvider?.get() ?? [:], uniquingKeysWith: { $1 })
             .merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) where object[key] == nil {
             object[key] = "\(value)"
@@ -26,9 +26,6 @@ struct JSONLogHandler: LogHandler {
         FileHandle.standardError.write(data)
     }
 
-    static func timestamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
-    }
+    /// Made once (a formatter per line would allocate on every log call).
+    static let timeFormat = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 import Testing
 
 @Suite("Command line")
@@ -73,6 +74,9 @@ struct ServiceCommandLineTests {
             #expect(object["level"] != nil && object["message"] != nil && object["time"] != nil)
         }
         #expect(lines.contains { $0.contains("\"site\":\"chargebridge\"") })
+        let events = try ChargeDatabase(path: folder.appendingPathComponent("data/chargebridge.sqlite").path, readOnly: true).events()
+        #expect(events.first?.kind == "service-started" && events.last?.kind == "service-stopped", "\(events.map(\.kind))")
+        #expect(events.contains { $0.kind == "configuration-loaded" && $0.detail.hasPrefix("first start") })
 
         // what it recorded: the session (closed, its id tag quoted) and the start/stop events
         let csv = try runCommand(try TestEnvironment.chargebridge, ["sessions", "--config", file.path, "--csv"])
