@@ -102,6 +102,21 @@ struct LoadManagerTests {
         #expect(tou.percent(at: LocalTime(weekday: 5, secondOfDay: 2 * 3600)) == 100)     // Friday 02:00: Thursday's night
     }
 
+    /// The tariff period a session's energy is billed in: the one applied (lowest percent) where
+    /// periods overlap, none in uncovered time, a night slot on the day it started.
+    @Test func theBilledPeriodIsTheOneInForce() throws {
+        let tou = try TimeOfUse(periods: [
+            .init(name: "day", percent: 90, slots: [.init(window: DailyWindow("08:00-20:00")!, weekdays: [1, 2, 3, 4, 5])]),
+            .init(name: "peak", percent: 60, slots: [.init(window: DailyWindow("17:00-19:00")!, weekdays: [1, 2, 3, 4, 5])]),
+            .init(name: "night", percent: 100, slots: [.init(window: DailyWindow("22:00-06:00")!, weekdays: [5])]),
+        ])
+        #expect(tou.period(at: LocalTime(weekday: 2, secondOfDay: 10 * 3600)) == "day")
+        #expect(tou.period(at: LocalTime(weekday: 2, secondOfDay: 18 * 3600)) == "peak")
+        #expect(tou.period(at: LocalTime(weekday: 2, secondOfDay: 21 * 3600)) == nil)
+        #expect(tou.period(at: LocalTime(weekday: 6, secondOfDay: 2 * 3600)) == "night")   // Friday's night
+        #expect(tou.period(at: LocalTime(weekday: 6, secondOfDay: 10 * 3600)) == nil)      // Saturday
+    }
+
     @Test func degradedSetpointsAreZeroInDynamicZonesAndWhenTheMinimumsDoNotFit() {
         var manager = Self.manager([Self.zone("zone", 51, dynamic: true)])
         let out = manager.step(now: 0, time: nil, chargers: [Self.ev(1), Self.ev(2)], inputs: SiteInputs(), reductionPercent: [],

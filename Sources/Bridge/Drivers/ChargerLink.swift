@@ -156,6 +156,11 @@ struct ChargerLink {
         do { registers = try Codec.encode(.number(Double(value)), as: quantity) } catch {
             throw .invalidRequest("\(name) = \(value): \(error)")
         }
-        try client!.write(address: quantity.address, registers: registers)
+        do {
+            try client!.write(address: quantity.address, registers: registers)
+        } catch .exception(let code) {
+            // the charger is there but refuses the value: say which, not just "unreachable"
+            throw .badResponse("the charger refused \(name) = \(value) (exception \(code)); check the configured currents against the charger's own range")
+        }
     }
 }

@@ -61,7 +61,12 @@ public struct TimeOfUse: Sendable, Equatable {
     /// The tariff period in force at `time` (for billing): of the periods that are on, the one with
     /// the lowest percentage, as `percent(at:)` applies it; nil in uncovered time.
     public func period(at time: LocalTime) -> String? {
-        periods.filter { $0.slots.contains(where: { $0.covers(time) }) }.min(by: { $0.percent < $1.percent })?.name
+        // asked on every control step: no intermediate arrays
+        var best: Period?
+        for period in periods where period.slots.contains(where: { $0.covers(time) }) && period.percent < (best?.percent ?? .infinity) {
+            best = period
+        }
+        return best?.name
     }
 
     /// The percentage of the zone maximum at `time`: the lowest among the periods that are on and
