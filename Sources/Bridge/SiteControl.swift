@@ -84,7 +84,15 @@ final class SiteControl: Sendable {
                             online: Array(repeating: nil, count: chargers.count))
         initial.started = now
         initial.sessions = SessionTracker(checkpointInterval: checkpointSeconds)
-        initial.sessions.resume(openSessions)
+        // a session of a charger no longer configured can never end on its own: closed at its last checkpoint
+        let ids = Set(chargers.map(\.config.id))
+        initial.sessions.resume(openSessions.filter { ids.contains($0.charger) })
+        recorder?.record(openSessions.filter { !ids.contains($0.charger) }.map { session in
+            var closed = session
+            closed.endedAt = session.updatedAt
+            closed.endReason = "recovered"
+            return .update(closed)
+        })
         Self.restore(restored, into: &initial, configuration: configuration, logger: logger)
         state = Mutex(initial)
     }

@@ -158,4 +158,22 @@ struct SiteCommandTests {
         #expect(throws: CommandRejection.self) { try site.control.execute(.mode, id: "cp1", .mode(.off)) }
         #expect(site.control.view().chargers[0].mode == .maxHybrid)
     }
+
+    @Test func anOpenSessionOfARemovedChargerIsClosedAtStart() throws {
+        let database = try temporaryStore().database
+        try database.apply([.open(SessionRecord(charger: "gone", startedAt: 10, energyWh: 500, updatedAt: 70)),
+                            .open(SessionRecord(charger: "cp1", startedAt: 20, updatedAt: 80))])
+        let configuration = try Configuration.parse(Self.yaml, file: "site.yaml")
+        let layout = try SlaveLayout.load(file: TestPaths.root.appendingPathComponent("Mappings/modbus/evc08.yaml").path)
+        let recorder = Recorder(database: database, retentionDays: 30, logger: Logger(label: "test"))
+        let chargers = configuration.chargers.map { ChargerPoint(config: $0, layout: layout, clock: MonotonicSeconds(), logger: Logger(label: "test")) }
+        let drivers = configuration.chargers.map { SimulatedChargerDriver(limits: $0.limits, evs: [], start: 0) }
+        _ = try SiteControl(configuration: configuration, chargers: chargers, drivers: drivers, logger: Logger(label: "test"), now: 0,
+                            recorder: recorder, openSessions: try database.openSessions())
+        recorder.flush()
+        let sessions = try database.sessions()
+        #expect(sessions.map(\.charger) == ["gone", "cp1"])
+        #expect(sessions[0].endedAt == 70 && sessions[0].endReason == "recovered" && sessions[0].energyWh == 500)
+        #expect(sessions[1].endedAt == nil)   // resumed: its charger reports next
+    }
 }
