@@ -32,23 +32,28 @@ let package = Package(
         .target(name: "Storage", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // Pure control logic: failsafe state machine, setpoint policy, (later) energy loops. No I/O, no clocks.
         .target(name: "EnergyControl"),
-        // Simulated meters and chargers (used by the demo and the tests).
-        .target(name: "Simulation", dependencies: ["RegisterMaps", "Modbus", "EnergyControl"]),
+        // Parsers of the energy-loop and load-management settings, shared by the service's
+        // configuration and the scenario files. No I/O beyond the YAML text handed in.
+        .target(name: "SiteConfiguration", dependencies: ["RegisterMaps", "EnergyControl"]),
+        // Simulated devices: a meter slave, chargers with vehicles (the demo's driver, the scenario runner).
+        .target(name: "SimulatedDevices", dependencies: ["RegisterMaps", "Modbus", "EnergyControl"]),
+        // Simulated sites: scenario files and the runner that plays them in simulated time.
+        .target(name: "Simulation", dependencies: ["RegisterMaps", "EnergyControl", "SiteConfiguration", "SimulatedDevices"]),
         // The running service: configuration → wired components, scheduling, northbound slaves.
         .target(name: "Bridge", dependencies: [
-            "RegisterMaps", "Modbus", "MQTT", "EnergyControl", "Simulation", "Storage",
+            "RegisterMaps", "Modbus", "MQTT", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "Storage",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // Command-line interface only.
         .executableTarget(name: "chargebridge", dependencies: [
-            "RegisterMaps", "Modbus", "Simulation", "Bridge", "Storage",
+            "RegisterMaps", "Modbus", "Simulation", "SimulatedDevices", "SiteConfiguration", "Bridge", "Storage",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // Benchmarks (run by Benchmarks/run.sh, not by the test suite).
-        .executableTarget(name: "PollBenchmark", dependencies: ["RegisterMaps", "Modbus", "Simulation"],
+        .executableTarget(name: "PollBenchmark", dependencies: ["RegisterMaps", "Modbus", "SimulatedDevices"],
                           path: "Benchmarks/PollBenchmark"),
 
         .executableTarget(name: "AllocationBenchmark", dependencies: ["EnergyControl"],
@@ -60,8 +65,8 @@ let package = Package(
         .testTarget(name: "RegisterMapsTests", dependencies: ["RegisterMaps"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "EnergyControlTests", dependencies: ["EnergyControl"]),
-        .testTarget(name: "ControlPropertyTests", dependencies: ["EnergyControl", "Simulation", "RegisterMaps"]),
-        .testTarget(name: "BridgeTests", dependencies: ["Bridge", "Simulation", "EnergyControl", "RegisterMaps", "Storage"]),
+        .testTarget(name: "ControlPropertyTests", dependencies: ["EnergyControl", "Simulation", "SimulatedDevices", "SiteConfiguration", "RegisterMaps"]),
+        .testTarget(name: "BridgeTests", dependencies: ["Bridge", "Simulation", "SimulatedDevices", "SiteConfiguration", "EnergyControl", "RegisterMaps", "Storage"]),
         .testTarget(name: "IntegrationTests", dependencies: ["RegisterMaps", "Modbus", "Storage"]),
     ],
     swiftLanguageModes: [.v6]

@@ -8,7 +8,7 @@
 import Foundation
 import Modbus
 import RegisterMaps
-import Simulation
+import SimulatedDevices
 
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("PollBenchmark: \(message)\n".utf8))

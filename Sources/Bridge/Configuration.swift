@@ -1,7 +1,8 @@
 import EnergyControl
 import Foundation
 import RegisterMaps
-import Simulation
+import SiteConfiguration
+import SimulatedDevices
 import Modbus
 import MQTT
 

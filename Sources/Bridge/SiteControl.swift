@@ -2,7 +2,7 @@ import EnergyControl
 import Foundation
 import Logging
 import RegisterMaps
-import Simulation
+import SiteConfiguration
 import Storage
 import Synchronization
 

@@ -1,4 +1,6 @@
 import EnergyControl
+import SimulatedDevices
+import SiteConfiguration
 import Foundation
 import RegisterMaps
 

@@ -1,4 +1,6 @@
 import EnergyControl
+import SimulatedDevices
+import SiteConfiguration
 
 /// A simulated site: loads, PV, chargers with their EVs, inputs and meter outages over time.
 public struct SiteScenario: Sendable {

@@ -1,5 +1,7 @@
 import Foundation
 import EnergyControl
+import SimulatedDevices
+import SiteConfiguration
 
 /// Runs the real control code against a simulated site, in simulated time, as fast as it can.
 public struct SiteSimulator {

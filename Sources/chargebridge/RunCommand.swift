@@ -6,6 +6,8 @@ import Logging
 import RegisterMaps
 import ServiceLifecycle
 import Simulation
+import SimulatedDevices
+import SiteConfiguration
 import UnixSignals
 
 /// Options shared by `run` and `demo`.

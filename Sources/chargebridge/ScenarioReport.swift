@@ -1,6 +1,8 @@
 import EnergyControl
 import Foundation
 import Simulation
+import SimulatedDevices
+import SiteConfiguration
 
 /// Text and JSON renderings of a scenario run.
 enum ScenarioReport {

@@ -4,6 +4,8 @@ import Foundation
 import Modbus
 import RegisterMaps
 import Simulation
+import SimulatedDevices
+import SiteConfiguration
 import Synchronization
 import EnergyControl
 

@@ -1,3 +1,4 @@
+import SimulatedDevices
 import Testing
 import EnergyControl
 @testable import Simulation

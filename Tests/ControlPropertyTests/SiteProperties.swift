@@ -1,3 +1,4 @@
+import SimulatedDevices
 import Foundation
 import Testing
 import EnergyControl

@@ -1,5 +1,5 @@
 import EnergyControl
-import Simulation
+import SimulatedDevices
 import Synchronization
 
 /// A simulated charger with vehicles arriving and leaving (demo and tests).

@@ -165,7 +165,7 @@ public enum LoadSettingsParser {
         return window
     }
 
-    static let dayNames = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    public static let dayNames = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
     /// "mon-fri", "sat,sun", "mon" → ISO weekdays.
     static func weekdays(_ text: String, node: YAMLNode) throws(DataFileError) -> Set<Int> {
