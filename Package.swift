@@ -28,8 +28,10 @@ let package = Package(
         .target(name: "Modbus", dependencies: ["RegisterMaps", "CModbus", "CSerialPort"]),
         // Swift wrapper of libmosquitto: a client with its own network thread, events as an AsyncStream.
         .target(name: "MQTT", dependencies: ["CMosquitto"]),
+        // What is stored, as plain values: session and event records, changes, the sessions CSV. No I/O.
+        .target(name: "StorageModel"),
         // SQLite persistence (GRDB, WAL): sessions, the event log, runtime settings.
-        .target(name: "Storage", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Storage", dependencies: ["StorageModel", .product(name: "GRDB", package: "GRDB.swift")]),
         // Pure control logic: failsafe state machine, setpoint policy, (later) energy loops. No I/O, no clocks.
         .target(name: "EnergyControl"),
         // Parsers of the energy-loop and load-management settings, shared by the service's
@@ -41,13 +43,13 @@ let package = Package(
         .target(name: "Simulation", dependencies: ["RegisterMaps", "EnergyControl", "SiteConfiguration", "SimulatedDevices"]),
         // The running service: configuration → wired components, scheduling, northbound slaves.
         .target(name: "Bridge", dependencies: [
-            "RegisterMaps", "Modbus", "MQTT", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "Storage",
+            "RegisterMaps", "Modbus", "MQTT", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "Storage", "StorageModel",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // Command-line interface only.
         .executableTarget(name: "chargebridge", dependencies: [
-            "RegisterMaps", "Modbus", "Simulation", "SimulatedDevices", "SiteConfiguration", "Bridge", "Storage",
+            "RegisterMaps", "Modbus", "Simulation", "SimulatedDevices", "SiteConfiguration", "Bridge", "Storage", "StorageModel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -59,15 +61,15 @@ let package = Package(
         .executableTarget(name: "AllocationBenchmark", dependencies: ["EnergyControl"],
                           path: "Benchmarks/AllocationBenchmark"),
 
-        .executableTarget(name: "StorageBenchmark", dependencies: ["Storage"], path: "Benchmarks/StorageBenchmark"),
+        .executableTarget(name: "StorageBenchmark", dependencies: ["Storage", "StorageModel"], path: "Benchmarks/StorageBenchmark"),
 
-        .testTarget(name: "StorageTests", dependencies: ["Storage", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "StorageModel", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "RegisterMapsTests", dependencies: ["RegisterMaps"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "EnergyControlTests", dependencies: ["EnergyControl"]),
         .testTarget(name: "ControlPropertyTests", dependencies: ["EnergyControl", "Simulation", "SimulatedDevices", "SiteConfiguration", "RegisterMaps"]),
-        .testTarget(name: "BridgeTests", dependencies: ["Bridge", "Simulation", "SimulatedDevices", "SiteConfiguration", "EnergyControl", "RegisterMaps", "Storage"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["RegisterMaps", "Modbus", "Storage"]),
+        .testTarget(name: "BridgeTests", dependencies: ["Bridge", "Simulation", "SimulatedDevices", "SiteConfiguration", "EnergyControl", "RegisterMaps", "Storage", "StorageModel"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["RegisterMaps", "Modbus", "Storage", "StorageModel"]),
     ],
     swiftLanguageModes: [.v6]
 )

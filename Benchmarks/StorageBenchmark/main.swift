@@ -7,6 +7,7 @@
 // and on the same disk, commits every change on its own (what a recorder without batching would do).
 //
 // Usage: StorageBenchmark [chargers] [rounds]   (defaults 1000, 5: 5 × 1 000 sessions × 2 bursts)
+import StorageModel
 import Foundation
 import Storage
 

@@ -1,3 +1,4 @@
+import StorageModel
 import GRDB
 
 /// The database schema, as migrations: a database of any earlier version is brought up to date

@@ -1,3 +1,4 @@
+import StorageModel
 import ArgumentParser
 import Bridge
 import EnergyControl

@@ -1,4 +1,5 @@
 @testable import Bridge
+import StorageModel
 import EnergyControl
 import Storage
 import Testing

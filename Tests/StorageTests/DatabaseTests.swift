@@ -1,3 +1,4 @@
+import StorageModel
 import Foundation
 import GRDB
 import Storage

@@ -1,11 +1,8 @@
 import Foundation
-import GRDB
 
 /// One charging session. Open while `endedAt` is nil (at most one open session per charger).
 /// Times are Unix seconds; energy in Wh; `periodEnergy` splits the energy by time-of-use period.
-public struct SessionRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "session"
-
+public struct SessionRecord: Codable, Sendable, Equatable {
     public var id: Int64?
     public var charger: String
     public var startedAt: Double
@@ -35,18 +32,15 @@ public struct SessionRecord: Codable, Sendable, Equatable, FetchableRecord, Muta
         self.endReason = endReason
     }
 
-    enum CodingKeys: String, CodingKey {
+    public enum CodingKeys: String, CodingKey {
         case id, charger, startedAt = "started_at", endedAt = "ended_at", energyWh = "energy_wh", idTag = "id_tag"
         case maxCurrent = "max_current", periodEnergy = "period_energy", updatedAt = "updated_at", endReason = "end_reason"
     }
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
 /// One entry of the event log (failsafe, master, meter, inputs, settings, configuration, service).
-public struct EventRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "event"
-
+public struct EventRecord: Codable, Sendable, Equatable {
     public var id: Int64?
     public var at: Double
     public var kind: String
@@ -62,5 +56,4 @@ public struct EventRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
         self.detail = detail
     }
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
