@@ -37,19 +37,22 @@ let package = Package(
         // Parsers of the energy-loop and load-management settings, shared by the service's
         // configuration and the scenario files. No I/O beyond the YAML text handed in.
         .target(name: "SiteConfiguration", dependencies: ["RegisterMaps", "EnergyControl"]),
+        // The one control core: every decision of a control step as a pure value (the service and the
+        // scenario runner both drive it). No I/O, no clocks: time comes in as parameters.
+        .target(name: "ControlCore", dependencies: ["EnergyControl", "SiteConfiguration", "StorageModel"]),
         // Simulated devices: a meter slave, chargers with vehicles (the demo's driver, the scenario runner).
         .target(name: "SimulatedDevices", dependencies: ["RegisterMaps", "Modbus", "EnergyControl"]),
         // Simulated sites: scenario files and the runner that plays them in simulated time.
-        .target(name: "Simulation", dependencies: ["RegisterMaps", "EnergyControl", "SiteConfiguration", "SimulatedDevices"]),
+        .target(name: "Simulation", dependencies: ["RegisterMaps", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "ControlCore", "StorageModel"]),
         // The running service: configuration → wired components, scheduling, northbound slaves.
         .target(name: "Bridge", dependencies: [
-            "RegisterMaps", "Modbus", "MQTT", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "Storage", "StorageModel",
+            "RegisterMaps", "Modbus", "MQTT", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "Storage", "StorageModel", "ControlCore",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // Command-line interface only.
         .executableTarget(name: "chargebridge", dependencies: [
-            "RegisterMaps", "Modbus", "Simulation", "SimulatedDevices", "SiteConfiguration", "Bridge", "Storage", "StorageModel",
+            "RegisterMaps", "Modbus", "Simulation", "SimulatedDevices", "SiteConfiguration", "Bridge", "Storage", "StorageModel", "ControlCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -67,8 +70,8 @@ let package = Package(
         .testTarget(name: "RegisterMapsTests", dependencies: ["RegisterMaps"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "EnergyControlTests", dependencies: ["EnergyControl"]),
-        .testTarget(name: "ControlPropertyTests", dependencies: ["EnergyControl", "Simulation", "SimulatedDevices", "SiteConfiguration", "RegisterMaps"]),
-        .testTarget(name: "BridgeTests", dependencies: ["Bridge", "Simulation", "SimulatedDevices", "SiteConfiguration", "EnergyControl", "RegisterMaps", "Storage", "StorageModel"]),
+        .testTarget(name: "ControlPropertyTests", dependencies: ["EnergyControl", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration", "RegisterMaps"]),
+        .testTarget(name: "BridgeTests", dependencies: ["Bridge", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration", "EnergyControl", "RegisterMaps", "Storage", "StorageModel"]),
         .testTarget(name: "IntegrationTests", dependencies: ["RegisterMaps", "Modbus", "Storage", "StorageModel"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,3 +1,4 @@
+import ControlCore
 import EnergyControl
 import Foundation
 import RegisterMaps
@@ -62,10 +63,6 @@ public struct Configuration: Sendable {
         public var timeoutMilliseconds: Int
     }
 
-    /// What an input does when active [SPEC §7].
-    public enum InputRole: String, Sendable, CaseIterable {
-        case loadShedding = "load_shedding", enable, downgrade, reduction1, reduction2, reduction3
-    }
 
     /// Where an input's boolean comes from.
     public enum InputSource: Sendable {
@@ -97,6 +94,8 @@ public struct Configuration: Sendable {
     public var file: String
     public var siteName = "chargebridge"
     public var site = SiteSettings()
+    /// The time zone of time of use, off-peak and priority hours (`site.time_zone`, IANA name; the machine's by default).
+    public var timeZone = TimeZone.current
     /// The meter that measures the grid connection (power optimizer, follow-the-sun).
     public var gridMeter: String?
     public var meters: [Meter] = []
@@ -124,6 +123,13 @@ public struct Configuration: Sendable {
             var fields = try site.fields()
             if let name = fields.optional("name") { config.siteName = try name.string() }
             if let meter = fields.optional("grid_meter") { config.gridMeter = try meter.string() }
+            if let zone = fields.optional("time_zone") {
+                let name = try zone.string()
+                guard let timeZone = TimeZone(identifier: name) else {
+                    throw zone.error("unknown time zone \"\(name)\" (an IANA name such as Europe/Brussels)")
+                }
+                config.timeZone = timeZone
+            }
             config.site = try SiteSettingsParser.parse(&fields)
             try fields.finish()
         }

@@ -1,4 +1,5 @@
 @testable import Bridge
+import ControlCore
 import EnergyControl
 import Foundation
 import RegisterMaps

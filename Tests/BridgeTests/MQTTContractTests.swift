@@ -1,3 +1,4 @@
+import ControlCore
 import StorageModel
 import EnergyControl
 import Foundation

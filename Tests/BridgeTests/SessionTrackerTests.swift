@@ -1,4 +1,5 @@
 @testable import Bridge
+import ControlCore
 import StorageModel
 import EnergyControl
 import Storage

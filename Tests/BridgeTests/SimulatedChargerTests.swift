@@ -1,3 +1,4 @@
+import ControlCore
 import SimulatedDevices
 import Testing
 import EnergyControl

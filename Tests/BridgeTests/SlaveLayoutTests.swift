@@ -1,4 +1,5 @@
 @testable import Bridge
+import ControlCore
 import EnergyControl
 import Foundation
 import Logging
@@ -12,12 +13,37 @@ struct SlaveLayoutTests {
         try SlaveLayout.load(file: TestPaths.root.appendingPathComponent("Mappings/modbus/evc08.yaml").path)
     }
 
-    func point(switching: Bool = false) throws -> ChargerPoint {
-        let config = try Configuration.parse("""
+    /// A charger's face wired to the service's control, with a driver that reports a given status.
+    struct Face {
+        let point: ChargerPoint
+        let control: SiteControl
+        let driver: StatusDriver
+
+        func write(address: Int, values: [UInt16]) -> ModbusException? { point.write(address: address, values: values) }
+        func read(_ function: RegisterFunction, address: Int, count: Int) -> Result<[UInt16], ModbusException> {
+            point.read(function, address: address, count: count)
+        }
+        var failsafeEntries: Int { point.failsafeEntries }
+        var snapshot: ChargerPoint.Snapshot { point.snapshot }
+
+        /// One control step with the charger reporting `status`: the decision and the phases sent to it.
+        func step(now: Seconds, status: ChargerStatus) -> (decision: SetpointDecision, phases: Int?) {
+            driver.report(status)
+            control.step(now: now)
+            return (point.snapshot.decision, driver.applied.phases)
+        }
+    }
+
+    func point(switching: Bool = false) throws -> Face {
+        let configuration = try Configuration.parse("""
             chargers:
               - { id: t, min_current: 6, max_current: 16, phases: 3, phase_switching: \(switching), failsafe_current: 8, modbus: { port: 1 } }
-            """, file: "t.yaml").chargers[0]
-        return ChargerPoint(config: config, layout: try layout(), clock: MonotonicSeconds(), logger: Logger(label: "test"))
+            """, file: "t.yaml")
+        let logger = Logger(label: "test")
+        let point = ChargerPoint(config: configuration.chargers[0], layout: try layout(), clock: MonotonicSeconds(), logger: logger)
+        let driver = StatusDriver()
+        let control = try SiteControl(configuration: configuration, chargers: [point], drivers: [driver], logger: logger, now: 0)
+        return Face(point: point, control: control, driver: driver)
     }
 
     @Test func theLayoutHasTheSpecRegisters() throws {

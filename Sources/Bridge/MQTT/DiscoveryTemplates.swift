@@ -1,3 +1,4 @@
+import ControlCore
 import EnergyControl
 import RegisterMaps
 

@@ -1,3 +1,4 @@
+import ControlCore
 import EnergyControl
 import Foundation
 
@@ -7,7 +8,7 @@ typealias EntityValues = [String: StateValue?]
 
 /// Builds each entity's values from the control's view and the chargers' snapshots.
 enum EntityViews {
-    static func charger(_ snapshot: ChargerPoint.Snapshot, _ control: ControlView.Charger, limits: ChargerLimits) -> EntityValues {
+    static func charger(_ snapshot: ChargerPoint.Snapshot, _ control: ChargerView, limits: ChargerLimits) -> EntityValues {
         let status = snapshot.status
         var values: EntityValues = [
             "status": .text(name(of: status.state)), "cable": .text(name(of: status.cable)), "online": .bool(status.online),

@@ -1,3 +1,4 @@
+import ControlCore
 /// What the bridge can show and take northbound: the entity kinds, the values each provides and
 /// the commands each accepts. The topic contract (Mappings/mqtt.yaml) picks from these and names
 /// the topics; the names here are the `source:` and `command:` words of that file.
@@ -15,10 +16,6 @@ public enum StateValue: Sendable, Equatable {
     case number(Double), text(String), bool(Bool)
 }
 
-/// The commands an operator can send, each on `<state topic>/set`.
-public enum CommandKind: String, Sendable, CaseIterable {
-    case mode, currentLimit = "current_limit", phases, enable, force, operatorLimit = "operator_limit", input
-}
 
 public enum EntityVocabulary {
     /// Values each kind provides. Meters also provide every quantity of their register map

@@ -1,16 +1,6 @@
+import ControlCore
 import EnergyControl
 import Foundation
-
-/// A command's value, parsed from its payload but not yet checked against the target (a
-/// charger's limits, a zone's limit): that is `SiteControl.execute`'s job.
-public enum CommandValue: Sendable, Equatable {
-    case mode(ChargeMode)
-    case amperes(Int)
-    case phases(Int)
-    case flag(Bool)
-    /// Per phase; nil clears the operator limit.
-    case zoneLimit([Double]?)
-}
 
 /// Parses command payloads. Every failure is a sentence for the error topic and the log.
 public enum CommandPayload {
@@ -70,9 +60,4 @@ public enum CommandPayload {
         }
         return .success(numbers)
     }
-}
-
-public struct CommandRejection: Error, CustomStringConvertible, Equatable, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
 }

@@ -1,6 +1,6 @@
 import StorageModel
 import EnergyControl
-import Storage
+import StorageModel
 
 /// Turns what the chargers report into charging sessions: opened when a vehicle is plugged in,
 /// energy split by time-of-use period, checkpointed every `checkpointInterval`, closed when it
@@ -9,9 +9,9 @@ import Storage
 /// The charger's own session registers are the truth (session energy, session duration), so a
 /// session that ran on while the bridge was down is resumed with the right start and energy, and
 /// one that ended meanwhile is closed with the charger's final figures.
-struct SessionTracker {
-    struct Open {
-        var record: SessionRecord
+public struct SessionTracker: Sendable {
+    public struct Open: Sendable {
+        public var record: SessionRecord
         /// The charger's session energy when last seen (the next delta starts there).
         var lastEnergy: Double
         var lastCheckpoint: Double
@@ -24,22 +24,22 @@ struct SessionTracker {
     let checkpointInterval: Double
     /// How far the start a charger implies may differ from the stored one for the same session.
     let sameSessionTolerance: Double = 120
-    private(set) var open: [String: Open] = [:]
+    public private(set) var open: [String: Open] = [:]
 
-    init(checkpointInterval: Double = 15) {
+    public init(checkpointInterval: Double = 15) {
         self.checkpointInterval = checkpointInterval
     }
 
     /// Sessions the database still holds open from the last run; each is matched against its
     /// charger's first report (resumed, or closed as `recovered`).
-    mutating func resume(_ sessions: [SessionRecord]) {
+    public mutating func resume(_ sessions: [SessionRecord]) {
         for session in sessions {
             open[session.charger] = Open(record: session, lastEnergy: session.energyWh, lastCheckpoint: session.updatedAt, unverified: true)
         }
     }
 
     /// A charger's report at wall-clock `now` (Unix seconds); `period` is the tariff period in force.
-    mutating func observe(charger: String, status: ChargerStatus, now: Double, period: String) -> [StorageChange] {
+    public mutating func observe(charger: String, status: ChargerStatus, now: Double, period: String) -> [StorageChange] {
         guard status.online else { return [] }   // nothing is known while the charger is away
         var changes: [StorageChange] = []
         if var session = open[charger], session.unverified {
@@ -87,7 +87,7 @@ struct SessionTracker {
     }
 
     /// Closes every open session's checkpoint (at a clean stop): what is written is current.
-    mutating func checkpointAll(now: Double) -> [StorageChange] {
+    public mutating func checkpointAll(now: Double) -> [StorageChange] {
         var changes: [StorageChange] = []
         for (charger, var session) in open where session.dirty {
             session.record.updatedAt = now
@@ -146,5 +146,5 @@ struct SessionTracker {
     }
 
     /// The period column of energy delivered while the bridge was not watching.
-    static let unknownPeriod = "unknown"
+    public static let unknownPeriod = "unknown"
 }

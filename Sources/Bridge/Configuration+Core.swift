@@ -1,0 +1,19 @@
+import ControlCore
+import EnergyControl
+
+extension Configuration {
+    /// What the control core needs of this configuration.
+    /// - Parameter ownFailsafeTimeouts: per charger, its driver's own watchdog (nil: it keeps no failsafe current).
+    func coreSettings(ownFailsafeTimeouts: [Seconds?], recordSessions: Bool, checkpointSeconds: Double) -> CoreSettings {
+        let chargers = zip(chargers, ownFailsafeTimeouts).map { charger, timeout in
+            CoreSettings.Charger(id: charger.id, limits: charger.limits, mode: charger.mode, placement: charger.placement,
+                                 failsafeCurrent: charger.failsafeCurrent, failsafeTimeout: charger.failsafeTimeout, ownFailsafeTimeout: timeout)
+        }
+        let inputs = inputs.map { input in
+            CoreSettings.Input(id: input.id, role: input.role, invert: input.invert, debounce: input.debounce, period: input.period,
+                               remote: input.source.kind == "mqtt", source: input.source.kind)
+        }
+        return CoreSettings(site: site, load: load, chargers: chargers, inputs: inputs, gridMeter: gridMeter,
+                            recordSessions: recordSessions, checkpointSeconds: checkpointSeconds)
+    }
+}

@@ -1,0 +1,23 @@
+import EnergyControl
+
+/// What an operator command (MQTT `…/set`) targets.
+public enum CommandKind: String, Sendable, CaseIterable {
+    case mode, currentLimit = "current_limit", phases, enable, force, operatorLimit = "operator_limit", input
+}
+
+/// A command's value, parsed from its payload but not yet checked against the target (a
+/// charger's limits, a zone's limit): that is `ControlCore.apply`'s job.
+public enum CommandValue: Sendable, Equatable {
+    case mode(ChargeMode)
+    case amperes(Int)
+    case phases(Int)
+    case flag(Bool)
+    /// Per phase; nil clears the operator limit.
+    case zoneLimit([Double]?)
+}
+
+/// Why a command was refused: a sentence for the error topic and the log.
+public struct CommandRejection: Error, CustomStringConvertible, Equatable, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

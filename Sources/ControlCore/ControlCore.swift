@@ -1,0 +1,315 @@
+import EnergyControl
+import SiteConfiguration
+import StorageModel
+
+/// Everything a control step decides, in one value: the energy loops and load management, the
+/// debounced inputs, the operator's runtime settings, each charger's EVC08 failsafe machine, the
+/// failsafe currents pushed into the chargers, and the charging sessions. Pure: time, statuses
+/// and samples come in as parameters, decisions, log lines and storage changes go out as values.
+/// The service (behind one lock) and the scenario runner drive the same core.
+public struct ControlCore: Sendable {
+    /// A charger's operator settings; mode, limit and enable are persisted, force lasts one session.
+    struct Runtime: Equatable {
+        var mode: ChargeMode
+        var currentLimit: Int?
+        var enabled = true
+        var forced = false
+        var wasPlugged = false
+    }
+
+    /// A charger's EVC08 face: what its master wrote.
+    struct Face {
+        var machine: FailsafeMachine
+        var requestedPhases: Int?
+        var failsafeEntries = 0
+    }
+
+    public let settings: CoreSettings
+    var controller: SiteController
+    var inputs: [String: DebouncedInput]
+    var meterLost: Bool
+    var lastGrid: GridSample?
+    /// Steps come from a timer and from bus threads; time never runs backwards for the loops.
+    var lastStep: Seconds = -.infinity
+    /// The degraded setpoint each charger last got as its own failsafe current (nil: none yet).
+    var pushedFailsafe: [Int?]
+    var runtime: [Runtime]
+    var faces: [Face]
+    var views: [ChargerView]
+    /// Raw values of the inputs that arrive as commands, fed to their debouncers every step.
+    var remoteInputs: [String: Bool] = [:]
+    /// Set by `leaveSafe`: the chargers stay where they were left.
+    public private(set) var stopped = false
+    /// When each read input was last read, and those unreadable for too long.
+    var inputSeen: [String: Seconds] = [:]
+    var inputsUnreadable: Set<String> = []
+    let started: Seconds
+    /// What the database holds (restored or last saved): an unchanged setting is not written again.
+    public internal(set) var saved = RuntimeSettings()
+    var sessions: SessionTracker
+    /// Whether each charger answered at the last step (for the event log).
+    var online: [Bool?]
+    let staticFailsafe: [Int]
+    let chargerIndex: [String: Int]
+    let inputIndex: [String: Int]
+
+    /// Fails only on a zone tree the configuration loader would already have refused.
+    public init(settings: CoreSettings, now: Seconds) throws(LoadManager.Problem) {
+        self.settings = settings
+        var inputs: [String: DebouncedInput] = [:]
+        for input in settings.inputs {
+            // until read, enable counts as closed (charging allowed) and the others as inactive
+            inputs[input.id] = DebouncedInput(initial: input.role == .enable, debounce: input.debounce, now: now)
+        }
+        self.inputs = inputs
+        var load: LoadManager?
+        if let zones = settings.load { load = try LoadManager(settings: zones, siteFuse: settings.site.fuse.limit != nil) }
+        controller = SiteController(settings: settings.site, load: load)
+        meterLost = settings.gridMeter != nil
+        pushedFailsafe = Array(repeating: nil, count: settings.chargers.count)
+        runtime = settings.chargers.map { Runtime(mode: $0.mode) }
+        faces = settings.chargers.map {
+            Face(machine: FailsafeMachine(failsafeCurrent: $0.failsafeCurrent, failsafeTimeout: $0.failsafeTimeout, now: now))
+        }
+        views = settings.chargers.map {
+            ChargerView(request: $0.failsafeCurrent, failsafeCurrent: $0.failsafeCurrent, failsafeTimeout: $0.failsafeTimeout,
+                        chargingCurrent: $0.failsafeCurrent, mode: $0.mode)
+        }
+        started = now
+        sessions = SessionTracker(checkpointInterval: settings.checkpointSeconds)
+        online = Array(repeating: nil, count: settings.chargers.count)
+        staticFailsafe = settings.staticFailsafe
+        var chargerIndex: [String: Int] = [:]
+        for (index, charger) in settings.chargers.enumerated() { chargerIndex[charger.id] = index }
+        self.chargerIndex = chargerIndex
+        var inputIndex: [String: Int] = [:]
+        for (index, input) in settings.inputs.enumerated() { inputIndex[input.id] = index }
+        self.inputIndex = inputIndex
+    }
+
+    /// Sessions the database still holds open. Those of chargers no longer configured can never end
+    /// on their own: they are closed at their last checkpoint (the returned changes).
+    public mutating func resume(openSessions: [SessionRecord]) -> [StorageChange] {
+        sessions.resume(openSessions.filter { chargerIndex[$0.charger] != nil })
+        return openSessions.filter { chargerIndex[$0.charger] == nil }.map { session in
+            var closed = session
+            closed.endedAt = session.updatedAt
+            closed.endReason = "recovered"
+            return .update(closed)
+        }
+    }
+
+    // MARK: - Measurements
+
+    /// A reading of a zone meter: it counts at the next step (dynamic zones get what the other loads leave).
+    public mutating func recordZone(_ zone: Int, _ sample: GridSample) {
+        _ = controller.load?.record(zone: zone, sample)
+    }
+
+    /// A raw value of a file or Modbus input; nil = unreadable (it keeps its last debounced value).
+    public mutating func inputRead(_ id: String, raw: Bool?, now: Seconds, wall: Double) -> Effects {
+        var effects = Effects()
+        guard let index = inputIndex[id] else { return effects }
+        let input = settings.inputs[index]
+        guard let raw else {
+            // unreadable (a wrong path, an I/O module that does not answer): said once, shown as no value
+            guard !inputsUnreadable.contains(id) else { return effects }
+            if now - (inputSeen[id] ?? started) > max(1, 3 * input.period) {
+                inputsUnreadable.insert(id)
+                effects.logs.append(CoreLog(.warning, "input \(id) (\(input.role.rawValue)) cannot be read; it keeps its last value \(inputs[id]?.value == true ? "active" : "inactive")"))
+            }
+            return effects
+        }
+        inputSeen[id] = now
+        if inputsUnreadable.remove(id) != nil { effects.logs.append(CoreLog(.notice, "input \(id) can be read again")) }
+        noteInput(index, raw: raw, now: now, wall: wall, into: &effects.logs, &effects.storage)
+        return effects
+    }
+
+    mutating func noteInput(_ index: Int, raw: Bool, now: Seconds, wall: Double, into logs: inout [CoreLog], _ storage: inout [StorageChange]) {
+        let input = settings.inputs[index]
+        guard inputs[input.id]?.update(raw != input.invert, now: now) == true else { return }
+        let active = inputs[input.id]!.value
+        logs.append(CoreLog(.notice, "input \(input.id) (\(input.role.rawValue)) is now \(active ? "active" : "inactive")"))
+        if input.role == .loadShedding {
+            storage.append(.event(EventRecord(at: wall, kind: (active ? EventKind.loadSheddingOn : .loadSheddingOff).rawValue, subject: input.id)))
+        } else {
+            storage.append(.event(EventRecord(at: wall, kind: EventKind.inputChanged.rawValue, subject: input.id,
+                                              detail: "\(input.role.rawValue) \(active ? "active" : "inactive")")))
+        }
+    }
+
+    // MARK: - The step
+
+    /// One control step.
+    /// - Parameters:
+    ///   - now: monotonic seconds (cadence, timeouts, ramps; never runs backwards here).
+    ///   - wall: Unix seconds, only for what is recorded (sessions, events).
+    ///   - localTime: local wall-clock time for time of use, off-peak and priority hours (nil: none apply).
+    ///   - statuses: each charger's status, in configuration order.
+    ///   - sample: a new grid-meter sample, if one arrived.
+    public mutating func step(now time: Seconds, wall: Double, localTime: LocalTime?, statuses: [ChargerStatus],
+                              sample: GridSample? = nil) -> StepResult {
+        var result = StepResult()
+        guard !stopped else { return result }
+        let now = max(time, lastStep)
+        lastStep = now
+        if let sample, controller.record(sample) { lastGrid = sample }
+        let lost = settings.gridMeter != nil && controller.meterLost(now: now)
+        if lost != meterLost {
+            meterLost = lost
+            result.logs.append(lost ? CoreLog(.warning, "grid meter lost: falling back to \(settings.site.fuse.fallbackCurrent) A for all EVs")
+                                    : CoreLog(.notice, "grid meter online"))
+            result.storage.append(.event(EventRecord(at: wall, kind: (lost ? EventKind.meterLost : .meterRecovered).rawValue, subject: settings.gridMeter ?? "")))
+        }
+        if settings.recordSessions { recordSessions(statuses, wall: wall, localTime: localTime, into: &result.storage) }
+        for (id, raw) in remoteInputs.sorted(by: { $0.key < $1.key }) {
+            if let index = inputIndex[id] { noteInput(index, raw: raw, now: now, wall: wall, into: &result.logs, &result.storage) }
+        }
+        let controls = settings.chargers.indices.map { index in
+            let charger = settings.chargers[index], placement = charger.placement
+            var control = ChargerControlInput(id: charger.id, limits: charger.limits, status: statuses[index],
+                                              mode: runtime[index].mode, forced: runtime[index].forced,
+                                              plug: placement.plug, zone: placement.zone, rotation: placement.rotation,
+                                              priority: placement.priority, failsafeTimeout: charger.ownFailsafeTimeout,
+                                              lastSetpoint: views[index].decision.amperes)
+            control.operatorLimit = runtime[index].currentLimit
+            control.enabled = runtime[index].enabled
+            endForcedSession(index, plugged: control.plugged, into: &result.logs)
+            return control
+        }
+        let outputs = controller.step(now: now, chargers: controls, inputs: siteInputs, time: localTime)
+        result.chargers.reserveCapacity(settings.chargers.count)
+        for index in settings.chargers.indices {
+            let charger = settings.chargers[index]
+            // the charger falls back to its degraded setpoint on its own if the bridge goes silent
+            // (a charger that was lost may have restarted with its factory value: push it again)
+            if !statuses[index].online { pushedFailsafe[index] = nil }
+            var effect = ChargerEffect(decision: SetpointDecision(amperes: 0, reason: .failsafe))
+            let degraded = outputs[index].degraded ?? staticFailsafe[index]
+            if let timeout = charger.ownFailsafeTimeout, statuses[index].online, degraded != pushedFailsafe[index] {
+                effect.pushFailsafe = (degraded, timeout)
+                pushedFailsafe[index] = degraded
+            }
+            if faces[index].machine.tick(now: now) {
+                faces[index].failsafeEntries += 1
+                let current = faces[index].machine.failsafeCurrent
+                result.logs.append(CoreLog(.warning, "failsafe entered: alive not written within \(faces[index].machine.failsafeTimeout) s; request is now the failsafe current \(current) A",
+                                           charger: charger.id))
+                result.storage.append(.event(EventRecord(at: wall, kind: EventKind.failsafeEntered.rawValue, subject: charger.id, detail: "request \(current) A")))
+            }
+            let machine = faces[index].machine
+            effect.decision = SetpointPolicy.decide(request: machine.request, failsafe: machine.isFailsafe, limits: charger.limits,
+                                                    caps: outputs[index].cap.map { [$0] } ?? [])
+            effect.phases = outputs[index].phases ?? faces[index].requestedPhases
+            result.chargers.append(effect)
+            views[index].status = statuses[index]
+            views[index].decision = effect.decision
+            refreshView(index)
+        }
+        return result
+    }
+
+    /// A forced charge lasts one session: it ends when the vehicle leaves.
+    mutating func endForcedSession(_ index: Int, plugged: Bool, into logs: inout [CoreLog]) {
+        if runtime[index].forced, runtime[index].wasPlugged, !plugged {
+            runtime[index].forced = false
+            logs.append(CoreLog(.notice, "forced charge ended with the session", charger: settings.chargers[index].id))
+        }
+        runtime[index].wasPlugged = plugged
+    }
+
+    /// Sessions, and chargers lost or back, as storage changes.
+    mutating func recordSessions(_ statuses: [ChargerStatus], wall: Double, localTime: LocalTime?, into changes: inout [StorageChange]) {
+        let period = localTime.flatMap { settings.load?.timeOfUse?.period(at: $0) } ?? SessionExport.standardPeriod
+        for (index, status) in statuses.enumerated() {
+            let id = settings.chargers[index].id
+            if online[index] != status.online {
+                if online[index] != nil || !status.online {
+                    changes.append(.event(EventRecord(at: wall, kind: (status.online ? EventKind.chargerOnline : .chargerOffline).rawValue, subject: id)))
+                }
+                online[index] = status.online
+            }
+            changes += sessions.observe(charger: id, status: status, now: wall, period: period)
+        }
+    }
+
+    /// The charger's view after its status, decision, face or runtime changed.
+    mutating func refreshView(_ index: Int) {
+        let machine = faces[index].machine
+        views[index].request = machine.request
+        views[index].failsafe = machine.isFailsafe
+        views[index].failsafeCurrent = machine.failsafeCurrent
+        views[index].failsafeTimeout = machine.failsafeTimeout
+        views[index].chargingCurrent = machine.chargingCurrent
+        views[index].failsafeEntries = faces[index].failsafeEntries
+        views[index].mode = runtime[index].mode
+        views[index].currentLimit = runtime[index].currentLimit
+        views[index].enabled = runtime[index].enabled
+        views[index].forced = runtime[index].forced
+    }
+
+    /// The status a charger reported after its setpoint was applied (the views show it at once).
+    public mutating func publish(_ index: Int, status: ChargerStatus) {
+        views[index].status = status
+    }
+
+    /// On shutdown every charger is left at its failsafe current — the one in force (the master may
+    /// have written register 2000), never above the degraded setpoint load management gave it —
+    /// which it would fall back to anyway. Nothing steps the chargers after this.
+    public mutating func leaveSafe(wall: Double) -> (decisions: [SetpointDecision], storage: [StorageChange]) {
+        var decisions: [SetpointDecision] = []
+        for index in settings.chargers.indices {
+            let request = min(faces[index].machine.failsafeCurrent, pushedFailsafe[index] ?? .max)
+            let safe = SetpointPolicy.decide(request: request, failsafe: true, limits: settings.chargers[index].limits)
+            decisions.append(safe)
+            views[index].decision = safe   // the northbound views show what the charger was left at
+        }
+        stopped = true
+        return (decisions, settings.recordSessions ? sessions.checkpointAll(now: wall) : [])
+    }
+
+    // MARK: - Views
+
+    public var siteInputs: SiteInputs {
+        var result = SiteInputs()
+        for input in settings.inputs where inputs[input.id]?.value == true {
+            switch input.role {
+            case .loadShedding: result.loadShedding = true
+            case .enable: break
+            case .downgrade: result.downgrade = true
+            case .reduction1: result.reductions.insert(0)
+            case .reduction2: result.reductions.insert(1)
+            case .reduction3: result.reductions.insert(2)
+            }
+        }
+        for input in settings.inputs where input.role == .enable && inputs[input.id]?.value == false {
+            result.enabled = false
+        }
+        return result
+    }
+
+    public func chargerView(_ index: Int) -> ChargerView { views[index] }
+
+    public var zoneReports: [ZoneReport] { controller.load?.reports ?? [] }
+
+    public var isMeterLost: Bool { meterLost }
+
+    /// The last plausible grid sample (nil while the meter is lost).
+    public var grid: GridSample? { meterLost ? nil : lastGrid }
+
+    /// Ids of the inputs whose debounced value is "active" (for `enable`: open, charging stopped).
+    public var activeInputs: [String] {
+        settings.inputs.filter { inputs[$0.id]?.value == ($0.role != .enable) }.map(\.id)
+    }
+
+    public var view: ControlView {
+        var limits: [String: [Double]] = [:]
+        if let load = controller.load {
+            for (zone, limit) in zip(load.settings.zones.map(\.id), load.operatorLimits) { if let limit { limits[zone] = limit } }
+        }
+        return ControlView(grid: grid, meterOnline: settings.gridMeter == nil ? nil : !meterLost, inputs: siteInputs,
+                           inputValues: inputs.filter { !inputsUnreadable.contains($0.key) }.mapValues(\.value),
+                           chargers: views, zones: zoneReports, operatorLimits: limits)
+    }
+}

@@ -1,0 +1,10 @@
+/// The kinds of the event log (the `kind` column).
+public enum EventKind: String, Sendable {
+    case serviceStarted = "service-started", serviceStopped = "service-stopped", configurationLoaded = "configuration-loaded"
+    case failsafeEntered = "failsafe-entered", failsafeLeft = "failsafe-left"
+    case masterConnected = "master-connected", masterReplaced = "master-replaced", masterDisconnected = "master-disconnected"
+    case meterLost = "meter-lost", meterRecovered = "meter-recovered"
+    case loadSheddingOn = "load-shedding-on", loadSheddingOff = "load-shedding-off", inputChanged = "input-changed"
+    case settingChanged = "setting-changed"
+    case chargerOffline = "charger-offline", chargerOnline = "charger-online"
+}
