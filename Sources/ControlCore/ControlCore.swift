@@ -34,6 +34,9 @@ public struct ControlCore: Sendable {
     /// The degraded setpoint each charger last got as its own failsafe current (nil: none yet).
     var pushedFailsafe: [Int?]
     var runtime: [Runtime]
+    /// The setpoint each charger last received while in contact: what it may still draw once lost
+    /// (until its own watchdog moves it to the pushed failsafe current).
+    var delivered: [Int?]
     var faces: [Face]
     var views: [ChargerView]
     /// Raw values of the inputs that arrive as commands, fed to their debouncers every step.
@@ -68,6 +71,7 @@ public struct ControlCore: Sendable {
         meterLost = settings.gridMeter != nil
         pushedFailsafe = Array(repeating: nil, count: settings.chargers.count)
         runtime = settings.chargers.map { Runtime(mode: $0.mode) }
+        delivered = Array(repeating: nil, count: settings.chargers.count)
         faces = settings.chargers.map {
             Face(machine: FailsafeMachine(failsafeCurrent: $0.failsafeCurrent, failsafeTimeout: $0.failsafeTimeout, now: now))
         }
@@ -172,7 +176,7 @@ public struct ControlCore: Sendable {
                                               mode: runtime[index].mode, forced: runtime[index].forced,
                                               plug: placement.plug, zone: placement.zone, rotation: placement.rotation,
                                               priority: placement.priority, failsafeTimeout: charger.ownFailsafeTimeout,
-                                              lastSetpoint: views[index].decision.amperes)
+                                              lastSetpoint: delivered[index])
             control.operatorLimit = runtime[index].currentLimit
             control.enabled = runtime[index].enabled
             endForcedSession(index, plugged: control.plugged, into: &result.logs)
@@ -203,6 +207,7 @@ public struct ControlCore: Sendable {
                                                     caps: outputs[index].cap.map { [$0] } ?? [])
             effect.phases = outputs[index].phases ?? faces[index].requestedPhases
             result.chargers.append(effect)
+            if statuses[index].online { delivered[index] = effect.decision.amperes }
             views[index].status = statuses[index]
             views[index].decision = effect.decision
             refreshView(index)

@@ -1,3 +1,4 @@
+import ControlCore
 import EnergyControl
 import SimulatedDevices
 import SiteConfiguration
@@ -66,7 +67,21 @@ public struct SiteScenario: Sendable {
     }
 
     public struct InputEvent: Sendable, Equatable {
-        public enum Kind: String, Sendable { case loadShedding = "load_shedding", disable, downgrade, reduction1, reduction2, reduction3 }
+        public enum Kind: String, Sendable, CaseIterable {
+            case loadShedding = "load_shedding", disable, downgrade, reduction1, reduction2, reduction3
+
+            /// The service's input role that plays this signal (`disable` opens an enable contact).
+            var role: InputRole {
+                switch self {
+                case .loadShedding: .loadShedding
+                case .disable: .enable
+                case .downgrade: .downgrade
+                case .reduction1: .reduction1
+                case .reduction2: .reduction2
+                case .reduction3: .reduction3
+                }
+            }
+        }
         public var kind: Kind
         public var window: Window
     }

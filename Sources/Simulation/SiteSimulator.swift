@@ -1,4 +1,5 @@
 import Foundation
+import ControlCore
 import EnergyControl
 import SimulatedDevices
 import SiteConfiguration
@@ -45,7 +46,8 @@ public struct SiteSimulator {
     }
 
     public let scenario: SiteScenario
-    private var controller: SiteController
+    /// The service's own control core: the scenario plays against the code the service runs.
+    private var core: ControlCore
     private var chargers: [SimulatedCharger]
     private var spikes: [SiteScenario.LoadEvent] = []
     private var clouds: [SiteScenario.Window] = []
@@ -53,10 +55,13 @@ public struct SiteSimulator {
     /// Fails only on a zone tree the scenario loader would already have refused.
     public init(scenario: SiteScenario) throws(LoadManager.Problem) {
         self.scenario = scenario
-        var load: LoadManager?
-        if let settings = scenario.load { load = try LoadManager(settings: settings, siteFuse: scenario.settings.fuse.limit != nil) }
-        controller = SiteController(settings: scenario.settings, load: load)
+        core = try ControlCore(settings: Self.coreSettings(scenario), now: 0)
         chargers = scenario.chargers.map { SimulatedCharger(limits: $0.limits, evs: $0.evs) }
+        // an energy manager that asks every charger for its maximum and stays alive (the loops decide)
+        for (index, charger) in scenario.chargers.enumerated() {
+            _ = core.emsWrite(charger: index, [ControlCore.EMSWrite("ems.charging_current", Double(charger.limits.maxCurrent)),
+                                               ControlCore.EMSWrite("ems.alive", 1)], master: "scenario", now: 0, wall: 0)
+        }
         if let spikes = scenario.house.spikes {
             self.spikes = Self.randomWindows(spikes, duration: scenario.duration).map {
                 SiteScenario.LoadEvent(window: $0, watts: [spikes.magnitude / 3, spikes.magnitude / 3, spikes.magnitude / 3])
@@ -122,21 +127,6 @@ public struct SiteSimulator {
         return watts
     }
 
-    func inputs(at t: Seconds) -> SiteInputs {
-        var inputs = SiteInputs()
-        for event in scenario.inputs where event.window.contains(t) {
-            switch event.kind {
-            case .loadShedding: inputs.loadShedding = true
-            case .disable: inputs.enabled = false
-            case .downgrade: inputs.downgrade = true
-            case .reduction1: inputs.reductions.insert(0)
-            case .reduction2: inputs.reductions.insert(1)
-            case .reduction3: inputs.reductions.insert(2)
-            }
-        }
-        return inputs
-    }
-
     /// Other loads of zone `index` at time t, amperes per phase.
     func zoneOthers(_ index: Int, _ t: Seconds) -> [Double] {
         guard let loads = scenario.zoneLoads[index] else { return [0, 0, 0] }
@@ -150,6 +140,22 @@ public struct SiteSimulator {
         var grid = [0.0, 0.0, 0.0]
         for (line, phase) in rotation.gridPhases(vehiclePhases: 3).enumerated() { grid[phase] += currents[line] }
         return grid
+    }
+
+    static let alive = [ControlCore.EMSWrite("ems.alive", 1)]
+
+    /// The core's settings for a scenario: its chargers (each keeping the failsafe current the core
+    /// pushes, after its `failsafe_timeout_s`) and one input per kind of scenario signal.
+    static func coreSettings(_ scenario: SiteScenario) -> CoreSettings {
+        let chargers = scenario.chargers.map { charger in
+            CoreSettings.Charger(id: charger.id, limits: charger.limits, mode: charger.mode, placement: charger.placement,
+                                 failsafeCurrent: charger.limits.minCurrent, ownFailsafeTimeout: charger.failsafeTimeout)
+        }
+        let inputs = SiteScenario.InputEvent.Kind.allCases.map { kind in
+            // a `disable` window opens the enable contact
+            CoreSettings.Input(id: kind.rawValue, role: kind.role, invert: kind == .disable, debounce: 0, remote: false, source: "scenario")
+        }
+        return CoreSettings(site: scenario.settings, load: scenario.load, chargers: chargers, inputs: inputs, gridMeter: "grid")
     }
 
     /// Runs the whole scenario. `onTick` sees every meter period (for reports and properties).
@@ -175,42 +181,34 @@ public struct SiteSimulator {
             let zoneCurrents = measureZones(t, evGrid: evGrid)
             for zone in zoneCurrents.indices { for p in 0..<3 { grid[p] += zoneOthers(zone, t)[p] } }
             let gridPower = grid.reduce(0, +) * voltage
-            if !scenario.meterOutages.contains(where: { $0.contains(t) }) {
-                controller.record(GridSample(time: t, currents: grid, power: gridPower))
-            }
+            let sample = scenario.meterOutages.contains(where: { $0.contains(t) }) ? nil : GridSample(time: t, currents: grid, power: gridPower)
             for (zone, currents) in zoneCurrents.enumerated() where scenario.load?.zones[zone].dynamic == true
                 && !(scenario.zoneMeterOutages[zone] ?? []).contains(where: { $0.contains(t) }) {
-                controller.load?.record(zone: zone, GridSample(time: t, currents: currents, power: currents.reduce(0, +) * voltage))
+                core.recordZone(zone, GridSample(time: t, currents: currents, power: currents.reduce(0, +) * voltage))
             }
             for event in scenario.operatorLimits where event.at >= t - step / 2 && event.at < t + step / 2 {
-                try? controller.load?.setOperatorLimit(zone: event.zone, event.limit)
+                _ = try? core.apply(.operatorLimit, id: event.zone, .zoneLimit(event.limit))
             }
-            // control
-            let inputs = inputs(at: t)
-            for (index, config) in scenario.chargers.enumerated() {
-                chargers[index].offline = config.offline.contains { $0.contains(t) }
+            // control: the inputs as their signals are now, the energy manager alive, then one step
+            for kind in SiteScenario.InputEvent.Kind.allCases {
+                let active = scenario.inputs.contains { $0.kind == kind && $0.window.contains(t) }
+                _ = core.inputRead(kind.rawValue, raw: active, now: t, wall: t)
             }
-            let controls = zip(scenario.chargers, chargers).map { config, charger in
-                ChargerControlInput(id: config.id, limits: config.limits, status: charger.status, mode: config.mode, plug: config.placement.plug,
-                                    zone: config.placement.zone, rotation: config.placement.rotation, priority: config.placement.priority,
-                                    failsafeTimeout: config.failsafeTimeout, lastSetpoint: charger.setpoint)
+            for index in chargers.indices {
+                chargers[index].offline = scenario.chargers[index].offline.contains { $0.contains(t) }
+                _ = core.emsWrite(charger: index, Self.alive, master: "scenario", now: t, wall: t)
             }
-            let outputs = controller.step(now: t, chargers: controls, inputs: inputs, time: localTime(t))
+            let result = core.step(now: t, wall: t, localTime: localTime(t), statuses: chargers.map(\.status), sample: sample)
             var setpoints: [Int] = [], reasons: [LimitReason] = []
-            for (index, output) in outputs.enumerated() {
+            for (index, effect) in result.chargers.enumerated() {
                 let limits = scenario.chargers[index].limits
-                let decision = SetpointPolicy.decide(request: limits.maxCurrent, failsafe: false, limits: limits,
-                                                     caps: output.cap.map { [$0] } ?? [])
-                setpoints.append(decision.amperes)
-                reasons.append(decision.reason)
-                if decision.amperes != 0, !(limits.minCurrent...limits.ceiling).contains(decision.amperes) { summary.setpointViolations += 1 }
+                setpoints.append(effect.decision.amperes)
+                reasons.append(effect.decision.reason)
+                if effect.decision.amperes != 0, !(limits.minCurrent...limits.ceiling).contains(effect.decision.amperes) { summary.setpointViolations += 1 }
                 guard !chargers[index].offline else { continue }     // nothing reaches it
-                if let degraded = output.degraded, let timeout = scenario.chargers[index].failsafeTimeout,
-                   degraded != chargers[index].failsafeCurrent {
-                    chargers[index].setFailsafe(current: degraded, timeout: timeout)
-                }
-                if let phases = output.phases { chargers[index].select(phases: phases) }
-                chargers[index].apply(setpoint: decision.amperes)
+                if let push = effect.pushFailsafe { chargers[index].setFailsafe(current: push.current, timeout: push.timeout) }
+                if let phases = effect.phases { chargers[index].select(phases: phases) }
+                chargers[index].apply(setpoint: effect.decision.amperes)
             }
             for (zone, currents) in zoneCurrents.enumerated() {
                 let settings = scenario.load!.zones[zone]
@@ -250,7 +248,7 @@ public struct SiteSimulator {
                     lastPhases[index] = phases
                 }
             }
-            let reports = controller.load?.reports ?? []
+            let reports = core.zoneReports
             onTick(Tick(time: t, grid: grid, setpoints: setpoints, reasons: reasons, evCurrents: evCurrents,
                         pvWatts: pv, houseWatts: house.reduce(0, +), zoneCurrents: zoneCurrents,
                         zoneStates: reports.suffix(zoneCurrents.count).map(\.state)))
