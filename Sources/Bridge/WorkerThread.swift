@@ -17,15 +17,25 @@ final class WorkerThread: Sendable {
     }
 
     /// Calls `step` every `period` seconds (on a fixed cadence: work time does not add up) until stopped.
+    /// Paced by the monotonic clock: a wall clock set back or forward (NTP on a device without a
+    /// real-time clock) neither stops the steps nor makes them catch up in a burst.
     convenience init(name: String, period: Double, step: @escaping @Sendable () -> Void) {
         self.init(name: name) { stopRequested in
-            var next = Date()
+            let clock = ContinuousClock()
+            let interval = Duration.nanoseconds(Int64(period * 1e9))
+            var next = clock.now
             while !stopRequested() {
                 step()
-                next = max(next.addingTimeInterval(period), Date())
-                while !stopRequested(), Date() < next { Thread.sleep(forTimeInterval: min(0.05, max(0, next.timeIntervalSinceNow))) }
+                next = max(next.advanced(by: interval), clock.now)
+                while !stopRequested(), clock.now < next {
+                    Thread.sleep(forTimeInterval: min(0.05, Self.seconds(next - clock.now)))
+                }
             }
         }
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        max(0, Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
     }
 
     func start() {
