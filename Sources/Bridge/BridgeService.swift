@@ -107,7 +107,9 @@ public final class BridgeService: Service {
         for meter in configuration.meters {
             let key = meter.endpoint.bus
             var entry = devices[key] ?? (meter.endpoint, [], 0)
-            entry.1.append(BusPoller.Device(id: meter.id, map: meter.map, unit: meter.unit, period: meter.period))
+            let role: BusPoller.Role = meter.id == configuration.gridMeter ? .gridMeter
+                : configuration.zoneMeters[meter.id].map { .zoneMeter(zone: $0) } ?? .meter
+            entry.1.append(BusPoller.Device(id: meter.id, role: role, map: meter.map, unit: meter.unit, period: meter.period))
             entry.2 = max(entry.2, meter.timeoutMilliseconds)
             devices[key] = entry
         }
@@ -116,20 +118,22 @@ public final class BridgeService: Service {
             let quantity = Quantity(name: "input", address: address, function: function, type: function.isBit ? .bool : .u16)
             let map = RegisterMap(name: "input \(input.id)", quantities: [quantity])
             var entry = devices[endpoint.bus] ?? (endpoint, [], 1000)
-            entry.1.append(BusPoller.Device(id: "input:\(input.id)", map: map, unit: unit, period: input.period))
+            entry.1.append(BusPoller.Device(id: input.id, role: .input(id: input.id), map: map, unit: unit, period: input.period))
             devices[endpoint.bus] = entry
         }
-        let gridMeter = configuration.gridMeter
-        let zoneMeters = configuration.zoneMeters
         return devices.values.map { endpoint, list, timeout in
-            BusPoller(endpoint: endpoint, devices: list, timeout: .milliseconds(timeout), clock: clock) { id, readings, time in
-                if !id.hasPrefix("input:") { meters.record(id, readings, time: time) }
-                if id == gridMeter {
+            BusPoller(endpoint: endpoint, devices: list, timeout: .milliseconds(timeout), clock: clock) { device, readings, time in
+                switch device.role {
+                case .gridMeter:
+                    meters.record(device.id, readings, time: time)
                     control.gridPolled(readings, time: time)
-                } else if let zone = zoneMeters[id] {
+                case .zoneMeter(let zone):
+                    meters.record(device.id, readings, time: time)
                     control.zonePolled(zone, readings, time: time)
-                } else if id.hasPrefix("input:") {
-                    control.inputRead(String(id.dropFirst(6)), raw: GridReading.flag(readings), now: time)
+                case .meter:
+                    meters.record(device.id, readings, time: time)
+                case .input(let id):
+                    control.inputRead(id, raw: GridReading.flag(readings), now: time)
                 }
             }
         }

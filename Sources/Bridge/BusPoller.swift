@@ -8,8 +8,18 @@ import Synchronization
 /// transaction at a time (a bus carries one at a time), each at its own period. A device that
 /// times out delays only the devices on the same bus; other buses have their own threads.
 final class BusPoller: Sendable {
+    /// What a device's readings are for: routed by type, not by name.
+    enum Role: Sendable, Equatable {
+        case gridMeter
+        case zoneMeter(zone: Int)
+        /// A meter shown northbound only (PV, a sub-meter without a zone).
+        case meter
+        case input(id: String)
+    }
+
     struct Device: Sendable {
         let id: String
+        let role: Role
         let map: RegisterMap
         let unit: Int
         let period: Seconds
@@ -20,11 +30,11 @@ final class BusPoller: Sendable {
     let timeout: Duration
     let clock: MonotonicSeconds
     /// Called on the bus thread after every poll of a device.
-    let deliver: @Sendable (_ id: String, _ readings: [Reading], _ time: Seconds) -> Void
+    let deliver: @Sendable (_ device: Device, _ readings: [Reading], _ time: Seconds) -> Void
     private let worker: WorkerThread
 
     init(endpoint: Endpoint, devices: [Device], timeout: Duration, clock: MonotonicSeconds,
-         deliver: @escaping @Sendable (String, [Reading], Seconds) -> Void) {
+         deliver: @escaping @Sendable (Device, [Reading], Seconds) -> Void) {
         self.endpoint = endpoint
         self.devices = devices
         self.timeout = timeout
@@ -42,7 +52,7 @@ final class BusPoller: Sendable {
     func stop() { worker.stop(timeout: 5) }
 
     private static func run(endpoint: Endpoint, devices: [Device], timeout: Duration, clock: MonotonicSeconds,
-                            deliver: @Sendable (String, [Reading], Seconds) -> Void, stopRequested: () -> Bool) {
+                            deliver: @Sendable (Device, [Reading], Seconds) -> Void, stopRequested: () -> Bool) {
         // The endpoint may not open (a USB adapter not plugged in yet): its devices deliver nothing
         // and go "lost" through their stale time; it is tried again every few seconds.
         var opened: ModbusClient?
@@ -58,7 +68,7 @@ final class BusPoller: Sendable {
             for index in devices.indices where now >= due[index] {
                 client.unit = devices[index].unit
                 let outcome = pollers[index].poll()
-                deliver(devices[index].id, outcome.readings, clock.now)
+                deliver(devices[index], outcome.readings, clock.now)
                 due[index] += devices[index].period
                 if due[index] < clock.now { due[index] = clock.now + devices[index].period }   // fell behind: no burst
             }

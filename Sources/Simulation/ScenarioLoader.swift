@@ -1,3 +1,4 @@
+import ControlCore
 import EnergyControl
 import SimulatedDevices
 import SiteConfiguration
@@ -45,7 +46,8 @@ public enum ScenarioLoader {
                 limit = try SiteSettingsParser.perPhase(limitNode, in: 0...10_000)
                 if zip(limit!, settings.limit).contains(where: { $0 > $1 }) { throw limitNode.error("above the zone's limit_a (the operator limit never is)") }
             }
-            scenario.operatorLimits.append(SiteScenario.OperatorLimitEvent(at: try time(try fields.required("at")) - scenario.startOfDay, zone: zone, limit: limit))
+            scenario.events.append(SiteScenario.ControlEvent(at: try time(try fields.required("at")) - scenario.startOfDay,
+                                                             action: .command(.operatorLimit, id: zone, .zoneLimit(limit))))
             try fields.finish()
         }
         for node in try top.optional("inputs")?.list() ?? [] {
@@ -58,6 +60,7 @@ public enum ScenarioLoader {
             try fields.finish()
         }
         scenario.meterOutages = try windows(top.optional("meter_outages"), start: scenario.startOfDay)
+        scenario.events = (scenario.events + (try ScenarioEventParser.parse(top.optional("events"), scenario: scenario))).sorted { $0.at < $1.at }
         try top.finish()
         return scenario
     }

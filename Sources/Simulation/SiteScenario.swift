@@ -60,12 +60,6 @@ public struct SiteScenario: Sendable {
     }
 
     /// An EMS sets (or clears, nil) a zone's operator limit at `at`.
-    public struct OperatorLimitEvent: Sendable, Equatable {
-        public var at: Seconds
-        public var zone: String
-        public var limit: [Double]?
-    }
-
     public struct InputEvent: Sendable, Equatable {
         public enum Kind: String, Sendable, CaseIterable {
             case loadShedding = "load_shedding", disable, downgrade, reduction1, reduction2, reduction3
@@ -103,7 +97,8 @@ public struct SiteScenario: Sendable {
     /// Other loads per zone index.
     public var zoneLoads: [Int: ZoneLoads] = [:]
     public var zoneMeterOutages: [Int: [Window]] = [:]
-    public var operatorLimits: [OperatorLimitEvent] = []
+    /// Energy-manager writes and operator commands in time order (`events:`, and `operator_limits:`).
+    public var events: [ControlEvent] = []
     /// ISO weekday (1 = Monday) at t = 0.
     public var startWeekday = 1
 

@@ -1,5 +1,6 @@
 import Foundation
 import ControlCore
+import StorageModel
 import EnergyControl
 import SimulatedDevices
 import SiteConfiguration
@@ -43,6 +44,8 @@ public struct SiteSimulator {
         public var secondsAboveZoneLimit: [String: Double] = [:]
         /// Longest run of consecutive samples above a zone's limit, seconds.
         public var longestAboveZoneLimit: [String: Double] = [:]
+        /// Scenario events the control refused, as the service would have (with the reason).
+        public var refusedEvents: [String] = []
     }
 
     public let scenario: SiteScenario
@@ -51,16 +54,25 @@ public struct SiteSimulator {
     private var chargers: [SimulatedCharger]
     private var spikes: [SiteScenario.LoadEvent] = []
     private var clouds: [SiteScenario.Window] = []
+    /// The sessions the service would have recorded (with `recordSessions`), in start order.
+    public var sessions: [SessionRecord] { sessionBook.sessions }
+    private var sessionBook = SessionBook()
+    /// Wall time at t = 0 for what is recorded: the scenario's weekday in the week of Monday 2026-01-05 (UTC).
+    public var wallStart: Double { 1_767_571_200 + Double(scenario.startWeekday - 1) * 86_400 + scenario.startOfDay }
+    /// Chargers whose energy manager stopped writing alive (`ems: silent`).
+    private var emsSilent: [Bool]
 
     /// Fails only on a zone tree the scenario loader would already have refused.
-    public init(scenario: SiteScenario) throws(LoadManager.Problem) {
+    /// - Parameter recordSessions: track charging sessions as the service records them (`sessions`).
+    public init(scenario: SiteScenario, recordSessions: Bool = false) throws(LoadManager.Problem) {
         self.scenario = scenario
-        core = try ControlCore(settings: Self.coreSettings(scenario), now: 0)
+        core = try ControlCore(settings: Self.coreSettings(scenario, recordSessions: recordSessions), now: 0)
         chargers = scenario.chargers.map { SimulatedCharger(limits: $0.limits, evs: $0.evs) }
+        emsSilent = Array(repeating: false, count: scenario.chargers.count)
         // an energy manager that asks every charger for its maximum and stays alive (the loops decide)
         for (index, charger) in scenario.chargers.enumerated() {
             _ = core.emsWrite(charger: index, [ControlCore.EMSWrite("ems.charging_current", Double(charger.limits.maxCurrent)),
-                                               ControlCore.EMSWrite("ems.alive", 1)], master: "scenario", now: 0, wall: 0)
+                                               ControlCore.EMSWrite("ems.alive", 1)], master: "scenario", now: 0, wall: wallStart)
         }
         if let spikes = scenario.house.spikes {
             self.spikes = Self.randomWindows(spikes, duration: scenario.duration).map {
@@ -144,9 +156,30 @@ public struct SiteSimulator {
 
     static let alive = [ControlCore.EMSWrite("ems.alive", 1)]
 
+    /// Plays one event; what the core refuses is counted and described in the summary.
+    mutating func play(_ event: SiteScenario.ControlEvent, now: Seconds, into summary: inout Summary) {
+        let refusal: String?
+        switch event.action {
+        case .ems(let charger, let writes):
+            let outcome = core.emsWrite(charger: charger, writes, master: "scenario", now: now, wall: wallStart + now)
+            refusal = outcome.refused.map { "\(scenario.chargers[charger].id): \($0.name) = \($0.value): \(outcome.problem ?? "")" }
+        case .emsSilent(let charger, let silent):
+            emsSilent[charger] = silent
+            refusal = nil
+        case .command(let kind, let id, let value):
+            do {
+                _ = try core.apply(kind, id: id, value)
+                refusal = nil
+            } catch {
+                refusal = "\(id): \(kind.rawValue): \(error)"
+            }
+        }
+        if let refusal { summary.refusedEvents.append(String(format: "%.1f s ", event.at) + refusal) }
+    }
+
     /// The core's settings for a scenario: its chargers (each keeping the failsafe current the core
     /// pushes, after its `failsafe_timeout_s`) and one input per kind of scenario signal.
-    static func coreSettings(_ scenario: SiteScenario) -> CoreSettings {
+    static func coreSettings(_ scenario: SiteScenario, recordSessions: Bool) -> CoreSettings {
         let chargers = scenario.chargers.map { charger in
             CoreSettings.Charger(id: charger.id, limits: charger.limits, mode: charger.mode, placement: charger.placement,
                                  failsafeCurrent: charger.limits.minCurrent, ownFailsafeTimeout: charger.failsafeTimeout)
@@ -155,7 +188,8 @@ public struct SiteSimulator {
             // a `disable` window opens the enable contact
             CoreSettings.Input(id: kind.rawValue, role: kind.role, invert: kind == .disable, debounce: 0, remote: false, source: "scenario")
         }
-        return CoreSettings(site: scenario.settings, load: scenario.load, chargers: chargers, inputs: inputs, gridMeter: "grid")
+        return CoreSettings(site: scenario.settings, load: scenario.load, chargers: chargers, inputs: inputs, gridMeter: "grid",
+                            recordSessions: recordSessions)
     }
 
     /// Runs the whole scenario. `onTick` sees every meter period (for reports and properties).
@@ -169,6 +203,7 @@ public struct SiteSimulator {
         var lastCharging = [Bool](repeating: false, count: chargers.count)
         var lastPhases = chargers.map(\.status.activePhases)
         var lastSwitchTime = [Seconds](repeating: -.infinity, count: chargers.count)
+        var nextEvent = 0
         var t = 0.0
         while t < scenario.duration {
             for index in chargers.indices { chargers[index].advance(to: t) }
@@ -186,19 +221,22 @@ public struct SiteSimulator {
                 && !(scenario.zoneMeterOutages[zone] ?? []).contains(where: { $0.contains(t) }) {
                 core.recordZone(zone, GridSample(time: t, currents: currents, power: currents.reduce(0, +) * voltage))
             }
-            for event in scenario.operatorLimits where event.at >= t - step / 2 && event.at < t + step / 2 {
-                _ = try? core.apply(.operatorLimit, id: event.zone, .zoneLimit(event.limit))
+            // what the energy managers and the operator say, as the service would hear it
+            while nextEvent < scenario.events.count, scenario.events[nextEvent].at < t + step / 2 {
+                play(scenario.events[nextEvent], now: t, into: &summary)
+                nextEvent += 1
             }
             // control: the inputs as their signals are now, the energy manager alive, then one step
             for kind in SiteScenario.InputEvent.Kind.allCases {
                 let active = scenario.inputs.contains { $0.kind == kind && $0.window.contains(t) }
-                _ = core.inputRead(kind.rawValue, raw: active, now: t, wall: t)
+                _ = core.inputRead(kind.rawValue, raw: active, now: t, wall: wallStart + t)
             }
             for index in chargers.indices {
                 chargers[index].offline = scenario.chargers[index].offline.contains { $0.contains(t) }
-                _ = core.emsWrite(charger: index, Self.alive, master: "scenario", now: t, wall: t)
+                if !emsSilent[index] { _ = core.emsWrite(charger: index, Self.alive, master: "scenario", now: t, wall: wallStart + t) }
             }
-            let result = core.step(now: t, wall: t, localTime: localTime(t), statuses: chargers.map(\.status), sample: sample)
+            let result = core.step(now: t, wall: wallStart + t, localTime: localTime(t), statuses: chargers.map(\.status), sample: sample)
+            sessionBook.apply(result.storage)
             var setpoints: [Int] = [], reasons: [LimitReason] = []
             for (index, effect) in result.chargers.enumerated() {
                 let limits = scenario.chargers[index].limits
@@ -254,6 +292,7 @@ public struct SiteSimulator {
                         zoneStates: reports.suffix(zoneCurrents.count).map(\.state)))
             t += step
         }
+        sessionBook.apply(core.leaveSafe(wall: wallStart + t).storage)   // open sessions get their last checkpoint
         summary.simulatedSeconds = scenario.duration
         summary.evEnergyFromGridWh = summary.evEnergyWh - summary.evEnergyFromPVWh
         return summary

@@ -56,6 +56,7 @@ enum ScenarioReport {
             ("zone_max_current_a", object(summary.zoneMaxCurrent)),
             ("seconds_above_zone_limit", object(summary.secondsAboveZoneLimit)),
             ("longest_above_zone_limit_s", object(summary.longestAboveZoneLimit)),
+            ("refused_events", "[" + summary.refusedEvents.map(ReadingFormatter.jsonString).joined(separator: ",") + "]"),
         ]
     }
 

@@ -4,6 +4,7 @@ import Foundation
 import Modbus
 import RegisterMaps
 import Simulation
+import StorageModel
 import SimulatedDevices
 import SiteConfiguration
 import Synchronization
@@ -21,6 +22,8 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Report format: text or json.") var report = "text"
     @Option(help: "Spread the text report over this many wall-clock seconds (a day compressed into a minute: --pace 60).")
     var pace: Double?
+    @Option(name: .customLong("sessions-csv"), help: "Write the charging sessions the service would record to this CSV file (times in UTC).")
+    var sessionsCSV: String?
     @Option(name: .customLong("tick-interval"), help: "Report a tick every N simulated seconds (default: every meter period in JSON, 15 min in text).")
     var tickInterval: Double?
 
@@ -47,7 +50,7 @@ struct SimulateCommand: ParsableCommand {
         let site: SiteScenario
         do { site = try ScenarioLoader.load(file: scenario) } catch { throw CLIError(error.description) }
         var simulator: SiteSimulator
-        do { simulator = try SiteSimulator(scenario: site) } catch { throw CLIError(error.description) }
+        do { simulator = try SiteSimulator(scenario: site, recordSessions: sessionsCSV != nil) } catch { throw CLIError(error.description) }
         let interval = tickInterval ?? (report == "json" ? site.meterPeriod : 900)
         var nextReport = 0.0
         let ids = site.chargers.map(\.id)
@@ -69,6 +72,11 @@ struct SimulateCommand: ParsableCommand {
             }
         }
         let wall = clock.now - started
+        if let sessionsCSV {
+            let periods = SessionExport.periodColumns(configured: site.load?.timeOfUse?.periods.map(\.name) ?? [], sessions: simulator.sessions)
+            let text = SessionExport.csv(simulator.sessions, periods: periods, timeZone: TimeZone(identifier: "UTC")!)
+            do { try text.write(toFile: sessionsCSV, atomically: true, encoding: .utf8) } catch { throw CLIError("cannot write \(sessionsCSV): \(error)") }
+        }
         let wallSeconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
         if report == "json" {
             Console.out(ScenarioReport.json(site, summary, ticks: ticks, wallSeconds: wallSeconds))
