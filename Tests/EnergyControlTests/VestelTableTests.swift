@@ -18,10 +18,11 @@ struct VestelTableTests {
 
     let combined = AllocationPolicy.combined(percent: 50)
 
-    /// §16.7.5.3, Gm = 120 A: 4 EVs, then a fifth arrives.
+    /// §16.7.5.3, Gm = 120 A: 4 EVs, then a fifth arrives; then EV1 draws only 16 A.
     @Test func fifo120A() {
         #expect(allocate(120, [32, 32, 32, 32], policy: .fifo) == [32, 32, 32, 24])
         #expect(allocate(120, [32, 32, 32, 32, 32], policy: .fifo) == [32, 32, 32, 18, 6])
+        #expect(allocate(120, [16, 32, 32, 32, 32], policy: .fifo) == [16, 32, 32, 32, 8])
     }
 
     /// §16.7.5.4, Gm = 120 A: 4 EVs; 5 EVs; EV1 drawing only 20 A; EV1 drawing only 6 A.
