@@ -3,7 +3,9 @@
 // median and p99 per step and the time per charger relative to the 100-charger run (linear
 // growth = 1.0), for the allocator alone and for the whole load-manager step (zone availability,
 // state-B and low-consumption tracking, pause bookkeeping, imbalance guard, degraded setpoints,
-// zone states). Run: swift run -c release AllocationBenchmark
+// zone states). Then the whole site-controller step with a load manager, one zone, everyone
+// served against a shortage (3 A per car: about half pause), with the ratios. Run: swift run -c
+// release AllocationBenchmark
 import EnergyControl
 import Foundation
 
@@ -100,3 +102,51 @@ for (name, measure) in [("allocator alone", measureAllocator), ("whole load-mana
         print(String(format: "%8d  %5d  %14.1f  %11.1f  %14.3f  %14.2f×", chargers, 50, median, p99, perCharger, perCharger / baseline))
     }
 }
+
+/// The whole `SiteController.step` with a load manager: `chargers` cars drawing 32 A in one static
+/// zone of `perCar` amperes per car (32: everyone served at the maximum; 3: about half pause).
+func measureSite(chargers: Int, perCar: Double, steps: Int) -> (median: Double, p99: Double, paused: Int) {
+    var settings = LoadSettings()
+    let limit = Double(chargers) * perCar
+    settings.zones = [ZoneSettings(id: "car-park", limit: [limit, limit, limit])]
+    var site = SiteSettings()
+    site.ramp.increaseInterval = 0
+    site.fuse.resumeDelay = 0
+    var control = SiteController(settings: site, load: try! LoadManager(settings: settings, siteFuse: false))
+    let rotations: [PhaseRotation] = [.rst, .str, .trs]
+    let cars = (0..<chargers).map { index in
+        var status = ChargerStatus()
+        status.currents = [32, 32, 32]
+        status.cable = .vehicleLocked
+        status.state = .charging
+        status.sessionEnergyWh = Double(index * 37 % 5000)
+        return ChargerControlInput(id: "cp\(index)", limits: ChargerLimits(minCurrent: 6, maxCurrent: 32, phases: 3), status: status,
+                                   plug: index + 1, zone: 0, rotation: rotations[index % 3], failsafeTimeout: 20)
+    }
+    var times: [Double] = []
+    var paused = 0
+    let clock = ContinuousClock()
+    for step in 0..<(steps + 5) {
+        let started = clock.now
+        let out = control.step(now: Double(step), chargers: cars, inputs: SiteInputs())
+        let elapsed = clock.now - started
+        paused = out.reduce(0) { $0 + (($1.cap?.amperes ?? 0) == 0 ? 1 : 0) }
+        if step >= 5 { times.append(microseconds(elapsed)) }
+    }
+    let (median, p99) = percentiles(times)
+    return (median, p99, paused)
+}
+
+print("whole site-controller step, one zone, load manager (equal share):")
+print("chargers  A per car  paused  median µs/step  p99 µs/step  vs all served (same N)")
+var served: [Int: Double] = [:]
+var shortage: [Int: Double] = [:]
+for chargers in [1_000, 3_000] {
+    for (perCar, steps) in [(32.0, chargers == 1_000 ? 100 : 40), (3.0, chargers == 1_000 ? 100 : 40)] {
+        let (median, p99, paused) = measureSite(chargers: chargers, perCar: perCar, steps: steps)
+        if perCar == 32 { served[chargers] = median } else { shortage[chargers] = median }
+        print(String(format: "%8d  %9.0f  %6d  %14.1f  %11.1f  %21.2f×", chargers, perCar, paused, median, p99, median / served[chargers]!))
+    }
+}
+print(String(format: "shortage at 1000 vs all served at 1000: %.2f× (goal ≤ 2×)", shortage[1_000]! / served[1_000]!))
+print(String(format: "shortage growth 1000 → 3000 chargers: %.2f× (goal ≤ 3.5×; linear = 3×)", shortage[3_000]! / shortage[1_000]!))

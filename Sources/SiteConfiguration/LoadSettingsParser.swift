@@ -27,6 +27,10 @@ public enum LoadSettingsParser {
             default: throw policy.error("equal-share, fifo or combined")
             }
         }
+        if let value = fields.optional("fifo_new_ev_waits") {
+            guard settings.policy == .fifo else { throw value.error("only with policy: fifo") }
+            settings.fifoNewEVWaits = try value.bool()
+        }
         if let order = fields.optional("pause_order") {
             switch try order.string() {
             case "highest-plug-first": settings.pauseOrder = .highestPlugFirst

@@ -100,9 +100,9 @@ struct LoadProperties {
         }
     }
 
-    /// Equal share is max–min fair: a vehicle below its maximum sits behind a full constraint
-    /// where nobody gets more than it (up to whole-ampere rounding), so no current is left unused
-    /// that it could take.
+    /// Equal share is max–min fair above the minimums: a vehicle below its maximum sits behind a full
+    /// constraint where nobody above their own minimum gets more than it (up to whole-ampere
+    /// rounding), so no current is left unused that it could take.
     @Test func equalShareIsMaxMinFair() throws {
         var random = SeededRandom(seed: 7)
         var checked = 0
@@ -121,7 +121,8 @@ struct LoadProperties {
                     for phase in charger.rotation.gridPhases(vehiclePhases: charger.vehiclePhases) {
                         available[zone][phase] -= Double(cap)
                         sharers[zone][phase] += 1
-                        largest[zone][phase] = max(largest[zone][phase], cap)
+                        // a vehicle held at its own (higher) minimum got that first, not as a share
+                        if Double(cap) > charger.minimum { largest[zone][phase] = max(largest[zone][phase], cap) }
                     }
                 }
             }

@@ -35,18 +35,19 @@ struct AllocatorTests {
         #expect(Allocator.allocate(byEnergy, tree: flat(13), available: [[13, 13, 13]], policy: .equalShare, pauseOrder: .mostEnergyFirst) == [0, 6, 6])
     }
 
-    @Test func fifoServesEarlierArrivalsFirstAndNewOnesWait() {
+    /// Everyone gets the minimum first, then earlier arrivals their maximum (EVC08 §16.7.5.3 tables).
+    @Test func fifoServesMinimumsThenEarlierArrivalsFirst() {
         let five = (1...5).map { ev($0) }
-        #expect(allocate(five, flat(120), policy: .fifo) == [32, 32, 32, 24, 0])
-        #expect(allocate(five, flat(80), policy: .fifo) == [32, 32, 16, 0, 0])
-        #expect(allocate(five, flat(29), policy: .fifo) == [29, 0, 0, 0, 0])
+        #expect(allocate(five, flat(120), policy: .fifo) == [32, 32, 32, 18, 6])
+        #expect(allocate(five, flat(80), policy: .fifo) == [32, 30, 6, 6, 6])
+        #expect(allocate(five, flat(29), policy: .fifo) == [11, 6, 6, 6, 0])       // 5 × 6 > 29: the highest plug pauses
     }
 
-    /// EVC08 §16.7.5.4 with F% = 50: half FIFO, half equally shared.
+    /// EVC08 §16.7.5.4 with F% = 50: half shared equally, the rest first come first served on top.
     @Test func combinedFiftyPercent() {
         let five = (1...5).map { ev($0) }
         let shares = allocate(five, flat(120), policy: .combined(percent: 50))
-        #expect(shares == [32, 32, 18, 18, 18])
+        #expect(shares == [32, 32, 32, 12, 12])
         #expect(shares.reduce(0, +) <= 120)
     }
 

@@ -2,9 +2,11 @@
 public enum AllocationPolicy: Sendable, Equatable {
     /// Max–min fair: water-filling capped at each charger's maximum.
     case equalShare
-    /// Earlier arrivals get their maximum first; a new EV waits while less than its minimum remains.
+    /// After everyone's minimum, earlier arrivals (then lower plugs) get their maximum first. With
+    /// `LoadSettings.fifoNewEVWaits` a new EV instead waits while less than its minimum remains.
     case fifo
-    /// `percent` of the capacity is given FIFO, the rest shared equally.
+    /// (100 − `percent`)% of the capacity is shared equally (at least each EV's minimum), the rest
+    /// goes first come first served on top.
     case combined(percent: Double)
 }
 
@@ -56,26 +58,42 @@ public struct Participant: Sendable, Equatable {
     }
 }
 
-/// Shares the available current per zone and phase among the participants. Pure; O(participants ×
-/// depth) per water-filling round. Internally every (zone, phase) is one flat index, zone × 3 + phase,
-/// and each participant's list of them is computed once.
+/// Shares the available current per zone and phase among the participants [SPEC §6.3]. Pure and
+/// near-linear: O(participants × depth) plus sorting. Internally every (zone, phase) is one flat
+/// index, zone × 3 + phase, and each participant's list of them is computed once.
+///
+/// Per group (priority, normal, queued), in the way the vendor manuals describe it
+/// (docs/LOAD-MANAGEMENT.md): first pause, by the pause order, only as many vehicles as needed for
+/// the minimums of the others to fit every constraint; then each remaining vehicle gets its minimum
+/// and the policy distributes the rest, never above a vehicle's maximum, in whole amperes.
 public enum Allocator {
-    /// - Parameter available: per zone and grid phase, what the EVs may draw in total.
+    /// - Parameters:
+    ///   - available: per zone and grid phase, what the EVs may draw in total.
+    ///   - newEVWaits: with FIFO, the literal reading of EVC08 §16.7.5.3 ("a new EV waits until an EV
+    ///     finishes its charge or leaves"): a later EV gets 0 while less than its minimum remains after
+    ///     the earlier ones took their maximum, instead of everyone getting the minimum first.
     /// - Returns: whole amperes per participant (0 = paused), never breaking any zone's limit on any phase.
     public static func allocate(_ participants: [Participant], tree: ZoneTree, available: [[Double]],
-                                policy: AllocationPolicy, pauseOrder: PauseOrder = .highestPlugFirst) -> [Int] {
+                                policy: AllocationPolicy, pauseOrder: PauseOrder = .highestPlugFirst, newEVWaits: Bool = false) -> [Int] {
         var slack = available.flatMap { $0.map { max(0, $0) } }
         let loads = participants.map { flatConstraints($0, tree: tree) }
+        // whole amperes: the least a vehicle can be given (its minimum, rounded up) and the most
+        let lower = participants.map { max(0, $0.minimum.rounded(.up)) }
+        let upper = participants.map { max(0, $0.maximum.rounded(.down)) }
         var result = [Int](repeating: 0, count: participants.count)
         // Priority vehicles first, with everything; the others share what they leave; queued ones last.
-        let queued = participants.indices.filter { participants[$0].queued }
-        let priority = participants.indices.filter { participants[$0].priority && !participants[$0].queued }
-        let normal = participants.indices.filter { !participants[$0].priority && !participants[$0].queued }
-        for group in [priority, normal, queued] where !group.isEmpty {
-            let amounts = allocateGroup(group, participants, loads: loads, slack: slack, policy: policy, pauseOrder: pauseOrder)
-            for (index, amperes) in zip(group, amounts) where amperes > 0 {
-                result[index] = amperes
-                for c in loads[index] { slack[c] -= Double(amperes) }
+        var queued: [Int] = [], priority: [Int] = [], normal: [Int] = []
+        for (index, participant) in participants.enumerated() {
+            if participant.queued { queued.append(index) } else if participant.priority { priority.append(index) } else { normal.append(index) }
+        }
+        let group = Group(participants: participants, loads: loads, lower: lower, upper: upper)
+        for members in [priority, normal, queued] where !members.isEmpty {
+            let amounts = newEVWaits && policy == .fifo
+                ? group.firstComeWaiting(members, slack: slack)
+                : group.allocate(members, slack: slack, policy: policy, pauseOrder: pauseOrder)
+            for (index, amperes) in zip(members, amounts) where amperes > 0 {
+                result[index] = Int(amperes)
+                for c in loads[index] { slack[c] -= amperes }
             }
         }
         return result
@@ -101,26 +119,106 @@ public enum Allocator {
         return room == .infinity ? 0 : room
     }
 
-    /// One group: the policy's split, then pausing one EV at a time until everyone left gets its minimum.
-    static func allocateGroup(_ group: [Int], _ participants: [Participant], loads: [[Int]], slack: [Double],
-                              policy: AllocationPolicy, pauseOrder: PauseOrder) -> [Int] {
-        var active = group.filter { participants[$0].maximum >= participants[$0].minimum }
-        while true {
-            let amounts = split(active, participants, loads: loads, slack: slack, policy: policy)
-            let short = active.indices.filter { amounts[$0] > 0 && Double(amounts[$0]) < participants[active[$0]].minimum }
-            if short.isEmpty {
-                var byIndex = [Int](repeating: 0, count: participants.count)
-                for (offset, index) in active.enumerated() { byIndex[index] = amounts[offset] }
-                return group.map { byIndex[$0] }
+    /// Tolerance for sums of currents compared with a slack.
+    static let epsilon = 1e-9
+
+    /// The participants with their constraints and whole-ampere bounds, indexed like `participants`.
+    struct Group {
+        let participants: [Participant]
+        let loads: [[Int]]
+        let lower: [Double]
+        let upper: [Double]
+
+        /// One group: who pauses, then minimums, then the policy's split of the rest. Amounts in the order of `members`.
+        func allocate(_ members: [Int], slack: [Double], policy: AllocationPolicy, pauseOrder: PauseOrder) -> [Double] {
+            let served = Allocator.served(members.filter { lower[$0] <= upper[$0] }, participants, loads: loads, minimums: lower,
+                                          slack: slack, pauseOrder: pauseOrder)
+            var amount = [Double](repeating: 0, count: participants.count)
+            var left = slack
+            switch policy {
+            case .equalShare:
+                let shares = fairShares(served.map { loads[$0] }, floors: served.map { lower[$0] }, caps: served.map { upper[$0] }, slack: slack)
+                for (offset, index) in served.enumerated() { amount[index] = whole(shares[offset], index) }
+            case .fifo:
+                for index in served {
+                    amount[index] = lower[index]
+                    for c in loads[index] { left[c] -= lower[index] }
+                }
+                firstComeFirstServed(served, amount: &amount, slack: &left)
+            case .combined(let percent):
+                // (100 − F)% shared equally, each part max–min fair within [minimum, maximum]; the rest of the
+                // whole limit (the F% and what the equal part left) first come first served on top
+                let equal = 1 - min(1, max(0, percent / 100))
+                let shares = fairShares(served.map { loads[$0] }, floors: served.map { lower[$0] }, caps: served.map { upper[$0] },
+                                        slack: slack.map { $0 * equal })
+                for (offset, index) in served.enumerated() {
+                    amount[index] = whole(shares[offset], index)
+                    for c in loads[index] { left[c] -= amount[index] }
+                }
+                firstComeFirstServed(served, amount: &amount, slack: &left)
             }
-            // Not enough for everyone at the minimum: pause one EV (by policy) among those that
-            // share a zone phase with a short one (pausing elsewhere would not help), and share again.
-            var tight = Set<Int>()
-            for offset in short { tight.formUnion(loads[active[offset]]) }
-            let candidates = active.filter { index in loads[index].contains { tight.contains($0) } }
-            let victim = candidates.max { a, b in pausesBefore(participants[b], participants[a], order: pauseOrder) }!
-            active.removeAll { $0 == victim }
+            return members.map { amount[$0] }
         }
+
+        /// A share in whole amperes within the vehicle's bounds.
+        func whole(_ share: Double, _ index: Int) -> Double {
+            min(upper[index], max(lower[index], (share + Allocator.epsilon).rounded(.down)))
+        }
+
+        /// On top of what they have, in order of arrival (then plug), each up to its maximum.
+        func firstComeFirstServed(_ served: [Int], amount: inout [Double], slack: inout [Double]) {
+            for index in served.sorted(by: arrivesBefore) {
+                let extra = min(upper[index] - amount[index], Allocator.room(slack, loads[index])).rounded(.down)
+                guard extra > 0 else { continue }
+                amount[index] += extra
+                for c in loads[index] { slack[c] -= extra }
+            }
+        }
+
+        func arrivesBefore(_ a: Int, _ b: Int) -> Bool {
+            let x = participants[a], y = participants[b]
+            return x.arrival != y.arrival ? x.arrival < y.arrival : x.plug < y.plug
+        }
+
+        /// FIFO read literally: in order of arrival each takes up to its maximum; a vehicle for which
+        /// less than its minimum remains waits at 0 (it is not paused by the pause order).
+        func firstComeWaiting(_ members: [Int], slack: [Double]) -> [Double] {
+            var slack = slack
+            var amount = [Double](repeating: 0, count: participants.count)
+            for index in members.sorted(by: arrivesBefore) where lower[index] <= upper[index] {
+                let amperes = min(upper[index], Allocator.room(slack, loads[index])).rounded(.down)
+                guard amperes >= lower[index], amperes > 0 else { continue }
+                amount[index] = amperes
+                for c in loads[index] { slack[c] -= amperes }
+            }
+            return members.map { amount[$0] }
+        }
+    }
+
+    /// Who of `candidates` keeps charging: where the minimums over-subscribe a constraint, vehicles
+    /// loading it pause in pause order while any of their constraints is still over-subscribed (the
+    /// sums only decrease, so one pass suffices); then those paused last resume first wherever their
+    /// minimum fits again (a later pause may have freed it). O(n log n).
+    static func served(_ candidates: [Int], _ participants: [Participant], loads: [[Int]], minimums: [Double], slack: [Double],
+                       pauseOrder: PauseOrder) -> [Int] {
+        var need = [Double](repeating: 0, count: slack.count)
+        for index in candidates { for c in loads[index] { need[c] += minimums[index] } }
+        func over(_ c: Int) -> Bool { need[c] > slack[c] + epsilon }
+        let overloaded = need.indices.map(over)
+        guard overloaded.contains(true) else { return candidates }
+        let order = candidates.filter { loads[$0].contains { overloaded[$0] } }
+            .sorted { pausesBefore(participants[$0], participants[$1], order: pauseOrder) }
+        var paused: [Int] = []
+        for index in order where loads[index].contains(where: over) {
+            paused.append(index)
+            for c in loads[index] { need[c] -= minimums[index] }
+        }
+        var isPaused = Set(paused)
+        for index in paused.reversed() where loads[index].allSatisfy({ need[$0] + minimums[index] <= slack[$0] + epsilon }) {
+            isPaused.remove(index)
+            for c in loads[index] { need[c] += minimums[index] }
+        }
+        return candidates.filter { !isPaused.contains($0) }
     }
 
     /// True when `a` should pause before `b`.
@@ -133,86 +231,78 @@ public enum Allocator {
         }
     }
 
-    /// The policy's split among `active`; an amount below a participant's minimum marks a shortage
-    /// (FIFO instead lets a late EV wait at 0).
-    static func split(_ active: [Int], _ participants: [Participant], loads: [[Int]], slack: [Double], policy: AllocationPolicy) -> [Int] {
-        var slack = slack
-        var fifo = [Double](repeating: 0, count: active.count)
-        let fifoShare: Double
-        switch policy {
-        case .equalShare: fifoShare = 0
-        case .fifo: fifoShare = 1
-        case .combined(let percent): fifoShare = min(1, max(0, percent / 100))
-        }
-        if fifoShare > 0 {
-            var fifoSlack = slack.map { $0 * fifoShare }
-            let order = active.indices.sorted {
-                let a = participants[active[$0]], b = participants[active[$1]]
-                return a.arrival != b.arrival ? a.arrival < b.arrival : a.plug < b.plug
-            }
-            for offset in order {
-                let index = active[offset]
-                let participant = participants[index]
-                let amperes = min(participant.maximum, room(fifoSlack, loads[index])).rounded(.down)
-                // FIFO: a vehicle waits while less than its minimum remains (combined: the equal part may still reach it)
-                guard amperes >= (fifoShare == 1 ? participant.minimum : 1) else { continue }
-                fifo[offset] = amperes
-                for c in loads[index] {
-                    fifoSlack[c] -= amperes
-                    slack[c] -= amperes
-                }
-            }
-        }
-        guard fifoShare < 1 else { return fifo.map { Int($0) } }   // pure FIFO: a waiting vehicle is not a shortage
-        let shares = waterFill(active.map { loads[$0] }, caps: active.indices.map { participants[active[$0]].maximum - fifo[$0] }, slack: slack)
-        return active.indices.map { Int((fifo[$0] + shares[$0]).rounded(.down)) }
-    }
-
-    /// Max–min fair shares under every (zone, phase) constraint: all levels rise together; a vehicle
-    /// stops at its cap, and every vehicle behind a constraint stops when that constraint is full.
-    /// Each round ends at a cap or a full constraint, so there are at most (distinct caps +
-    /// constraints) rounds of O(constraints) work, plus O(members × depth) to freeze: linear in EVs.
-    static func waterFill(_ loads: [[Int]], caps: [Double], slack initial: [Double]) -> [Double] {
+    /// Max–min fair shares under every (zone, phase) constraint, each at least its floor: every
+    /// vehicle holds its floor, one level rises, a vehicle joins when the level reaches its floor
+    /// and stops at its cap, and every vehicle behind a constraint stops when that constraint is
+    /// full (a vehicle that had not joined keeps its floor). Each round ends at a floor, a cap or a
+    /// full constraint, so there are at most (distinct floors + caps + constraints) rounds of
+    /// O(constraints) work, plus O(members × depth) to join and freeze: linear in EVs. A slack below
+    /// the sum of the floors leaves everyone behind it at its floor.
+    static func fairShares(_ loads: [[Int]], floors: [Double], caps: [Double], slack initial: [Double]) -> [Double] {
         let constraintCount = initial.count
         var slack = initial
         var count = [Int](repeating: 0, count: constraintCount)
         var behind = [[Int]](repeating: [], count: constraintCount)
-        var active = caps.map { $0 > 0 }
+        // 0 waiting for the level to reach its floor, 1 rising, 2 done
+        var state = [UInt8](repeating: 2, count: loads.count)
+        var share = floors
         var remaining = 0
-        for index in loads.indices where active[index] {
+        for index in loads.indices {
+            for c in loads[index] { slack[c] -= floors[index] }
+            guard caps[index] > floors[index] else { continue }
+            state[index] = 0
             remaining += 1
-            for c in loads[index] { count[c] += 1; behind[c].append(index) }
+            for c in loads[index] { behind[c].append(index) }
         }
-        let byCap = loads.indices.filter { active[$0] }.sorted { caps[$0] < caps[$1] }
-        var nextCap = 0
-        var share = [Double](repeating: 0, count: loads.count)
-        var level = 0.0
-        let epsilon = 1e-9
+        let waiting = loads.indices.filter { state[$0] == 0 }
+        let byFloor = waiting.sorted { floors[$0] < floors[$1] }
+        let byCap = waiting.sorted { caps[$0] < caps[$1] }
+        var nextFloor = 0, nextCap = 0
+        var level = byFloor.first.map { floors[$0] } ?? 0
         func freeze(_ index: Int) {
-            active[index] = false
+            if state[index] == 1 {
+                share[index] = min(max(level, floors[index]), caps[index])
+                for c in loads[index] { count[c] -= 1 }
+            }
+            state[index] = 2
             remaining -= 1
-            share[index] = min(level, caps[index])
-            for c in loads[index] { count[c] -= 1 }
         }
+        func join() -> Int {
+            var joined = 0
+            while nextFloor < byFloor.count, floors[byFloor[nextFloor]] - level <= epsilon {
+                let index = byFloor[nextFloor]
+                nextFloor += 1
+                guard state[index] == 0 else { continue }
+                state[index] = 1
+                joined += 1
+                for c in loads[index] { count[c] += 1 }
+            }
+            return joined
+        }
+        _ = join()
         while remaining > 0 {
-            while nextCap < byCap.count, !active[byCap[nextCap]] { nextCap += 1 }
-            var step = nextCap < byCap.count ? caps[byCap[nextCap]] - level : .infinity
+            while nextFloor < byFloor.count, state[byFloor[nextFloor]] != 0 { nextFloor += 1 }
+            while nextCap < byCap.count, state[byCap[nextCap]] != 1 && state[byCap[nextCap]] != 0 { nextCap += 1 }
+            var step = nextFloor < byFloor.count ? floors[byFloor[nextFloor]] - level : .infinity
+            if nextCap < byCap.count { step = min(step, caps[byCap[nextCap]] - level) }
             for c in 0..<constraintCount where count[c] > 0 { step = min(step, slack[c] / Double(count[c])) }
+            guard step.isFinite else { break }
             step = max(0, step)
             level += step
             for c in 0..<constraintCount where count[c] > 0 { slack[c] -= step * Double(count[c]) }
             let before = remaining
             while nextCap < byCap.count, caps[byCap[nextCap]] - level <= epsilon {
-                if active[byCap[nextCap]] { freeze(byCap[nextCap]) }
+                if state[byCap[nextCap]] == 1 { freeze(byCap[nextCap]) }
                 nextCap += 1
             }
             for c in 0..<constraintCount where count[c] > 0 && slack[c] <= epsilon {
-                for index in behind[c] where active[index] { freeze(index) }
+                for index in behind[c] where state[index] != 2 { freeze(index) }
             }
-            if remaining == before {   // rounding left no exact zero: stop here (never above a limit)
-                for index in loads.indices where active[index] { freeze(index) }
+            if join() == 0, remaining == before {   // rounding left no exact zero: stop here (never above a limit)
+                for index in loads.indices where state[index] != 2 { freeze(index) }
             }
         }
+        for index in loads.indices where state[index] == 1 { share[index] = min(max(level, floors[index]), caps[index]) }
         return share
     }
 }

@@ -60,7 +60,8 @@ extension LoadManager {
     /// The policy's allocation, then unbalanced-load prevention; current the single-phase cars had to
     /// leave goes to the others in a second round.
     func allocate(_ participants: [Participant], available: [[Double]], base: [[Double]]) -> [Int] {
-        var amounts = Allocator.allocate(participants, tree: tree, available: available, policy: settings.policy, pauseOrder: settings.pauseOrder)
+        var amounts = Allocator.allocate(participants, tree: tree, available: available, policy: settings.policy, pauseOrder: settings.pauseOrder,
+                                         newEVWaits: settings.fifoNewEVWaits)
         let limits = tree.zones.indices.map { $0 < offset ? nil : settings.zones[$0 - offset].imbalanceLimit }
         guard limits.contains(where: { $0 != nil }) else { return amounts }
         let before = amounts
@@ -71,7 +72,8 @@ extension LoadManager {
             && tree.paths[fixed[index].zone].contains(where: { limits[$0] != nil }) {
             fixed[index].maximum = Double(amounts[index])
         }
-        amounts = Allocator.allocate(fixed, tree: tree, available: available, policy: settings.policy, pauseOrder: settings.pauseOrder)
+        amounts = Allocator.allocate(fixed, tree: tree, available: available, policy: settings.policy, pauseOrder: settings.pauseOrder,
+                                     newEVWaits: settings.fifoNewEVWaits)
         ImbalanceGuard.apply(&amounts, fixed, tree: tree, base: base, limits: limits)
         return amounts
     }

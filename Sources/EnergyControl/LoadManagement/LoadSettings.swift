@@ -47,6 +47,10 @@ public struct LoadSettings: Sendable, Equatable {
     /// Zones, parents before their children.
     public var zones: [ZoneSettings] = []
     public var policy: AllocationPolicy = .equalShare
+    /// FIFO read literally (Vestel EVC08 installation guideline §16.7.5.3: "when a new EV arrives, it
+    /// waits until an EV finishes its charge or leaves"): a later EV gets 0 while less than its minimum
+    /// remains after the earlier ones took their maximum. Off: every EV gets its minimum first.
+    public var fifoNewEVWaits = false
     public var pauseOrder: PauseOrder = .highestPlugFirst
     /// With the energy or duration orders, who pauses is re-decided this often so paused EVs get their turn.
     public var pauseRotation: Seconds = 900
