@@ -46,11 +46,13 @@ public struct SetpointDecision: Sendable, Equatable {
 public enum SetpointPolicy {
     public static func decide(request: Int, failsafe: Bool, limits: ChargerLimits, caps: [CurrentCap] = []) -> SetpointDecision {
         var best = CurrentCap(Double(request), failsafe ? .failsafe : .ems)
-        let all = caps + [CurrentCap(Double(limits.maxCurrent), .chargerMax)]
-            + (limits.cableMaxCurrent.map { [CurrentCap(Double($0), .cable)] } ?? [])
-        for cap in all where !(cap.amperes >= best.amperes) {   // NaN caps count as 0
-            best = CurrentCap(cap.amperes.isNaN ? 0 : cap.amperes, cap.reason)
+        func consider(_ cap: CurrentCap) {
+            if !(cap.amperes >= best.amperes) { best = CurrentCap(cap.amperes.isNaN ? 0 : cap.amperes, cap.reason) }   // NaN caps count as 0
         }
+        // the loops' caps, then the charger's own limits (on a tie the earlier one names the reason)
+        for cap in caps { consider(cap) }
+        consider(CurrentCap(Double(limits.maxCurrent), .chargerMax))
+        if let cable = limits.cableMaxCurrent { consider(CurrentCap(Double(cable), .cable)) }
         let amperes = max(0, Int(best.amperes.rounded(.down)))
         if amperes == 0 { return SetpointDecision(amperes: 0, reason: best.reason) }
         if amperes < limits.minCurrent { return SetpointDecision(amperes: 0, reason: .belowMinimum) }

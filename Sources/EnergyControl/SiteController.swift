@@ -40,6 +40,7 @@ public struct ChargerControlInput: Sendable {
     /// sees it, so an absurd report could free current that is not there. Currents count within
     /// 0 … its ceiling on three phases (non-finite: 0), voltages within 100 … 300 V (else 230 V).
     public var plausible: ChargerControlInput {
+        if isPlausible { return self }
         var copy = self
         let ceiling = Double(limits.ceiling)
         copy.status.currents = (0..<3).map { phase in
@@ -51,6 +52,15 @@ public struct ChargerControlInput: Sendable {
             return value.isFinite && (100...300).contains(value) ? value : 230
         }
         return copy
+    }
+
+    /// Reported currents and voltages that count as they are (no copy needed).
+    var isPlausible: Bool {
+        let ceiling = Double(limits.ceiling)
+        guard status.currents.count == 3, status.voltages.count == 3 else { return false }
+        for value in status.currents where !(value >= 0 && value <= ceiling) { return false }
+        for value in status.voltages where !(value >= 100 && value <= 300) { return false }
+        return true
     }
 
     /// A vehicle is plugged in.
@@ -91,7 +101,19 @@ public struct SiteController: Sendable {
         var switcher: PhaseSwitcher
     }
 
-    private var states: [String: ChargerState] = [:]
+    /// Per-charger state in the order of the last step's chargers (matched by id when that changes).
+    private var states: [ChargerState] = []
+    private var stateIDs: [String] = []
+
+    /// Each charger's state from the last step, fresh for new ones; the usual case (the same
+    /// chargers in the same order) costs no lookups.
+    private mutating func alignStates(_ chargers: [ChargerControlInput]) {
+        if stateIDs.count == chargers.count, zip(stateIDs, chargers).allSatisfy({ $0 == $1.id }) { return }
+        var byID: [String: ChargerState] = [:]
+        for (id, state) in zip(stateIDs, states) { byID[id] = state }
+        states = chargers.map { byID[$0.id] ?? ChargerState(switcher: PhaseSwitcher(phases: $0.limits.phases)) }
+        stateIDs = chargers.map(\.id)
+    }
 
     /// - Parameter load: the zones (built and validated by the caller); without one, only the main fuse is shared.
     public init(settings: SiteSettings, load: LoadManager? = nil) {
@@ -116,6 +138,7 @@ public struct SiteController: Sendable {
     /// - Parameter time: local wall-clock time for time of use, off-peak and priority hours (nil: none apply).
     public mutating func step(now: Seconds, chargers reported: [ChargerControlInput], inputs: SiteInputs, time: LocalTime? = nil) -> [ChargerControlOutput] {
         let chargers = reported.map { $0.plausible }
+        alignStates(chargers)
         let lost = meterLost(now: now)
         let sample = lost ? nil : lastSample
         // What the EVs draw per grid phase, after each charger's phase rotation.
@@ -133,21 +156,21 @@ public struct SiteController: Sendable {
         let surplusW = sample.map { settings.fuse.meterLocation == .including ? -$0.power + sunPower : -$0.power - otherPower }
 
         // The loops that limit each charger on its own: inputs, mode and sun, phase switching.
-        var caps = [[CurrentCap]](repeating: [], count: chargers.count)
+        var caps = [CapSet](repeating: CapSet(), count: chargers.count)
         var phaseRequests = [Int?](repeating: nil, count: chargers.count)
         for (index, charger) in chargers.enumerated() {
-            var state = states[charger.id] ?? ChargerState(switcher: PhaseSwitcher(phases: charger.limits.phases))
-            defer { states[charger.id] = state }
+            var state = states[index]
+            defer { states[index] = state }
             let minimum = Double(charger.limits.minCurrent)
-            if !inputs.enabled { caps[index].append(CurrentCap(0, .enable)) }
-            if !charger.enabled { caps[index].append(CurrentCap(0, .disabled)) }
-            if let limit = charger.operatorLimit { caps[index].append(CurrentCap(Double(limit), .operatorLimit)) }
-            if inputs.loadShedding { caps[index].append(CurrentCap(settings.inputs.loadSheddingCurrent, .loadShedding)) }
+            if !inputs.enabled { caps[index].add(CurrentCap(0, .enable)) }
+            if !charger.enabled { caps[index].add(CurrentCap(0, .disabled)) }
+            if let limit = charger.operatorLimit { caps[index].add(CurrentCap(Double(limit), .operatorLimit)) }
+            if inputs.loadShedding { caps[index].add(CurrentCap(settings.inputs.loadSheddingCurrent, .loadShedding)) }
             let share = surplusW.map { $0 / Double(max(1, sunChargers)) }
             let surplusAmperes = share.map { $0 / (settings.voltage * Double(charger.phasesInUse)) }
             if let sun = state.sun.cap(mode: charger.mode, forced: charger.forced, surplusAmperes: surplusAmperes,
                                        minimum: minimum, settings: settings.sun, now: now) {
-                caps[index].append(CurrentCap(sun.amperes, sun.reason))
+                caps[index].add(CurrentCap(sun.amperes, sun.reason))
             }
             // automatic phase switching: sun modes on chargers that can switch, with a car plugged in
             // (in the other modes the phase count is the energy manager's, register 405)
@@ -157,7 +180,7 @@ public struct SiteController: Sendable {
                                                  reportedPhases: charger.status.activePhases, minimum: minimum,
                                                  voltage: settings.voltage, settings: settings.phaseSwitching, now: now)
                 phaseRequests[index] = output.request
-                if output.pause { caps[index].append(CurrentCap(0, .phaseSwitch)) }
+                if output.pause { caps[index].add(CurrentCap(0, .phaseSwitch)) }
             }
         }
 
@@ -166,9 +189,7 @@ public struct SiteController: Sendable {
         // served at the next step.
         var degraded = [Int?](repeating: nil, count: chargers.count)
         // the most each charger may get from everything but the load manager
-        let reachable = chargers.indices.map { index in
-            caps[index].reduce(Double(chargers[index].limits.ceiling)) { min($0, $1.amperes.isNaN ? 0 : $1.amperes) }
-        }
+        let reachable = chargers.indices.map { index in min(Double(chargers[index].limits.ceiling), caps[index].reachable) }
         if var load {
             let loadInputs = chargers.enumerated().map { index, charger in
                 LoadChargerInput(id: charger.id, plug: charger.plug ?? index + 1, zone: charger.zone, rotation: charger.rotation,
@@ -193,15 +214,15 @@ public struct SiteController: Sendable {
                     let limits = chargers[index].limits
                     cap = CurrentCap(cap.amperes, limits.cableMaxCurrent.map { $0 < limits.maxCurrent } == true ? .cable : .chargerMax)
                 }
-                caps[index].append(cap)
+                caps[index].add(cap)
             }
         }
 
         return chargers.enumerated().map { index, charger in
-            var state = states[charger.id]!
-            defer { states[charger.id] = state }
+            var state = states[index]
+            defer { states[index] = state }
             let minimum = Double(charger.limits.minCurrent)
-            guard var binding = caps[index].min(by: { !($0.amperes >= $1.amperes) }) else {
+            guard var binding = caps[index].binding else {
                 state.ramp = RampLimiter()
                 return ChargerControlOutput(id: charger.id, cap: nil, phases: phaseRequests[index], degraded: degraded[index])
             }
@@ -219,5 +240,18 @@ public struct SiteController: Sendable {
             let reason = gated == 0 && binding.amperes >= minimum ? LimitReason.belowMinimum : binding.reason
             return ChargerControlOutput(id: charger.id, cap: CurrentCap(gated, reason), phases: phaseRequests[index], degraded: degraded[index])
         }
+    }
+}
+
+/// The caps the loops put on one charger, kept as they are added: the binding one (the lowest; on
+/// a tie the one added first; a NaN cap binds as 0) and the most the charger may reach.
+struct CapSet: Sendable {
+    private(set) var binding: CurrentCap?
+    /// The lowest cap, NaN counted as 0 (infinity while there is none).
+    private(set) var reachable = Double.infinity
+
+    mutating func add(_ cap: CurrentCap) {
+        if let current = binding, cap.amperes >= current.amperes {} else { binding = cap }
+        reachable = min(reachable, cap.amperes.isNaN ? 0 : cap.amperes)
     }
 }

@@ -122,9 +122,8 @@ public struct SiteSimulator {
     /// House consumption per phase at time t, watts.
     func houseWatts(_ t: Seconds) -> [Double] {
         var watts = scenario.house.baseWatts
-        for event in scenario.house.events + spikes where event.window.contains(t) {
-            for p in 0..<3 { watts[p] += event.watts[p] }
-        }
+        for event in scenario.house.events where event.window.contains(t) { for p in 0..<3 { watts[p] += event.watts[p] } }
+        for event in spikes where event.window.contains(t) { for p in 0..<3 { watts[p] += event.watts[p] } }
         return watts
     }
 
@@ -204,6 +203,7 @@ public struct SiteSimulator {
         var lastPhases = chargers.map(\.status.activePhases)
         var lastSwitchTime = [Seconds](repeating: -.infinity, count: chargers.count)
         var nextEvent = 0
+        var inputSignals = [Bool](repeating: false, count: SiteScenario.InputEvent.Kind.allCases.count)
         var t = 0.0
         while t < scenario.duration {
             for index in chargers.indices { chargers[index].advance(to: t) }
@@ -227,8 +227,10 @@ public struct SiteSimulator {
                 nextEvent += 1
             }
             // control: the inputs as their signals are now, the energy manager alive, then one step
-            for kind in SiteScenario.InputEvent.Kind.allCases {
+            for (offset, kind) in SiteScenario.InputEvent.Kind.allCases.enumerated() {
                 let active = scenario.inputs.contains { $0.kind == kind && $0.window.contains(t) }
+                guard active != inputSignals[offset] else { continue }   // (no debounce: only changes matter)
+                inputSignals[offset] = active
                 _ = core.inputRead(kind.rawValue, raw: active, now: t, wall: wallStart + t)
             }
             for index in chargers.indices {
