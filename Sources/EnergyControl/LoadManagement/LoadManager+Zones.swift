@@ -54,7 +54,26 @@ extension LoadManager {
                 result.available[z] = (0..<3).map { max(0, min(ceiling[$0], zone.degradedLimit[$0])) }
             }
         }
+        reserveMeteredLoads(&result)
         return result
+    }
+
+    /// The other loads a dynamic zone's meter sees also flow through its ancestors. An ancestor
+    /// without a meter of its own (static) only knows its EVs, so it leaves room for them: what the
+    /// meter reads now, or while that meter is lost the last reading it gave. A metered ancestor
+    /// already sees them (and everything above it is covered by its own reading), so the walk stops there.
+    func reserveMeteredLoads(_ result: inout ZoneAvailability) {
+        for (k, zone) in settings.zones.enumerated() where zone.dynamic {
+            let z = k + offset
+            let others = (result.modes[z] == .dynamic ? result.base[z] : lastOthers[k] ?? [0, 0, 0]).map { max(0, $0) }
+            for ancestor in tree.paths[z].dropFirst() where ancestor >= offset {
+                if settings.zones[ancestor - offset].dynamic { break }
+                for phase in 0..<3 {
+                    result.available[ancestor][phase] = max(0, result.available[ancestor][phase] - others[phase])
+                    result.base[ancestor][phase] += others[phase]
+                }
+            }
+        }
     }
 
     /// The policy's allocation, then unbalanced-load prevention; current the single-phase cars had to
@@ -124,10 +143,18 @@ extension LoadManager {
     func degradedSetpoints(_ inputs: [LoadChargerInput]) -> [Int] {
         let dynamic = tree.zones.indices.map { $0 < offset || settings.zones[$0 - offset].dynamic }
         // what the zone leaves the EVs in normal operation: its (operator) limit less its headroom
-        let limits = tree.zones.indices.map { z -> [Double] in
+        var limits = tree.zones.indices.map { z -> [Double] in
             guard z >= offset else { return tree.zones[z].limit }
             let zone = settings.zones[z - offset]
             return zip(operatorLimits[z - offset] ?? zone.limit, zone.headroom).map { max(0, $0 - $1) }
+        }
+        // Without the bridge a dynamic zone's EVs fall to 0 but its other loads may take its whole
+        // limit, and they flow through its ancestors without a meter: those keep the rest.
+        for (k, zone) in settings.zones.enumerated() where zone.dynamic {
+            for ancestor in tree.paths[k + offset].dropFirst() where ancestor >= offset {
+                if settings.zones[ancestor - offset].dynamic { break }
+                for phase in 0..<3 { limits[ancestor][phase] = max(0, limits[ancestor][phase] - zone.limit[phase]) }
+            }
         }
         return DegradedMode.setpoints(tree: tree, limits: limits, dynamic: dynamic,
                                       chargers: inputs.map { (($0.zone.map { $0 + offset }) ?? 0, $0.rotation, $0.chargerPhases, $0.minimum, $0.ceiling ?? .infinity) })

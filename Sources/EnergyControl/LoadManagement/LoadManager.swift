@@ -104,6 +104,8 @@ public struct LoadManager: Sendable {
     /// Operator sub-distribution limits set at runtime (never above the zone limit).
     public private(set) var operatorLimits: [[Double]?]
     public private(set) var reports: [ZoneReport] = []
+    /// Per zone, what its meter last showed of the other loads (kept for its ancestors while the meter is lost).
+    var lastOthers: [[Double]?]
 
     struct ChargerState: Sendable {
         var arrival: Seconds
@@ -162,6 +164,7 @@ public struct LoadManager: Sendable {
         self.offset = offset
         zoneSamples = Array(repeating: nil, count: settings.zones.count)
         operatorLimits = Array(repeating: nil, count: settings.zones.count)
+        lastOthers = Array(repeating: nil, count: settings.zones.count)
         random = SeededRandom(seed: seed)
     }
 
@@ -182,6 +185,7 @@ public struct LoadManager: Sendable {
         offset = 1
         zoneSamples = []
         operatorLimits = []
+        lastOthers = []
         random = SeededRandom(seed: seed)
     }
 
@@ -221,6 +225,9 @@ public struct LoadManager: Sendable {
         let zones = zoneAvailability(inputs, zoneOf: zoneOf, now: now, time: time, siteInputs: siteInputs,
                                                                    reductionPercent: reductionPercent, downgradeOffset: downgradeOffset, site: site)
         var available = zones.available
+        for k in settings.zones.indices where zones.modes[k + offset] == .dynamic && settings.zones[k].dynamic {
+            lastOthers[k] = zones.base[k + offset]
+        }
         // participants
         var participants: [Participant] = []
         var participantOf: [Int] = []
