@@ -18,12 +18,18 @@ public enum PowerOptimizer {
             reason = .reduction
         }
         guard let sample, now - sample.time <= settings.fuse.meterStaleAfter, sample.isPlausible else {
+            let headroom = settings.fuse.effectiveHeadroom
+            // Mennekes: the assumed other loads stand in for the lost reading
+            if let assumed = settings.fuse.assumedLoad {
+                return ((0..<3).map { max(0, limit[$0] - headroom[$0] - assumed[$0]) }, .meterLost)
+            }
             // the fallback never above what the (reduced) fuse leaves
-            return ((0..<3).map { min(settings.fuse.fallbackCurrent, max(0, limit[$0] - settings.fuse.headroom[$0])) }, .meterLost)
+            return ((0..<3).map { min(settings.fuse.fallbackCurrent, max(0, limit[$0] - headroom[$0])) }, .meterLost)
         }
+        let headroom = settings.fuse.effectiveHeadroom
         let perPhase = (0..<3).map { phase -> Double in
             let others = settings.fuse.meterLocation == .including ? sample.currents[phase] - evCurrents[phase] : sample.currents[phase]
-            return limit[phase] - settings.fuse.headroom[phase] - others
+            return limit[phase] - headroom[phase] - others
         }
         return (perPhase, reason)
     }

@@ -12,9 +12,14 @@ public struct FuseSettings: Sendable, Equatable {
     public var limit: [Double]?
     /// Safety margin per phase, amperes.
     public var headroom: [Double] = [0, 0, 0]
+    /// Safety margin as a percentage of the fuse (0–50 %); the larger of this and `headroom` applies.
+    public var headroomPercent: Double = 0
     public var meterLocation: MeterLocation = .including
     /// Current available to all EVs together per phase while the meter is lost (default 0 = stop).
     public var fallbackCurrent: Double = 0
+    /// Mennekes-style fallback: while the meter is lost these other loads per phase stand in for its
+    /// reading, so the EVs get fuse − headroom − assumed load. When set it replaces `fallbackCurrent`.
+    public var assumedLoad: [Double]?
     /// A meter without a valid sample for this long is lost.
     public var meterStaleAfter: Seconds = 5
     /// Resume a paused charger only when it could get minimum + this much…
@@ -22,6 +27,11 @@ public struct FuseSettings: Sendable, Equatable {
     /// …continuously for this long.
     public var resumeDelay: Seconds = 10
     public init(limit: [Double]? = nil) { self.limit = limit }
+
+    /// The margin in force per phase: the larger of the amperes and the percentage of the fuse.
+    public var effectiveHeadroom: [Double] {
+        (0..<3).map { max(headroom[$0], (limit?[$0] ?? 0) * headroomPercent / 100) }
+    }
 }
 
 /// How charging follows the sun [SPEC §6.2].

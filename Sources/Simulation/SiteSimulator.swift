@@ -106,6 +106,24 @@ public struct SiteSimulator {
         return currents
     }
 
+    /// What the meters report (the currents that flow are `grid` and `zones`): a grid meter that
+    /// excludes the chargers (`meter: excluding`) and a zone meter that does not see its chargers
+    /// (`meter_includes_chargers: false`) leave the EVs below them out [Mennekes ECU manual §7.4.1].
+    func metered(grid: [Double], zones: [[Double]], evGrid: [[Double]]) -> (grid: [Double], zones: [[Double]]) {
+        var grid = grid, zones = zones
+        let settings = scenario.load?.zones ?? []
+        let parents: [Int?] = settings.map { zone in zone.parent.flatMap { id in settings.firstIndex { $0.id == id } } }
+        for (index, charger) in scenario.chargers.enumerated() {
+            if scenario.settings.fuse.meterLocation == .excluding { for p in 0..<3 { grid[p] -= evGrid[index][p] } }
+            var zone = charger.placement.zone
+            while let z = zone {
+                if !settings[z].meterIncludesChargers { for p in 0..<3 { zones[z][p] -= evGrid[index][p] } }
+                zone = parents[z]
+            }
+        }
+        return (grid, zones)
+    }
+
     func localTime(_ t: Seconds) -> LocalTime {
         LocalTime(weekday: scenario.startWeekday, secondOfDay: 0).adding(scenario.startOfDay + t)
     }
@@ -215,9 +233,10 @@ public struct SiteSimulator {
             for currents in evGrid { for p in 0..<3 { grid[p] += currents[p] } }
             let zoneCurrents = measureZones(t, evGrid: evGrid)
             for zone in zoneCurrents.indices { for p in 0..<3 { grid[p] += zoneOthers(zone, t)[p] } }
-            let gridPower = grid.reduce(0, +) * voltage
-            let sample = scenario.meterOutages.contains(where: { $0.contains(t) }) ? nil : GridSample(time: t, currents: grid, power: gridPower)
-            for (zone, currents) in zoneCurrents.enumerated() where scenario.load?.zones[zone].dynamic == true
+            let meters = metered(grid: grid, zones: zoneCurrents, evGrid: evGrid)
+            let sample = scenario.meterOutages.contains(where: { $0.contains(t) }) ? nil
+                : GridSample(time: t, currents: meters.grid, power: meters.grid.reduce(0, +) * voltage)
+            for (zone, currents) in meters.zones.enumerated() where scenario.load?.zones[zone].dynamic == true
                 && !(scenario.zoneMeterOutages[zone] ?? []).contains(where: { $0.contains(t) }) {
                 core.recordZone(zone, GridSample(time: t, currents: currents, power: currents.reduce(0, +) * voltage))
             }

@@ -68,6 +68,24 @@ public enum LoadSettingsParser {
                     zone.headroom = try SiteSettingsParser.perPhase(v, in: 0...1000)
                     if zip(zone.headroom, zone.limit).contains(where: { $0 > $1 }) { throw v.error("above the zone's limit_a") }
                 }
+                if let v = f.optional("headroom_percent") { zone.headroomPercent = try v.number(in: 0...50) }
+                if let v = f.optional("offline_mode") {
+                    guard let mode = OfflineMode(rawValue: try v.integer(in: 0...3)) else { throw v.error("0 (stop), 1 (keep last), 2 (active sessions) or 3 (all sessions)") }
+                    zone.offlineMode = mode
+                }
+                if let v = f.optional("offline_current_a") {
+                    let current = try v.number(in: 0...80)
+                    guard current <= zone.limit.min()! else { throw v.error("above the zone's limit_a (\(zone.limit.min()!) A)") }
+                    guard zone.offlineMode == .activeSessions || zone.offlineMode == .allSessions else {
+                        throw v.error("only offline_mode 2 or 3 charge at the offline current")
+                    }
+                    zone.offlineCurrent = current
+                }
+                if let v = f.optional("disconnected_limit_a") {
+                    let limit = try v.number(in: 0...80)
+                    guard limit <= zone.limit.min()! else { throw v.error("above the zone's limit_a (\(zone.limit.min()!) A)") }
+                    zone.disconnectedLimit = limit
+                }
                 if let v = f.optional("degraded_a") {
                     zone.degradedLimit = try SiteSettingsParser.perPhase(v, in: 0...10_000)
                     if zip(zone.degradedLimit, zone.limit).contains(where: { $0 > $1 }) { throw v.error("above the zone's limit_a") }
@@ -101,6 +119,17 @@ public enum LoadSettingsParser {
         if load.zones.isEmpty, let loadNode { throw loadNode.error("load management without a site fuse needs zones") }
         if let (_, node) = placements.first(where: { $0.0.zone == nil }) {
             throw node.error("without a site fuse every charger names its zone (zone: …)")
+        }
+    }
+
+    /// A charger may not be told to fall back to more than it can carry: its zone's offline current and
+    /// disconnected limit must not exceed the charger's maximum. `node` is the charger's `zone` key.
+    public static func checkOfflineCurrents(zone: ZoneSettings, maxCurrent: Int, node: YAMLNode) throws(DataFileError) {
+        if let current = zone.offlineCurrent, current > Double(maxCurrent) {
+            throw node.error("zone \(zone.id): offline_current_a \(current) A is above this charger's max_current (\(maxCurrent) A)")
+        }
+        if let limit = zone.disconnectedLimit, limit > Double(maxCurrent) {
+            throw node.error("zone \(zone.id): disconnected_limit_a \(limit) A is above this charger's max_current (\(maxCurrent) A)")
         }
     }
 

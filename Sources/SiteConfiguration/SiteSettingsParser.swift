@@ -16,6 +16,10 @@ public enum SiteSettingsParser {
         var settings = SiteSettings()
         if let fuse = fields.optional("fuse_a") { settings.fuse.limit = try SiteSettingsParser.perPhase(fuse, in: 6...1000) }
         if let headroom = fields.optional("headroom_a") { settings.fuse.headroom = try SiteSettingsParser.perPhase(headroom, in: 0...100) }
+        if let percent = fields.optional("headroom_percent") {
+            settings.fuse.headroomPercent = try percent.number(in: 0...50)
+            guard settings.fuse.limit != nil else { throw percent.error("needs fuse_a (a percentage of the fuse; 0…50 %)") }
+        }
         if let meter = fields.optional("meter") {
             guard let location = MeterLocation(rawValue: try meter.string()) else { throw meter.error("including or excluding") }
             settings.fuse.meterLocation = location
@@ -26,6 +30,18 @@ public enum SiteSettingsParser {
             guard let limit = settings.fuse.limit else { throw fallback.error("needs fuse_a (it is the EVs' share of the fuse while the meter is lost)") }
             let most = zip(limit, settings.fuse.headroom).map { $0 - $1 }.min()!
             guard settings.fuse.fallbackCurrent <= most else { throw fallback.error("above what the fuse leaves (fuse_a − headroom_a = \(most) A)") }
+        }
+        if let assumed = fields.optional("fallback_assumed_load_a") {
+            // Mennekes: the assumed other loads stand in for the lost meter's reading
+            guard let limit = settings.fuse.limit else {
+                throw assumed.error("needs fuse_a (while the meter is lost the EVs get fuse_a − headroom − this)")
+            }
+            guard fields.optional("fallback_a") == nil else {
+                throw assumed.error("give either fallback_a (the EVs' current) or fallback_assumed_load_a (the other loads), not both")
+            }
+            let load = try SiteSettingsParser.perPhase(assumed, in: 0...1000)
+            if zip(load, limit).contains(where: { $0 > $1 }) { throw assumed.error("above fuse_a (the other loads alone would trip the fuse)") }
+            settings.fuse.assumedLoad = load
         }
         if let stale = fields.optional("meter_stale_s") { settings.fuse.meterStaleAfter = try stale.number(in: 0.1...600) }
         if let value = fields.optional("resume_hysteresis_a") { settings.fuse.resumeHysteresis = try value.number(in: 0...32) }

@@ -29,7 +29,8 @@ struct LoadProperties {
         for index in zones.indices {
             zones[index].dynamic = Int.random(in: 0..<3, using: &random) == 0
             zones[index].meterIncludesChargers = false
-            if zones[index].dynamic { others[index] = (0..<3).map { _ in Double(Int.random(in: 0...40, using: &random)) } }
+            // a zone's own fuse keeps its other loads within its limit
+            if zones[index].dynamic { others[index] = (0..<3).map { Double(Int.random(in: 0...min(40, Int(zones[index].limit[$0])), using: &random)) } }
             if imbalance, Bool.random(using: &random) { zones[index].imbalanceLimit = Double(Int.random(in: 0...30, using: &random)) }
         }
         settings.zones = zones
@@ -45,6 +46,19 @@ struct LoadProperties {
                                     online: !offline || Int.random(in: 0..<6, using: &random) != 0, failsafeTimeout: 10)
         }
         return Site(settings: settings, chargers: chargers, others: others)
+    }
+
+    /// What flows through each zone besides its EVs: a dynamic zone's meter reading, or for a zone
+    /// without a meter the other loads of the metered zones below it.
+    static func throughLoads(_ site: Site) -> [[Double]] {
+        let zones = site.settings.zones
+        var result = [[Double]](repeating: [0, 0, 0], count: zones.count)
+        for index in zones.indices.reversed() {
+            if zones[index].dynamic { result[index] = site.others[index] }
+            guard let parent = zones[index].parent.flatMap({ id in zones.firstIndex { $0.id == id } }), !zones[parent].dynamic else { continue }
+            for phase in 0..<3 { result[parent][phase] += result[index][phase] }
+        }
+        return result
     }
 
     /// Steps the manager twice (the second time after disconnected chargers fell back to their
@@ -66,6 +80,7 @@ struct LoadProperties {
             let policy: AllocationPolicy = [.equalShare, .fifo, .combined(percent: 50)][round % 3]
             let site = Self.randomSite(&random, policy: policy, imbalance: true, offline: true)
             let (tree, caps, degraded, _) = try Self.run(site)
+            let through = Self.throughLoads(site)
             var used = [[Double]](repeating: [0, 0, 0], count: tree.zones.count)
             for (charger, cap) in zip(site.chargers, caps) {
                 // an offline charger draws its degraded setpoint (its watchdog has fired)
@@ -79,14 +94,14 @@ struct LoadProperties {
             }
             for (index, zone) in site.settings.zones.enumerated() {
                 for phase in 0..<3 {
-                    #expect(used[index][phase] + site.others[index][phase] <= max(zone.limit[phase], site.others[index][phase]) + 1e-9,
+                    #expect(used[index][phase] + through[index][phase] <= max(zone.limit[phase], through[index][phase]) + 1e-9,
                             "round \(round): zone \(zone.id) L\(phase + 1)")
                 }
             }
             // imbalance: no phase loaded by a single-phase car is more than the limit above the lowest
             for (index, zone) in site.settings.zones.enumerated() {
                 guard let limit = zone.imbalanceLimit else { continue }
-                var totals = site.others[index]
+                var totals = through[index]
                 var singleLoaded = Set<Int>()
                 for (charger, cap) in zip(site.chargers, caps) where charger.online && tree.paths[charger.zone!].contains(index) {
                     let phases = charger.rotation.gridPhases(vehiclePhases: charger.vehiclePhases)
@@ -113,7 +128,8 @@ struct LoadProperties {
             // pausing for a shortage is the other rule; fairness is about the shares
             guard !zip(site.chargers, caps).contains(where: { $0.plugged && $1 == 0 }) else { continue }
             checked += 1
-            var available = site.settings.zones.indices.map { z in (0..<3).map { site.settings.zones[z].limit[$0] - site.others[z][$0] } }
+            let through = Self.throughLoads(site)
+            var available = site.settings.zones.indices.map { z in (0..<3).map { site.settings.zones[z].limit[$0] - through[z][$0] } }
             var sharers = [[Int]](repeating: [0, 0, 0], count: tree.zones.count)
             var largest = [[Int]](repeating: [0, 0, 0], count: tree.zones.count)
             for (charger, cap) in zip(site.chargers, caps) where charger.plugged {

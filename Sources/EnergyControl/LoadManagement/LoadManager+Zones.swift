@@ -40,21 +40,40 @@ extension LoadManager {
             result.percents[z] = percent
             ceiling = zip(ceiling, zone.limit).map { min($0, $1 * percent / 100) }
             guard zone.dynamic else {
-                result.available[z] = zip(ceiling, zone.headroom).map { max(0, $0 - $1) }
+                result.available[z] = zip(ceiling, zone.effectiveHeadroom).map { max(0, $0 - $1) }
                 continue
             }
             if let sample = zoneSamples[k], now - sample.time <= settings.meterStaleAfter {
                 let others = (0..<3).map { sample.currents[$0] - (zone.meterIncludesChargers ? evDraw[z][$0] : 0) }
                 result.base[z] = others
                 result.modes[z] = .dynamic
-                result.available[z] = (0..<3).map { max(0, min(ceiling[$0], zone.limit[$0] - others[$0]) - zone.headroom[$0]) }
+                result.available[z] = (0..<3).map { max(0, min(ceiling[$0], zone.limit[$0] - others[$0]) - zone.effectiveHeadroom[$0]) }
             } else {
                 // meter lost: the zone turns static at its degraded limit
                 result.modes[z] = .degraded
                 result.available[z] = (0..<3).map { max(0, min(ceiling[$0], zone.degradedLimit[$0])) }
             }
         }
+        reserveMeteredLoads(&result)
         return result
+    }
+
+    /// The other loads a dynamic zone's meter sees also flow through its ancestors. An ancestor
+    /// without a meter of its own (static) only knows its EVs, so it leaves room for them: what the
+    /// meter reads now, or while that meter is lost the last reading it gave. A metered ancestor
+    /// already sees them (and everything above it is covered by its own reading), so the walk stops there.
+    func reserveMeteredLoads(_ result: inout ZoneAvailability) {
+        for (k, zone) in settings.zones.enumerated() where zone.dynamic {
+            let z = k + offset
+            let others = (result.modes[z] == .dynamic ? result.base[z] : lastOthers[k] ?? [0, 0, 0]).map { max(0, $0) }
+            for ancestor in tree.paths[z].dropFirst() where ancestor >= offset {
+                if settings.zones[ancestor - offset].dynamic { break }
+                for phase in 0..<3 {
+                    result.available[ancestor][phase] = max(0, result.available[ancestor][phase] - others[phase])
+                    result.base[ancestor][phase] += others[phase]
+                }
+            }
+        }
     }
 
     /// The policy's allocation, then unbalanced-load prevention; current the single-phase cars had to
@@ -123,13 +142,39 @@ extension LoadManager {
         return degradedCache
     }
 
+    /// The zone's offline behaviour on top of the degraded computation: mode 0 stops every charger;
+    /// otherwise the lowest of the computed degraded setpoint, the zone's offline current and its fixed
+    /// disconnected limit wins, so neither may raise a charger above what the zone allows without the bridge.
+    func offlineSetpoints(_ computed: [Int], _ inputs: [LoadChargerInput]) -> [Int] {
+        guard settings.zones.contains(where: { $0.offlineMode == .stop || $0.offlineCurrent != nil || $0.disconnectedLimit != nil }) else {
+            return computed
+        }
+        return zip(computed, inputs).map { value, input in
+            guard let k = input.zone else { return value }
+            let zone = settings.zones[k]
+            if zone.offlineMode == .stop { return 0 }
+            var amperes = Double(value)
+            if let current = zone.offlineCurrent { amperes = min(amperes, current) }
+            if let limit = zone.disconnectedLimit { amperes = min(amperes, limit) }
+            return Int(amperes.rounded(.down))
+        }
+    }
+
     func degradedSetpoints(_ inputs: [LoadChargerInput]) -> [Int] {
         let dynamic = tree.zones.indices.map { $0 < offset || settings.zones[$0 - offset].dynamic }
         // what the zone leaves the EVs in normal operation: its (operator) limit less its headroom
-        let limits = tree.zones.indices.map { z -> [Double] in
+        var limits = tree.zones.indices.map { z -> [Double] in
             guard z >= offset else { return tree.zones[z].limit }
             let zone = settings.zones[z - offset]
-            return zip(operatorLimits[z - offset] ?? zone.limit, zone.headroom).map { max(0, $0 - $1) }
+            return zip(operatorLimits[z - offset] ?? zone.limit, zone.effectiveHeadroom).map { max(0, $0 - $1) }
+        }
+        // Without the bridge a dynamic zone's EVs fall to 0 but its other loads may take its whole
+        // limit, and they flow through its ancestors without a meter: those keep the rest.
+        for (k, zone) in settings.zones.enumerated() where zone.dynamic {
+            for ancestor in tree.paths[k + offset].dropFirst() where ancestor >= offset {
+                if settings.zones[ancestor - offset].dynamic { break }
+                for phase in 0..<3 { limits[ancestor][phase] = max(0, limits[ancestor][phase] - zone.limit[phase]) }
+            }
         }
         return DegradedMode.setpoints(tree: tree, limits: limits, dynamic: dynamic,
                                       chargers: inputs.map { (($0.zone.map { $0 + offset }) ?? 0, $0.rotation, $0.chargerPhases, $0.minimum, $0.ceiling ?? .infinity) })

@@ -63,6 +63,10 @@ public struct LoadChargerOutput: Sendable, Equatable {
     public var cap: CurrentCap
     /// The degraded setpoint to push into the charger's failsafe current [SPEC §6.3].
     public var degraded: Int
+    /// Whether a session that starts while the charger has no contact may charge at `degraded`
+    /// (offline mode 3); false in modes 0–2. A charger that cannot express this gets the same
+    /// failsafe current either way, and its zone reserves it as if a new session could start.
+    public var newSessionsOffline = true
 }
 
 /// Load-management states of a zone [Circontrol §7.4.2].
@@ -104,6 +108,8 @@ public struct LoadManager: Sendable {
     /// Operator sub-distribution limits set at runtime (never above the zone limit).
     public private(set) var operatorLimits: [[Double]?]
     public private(set) var reports: [ZoneReport] = []
+    /// Per zone, what its meter last showed of the other loads (kept for its ancestors while the meter is lost).
+    var lastOthers: [[Double]?]
 
     struct ChargerState: Sendable {
         var arrival: Seconds
@@ -162,6 +168,7 @@ public struct LoadManager: Sendable {
         self.offset = offset
         zoneSamples = Array(repeating: nil, count: settings.zones.count)
         operatorLimits = Array(repeating: nil, count: settings.zones.count)
+        lastOthers = Array(repeating: nil, count: settings.zones.count)
         random = SeededRandom(seed: seed)
     }
 
@@ -182,6 +189,7 @@ public struct LoadManager: Sendable {
         offset = 1
         zoneSamples = []
         operatorLimits = []
+        lastOthers = []
         random = SeededRandom(seed: seed)
     }
 
@@ -212,7 +220,7 @@ public struct LoadManager: Sendable {
     public mutating func step(now: Seconds, time: LocalTime?, chargers inputs: [LoadChargerInput], inputs siteInputs: SiteInputs,
                               reductionPercent: [Double], downgradeOffset: [Double],
                               site: (perPhase: [Double], reason: LimitReason)?) -> [LoadChargerOutput] {
-        let degraded = cachedDegradedSetpoints(inputs)
+        let degraded = offlineSetpoints(cachedDegradedSetpoints(inputs), inputs)
         var states = carriedStates(inputs, now: now)
         var output = [LoadChargerOutput?](repeating: nil, count: inputs.count)
         let zoneOf = inputs.map { ($0.zone.map { $0 + offset }) ?? 0 }
@@ -221,6 +229,9 @@ public struct LoadManager: Sendable {
         let zones = zoneAvailability(inputs, zoneOf: zoneOf, now: now, time: time, siteInputs: siteInputs,
                                                                    reductionPercent: reductionPercent, downgradeOffset: downgradeOffset, site: site)
         var available = zones.available
+        for k in settings.zones.indices where zones.modes[k + offset] == .dynamic && settings.zones[k].dynamic {
+            lastOthers[k] = zones.base[k + offset]
+        }
         // participants
         var participants: [Participant] = []
         var participantOf: [Int] = []
@@ -232,13 +243,16 @@ public struct LoadManager: Sendable {
                 states[index].lostAt = lostAt
                 // until the charger's own watchdog has moved it to its degraded setpoint (the one it got while
                 // in contact, not today's) it may draw what it last had
-                let fellBack = charger.failsafeTimeout.map { now - lostAt >= $0 } ?? false
+                // (offline mode 1: the charger keeps its last setpoint for the whole outage)
+                let mode = charger.zone.map { settings.zones[$0].offlineMode } ?? .allSessions
+                let fellBack = mode != .keepLast && (charger.failsafeTimeout.map { now - lostAt >= $0 } ?? false)
                 let fallback = Double(max(states[index].pushedDegraded, degraded[index]))
                 let reserve = fellBack ? fallback : max(charger.setpoint ?? states[index].offered, fallback)
                 for zone in tree.paths[zoneOf[index]] {
                     for phase in charger.rotation.gridPhases(vehiclePhases: charger.chargerPhases) { available[zone][phase] -= reserve }
                 }
-                output[index] = LoadChargerOutput(cap: CurrentCap(0, .offline), degraded: degraded[index])
+                output[index] = LoadChargerOutput(cap: CurrentCap(0, .offline), degraded: degraded[index],
+                                                  newSessionsOffline: mode == .allSessions)
                 continue
             }
             states[index].lostAt = nil
@@ -274,6 +288,16 @@ public struct LoadManager: Sendable {
             case .active(let maximum?) where maximum < participant.maximum:
                 participant.maximum = maximum
                 heldReason[index] = .lowConsumption
+                // A held car's phase count is judged from a small draw: it may charge on every phase the
+                // charger has. Until the lower setpoint lands it may still draw the one it has: what lies
+                // above the hold is not given away in this step.
+                participant.vehiclePhases = max(participant.vehiclePhases, charger.chargerPhases)
+                let landing = max(0, (charger.setpoint ?? states[index].offered) - maximum)
+                if landing > 0 {
+                    for zone in tree.paths[zoneOf[index]] {
+                        for phase in charger.rotation.gridPhases(vehiclePhases: participant.vehiclePhases) { available[zone][phase] -= landing }
+                    }
+                }
             case .active: break
             }
             participant.energyWh = charger.sessionEnergyWh
@@ -312,6 +336,9 @@ public struct LoadManager: Sendable {
                 reason = heldReason[index] ?? .zone
             }
             output[index] = LoadChargerOutput(cap: CurrentCap(amperes, reason), degraded: degraded[index])
+        }
+        for index in inputs.indices {
+            output[index]!.newSessionsOffline = (inputs[index].zone.map { settings.zones[$0].offlineMode } ?? .allSessions) == .allSessions
         }
         self.states = states
         if stateIDs.count != inputs.count || !zip(stateIDs, inputs).allSatisfy({ $0 == $1.id }) { stateIDs = inputs.map(\.id) }

@@ -1,3 +1,16 @@
+/// What a charger of a zone does when it loses contact with the bridge [Circontrol Dynamic Load
+/// Management Premium manual, offline modes 0–3]. The zone reserves what its offline chargers may draw.
+public enum OfflineMode: Int, Sendable, Equatable {
+    /// Every charger stops (degraded setpoint 0).
+    case stop = 0
+    /// The charger keeps its last setpoint: the zone reserves it for the whole outage.
+    case keepLast = 1
+    /// Active sessions continue at the offline current; new sessions stay paused.
+    case activeSessions = 2
+    /// Every session, new ones included, charges at the offline current.
+    case allSessions = 3
+}
+
 /// One switchboard of the zone tree as configured [SPEC §6.3, Schneider §1.4].
 public struct ZoneSettings: Sendable, Equatable {
     public var id: String
@@ -11,6 +24,15 @@ public struct ZoneSettings: Sendable, Equatable {
     public var meterIncludesChargers = true
     /// Safety margin per phase, amperes.
     public var headroom: [Double] = [0, 0, 0]
+    /// Safety margin as a percentage of the limit (0–50 %) [Circontrol safety margin]; the larger of
+    /// this and `headroom` applies.
+    public var headroomPercent: Double = 0
+    /// What its chargers do without contact (default: the offline current for every session, as before).
+    public var offlineMode: OfflineMode = .allSessions
+    /// Modes 2 and 3: the current chargers fall back to (nil: the degraded computation alone).
+    public var offlineCurrent: Double?
+    /// A fixed per-charger limit while disconnected (Bender: 8 A); nil: none.
+    public var disconnectedLimit: Double?
     /// Limit per phase while the zone meter is lost: the zone turns static at this (default 0 = stop).
     public var degradedLimit: [Double] = [0, 0, 0]
     /// Largest allowed difference between the phase currents at the zone's connection point (e.g. 20 A).
@@ -22,6 +44,11 @@ public struct ZoneSettings: Sendable, Equatable {
         self.id = id
         self.parent = parent
         self.limit = limit
+    }
+
+    /// The margin in force per phase: the larger of the amperes and the percentage of the limit.
+    public var effectiveHeadroom: [Double] {
+        (0..<3).map { max(headroom[$0], limit[$0] * headroomPercent / 100) }
     }
 }
 
