@@ -271,7 +271,11 @@ public struct Configuration: Sendable {
             }
             charger.mode = value
         }
-        charger.placement = try LoadSettingsParser.placement(&fields, zones: zones, phases: limits.phases)
+        let zoneNode = fields.optional("zone")
+        charger.placement = try LoadSettingsParser.placement(&fields, zones: zones, phases: limits.phases, maxCurrent: limits.maxCurrent)
+        if let zone = charger.placement.zone, let zoneNode {
+            try LoadSettingsParser.checkOfflineCurrents(zone: zones[zone], maxCurrent: limits.maxCurrent, node: zoneNode)
+        }
         try fields.finish()
         return charger
     }

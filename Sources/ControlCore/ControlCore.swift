@@ -179,6 +179,7 @@ public struct ControlCore: Sendable {
                                               lastSetpoint: delivered[index])
             control.operatorLimit = runtime[index].currentLimit
             control.enabled = runtime[index].enabled
+            control.disconnectedLimit = placement.disconnectedLimit
             endForcedSession(index, plugged: control.plugged, into: &result.logs)
             return control
         }
@@ -190,7 +191,8 @@ public struct ControlCore: Sendable {
             // (a charger that was lost may have restarted with its factory value: push it again)
             if !statuses[index].online { pushedFailsafe[index] = nil }
             var effect = ChargerEffect(decision: SetpointDecision(amperes: 0, reason: .failsafe))
-            let degraded = outputs[index].degraded ?? staticFailsafe[index]
+            var degraded = outputs[index].degraded ?? staticFailsafe[index]
+            if let limit = charger.placement.disconnectedLimit { degraded = min(degraded, Int(limit.rounded(.down))) }
             if let timeout = charger.ownFailsafeTimeout, statuses[index].online, degraded != pushedFailsafe[index] {
                 effect.pushFailsafe = (degraded, timeout)
                 pushedFailsafe[index] = degraded

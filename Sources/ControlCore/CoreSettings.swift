@@ -87,7 +87,7 @@ public struct CoreSettings: Sendable {
     var staticFailsafe: [Int] {
         chargers.map { charger in
             guard let fuse = site.fuse.limit else { return charger.failsafeCurrent }
-            let available = zip(fuse, site.fuse.headroom).map { $0 - $1 }.min() ?? 0
+            let available = zip(fuse, site.fuse.effectiveHeadroom).map { $0 - $1 }.min() ?? 0
             let share = Int((available / Double(chargers.count)).rounded(.down))
             return share >= charger.limits.minCurrent ? min(share, charger.failsafeCurrent) : 0
         }

@@ -19,6 +19,8 @@ public struct ChargerControlInput: Sendable {
     public var operatorLimit: Int?
     /// False when the operator disabled the charger (MQTT `enable`): it gets 0 A.
     public var enabled = true
+    /// Its own fixed limit while disconnected (Bender: 8 A); nil: none.
+    public var disconnectedLimit: Double?
 
     public init(id: String, limits: ChargerLimits, status: ChargerStatus, mode: ChargeMode = .maxHybrid, forced: Bool = false,
                 plug: Int? = nil, zone: Int? = nil, rotation: PhaseRotation = .rst, priority: Bool = false, failsafeTimeout: Seconds? = nil,
@@ -192,13 +194,15 @@ public struct SiteController: Sendable {
         let reachable = chargers.indices.map { index in min(Double(chargers[index].limits.ceiling), caps[index].reachable) }
         if var load {
             let loadInputs = chargers.enumerated().map { index, charger in
-                LoadChargerInput(id: charger.id, plug: charger.plug ?? index + 1, zone: charger.zone, rotation: charger.rotation,
+                var input = LoadChargerInput(id: charger.id, plug: charger.plug ?? index + 1, zone: charger.zone, rotation: charger.rotation,
                                  chargerPhases: charger.limits.phases, vehiclePhases: charger.phasesInUse,
                                  minimum: Double(charger.limits.minCurrent), maximum: reachable[index], priority: charger.priority,
                                  plugged: charger.plugged, online: charger.status.online, currents: charger.status.currents,
                                  sessionEnergyWh: charger.status.sessionEnergyWh, sessionSeconds: charger.status.sessionSeconds,
                                  idTag: charger.status.idTag, forced: charger.forced, failsafeTimeout: charger.failsafeTimeout,
                                  setpoint: charger.lastSetpoint.map(Double.init), ceiling: Double(charger.limits.ceiling))
+                input.disconnectedLimit = charger.disconnectedLimit
+                return input
             }
             let shares = load.step(now: now, time: time, chargers: loadInputs, inputs: inputs,
                                    reductionPercent: settings.inputs.reductionPercent, downgradeOffset: settings.inputs.downgradeOffset,

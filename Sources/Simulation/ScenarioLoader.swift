@@ -151,7 +151,7 @@ public enum ScenarioLoader {
         }
         var charger = SiteScenario.Charger(id: id, limits: limits, mode: mode, evs: evs)
         let zoneNode = fields.optional("zone")
-        charger.placement = try LoadSettingsParser.placement(&fields, zones: zones, phases: limits.phases)
+        charger.placement = try LoadSettingsParser.placement(&fields, zones: zones, phases: limits.phases, maxCurrent: limits.maxCurrent)
         if let zone = charger.placement.zone, let zoneNode {
             try LoadSettingsParser.checkOfflineCurrents(zone: zones[zone], maxCurrent: limits.maxCurrent, node: zoneNode)
         }

@@ -8,6 +8,8 @@ public struct ChargerPlacement: Sendable, Equatable {
     public var rotation: PhaseRotation = .rst
     public var plug: Int?
     public var priority = false
+    /// The charger's own fixed limit while disconnected (`disconnected_limit_a`, Bender: 8 A); nil: none.
+    public var disconnectedLimit: Double?
     public init() {}
 }
 
@@ -134,7 +136,8 @@ public enum LoadSettingsParser {
     }
 
     /// A charger's `zone`, `rotation` (RST, STR, TRS, L1, L2, L3), `plug` and `priority` keys.
-    public static func placement(_ fields: inout YAMLFields, zones: [ZoneSettings], phases: Int) throws(DataFileError) -> ChargerPlacement {
+    /// - Parameter maxCurrent: the charger's maximum (a disconnected limit above it is refused).
+    public static func placement(_ fields: inout YAMLFields, zones: [ZoneSettings], phases: Int, maxCurrent: Int) throws(DataFileError) -> ChargerPlacement {
         var placement = ChargerPlacement()
         if let node = fields.optional("zone") {
             let id = try node.string()
@@ -158,6 +161,11 @@ public enum LoadSettingsParser {
         }
         if let node = fields.optional("plug") { placement.plug = try node.integer(in: 1...100_000) }
         if let node = fields.optional("priority") { placement.priority = try node.bool() }
+        if let node = fields.optional("disconnected_limit_a") {
+            let limit = try node.number(in: 0...80)
+            guard limit <= Double(maxCurrent) else { throw node.error("\(limit) A is above this charger's max_current (\(maxCurrent) A)") }
+            placement.disconnectedLimit = limit
+        }
         return placement
     }
 

@@ -1,7 +1,9 @@
+@testable import Bridge
 import EnergyControl
 import Foundation
 import RegisterMaps
 import Simulation
+import SiteConfiguration
 import Testing
 
 /// The offline modes, percentage headroom and assumed-load fallback keys: read, and refused with
@@ -42,5 +44,36 @@ struct LoadFeatureConfigurationTests {
         #expect(try #require(error(Self.base.replacingOccurrences(of: "disconnected_limit_a: 8", with: "disconnected_limit_a: 33"))).message.contains("limit_a"))
         #expect(try #require(error(Self.base.replacingOccurrences(of: "[40, 30, 20]", with: "[40, 300, 20]"))).message.contains("above fuse_a"))
         #expect(try #require(error(Self.base.replacingOccurrences(of: "fuse_a: 100,", with: "fuse_a: 100, fallback_a: 5,"))).message.contains("not both"))
+    }
+}
+
+/// The same keys in the service configuration: checked against each charger there too.
+@Suite("Load management feature keys in the service configuration")
+struct ServiceLoadFeatureConfigurationTests {
+    static let base = """
+        load_management:
+          zones:
+            - { id: z, limit_a: 32, offline_mode: 2, offline_current_a: 10 }
+        chargers:
+          - { id: a, zone: z, max_current: 16, disconnected_limit_a: 8, modbus: { port: 1502 } }
+        """
+
+    func error(_ text: String) -> DataFileError? {
+        do { _ = try Configuration.parse(text, file: "c.yaml"); return nil } catch { return error }
+    }
+
+    @Test func offlineCurrentsAndDisconnectedLimitsAreCheckedPerCharger() throws {
+        let configuration = try Configuration.parse(Self.base, file: "c.yaml")
+        #expect(configuration.chargers[0].placement.disconnectedLimit == 8)
+        let zone = try #require(error(Self.base.replacingOccurrences(of: "offline_current_a: 10", with: "offline_current_a: 20")))
+        #expect(zone.field == "chargers[0].zone" && zone.message.contains("max_current"))
+        let own = try #require(error(Self.base.replacingOccurrences(of: "disconnected_limit_a: 8", with: "disconnected_limit_a: 20")))
+        #expect(own.field == "chargers[0].disconnected_limit_a" && own.line == 5 && own.message.contains("max_current"))
+    }
+
+    @Test func anUnknownTimeZoneIsRefused() throws {
+        let zone = try #require(error("site: { time_zone: Mars/Olympus }\n" + Self.base))
+        #expect(zone.field == "site.time_zone" && zone.message.contains("IANA"))
+        #expect(try Configuration.parse("site: { time_zone: Europe/Brussels }\n" + Self.base, file: "c.yaml").timeZone.identifier == "Europe/Brussels")
     }
 }

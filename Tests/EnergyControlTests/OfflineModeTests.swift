@@ -75,3 +75,17 @@ struct OfflineModeTests {
         #expect(lost?.perPhase == [58, 68, 78] && lost?.reason == .meterLost)
     }
 }
+
+/// A charger's own fixed disconnected limit (`disconnected_limit_a` on the charger, Bender: 8 A).
+@Suite("Per-charger disconnected limit")
+struct DisconnectedLimitTests {
+    @Test func aChargersOwnLimitCapsOnlyItsDegradedSetpoint() {
+        var manager = OfflineModeTests.manager(mode: .allSessions)
+        var own = OfflineModeTests.charger(2)
+        own.disconnectedLimit = 8
+        // 40 A ÷ (2 × 6 A): 20 A each by the degraded computation; the charger's own 8 A wins for it alone
+        #expect(OfflineModeTests.step(&manager, [OfflineModeTests.charger(1), own], now: 0).map(\.degraded) == [20, 8])
+        own.disconnectedLimit = 30   // a limit above the computed value never raises it
+        #expect(OfflineModeTests.step(&manager, [OfflineModeTests.charger(1), own], now: 1).map(\.degraded) == [20, 20])
+    }
+}

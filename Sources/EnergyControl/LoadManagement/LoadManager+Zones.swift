@@ -133,6 +133,7 @@ extension LoadManager {
             key.append(Double(input.chargerPhases))
             key.append(input.minimum)
             key.append(input.ceiling ?? -1)
+            key.append(input.disconnectedLimit ?? -1)
         }
         for limit in operatorLimits { key += limit ?? [-1, -1, -1] }
         if key != degradedKey {
@@ -146,14 +147,16 @@ extension LoadManager {
     /// otherwise the lowest of the computed degraded setpoint, the zone's offline current and its fixed
     /// disconnected limit wins, so neither may raise a charger above what the zone allows without the bridge.
     func offlineSetpoints(_ computed: [Int], _ inputs: [LoadChargerInput]) -> [Int] {
-        guard settings.zones.contains(where: { $0.offlineMode == .stop || $0.offlineCurrent != nil || $0.disconnectedLimit != nil }) else {
+        guard settings.zones.contains(where: { $0.offlineMode == .stop || $0.offlineCurrent != nil || $0.disconnectedLimit != nil })
+                || inputs.contains(where: { $0.disconnectedLimit != nil }) else {
             return computed
         }
         return zip(computed, inputs).map { value, input in
-            guard let k = input.zone else { return value }
+            let own = input.disconnectedLimit.map { min(Double(value), $0) } ?? Double(value)
+            guard let k = input.zone else { return Int(own.rounded(.down)) }
             let zone = settings.zones[k]
             if zone.offlineMode == .stop { return 0 }
-            var amperes = Double(value)
+            var amperes = own
             if let current = zone.offlineCurrent { amperes = min(amperes, current) }
             if let limit = zone.disconnectedLimit { amperes = min(amperes, limit) }
             return Int(amperes.rounded(.down))

@@ -28,6 +28,8 @@ public struct LoadChargerInput: Sendable {
     public var setpoint: Double?
     /// The charger's own highest current (hardware, installation, cable): degraded setpoints never exceed it.
     public var ceiling: Double?
+    /// A fixed limit of its own while disconnected (Bender: 8 A); nil: none.
+    public var disconnectedLimit: Double?
     /// Whether the charger keeps a failsafe current of its own (the degraded setpoint is pushed there),
     /// and after how long without contact it falls back to it.
     public var failsafeTimeout: Seconds?
