@@ -19,6 +19,8 @@ public struct SiteSimulator {
         /// Per zone: measured current per phase (other loads + EVs) and the load-management state.
         public var zoneCurrents: [[Double]] = []
         public var zoneStates: [ZoneState] = []
+        /// The load manager's reports: the site fuse first (when there is one), then every zone.
+        public var zoneReports: [ZoneReport] = []
     }
 
     public struct Summary: Sendable {
@@ -310,7 +312,7 @@ public struct SiteSimulator {
             let reports = core.zoneReports
             onTick(Tick(time: t, grid: grid, setpoints: setpoints, reasons: reasons, evCurrents: evCurrents,
                         pvWatts: pv, houseWatts: house.reduce(0, +), zoneCurrents: zoneCurrents,
-                        zoneStates: reports.suffix(zoneCurrents.count).map(\.state)))
+                        zoneStates: reports.suffix(zoneCurrents.count).map(\.state), zoneReports: reports))
             t += step
         }
         sessionBook.apply(core.leaveSafe(wall: wallStart + t).storage)   // open sessions get their last checkpoint
