@@ -38,8 +38,10 @@ print(f"reaction to a 20 A step ({len(xs)} steps, {data['timeouts']} timeouts, 5
       f"p99 / poll period = {pct(0.99) / 500:.2f} (goal p99 <= 600 ms)")
 PY
 
+# the runner drives the service's own control core; baseline: real time (1 simulated s per wall s)
 for round in 1 2 3; do
-  "$BIN" simulate --scenario etc/scenarios/ten-chargers-day.yaml | grep "simulated s per wall s"
+  "$BIN" simulate --scenario etc/scenarios/ten-chargers-day.yaml | grep "simulated s per wall s" \
+    | sed 's/$/  (real time = 1; goal >= 30 000)/'
 done
 # load management: 30 chargers under a three-level zone tree (issue 5)
 for round in 1 2 3; do
