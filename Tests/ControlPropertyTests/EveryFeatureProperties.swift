@@ -156,6 +156,15 @@ struct EveryFeatureProperties {
             if chance(0.3, &random) { charger.failsafeTimeout = nil }
             scenario.chargers.append(charger)
         }
+        // A load that jumps while a charger is out of contact and still at its last current cannot
+        // be answered by anyone (the zone already reserves that current): other loads start no
+        // step then, as the house alone never exceeds the fuse in the single-site properties.
+        let lost = scenario.chargers.flatMap { charger in
+            charger.offline.map { ($0.start, $0.start + $0.duration + (charger.failsafeTimeout ?? 0) + 2 * scenario.meterPeriod) }
+        }
+        func quiet(_ event: SiteScenario.LoadEvent) -> Bool { !lost.contains { event.window.start >= $0.0 && event.window.start <= $0.1 } }
+        scenario.house.events = scenario.house.events.filter(quiet)
+        for zone in scenario.zoneLoads.keys { scenario.zoneLoads[zone]!.events = scenario.zoneLoads[zone]!.events.filter(quiet) }
         return scenario
     }
 
