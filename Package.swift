@@ -22,8 +22,10 @@ let package = Package(
                        providers: [.apt(["libserialport-dev"])]),
         .systemLibrary(name: "CMosquitto", path: "Sources/CMosquitto", providers: [.apt(["libmosquitto-dev"])]),
 
-        // Pure: register-map model, YAML loading, validation, codecs, block planning. No I/O.
+        // Pure: register-map model, YAML parsing, validation, codecs, block planning. No I/O.
         .target(name: "RegisterMaps", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // Finding and reading the data files (maps, layouts, contracts, configurations) on disk.
+        .target(name: "DataFiles", dependencies: ["RegisterMaps"]),
         // Swift wrapper of libmodbus (TCP/RTU client, TCP server) and libserialport (port listing).
         .target(name: "Modbus", dependencies: ["RegisterMaps", "CModbus", "CSerialPort"]),
         // Swift wrapper of libmosquitto: a client with its own network thread, events as an AsyncStream.
@@ -41,24 +43,24 @@ let package = Package(
         // scenario runner both drive it). No I/O, no clocks: time comes in as parameters.
         .target(name: "ControlCore", dependencies: ["EnergyControl", "SiteConfiguration", "StorageModel"]),
         // Simulated devices: a meter slave, chargers with vehicles (the demo's driver, the scenario runner).
-        .target(name: "SimulatedDevices", dependencies: ["RegisterMaps", "Modbus", "EnergyControl"]),
+        .target(name: "SimulatedDevices", dependencies: ["RegisterMaps", "DataFiles", "Modbus", "EnergyControl"]),
         // Simulated sites: scenario files and the runner that plays them in simulated time.
-        .target(name: "Simulation", dependencies: ["RegisterMaps", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "ControlCore", "StorageModel"]),
+        .target(name: "Simulation", dependencies: ["RegisterMaps", "DataFiles", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "ControlCore", "StorageModel"]),
         // The running service: configuration → wired components, scheduling, northbound slaves.
         .target(name: "Bridge", dependencies: [
-            "RegisterMaps", "Modbus", "MQTT", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "Storage", "StorageModel", "ControlCore",
+            "RegisterMaps", "DataFiles", "Modbus", "MQTT", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "Storage", "StorageModel", "ControlCore",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // Command-line interface only.
         .executableTarget(name: "chargebridge", dependencies: [
-            "RegisterMaps", "Modbus", "Simulation", "SimulatedDevices", "SiteConfiguration", "Bridge", "Storage", "StorageModel", "ControlCore",
+            "RegisterMaps", "DataFiles", "Modbus", "Simulation", "SimulatedDevices", "SiteConfiguration", "Bridge", "Storage", "StorageModel", "ControlCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // Benchmarks (run by Benchmarks/run.sh, not by the test suite).
-        .executableTarget(name: "PollBenchmark", dependencies: ["RegisterMaps", "Modbus", "SimulatedDevices"],
+        .executableTarget(name: "PollBenchmark", dependencies: ["RegisterMaps", "DataFiles", "Modbus", "SimulatedDevices"],
                           path: "Benchmarks/PollBenchmark"),
 
         .executableTarget(name: "AllocationBenchmark", dependencies: ["EnergyControl"],
@@ -67,12 +69,12 @@ let package = Package(
         .executableTarget(name: "StorageBenchmark", dependencies: ["Storage", "StorageModel"], path: "Benchmarks/StorageBenchmark"),
 
         .testTarget(name: "StorageTests", dependencies: ["Storage", "StorageModel", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "RegisterMapsTests", dependencies: ["RegisterMaps"],
+        .testTarget(name: "RegisterMapsTests", dependencies: ["RegisterMaps", "DataFiles"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "EnergyControlTests", dependencies: ["EnergyControl"]),
-        .testTarget(name: "ControlPropertyTests", dependencies: ["EnergyControl", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration", "RegisterMaps"]),
-        .testTarget(name: "BridgeTests", dependencies: ["Bridge", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration", "EnergyControl", "RegisterMaps", "Storage", "StorageModel"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["RegisterMaps", "Modbus", "Storage", "StorageModel"]),
+        .testTarget(name: "ControlPropertyTests", dependencies: ["DataFiles", "EnergyControl", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration", "RegisterMaps"]),
+        .testTarget(name: "BridgeTests", dependencies: ["DataFiles", "Bridge", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration", "EnergyControl", "RegisterMaps", "Storage", "StorageModel"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["DataFiles", "RegisterMaps", "Modbus", "Storage", "StorageModel"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -5,6 +5,7 @@
 //   PollBenchmark spec MAP                         peer spec (raw registers) for meter_server.py
 //   PollBenchmark tcp MAP [POLLS]                  TCP figures against an in-process simulator
 //   PollBenchmark rtu MAP DEVICE BAUD [POLLS]      RTU figures, with poll time ÷ wire time
+import DataFiles
 import Foundation
 import Modbus
 import RegisterMaps

@@ -1,11 +1,7 @@
 import Foundation
 
-/// Reads and validates register-map files.
+/// Validates register maps (the text of a map file; reading it is `DataFiles`' job).
 public enum MapLoader {
-    public static func load(file path: String) throws(DataFileError) -> RegisterMap {
-        try parse(try YAMLNode.readText(path), file: path)
-    }
-
     public static func parse(_ text: String, file: String) throws(DataFileError) -> RegisterMap {
         var top = try YAMLNode.parse(text, file: file).fields()
         var map = RegisterMap(name: try top.required("name").string(), quantities: [], file: file)

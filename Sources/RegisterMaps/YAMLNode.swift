@@ -52,20 +52,6 @@ public struct YAMLNode {
         }
     }
 
-    /// Reads and parses a YAML file; an unreadable file is an error naming it.
-    public static func load(file path: String) throws(DataFileError) -> YAMLNode {
-        try parse(try readText(path), file: path)
-    }
-
-    /// A data file's text, or an error naming it.
-    public static func readText(_ path: String) throws(DataFileError) -> String {
-        do {
-            return try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw DataFileError(file: path, line: nil, field: "", message: "cannot read the file (\(error.localizedDescription))")
-        }
-    }
-
     public var line: Int? { node.mark?.line }
 
     public func error(_ message: String) -> DataFileError {

@@ -1,3 +1,4 @@
+import DataFiles
 import ControlCore
 import EnergyControl
 import SimulatedDevices

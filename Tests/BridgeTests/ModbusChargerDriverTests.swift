@@ -1,4 +1,5 @@
 @testable import Bridge
+import DataFiles
 import ControlCore
 import EnergyControl
 import Foundation
