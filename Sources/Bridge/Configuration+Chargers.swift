@@ -1,0 +1,132 @@
+import DataFiles
+import ControlCore
+import EnergyControl
+import Foundation
+import RegisterMaps
+import SiteConfiguration
+import SimulatedDevices
+import Modbus
+import MQTT
+
+/// The `chargers:` entries: limits, failsafe, listener, identity, driver and simulated vehicles.
+extension Configuration {
+    static func parseCharger(_ node: YAMLNode, mode: ModbusMode, zones: [ZoneSettings]) throws(DataFileError) -> Charger {
+        var fields = try node.fields()
+        let idNode = try fields.required("id")
+        let id = try idNode.string()
+        guard !id.isEmpty, id.allSatisfy({ $0.isLetter && $0.isASCII || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            throw idNode.error("an id is letters, digits, - and _ (it names MQTT topics and log lines)")
+        }
+        let name = try fields.optional("name")?.string() ?? id
+        let driverNode = fields.optional("driver")
+        let driver = try driverNode?.string() ?? "simulated"
+        guard ["simulated", "vestel"].contains(driver) else {
+            throw driverNode!.error("unknown driver \"\(driver)\" (available: vestel — an EVC04/EVC08 over Modbus TCP, simulated)")
+        }
+        var limits = ChargerLimits()
+        let minNode = fields.optional("min_current"), maxNode = fields.optional("max_current")
+        if let minNode { limits.minCurrent = try minNode.integer(in: 6...80) }
+        if let maxNode { limits.maxCurrent = try maxNode.integer(in: 6...80) }
+        if limits.minCurrent > limits.maxCurrent {
+            throw (minNode ?? maxNode ?? node).error("min_current \(limits.minCurrent) A is above max_current \(limits.maxCurrent) A")
+        }
+        if let cable = fields.optional("cable_max_current") {
+            limits.cableMaxCurrent = try cable.integer(in: 6...80)
+            if limits.cableMaxCurrent! < limits.minCurrent { throw cable.error("the cable cannot carry the minimum current \(limits.minCurrent) A") }
+        }
+        if let phases = fields.optional("phases") {
+            limits.phases = try phases.integer()
+            guard limits.phases == 1 || limits.phases == 3 else { throw phases.error("must be 1 or 3") }
+        }
+        if let switching = fields.optional("phase_switching") {
+            limits.canSwitchPhases = try switching.bool()
+            if limits.canSwitchPhases, limits.phases != 3 { throw switching.error("phase switching needs a three-phase charger") }
+        }
+        var failsafeCurrent = limits.minCurrent
+        if let node = fields.optional("failsafe_current") {
+            failsafeCurrent = try node.integer()
+            if failsafeCurrent > limits.ceiling {
+                throw node.error("unsafe: failsafe current \(failsafeCurrent) A is above the charger's maximum \(limits.ceiling) A")
+            }
+            guard limits.acceptsRequest(failsafeCurrent) else {
+                throw node.error("must be 0 (stop) or \(limits.minCurrent)…\(limits.ceiling) A")
+            }
+        }
+        let failsafeTimeout = try fields.optional("failsafe_timeout_s").map { node throws(DataFileError) in try node.integer(in: 1...3600) } ?? 20
+        let ratedPower = try fields.optional("rated_power_w").map { node throws(DataFileError) in try node.integer(in: 1000...500_000) }
+            ?? limits.maxCurrent * 230 * limits.phases
+        var charger = Charger(id: id, name: name, driver: driver, limits: limits, failsafeCurrent: failsafeCurrent,
+                              failsafeTimeout: failsafeTimeout, ratedPowerW: ratedPower, identity: Identity(serial: "CB-\(id)"))
+        let modbusNode = fields.optional("modbus")
+        if let modbusNode {
+            var modbus = try modbusNode.fields()
+            if let bind = modbus.optional("bind") { charger.bind = try bind.string() }
+            if let port = modbus.optional("port") { charger.port = try port.integer(in: 1...65535) }
+            if let unit = modbus.optional("unit") { charger.unit = try unit.integer(in: 1...255) }
+            try modbus.finish()
+        }
+        if let identity = fields.optional("identity") { charger.identity = try parseIdentity(identity, default: charger.identity) }
+        let southbound = fields.optional("southbound"), simulation = fields.optional("simulation")
+        switch (driver, southbound, simulation) {
+        case ("vestel", let southbound?, nil): charger.southbound = try SouthboundSettings.parse(southbound)
+        case ("vestel", nil, _): throw (driverNode ?? node).error("driver vestel needs southbound: { tcp: HOST:PORT } (the charger's Modbus TCP address)")
+        case ("vestel", _, let simulation?): throw simulation.error("simulation is for driver: simulated")
+        case (_, let southbound?, _): throw southbound.error("southbound is for driver: vestel")
+        default: if let simulation { charger.simulatedEVs = try parseSimulation(simulation, limits: limits) }
+        }
+        if let mode = fields.optional("mode") {
+            let text = try mode.string()
+            guard let value = ChargeMode(rawValue: text) else {
+                throw mode.error("unknown mode \"\(text)\" (\(ChargeMode.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            charger.mode = value
+        }
+        let zoneNode = fields.optional("zone")
+        charger.placement = try LoadSettingsParser.placement(&fields, zones: zones, phases: limits.phases, maxCurrent: limits.maxCurrent)
+        if let zone = charger.placement.zone, let zoneNode {
+            try LoadSettingsParser.checkOfflineCurrents(zone: zones[zone], maxCurrent: limits.maxCurrent, node: zoneNode)
+        }
+        try fields.finish()
+        return charger
+    }
+
+    static func parseIdentity(_ node: YAMLNode, default identity: Identity) throws(DataFileError) -> Identity {
+        var fields = try node.fields()
+        var identity = identity
+        func text(_ key: String, max: Int) throws(DataFileError) -> String? {
+            guard let node = fields.optional(key) else { return nil }
+            let value = try node.string()
+            guard value.utf8.count <= max, value.allSatisfy(\.isASCII) else { throw node.error("ASCII, at most \(max) characters") }
+            return value
+        }
+        identity.serial = try text("serial", max: 50) ?? identity.serial
+        identity.brand = try text("brand", max: 20) ?? identity.brand
+        identity.model = try text("model", max: 10) ?? identity.model
+        identity.firmware = try text("firmware", max: 100) ?? identity.firmware
+        try fields.finish()
+        return identity
+    }
+
+    static func parseSimulation(_ node: YAMLNode, limits: ChargerLimits) throws(DataFileError) -> [SimulatedEV] {
+        var fields = try node.fields()
+        var evs: [SimulatedEV] = []
+        for item in try fields.optional("evs")?.list() ?? [] {
+            var ev = try item.fields()
+            var vehicle = SimulatedEV(arrival: try ev.required("arrive_s").number(in: 0...1e7))
+            vehicle.departure = try ev.optional("leave_s").map { node throws(DataFileError) in try node.number(in: vehicle.arrival...1e7) }
+            if let phases = ev.optional("phases") {
+                vehicle.phases = try phases.integer()
+                guard vehicle.phases == 1 || vehicle.phases == 3 else { throw phases.error("must be 1 or 3") }
+            }
+            vehicle.maxCurrent = try ev.optional("max_current").map { node throws(DataFileError) in try node.number(in: 6...80) } ?? 16
+            vehicle.capacityWh = try ev.optional("capacity_kwh").map { node throws(DataFileError) in try node.number(in: 1...500) * 1000 } ?? 50_000
+            vehicle.soc = try ev.optional("soc").map { node throws(DataFileError) in try node.number(in: 0...1) } ?? 0.3
+            vehicle.targetSoC = try ev.optional("target_soc").map { node throws(DataFileError) in try node.number(in: 0...1) } ?? 0.9
+            vehicle.idTag = try ev.optional("id_tag")?.string() ?? ""
+            try ev.finish()
+            evs.append(vehicle)
+        }
+        try fields.finish()
+        return evs
+    }
+}

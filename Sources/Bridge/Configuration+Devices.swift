@@ -1,0 +1,83 @@
+import DataFiles
+import ControlCore
+import EnergyControl
+import Foundation
+import RegisterMaps
+import SiteConfiguration
+import SimulatedDevices
+import Modbus
+import MQTT
+
+/// The `meters:` and `inputs:` entries and the bus endpoints they are reached through.
+extension Configuration {
+    static func parseMeter(_ node: YAMLNode, file: String) throws(DataFileError) -> Meter {
+        var fields = try node.fields()
+        let id = try fields.required("id").string()
+        let mapNode = try fields.required("map")
+        let reference = try mapNode.string()
+        guard let path = MapCatalog.standard().resolve(reference) else {
+            throw mapNode.error("no register map \"\(reference)\" (a file or a name listed by `chargebridge maps`)")
+        }
+        let map = try MapLoader.load(file: path)
+        let endpoint = try parseEndpoint(&fields, owner: node, defaults: map.transport)
+        let unit = try fields.optional("unit").map { node throws(DataFileError) in try node.integer(in: 0...255) } ?? map.transport.unit
+        var meter = Meter(id: id, mapFile: path, map: map, endpoint: endpoint, unit: unit,
+                          timeoutMilliseconds: map.transport.timeoutMilliseconds)
+        if let period = fields.optional("period_ms") { meter.period = Double(try period.integer(in: 50...60_000)) / 1000 }
+        if let timeout = fields.optional("timeout_ms") { meter.timeoutMilliseconds = try timeout.integer(in: 10...60_000) }
+        try fields.finish()
+        return meter
+    }
+
+    /// `tcp: HOST:PORT` or `rtu: { device, baud, parity, data_bits, stop_bits }`.
+    static func parseEndpoint(_ fields: inout YAMLFields, owner: YAMLNode, defaults: TransportDefaults) throws(DataFileError) -> Endpoint {
+        let tcp = fields.optional("tcp"), rtu = fields.optional("rtu")
+        switch (tcp, rtu) {
+        case (let tcp?, nil):
+            let text = try tcp.string()
+            guard let endpoint = Endpoint.parseTCP(text, defaultPort: defaults.tcpPort) else { throw tcp.error("expected HOST:PORT, got \"\(text)\"") }
+            return endpoint
+        case (nil, let rtu?):
+            var rtuFields = try rtu.fields()
+            let device = try rtuFields.required("device").string()
+            return .rtu(device: device, serial: try MapLoader.parseSerial(rtu, base: defaults.serial, ignoring: ["device"]))
+        default:
+            throw owner.error("give exactly one of tcp: HOST:PORT or rtu: { device: … }")
+        }
+    }
+
+    static func parseInput(_ node: YAMLNode) throws(DataFileError) -> Input {
+        var fields = try node.fields()
+        let id = try fields.required("id").string()
+        let roleNode = try fields.required("role")
+        guard let role = InputRole(rawValue: try roleNode.string()) else {
+            throw roleNode.error("unknown role (\(InputRole.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        let source: InputSource
+        if let file = fields.optional("file") {
+            source = .file(try file.string())
+        } else if let modbus = fields.optional("modbus") {
+            var m = try modbus.fields()
+            let endpoint = try parseEndpoint(&m, owner: modbus, defaults: TransportDefaults())
+            let unit = try m.optional("unit").map { node throws(DataFileError) in try node.integer(in: 0...255) } ?? 1
+            let function = try m.optional("function").map { node throws(DataFileError) -> RegisterFunction in
+                guard let value = RegisterFunction(rawValue: try node.string()) else { throw node.error("holding, input, coil or discrete") }
+                return value
+            } ?? .coil
+            let address = try m.required("address").integer(in: 0...65535)
+            try m.finish()
+            source = .modbus(endpoint: endpoint, unit: unit, function: function, address: address)
+        } else if let mqtt = fields.optional("mqtt") {
+            guard try mqtt.bool() else { throw mqtt.error("mqtt: true (the value arrives on <prefix>/input/\(id)/active/set)") }
+            source = .mqtt
+        } else {
+            throw node.error("an input needs a source: file: PATH, modbus: { tcp|rtu, unit, function, address } or mqtt: true")
+        }
+        var input = Input(id: id, role: role, source: source)
+        if let invert = fields.optional("invert") { input.invert = try invert.bool() }
+        if let debounce = fields.optional("debounce_ms") { input.debounce = Double(try debounce.integer(in: 0...60_000)) / 1000 }
+        if let period = fields.optional("period_ms") { input.period = Double(try period.integer(in: 20...60_000)) / 1000 }
+        try fields.finish()
+        return input
+    }
+}
