@@ -139,22 +139,28 @@ public struct SiteController: Sendable {
 
     /// - Parameter time: local wall-clock time for time of use, off-peak and priority hours (nil: none apply).
     public mutating func step(now: Seconds, chargers reported: [ChargerControlInput], inputs: SiteInputs, time: LocalTime? = nil) -> [ChargerControlOutput] {
-        let chargers = reported.map { $0.plausible }
+        // (usually every report is plausible: then the array is shared, not copied)
+        let chargers = reported.allSatisfy(\.isPlausible) ? reported : reported.map { $0.plausible }
         alignStates(chargers)
         let lost = meterLost(now: now)
         let sample = lost ? nil : lastSample
         // What the EVs draw per grid phase, after each charger's phase rotation.
         var evCurrents = [0.0, 0.0, 0.0]
-        for charger in chargers where charger.status.online {
-            for (line, phase) in charger.rotation.gridPhases(vehiclePhases: 3).enumerated() { evCurrents[phase] += max(0, charger.status.currents[line]) }
+        for index in chargers.indices where chargers[index].status.online {
+            for (line, phase) in chargers[index].rotation.gridPhases(vehiclePhases: 3).enumerated() {
+                evCurrents[phase] += max(0, chargers[index].status.currents[line])
+            }
         }
         let fuse = PowerOptimizer.available(sample: sample, evCurrents: evCurrents, settings: settings, inputs: inputs, now: now)
         // The surplus the sun-mode chargers share: what is exported plus what they draw themselves
         // (a meter that excludes the chargers sees neither them nor the others, which take theirs first).
-        let isSun = chargers.map { $0.plugged && ($0.mode == .sunOnly || $0.mode == .sunHybrid) && !$0.forced }
-        let sunChargers = isSun.filter { $0 }.count
-        let sunPower = zip(chargers, isSun).reduce(0) { $0 + ($1.1 && $1.0.status.online ? $1.0.status.totalPower : 0) }
-        let otherPower = zip(chargers, isSun).reduce(0) { $0 + (!$1.1 && $1.0.status.online ? $1.0.status.totalPower : 0) }
+        var sunChargers = 0, sunPower = 0.0, otherPower = 0.0
+        for index in chargers.indices {
+            let sun = chargers[index].plugged && (chargers[index].mode == .sunOnly || chargers[index].mode == .sunHybrid) && !chargers[index].forced
+            if sun { sunChargers += 1 }
+            guard chargers[index].status.online else { continue }
+            if sun { sunPower += chargers[index].status.totalPower } else { otherPower += chargers[index].status.totalPower }
+        }
         let surplusW = sample.map { settings.fuse.meterLocation == .including ? -$0.power + sunPower : -$0.power - otherPower }
 
         // The loops that limit each charger on its own: inputs, mode and sun, phase switching.
