@@ -82,9 +82,9 @@ extension Configuration {
             charger.mode = value
         }
         let zoneNode = fields.optional("zone")
-        charger.placement = try LoadSettingsParser.placement(&fields, zones: zones, phases: limits.phases, maxCurrent: limits.maxCurrent)
+        charger.placement = try LoadSettingsParser.placement(&fields, zones: zones, phases: limits.phases, minCurrent: limits.minCurrent, maxCurrent: limits.maxCurrent)
         if let zone = charger.placement.zone, let zoneNode {
-            try LoadSettingsParser.checkOfflineCurrents(zone: zones[zone], maxCurrent: limits.maxCurrent, node: zoneNode)
+            try LoadSettingsParser.checkOfflineCurrents(zone: zones[zone], minCurrent: limits.minCurrent, maxCurrent: limits.maxCurrent, node: zoneNode)
         }
         try fields.finish()
         return charger

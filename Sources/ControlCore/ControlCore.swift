@@ -39,6 +39,10 @@ public struct ControlCore: Sendable {
     var delivered: [Int?]
     var faces: [Face]
     var views: [ChargerView]
+    /// Incremented whenever a view changes (see `ChargerView.revision`).
+    var revision: UInt64 = 0
+    /// The failsafe current each charger would fall back to, as last computed (pushed or not).
+    var lastDegraded: [Int?]
     /// Raw values of the inputs that arrive as commands, fed to their debouncers every step.
     var remoteInputs: [String: Bool] = [:]
     /// Set by `leaveSafe`: the chargers stay where they were left.
@@ -72,6 +76,7 @@ public struct ControlCore: Sendable {
         pushedFailsafe = Array(repeating: nil, count: settings.chargers.count)
         runtime = settings.chargers.map { Runtime(mode: $0.mode) }
         delivered = Array(repeating: nil, count: settings.chargers.count)
+        lastDegraded = Array(repeating: nil, count: settings.chargers.count)
         faces = settings.chargers.map {
             Face(machine: FailsafeMachine(failsafeCurrent: $0.failsafeCurrent, failsafeTimeout: $0.failsafeTimeout, now: now))
         }
@@ -176,7 +181,7 @@ public struct ControlCore: Sendable {
                                               mode: runtime[index].mode, forced: runtime[index].forced,
                                               plug: placement.plug, zone: placement.zone, rotation: placement.rotation,
                                               priority: placement.priority, failsafeTimeout: charger.ownFailsafeTimeout,
-                                              lastSetpoint: delivered[index])
+                                              lastSetpoint: statuses[index].appliedSetpoint ?? delivered[index])
             control.operatorLimit = runtime[index].currentLimit
             control.enabled = runtime[index].enabled
             control.disconnectedLimit = placement.disconnectedLimit
@@ -191,8 +196,8 @@ public struct ControlCore: Sendable {
             // (a charger that was lost may have restarted with its factory value: push it again)
             if !statuses[index].online { pushedFailsafe[index] = nil }
             var effect = ChargerEffect(decision: SetpointDecision(amperes: 0, reason: .failsafe))
-            var degraded = outputs[index].degraded ?? staticFailsafe[index]
-            if let limit = charger.placement.disconnectedLimit { degraded = min(degraded, Int(limit.rounded(.down))) }
+            let degraded = fallbackCurrent(index, computed: outputs[index].degraded ?? staticFailsafe[index])
+            lastDegraded[index] = degraded
             if let timeout = charger.ownFailsafeTimeout, statuses[index].online, degraded != pushedFailsafe[index] {
                 effect.pushFailsafe = (degraded, timeout)
                 pushedFailsafe[index] = degraded
@@ -215,6 +220,18 @@ public struct ControlCore: Sendable {
             refreshView(index)
         }
         return result
+    }
+
+    /// What a charger may fall back to on its own: the computed degraded setpoint, at most its own
+    /// disconnected limit and the operator's limit, 0 when the operator disabled it, and 0 below its
+    /// minimum (a charger refuses a failsafe current it cannot charge at, or rounds it up).
+    func fallbackCurrent(_ index: Int, computed: Int) -> Int {
+        let charger = settings.chargers[index]
+        var amperes = computed
+        if let limit = charger.placement.disconnectedLimit { amperes = min(amperes, Int(limit.rounded(.down))) }
+        if let limit = runtime[index].currentLimit { amperes = min(amperes, limit) }
+        if !runtime[index].enabled { amperes = 0 }
+        return amperes < charger.limits.minCurrent ? 0 : amperes
     }
 
     /// A forced charge lasts one session: it ends when the vehicle leaves.
@@ -243,6 +260,8 @@ public struct ControlCore: Sendable {
 
     /// The charger's view after its status, decision, face or runtime changed.
     mutating func refreshView(_ index: Int) {
+        revision &+= 1
+        views[index].revision = revision
         let machine = faces[index].machine
         views[index].request = machine.request
         views[index].failsafe = machine.isFailsafe
@@ -258,8 +277,13 @@ public struct ControlCore: Sendable {
 
     /// The status a charger reported after its setpoint was applied (the views show it at once).
     public mutating func publish(_ index: Int, status: ChargerStatus) {
+        guard views[index].status != status else { return }
         views[index].status = status
+        refreshView(index)
     }
+
+    /// How often the charger's EVC08 face entered failsafe (a master's socket is closed when it does).
+    public func failsafeEntries(_ index: Int) -> Int { faces[index].failsafeEntries }
 
     /// On shutdown every charger is left at its failsafe current — the one in force (the master may
     /// have written register 2000), never above the degraded setpoint load management gave it —
@@ -267,10 +291,12 @@ public struct ControlCore: Sendable {
     public mutating func leaveSafe(wall: Double) -> (decisions: [SetpointDecision], storage: [StorageChange]) {
         var decisions: [SetpointDecision] = []
         for index in settings.chargers.indices {
-            let request = min(faces[index].machine.failsafeCurrent, pushedFailsafe[index] ?? .max)
+            // never above the fallback load management gave it, pushed or (offline, no watchdog) not
+            let request = min(faces[index].machine.failsafeCurrent, pushedFailsafe[index] ?? lastDegraded[index] ?? .max)
             let safe = SetpointPolicy.decide(request: request, failsafe: true, limits: settings.chargers[index].limits)
             decisions.append(safe)
             views[index].decision = safe   // the northbound views show what the charger was left at
+            refreshView(index)
         }
         stopped = true
         return (decisions, settings.recordSessions ? sessions.checkpointAll(now: wall) : [])

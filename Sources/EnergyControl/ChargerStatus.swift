@@ -27,6 +27,9 @@ public struct ChargerStatus: Sendable, Equatable {
     public var sessionMaxCurrent: Int = 0
     /// False when the driver lost contact with the charger.
     public var online: Bool = true
+    /// The setpoint the charger is known to have (the last one written to it successfully), amperes;
+    /// nil when the driver cannot tell. It may still draw this after contact is lost.
+    public var appliedSetpoint: Int?
 
     public init() {}
 

@@ -42,6 +42,7 @@ public struct SimulatedCharger: Sendable {
     public mutating func apply(setpoint amperes: Int) {
         lastContact = time
         setpoint = max(0, min(amperes, limits.ceiling))
+        status.appliedSetpoint = setpoint
         let allowed = setpoint >= limits.minCurrent ? Double(setpoint) : 0
         if status.currents.contains(where: { $0 > allowed }) {
             status.currents = status.currents.map { min($0, allowed) }
@@ -80,6 +81,7 @@ public struct SimulatedCharger: Sendable {
     private mutating func integrate(_ dt: Seconds) {
         if offline, let failsafe = failsafeCurrent, time - lastContact >= failsafeTimeout, setpoint != failsafe {
             setpoint = failsafe
+            status.appliedSetpoint = setpoint
             let allowed = setpoint >= limits.minCurrent ? Double(setpoint) : 0
             status.currents = status.currents.map { min($0, allowed) }
         }

@@ -152,9 +152,9 @@ public enum ScenarioLoader {
         }
         var charger = SiteScenario.Charger(id: id, limits: limits, mode: mode, evs: evs)
         let zoneNode = fields.optional("zone")
-        charger.placement = try LoadSettingsParser.placement(&fields, zones: zones, phases: limits.phases, maxCurrent: limits.maxCurrent)
+        charger.placement = try LoadSettingsParser.placement(&fields, zones: zones, phases: limits.phases, minCurrent: limits.minCurrent, maxCurrent: limits.maxCurrent)
         if let zone = charger.placement.zone, let zoneNode {
-            try LoadSettingsParser.checkOfflineCurrents(zone: zones[zone], maxCurrent: limits.maxCurrent, node: zoneNode)
+            try LoadSettingsParser.checkOfflineCurrents(zone: zones[zone], minCurrent: limits.minCurrent, maxCurrent: limits.maxCurrent, node: zoneNode)
         }
         charger.offline = try windows(fields.optional("offline"), start: start)
         if let v = fields.optional("failsafe_timeout_s") { charger.failsafeTimeout = try v.number(in: 1...3600) }

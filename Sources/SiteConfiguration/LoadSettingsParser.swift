@@ -124,20 +124,24 @@ public enum LoadSettingsParser {
         }
     }
 
-    /// A charger may not be told to fall back to more than it can carry: its zone's offline current and
-    /// disconnected limit must not exceed the charger's maximum. `node` is the charger's `zone` key.
-    public static func checkOfflineCurrents(zone: ZoneSettings, maxCurrent: Int, node: YAMLNode) throws(DataFileError) {
-        if let current = zone.offlineCurrent, current > Double(maxCurrent) {
-            throw node.error("zone \(zone.id): offline_current_a \(current) A is above this charger's max_current (\(maxCurrent) A)")
-        }
-        if let limit = zone.disconnectedLimit, limit > Double(maxCurrent) {
-            throw node.error("zone \(zone.id): disconnected_limit_a \(limit) A is above this charger's max_current (\(maxCurrent) A)")
+    /// A charger may not be told to fall back to more than it can carry, nor to a current it cannot
+    /// charge at: its zone's offline current and disconnected limit must be 0 or within the charger's
+    /// minimum … maximum. `node` is the charger's `zone` key.
+    public static func checkOfflineCurrents(zone: ZoneSettings, minCurrent: Int, maxCurrent: Int, node: YAMLNode) throws(DataFileError) {
+        for (key, value) in [("offline_current_a", zone.offlineCurrent), ("disconnected_limit_a", zone.disconnectedLimit)] {
+            guard let value else { continue }
+            if value > Double(maxCurrent) {
+                throw node.error("zone \(zone.id): \(key) \(value) A is above this charger's max_current (\(maxCurrent) A)")
+            }
+            if value > 0, value < Double(minCurrent) {
+                throw node.error("zone \(zone.id): \(key) \(value) A is below this charger's min_current (\(minCurrent) A): 0 or at least the minimum")
+            }
         }
     }
 
     /// A charger's `zone`, `rotation` (RST, STR, TRS, L1, L2, L3), `plug` and `priority` keys.
     /// - Parameter maxCurrent: the charger's maximum (a disconnected limit above it is refused).
-    public static func placement(_ fields: inout YAMLFields, zones: [ZoneSettings], phases: Int, maxCurrent: Int) throws(DataFileError) -> ChargerPlacement {
+    public static func placement(_ fields: inout YAMLFields, zones: [ZoneSettings], phases: Int, minCurrent: Int = 6, maxCurrent: Int) throws(DataFileError) -> ChargerPlacement {
         var placement = ChargerPlacement()
         if let node = fields.optional("zone") {
             let id = try node.string()
@@ -164,6 +168,9 @@ public enum LoadSettingsParser {
         if let node = fields.optional("disconnected_limit_a") {
             let limit = try node.number(in: 0...80)
             guard limit <= Double(maxCurrent) else { throw node.error("\(limit) A is above this charger's max_current (\(maxCurrent) A)") }
+            guard limit == 0 || limit >= Double(minCurrent) else {
+                throw node.error("\(limit) A is below this charger's min_current (\(minCurrent) A): 0 or at least the minimum")
+            }
             placement.disconnectedLimit = limit
         }
         return placement

@@ -153,14 +153,21 @@ extension LoadManager {
         }
         return zip(computed, inputs).map { value, input in
             let own = input.disconnectedLimit.map { min(Double(value), $0) } ?? Double(value)
-            guard let k = input.zone else { return Int(own.rounded(.down)) }
+            guard let k = input.zone else { return Self.chargeable(own, minimum: input.minimum) }
             let zone = settings.zones[k]
             if zone.offlineMode == .stop { return 0 }
             var amperes = own
             if let current = zone.offlineCurrent { amperes = min(amperes, current) }
             if let limit = zone.disconnectedLimit { amperes = min(amperes, limit) }
-            return Int(amperes.rounded(.down))
+            return Self.chargeable(amperes, minimum: input.minimum)
         }
+    }
+
+    /// A fallback current the charger can charge at: whole amperes, 0 below its minimum (a charger
+    /// refuses a failsafe current between 0 and its minimum, or would round it up).
+    static func chargeable(_ amperes: Double, minimum: Double) -> Int {
+        let whole = Int(amperes.rounded(.down))
+        return Double(whole) < minimum ? 0 : whole
     }
 
     func degradedSetpoints(_ inputs: [LoadChargerInput]) -> [Int] {
