@@ -46,12 +46,16 @@ public final class ChargerPoint: ModbusSlaveHandler {
 
     // MARK: - Control loop side
 
-    /// The core's view of this charger: the registers follow it (rebuilt only when it changed).
+    /// The core's view of this charger: the registers follow it, rebuilt only when a value changed.
+    /// A view older than the one shown is ignored (a step and an EMS write hand theirs over in either order).
     func show(_ view: ChargerView) {
         state.withLock { state in
-            guard state.view != view else { return }
+            guard view.revision > state.view.revision else { return }
+            var same = view
+            same.revision = state.view.revision
+            let changed = same != state.view
             state.view = view
-            state.image = layout.image(Self.slaveValues(config: config, view: view))
+            if changed { state.image = layout.image(Self.slaveValues(config: config, view: view)) }
         }
     }
 
@@ -142,7 +146,11 @@ public final class ChargerPoint: ModbusSlaveHandler {
         recorder?.event(.masterDisconnected, subject: config.id, "\(peer): \(reason)")
     }
 
-    public var failsafeEntries: Int { state.withLock { $0.view.failsafeEntries } }
+    /// Read from the control itself: the server compares it with the count when a master connected.
+    public var failsafeEntries: Int {
+        guard let (link, index) = control.withLock({ $0 }), let site = link.control else { return 0 }
+        return site.failsafeEntries(index)
+    }
 }
 
 /// The control seen from a charger's face, without keeping it alive (the control holds the faces).

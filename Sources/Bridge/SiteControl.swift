@@ -80,20 +80,20 @@ final class SiteControl: Sendable {
         let localTime = localClock.localTime(unix: wall)
         let result = stepLock.withLock { _ -> StepResult in
             let statuses = drivers.map { $0.poll(now: now) }
-            let (result, views) = core.withLock { core in
-                let result = core.step(now: now, wall: wall, localTime: localTime, statuses: statuses, sample: sample)
-                return (result, core.view.chargers)
-            }
+            let result = core.withLock { $0.step(now: now, wall: wall, localTime: localTime, statuses: statuses, sample: sample) }
             guard !result.chargers.isEmpty else { return result }   // stopped: the chargers stay where they were left
             for index in drivers.indices {
                 let effect = result.chargers[index]
                 if let push = effect.pushFailsafe { drivers[index].setFailsafe(current: push.current, timeout: push.timeout) }
                 drivers[index].apply(setpoint: effect.decision.amperes, phases: effect.phases)
-                // the registers show the charger's status after the setpoint was applied
-                var view = views[index]
-                view.status = drivers[index].poll(now: now)
-                chargers[index].show(view)
             }
+            // the views show each charger's status after its setpoint was applied
+            let applied = drivers.map { $0.poll(now: now) }
+            let views = core.withLock { core in
+                for index in applied.indices { core.publish(index, status: applied[index]) }
+                return core.view.chargers
+            }
+            for index in chargers.indices { chargers[index].show(views[index]) }
             return result
         }
         emit(result.logs)
@@ -149,6 +149,8 @@ final class SiteControl: Sendable {
     }
 
     func view() -> ControlView { core.withLock { $0.view } }
+
+    func failsafeEntries(_ index: Int) -> Int { core.withLock { $0.failsafeEntries(index) } }
 
     /// One line about the site for the status output.
     var statusLine: String {

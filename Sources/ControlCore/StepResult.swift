@@ -33,6 +33,9 @@ public struct ChargerView: Sendable, Equatable {
     public var currentLimit: Int?
     public var enabled = true
     public var forced = false
+    /// Grows with every change of the core's views: a face shows a view only if it is newer than
+    /// the one it shows (a step and an EMS write may hand theirs over in either order).
+    public var revision: UInt64 = 0
 
     public init(request: Int, failsafeCurrent: Int, failsafeTimeout: Int, chargingCurrent: Int, mode: ChargeMode) {
         self.request = request

@@ -254,14 +254,15 @@ public struct SiteController: Sendable {
 }
 
 /// The caps the loops put on one charger, kept as they are added: the binding one (the lowest; on
-/// a tie the one added first; a NaN cap binds as 0) and the most the charger may reach.
+/// a tie the one added first; a NaN cap counts as 0) and the most the charger may reach.
 struct CapSet: Sendable {
     private(set) var binding: CurrentCap?
     /// The lowest cap, NaN counted as 0 (infinity while there is none).
     private(set) var reachable = Double.infinity
 
     mutating func add(_ cap: CurrentCap) {
+        let cap = cap.amperes.isNaN ? CurrentCap(0, cap.reason) : cap
         if let current = binding, cap.amperes >= current.amperes {} else { binding = cap }
-        reachable = min(reachable, cap.amperes.isNaN ? 0 : cap.amperes)
+        reachable = min(reachable, cap.amperes)
     }
 }

@@ -21,6 +21,8 @@ public struct SiteSimulator {
         public var zoneStates: [ZoneState] = []
         /// The load manager's reports: the site fuse first (when there is one), then every zone.
         public var zoneReports: [ZoneReport] = []
+        /// Per charger, the failsafe current pushed into it at this step (nil: none).
+        public var failsafePushes: [Int?] = []
     }
 
     public struct Summary: Sendable {
@@ -260,11 +262,12 @@ public struct SiteSimulator {
             }
             let result = core.step(now: t, wall: wallStart + t, localTime: localTime(t), statuses: chargers.map(\.status), sample: sample)
             sessionBook.apply(result.storage)
-            var setpoints: [Int] = [], reasons: [LimitReason] = []
+            var setpoints: [Int] = [], reasons: [LimitReason] = [], pushes: [Int?] = []
             for (index, effect) in result.chargers.enumerated() {
                 let limits = scenario.chargers[index].limits
                 setpoints.append(effect.decision.amperes)
                 reasons.append(effect.decision.reason)
+                pushes.append(effect.pushFailsafe?.current)
                 if effect.decision.amperes != 0, !(limits.minCurrent...limits.ceiling).contains(effect.decision.amperes) { summary.setpointViolations += 1 }
                 guard !chargers[index].offline else { continue }     // nothing reaches it
                 if let push = effect.pushFailsafe { chargers[index].setFailsafe(current: push.current, timeout: push.timeout) }
@@ -312,7 +315,8 @@ public struct SiteSimulator {
             let reports = core.zoneReports
             onTick(Tick(time: t, grid: grid, setpoints: setpoints, reasons: reasons, evCurrents: evCurrents,
                         pvWatts: pv, houseWatts: house.reduce(0, +), zoneCurrents: zoneCurrents,
-                        zoneStates: reports.suffix(zoneCurrents.count).map(\.state), zoneReports: reports))
+                        zoneStates: reports.suffix(zoneCurrents.count).map(\.state), zoneReports: reports,
+                        failsafePushes: pushes))
             t += step
         }
         sessionBook.apply(core.leaveSafe(wall: wallStart + t).storage)   // open sessions get their last checkpoint

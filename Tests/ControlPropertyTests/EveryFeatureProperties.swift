@@ -1,3 +1,4 @@
+import ControlCore
 import EnergyControl
 import Foundation
 import SimulatedDevices
@@ -10,7 +11,8 @@ import Testing
 /// consumption, state B, imbalance limits, time of use, digital-input reductions, downgrade, load
 /// shedding, offline modes and disconnected limits, percentage headroom; chargers losing contact,
 /// dynamic zones whose other loads jump, zone- and grid-meter outages; 1p and 3p cars on rotated
-/// phases whose draw rises and falls below their setpoints.
+/// phases whose draw rises and falls below their setpoints; charge modes, operator commands and an
+/// energy manager writing, going silent and coming back.
 ///
 /// CI runs `sites` sites (fixed seed, printed with every failure); `CB_PROPERTY_SITES=20000`
 /// runs longer, `CB_PROPERTY_SEED=N` another sequence.
@@ -154,17 +156,29 @@ struct EveryFeatureProperties {
             }
             if chance(0.25, &random) { charger.offline = [window(duration, length: 5...200, &random)] }
             if chance(0.3, &random) { charger.failsafeTimeout = nil }
+            if chance(0.15, &random) { charger.mode = pick([.sunHybrid, .sunOnly, .off, .now], &random) }
             scenario.chargers.append(charger)
+            // what an operator and an energy manager may say meanwhile
+            for _ in 0..<Int.random(in: 0...2, using: &random) {
+                let at = Double.random(in: 0..<duration, using: &random)
+                let action: SiteScenario.ControlEvent.Action = switch Int.random(in: 0..<6, using: &random) {
+                case 0: .command(.currentLimit, id: charger.id, .amperes(Int.random(in: 6...maximum, using: &random)))
+                case 1: .command(.enable, id: charger.id, .flag(chance(0.5, &random)))
+                case 2: .command(.force, id: charger.id, .flag(true))
+                case 3: .ems(charger: index, [.init("ems.failsafe_timeout", Double(Int.random(in: 5...30, using: &random))),
+                                              .init("ems.failsafe_current", Double(pick([0, 6, maximum], &random))),
+                                              .init("ems.charging_current", Double(Int.random(in: 6...maximum, using: &random)))])
+                case 4: .emsSilent(charger: index, true)
+                default: .emsSilent(charger: index, false)
+                }
+                scenario.events.append(SiteScenario.ControlEvent(at: at, action: action))
+            }
         }
-        // A load that jumps while a charger is out of contact and still at its last current cannot
-        // be answered by anyone (the zone already reserves that current): other loads start no
-        // step then, as the house alone never exceeds the fuse in the single-site properties.
-        let lost = scenario.chargers.flatMap { charger in
-            charger.offline.map { ($0.start, $0.start + $0.duration + (charger.failsafeTimeout ?? 0) + 2 * scenario.meterPeriod) }
+        for zone in load.zones where chance(0.1, &random) {
+            scenario.events.append(SiteScenario.ControlEvent(at: Double.random(in: 0..<duration, using: &random),
+                                                             action: .command(.operatorLimit, id: zone.id, .zoneLimit(zone.limit.map { ($0 * 0.6).rounded(.down) }))))
         }
-        func quiet(_ event: SiteScenario.LoadEvent) -> Bool { !lost.contains { event.window.start >= $0.0 && event.window.start <= $0.1 } }
-        scenario.house.events = scenario.house.events.filter(quiet)
-        for zone in scenario.zoneLoads.keys { scenario.zoneLoads[zone]!.events = scenario.zoneLoads[zone]!.events.filter(quiet) }
+        scenario.events.sort { $0.at < $1.at }
         return scenario
     }
 
@@ -190,7 +204,10 @@ struct EveryFeatureProperties {
             let paths = Self.paths(load)
             let offset = scenario.settings.fuse.limit == nil ? 0 : 1   // the fuse's report comes first
             var behind = [Int](repeating: 0, count: load.zones.count)
-            for charger in scenario.chargers { for zone in paths[charger.placement.zone!] { behind[zone] += 1 } }
+            var below = [[Int]](repeating: [], count: load.zones.count)
+            for (index, charger) in scenario.chargers.enumerated() {
+                for zone in paths[charger.placement.zone!] { behind[zone] += 1; below[zone].append(index) }
+            }
             let imbalanced = load.zones.indices.map { zone in paths[zone].contains { load.zones[$0].imbalanceLimit != nil } }
             // a lost meter hides what flows below it until its last sample is stale: limits may be crossed unseen then
             let stale = load.meterStaleAfter + 2 * scenario.meterPeriod
@@ -207,7 +224,10 @@ struct EveryFeatureProperties {
                 guard problem == nil else { return }
                 for (zone, currents) in tick.zoneCurrents.enumerated() {
                     let above = (0..<3).contains { currents[$0] > load.zones[zone].limit[$0] + 1e-9 }
-                    let blind = blindZones[zone].contains { tick.time >= $0.0 && tick.time <= $0.1 }
+                    // a load that rose while a lost charger still draws its reserved current: once every
+                    // charger below is told 0, nothing more can be done
+                    let exhausted = below[zone].allSatisfy { tick.setpoints[$0] == 0 }
+                    let blind = exhausted || blindZones[zone].contains { tick.time >= $0.0 && tick.time <= $0.1 }
                     zoneRun[zone] = above && !blind ? zoneRun[zone] + scenario.meterPeriod : 0
                     if zoneRun[zone] > scenario.meterPeriod + 1e-9 {
                         problem = "zone \(load.zones[zone].id) above its limit \(load.zones[zone].limit) for \(zoneRun[zone]) s at t = \(tick.time): \(currents)"
@@ -215,12 +235,19 @@ struct EveryFeatureProperties {
                 }
                 if let fuse = scenario.settings.fuse.limit {
                     let above = (0..<3).contains { tick.grid[$0] > fuse[$0] + 1e-9 }
-                    let blind = blindFuse.contains { tick.time >= $0.0 && tick.time <= $0.1 }
+                    let blind = tick.setpoints.allSatisfy { $0 == 0 } || blindFuse.contains { tick.time >= $0.0 && tick.time <= $0.1 }
                     fuseRun = above && !blind ? fuseRun + scenario.meterPeriod : 0
                     if fuseRun > scenario.meterPeriod + 1e-9 { problem = "fuse \(fuse) exceeded for \(fuseRun) s at t = \(tick.time): \(tick.grid)" }
                 }
                 for (index, setpoint) in tick.setpoints.enumerated() {
                     let limits = scenario.chargers[index].limits
+                    // what a charger falls back to on its own: 0 or a current it can charge at, never above
+                    // its maximum or its own disconnected limit
+                    if let pushed = tick.failsafePushes[index],
+                       pushed != 0 && (!(limits.minCurrent...limits.ceiling).contains(pushed)
+                                       || Double(pushed) > (scenario.chargers[index].placement.disconnectedLimit ?? .infinity)) {
+                        problem = "charger \(index): failsafe current \(pushed) A pushed at t = \(tick.time)"
+                    }
                     if setpoint != 0, !(limits.minCurrent...limits.ceiling).contains(setpoint) {
                         problem = "charger \(index): setpoint \(setpoint) A outside 0 or \(limits.minCurrent)…\(limits.ceiling) at t = \(tick.time)"
                     }
