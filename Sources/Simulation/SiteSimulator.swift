@@ -23,6 +23,10 @@ public struct SiteSimulator {
         public var zoneReports: [ZoneReport] = []
         /// Per charger, the failsafe current pushed into it at this step (nil: none).
         public var failsafePushes: [Int?] = []
+        /// What no charger controls, per phase: at the grid connection (house less PV, every zone's
+        /// other loads) and below each zone (its other loads and its sub-zones'), amperes.
+        public var otherCurrents: [Double] = []
+        public var zoneOtherCurrents: [[Double]] = []
     }
 
     public struct Summary: Sendable {
@@ -160,6 +164,20 @@ public struct SiteSimulator {
         return watts
     }
 
+    /// Each zone's other loads with those of its sub-zones added in.
+    func othersBelow(_ own: [[Double]]) -> [[Double]] {
+        guard let zones = scenario.load?.zones, !own.isEmpty else { return [] }
+        var result = own
+        for (index, zone) in zones.enumerated() {
+            var parent = zone.parent
+            while let id = parent, let up = zones.firstIndex(where: { $0.id == id }) {
+                for p in 0..<3 { result[up][p] += own[index][p] }
+                parent = zones[up].parent
+            }
+        }
+        return result
+    }
+
     /// Other loads of zone `index` at time t, amperes per phase.
     func zoneOthers(_ index: Int, _ t: Seconds) -> [Double] {
         guard let loads = scenario.zoneLoads[index] else { return [0, 0, 0] }
@@ -236,7 +254,9 @@ public struct SiteSimulator {
             var grid = (0..<3).map { p in (house[p] - pv / 3) / voltage }
             for currents in evGrid { for p in 0..<3 { grid[p] += currents[p] } }
             let zoneCurrents = measureZones(t, evGrid: evGrid)
-            for zone in zoneCurrents.indices { for p in 0..<3 { grid[p] += zoneOthers(zone, t)[p] } }
+            let ownOthers = zoneCurrents.indices.map { zoneOthers($0, t) }
+            var others = (0..<3).map { p in (house[p] - pv / 3) / voltage }
+            for zone in ownOthers.indices { for p in 0..<3 { grid[p] += ownOthers[zone][p]; others[p] += ownOthers[zone][p] } }
             let meters = metered(grid: grid, zones: zoneCurrents, evGrid: evGrid)
             let sample = scenario.meterOutages.contains(where: { $0.contains(t) }) ? nil
                 : GridSample(time: t, currents: meters.grid, power: meters.grid.reduce(0, +) * voltage)
@@ -316,7 +336,7 @@ public struct SiteSimulator {
             onTick(Tick(time: t, grid: grid, setpoints: setpoints, reasons: reasons, evCurrents: evCurrents,
                         pvWatts: pv, houseWatts: house.reduce(0, +), zoneCurrents: zoneCurrents,
                         zoneStates: reports.suffix(zoneCurrents.count).map(\.state), zoneReports: reports,
-                        failsafePushes: pushes))
+                        failsafePushes: pushes, otherCurrents: others, zoneOtherCurrents: othersBelow(ownOthers)))
             t += step
         }
         sessionBook.apply(core.leaveSafe(wall: wallStart + t).storage)   // open sessions get their last checkpoint
