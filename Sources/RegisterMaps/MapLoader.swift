@@ -29,8 +29,12 @@ public enum MapLoader {
         for (name, node) in entries {
             map.quantities.append(try parseQuantity(name: name, node: node, defaults: defaults, base: map.addressBase))
         }
-        try top.finish()
         try MapValidator.checkOverlaps(map.quantities, nodes: entries.map(\.1))
+        if let charger = top.optional("charger") {
+            guard map.kind == "charger" else { throw charger.error("a charger section needs kind: charger") }
+            map.charger = try parseCharger(charger, quantities: map.quantities)
+        }
+        try top.finish()
         return map
     }
 

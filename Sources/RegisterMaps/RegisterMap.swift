@@ -132,12 +132,14 @@ public struct RegisterMap: Sendable, Equatable {
     public var addressBase: Int
     public var planner: PlannerSettings
     public var quantities: [Quantity]
+    /// How a charger is driven (the `charger:` section of a charger map).
+    public var charger: ChargerSpec?
     /// File the map was loaded from, if any.
     public var file: String?
 
     public init(name: String, vendor: String = "", models: [String] = [], kind: String = "meter",
                 sources: [String] = [], notes: String? = nil, transport: TransportDefaults = .init(),
-                addressBase: Int = 0, planner: PlannerSettings = .init(), quantities: [Quantity], file: String? = nil) {
+                addressBase: Int = 0, planner: PlannerSettings = .init(), quantities: [Quantity], charger: ChargerSpec? = nil, file: String? = nil) {
         self.name = name
         self.vendor = vendor
         self.models = models
@@ -148,6 +150,7 @@ public struct RegisterMap: Sendable, Equatable {
         self.addressBase = addressBase
         self.planner = planner
         self.quantities = quantities
+        self.charger = charger
         self.file = file
     }
 
