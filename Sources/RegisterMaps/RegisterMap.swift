@@ -86,6 +86,9 @@ public struct Quantity: Sendable, Equatable {
     public var range: ClosedRange<Double>?
     public var writable: Bool
     public var description: String?
+    /// The unit id this register lives at when it differs from the device's (a charger's station
+    /// block vs. its socket); nil: the device's unit.
+    public var unitID: Int?
 
     public init(name: String, address: Int, function: RegisterFunction = .holding, type: ValueType,
                 wordOrder: Endianness = .big, byteOrder: Endianness = .big, stringLength: Int = 0,

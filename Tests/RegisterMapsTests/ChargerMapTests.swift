@@ -160,6 +160,25 @@ struct ChargerMapTests {
         #expect(try #require(unknownStatus.error()).field == "charger.status.codes.0.status")
     }
 
+    /// A station block at one unit id and the socket at another: never one request, and the same
+    /// address at two unit ids is no overlap.
+    @Test func unitIDsPerBlockAreNotMerged() throws {
+        var map = ChargerMapText()
+        map.quantities += "\n  station.state: { address: 10, type: u16, unit: \"1\", function: input, unit_id: 1 }"
+        map.quantities += "\n  station.load:  { address: 11, type: u16, unit: A, function: input, unit_id: 1 }"
+        let loaded = try map.load()
+        #expect(loaded.quantity(named: "station.state")?.unitID == 1)
+        #expect(loaded.quantity(named: "status.code")?.unitID == nil)
+        let blocks = BlockPlanner.plan(loaded.quantities.filter { $0.function == .input }, settings: loaded.planner)
+        #expect(blocks.count == 2)
+        #expect(Set(blocks.map(\.unitID)) == [nil, 1])
+        #expect(blocks.allSatisfy { block in block.members.allSatisfy { loaded.quantities.filter { $0.function == .input }[$0].unitID == block.unitID } })
+        var clash = ChargerMapText()
+        clash.quantities += "\n  station.state: { address: 10, type: u16, unit: \"1\", function: input, unit_id: 1 }"
+        clash.quantities += "\n  station.other: { address: 10, type: u16, unit: \"1\", function: input, unit_id: 1 }"
+        #expect(try #require(clash.error()).message.contains("overlap station.state"))
+    }
+
     /// The shipped Vestel map declares what the driver used to hard-code.
     @Test func theVestelMapDeclaresItsDriving() throws {
         let spec = try #require(try Paths.map("chargers/vestel-evc04.yaml").charger)

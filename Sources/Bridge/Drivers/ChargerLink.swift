@@ -204,6 +204,8 @@ struct ChargerLink {
             throw .invalidRequest("\(name) = \(shown): \(error)")
         }
         do {
+            let unit = quantity.unitID ?? settings.unit
+            if client!.unit != unit { client!.unit = unit }
             try client!.write(address: quantity.address, registers: registers)
         } catch .exception(let code) {
             // the charger is there but refuses the value: say which, not just "unreachable"
