@@ -20,8 +20,8 @@ extension Configuration {
         let name = try fields.optional("name")?.string() ?? id
         let driverNode = fields.optional("driver")
         let driver = try driverNode?.string() ?? "simulated"
-        guard ["simulated", "vestel"].contains(driver) else {
-            throw driverNode!.error("unknown driver \"\(driver)\" (available: vestel — an EVC04/EVC08 over Modbus TCP, simulated)")
+        guard ["simulated", "modbus", "vestel"].contains(driver) else {
+            throw driverNode!.error("unknown driver \"\(driver)\" (available: modbus — any charger with a map in Registers/chargers, vestel — modbus with the map vestel-evc04, simulated)")
         }
         var limits = ChargerLimits()
         let minNode = fields.optional("min_current"), maxNode = fields.optional("max_current")
@@ -68,10 +68,12 @@ extension Configuration {
         if let identity = fields.optional("identity") { charger.identity = try parseIdentity(identity, default: charger.identity) }
         let southbound = fields.optional("southbound"), simulation = fields.optional("simulation")
         switch (driver, southbound, simulation) {
-        case ("vestel", let southbound?, nil): charger.southbound = try SouthboundSettings.parse(southbound)
+        case ("modbus", let southbound?, nil), ("vestel", let southbound?, nil):
+            charger.southbound = try SouthboundSettings.parse(southbound, defaultMap: driver == "vestel" ? SouthboundSettings.vestelMap : nil)
         case ("vestel", nil, _): throw (driverNode ?? node).error("driver vestel needs southbound: { tcp: HOST:PORT } (the charger's Modbus TCP address)")
-        case ("vestel", _, let simulation?): throw simulation.error("simulation is for driver: simulated")
-        case (_, let southbound?, _): throw southbound.error("southbound is for driver: vestel")
+        case ("modbus", nil, _): throw (driverNode ?? node).error("driver modbus needs southbound: { map: NAME, tcp: HOST:PORT } (or rtu: { device: … })")
+        case ("modbus", _, let simulation?), ("vestel", _, let simulation?): throw simulation.error("simulation is for driver: simulated")
+        case (_, let southbound?, _): throw southbound.error("southbound is for driver: modbus (or vestel)")
         default: if let simulation { charger.simulatedEVs = try parseSimulation(simulation, limits: limits) }
         }
         if let mode = fields.optional("mode") {

@@ -2,30 +2,36 @@ import DataFiles
 import Modbus
 import RegisterMaps
 
-/// How the bridge reaches a charger it drives as a Modbus master (`driver: vestel`).
+/// How the bridge reaches a charger it drives as a Modbus master (`driver: modbus` with a charger
+/// map; `driver: vestel` is `driver: modbus` with the map vestel-evc04).
 public struct SouthboundSettings: Sendable {
     public var endpoint: Endpoint
     public var unit: Int
     public var map: RegisterMap
     public var period: Double = 1
     public var timeoutMilliseconds: Int
-    /// The charger's own watchdog (register 2002); the alive register is written at half of it.
+    /// The charger's own watchdog timeout; the map says how and how often it is fed.
     public var failsafeTimeout = 20
 
-    static let defaultMap = "vestel-evc04"
+    /// The map of `driver: vestel`.
+    static let vestelMap = "vestel-evc04"
 
-    static func parse(_ node: YAMLNode) throws(DataFileError) -> SouthboundSettings {
+    /// `defaultMap`: the map when none is given (nil: `map:` is required).
+    static func parse(_ node: YAMLNode, defaultMap: String?) throws(DataFileError) -> SouthboundSettings {
         var fields = try node.fields()
-        let mapNode = fields.optional("map")
-        let reference = try mapNode?.string() ?? defaultMap
+        let mapNode = try defaultMap == nil ? fields.required("map") : fields.optional("map")
+        let reference = try mapNode?.string() ?? defaultMap!
         guard let path = MapCatalog.standard().resolve(reference) else {
             throw (mapNode ?? node).error("no register map \"\(reference)\" (a file or a name listed by `chargebridge maps`)")
         }
         let map = try MapLoader.load(file: path)
-        let names = Set(map.quantities.map(\.name)), writable = Set(map.quantities.filter(\.writable).map(\.name))
-        let missing = ChargerStatusDecoder.required.filter { !names.contains($0) } + ChargerStatusDecoder.requiredWritable.filter { !writable.contains($0) }
+        guard map.charger != nil else {
+            throw (mapNode ?? node).error("map \(path) cannot drive a charger: it has no charger: section (status table, setpoint, watchdog; see Registers/README.md)")
+        }
+        let names = Set(map.quantities.map(\.name))
+        let missing = ChargerStatusDecoder.requiredCurrents.filter { !names.contains($0) }
         guard missing.isEmpty else {
-            throw (mapNode ?? node).error("map \(path) cannot drive a charger: it lacks \(missing.joined(separator: ", ")) (writable ones need access: rw)")
+            throw (mapNode ?? node).error("map \(path) cannot drive a charger: it lacks \(missing.joined(separator: ", "))")
         }
         let endpoint = try Configuration.parseEndpoint(&fields, owner: node, defaults: map.transport)
         var settings = SouthboundSettings(endpoint: endpoint, unit: map.transport.unit, map: map,

@@ -45,7 +45,7 @@ public struct Configuration: Sendable {
         public var unit: Int = 255
         public var identity: Identity
         public var simulatedEVs: [SimulatedEV] = []
-        /// The charger's own Modbus interface (`driver: vestel`); nil for simulated chargers.
+        /// The charger's own Modbus interface (`driver: modbus` or `vestel`); nil for simulated chargers.
         public var southbound: SouthboundSettings?
         /// Follow-the-sun mode (max-hybrid: no sun limit).
         public var mode: ChargeMode = .maxHybrid

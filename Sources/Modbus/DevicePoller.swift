@@ -36,6 +36,9 @@ public final class DevicePoller {
         var linkDown: ModbusError?
         var sent = 0
         var pending = blocks[...]
+        // the device's unit id; a block whose quantities declare `unit_id` is read from that one
+        let unit = client.unit
+        defer { if client.unit != unit { client.unit = unit } }
         while let block = pending.popFirst() {
             plan.append(block)
             if let linkDown {
@@ -44,6 +47,7 @@ public final class DevicePoller {
             }
             sent += 1
             do {
+                if client.unit != block.unitID ?? unit { client.unit = block.unitID ?? unit }
                 answers.append(.success(try client.read(block.function, address: block.address, count: block.count)))
             } catch {
                 if case .exception(let code) = error, code == 2 || code == 3, block.members.count > 1 {

@@ -5,22 +5,26 @@ public struct ReadBlock: Sendable, Equatable {
     public let count: Int
     /// Indexes of the quantities (in the map's order) this block carries.
     public let members: [Int]
+    /// The unit id the block is read from (nil: the device's unit).
+    public var unitID: Int? = nil
 }
 
 /// Coalesces the quantities of one device into as few requests as possible.
 public enum BlockPlanner {
-    /// Quantities of one function, sorted by address, share a request while the request stays
-    /// within the size limit and the hole between neighbours is at most `maxGap`.
+    /// Quantities of one function and unit id, sorted by address, share a request while the request
+    /// stays within the size limit and the hole between neighbours is at most `maxGap`.
     public static func plan(_ quantities: [Quantity], settings: PlannerSettings = .init()) -> [ReadBlock] {
         let order = quantities.indices.sorted {
-            (quantities[$0].function, quantities[$0].address) < (quantities[$1].function, quantities[$1].address)
+            (quantities[$0].unitID ?? -1, quantities[$0].function, quantities[$0].address)
+                < (quantities[$1].unitID ?? -1, quantities[$1].function, quantities[$1].address)
         }
         var blocks: [ReadBlock] = []
         var members: [Int] = []
         var start = 0, end = 0
         func close() {
             guard let first = members.first else { return }
-            blocks.append(ReadBlock(function: quantities[first].function, address: start, count: end - start + 1, members: members))
+            blocks.append(ReadBlock(function: quantities[first].function, address: start, count: end - start + 1, members: members,
+                                    unitID: quantities[first].unitID))
             members = []
         }
         for index in order {
@@ -29,7 +33,7 @@ public enum BlockPlanner {
                 let function = quantities[first].function
                 let limit = function.isBit ? function.maxPerRequest : settings.maxRegisters
                 let newEnd = max(end, quantity.endAddress)
-                let fits = quantity.function == function
+                let fits = quantity.function == function && quantity.unitID == quantities[first].unitID
                     && quantity.address - end - 1 <= settings.maxGap
                     && newEnd - start + 1 <= limit
                 if fits {
@@ -56,7 +60,8 @@ public enum BlockPlanner {
     public static func split<Indexes: Sequence<Int>>(_ members: Indexes, of quantities: [Quantity]) -> [ReadBlock] {
         members.map { index in
             let quantity = quantities[index]
-            return ReadBlock(function: quantity.function, address: quantity.address, count: quantity.count, members: [index])
+            return ReadBlock(function: quantity.function, address: quantity.address, count: quantity.count, members: [index],
+                             unitID: quantity.unitID)
         }
     }
 }

@@ -29,8 +29,12 @@ public enum MapLoader {
         for (name, node) in entries {
             map.quantities.append(try parseQuantity(name: name, node: node, defaults: defaults, base: map.addressBase))
         }
-        try top.finish()
         try MapValidator.checkOverlaps(map.quantities, nodes: entries.map(\.1))
+        if let charger = top.optional("charger") {
+            guard map.kind == "charger" else { throw charger.error("a charger section needs kind: charger") }
+            map.charger = try parseCharger(charger, quantities: map.quantities)
+        }
+        try top.finish()
         return map
     }
 
@@ -184,6 +188,7 @@ public enum MapLoader {
             }
         }
         quantity.description = try fields.optional("description")?.string()
+        if let value = fields.optional("unit_id") { quantity.unitID = try value.integer(in: 0...255) }
         if let unitNode = fields.optional("unit") {
             let symbol = try unitNode.string()
             guard let unit = MeasurementUnit.named(symbol) else {
@@ -232,14 +237,15 @@ public enum MapLoader {
 }
 
 enum MapValidator {
-    /// Two quantities of the same function may not share a register.
+    /// Two quantities of the same function and unit id may not share a register.
     static func checkOverlaps(_ quantities: [Quantity], nodes: [YAMLNode]) throws(DataFileError) {
         let indexed = quantities.indices.sorted {
-            (quantities[$0].function, quantities[$0].address) < (quantities[$1].function, quantities[$1].address)
+            (quantities[$0].unitID ?? -1, quantities[$0].function, quantities[$0].address)
+                < (quantities[$1].unitID ?? -1, quantities[$1].function, quantities[$1].address)
         }
         for (previous, next) in zip(indexed, indexed.dropFirst()) {
             let a = quantities[previous], b = quantities[next]
-            if a.function == b.function, b.address <= a.endAddress {
+            if a.function == b.function, a.unitID == b.unitID, b.address <= a.endAddress {
                 throw nodes[next].error("registers \(b.address)…\(b.endAddress) overlap \(a.name) (\(a.address)…\(a.endAddress), \(a.function.rawValue))")
             }
         }

@@ -86,6 +86,9 @@ public struct Quantity: Sendable, Equatable {
     public var range: ClosedRange<Double>?
     public var writable: Bool
     public var description: String?
+    /// The unit id this register lives at when it differs from the device's (a charger's station
+    /// block vs. its socket); nil: the device's unit.
+    public var unitID: Int?
 
     public init(name: String, address: Int, function: RegisterFunction = .holding, type: ValueType,
                 wordOrder: Endianness = .big, byteOrder: Endianness = .big, stringLength: Int = 0,
@@ -132,12 +135,14 @@ public struct RegisterMap: Sendable, Equatable {
     public var addressBase: Int
     public var planner: PlannerSettings
     public var quantities: [Quantity]
+    /// How a charger is driven (the `charger:` section of a charger map).
+    public var charger: ChargerSpec?
     /// File the map was loaded from, if any.
     public var file: String?
 
     public init(name: String, vendor: String = "", models: [String] = [], kind: String = "meter",
                 sources: [String] = [], notes: String? = nil, transport: TransportDefaults = .init(),
-                addressBase: Int = 0, planner: PlannerSettings = .init(), quantities: [Quantity], file: String? = nil) {
+                addressBase: Int = 0, planner: PlannerSettings = .init(), quantities: [Quantity], charger: ChargerSpec? = nil, file: String? = nil) {
         self.name = name
         self.vendor = vendor
         self.models = models
@@ -148,6 +153,7 @@ public struct RegisterMap: Sendable, Equatable {
         self.addressBase = addressBase
         self.planner = planner
         self.quantities = quantities
+        self.charger = charger
         self.file = file
     }
 

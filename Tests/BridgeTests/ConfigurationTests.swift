@@ -35,6 +35,23 @@ struct ConfigurationTests {
         #expect(config.chargers[1].limits.canSwitchPhases)
     }
 
+    /// `driver: modbus` runs any charger map; `driver: vestel` is its alias with the Vestel map.
+    @Test func theGenericDriverTakesAChargerMap() throws {
+        let modbus = valid.replacingOccurrences(of: "  - id: a\n", with: "  - id: a\n    driver: modbus\n    southbound: { map: vestel-evc04, tcp: \"10.0.0.5:502\", unit: 3 }\n")
+        let charger = try Configuration.parse(modbus, file: "site.yaml").chargers[0]
+        let southbound = try #require(charger.southbound)
+        #expect(southbound.map.charger?.setpoint.quantity == "ems.charging_current")
+        #expect(southbound.unit == 3)
+        let alias = valid.replacingOccurrences(of: "  - id: a\n", with: "  - id: a\n    driver: vestel\n    southbound: { tcp: \"10.0.0.5:502\" }\n")
+        let vestel = try #require(try Configuration.parse(alias, file: "site.yaml").chargers[0].southbound)
+        #expect(vestel.map == southbound.map && vestel.unit == 255)
+        // driver: modbus names its map; a meter map cannot drive a charger
+        let noMap = try #require(error(modbus.replacingOccurrences(of: "map: vestel-evc04, ", with: "")))
+        #expect(noMap.field == "chargers[0].southbound.map" && noMap.message.contains("missing"))
+        let meter = try #require(error(modbus.replacingOccurrences(of: "map: vestel-evc04", with: "map: pac2200")))
+        #expect(meter.field == "chargers[0].southbound.map" && meter.message.contains("no charger: section"))
+    }
+
     @Test func anUnsafeFailsafeCurrentRefusesToStart() throws {
         let e = try #require(error(valid.replacingOccurrences(of: "failsafe_current: 8", with: "failsafe_current: 20")))
         #expect(e.description == "site.yaml:7: chargers[0].failsafe_current: unsafe: failsafe current 20 A is above the charger's maximum 16 A")

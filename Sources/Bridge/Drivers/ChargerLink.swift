@@ -4,16 +4,16 @@ import Logging
 import Modbus
 import RegisterMaps
 
-/// The wire side of a `ModbusChargerDriver`, confined to its thread: connection, writes in the
-/// order the Vestel guide gives (failsafe timeout, failsafe current, charging current, alive),
-/// status polls, backoff while the charger is away.
+/// The wire side of a `ModbusChargerDriver`, confined to its thread: connection, the writes of the
+/// map's `charger:` section in its order (on every connection, then when changed or due), status
+/// polls, backoff while the charger is away.
 struct ChargerLink {
     struct Outcome {
         /// A fresh status (nil: no poll was due, or it failed).
         var status: ChargerStatus?
         /// The link is down (the charger counts as offline).
         var down: Bool
-        /// When the link needs the thread again (next poll, alive, retry).
+        /// When the link needs the thread again (next poll, watchdog, retry).
         var nextDue: Double
     }
 
@@ -21,29 +21,34 @@ struct ChargerLink {
     struct Written {
         var failsafeTimeout: Int?
         var failsafeCurrent: Int?
-        var setpoint: Int?
+        var setpoint: SetpointCommand?
         var phases: Int?
     }
 
     let settings: ModbusChargerDriver.Settings
     let logger: Logger
+    private let spec: ChargerSpec
+    private let decoder: ChargerStatusDecoder
     private let statusMap: RegisterMap
     private let identityMap: RegisterMap
     private var client: ModbusClient?
     private var poller: DevicePoller?
     private var connected = false
     private var written = Written()
-    private var lastAlive = -Double.infinity
+    private var lastFeed = -Double.infinity
     private var lastSetpointWrite = -Double.infinity
     private var nextPoll = -Double.infinity
     private var nextAttempt = -Double.infinity
     private var failures = 0
-    /// The setpoint is written again this often even when unchanged (a charger that restarted keeps nothing).
-    static let reassertInterval = 10.0
+    private var lastStatus: ChargerStatus?
+    /// Status codes the map does not list, logged once each.
+    private var reportedCodes: Set<Int> = []
 
     init(settings: ModbusChargerDriver.Settings, logger: Logger) {
         self.settings = settings
         self.logger = logger
+        spec = settings.spec
+        decoder = ChargerStatusDecoder(spec: settings.spec.status)
         let readable = settings.map.quantities.filter { !$0.writable }
         statusMap = RegisterMap(name: settings.map.name, planner: settings.map.planner, quantities: readable.filter { !Self.isIdentity($0.name) })
         identityMap = RegisterMap(name: settings.map.name, planner: settings.map.planner, quantities: readable.filter { Self.isIdentity($0.name) })
@@ -51,7 +56,11 @@ struct ChargerLink {
 
     static func isIdentity(_ name: String) -> Bool { name.hasPrefix("identity.") || name.hasPrefix("charger.rated") }
 
-    var aliveInterval: Double { Double(settings.failsafeTimeout) / 2 }
+    /// How often the watchdog is fed (nil: the map declares none to feed).
+    var feedInterval: Double? { spec.watchdog.feedInterval(timeout: Double(settings.failsafeTimeout)) }
+
+    /// Control counts as running while it handed over a setpoint within this time.
+    var controlGrace: Double { feedInterval ?? spec.reassertSeconds }
 
     /// One turn of the link: (re)connect if due, write what changed or is due, poll if due.
     /// `feedAlive`: control is running (otherwise the charger's watchdog is left to expire).
@@ -68,7 +77,7 @@ struct ChargerLink {
             }
             if isDown { logger.notice("charger answers again", metadata: ["charger": "\(settings.id)"]) }
             failures = 0
-            return Outcome(status: status, down: false, nextDue: min(nextPoll, lastAlive + aliveInterval, lastSetpointWrite + Self.reassertInterval))
+            return Outcome(status: status, down: false, nextDue: min(nextPoll, lastFeed + (feedInterval ?? .infinity), lastSetpointWrite + spec.reassertSeconds))
         } catch {
             failures += 1
             if failures == 1 { logger.info("request failed, retrying at once: \(error)", metadata: ["charger": "\(settings.id)"]) }
@@ -98,7 +107,7 @@ struct ChargerLink {
         try client!.connect()
         connected = true
         written = Written()   // a new connection may be a restarted charger: tell it everything again
-        lastAlive = -.infinity
+        lastFeed = -.infinity
         if !identityMap.quantities.isEmpty {
             let identity = DevicePoller(map: identityMap, client: client!).poll().readings
             let text = identity.compactMap { reading -> String? in
@@ -109,58 +118,98 @@ struct ChargerLink {
         }
     }
 
+    /// The writes of the map's `charger:` section, in its connection order, each when changed or due.
     private mutating func writeWanted(now: Double, setpoint: Int?, phases: Int?, failsafeCurrent: Int?, feedAlive: Bool) throws(ModbusError) {
-        if written.failsafeTimeout != settings.failsafeTimeout {
-            try write("ems.failsafe_timeout", settings.failsafeTimeout)
-            written.failsafeTimeout = settings.failsafeTimeout
+        for step in spec.writeOrder {
+            switch step {
+            case .watchdogTimeout:
+                if let name = spec.watchdog.timeout, written.failsafeTimeout != settings.failsafeTimeout {
+                    try write(name, Double(settings.failsafeTimeout))
+                    written.failsafeTimeout = settings.failsafeTimeout
+                }
+            case .safeCurrent:
+                if case .register(let name) = spec.watchdog.safeCurrent, let failsafeCurrent, written.failsafeCurrent != failsafeCurrent {
+                    try write(name, Double(min(failsafeCurrent, settings.limits.ceiling)))
+                    written.failsafeCurrent = failsafeCurrent
+                }
+            case .phases:
+                if let phases, let switching = spec.phases, settings.limits.canSwitchPhases, written.phases != phases {
+                    try write(switching.quantity, phases == 1 ? switching.one : switching.three)
+                    written.phases = phases
+                }
+            case .setpoint:
+                guard let setpoint else { continue }
+                let command = spec.setpoint.command(amperes: Double(setpoint), maxCurrent: Double(settings.limits.ceiling),
+                                                    phases: phasesInUse(requested: phases))
+                if written.setpoint != command || now - lastSetpointWrite >= spec.reassertSeconds {
+                    try writeSetpoint(command)
+                    written.setpoint = command
+                    lastSetpointWrite = now
+                }
+            case .feed:
+                guard feedAlive, let feedInterval, now - lastFeed >= feedInterval else { continue }
+                switch spec.watchdog.kind {
+                case .alive: if let alive = spec.watchdog.alive { try write(alive, spec.watchdog.aliveValue) }
+                case .validity: if let timeout = spec.watchdog.timeout { try write(timeout, Double(settings.failsafeTimeout)) }
+                case .none: break
+                }
+                lastFeed = now
+            }
         }
-        if let failsafeCurrent, written.failsafeCurrent != failsafeCurrent {
-            try write("ems.failsafe_current", failsafeCurrent)
-            written.failsafeCurrent = failsafeCurrent
-        }
-        if let phases, settings.limits.canSwitchPhases, written.phases != phases, has("ems.phases") {
-            try write("ems.phases", phases == 1 ? 0 : 1)
-            written.phases = phases
-        }
-        if let setpoint, written.setpoint != setpoint || now - lastSetpointWrite >= Self.reassertInterval {
-            try write("ems.charging_current", setpoint)
-            written.setpoint = setpoint
-            lastSetpointWrite = now
-        }
-        if feedAlive, now - lastAlive >= aliveInterval {
-            try write("ems.alive", 1)
-            lastAlive = now
-        }
+    }
+
+    /// A pause stops first and then parks the setpoint; a resume sets the current first, then enables.
+    private func writeSetpoint(_ command: SetpointCommand) throws(ModbusError) {
+        let flag = spec.setpoint.flagQuantity.flatMap { name in command.flag.map { (name, $0) } }
+        if command.paused, let flag { try write(flag.0, flag.1) }
+        if let value = command.value { try write(spec.setpoint.quantity, value) }
+        if !command.paused, let flag { try write(flag.0, flag.1) }
+    }
+
+    /// The phases the car really uses, for a setpoint in W: counted from the last measured currents
+    /// while it charges; one phase before anything was measured (the charger then allows at most the
+    /// wanted current on each phase, never more).
+    private func phasesInUse(requested: Int?) -> Int {
+        let selected = settings.limits.canSwitchPhases ? (written.phases ?? requested ?? settings.limits.phases) : settings.limits.phases
+        guard let status = lastStatus, status.charging else { return 1 }
+        let measured = status.currents.filter { $0 >= 1 }.count
+        return max(1, min(measured, selected))
     }
 
     private mutating func pollStatus(phases: Int?) throws(ModbusError) -> ChargerStatus {
         let readings = poller!.poll().readings
         let active = settings.limits.canSwitchPhases ? (written.phases ?? phases ?? settings.limits.phases) : settings.limits.phases
-        guard let status = ChargerStatusDecoder.decode(readings, activePhases: active) else {
-            let missing = readings.filter { ChargerStatusDecoder.required.contains($0.name) }.compactMap { reading -> String? in
+        guard let decoded = decoder.decode(readings, activePhases: active) else {
+            let missing = readings.filter { decoder.required.contains($0.name) }.compactMap { reading -> String? in
                 if case .failure(let reason) = reading.value { return "\(reading.name): \(reason)" }
                 return nil
             }
             throw .badResponse("status incomplete (\(missing.joined(separator: "; ")))")
         }
-        return status
+        if let code = decoded.unknownCode, reportedCodes.insert(code).inserted {
+            logger.warning("unknown status code \(code) in \(spec.status.quantity): read as unknown (not charging, no current offered); the map \(settings.map.name) does not list it",
+                           metadata: ["charger": "\(settings.id)"])
+        }
+        lastStatus = decoded.status
+        return decoded.status
     }
 
-    private func has(_ name: String) -> Bool { settings.map.quantities.contains { $0.name == name } }
-
-    private func write(_ name: String, _ value: Int) throws(ModbusError) {
+    private func write(_ name: String, _ value: Double) throws(ModbusError) {
         guard let quantity = settings.map.quantities.first(where: { $0.name == name && $0.writable }) else {
             throw .invalidRequest("the map has no writable \(name)")
         }
+        let shown = value == value.rounded() && abs(value) < 1e15 ? "\(Int(value))" : "\(value)"
         let registers: [UInt16]
-        do { registers = try Codec.encode(.number(Double(value)), as: quantity) } catch {
-            throw .invalidRequest("\(name) = \(value): \(error)")
+        do { registers = try Codec.encode(.number(value), as: quantity) } catch {
+            throw .invalidRequest("\(name) = \(shown): \(error)")
         }
         do {
+            let unit = quantity.unitID ?? settings.unit
+            if client!.unit != unit { client!.unit = unit }
             try client!.write(address: quantity.address, registers: registers)
         } catch .exception(let code) {
             // the charger is there but refuses the value: say which, not just "unreachable"
-            throw .badResponse("the charger refused \(name) = \(value) (exception \(code)); check the configured currents against the charger's own range")
+            throw .badResponse("the charger refused \(name) = \(shown) (exception \(code)); check the configured currents against the charger's own range")
         }
     }
 }

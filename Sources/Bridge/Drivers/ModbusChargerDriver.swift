@@ -5,23 +5,26 @@ import Modbus
 import RegisterMaps
 import Synchronization
 
-/// A charger with the Vestel EVC04/EVC08 Modbus TCP interface, driven as a master through its
-/// register map (Registers/chargers/vestel-evc04.yaml). All I/O runs on a thread of its own: the
-/// control loop only reads the last status and hands over setpoints, so a charger that hangs or
-/// drops off never delays a control step or another charger.
+/// Any Modbus charger (TCP or RTU), driven as a master through its charger map (a file of
+/// Registers/chargers/ with a `charger:` section; Vestel EVC04/EVC08 is vestel-evc04.yaml). All I/O
+/// runs on a thread of its own: the control loop only reads the last status and hands over
+/// setpoints, so a charger that hangs or drops off never delays a control step or another charger.
 ///
-/// On every (re)connection the driver writes the failsafe timeout and current, the setpoint and the
-/// alive register; then it polls the status every `period`, feeds the alive register at half the
-/// failsafe timeout, writes a decrease at once and re-asserts the setpoint every 10 s.
+/// On every (re)connection the driver makes the writes the map lists under `connect`, in order
+/// (watchdog timeout, safe current, setpoint, watchdog feed, …); then it polls the status every
+/// `period`, feeds the watchdog as the map says, writes a decrease at once and re-asserts the
+/// setpoint every `reassert_s`.
 public final class ModbusChargerDriver: ChargerDriver {
     public struct Settings: Sendable {
         public var id: String
         public var endpoint: Endpoint
         public var unit: Int
+        /// A charger map: `map.charger` is set (the configuration refuses a map without one).
         public var map: RegisterMap
         public var period: Double = 1
         public var timeout: Double = 1
-        /// The charger's own watchdog (register 2002): it falls back to the failsafe current after this.
+        /// The charger's own watchdog timeout (the map's watchdog timeout register): it falls back to
+        /// its safe current after this.
         public var failsafeTimeout: Int = 20
         public var limits: ChargerLimits
 
@@ -31,7 +34,10 @@ public final class ModbusChargerDriver: ChargerDriver {
             self.unit = unit
             self.map = map
             self.limits = limits
+            precondition(map.charger != nil, "map \(map.name) has no charger section")
         }
+
+        var spec: ChargerSpec { map.charger! }
     }
 
     /// What control wants the charger to have, and what the link saw last.
@@ -58,7 +64,7 @@ public final class ModbusChargerDriver: ChargerDriver {
         self.logger = logger
     }
 
-    public var failsafeTimeout: Seconds? { Double(settings.failsafeTimeout) }
+    public var failsafeTimeout: Seconds? { settings.spec.watchdog.kind == .none ? nil : Double(settings.failsafeTimeout) }
 
     /// No answer for this long: the charger counts as offline.
     var staleAfter: Double { max(3, 3 * settings.period + 2 * settings.timeout) }
@@ -98,7 +104,7 @@ public final class ModbusChargerDriver: ChargerDriver {
                 let stopping = stopRequested()
                 let now = clock.now
                 let (setpoint, phases, failsafe, lastApply) = shared.withLock { ($0.setpoint, $0.phases, $0.failsafeCurrent, $0.lastApply) }
-                let controlRuns = lastApply.map { now - $0 < link.aliveInterval } ?? false
+                let controlRuns = lastApply.map { now - $0 < link.controlGrace } ?? false
                 let result = link.service(now: now, setpoint: setpoint, phases: phases, failsafeCurrent: failsafe,
                                           feedAlive: controlRuns && !stopping, final: stopping)
                 shared.withLock { shared in
