@@ -15,6 +15,9 @@ struct ChargerLink {
         var down: Bool
         /// When the link needs the thread again (next poll, watchdog, retry).
         var nextDue: Double
+        /// The setpoint last written successfully, amperes (nil: none yet): what the charger may
+        /// still draw if contact is lost now.
+        var applied: Int?
     }
 
     /// What the charger was last told on this connection (nil: not yet, so it is written).
@@ -35,6 +38,9 @@ struct ChargerLink {
     private var poller: DevicePoller?
     private var connected = false
     private var written = Written()
+    /// The amperes of the last setpoint written successfully (kept across reconnections: the
+    /// charger has it until told otherwise).
+    private var appliedAmperes: Int?
     private var lastFeed = -Double.infinity
     private var lastSetpointWrite = -Double.infinity
     private var nextPoll = -Double.infinity
@@ -66,7 +72,7 @@ struct ChargerLink {
     /// `feedAlive`: control is running (otherwise the charger's watchdog is left to expire).
     /// `final`: the service stops; only the writes happen (the safe setpoint reaches the charger).
     mutating func service(now: Double, setpoint: Int?, phases: Int?, failsafeCurrent: Int?, feedAlive: Bool, final: Bool) -> Outcome {
-        if !connected, now < nextAttempt, !final { return Outcome(status: nil, down: isDown, nextDue: nextAttempt) }
+        if !connected, now < nextAttempt, !final { return Outcome(status: nil, down: isDown, nextDue: nextAttempt, applied: appliedAmperes) }
         do {
             if !connected { try open() }
             try writeWanted(now: now, setpoint: setpoint, phases: phases, failsafeCurrent: failsafeCurrent, feedAlive: feedAlive)
@@ -77,7 +83,8 @@ struct ChargerLink {
             }
             if isDown { logger.notice("charger answers again", metadata: ["charger": "\(settings.id)"]) }
             failures = 0
-            return Outcome(status: status, down: false, nextDue: min(nextPoll, lastFeed + (feedInterval ?? .infinity), lastSetpointWrite + spec.reassertSeconds))
+            return Outcome(status: status, down: false, nextDue: min(nextPoll, lastFeed + (feedInterval ?? .infinity), lastSetpointWrite + spec.reassertSeconds),
+                           applied: appliedAmperes)
         } catch {
             failures += 1
             if failures == 1 { logger.info("request failed, retrying at once: \(error)", metadata: ["charger": "\(settings.id)"]) }
@@ -85,7 +92,7 @@ struct ChargerLink {
             close()
             // then 1, 2, 4 … 10 s between attempts
             nextAttempt = failures == 1 ? now : now + min(10, pow(2, Double(min(failures, 8) - 2)))
-            return Outcome(status: nil, down: isDown, nextDue: nextAttempt)
+            return Outcome(status: nil, down: isDown, nextDue: nextAttempt, applied: appliedAmperes)
         }
     }
 
@@ -144,6 +151,7 @@ struct ChargerLink {
                 if written.setpoint != command || now - lastSetpointWrite >= spec.reassertSeconds {
                     try writeSetpoint(command)
                     written.setpoint = command
+                    appliedAmperes = command.paused ? 0 : setpoint
                     lastSetpointWrite = now
                 }
             case .feed:

@@ -114,6 +114,8 @@ public final class ModbusChargerDriver: ChargerDriver {
                     } else if result.down {
                         shared.status.online = false
                     }
+                    // known at once, not at the next poll: a charger lost right after an increase may draw it
+                    shared.status.appliedSetpoint = result.applied
                 }
                 if stopping { break }
                 _ = wake.wait(timeout: .now() + max(0.01, min(result.nextDue - clock.now, 0.5)))
