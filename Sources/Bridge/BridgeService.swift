@@ -1,3 +1,4 @@
+import ServiceConfiguration
 import DataFiles
 import ControlCore
 import StorageModel

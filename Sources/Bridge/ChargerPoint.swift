@@ -1,3 +1,4 @@
+import ServiceConfiguration
 import StorageModel
 import ControlCore
 import EnergyControl

@@ -1,3 +1,4 @@
+import ServiceConfiguration
 import EnergyControl
 import RegisterMaps
 import Synchronization

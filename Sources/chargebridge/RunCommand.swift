@@ -1,3 +1,4 @@
+import ServiceConfiguration
 import DataFiles
 import ArgumentParser
 import Bridge

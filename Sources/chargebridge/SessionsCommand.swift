@@ -1,3 +1,4 @@
+import ServiceConfiguration
 import StorageModel
 import ArgumentParser
 import Bridge

@@ -1,4 +1,5 @@
 @testable import Bridge
+import ServiceConfiguration
 import ControlCore
 import EnergyControl
 import Foundation

@@ -1,4 +1,5 @@
 @testable import Bridge
+import ServiceConfiguration
 import EnergyControl
 import Foundation
 import RegisterMaps

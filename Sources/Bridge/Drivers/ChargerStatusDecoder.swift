@@ -1,12 +1,12 @@
 import EnergyControl
 import RegisterMaps
+import ServiceConfiguration
 
 /// A charger's readings (standard quantity names) → its status, through the status table of its
 /// map's `charger:` section. Pure.
 struct ChargerStatusDecoder {
-    /// Quantities every charger map must have besides its status: without them the bridge cannot
-    /// control it safely.
-    static let requiredCurrents = ["current.l1", "current.l2", "current.l3"]
+    /// Quantities every charger map must have besides its status (checked when the configuration loads).
+    static let requiredCurrents = SouthboundSettings.requiredCurrents
 
     let spec: ChargerSpec.Status
 

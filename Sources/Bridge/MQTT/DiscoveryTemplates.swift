@@ -1,3 +1,4 @@
+import ServiceConfiguration
 import DataFiles
 import ControlCore
 import EnergyControl
@@ -53,7 +54,7 @@ public struct DiscoveryTemplates: Sendable {
             for key in ["name", "url"] { if let node = fields.optional(key) { templates.origin[key] = try node.string() } }
             try fields.finish()
         }
-        if let status = top.optional("status_topic") { templates.statusTopic = try TopicContract.topicLevels(status) }
+        if let status = top.optional("status_topic") { templates.statusTopic = try TopicText.levels(status) }
         var kinds = try top.required("devices").fields()
         for kind in EntityKind.allCases {
             guard let node = kinds.optional(kind.rawValue) else { continue }

@@ -1,3 +1,4 @@
+import ServiceConfiguration
 import ControlCore
 import EnergyControl
 import Foundation

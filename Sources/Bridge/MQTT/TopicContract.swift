@@ -1,3 +1,4 @@
+import ServiceConfiguration
 import DataFiles
 import ControlCore
 import Foundation
@@ -45,10 +46,10 @@ public struct TopicContract: Sendable {
     public static func parse(_ text: String, file: String) throws(DataFileError) -> TopicContract {
         var contract = TopicContract(file: file)
         var top = try YAMLNode.parse(text, file: file).fields()
-        if let node = top.optional("prefix") { contract.prefix = try topicLevels(node) }
-        if let node = top.optional("availability") { contract.availability = try topicLevels(node) }
-        if let node = top.optional("errors") { contract.errors = try topicLevels(node) }
-        if let node = top.optional("health") { contract.health = try topicLevels(node) }
+        if let node = top.optional("prefix") { contract.prefix = try TopicText.levels(node) }
+        if let node = top.optional("availability") { contract.availability = try TopicText.levels(node) }
+        if let node = top.optional("errors") { contract.errors = try TopicText.levels(node) }
+        if let node = top.optional("health") { contract.health = try TopicText.levels(node) }
         if let node = top.optional("health_s") { contract.healthInterval = Double(try node.integer(in: 1...3600)) }
         if let node = top.optional("republish_s") { contract.republishInterval = Double(try node.integer(in: 0...86_400)) }
         if let node = top.optional("max_payload") { contract.maxPayload = try node.integer(in: 16...65_536) }
@@ -70,14 +71,14 @@ public struct TopicContract: Sendable {
     static func parseEntity(_ node: YAMLNode, kind: EntityKind) throws(DataFileError) -> Entity {
         var fields = try node.fields()
         let topicNode = try fields.required("topic")
-        let topic = try topicLevels(topicNode, allowID: true)
+        let topic = try TopicText.levels(topicNode, allowID: true)
         guard kind == .site || topic.contains("{id}") else { throw topicNode.error("must contain {id}: one topic per \(kind.rawValue)") }
         var values: [Value] = []
         var names = Set<String>()
         for item in try fields.required("values").list() {
             var f = try item.fields()
             let nameNode = try f.required("topic")
-            let name = try topicLevels(nameNode)
+            let name = try TopicText.levels(nameNode)
             guard !name.contains("/"), name != "set" else { throw nameNode.error("one topic level, not \"set\"") }
             guard names.insert(name).inserted else { throw nameNode.error("topic \"\(name)\" is used twice") }
             let sourceNode = try f.required("source")
@@ -102,17 +103,6 @@ public struct TopicContract: Sendable {
         }
         try fields.finish()
         return Entity(topic: topic, values: values)
-    }
-
-    /// Topic levels without wildcards, empty levels or a leading/trailing slash.
-    static func topicLevels(_ node: YAMLNode, allowID: Bool = false) throws(DataFileError) -> String {
-        let text = try node.string()
-        let levels = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard !text.isEmpty, !levels.contains(where: \.isEmpty), !text.contains("+"), !text.contains("#"),
-              allowID || !text.contains("{"), !text.contains(" ") else {
-            throw node.error("a topic of non-empty levels without wildcards or spaces, got \"\(text)\"")
-        }
-        return text
     }
 
     /// The full topic of an entity (`chargebridge/charger/cp1`).

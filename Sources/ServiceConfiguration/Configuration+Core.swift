@@ -4,7 +4,7 @@ import EnergyControl
 extension Configuration {
     /// What the control core needs of this configuration.
     /// - Parameter ownFailsafeTimeouts: per charger, its driver's own watchdog (nil: it keeps no failsafe current).
-    func coreSettings(ownFailsafeTimeouts: [Seconds?], recordSessions: Bool, checkpointSeconds: Double) -> CoreSettings {
+    public func coreSettings(ownFailsafeTimeouts: [Seconds?], recordSessions: Bool, checkpointSeconds: Double) -> CoreSettings {
         let chargers = zip(chargers, ownFailsafeTimeouts).map { charger, timeout in
             CoreSettings.Charger(id: charger.id, limits: charger.limits, mode: charger.mode, placement: charger.placement,
                                  failsafeCurrent: charger.failsafeCurrent, failsafeTimeout: charger.failsafeTimeout, ownFailsafeTimeout: timeout)

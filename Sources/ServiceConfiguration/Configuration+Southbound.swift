@@ -17,6 +17,10 @@ public struct SouthboundSettings: Sendable {
     static let vestelMap = "vestel-evc04"
 
     /// `defaultMap`: the map when none is given (nil: `map:` is required).
+    /// Quantities every charger map must have besides its status: without them the bridge cannot
+    /// control it safely.
+    public static let requiredCurrents = ["current.l1", "current.l2", "current.l3"]
+
     static func parse(_ node: YAMLNode, defaultMap: String?) throws(DataFileError) -> SouthboundSettings {
         var fields = try node.fields()
         let mapNode = try defaultMap == nil ? fields.required("map") : fields.optional("map")
@@ -29,7 +33,7 @@ public struct SouthboundSettings: Sendable {
             throw (mapNode ?? node).error("map \(path) cannot drive a charger: it has no charger: section (status table, setpoint, watchdog; see Registers/README.md)")
         }
         let names = Set(map.quantities.map(\.name))
-        let missing = ChargerStatusDecoder.requiredCurrents.filter { !names.contains($0) }
+        let missing = Self.requiredCurrents.filter { !names.contains($0) }
         guard missing.isEmpty else {
             throw (mapNode ?? node).error("map \(path) cannot drive a charger: it lacks \(missing.joined(separator: ", "))")
         }

@@ -47,12 +47,12 @@ public struct MQTTSettings: Sendable {
         if options.reconnectMax < options.reconnectMin {
             throw node.error("reconnect_max_s \(options.reconnectMax) is below reconnect_min_s \(options.reconnectMin)")
         }
-        if let prefix = fields.optional("prefix") { settings.prefix = try TopicContract.topicLevels(prefix) }
+        if let prefix = fields.optional("prefix") { settings.prefix = try TopicText.levels(prefix) }
         if let interval = fields.optional("republish_s") { settings.republishInterval = Double(try interval.integer(in: 0...86_400)) }
         if let qos = fields.optional("qos") { settings.qos = Int32(try qos.integer(in: 0...2)) }
         if let topics = fields.optional("topics") { settings.topics = try topics.string() }
         if let discovery = fields.optional("discovery") { settings.discovery = try discovery.bool() }
-        if let prefix = fields.optional("discovery_prefix") { settings.discoveryPrefix = try TopicContract.topicLevels(prefix) }
+        if let prefix = fields.optional("discovery_prefix") { settings.discoveryPrefix = try TopicText.levels(prefix) }
         if let templates = fields.optional("discovery_templates") { settings.discoveryTemplates = try templates.string() }
         try fields.finish()
         settings.options = options
