@@ -244,6 +244,7 @@ public struct SiteSimulator {
         var lastSwitchTime = [Seconds](repeating: -.infinity, count: chargers.count)
         var nextEvent = 0
         var inputSignals = [Bool](repeating: false, count: SiteScenario.InputEvent.Kind.allCases.count)
+        var lastAlive = [Seconds](repeating: 0, count: chargers.count)
         var t = 0.0
         while t < scenario.duration {
             for index in chargers.indices { chargers[index].advance(to: t) }
@@ -278,7 +279,11 @@ public struct SiteSimulator {
             }
             for index in chargers.indices {
                 chargers[index].offline = scenario.chargers[index].offline.contains { $0.contains(t) }
-                if !emsSilent[index] { _ = core.emsWrite(charger: index, Self.alive, master: "scenario", now: t, wall: wallStart + t) }
+                // the energy manager feeds alive once a second, as a real one would (well within its timeout)
+                if !emsSilent[index], t - lastAlive[index] >= 1 {
+                    _ = core.emsWrite(charger: index, Self.alive, master: "scenario", now: t, wall: wallStart + t)
+                    lastAlive[index] = t
+                }
             }
             let result = core.step(now: t, wall: wallStart + t, localTime: localTime(t), statuses: chargers.map(\.status), sample: sample)
             sessionBook.apply(result.storage)

@@ -125,21 +125,31 @@ extension LoadManager {
     }
 
     mutating func cachedDegradedSetpoints(_ inputs: [LoadChargerInput]) -> [Int] {
-        var key: [Double] = []
-        key.reserveCapacity(inputs.count * 5 + operatorLimits.count * 3)
-        for input in inputs {
-            key.append(Double(input.zone ?? -1))
-            key.append(Double(input.rotation.gridPhases(vehiclePhases: 1)[0] + (input.chargerPhases == 1 ? 10 : 0)))
-            key.append(Double(input.chargerPhases))
-            key.append(input.minimum)
-            key.append(input.ceiling ?? -1)
-            key.append(input.disconnectedLimit ?? -1)
+        // compared in place with the key of the last computation: no allocation on the usual step
+        var position = 0, same = true
+        func visit(_ value: Double, _ key: inout [Double]?) {
+            if key != nil { key!.append(value); return }
+            if same, position < degradedKey.count, degradedKey[position] == value { position += 1 } else { same = false }
         }
-        for limit in operatorLimits { key += limit ?? [-1, -1, -1] }
-        if key != degradedKey {
-            degradedKey = key
-            degradedCache = degradedSetpoints(inputs)
+        func walk(_ key: inout [Double]?) {
+            for input in inputs {
+                visit(Double(input.zone ?? -1), &key)
+                visit(Double(input.rotation.firstGridPhase + (input.chargerPhases == 1 ? 10 : 0)), &key)
+                visit(Double(input.chargerPhases), &key)
+                visit(input.minimum, &key)
+                visit(input.ceiling ?? -1, &key)
+                visit(input.disconnectedLimit ?? -1, &key)
+            }
+            for limit in operatorLimits { for phase in 0..<3 { visit(limit?[phase] ?? -1, &key) } }
         }
+        var none: [Double]? = nil
+        walk(&none)
+        if same, position == degradedKey.count { return degradedCache }
+        var key: [Double]? = []
+        key!.reserveCapacity(inputs.count * 6 + operatorLimits.count * 3)
+        walk(&key)
+        degradedKey = key!
+        degradedCache = degradedSetpoints(inputs)
         return degradedCache
     }
 

@@ -9,6 +9,16 @@ public enum PhaseRotation: Sendable, Equatable {
     /// A single-phase charger on grid phase 0, 1 or 2.
     case single(Int)
 
+    /// The grid phase (0…2) the charger's L1 is wired to (no array: asked on every control step).
+    public var firstGridPhase: Int {
+        switch self {
+        case .single(let phase): phase
+        case .rst: 0
+        case .str: 1
+        case .trs: 2
+        }
+    }
+
     /// Grid phases (0…2) loaded by a vehicle charging on `phases` (1 or 3) of this charger.
     public func gridPhases(vehiclePhases phases: Int) -> [Int] {
         switch self {
