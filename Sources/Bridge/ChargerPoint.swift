@@ -147,11 +147,10 @@ public final class ChargerPoint: ModbusSlaveHandler {
         recorder?.event(.masterDisconnected, subject: config.id, "\(peer): \(reason)")
     }
 
-    /// Read from the control itself: the server compares it with the count when a master connected.
-    public var failsafeEntries: Int {
-        guard let (link, index) = control.withLock({ $0 }), let site = link.control else { return 0 }
-        return site.failsafeEntries(index)
-    }
+    /// The server compares it with the count when a master connected, every 50 ms per connection:
+    /// an atomic the control sets while it holds the core, so the Modbus thread never waits for a step.
+    public var failsafeEntries: Int { entries.load(ordering: .acquiring) }
+    let entries = Atomic<Int>(0)
 }
 
 /// The control seen from a charger's face, without keeping it alive (the control holds the faces).

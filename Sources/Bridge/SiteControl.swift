@@ -81,7 +81,12 @@ final class SiteControl: Sendable {
         let localTime = localClock.localTime(unix: wall)
         let result = stepLock.withLock { _ -> StepResult in
             let statuses = drivers.map { $0.poll(now: now) }
-            let result = core.withLock { $0.step(now: now, wall: wall, localTime: localTime, statuses: statuses, sample: sample) }
+            let result = core.withLock { core in
+                let result = core.step(now: now, wall: wall, localTime: localTime, statuses: statuses, sample: sample)
+                // failsafe entries are known at once, not when the views are shown
+                for index in chargers.indices { chargers[index].entries.store(core.failsafeEntries(index), ordering: .releasing) }
+                return result
+            }
             guard !result.chargers.isEmpty else { return result }   // stopped: the chargers stay where they were left
             for index in drivers.indices {
                 let effect = result.chargers[index]
@@ -150,8 +155,6 @@ final class SiteControl: Sendable {
     }
 
     func view() -> ControlView { core.withLock { $0.view } }
-
-    func failsafeEntries(_ index: Int) -> Int { core.withLock { $0.failsafeEntries(index) } }
 
     /// One line about the site for the status output.
     var statusLine: String {

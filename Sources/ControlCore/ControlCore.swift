@@ -326,8 +326,6 @@ public struct ControlCore: Sendable {
 
     public var zoneReports: [ZoneReport] { controller.load?.reports ?? [] }
 
-    public var isMeterLost: Bool { meterLost }
-
     /// The last plausible grid sample (nil while the meter is lost).
     public var grid: GridSample? { meterLost ? nil : lastGrid }
 
