@@ -253,8 +253,7 @@ public struct LoadManager: Sendable {
                 for zone in tree.paths[zoneOf[index]] {
                     for phase in charger.rotation.gridPhases(vehiclePhases: charger.chargerPhases) { available[zone][phase] -= reserve }
                 }
-                output[index] = LoadChargerOutput(cap: CurrentCap(0, .offline), degraded: degraded[index],
-                                                  newSessionsOffline: mode == .allSessions)
+                output[index] = LoadChargerOutput(cap: CurrentCap(0, .offline), degraded: degraded[index])
                 continue
             }
             states[index].lostAt = nil
@@ -339,6 +338,7 @@ public struct LoadManager: Sendable {
             }
             output[index] = LoadChargerOutput(cap: CurrentCap(amperes, reason), degraded: degraded[index])
         }
+        // (set for every charger, in contact or not: what it would do without the bridge)
         for index in inputs.indices {
             output[index]!.newSessionsOffline = (inputs[index].zone.map { settings.zones[$0].offlineMode } ?? .allSessions) == .allSessions
         }
