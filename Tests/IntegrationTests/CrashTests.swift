@@ -74,8 +74,8 @@ struct CrashTests {
             #expect(bridge.text.components(separatedBy: "current_limit of cp1").count > before, "no acknowledgement of limit \(limit)")
             acknowledged = limit
             Thread.sleep(forTimeInterval: random.next(in: 0...1.5))
-            kill(bridge.process.processIdentifier, SIGKILL)
-            bridge.process.waitUntilExit()
+            bridge.child.signal(SIGKILL)
+            bridge.child.waitUntilExit()
             kills += 1
             let down = Date().timeIntervalSince1970
             // the acknowledged setting is on disk, whatever the moment of the kill

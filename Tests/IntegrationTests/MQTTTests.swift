@@ -165,7 +165,7 @@ struct MQTTTests {
         #expect(site.bridge.text.contains("retrying with backoff"))
 
         // killed without a goodbye: the broker publishes the last will
-        kill(site.bridge.process.processIdentifier, SIGKILL)
+        site.bridge.child.signal(SIGKILL)
         try broker.waitFor("chargebridge/status", equal: "offline", timeout: 10)
         site = try Site.start(broker, dataDirectory: site.dataDirectory)
         try broker.waitFor("chargebridge/status", equal: "online")

@@ -99,7 +99,7 @@ struct NorthboundModbusTests {
         #expect(out["exception_bad_function"] as? Int == 1)
         #expect(out["exception_bad_count"] as? Int == 3)
         #expect(out["fuzz_listener_still_answers"] as? Bool == true)
-        #expect(bridge.process.process.isRunning)
+        #expect(bridge.process.isRunning)
     }
 
     @Test func gatewayModeServesEveryChargerByUnitId() throws {
@@ -130,9 +130,9 @@ struct NorthboundModbusTests {
                     "\(result.stderr)")
         }
         let bridge = try BridgeProcess.start(chargers: "  - { id: a, max_current: 16, modbus: { port: PORT0 } }\n", count: 1, logLevel: "info")
-        kill(bridge.process.process.processIdentifier, SIGTERM)
-        bridge.process.process.waitUntilExit()
-        #expect(bridge.process.process.terminationStatus == 0)
+        bridge.process.child.signal(SIGTERM)
+        bridge.process.child.waitUntilExit()
+        #expect(bridge.process.child.terminationStatus == 0)
         #expect(bridge.process.text.contains("stopped"))
     }
 }

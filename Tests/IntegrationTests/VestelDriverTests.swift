@@ -60,7 +60,7 @@ struct VestelDriverTests {
         #expect(emulator.events("failsafe-entered").isEmpty, "\(emulator.process.text.suffix(800))")
 
         // the bridge dies: the charger falls back to the failsafe share on its own, within its timeout
-        kill(bridge.process.processIdentifier, SIGKILL)
+        bridge.child.signal(SIGKILL)
         let killed = Date()
         let entered = try emulator.waitFor("failsafe-entered", timeout: 10)
         #expect(entered["current"] as? Int == 10)
@@ -118,7 +118,7 @@ struct VestelDriverTests {
         try Self.write(port: north, 6000, 1)
         try waitForRegister(port: upstream, address: 1008, timeout: 5) { $0 == 8_000 }
         // B dies: A's own watchdog takes over within B's timeout (4 s) and A falls back
-        kill(bridge.process.processIdentifier, SIGKILL)
+        bridge.child.signal(SIGKILL)
         try chargerSide.waitFor("failsafe entered", timeout: .seconds(10))
     }
 }

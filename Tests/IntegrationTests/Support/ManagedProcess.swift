@@ -3,43 +3,40 @@ import Synchronization
 
 /// A process started by a test: output captured, stopped by PID (SIGTERM, then SIGKILL) when done.
 final class ManagedProcess: Sendable {
-    let process: Process
+    let child: ChildProcess
+    let name: String
     private let output = LockedData()
 
     init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
+        let pipe = try CapturedPipe()
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { $1 }
-        process.environment = env
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        self.process = process
-        pipe.fileHandleForReading.readabilityHandler = { [output] handle in output.append(handle.availableData) }
-        try process.run()
+        child = try ChildProcess(executable, arguments, environment: env, stdout: pipe.writeEnd, stderr: pipe.writeEnd)
+        name = URL(fileURLWithPath: executable).lastPathComponent
+        _ = pipe.drain(into: output)
     }
 
     var text: String { output.text }
+    var pid: pid_t { child.pid }
+    var isRunning: Bool { child.isRunning }
 
     /// Waits until the output contains `marker`; throws with the output so far on timeout or exit.
     func waitFor(_ marker: String, timeout: Duration = .seconds(20)) throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if text.contains(marker) { return }
-            if !process.isRunning { break }
+            if !child.isRunning { break }
             Thread.sleep(forTimeInterval: 0.02)
         }
-        throw TestFailure("\(process.executableURL!.lastPathComponent) did not print \"\(marker)\": \(text)")
+        throw TestFailure("\(name) did not print \"\(marker)\": \(text)")
     }
 
     func stop() {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGTERM)
-        for _ in 0..<200 where process.isRunning { Thread.sleep(forTimeInterval: 0.01) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        guard child.isRunning else { return }
+        child.signal(SIGTERM)
+        for _ in 0..<200 where child.isRunning { Thread.sleep(forTimeInterval: 0.01) }
+        child.signal(SIGKILL)
+        child.waitUntilExit()
     }
 
     deinit { stop() }
@@ -59,29 +56,22 @@ struct CommandResult {
 
 /// Runs a command with a time limit (the command is killed if it overruns).
 func runCommand(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(30)) throws -> CommandResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
+    let out = try CapturedPipe(), err = try CapturedPipe()
+    let child = try ChildProcess(executable, arguments, environment: ProcessInfo.processInfo.environment,
+                                 stdout: out.writeEnd, stderr: err.writeEnd)
     let collectedOut = LockedData(), collectedErr = LockedData()
-    out.fileHandleForReading.readabilityHandler = { handle in collectedOut.append(handle.availableData) }
-    err.fileHandleForReading.readabilityHandler = { handle in collectedErr.append(handle.availableData) }
-    try process.run()
+    let outDone = out.drain(into: collectedOut), errDone = err.drain(into: collectedErr)
     let deadline = ContinuousClock.now + timeout
-    while process.isRunning, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.005) }
-    if process.isRunning {
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+    while child.isRunning, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.005) }
+    if child.isRunning {
+        child.signal(SIGKILL)
+        child.waitUntilExit()
         throw TestFailure("\(executable) \(arguments.joined(separator: " ")) did not finish within \(timeout)")
     }
-    process.waitUntilExit()
-    out.fileHandleForReading.readabilityHandler = nil
-    err.fileHandleForReading.readabilityHandler = nil
-    collectedOut.append(out.fileHandleForReading.readDataToEndOfFile())
-    collectedErr.append(err.fileHandleForReading.readDataToEndOfFile())
-    return CommandResult(status: process.terminationStatus, stdout: collectedOut.text, stderr: collectedErr.text)
+    // a grandchild may still hold the pipes; do not wait for it forever
+    _ = outDone.wait(timeout: .now() + 5)
+    _ = errDone.wait(timeout: .now() + 5)
+    return CommandResult(status: child.terminationStatus ?? -1, stdout: collectedOut.text, stderr: collectedErr.text)
 }
 
 /// Bytes appended from a pipe's reader thread and read by the test.
