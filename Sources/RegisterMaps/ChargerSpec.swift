@@ -110,6 +110,9 @@ public struct ChargerSpec: Sendable, Equatable {
         case validity
         /// The bridge writes an alive register before the timeout.
         case alive
+        /// The setpoint itself holds for a validity time (set on the charger or in `timeout`): the
+        /// bridge writes the setpoint again before it runs out.
+        case setpoint
         /// The charger keeps no watchdog.
         case none
     }

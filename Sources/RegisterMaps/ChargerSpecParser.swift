@@ -156,7 +156,7 @@ extension MapLoader {
         var fields = try node.fields()
         let kindNode = try fields.required("kind")
         guard let kind = ChargerSpec.WatchdogKind(rawValue: try kindNode.string()) else {
-            throw kindNode.error("watchdog kind must be validity, alive or none")
+            throw kindNode.error("watchdog kind must be alive, validity, setpoint or none")
         }
         var watchdog = ChargerSpec.Watchdog(kind: kind)
         if let alive = fields.optional("alive") {
@@ -193,7 +193,7 @@ extension MapLoader {
         switch kind {
         case .none:
             if watchdog.feed != nil || watchdog.alive != nil { throw kindNode.error("a watchdog of kind none has nothing to feed") }
-        case .alive, .validity:
+        case .alive, .validity, .setpoint:
             if watchdog.feed == nil {
                 throw DataFileError(file: node.file, line: node.line, field: "\(node.path).feed", message: "missing required field: how often the bridge feeds the watchdog (period_s or fraction)")
             }
@@ -203,7 +203,8 @@ extension MapLoader {
             if kind == .validity, watchdog.timeout == nil {
                 throw DataFileError(file: node.file, line: node.line, field: "\(node.path).timeout", message: "missing required field (the validity-time register the bridge renews)")
             }
-            if case .fraction = watchdog.feed, watchdog.timeout == nil {
+            // kind setpoint may take a fraction of the configured failsafe_timeout_s: the validity time set on the charger
+            if case .fraction = watchdog.feed, watchdog.timeout == nil, kind != .setpoint {
                 throw DataFileError(file: node.file, line: node.line, field: "\(node.path).timeout", message: "a feed given as a fraction needs the timeout register")
             }
         }
