@@ -41,12 +41,19 @@ struct ChargerLink {
     /// The amperes of the last setpoint written successfully (kept across reconnections: the
     /// charger has it until told otherwise).
     private var appliedAmperes: Int?
+    /// When this connection opened, and whether the map's connect steps were all written on it.
+    private var connectedAt = -Double.infinity
+    private var connectDone = false
     private var lastFeed = -Double.infinity
     private var lastSetpointWrite = -Double.infinity
     private var nextPoll = -Double.infinity
     private var nextAttempt = -Double.infinity
     private var failures = 0
     private var lastStatus: ChargerStatus?
+    /// Writes the charger refused on this connection ("name=value"): not sent again until it reconnects.
+    private var refused: Set<String> = []
+    /// Session values counted from the energy meter where the map has no session registers.
+    private var derivedSession: DerivedSession
     /// Status codes the map does not list, logged once each.
     private var reportedCodes: Set<Int> = []
 
@@ -55,12 +62,12 @@ struct ChargerLink {
         self.logger = logger
         spec = settings.spec
         decoder = ChargerStatusDecoder(spec: settings.spec.status)
-        let readable = settings.map.quantities.filter { !$0.writable }
-        statusMap = RegisterMap(name: settings.map.name, planner: settings.map.planner, quantities: readable.filter { !Self.isIdentity($0.name) })
-        identityMap = RegisterMap(name: settings.map.name, planner: settings.map.planner, quantities: readable.filter { Self.isIdentity($0.name) })
+        statusMap = RegisterMap(name: settings.map.name, planner: settings.map.planner, quantities: settings.map.chargerStatusQuantities)
+        let names = Set(settings.map.quantities.map(\.name))
+        derivedSession = DerivedSession(energy: !names.contains("session.energy") && names.contains("energy.import"),
+                                        duration: !names.contains("session.duration"))
+        identityMap = RegisterMap(name: settings.map.name, planner: settings.map.planner, quantities: settings.map.chargerIdentityQuantities)
     }
-
-    static func isIdentity(_ name: String) -> Bool { name.hasPrefix("identity.") || name.hasPrefix("charger.rated") }
 
     /// How often the watchdog is fed (nil: the map declares none to feed).
     var feedInterval: Double? { spec.watchdog.feedInterval(timeout: Double(settings.failsafeTimeout)) }
@@ -74,11 +81,14 @@ struct ChargerLink {
     mutating func service(now: Double, setpoint: Int?, phases: Int?, failsafeCurrent: Int?, feedAlive: Bool, final: Bool) -> Outcome {
         if !connected, now < nextAttempt, !final { return Outcome(status: nil, down: isDown, nextDue: nextAttempt, applied: appliedAmperes) }
         do {
-            if !connected { try open() }
+            if !connected {
+                try open()
+                connectedAt = now
+            }
             try writeWanted(now: now, setpoint: setpoint, phases: phases, failsafeCurrent: failsafeCurrent, feedAlive: feedAlive)
             var status: ChargerStatus?
             if now >= nextPoll, !final {
-                status = try pollStatus(phases: phases)
+                status = try pollStatus(now: now, phases: phases)
                 nextPoll = now + settings.period
             }
             if isDown { logger.notice("charger answers again", metadata: ["charger": "\(settings.id)"]) }
@@ -114,6 +124,8 @@ struct ChargerLink {
         try client!.connect()
         connected = true
         written = Written()   // a new connection may be a restarted charger: tell it everything again
+        refused = []
+        connectDone = false
         lastFeed = -.infinity
         if !identityMap.quantities.isEmpty {
             let identity = DevicePoller(map: identityMap, client: client!).poll().readings
@@ -128,6 +140,12 @@ struct ChargerLink {
     /// The writes of the map's `charger:` section, in its connection order, each when changed or due.
     private mutating func writeWanted(now: Double, setpoint: Int?, phases: Int?, failsafeCurrent: Int?, feedAlive: Bool) throws(ModbusError) {
         for step in spec.writeOrder {
+            // on a fresh connection the map's connect steps go in its order: one whose value control
+            // has not given yet (the safe current comes once the charger answers) holds back the rest
+            if !connectDone, spec.connect.contains(step), !known(step, setpoint: setpoint, failsafeCurrent: failsafeCurrent),
+               now - connectedAt < Self.connectGrace {
+                return
+            }
             switch step {
             case .watchdogTimeout:
                 if let name = spec.watchdog.timeout, written.failsafeTimeout != settings.failsafeTimeout {
@@ -148,10 +166,11 @@ struct ChargerLink {
                 guard let setpoint else { continue }
                 let command = spec.setpoint.command(amperes: Double(setpoint), maxCurrent: Double(settings.limits.ceiling),
                                                     phases: phasesInUse(requested: phases))
-                if written.setpoint != command || now - lastSetpointWrite >= spec.reassertSeconds {
-                    try writeSetpoint(command)
+                // where the setpoint write renews the charger's validity time, only running control may renew it
+                let reassert = now - lastSetpointWrite >= spec.reassertSeconds && (spec.watchdog.kind != .setpoint || feedAlive)
+                if written.setpoint != command || reassert {
+                    if try writeSetpoint(command) { appliedAmperes = command.paused ? 0 : setpoint }
                     written.setpoint = command
-                    appliedAmperes = command.paused ? 0 : setpoint
                     lastSetpointWrite = now
                 }
             case .feed:
@@ -159,19 +178,35 @@ struct ChargerLink {
                 switch spec.watchdog.kind {
                 case .alive: if let alive = spec.watchdog.alive { try write(alive, spec.watchdog.aliveValue) }
                 case .validity: if let timeout = spec.watchdog.timeout { try write(timeout, Double(settings.failsafeTimeout)) }
+                case .setpoint: if let command = written.setpoint { _ = try writeSetpoint(command); lastSetpointWrite = now }
                 case .none: break
                 }
                 lastFeed = now
             }
         }
+        connectDone = true
     }
 
     /// A pause stops first and then parks the setpoint; a resume sets the current first, then enables.
-    private func writeSetpoint(_ command: SetpointCommand) throws(ModbusError) {
+    /// How long the connect steps wait for a value control has not given yet.
+    static let connectGrace = 5.0
+
+    private func known(_ step: ChargerSpec.Step, setpoint: Int?, failsafeCurrent: Int?) -> Bool {
+        switch step {
+        case .safeCurrent: if case .register = spec.watchdog.safeCurrent { failsafeCurrent != nil } else { true }
+        case .setpoint: setpoint != nil
+        case .watchdogTimeout, .phases, .feed: true
+        }
+    }
+
+    /// Returns false when the charger refused a part of it.
+    private mutating func writeSetpoint(_ command: SetpointCommand) throws(ModbusError) -> Bool {
         let flag = spec.setpoint.flagQuantity.flatMap { name in command.flag.map { (name, $0) } }
-        if command.paused, let flag { try write(flag.0, flag.1) }
-        if let value = command.value { try write(spec.setpoint.quantity, value) }
-        if !command.paused, let flag { try write(flag.0, flag.1) }
+        var accepted = true
+        if command.paused, let flag { accepted = try write(flag.0, flag.1) && accepted }
+        if let value = command.value { accepted = try write(spec.setpoint.quantity, value) && accepted }
+        if !command.paused, let flag { accepted = try write(flag.0, flag.1) && accepted }
+        return accepted
     }
 
     /// The phases the car really uses, for a setpoint in W: counted from the last measured currents
@@ -184,7 +219,7 @@ struct ChargerLink {
         return max(1, min(measured, selected))
     }
 
-    private mutating func pollStatus(phases: Int?) throws(ModbusError) -> ChargerStatus {
+    private mutating func pollStatus(now: Double, phases: Int?) throws(ModbusError) -> ChargerStatus {
         let readings = poller!.poll().readings
         let active = settings.limits.canSwitchPhases ? (written.phases ?? phases ?? settings.limits.phases) : settings.limits.phases
         guard let decoded = decoder.decode(readings, activePhases: active) else {
@@ -198,15 +233,23 @@ struct ChargerLink {
             logger.warning("unknown status code \(code) in \(spec.status.quantity): read as unknown (not charging, no current offered); the map \(settings.map.name) does not list it",
                            metadata: ["charger": "\(settings.id)"])
         }
-        lastStatus = decoded.status
-        return decoded.status
+        var status = decoded.status
+        derivedSession.apply(to: &status, now: now)
+        lastStatus = status
+        return status
     }
 
-    private func write(_ name: String, _ value: Double) throws(ModbusError) {
+    /// Writes one register. A value the charger refuses (a Modbus exception: it is there but will
+    /// not take it) is logged once by name and not sent again on this connection: the link stays
+    /// up and the other writes go on. Returns false for a refused (or earlier refused) value.
+    @discardableResult
+    private mutating func write(_ name: String, _ value: Double) throws(ModbusError) -> Bool {
         guard let quantity = settings.map.quantities.first(where: { $0.name == name && $0.writable }) else {
             throw .invalidRequest("the map has no writable \(name)")
         }
         let shown = value == value.rounded() && abs(value) < 1e15 ? "\(Int(value))" : "\(value)"
+        let key = "\(name)=\(shown)"
+        if refused.contains(key) { return false }
         let registers: [UInt16]
         do { registers = try Codec.encode(.number(value), as: quantity) } catch {
             throw .invalidRequest("\(name) = \(shown): \(error)")
@@ -215,9 +258,12 @@ struct ChargerLink {
             let unit = quantity.unitID ?? settings.unit
             if client!.unit != unit { client!.unit = unit }
             try client!.write(address: quantity.address, registers: registers)
+            return true
         } catch .exception(let code) {
-            // the charger is there but refuses the value: say which, not just "unreachable"
-            throw .badResponse("the charger refused \(name) = \(shown) (exception \(code)); check the configured currents against the charger's own range")
+            refused.insert(key)
+            logger.warning("the charger refused \(name) = \(shown) (Modbus exception \(String(format: "%02d", code)): \(ModbusError.exceptionName(code))); not sent again on this connection; check the configured currents against the charger's own range",
+                           metadata: ["charger": "\(settings.id)"])
+            return false
         }
     }
 }
