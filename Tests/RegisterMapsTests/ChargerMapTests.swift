@@ -194,6 +194,41 @@ struct ChargerMapTests {
     }
 }
 
+/// Every charger map shipped in Registers/chargers/: it loads, cites its sources, and never lets
+/// a setpoint stand for more than the configured maximum, whatever its unit.
+@Suite("Shipped charger maps")
+struct ShippedChargerMapTests {
+    static let names = ["vestel-evc04", "bender-cc613", "phoenix-charx", "schneider-evlink-pro-ac", "webasto-next",
+                        "mennekes-amtron-compact", "alfen-ng9xx", "keba-p30"]
+
+    @Test(arguments: names)
+    func loadsWithSourcesAndASafeSetpoint(_ name: String) throws {
+        let map = try Paths.map("chargers/\(name).yaml")
+        let spec = try #require(map.charger)
+        let text = try String(contentsOfFile: map.file!, encoding: .utf8)
+        #expect(text.contains("sources:"), "\(name) cites no sources")
+        for quantity in ["current.l1", "current.l2", "current.l3", spec.status.quantity, spec.setpoint.quantity] {
+            #expect(map.quantities.contains { $0.name == quantity }, "\(name) lacks \(quantity)")
+        }
+        #expect(spec.status.codes.values.contains { $0.status == .charging })
+        for maxCurrent in [6.0, 10, 16, 32] {
+            for phases in 1...3 {
+                let command = spec.setpoint.command(amperes: 40, maxCurrent: maxCurrent, phases: phases)
+                let value = try #require(command.value ?? (command.paused ? 0 : nil))
+                #expect(value <= spec.setpoint.toUnit(amperes: maxCurrent, phases: phases) + 1e-9, "\(name): \(value) for \(maxCurrent) A")
+            }
+        }
+        #expect(map.chargerStatusRequests <= (name == "keba-p30" ? 12 : 4), "\(name): \(map.chargerStatusRequests) requests per poll")
+    }
+
+    @Test func aSetpointWatchdogIsFedByRewritingTheSetpoint() throws {
+        let spec = try #require(try Paths.map("chargers/alfen-ng9xx.yaml").charger)
+        #expect(spec.watchdog.kind == .setpoint && spec.watchdog.timeout == nil)
+        #expect(spec.watchdog.feedInterval(timeout: 60) == 30)
+        #expect(spec.summary(timeout: 60).contains("setpoint re-written every 30 s"))
+    }
+}
+
 @Suite("Setpoint conversion")
 struct SetpointConversionTests {
     let amperes = ChargerSpec.Setpoint(quantity: "sp", unit: .amperes, range: 6...32)
