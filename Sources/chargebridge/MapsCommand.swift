@@ -1,3 +1,4 @@
+import Foundation
 import DataFiles
 import Modbus
 import ArgumentParser
@@ -10,15 +11,28 @@ struct MapsCommand: ParsableCommand {
         let files = MapCatalog.standard().files()
         guard !files.isEmpty else { throw CLIError("no register maps found (looked in \(MapCatalog.standard().folders.joined(separator: ", ")))") }
         var broken = 0
+        var chargers: [String] = [], meters: [String] = []
         for file in files {
             do {
                 let map = try MapLoader.load(file: file)
-                Console.out("\(file)  \(map.kind)  \(map.vendor) — \(map.name)  (\(map.quantities.count) quantities)")
+                // the name `--map` and `southbound: { map: }` take
+                let name = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+                let line = "  \(name.padding(toLength: 26, withPad: " ", startingAt: 0)) \(map.vendor) — \(map.name) (\(map.quantities.count) quantities)"
+                if let spec = map.charger {
+                    chargers.append(line + "\n      " + spec.summary(timeout: nil))
+                } else {
+                    meters.append(line)
+                }
             } catch {
                 broken += 1
                 Console.err("\(error.description)")
             }
         }
+        Console.out("Chargers (driver: modbus, southbound: { map: NAME }; read --map NAME):")
+        chargers.forEach { Console.out($0) }
+        Console.out("Meters (meters: [{ map: NAME }]; read --map NAME):")
+        meters.forEach { Console.out($0) }
+        Console.out("Folder: \(MapCatalog.standard().folders.first { FileManager.default.fileExists(atPath: $0) } ?? "?")")
         if broken > 0 { throw CLIError("\(broken) map file(s) are invalid") }
     }
 }

@@ -11,6 +11,7 @@ struct ReadCommand: ParsableCommand {
             Examples:
               chargebridge read --map pac2200 --tcp 10.0.0.5:502 --unit 1
               chargebridge read --map cvm-mini --rtu /dev/ttyUSB0 --baud 19200 --parity N --unit 1 --json
+              chargebridge read --map keba-p30 --tcp 10.0.0.7:502     (a charger: also its status and setpoint)
             """
     )
 
@@ -62,13 +63,19 @@ struct ReadCommand: ParsableCommand {
         for _ in 0..<polls { outcomes.append(poller.poll()) }
         let last = outcomes[outcomes.count - 1]
         if json {
-            Console.out(ReadingFormatter.json(last.readings))
+            var object = ReadingFormatter.json(last.readings)
+            if let spec = map.charger { object = String(object.dropLast()) + ", " + ChargerReadout.json(spec, last.readings) + "}" }
+            Console.out(object)
         } else {
             Console.out("\(map.name) at \(endpoint) unit \(unit ?? map.transport.unit)")
             Console.out(ReadingFormatter.table(last.readings))
+            if let spec = map.charger { ChargerReadout.lines(spec, last.readings).forEach { Console.out($0) } }
         }
         if stats {
-            let line = ReadingFormatter.stats(outcomes, quantities: map.quantities.count)
+            var line = ReadingFormatter.stats(outcomes, quantities: map.quantities.count)
+            if map.charger != nil {
+                line += "\nstats: the charger driver's status poll: \(map.chargerStatusRequests) requests for \(map.chargerStatusQuantities.count) quantities (identity once per connection)"
+            }
             if json { Console.err(line) } else { Console.out(line) }
         }
         if last.readings.allSatisfy({ $0.failedToRead }) {

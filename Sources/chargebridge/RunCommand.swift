@@ -101,6 +101,9 @@ struct CheckConfigCommand: ParsableCommand {
             let zone = charger.placement.zone.map { ", zone \(zones[$0].id) \(charger.placement.rotation)" } ?? ""
             let driver = charger.southbound.map { "\(charger.driver) \($0.endpoint) unit \($0.unit)" } ?? charger.driver
             Console.out("  \(charger.id): \(driver), \(charger.limits.phases)p \(charger.limits.minCurrent)…\(charger.limits.maxCurrent) A, failsafe \(charger.failsafeCurrent) A after \(charger.failsafeTimeout) s, \(listener)\(zone)")
+            if let southbound = charger.southbound, let spec = southbound.map.charger {
+                Console.out("      map \(southbound.map.name): \(spec.summary(timeout: Double(southbound.failsafeTimeout)))")
+            }
         }
         do {
             if let mqtt = try MQTTNorthbound.summary(configuration) { Console.out("  " + mqtt) }

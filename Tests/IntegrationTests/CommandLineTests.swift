@@ -41,7 +41,11 @@ struct CommandLineTests {
         let maps = try runCommand(try TestEnvironment.chargebridge, ["maps"])
         #expect(maps.status == 0, "\(maps.stderr)")
         #expect(maps.stdout.split(separator: "\n").count >= 14)
-        #expect(maps.stdout.contains("pac2200.yaml") && maps.stdout.contains("Siemens"))
+        #expect(maps.stdout.contains("  pac2200 ") && maps.stdout.contains("Siemens"))
+        // chargers by the name --map takes, with their setpoint and watchdog
+        let chargers = maps.stdout.components(separatedBy: "Meters (")[0]
+        #expect(chargers.contains("  vestel-evc04 ") && chargers.contains("setpoint ems.charging_current in A 6…32"))
+        #expect(chargers.contains("watchdog: ems.alive written"))
         let ports = try runCommand(try TestEnvironment.chargebridge, ["ports"])
         #expect(ports.status == 0)
         #expect(!ports.stdout.isEmpty)
