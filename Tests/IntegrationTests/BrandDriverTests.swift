@@ -139,6 +139,30 @@ struct BrandDriverTests {
     }
 
     @Test(arguments: brands)
+    func readAndCheckConfigShowTheCharger(_ brand: Brand) throws {
+        let port = try TestEnvironment.freePort(), north = try TestEnvironment.freePort()
+        let emulator = try BrandEmulator(brand, port: port)
+        defer { emulator.stopAll() }
+        // read it like a meter, by the map's name: every quantity, and what the status means
+        var arguments = ["read", "--map", brand.map, "--unit", "\(brand.unit)", "--json", "--stats"]
+        arguments += emulator.serialEnds.map { ["--rtu", $0.1] } ?? ["--tcp", "127.0.0.1:\(port)"]
+        let read = try runCommand(try TestEnvironment.chargebridge, arguments)
+        #expect(read.status == 0, "\(read.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(read.stdout.utf8)) as? [String: Any], "\(read.stdout)")
+        #expect(object["charger.status"] as? String == "charging", "\(object)")
+        #expect(object["charger.iec_state"] as? String == "C")
+        #expect(object["current.l1"] as? Double == 32)
+        #expect(read.stderr.contains("the charger driver's status poll: "))
+        // check-config names the driver, the endpoint, the setpoint unit and the watchdog it feeds
+        let file = try TestEnvironment.temporaryFolder().appendingPathComponent("chargebridge.yaml")
+        try Self.config(brand, emulator: emulator, north: north, broker: nil).write(to: file, atomically: true, encoding: .utf8)
+        let check = try runCommand(try TestEnvironment.chargebridge, ["check-config", "--config", file.path])
+        #expect(check.status == 0, "\(check.stderr)")
+        #expect(check.stdout.contains("cp: modbus "), "\(check.stdout)")
+        #expect(check.stdout.contains("map ") && check.stdout.contains("setpoint ") && check.stdout.contains("watchdog"), "\(check.stdout)")
+    }
+
+    @Test(arguments: brands)
     func aRefusedWriteIsLoggedByNameAndNotRetriedInALoop(_ brand: Brand) throws {
         let port = try TestEnvironment.freePort(), north = try TestEnvironment.freePort()
         let emulator = try BrandEmulator(brand, port: port, extra: ["--refuse", "\(brand.setpointAddress)"])
