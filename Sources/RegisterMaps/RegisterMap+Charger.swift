@@ -1,6 +1,9 @@
 extension RegisterMap {
-    /// Identity quantities of a charger map: read once per connection, not every poll.
-    public static func isChargerIdentity(_ name: String) -> Bool { name.hasPrefix("identity.") || name.hasPrefix("charger.rated") }
+    /// Identity and fixed facts of a charger (`identity.*`, its rated power, whether it is
+    /// three-phase): read once per connection, not every poll.
+    public static func isChargerIdentity(_ name: String) -> Bool {
+        name.hasPrefix("identity.") || name == "charger.rated_power" || name == "charger.three_phase"
+    }
 
     /// What the charger driver reads every poll period: every readable quantity but the identity.
     public var chargerStatusQuantities: [Quantity] { quantities.filter { !$0.writable && !Self.isChargerIdentity($0.name) } }

@@ -52,6 +52,8 @@ struct ChargerLink {
     private var lastStatus: ChargerStatus?
     /// Writes the charger refused on this connection ("name=value"): not sent again until it reconnects.
     private var refused: Set<String> = []
+    /// Whether the charger is three-phase, as it said on this connection (read once, used every poll).
+    private var fixedFacts: [Reading] = []
     /// Session values counted from the energy meter where the map has no session registers.
     private var derivedSession: DerivedSession
     /// Status codes the map does not list, logged once each.
@@ -129,6 +131,7 @@ struct ChargerLink {
         lastFeed = -.infinity
         if !identityMap.quantities.isEmpty {
             let identity = DevicePoller(map: identityMap, client: client!).poll().readings
+            fixedFacts = identity.filter { $0.name == "charger.three_phase" }
             let text = identity.compactMap { reading -> String? in
                 if case .success(.text(let text)) = reading.value, !text.isEmpty { return "\(reading.name.replacingOccurrences(of: "identity.", with: "")) \(text)" }
                 return nil
@@ -222,7 +225,7 @@ struct ChargerLink {
     private mutating func pollStatus(now: Double, phases: Int?) throws(ModbusError) -> ChargerStatus {
         let readings = poller!.poll().readings
         let active = settings.limits.canSwitchPhases ? (written.phases ?? phases ?? settings.limits.phases) : settings.limits.phases
-        guard let decoded = decoder.decode(readings, activePhases: active) else {
+        guard let decoded = decoder.decode(readings + fixedFacts, activePhases: active) else {
             let missing = readings.filter { decoder.required.contains($0.name) }.compactMap { reading -> String? in
                 if case .failure(let reason) = reading.value { return "\(reading.name): \(reason)" }
                 return nil
