@@ -1,0 +1,188 @@
+import EnergyControl
+import Foundation
+
+/// Everything the bridge does with one OCPP charge point, as a pure value: it answers the charge
+/// point's calls (`ChargePointSession`), keeps the setpoint as a profile stack on it (failsafe at
+/// stack level 0, the dynamic setpoint above with a validity it renews), configures its meter
+/// values, and sends one call at a time. The driver moves frames and calls `tick`; time comes in
+/// as parameters (monotonic `now`, `wall` for what goes on the wire).
+public struct ChargePointControl: Sendable {
+    public struct Settings: Sendable, Equatable {
+        public var policy = ChargePointPolicy()
+        public var stack = ProfileStack()
+        /// MeterValueSampleInterval written after boot (nil: leave the charger's).
+        public var meterInterval: Int? = 10
+        public var sampledData = "Current.Import,Voltage,Power.Active.Import,Energy.Active.Import.Register,SoC"
+        /// The charger may switch phases (numberPhases is sent).
+        public var phaseSwitching = false
+        public init() {}
+    }
+
+    /// Something worth logging, with a level.
+    public struct Note: Sendable, Equatable {
+        public enum Level: Sendable { case info, notice, warning }
+        public var level: Level
+        public var text: String
+    }
+
+    public let settings: Settings
+    public private(set) var session: ChargePointSession
+    public private(set) var calls: OutgoingCalls
+    public private(set) var connected = false
+    private var callPrefix: String
+    private var connections = 0
+
+    /// What control wants.
+    public private(set) var setpoint: Int?
+    public private(set) var phases: Int?
+    public private(set) var failsafe: Int?
+    /// What the charge point accepted (nil: nothing yet on this connection).
+    public private(set) var acceptedSetpoint: Int?
+    private var sentDynamic: (amperes: Int, phases: Int?, at: Double)?
+    private var sentFailsafe: Int?
+    private var failsafeRetryAt: Double?
+    private var refusedLogged: Set<String> = []
+
+    public init(settings: Settings, idPrefix: String) {
+        self.settings = settings
+        session = ChargePointSession(policy: settings.policy)
+        callPrefix = idPrefix
+        calls = OutgoingCalls(prefix: idPrefix)
+    }
+
+    // MARK: the connection
+
+    public mutating func opened(now: Double) {
+        connections += 1
+        connected = true
+        session = ChargePointSession(policy: session.policy)
+        calls = OutgoingCalls(prefix: "\(callPrefix).\(connections)")
+        sentDynamic = nil
+        sentFailsafe = nil
+        failsafeRetryAt = nil
+        session.heard(now: now)     // acceptedSetpoint stays: the charger keeps its profiles
+    }
+
+    public mutating func closed() {
+        connected = false
+        calls.reset()
+    }
+
+    /// A text message from the charge point; returns the frames to send and what to log.
+    public mutating func received(_ text: String, now: Double, wall: Date) -> (frames: [Frame], notes: [Note]) {
+        var notes: [Note] = []
+        var frames: [Frame] = []
+        switch Frame.parse(text) {
+        case .failure(let refusal):
+            session.heard(now: now)
+            notes.append(Note(level: .warning, text: "bad frame: \(refusal.failure.description)"))
+            // no readable id: the specification leaves no id to answer; "-1" tells the sender anyway
+            frames.append(.error(id: refusal.id ?? "-1", refusal.failure))
+        case .success(.call(let id, let action, let payload)):
+            let wasBooted = session.booted
+            let handled = session.handle(action: action, payload: payload, now: now, wall: wall)
+            switch handled.reply {
+            case .success(let reply): frames.append(.result(id: id, payload: reply))
+            case .failure(let failure): frames.append(.error(id: id, failure))
+            }
+            notes += handled.notes.map { Note(level: $0.contains("refused") ? .warning : .info, text: $0) }
+            if !wasBooted, session.booted { configure() }
+        case .success(let answer):
+            session.heard(now: now)
+            if let outcome = calls.receive(answer) { notes += record(outcome, now: now) }
+        }
+        frames += tick(now: now, wall: wall).frames
+        return (frames, notes)
+    }
+
+    /// Timeouts, renewals and the next call: call it every second or so, and after `apply`.
+    public mutating func tick(now: Double, wall: Date) -> (frames: [Frame], notes: [Note]) {
+        var notes: [Note] = []
+        guard connected else { return ([], []) }
+        if let expired = calls.expire(now: now) { notes += record(expired, now: now) }
+        guard session.booted else { return ([], notes) }
+        if let retry = failsafeRetryAt, now >= retry {
+            sentFailsafe = nil
+            failsafeRetryAt = nil
+        }
+        if let failsafe, failsafe != sentFailsafe {
+            calls.enqueue("SetChargingProfile", settings.stack.failsafe(amperes: failsafe, phases: sentPhases, wall: wall), key: "failsafe")
+            sentFailsafe = failsafe
+        }
+        if let setpoint {
+            let wanted = (setpoint, sentPhases)
+            let renew = sentDynamic.map { now - $0.at >= settings.stack.validity / 2 } ?? true
+            if renew || sentDynamic?.amperes != wanted.0 || sentDynamic?.phases != wanted.1 {
+                // a decrease jumps the queue; the first profile of a connection follows the failsafe
+                let decrease = sentDynamic.map { setpoint < $0.amperes } ?? false
+                calls.enqueue("SetChargingProfile", settings.stack.dynamic(amperes: setpoint, phases: wanted.1, wall: wall),
+                              key: "dynamic", urgent: decrease)
+                sentDynamic = (setpoint, wanted.1, now)
+            }
+        }
+        var frames: [Frame] = []
+        if let next = calls.next(now: now) { frames.append(next) }
+        return (frames, notes)
+    }
+
+    private var sentPhases: Int? { settings.phaseSwitching ? phases : nil }
+
+    /// After boot: what the charge point should measure and how often.
+    private mutating func configure() {
+        if let interval = settings.meterInterval {
+            calls.enqueue("ChangeConfiguration", ["key": "MeterValueSampleInterval", "value": .string("\(interval)")], key: "config.interval")
+        }
+        calls.enqueue("ChangeConfiguration", ["key": "MeterValuesSampledData", "value": .string(settings.sampledData)], key: "config.sampled")
+    }
+
+    /// A failsafe profile that was refused or unanswered is sent again after this long.
+    static let retryAfter = 30.0
+
+    private mutating func record(_ outcome: OutgoingCalls.Outcome, now: Double) -> [Note] {
+        let what = outcome.key == "dynamic" || outcome.key == "failsafe" ? "\(outcome.key) profile" : outcome.action
+        switch outcome.answer {
+        case .success(let payload):
+            let status = payload["status"]?.string ?? "?"
+            if outcome.key == "dynamic" {
+                // refused: tried again at the renewal time, not in a loop
+                if status == "Accepted" { acceptedSetpoint = amperes(of: outcome.payload) }
+            }
+            if outcome.key == "failsafe", status != "Accepted" { failsafeRetryAt = now + Self.retryAfter }
+            if status == "Accepted" || status == "?" {
+                return [Note(level: .info, text: "\(what): \(status)")]
+            }
+            // a refusal is logged once per kind and status, not at every renewal
+            guard refusedLogged.insert("\(outcome.key)/\(status)").inserted else { return [] }
+            return [Note(level: .warning, text: "\(what) \(status) by the charge point")]
+        case .failure(let failure):
+            // the dynamic profile is sent again at its renewal time; the failsafe after a pause
+            if outcome.key == "failsafe" { failsafeRetryAt = now + Self.retryAfter }
+            guard refusedLogged.insert("\(outcome.key)/\(failure.code.rawValue)").inserted else { return [] }
+            return [Note(level: .warning, text: "\(what) failed: \(failure.description)")]
+        }
+    }
+
+    private func amperes(of request: JSONValue) -> Int? {
+        guard let limit = request["csChargingProfiles"]?["chargingSchedule"]?["chargingSchedulePeriod"]?.array?.first?["limit"]?.number else { return nil }
+        if settings.stack.unit == .amperes { return Int(limit) }
+        let phases = request["csChargingProfiles"]?["chargingSchedule"]?["chargingSchedulePeriod"]?.array?.first?["numberPhases"]?.number ?? 3
+        return Int(limit / (settings.stack.voltage * phases))
+    }
+
+    // MARK: control's side
+
+    public mutating func apply(setpoint: Int, phases: Int?) {
+        self.setpoint = setpoint
+        if let phases { self.phases = phases }
+    }
+
+    public mutating func setFailsafe(_ amperes: Int) { failsafe = amperes }
+
+    /// Online: connected, booted and heard from within 2 heartbeats (+ 10 s).
+    public func status(now: Double) -> ChargerStatus {
+        let recent = session.lastMessageAt.map { now - $0 <= 2 * Double(settings.policy.heartbeatInterval) + 10 } ?? false
+        var status = session.chargerStatus(now: now, online: connected && recent)
+        status.appliedSetpoint = acceptedSetpoint
+        return status
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+
+/// The setpoint as a stack of charging profiles (OCPP 1.6 §3.13): stack level 0 holds the failsafe
+/// current with no end; a higher level holds the dynamic setpoint with a short validity that the
+/// bridge renews. If the bridge goes silent the dynamic profile expires and the charger falls back
+/// to level 0 by itself — the OCPP counterpart of the EVC08 alive register.
+public struct ProfileStack: Sendable, Equatable {
+    public enum Purpose: String, Sendable {
+        case txDefault = "tx_default", chargePointMax = "charge_point_max"
+
+        var ocppName: String { self == .txDefault ? "TxDefaultProfile" : "ChargePointMaxProfile" }
+    }
+
+    public enum RateUnit: String, Sendable {
+        case amperes = "A", watts = "W"
+    }
+
+    public var connector = 1
+    public var purpose = Purpose.txDefault
+    public var unit = RateUnit.amperes
+    /// Stack level and profile id of the dynamic setpoint (the failsafe is level 0).
+    public var dynamicLevel = 1
+    /// How long one dynamic profile is valid; renewed at half of it.
+    public var validity: Double = 60
+    public var voltage: Double = 230
+
+    public init() {}
+
+    static let failsafeProfileId = 1000
+    static let dynamicProfileId = 1001
+
+    /// SetChargingProfile for the failsafe current: stack level 0, no end.
+    public func failsafe(amperes: Int, phases: Int?, wall: Date) -> JSONValue {
+        request(id: Self.failsafeProfileId, level: 0, amperes: amperes, phases: phases, validTo: nil, wall: wall)
+    }
+
+    /// SetChargingProfile for the dynamic setpoint, valid until `wall` + `validity`.
+    public func dynamic(amperes: Int, phases: Int?, wall: Date) -> JSONValue {
+        request(id: Self.dynamicProfileId, level: dynamicLevel, amperes: amperes, phases: phases,
+                validTo: wall.addingTimeInterval(validity), wall: wall)
+    }
+
+    /// The limit in the profile's unit for `amperes` on `phases` (W counts the phases really used).
+    public func limit(amperes: Int, phases: Int?) -> Double {
+        unit == .amperes ? Double(amperes) : Double(amperes) * voltage * Double(phases ?? 3)
+    }
+
+    private func request(id: Int, level: Int, amperes: Int, phases: Int?, validTo: Date?, wall: Date) -> JSONValue {
+        var period: [String: JSONValue] = ["startPeriod": 0, "limit": .number(limit(amperes: amperes, phases: phases))]
+        if let phases { period["numberPhases"] = .number(Double(phases)) }
+        // Absolute, starting a little in the past: active at once even if the charger's clock lags
+        let schedule: JSONValue = ["chargingRateUnit": .string(unit.rawValue), "chargingSchedulePeriod": [.object(period)],
+                                   "startSchedule": .string(OCPPTime.format(wall.addingTimeInterval(-60)))]
+        var profile: [String: JSONValue] = [
+            "chargingProfileId": .number(Double(id)), "stackLevel": .number(Double(level)),
+            "chargingProfilePurpose": .string(purpose.ocppName), "chargingProfileKind": "Absolute",
+            "chargingSchedule": schedule,
+        ]
+        if let validTo { profile["validTo"] = .string(OCPPTime.format(validTo)) }
+        return ["connectorId": .number(Double(purpose == .chargePointMax ? 0 : connector)), "csChargingProfiles": .object(profile)]
+    }
+}

@@ -1,0 +1,87 @@
+import EnergyControl
+import Foundation
+import OCPP
+import Testing
+
+@Suite("OCPP calls and the profile stack")
+struct ControlTests {
+    let wall = Date(timeIntervalSince1970: 1_790_000_000)
+
+    @Test func oneOutstandingCallUniqueIdsLatestWinsAndATimeout() {
+        var calls = OutgoingCalls(prefix: "t", timeout: 30)
+        calls.enqueue("ChangeConfiguration", ["key": "A"], key: "a")
+        calls.enqueue("SetChargingProfile", ["limit": 10], key: "dynamic")
+        calls.enqueue("SetChargingProfile", ["limit": 8], key: "dynamic", urgent: true)   // replaces, goes first
+        guard case .call(let first, _, let payload) = calls.next(now: 0) else { Issue.record("nothing sent"); return }
+        #expect(payload == ["limit": 8])
+        #expect(calls.next(now: 1) == nil)                                   // one at a time
+        #expect(calls.receive(.result(id: "other", payload: [:])) == nil)    // not ours
+        #expect(calls.receive(.result(id: first, payload: ["status": "Accepted"]))?.key == "dynamic")
+        guard case .call(let second, _, _) = calls.next(now: 2) else { Issue.record("nothing sent"); return }
+        #expect(second != first)
+        #expect(calls.expire(now: 31) == nil)
+        let expired = calls.expire(now: 32)
+        #expect(expired?.key == "a")
+        if case .failure(let failure)? = expired?.answer { #expect(failure.description.contains("no answer")) } else { Issue.record("no timeout") }
+    }
+
+    func booted(validity: Double = 20) -> ChargePointControl {
+        var settings = ChargePointControl.Settings()
+        settings.stack.validity = validity
+        settings.meterInterval = nil
+        var control = ChargePointControl(settings: settings, idPrefix: "t")
+        control.opened(now: 0)
+        let frames = control.received(#"[2,"b1","BootNotification",{"chargePointVendor":"V","chargePointModel":"M"}]"#, now: 0, wall: wall).frames
+        #expect(frames.first == .result(id: "b1", payload: frames.first.flatMap { if case .result(_, let p) = $0 { p } else { nil } } ?? .null))
+        // after boot: what to measure (answered here)
+        let configuration = drain(&control, now: 0, first: Array(frames.dropFirst()))
+        #expect(configuration.first?["key"] == "MeterValuesSampledData")
+        return control
+    }
+
+    /// Answers every call with Accepted until nothing is left; returns what was sent.
+    func drain(_ control: inout ChargePointControl, now: Double, status: String = "Accepted", first: [Frame] = []) -> [JSONValue] {
+        var sent: [JSONValue] = []
+        var frames = first + control.tick(now: now, wall: wall).frames
+        for _ in 0..<10 {
+            guard case .call(let id, _, let payload)? = frames.first else { break }
+            sent.append(payload)
+            frames = control.received(Frame.result(id: id, payload: ["status": .string(status)]).text, now: now, wall: wall).frames
+        }
+        return sent
+    }
+
+    @Test func theFailsafeSitsAtStackZeroAndTheSetpointAboveWithAValidityItRenews() {
+        var control = booted()
+        control.setFailsafe(8)
+        control.apply(setpoint: 16, phases: nil)
+        let sent = drain(&control, now: 1)
+        #expect(sent.count == 2)
+        let failsafe = sent[0]["csChargingProfiles"], dynamic = sent[1]["csChargingProfiles"]
+        #expect(failsafe?["stackLevel"] == 0 && failsafe?["validTo"] == nil)
+        #expect(failsafe?["chargingSchedule"]?["chargingSchedulePeriod"]?.array?.first?["limit"] == 8)
+        #expect(dynamic?["stackLevel"] == 1 && dynamic?["chargingProfilePurpose"] == "TxDefaultProfile")
+        #expect(dynamic?["validTo"]?.string.flatMap(OCPPTime.parse) == wall.addingTimeInterval(20))
+        #expect(control.status(now: 1).appliedSetpoint == 16)
+        #expect(drain(&control, now: 5).isEmpty)         // nothing new before half the validity
+        #expect(drain(&control, now: 11).count == 1)     // renewed
+        control.apply(setpoint: 6, phases: nil)          // a decrease goes out at once
+        #expect(drain(&control, now: 11.2).first?["csChargingProfiles"]?["chargingSchedule"]?["chargingSchedulePeriod"]?.array?.first?["limit"] == 6)
+    }
+
+    @Test func aRejectedProfileIsNotRetriedInALoop() {
+        var control = booted()
+        control.apply(setpoint: 16, phases: nil)
+        #expect(drain(&control, now: 1, status: "Rejected").count == 1)
+        for step in 2...9 { #expect(drain(&control, now: Double(step), status: "Rejected").isEmpty) }
+        #expect(drain(&control, now: 11, status: "Rejected").count == 1)   // again only at the renewal time
+        #expect(control.status(now: 11).appliedSetpoint == nil)
+    }
+
+    @Test func wattsCountThePhases() {
+        var stack = ProfileStack()
+        stack.unit = .watts
+        #expect(stack.limit(amperes: 10, phases: 3) == 6_900)
+        #expect(stack.limit(amperes: 10, phases: 1) == 2_300)
+    }
+}
