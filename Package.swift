@@ -13,6 +13,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
     ],
     targets: [
         // System libraries (Debian: libmodbus-dev, libserialport-dev, libmosquitto-dev).
@@ -50,9 +52,22 @@ let package = Package(
         .target(name: "ServiceConfiguration", dependencies: [
             "RegisterMaps", "DataFiles", "Modbus", "MQTT", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "ControlCore",
         ]),
+        // OCPP 1.6J as pure values: frames, payload validation, the charge point session, the
+        // profile stack, one outstanding call at a time. No I/O; time comes in as parameters.
+        .target(name: "OCPP", dependencies: ["EnergyControl"]),
+        // The OCPP central system's WebSocket server (SwiftNIO, NIOWebSocket, NIOSSL).
+        .target(name: "OCPPServer", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
         // The running service: configuration → wired components, scheduling, northbound slaves.
         .target(name: "Bridge", dependencies: [
             "RegisterMaps", "DataFiles", "Modbus", "MQTT", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "Storage", "StorageModel", "ControlCore", "ServiceConfiguration",
+            "OCPP", "OCPPServer",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
@@ -76,6 +91,7 @@ let package = Package(
         .testTarget(name: "RegisterMapsTests", dependencies: ["RegisterMaps", "DataFiles"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "EnergyControlTests", dependencies: ["EnergyControl"]),
+        .testTarget(name: "OCPPTests", dependencies: ["OCPP", "EnergyControl"]),
         .testTarget(name: "ControlPropertyTests", dependencies: ["DataFiles", "EnergyControl", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration", "RegisterMaps"]),
         .testTarget(name: "BridgeTests", dependencies: ["DataFiles", "ServiceConfiguration", "Bridge", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration", "EnergyControl", "RegisterMaps", "Storage", "StorageModel"]),
         .testTarget(name: "IntegrationTests", dependencies: ["DataFiles", "RegisterMaps", "Modbus", "Storage", "StorageModel"]),

@@ -1,0 +1,193 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import NIOWebSocket
+
+/// The OCPP 1.6J central system's WebSocket server (RFC 6455, subprotocol `ocpp1.6`) on SwiftNIO:
+/// `ws(s)://host:port/<path>/<chargePointId>`, HTTP basic auth checked at the upgrade (security
+/// profile 1; with TLS, profile 2), frames above `maxFrameBytes` refused with a close.
+public final class OCPPServer: Sendable {
+    public struct Settings: Sendable {
+        public var bind = "0.0.0.0"
+        public var port = 9000
+        /// The URL path before the charge point id ("ocpp" → /ocpp/CP1).
+        public var path = "ocpp"
+        /// PEM files for wss:// (security profile 2).
+        public var tls: (certificate: String, key: String)?
+        public var maxFrameBytes = 65_536
+        /// A connection that sends nothing for this long is closed (charge points send heartbeats).
+        public var idleTimeoutSeconds = 300
+        public var maxConnections = 5_000
+        public init() {}
+    }
+
+    /// What the server does with an upgrade request.
+    public enum Admission: Sendable {
+        case accept(any OCPPConnectionDelegate)
+        /// 404: no charge point with this id.
+        case unknown
+        /// 401: wrong or missing password.
+        case unauthorized
+    }
+
+    /// Decides on an upgrade: the charge point id from the URL and the basic-auth password (nil: none sent).
+    public typealias Admit = @Sendable (_ chargePointId: String, _ password: String?, _ remote: String) -> Admission
+
+    private let settings: Settings
+    private let admit: Admit
+    private let group: MultiThreadedEventLoopGroup
+    private let channel = NIOLockedValueBox<Channel?>(nil)
+    private let open = ManagedAtomicCounter()
+
+    public init(settings: Settings, admit: @escaping Admit) {
+        self.settings = settings
+        self.admit = admit
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    }
+
+    /// Binds and serves; returns the bound port.
+    @discardableResult
+    public func start() throws -> Int {
+        let tlsContext: NIOSSLContext? = try settings.tls.map { files in
+            let chain = try NIOSSLCertificate.fromPEMFile(files.certificate).map { NIOSSLCertificateSource.certificate($0) }
+            let configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: files.key, format: .pem)))
+            return try NIOSSLContext(configuration: configuration)
+        }
+        let settings = self.settings, admit = self.admit, open = self.open
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    guard open.increment() <= settings.maxConnections else {
+                        open.decrement()
+                        throw ChannelError.inputClosed
+                    }
+                    channel.closeFuture.whenComplete { _ in open.decrement() }
+                    let operations = channel.pipeline.syncOperations
+                    if let tlsContext { try operations.addHandler(NIOSSLServerHandler(context: tlsContext)) }
+                    try operations.addHandler(IdleStateHandler(readTimeout: .seconds(Int64(settings.idleTimeoutSeconds))))
+                    try operations.addHandler(IdleCloser())
+                    let upgrade = UpgradeDecision()
+                    let upgrader = NIOWebSocketServerUpgrader(
+                        maxFrameSize: settings.maxFrameBytes,
+                        automaticErrorHandling: true,
+                        shouldUpgrade: { channel, head in
+                            channel.eventLoop.makeSucceededFuture(
+                                upgrade.decide(head, path: settings.path, remote: channel.remoteAddress?.ipAddress ?? "?", admit: admit))
+                        },
+                        upgradePipelineHandler: { channel, _ in
+                            channel.eventLoop.makeCompletedFuture {
+                                guard let (id, delegate) = upgrade.accepted else { throw ChannelError.inputClosed }
+                                let connection = OCPPConnection(id: id, channel: channel)
+                                try channel.pipeline.syncOperations.addHandler(
+                                    WebSocketMessageHandler(connection: connection, delegate: delegate, maxMessageBytes: settings.maxFrameBytes))
+                                delegate.opened(connection)
+                            }
+                        })
+                    try operations.configureHTTPServerPipeline(withServerUpgrade: (upgraders: [upgrader], completionHandler: { _ in }))
+                    try operations.addHandler(RefusalHandler(upgrade: upgrade))
+                }
+            }
+        let bound = try bootstrap.bind(host: settings.bind, port: settings.port).wait()
+        channel.withLockedValue { $0 = bound }
+        return bound.localAddress?.port ?? settings.port
+    }
+
+    public func stop() {
+        let bound = channel.withLockedValue { value in defer { value = nil }; return value }
+        try? bound?.close().wait()
+        try? group.syncShutdownGracefully()
+    }
+}
+
+/// A counter of open connections.
+final class ManagedAtomicCounter: Sendable {
+    private let value = NIOLockedValueBox(0)
+    func increment() -> Int { value.withLockedValue { $0 += 1; return $0 } }
+    func decrement() { value.withLockedValue { $0 -= 1 } }
+}
+
+/// What the upgrade decided for one connection, read by the refusal handler when it refused.
+final class UpgradeDecision: Sendable {
+    private let state = NIOLockedValueBox<(status: HTTPResponseStatus, accepted: (String, any OCPPConnectionDelegate)?)>((.badRequest, nil))
+
+    var accepted: (String, any OCPPConnectionDelegate)? { state.withLockedValue { $0.accepted } }
+    var refusal: HTTPResponseStatus { state.withLockedValue { $0.status } }
+
+    func decide(_ head: HTTPRequestHead, path: String, remote: String, admit: OCPPServer.Admit) -> HTTPHeaders? {
+        let parts = head.uri.split(separator: "?", maxSplits: 1)[0].split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        let prefix = path.split(separator: "/").map(String.init)
+        guard parts.count == prefix.count + 1, Array(parts.prefix(prefix.count)) == prefix,
+              let id = parts.last?.removingPercentEncoding, !id.isEmpty, id.count <= 48 else {
+            state.withLockedValue { $0.status = .notFound }
+            return nil
+        }
+        let offered = head.headers["Sec-WebSocket-Protocol"].flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
+        guard offered.contains("ocpp1.6") else {
+            state.withLockedValue { $0.status = .badRequest }
+            return nil
+        }
+        switch admit(id, Self.password(head.headers, id: id), remote) {
+        case .accept(let delegate):
+            state.withLockedValue { $0.accepted = (id, delegate) }
+            return HTTPHeaders([("Sec-WebSocket-Protocol", "ocpp1.6")])
+        case .unknown:
+            state.withLockedValue { $0.status = .notFound }
+            return nil
+        case .unauthorized:
+            state.withLockedValue { $0.status = .unauthorized }
+            return nil
+        }
+    }
+
+    /// The basic-auth password, when the user is the charge point id.
+    static func password(_ headers: HTTPHeaders, id: String) -> String? {
+        guard let value = headers["Authorization"].first, value.lowercased().hasPrefix("basic "),
+              let data = Data(base64Encoded: String(value.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+              let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":") else { return nil }
+        return text[..<colon] == id ? String(text[text.index(after: colon)...]) : nil
+    }
+}
+
+/// Answers a request that was not upgraded (refused, or not a WebSocket request at all) and closes.
+final class RefusalHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+    private let upgrade: UpgradeDecision
+
+    init(upgrade: UpgradeDecision) { self.upgrade = upgrade }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard case .end = unwrapInboundIn(data) else { return }
+        let status = upgrade.refusal
+        var headers = HTTPHeaders([("Content-Length", "0"), ("Connection", "close")])
+        if status == .unauthorized { headers.add(name: "WWW-Authenticate", value: "Basic realm=\"ocpp\"") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+    }
+}
+
+/// Closes a connection that stayed silent for the idle timeout.
+final class IdleCloser: ChannelInboundHandler {
+    typealias InboundIn = NIOAny
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent { context.close(promise: nil) } else { context.fireUserInboundEventTriggered(event) }
+    }
+}
+
+extension SocketAddress {
+    var ipAddress: String? { self.ipAddress(fallback: nil) }
+    private func ipAddress(fallback: String?) -> String? {
+        switch self {
+        case .v4(let address): address.host
+        case .v6(let address): address.host
+        default: fallback
+        }
+    }
+}
