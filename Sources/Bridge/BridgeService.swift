@@ -23,6 +23,7 @@ public final class BridgeService: Service {
     let buses: [BusPoller]
     let meters: MeterBoard
     let mqtt: MQTTNorthbound?
+    let centralSystem: CentralSystem?
     let recorder: Recorder?
     let clock = MonotonicSeconds()
     let logger: Logger
@@ -47,7 +48,15 @@ public final class BridgeService: Service {
         self.recorder = recorder
         if let recorder { try Self.recordStart(configuration, recorder: recorder) }
         chargers = configuration.chargers.map { ChargerPoint(config: $0, layout: layout, clock: clock, logger: logger, recorder: recorder) }
-        drivers = configuration.chargers.map { BridgeService.makeDriver($0, logger: logger, now: clock.now) }
+        let drivers = configuration.chargers.map { BridgeService.makeDriver($0, ocpp: configuration.ocpp, logger: logger, now: clock.now) }
+        self.drivers = drivers
+        centralSystem = configuration.ocpp.map { settings in
+            CentralSystem(settings: settings, drivers: drivers.compactMap { $0 as? OCPPChargerDriver }, logger: logger)
+        }
+        if let centralSystem {
+            let port = try centralSystem.start()
+            logger.notice("OCPP central system listening on \(configuration.ocpp!.certificate == nil ? "ws" : "wss")://\(configuration.ocpp!.bind):\(port)/\(configuration.ocpp!.path)/<charge point id>")
+        }
         let northbound = configuration.northbound
         let listeners: [SlaveListener]
         switch northbound.mode {
@@ -78,7 +87,10 @@ public final class BridgeService: Service {
     }
 
     /// A Modbus master for a real charger (its own thread), or a simulated one.
-    static func makeDriver(_ charger: Configuration.Charger, logger: Logger, now: Seconds) -> any ChargerDriver {
+    static func makeDriver(_ charger: Configuration.Charger, ocpp server: OCPPSettings?, logger: Logger, now: Seconds) -> any ChargerDriver {
+        if let ocpp = charger.ocpp, let server {
+            return OCPPChargerDriver(charger: charger, ocpp: ocpp, server: server, logger: logger)
+        }
         guard let southbound = charger.southbound else {
             return SimulatedChargerDriver(limits: charger.limits, evs: charger.simulatedEVs, start: now)
         }
@@ -180,6 +192,7 @@ public final class BridgeService: Service {
         control.leaveSafe()
         drivers.forEach { $0.requestStop() }   // each sends the safe setpoint, all at once
         drivers.forEach { $0.stop() }
+        centralSystem?.stop()
         mqtt?.publish(now: clock.now, full: true)   // the safe setpoints, then "offline"
         mqtt?.stop()
         buses.forEach { $0.requestStop() }

@@ -20,8 +20,8 @@ extension Configuration {
         let name = try fields.optional("name")?.string() ?? id
         let driverNode = fields.optional("driver")
         let driver = try driverNode?.string() ?? "simulated"
-        guard ["simulated", "modbus", "vestel"].contains(driver) else {
-            throw driverNode!.error("unknown driver \"\(driver)\" (available: modbus — any charger with a map in Registers/chargers, vestel — modbus with the map vestel-evc04, simulated)")
+        guard ["simulated", "modbus", "vestel", "ocpp"].contains(driver) else {
+            throw driverNode!.error("unknown driver \"\(driver)\" (available: modbus — any charger with a map in Registers/chargers, vestel — modbus with the map vestel-evc04, ocpp — an OCPP 1.6J charge point, simulated)")
         }
         var limits = ChargerLimits()
         let minNode = fields.optional("min_current"), maxNode = fields.optional("max_current")
@@ -66,14 +66,23 @@ extension Configuration {
             try modbus.finish()
         }
         if let identity = fields.optional("identity") { charger.identity = try parseIdentity(identity, default: charger.identity) }
+        let ocppNode = fields.optional("ocpp")
+        switch (driver, ocppNode) {
+        case ("ocpp", let ocpp?): charger.ocpp = try OCPPChargerSettings.parse(ocpp, chargerId: id)
+        case ("ocpp", nil): throw (driverNode ?? node).error("driver ocpp needs ocpp: { password: … } (the charge point's basic-auth password; id defaults to the charger's)")
+        case (_, let ocpp?): throw ocpp.error("ocpp is for driver: ocpp")
+        default: break
+        }
         let southbound = fields.optional("southbound"), simulation = fields.optional("simulation")
         switch (driver, southbound, simulation) {
         case ("modbus", let southbound?, nil), ("vestel", let southbound?, nil):
             charger.southbound = try SouthboundSettings.parse(southbound, defaultMap: driver == "vestel" ? SouthboundSettings.vestelMap : nil)
         case ("vestel", nil, _): throw (driverNode ?? node).error("driver vestel needs southbound: { tcp: HOST:PORT } (the charger's Modbus TCP address)")
         case ("modbus", nil, _): throw (driverNode ?? node).error("driver modbus needs southbound: { map: NAME, tcp: HOST:PORT } (or rtu: { device: … })")
-        case ("modbus", _, let simulation?), ("vestel", _, let simulation?): throw simulation.error("simulation is for driver: simulated")
+        case ("modbus", _, let simulation?), ("vestel", _, let simulation?), ("ocpp", _, let simulation?):
+            throw simulation.error("simulation is for driver: simulated")
         case (_, let southbound?, _): throw southbound.error("southbound is for driver: modbus (or vestel)")
+        case ("ocpp", nil, nil): break
         default: if let simulation { charger.simulatedEVs = try parseSimulation(simulation, limits: limits) }
         }
         if let mode = fields.optional("mode") {
@@ -130,5 +139,18 @@ extension Configuration {
         }
         try fields.finish()
         return evs
+    }
+
+    /// OCPP chargers need the central system, and each charge point id is used once.
+    static func checkOCPP(_ config: Configuration, chargers nodes: [YAMLNode], ocppNode: YAMLNode?) throws(DataFileError) {
+        var ids = Set<String>()
+        for (charger, node) in zip(config.chargers, nodes) {
+            guard let ocpp = charger.ocpp else { continue }
+            guard config.ocpp != nil else {
+                throw node.error("charger \(charger.id) uses driver ocpp: add an ocpp: section (bind, port) for the central system")
+            }
+            guard ids.insert(ocpp.chargePointId).inserted else { throw node.error("charge point id \(ocpp.chargePointId) is used twice") }
+        }
+        if let ocppNode, ids.isEmpty { throw ocppNode.error("no charger uses driver: ocpp") }
     }
 }

@@ -47,6 +47,8 @@ public struct Configuration: Sendable {
         public var simulatedEVs: [SimulatedEV] = []
         /// The charger's own Modbus interface (`driver: modbus` or `vestel`); nil for simulated chargers.
         public var southbound: SouthboundSettings?
+        /// The charge point behind `driver: ocpp`.
+        public var ocpp: OCPPChargerSettings?
         /// Follow-the-sun mode (max-hybrid: no sun limit).
         public var mode: ChargeMode = .maxHybrid
         /// Zone, wiring, plug id and priority in the load management.
@@ -109,6 +111,8 @@ public struct Configuration: Sendable {
     public var zoneMeters: [String: Int] = [:]
     /// MQTT northbound (nil: none).
     public var mqtt: MQTTSettings?
+    /// The OCPP central system, when any charger uses `driver: ocpp`.
+    public var ocpp: OCPPSettings?
     /// The database: sessions, events, operator settings changed at run time (nil: nothing is kept).
     public var storage: StorageSettings?
 
@@ -159,6 +163,8 @@ public struct Configuration: Sendable {
         }
         if let modbus = top.optional("modbus") { config.northbound = try parseNorthbound(modbus) }
         if let mqtt = top.optional("mqtt") { config.mqtt = try MQTTSettings.parse(mqtt) }
+        let ocppNode = top.optional("ocpp")
+        if let ocppNode { config.ocpp = try OCPPSettings.parse(ocppNode) }
         if let storage = top.optional("storage") { config.storage = try StorageSettings.parse(storage) }
         if let legacy = top.optional("state_file") {
             throw legacy.error("state_file was replaced by storage: { data_dir: FOLDER } (settings, sessions and events live in SQLite there)")
@@ -176,6 +182,7 @@ public struct Configuration: Sendable {
             config.chargers.append(try parseCharger(node, mode: config.northbound.mode, zones: config.load?.zones ?? []))
         }
         if config.chargers.isEmpty { throw chargersNode.error("configure at least one charger") }
+        try checkOCPP(config, chargers: try chargersNode.list(), ocppNode: ocppNode)
         try top.finish()
         try checkUnique(config, nodes: try chargersNode.list())
         try LoadSettingsParser.checkPlacements(Array(zip(config.chargers.map(\.placement), try chargersNode.list())), load: config.load,

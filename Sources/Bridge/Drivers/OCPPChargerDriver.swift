@@ -1,0 +1,169 @@
+import EnergyControl
+import Foundation
+import Logging
+import OCPP
+import OCPPServer
+import ServiceConfiguration
+import Synchronization
+
+/// An OCPP 1.6J charge point as a charger driver: its status from what it reports, the setpoint
+/// as a charging-profile stack on it (`ChargePointControl`). The connection's event loop carries
+/// its frames; control only swaps values under the lock, so a slow charge point never delays a
+/// control step. The newest connection for an id wins.
+final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
+    private struct State {
+        var control: ChargePointControl
+        var connection: OCPPConnection?
+    }
+
+    let chargerId: String
+    let settings: OCPPChargerSettings
+    private let state: Mutex<State>
+    private let clock = MonotonicSeconds()
+    private let logger: Logger
+    private let limiter = LogLimiter(perMinute: 20)
+
+    init(charger: Configuration.Charger, ocpp: OCPPChargerSettings, server: OCPPSettings, logger: Logger) {
+        chargerId = charger.id
+        settings = ocpp
+        self.logger = logger
+        var control = ChargePointControl.Settings()
+        control.policy.connector = ocpp.connector
+        control.policy.heartbeatInterval = server.heartbeatSeconds
+        control.policy.allowedTags = server.allowedTags.map(Set.init)
+        // transaction ids stay unique across restarts
+        control.policy.firstTransactionId = Int(Date().timeIntervalSince1970) % 1_000_000_000
+        control.stack.connector = ocpp.connector
+        control.stack.purpose = ocpp.purpose == "charge_point_max" ? .chargePointMax : .txDefault
+        control.stack.unit = ocpp.unit == "W" ? .watts : .amperes
+        control.stack.validity = Double(ocpp.validitySeconds)
+        control.meterInterval = ocpp.meterIntervalSeconds
+        control.phaseSwitching = charger.limits.canSwitchPhases
+        state = Mutex(State(control: ChargePointControl(settings: control, idPrefix: "cb\(Int(Date().timeIntervalSince1970) % 100_000_000)"),
+                            connection: nil))
+    }
+
+    // MARK: ChargerDriver
+
+    func poll(now _: Seconds) -> ChargerStatus {
+        let now = clock.now
+        return state.withLock { $0.control.status(now: now) }
+    }
+
+    func apply(setpoint: Int, phases: Int?) {
+        let changed = state.withLock { state in
+            let before = (state.control.setpoint, state.control.phases)
+            state.control.apply(setpoint: setpoint, phases: phases)
+            return before.0 != setpoint || (phases != nil && before.1 != phases)
+        }
+        if changed { pumpSoon() }   // a decrease goes out now, not at the next tick
+    }
+
+    /// The charger falls back to its stack-0 profile when the dynamic one expires.
+    var failsafeTimeout: Seconds? { Double(settings.validitySeconds) }
+
+    func setFailsafe(current: Int, timeout _: Seconds) {
+        let changed = state.withLock { state in
+            defer { state.control.setFailsafe(current) }
+            return state.control.failsafe != current
+        }
+        if changed { pumpSoon() }
+    }
+
+    // MARK: OCPPConnectionDelegate (on the connection's event loop)
+
+    func opened(_ connection: OCPPConnection) {
+        let now = clock.now
+        let previous = state.withLock { state -> OCPPConnection? in
+            defer {
+                state.connection = connection
+                state.control.opened(now: now)
+            }
+            return state.connection
+        }
+        previous?.close()   // the newest connection wins (a charge point that reconnected)
+        logger.notice("charge point connected from \(connection.remote)", metadata: ["charger": "\(chargerId)"])
+        connection.every(seconds: 1) { [weak self] in self?.pump(on: connection) }
+    }
+
+    func received(_ text: String, on connection: OCPPConnection) {
+        let now = clock.now, wall = Date()
+        let outcome = state.withLock { state -> (frames: [Frame], notes: [ChargePointControl.Note])? in
+            guard state.connection === connection else { return nil }
+            return state.control.received(text, now: now, wall: wall)
+        }
+        guard let outcome else { return }
+        outcome.frames.forEach { connection.send($0.text) }
+        log(outcome.notes)
+    }
+
+    func closed(_ connection: OCPPConnection) {
+        let current = state.withLock { state -> Bool in
+            guard state.connection === connection else { return false }
+            state.connection = nil
+            state.control.closed()
+            return true
+        }
+        if current { logger.warning("charge point disconnected", metadata: ["charger": "\(chargerId)"]) }
+    }
+
+    // MARK: sending
+
+    private func pumpSoon() {
+        guard let connection = state.withLock({ $0.connection }) else { return }
+        connection.soon { [weak self] in self?.pump(on: connection) }
+    }
+
+    private func pump(on connection: OCPPConnection) {
+        let now = clock.now, wall = Date()
+        let outcome = state.withLock { state -> (frames: [Frame], notes: [ChargePointControl.Note])? in
+            guard state.connection === connection else { return nil }
+            return state.control.tick(now: now, wall: wall)
+        }
+        guard let outcome else { return }
+        outcome.frames.forEach { connection.send($0.text) }
+        log(outcome.notes)
+    }
+
+    private func log(_ notes: [ChargePointControl.Note]) {
+        for note in notes {
+            let metadata: Logger.Metadata = ["charger": "\(chargerId)"]
+            switch note.level {
+            case .info: logger.info("\(note.text)", metadata: metadata)
+            case .notice: logger.notice("\(note.text)", metadata: metadata)
+            case .warning:
+                // what a charge point sends must not flood the log
+                switch limiter.admit() {
+                case .log: logger.warning("\(note.text)", metadata: metadata)
+                case .logSuppressed(let count): logger.warning("\(note.text) (\(count) similar messages suppressed)", metadata: metadata)
+                case .drop: break
+                }
+            }
+        }
+    }
+}
+
+/// At most `perMinute` lines a minute; the first line after a quiet spell says how many were dropped.
+final class LogLimiter: Sendable {
+    enum Decision { case log, logSuppressed(Int), drop }
+    private let perMinute: Int
+    private let state = Mutex((windowStart: Date.distantPast, count: 0, dropped: 0))
+
+    init(perMinute: Int) { self.perMinute = perMinute }
+
+    func admit(at now: Date = Date()) -> Decision {
+        state.withLock { state in
+            if now.timeIntervalSince(state.windowStart) >= 60 {
+                let dropped = state.dropped
+                state = (now, 1, 0)
+                return dropped > 0 ? .logSuppressed(dropped) : .log
+            }
+            guard state.count < perMinute else {
+                state.dropped += 1
+                return .drop
+            }
+            state.count += 1
+            return .log
+        }
+    }
+}

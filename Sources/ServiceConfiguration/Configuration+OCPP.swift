@@ -1,0 +1,102 @@
+import Foundation
+import RegisterMaps
+
+/// The OCPP 1.6J central system (`ocpp:`): where charge points connect, TLS, heartbeats, id tags.
+public struct OCPPSettings: Sendable, Equatable {
+    public var bind = "0.0.0.0"
+    public var port = 9000
+    /// URL path before the charge point id: ws(s)://host:port/<path>/<id>.
+    public var path = "ocpp"
+    /// PEM certificate chain and key for wss:// (security profile 2); nil: ws:// (profile 1).
+    public var certificate: String?
+    public var key: String?
+    public var heartbeatSeconds = 60
+    public var maxFrameBytes = 65_536
+    /// nil: every id tag is accepted (Authorize, StartTransaction); else only these.
+    public var allowedTags: [String]?
+
+    static func parse(_ node: YAMLNode) throws(DataFileError) -> OCPPSettings {
+        var fields = try node.fields()
+        var settings = OCPPSettings()
+        if let bind = fields.optional("bind") { settings.bind = try bind.string() }
+        if let port = fields.optional("port") { settings.port = try port.integer(in: 1...65535) }
+        if let path = fields.optional("path") {
+            settings.path = try path.string().trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+            guard settings.path.allSatisfy({ $0.isLetter || $0.isNumber || "/-_.".contains($0) }) else {
+                throw path.error("a URL path of letters, digits, / - _ .")
+            }
+        }
+        if let tls = fields.optional("tls") {
+            var files = try tls.fields()
+            let certificate = try files.required("certificate"), key = try files.required("key")
+            settings.certificate = try certificate.string()
+            settings.key = try key.string()
+            for (node, path) in [(certificate, settings.certificate!), (key, settings.key!)] where !FileManager.default.isReadableFile(atPath: path) {
+                throw node.error("cannot read \(path)")
+            }
+            try files.finish()
+        }
+        if let heartbeat = fields.optional("heartbeat_s") { settings.heartbeatSeconds = try heartbeat.integer(in: 10...86_400) }
+        if let frames = fields.optional("max_frame_bytes") { settings.maxFrameBytes = try frames.integer(in: 4_096...1_048_576) }
+        if let tags = fields.optional("authorize") {
+            if (try? tags.string()) == "all" {
+                settings.allowedTags = nil
+            } else {
+                settings.allowedTags = try tags.list().map { node throws(DataFileError) in try node.string() }
+            }
+        }
+        try fields.finish()
+        return settings
+    }
+}
+
+/// One OCPP charger (`driver: ocpp`, `ocpp: { … }` in its entry).
+public struct OCPPChargerSettings: Sendable, Equatable {
+    /// The charge point id in its URL and as its basic-auth user.
+    public var chargePointId: String
+    public var password: String
+    public var connector = 1
+    /// tx_default or charge_point_max.
+    public var purpose = "tx_default"
+    /// A or W: what the charger takes in its schedules.
+    public var unit = "A"
+    /// Seconds one dynamic profile is valid (renewed at half); the charger's own fallback time.
+    public var validitySeconds = 60
+    public var meterIntervalSeconds = 10
+
+    static func parse(_ node: YAMLNode, chargerId: String) throws(DataFileError) -> OCPPChargerSettings {
+        var fields = try node.fields()
+        let id = try fields.optional("id")?.string() ?? chargerId
+        guard !id.isEmpty, id.count <= 48, id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
+            throw node.error("a charge point id is 1–48 letters, digits, - _ .")
+        }
+        let password: String
+        if let text = fields.optional("password") {
+            password = try text.string()
+        } else if let file = fields.optional("password_file") {
+            let path = try file.string()
+            guard let contents = try? String(contentsOfFile: path, encoding: .utf8) else { throw file.error("cannot read \(path)") }
+            password = contents.trimmingCharacters(in: .whitespacesAndNewlines)
+        } else {
+            throw DataFileError(file: node.file, line: node.line, field: "\(node.path).password",
+                                message: "missing required field: a password (or password_file) for the charge point's basic auth")
+        }
+        guard password.count >= 8, password.count <= 40 else {
+            throw node.error("the password must be 8–40 characters (OCPP security profile 1/2)")
+        }
+        var settings = OCPPChargerSettings(chargePointId: id, password: password)
+        if let connector = fields.optional("connector") { settings.connector = try connector.integer(in: 1...16) }
+        if let purpose = fields.optional("profile") {
+            settings.purpose = try purpose.string()
+            guard ["tx_default", "charge_point_max"].contains(settings.purpose) else { throw purpose.error("tx_default or charge_point_max") }
+        }
+        if let unit = fields.optional("unit") {
+            settings.unit = try unit.string()
+            guard ["A", "W"].contains(settings.unit) else { throw unit.error("A or W") }
+        }
+        if let validity = fields.optional("validity_s") { settings.validitySeconds = try validity.integer(in: 4...3600) }
+        if let interval = fields.optional("meter_interval_s") { settings.meterIntervalSeconds = try interval.integer(in: 1...3600) }
+        try fields.finish()
+        return settings
+    }
+}
