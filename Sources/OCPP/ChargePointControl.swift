@@ -41,6 +41,9 @@ public struct ChargePointControl: Sendable {
     private var sentDynamic: (amperes: Int, phases: Int?, at: Double)?
     private var sentFailsafe: Int?
     private var failsafeRetryAt: Double?
+    private var openedAt = 0.0
+    /// How long the dynamic profile waits for the failsafe on a new connection.
+    static let failsafeGrace = 5.0
     private var refusedLogged: Set<String> = []
 
     public init(settings: Settings, idPrefix: String) {
@@ -53,6 +56,7 @@ public struct ChargePointControl: Sendable {
     // MARK: the connection
 
     public mutating func opened(now: Double) {
+        openedAt = now
         connections += 1
         connected = true
         session = ChargePointSession(policy: session.policy)
@@ -109,7 +113,9 @@ public struct ChargePointControl: Sendable {
             calls.enqueue("SetChargingProfile", settings.stack.failsafe(amperes: failsafe, phases: sentPhases, wall: wall), key: "failsafe")
             sentFailsafe = failsafe
         }
-        if let setpoint {
+        // on a new connection the failsafe (stack 0) goes first; control gives it once the charge
+        // point is online, so the dynamic profile waits for it a few seconds at most
+        if let setpoint, failsafe != nil || now - openedAt >= Self.failsafeGrace {
             let wanted = (setpoint, sentPhases)
             let renew = sentDynamic.map { now - $0.at >= settings.stack.validity / 2 } ?? true
             if renew || sentDynamic?.amperes != wanted.0 || sentDynamic?.phases != wanted.1 {

@@ -73,12 +73,16 @@ public final class OCPPServer: Sendable {
                     try operations.addHandler(IdleStateHandler(readTimeout: .seconds(Int64(settings.idleTimeoutSeconds))))
                     try operations.addHandler(IdleCloser())
                     let upgrade = UpgradeDecision()
+                    let refusal = RefusalHandler(upgrade: upgrade)
                     let upgrader = NIOWebSocketServerUpgrader(
                         maxFrameSize: settings.maxFrameBytes,
                         automaticErrorHandling: true,
                         shouldUpgrade: { channel, head in
-                            channel.eventLoop.makeSucceededFuture(
-                                upgrade.decide(head, path: settings.path, remote: channel.remoteAddress?.ipAddress ?? "?", admit: admit))
+                            guard let headers = upgrade.decide(head, path: settings.path, remote: channel.remoteAddress?.ipAddress ?? "?", admit: admit) else {
+                                return channel.eventLoop.makeSucceededFuture(nil)
+                            }
+                            // after the upgrade only WebSocket frames flow: the HTTP refusal handler goes first
+                            return channel.pipeline.removeHandler(refusal).map { headers }
                         },
                         upgradePipelineHandler: { channel, _ in
                             channel.eventLoop.makeCompletedFuture {
@@ -90,7 +94,7 @@ public final class OCPPServer: Sendable {
                             }
                         })
                     try operations.configureHTTPServerPipeline(withServerUpgrade: (upgraders: [upgrader], completionHandler: { _ in }))
-                    try operations.addHandler(RefusalHandler(upgrade: upgrade))
+                    try operations.addHandler(refusal)
                 }
             }
         let bound = try bootstrap.bind(host: settings.bind, port: settings.port).wait()
@@ -155,7 +159,7 @@ final class UpgradeDecision: Sendable {
 }
 
 /// Answers a request that was not upgraded (refused, or not a WebSocket request at all) and closes.
-final class RefusalHandler: ChannelInboundHandler, RemovableChannelHandler {
+final class RefusalHandler: ChannelInboundHandler, RemovableChannelHandler, Sendable {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
     private let upgrade: UpgradeDecision

@@ -69,8 +69,17 @@ struct ControlTests {
         #expect(drain(&control, now: 11.2).first?["csChargingProfiles"]?["chargingSchedule"]?["chargingSchedulePeriod"]?.array?.first?["limit"] == 6)
     }
 
+    @Test func theDynamicProfileWaitsForTheFailsafeAtMostAFewSeconds() {
+        var control = booted()
+        control.apply(setpoint: 16, phases: nil)
+        #expect(drain(&control, now: 1).isEmpty)
+        #expect(drain(&control, now: 6).count == 1)       // no failsafe came: the setpoint goes anyway
+    }
+
     @Test func aRejectedProfileIsNotRetriedInALoop() {
         var control = booted()
+        control.setFailsafe(6)
+        _ = drain(&control, now: 0.5)
         control.apply(setpoint: 16, phases: nil)
         #expect(drain(&control, now: 1, status: "Rejected").count == 1)
         for step in 2...9 { #expect(drain(&control, now: Double(step), status: "Rejected").isEmpty) }
