@@ -42,6 +42,7 @@ public struct ChargePointControl: Sendable {
     private var sentFailsafe: Int?
     private var failsafeRetryAt: Double?
     private var openedAt = 0.0
+    private var leaving = false
     /// How long the dynamic profile waits for the failsafe on a new connection.
     static let failsafeGrace = 5.0
     private var refusedLogged: Set<String> = []
@@ -115,7 +116,7 @@ public struct ChargePointControl: Sendable {
         }
         // on a new connection the failsafe (stack 0) goes first; control gives it once the charge
         // point is online, so the dynamic profile waits for it a few seconds at most
-        if let setpoint, failsafe != nil || now - openedAt >= Self.failsafeGrace {
+        if let setpoint, !leaving, failsafe != nil || now - openedAt >= Self.failsafeGrace {
             let wanted = (setpoint, sentPhases)
             let renew = sentDynamic.map { now - $0.at >= settings.stack.validity / 2 } ?? true
             if renew || sentDynamic?.amperes != wanted.0 || sentDynamic?.phases != wanted.1 {
@@ -133,8 +134,11 @@ public struct ChargePointControl: Sendable {
 
     private var sentPhases: Int? { settings.phaseSwitching ? phases : nil }
 
-    /// After boot: what the charge point should measure and how often.
+    /// After boot: which rate units it takes, its current status, what it should measure and how often.
     private mutating func configure() {
+        calls.enqueue("GetConfiguration", ["key": ["ChargingScheduleAllowedChargingRateUnit"]], key: "config.get")
+        calls.enqueue("TriggerMessage", ["requestedMessage": "StatusNotification", "connectorId": .number(Double(settings.policy.connector))],
+                      key: "trigger.status")
         if let interval = settings.meterInterval {
             calls.enqueue("ChangeConfiguration", ["key": "MeterValueSampleInterval", "value": .string("\(interval)")], key: "config.interval")
         }
@@ -147,6 +151,8 @@ public struct ChargePointControl: Sendable {
     private mutating func record(_ outcome: OutgoingCalls.Outcome, now: Double) -> [Note] {
         let what = outcome.key == "dynamic" || outcome.key == "failsafe" ? "\(outcome.key) profile" : outcome.action
         switch outcome.answer {
+        case .success(let payload) where outcome.action == "GetConfiguration":
+            return checkRateUnit(payload)
         case .success(let payload):
             let status = payload["status"]?.string ?? "?"
             if outcome.key == "dynamic" {
@@ -168,6 +174,15 @@ public struct ChargePointControl: Sendable {
         }
     }
 
+    /// Warns when the charge point does not take the configured unit (its profiles would be rejected).
+    private func checkRateUnit(_ payload: JSONValue) -> [Note] {
+        guard let keys = payload["configurationKey"]?.array,
+              let value = keys.first(where: { $0["key"] == "ChargingScheduleAllowedChargingRateUnit" })?["value"]?.string else { return [] }
+        let wanted = settings.stack.unit == .amperes ? "Current" : "Power"
+        guard !value.contains(wanted) else { return [Note(level: .info, text: "charging rate units: \(value)")] }
+        return [Note(level: .warning, text: "the charge point takes charging schedules in \(value) only, not \(wanted): set its unit: accordingly")]
+    }
+
     private func amperes(of request: JSONValue) -> Int? {
         guard let limit = request["csChargingProfiles"]?["chargingSchedule"]?["chargingSchedulePeriod"]?.array?.first?["limit"]?.number else { return nil }
         if settings.stack.unit == .amperes { return Int(limit) }
@@ -183,6 +198,17 @@ public struct ChargePointControl: Sendable {
     }
 
     public mutating func setFailsafe(_ amperes: Int) { failsafe = amperes }
+
+    /// The bridge stops: the dynamic profile is cleared so the charge point falls back to its
+    /// failsafe profile now, not when the validity runs out; nothing is renewed any more.
+    public mutating func leave() {
+        leaving = true
+        guard connected, session.booted else { return }
+        calls.enqueue("ClearChargingProfile", ["id": .number(Double(ProfileStack.dynamicProfileId))], key: "dynamic", urgent: true)
+    }
+
+    /// Nothing is waiting to be sent or answered.
+    public var idle: Bool { calls.outstanding == nil && calls.queue.isEmpty }
 
     /// Online: connected, booted and heard from within 2 heartbeats (+ 10 s).
     public func status(now: Double) -> ChargerStatus {

@@ -26,8 +26,8 @@ public struct ProfileStack: Sendable, Equatable {
 
     public init() {}
 
-    static let failsafeProfileId = 1000
-    static let dynamicProfileId = 1001
+    public static let failsafeProfileId = 1000
+    public static let dynamicProfileId = 1001
 
     /// SetChargingProfile for the failsafe current: stack level 0, no end.
     public func failsafe(amperes: Int, phases: Int?, wall: Date) -> JSONValue {

@@ -205,5 +205,10 @@ struct OCPPChargePointTests {
         let failA = a.jsonEvents("profile").last { $0["stack"] as? Int == 0 }?["limit"] as? Double ?? 99
         let failB = b.jsonEvents("profile").last { $0["stack"] as? Int == 0 }?["limit"] as? Double ?? 99
         #expect(failA + failB <= 20)
+        // a graceful stop clears the dynamic profiles: both are at their failsafe at once
+        site.bridge.stop()
+        try a.waitForEvent("cleared", timeout: 5) { ($0["ids"] as? [Int]) == [1001] }
+        try b.waitForEvent("cleared", timeout: 5) { ($0["ids"] as? [Int]) == [1001] }
+        try a.waitForEvent("limit", after: a.jsonEvents("limit").count - 1, timeout: 5) { $0["amps"] as? Double == failA }
     }
 }

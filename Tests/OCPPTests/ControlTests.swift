@@ -33,9 +33,11 @@ struct ControlTests {
         control.opened(now: 0)
         let frames = control.received(#"[2,"b1","BootNotification",{"chargePointVendor":"V","chargePointModel":"M"}]"#, now: 0, wall: wall).frames
         #expect(frames.first == .result(id: "b1", payload: frames.first.flatMap { if case .result(_, let p) = $0 { p } else { nil } } ?? .null))
-        // after boot: what to measure (answered here)
+        // after boot: its rate units, its status, what to measure (answered here)
         let configuration = drain(&control, now: 0, first: Array(frames.dropFirst()))
-        #expect(configuration.first?["key"] == "MeterValuesSampledData")
+        #expect(configuration.first?["key"] == ["ChargingScheduleAllowedChargingRateUnit"])
+        #expect(configuration.contains { $0["requestedMessage"] == "StatusNotification" })
+        #expect(configuration.contains { $0["key"] == "MeterValuesSampledData" })
         return control
     }
 
@@ -85,6 +87,27 @@ struct ControlTests {
         for step in 2...9 { #expect(drain(&control, now: Double(step), status: "Rejected").isEmpty) }
         #expect(drain(&control, now: 11, status: "Rejected").count == 1)   // again only at the renewal time
         #expect(control.status(now: 11).appliedSetpoint == nil)
+    }
+
+    @Test func leavingClearsTheDynamicProfileAndRenewsNothing() {
+        var control = booted()
+        control.setFailsafe(6)
+        control.apply(setpoint: 16, phases: nil)
+        _ = drain(&control, now: 1)
+        control.leave()
+        let sent = drain(&control, now: 2)
+        #expect(sent == [["id": 1001]])
+        #expect(drain(&control, now: 30).isEmpty)
+    }
+
+    @Test func aChargePointThatTakesOnlyPowerIsReported() {
+        var control = ChargePointControl(settings: ChargePointControl.Settings(), idPrefix: "u")
+        control.opened(now: 0)
+        let frames = control.received(#"[2,"b","BootNotification",{"chargePointVendor":"V","chargePointModel":"M"}]"#, now: 0, wall: wall).frames
+        guard case .call(let id, "GetConfiguration", _)? = frames.dropFirst().first else { Issue.record("no GetConfiguration: \(frames)"); return }
+        let answer = Frame.result(id: id, payload: ["configurationKey": [["key": "ChargingScheduleAllowedChargingRateUnit", "readonly": true, "value": "Power"]]])
+        let notes = control.received(answer.text, now: 0, wall: wall).notes
+        #expect(notes.contains { $0.level == .warning && $0.text.contains("Power only") })
     }
 
     @Test func wattsCountThePhases() {

@@ -70,6 +70,17 @@ final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
         if changed { pumpSoon() }
     }
 
+    /// The service stops: the dynamic profile is cleared, so the charge point is at its failsafe at once.
+    func requestStop() {
+        state.withLock { $0.control.leave() }
+        pumpSoon()
+    }
+
+    func stop() {
+        requestStop()
+        for _ in 0..<20 where state.withLock({ $0.connection != nil && !$0.control.idle }) { Thread.sleep(forTimeInterval: 0.05) }
+    }
+
     // MARK: OCPPConnectionDelegate (on the connection's event loop)
 
     func opened(_ connection: OCPPConnection) {
