@@ -24,7 +24,9 @@ enum ListeningSocket {
             let hint = port < 1024 ? " (ports below 1024 need CAP_NET_BIND_SERVICE)" : ""
             throw .connection("cannot listen on \(host):\(port): \(text)\(hint)")
         }
-        guard Glibc.listen(fd, 64) == 0 else {
+        // non-blocking: the server accepts until the queue is empty, never waits in accept()
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        guard Glibc.listen(fd, 256) == 0 else {
             let text = String(cString: strerror(errno))
             Glibc.close(fd)
             throw .connection("listen on \(host):\(port): \(text)")

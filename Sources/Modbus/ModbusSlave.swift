@@ -17,11 +17,18 @@ public protocol ModbusSlaveHandler: AnyObject, Sendable {
     func write(address: Int, values: [UInt16]) -> ModbusException?
     /// A connection became this device's master. `replaced` is true when an older one was closed for it.
     func masterConnected(peer: String, replaced: Bool)
-    /// The master's connection ended (closed by the client, dropped for a protocol error or failsafe).
+    /// The master's connection ended (closed by the client, dropped for a protocol error or failsafe),
+    /// or a newer writer took over.
     func masterDisconnected(peer: String, reason: String)
+    /// A write from `peer` was refused (a read-only listener, or an address not in `allow_write`).
+    func writeRefused(peer: String, reason: String)
     /// Grows by one every time the device enters failsafe; the server closes the master's socket
     /// when this has grown since the master connected.
     var failsafeEntries: Int { get }
+}
+
+extension ModbusSlaveHandler {
+    public func writeRefused(peer _: String, reason _: String) {}
 }
 
 /// A listening socket and the devices it serves.
@@ -31,18 +38,38 @@ public struct SlaveListener: Sendable {
     /// Devices by unit id (gateway mode), or one device answering every unit id (`anyUnit`).
     public var units: [UInt8: any ModbusSlaveHandler]
     public var anyUnit: (any ModbusSlaveHandler)?
-    /// One master at a time, the newest wins (EVC08); false lets several clients share the listener.
+    /// One master per device, the newest writer wins (EVC08), readers beside it; false lets
+    /// several clients share the listener with no master at all (a simulated meter).
     public var exclusive: Bool
+    /// Who may write (nil: anyone who can connect).
+    public var allowWrite: [AddressRange]?
+    /// No writes at all.
+    public var readOnly = false
+    /// Connections served beside the masters; the oldest reader gives way to a newcomer.
+    public var maxReaders = 8
 
     public init(host: String, port: Int, units: [UInt8: any ModbusSlaveHandler] = [:], anyUnit: (any ModbusSlaveHandler)? = nil,
-                exclusive: Bool = true) {
+                exclusive: Bool = true, allowWrite: [AddressRange]? = nil, readOnly: Bool = false, maxReaders: Int = 8) {
         self.host = host
         self.port = port
         self.units = units
         self.anyUnit = anyUnit
         self.exclusive = exclusive
+        self.allowWrite = allowWrite
+        self.readOnly = readOnly
+        self.maxReaders = maxReaders
     }
 
-    func handler(unit: UInt8) -> (any ModbusSlaveHandler)? { anyUnit ?? units[unit] }
+    /// The device behind a unit id, and the master slot it belongs to (0 for a listener of one device).
+    func slot(unit: UInt8) -> UInt8 { anyUnit == nil ? unit : 0 }
+    func handler(slot: UInt8) -> (any ModbusSlaveHandler)? { anyUnit ?? units[slot] }
+
+    /// Why `address` may not write here (nil: it may).
+    func refusal(for address: [UInt8]) -> String? {
+        if readOnly { return "the listener is read-only" }
+        if let allowWrite, !allowWrite.contains(where: { $0.contains(address) }) { return "the address is not in allow_write" }
+        return nil
+    }
+
     var handlers: [any ModbusSlaveHandler] { anyUnit.map { [$0] } ?? Array(units.values) }
 }

@@ -5,12 +5,15 @@ import Synchronization
 
 /// Serves any number of Modbus TCP listeners from one thread with a `poll()` loop.
 ///
-/// An exclusive listener has at most one connection, its master: a newer connection replaces it
-/// (EVC08: "only one active Modbus master connection at any time"); a shared one (a simulated
-/// meter) serves up to `maxShared` clients at once. Frames are assembled here from
-/// non-blocking reads, so a client that sends half a frame, floods, or stops reading costs the
-/// others nothing: a frame must complete within `frameTimeout`, malformed headers and unread
-/// replies drop the connection. libmodbus builds every reply (`modbus_reply`, `modbus_reply_exception`).
+/// On an exclusive listener a connection becomes a device's master only when it **writes**; the
+/// newest writer wins and the previous master is closed (EVC08: "only one active Modbus master
+/// connection at any time"); up to `maxReaders` connections read beside the masters, and reading
+/// never displaces anyone. In gateway mode the master is per unit id. Writes from addresses outside
+/// `allowWrite`, or to a read-only listener, get exception 01 and change nothing. A shared listener
+/// (a simulated meter) serves up to `maxShared` clients with no master. Frames are assembled here
+/// from non-blocking reads, so a client that sends half a frame, floods, or stops reading costs the
+/// others nothing. An `accept()` that fails (no file descriptors left) pauses accepting on that
+/// listener for a second instead of spinning. libmodbus builds every reply.
 public final class ModbusSlaveServer: Sendable {
     public let listeners: [SlaveListener]
     /// Ports actually bound, in listener order (a requested port 0 gets a free one).
@@ -64,14 +67,23 @@ private struct SlaveLoop {
         let fd: Int32
         let listener: Int
         let peer: String
+        /// The peer's address bytes (4 or 16), for `allowWrite`.
+        let address: [UInt8]
+        let opened: ContinuousClock.Instant
         var buffer: [UInt8] = []
         var frameStarted: ContinuousClock.Instant?
-        /// Each handler's failsafe counter when this master connected.
-        let entriesAtConnect: [Int]
+        /// The slots (unit ids; 0 for a one-device listener) this connection is master of, with the
+        /// device's failsafe counter when it became master.
+        var masterOf: [UInt8: Int] = [:]
     }
 
     let server: ModbusSlaveServer
     var connections: [Int32: Connection] = [:]      // by socket
+    /// The master of each listener's slots.
+    var masters: [Int: [UInt8: Int32]] = [:]
+    /// Listeners whose accept failed: not polled for accepts until then.
+    var acceptPausedUntil: [Int: ContinuousClock.Instant] = [:]
+    var acceptFailureLogged = false
     static let maxShared = 16
     let context: OpaquePointer
     let scratch: UnsafeMutablePointer<modbus_mapping_t>
@@ -102,8 +114,9 @@ private struct SlaveLoop {
         while !server.shouldStop {
             if pollSetChanged {
                 owners = Array(connections.keys)
-                fds = server.listenSockets.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-                    + owners.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+                fds = server.listenSockets.enumerated().map { index, fd in
+                    pollfd(fd: fd, events: acceptPausedUntil[index] == nil ? Int16(POLLIN) : 0, revents: 0)
+                } + owners.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
                 pollSetChanged = false
             } else {
                 for index in fds.indices { fds[index].revents = 0 }
@@ -111,7 +124,10 @@ private struct SlaveLoop {
             let ready = poll(&fds, nfds_t(fds.count), 50)
             if ready > 0 {
                 let snapshot = fds, owning = owners
-                for index in 0..<listeners where snapshot[index].revents & Int16(POLLIN) != 0 { accept(listener: index) }
+                for index in 0..<listeners where snapshot[index].revents & Int16(POLLIN) != 0 {
+                    // everything queued, bounded: a burst of connections is not answered one per poll
+                    for _ in 0..<64 where accept(listener: index) {}
+                }
                 for (offset, fd) in owning.enumerated() where snapshot[listeners + offset].revents != 0 && connections[fd] != nil {
                     serve(fd)
                 }
@@ -120,39 +136,90 @@ private struct SlaveLoop {
             if ContinuousClock.now - lastTimeoutCheck >= .milliseconds(50) {
                 lastTimeoutCheck = .now
                 enforceTimeouts()
+                let resumed = acceptPausedUntil.filter { $0.value <= .now }.map(\.key)
+                if !resumed.isEmpty {
+                    resumed.forEach { acceptPausedUntil[$0] = nil }
+                    pollSetChanged = true
+                }
             }
         }
     }
 
-    mutating func accept(listener index: Int) {
+    /// Accepts one connection; false when none was waiting (or accepting failed).
+    @discardableResult
+    mutating func accept(listener index: Int) -> Bool {
         var address = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let fd = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.accept(server.listenSockets[index], $0, &length) }
         }
-        guard fd >= 0 else { return }
+        guard fd >= 0 else {
+            // out of file descriptors: the listener stays readable, so polling it would spin a core
+            if errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM {
+                acceptPausedUntil[index] = .now + .seconds(1)
+                pollSetChanged = true
+                if !acceptFailureLogged {
+                    acceptFailureLogged = true
+                    let listener = server.listeners[index]
+                    FileHandle.standardError.write(Data("warning: Modbus listener \(listener.host):\(listener.port) cannot accept connections: \(String(cString: strerror(errno))); accepting paused 1 s at a time, connected masters are still served (raise LimitNOFILE)\n".utf8))
+                }
+            }
+            return false
+        }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         var yes: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
         let listener = server.listeners[index]
-        let current = connections.values.filter { $0.listener == index }.map(\.fd)
-        if !listener.exclusive, current.count >= Self.maxShared {
-            Glibc.close(fd)
-            return
+        let current = connections.values.filter { $0.listener == index }
+        if !listener.exclusive {
+            guard current.count < Self.maxShared else {
+                Glibc.close(fd)
+                return true
+            }
+        } else {
+            // room for every master and `maxReaders` readers: the oldest reader gives way
+            let readers = current.filter { $0.masterOf.isEmpty }.sorted { $0.opened < $1.opened }
+            if readers.count >= listener.maxReaders, let oldest = readers.first {
+                close(oldest.fd, reason: "too many connections: the oldest reader gives way")
+            }
         }
-        let replaced = listener.exclusive && !current.isEmpty
-        if replaced { current.forEach { close($0, reason: "replaced by a newer master") } }
-        let peer = SlaveLoop.describe(&address)
-        connections[fd] = Connection(fd: fd, listener: index, peer: peer, entriesAtConnect: listener.handlers.map(\.failsafeEntries))
+        connections[fd] = Connection(fd: fd, listener: index, peer: SlaveLoop.describe(&address), address: SlaveLoop.addressBytes(&address),
+                                     opened: .now)
         pollSetChanged = true
-        listener.handlers.forEach { $0.masterConnected(peer: peer, replaced: replaced) }
+        return true
     }
 
-    mutating func close(_ fd: Int32, reason: String) {
+    /// `fd` wrote to `slot` of its listener: it becomes that device's master if it is not already.
+    /// The previous master is closed if that leaves it master of nothing (always, on a one-device
+    /// listener), else it is demoted for this slot only.
+    mutating func takeMaster(_ fd: Int32, slot: UInt8, handler: any ModbusSlaveHandler) {
+        guard let connection = connections[fd], connection.masterOf[slot] == nil else { return }
+        let listener = connection.listener
+        let previous = masters[listener]?[slot]
+        masters[listener, default: [:]][slot] = fd
+        connections[fd]?.masterOf[slot] = handler.failsafeEntries
+        if let previous, previous != fd, var old = connections[previous] {
+            old.masterOf[slot] = nil
+            connections[previous] = old
+            if old.masterOf.isEmpty {
+                close(previous, reason: "replaced by a newer master", slots: [slot])
+            } else {
+                handler.masterDisconnected(peer: old.peer, reason: "replaced by a newer master")
+            }
+        }
+        handler.masterConnected(peer: connection.peer, replaced: previous != nil && previous != fd)
+    }
+
+    mutating func close(_ fd: Int32, reason: String, slots extra: [UInt8] = []) {
         guard let connection = connections.removeValue(forKey: fd) else { return }
         Glibc.close(connection.fd)
         pollSetChanged = true
-        server.listeners[connection.listener].handlers.forEach { $0.masterDisconnected(peer: connection.peer, reason: reason) }
+        let listener = server.listeners[connection.listener]
+        // readers come and go without a word; a master's device hears of it
+        for slot in Array(connection.masterOf.keys) + extra {
+            if masters[connection.listener]?[slot] == fd { masters[connection.listener]?[slot] = nil }
+            listener.handler(slot: slot)?.masterDisconnected(peer: connection.peer, reason: reason)
+        }
     }
 
     /// Reads what arrived and answers every complete frame.
@@ -178,19 +245,32 @@ private struct SlaveLoop {
             guard connection.buffer.count - consumed >= 6 + length else { break }
             let frame = connection.buffer[consumed..<(consumed + 6 + length)]
             consumed += 6 + length
-            guard answer(frame, fd: connection.fd, listener: server.listeners[connection.listener]) else {
+            guard answer(frame, fd: connection.fd, listener: server.listeners[connection.listener], address: connection.address, peer: connection.peer) else {
                 return close(index, reason: "the master does not read its replies")
             }
         }
         connection.buffer.removeFirst(consumed)
-        connection.frameStarted = connection.buffer.isEmpty ? nil : (consumed > 0 ? .now : connection.frameStarted)
-        connections[index] = connection
+        // only the framing state: answering may have made this connection a master meanwhile
+        guard connections[index] != nil else { return }
+        connections[index]?.frameStarted = connection.buffer.isEmpty ? nil : (consumed > 0 ? .now : connection.frameStarted)
+        connections[index]?.buffer = connection.buffer
     }
 
     /// Answers one complete frame. False when the reply could not be sent.
-    func answer(_ frame: ArraySlice<UInt8>, fd: Int32, listener: SlaveListener) -> Bool {
+    mutating func answer(_ frame: ArraySlice<UInt8>, fd: Int32, listener: SlaveListener, address: [UInt8], peer: String) -> Bool {
         modbus_set_socket(context, fd)
-        guard let handler = listener.handler(unit: frame[frame.startIndex + 6]) else { return reply(frame, exception: .gatewayTargetFailed) }
+        let slot = listener.slot(unit: frame[frame.startIndex + 6])
+        guard let handler = listener.handler(slot: slot) else { return reply(frame, exception: .gatewayTargetFailed) }
+        /// A write: refused (exception 01, nothing changes) or it makes the writer the device's master.
+        func mayWrite(_ loop: inout SlaveLoop) -> Bool {
+            guard listener.exclusive else { return true }
+            if let reason = listener.refusal(for: address) {
+                handler.writeRefused(peer: peer, reason: reason)
+                return false
+            }
+            loop.takeMaster(fd, slot: slot, handler: handler)
+            return true
+        }
         let pdu = frame[(frame.startIndex + 7)...]
         let function = pdu[pdu.startIndex]
         func word(_ offset: Int) -> Int { Int(pdu[pdu.startIndex + offset]) << 8 | Int(pdu[pdu.startIndex + offset + 1]) }
@@ -218,6 +298,7 @@ private struct SlaveLoop {
             guard pdu.count == 5 else { return reply(frame, exception: .illegalDataValue) }
             // within the reply table, or the write would take effect and libmodbus still answer 02
             guard word(1) < 65535 else { return reply(frame, exception: .illegalDataAddress) }
+            guard mayWrite(&self) else { return reply(frame, exception: .illegalFunction) }
             if let exception = handler.write(address: word(1), values: [UInt16(word(3))]) { return reply(frame, exception: exception) }
             return send(frame)
         case 0x10:
@@ -226,6 +307,7 @@ private struct SlaveLoop {
             guard (1...123).contains(count), bytes == 2 * count, pdu.count == 6 + bytes else { return reply(frame, exception: .illegalDataValue) }
             guard address + count <= 65535 else { return reply(frame, exception: .illegalDataAddress) }
             let values = (0..<count).map { UInt16(word(6 + 2 * $0)) }
+            guard mayWrite(&self) else { return reply(frame, exception: .illegalFunction) }
             if let exception = handler.write(address: address, values: values) { return reply(frame, exception: exception) }
             return send(frame)
         default:
@@ -263,9 +345,30 @@ private struct SlaveLoop {
                 close(index, reason: "incomplete frame for longer than \(server.frameTimeout)")
                 continue
             }
-            let handlers = server.listeners[connection.listener].handlers
-            let expired = zip(handlers, connection.entriesAtConnect).allSatisfy { $0.failsafeEntries > $1 }
-            if expired, !handlers.isEmpty { close(index, reason: "failsafe: alive register not written within the failsafe timeout") }
+            // a master whose device entered failsafe since is no longer its master (EVC08: the socket closes)
+            let listener = server.listeners[connection.listener]
+            let expired = connection.masterOf.filter { slot, entries in (listener.handler(slot: slot)?.failsafeEntries ?? 0) > entries }.map(\.key)
+            guard !expired.isEmpty else { continue }
+            let reason = "failsafe: alive register not written within the failsafe timeout"
+            if expired.count == connection.masterOf.count {
+                close(index, reason: reason)
+            } else {
+                for slot in expired {
+                    connections[index]?.masterOf[slot] = nil
+                    masters[connection.listener]?[slot] = nil
+                    listener.handler(slot: slot)?.masterDisconnected(peer: connection.peer, reason: reason)
+                }
+            }
+        }
+    }
+
+    static func addressBytes(_ address: inout sockaddr_storage) -> [UInt8] {
+        let family = address.ss_family
+        return withUnsafePointer(to: &address) { pointer in
+            if family == sa_family_t(AF_INET6) {
+                return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { withUnsafeBytes(of: $0.pointee.sin6_addr) { Array($0) } }
+            }
+            return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { withUnsafeBytes(of: $0.pointee.sin_addr) { Array($0) } }
         }
     }
 
