@@ -61,11 +61,15 @@ public final class BridgeService: Service {
         let listeners: [SlaveListener]
         switch northbound.mode {
         case .perCharger:
-            listeners = chargers.map { SlaveListener(host: $0.config.bind ?? northbound.bind, port: $0.config.port, anyUnit: $0) }
+            listeners = chargers.map {
+                SlaveListener(host: $0.config.bind ?? northbound.bind, port: $0.config.port, anyUnit: $0,
+                              allowWrite: $0.config.allowWrite ?? northbound.allowWrite, readOnly: $0.config.readOnly, maxReaders: northbound.maxReaders)
+            }
         case .gateway:
             var units: [UInt8: any ModbusSlaveHandler] = [:]
             for charger in chargers { units[UInt8(charger.config.unit)] = charger }
-            listeners = [SlaveListener(host: northbound.bind, port: northbound.port, units: units)]
+            listeners = [SlaveListener(host: northbound.bind, port: northbound.port, units: units, allowWrite: northbound.allowWrite,
+                                       maxReaders: northbound.maxReaders)]
         }
         server = try ModbusSlaveServer(listeners: listeners, frameTimeout: .milliseconds(northbound.frameTimeoutMilliseconds))
         let store = database.map(RuntimeStore.init(database:))

@@ -136,16 +136,31 @@ public final class ChargerPoint: ModbusSlaveHandler {
 
     public func masterConnected(peer: String, replaced: Bool) {
         state.withLock { $0.master = peer }
-        logger.notice(replaced ? "master \(peer) connected; the previous master's socket was closed" : "master \(peer) connected",
+        // a flood of writers is one line and one event per interval, with the count
+        guard let held = masterLog.admit(replaced ? "replaced" : "connected") else { return }
+        let more = held > 0 ? " (and \(held) more master changes in the last \(Int(Self.coalesceSeconds)) s)" : ""
+        logger.notice(replaced ? "master \(peer) connected; the previous master's socket was closed\(more)" : "master \(peer) connected\(more)",
                       metadata: ["charger": "\(config.id)"])
-        recorder?.event(replaced ? .masterReplaced : .masterConnected, subject: config.id, peer)
+        recorder?.event(replaced ? .masterReplaced : .masterConnected, subject: config.id, peer + more)
     }
 
     public func masterDisconnected(peer: String, reason: String) {
         state.withLock { if $0.master == peer { $0.master = nil } }
-        logger.notice("master \(peer) disconnected: \(reason)", metadata: ["charger": "\(config.id)"])
-        recorder?.event(.masterDisconnected, subject: config.id, "\(peer): \(reason)")
+        guard let held = masterLog.admit("disconnected: \(reason)") else { return }
+        let more = held > 0 ? " (and \(held) more in the last \(Int(Self.coalesceSeconds)) s)" : ""
+        logger.notice("master \(peer) disconnected: \(reason)\(more)", metadata: ["charger": "\(config.id)"])
+        recorder?.event(.masterDisconnected, subject: config.id, "\(peer): \(reason)\(more)")
     }
+
+    public func writeRefused(peer: String, reason: String) {
+        guard let held = refusalLog.admit(reason) else { return }
+        let more = held > 0 ? " (and \(held) more refused writes in the last \(Int(Self.coalesceSeconds)) s)" : ""
+        logger.warning("write from \(peer) refused: \(reason)\(more)", metadata: ["charger": "\(config.id)"])
+    }
+
+    static let coalesceSeconds = 10.0
+    private let masterLog = Coalescer(interval: ChargerPoint.coalesceSeconds)
+    private let refusalLog = Coalescer(interval: ChargerPoint.coalesceSeconds)
 
     /// The server compares it with the count when a master connected, every 50 ms per connection:
     /// an atomic the control sets while it holds the core, so the Modbus thread never waits for a step.

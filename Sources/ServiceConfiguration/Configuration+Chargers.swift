@@ -63,6 +63,8 @@ extension Configuration {
             if let bind = modbus.optional("bind") { charger.bind = try bind.string() }
             if let port = modbus.optional("port") { charger.port = try port.integer(in: 1...65535) }
             if let unit = modbus.optional("unit") { charger.unit = try unit.integer(in: 1...255) }
+            if let allow = modbus.optional("allow_write") { charger.allowWrite = try parseAllowWrite(allow) }
+            if let readOnly = modbus.optional("read_only") { charger.readOnly = try readOnly.bool() }
             try modbus.finish()
         }
         if let identity = fields.optional("identity") { charger.identity = try parseIdentity(identity, default: charger.identity) }

@@ -15,7 +15,12 @@ public struct Configuration: Sendable {
 
     public struct Northbound: Sendable {
         public var mode: ModbusMode = .perCharger
-        public var bind = "0.0.0.0"
+        /// Loopback unless configured: who can reach a listener can try to steer.
+        public var bind = "127.0.0.1"
+        /// Who may write (nil: anyone who can connect; only allowed on loopback listeners).
+        public var allowWrite: [AddressRange]?
+        /// Connections served beside the master of each listener.
+        public var maxReaders = 8
         /// Listener port in gateway mode.
         public var port = 502
         public var frameTimeoutMilliseconds = 1000
@@ -43,6 +48,10 @@ public struct Configuration: Sendable {
         public var port: Int = 502
         /// Unit id (gateway mode; a per-charger listener answers every unit id).
         public var unit: Int = 255
+        /// Who may write to this charger's listener (per-charger mode; nil: `modbus.allow_write`).
+        public var allowWrite: [AddressRange]?
+        /// The listener takes no writes at all.
+        public var readOnly = false
         public var identity: Identity
         public var simulatedEVs: [SimulatedEV] = []
         /// The charger's own Modbus interface (`driver: modbus` or `vestel`); nil for simulated chargers.
@@ -183,6 +192,7 @@ public struct Configuration: Sendable {
         }
         if config.chargers.isEmpty { throw chargersNode.error("configure at least one charger") }
         try checkOCPP(config, chargers: try chargersNode.list(), ocppNode: ocppNode)
+        try checkWriteAccess(config, chargers: try chargersNode.list(), modbusNode: top.optional("modbus"))
         try top.finish()
         try checkUnique(config, nodes: try chargersNode.list())
         try LoadSettingsParser.checkPlacements(Array(zip(config.chargers.map(\.placement), try chargersNode.list())), load: config.load,
@@ -203,8 +213,38 @@ public struct Configuration: Sendable {
         if let port = fields.optional("port") { northbound.port = try port.integer(in: 1...65535) }
         if let timeout = fields.optional("frame_timeout_ms") { northbound.frameTimeoutMilliseconds = try timeout.integer(in: 50...60_000) }
         if let layout = fields.optional("layout") { northbound.layout = try layout.string() }
+        if let allow = fields.optional("allow_write") { northbound.allowWrite = try parseAllowWrite(allow) }
+        if let readers = fields.optional("max_readers") { northbound.maxReaders = try readers.integer(in: 0...64) }
         try fields.finish()
         return northbound
+    }
+
+    /// `allow_write: [CIDR, …]` or `allow_write: any`.
+    static func parseAllowWrite(_ node: YAMLNode) throws(DataFileError) -> [AddressRange] {
+        if (try? node.string()) == "any" { return [AddressRange("0.0.0.0/0")!, AddressRange("::/0")!] }
+        return try node.list().map { item throws(DataFileError) in
+            let text = try item.string()
+            guard let range = AddressRange(text) else { throw item.error("\"\(text)\" is not an address or a network such as 192.168.1.0/24") }
+            return range
+        }
+    }
+
+    /// A listener others can reach must say who may steer: without `allow_write` (or `read_only`)
+    /// the service does not start.
+    static func checkWriteAccess(_ config: Configuration, chargers nodes: [YAMLNode], modbusNode: YAMLNode?) throws(DataFileError) {
+        let advice = "set allow_write: [ADDRESS/BITS, …] (the energy managers that may steer), allow_write: any, or read_only: true"
+        switch config.northbound.mode {
+        case .gateway:
+            if !AddressRange.isLoopback(config.northbound.bind), config.northbound.allowWrite == nil {
+                throw (modbusNode ?? nodes[0]).error("the Modbus gateway listens on \(config.northbound.bind), reachable from the network: \(advice)")
+            }
+        case .perCharger:
+            for (charger, node) in zip(config.chargers, nodes) {
+                let bind = charger.bind ?? config.northbound.bind
+                guard !AddressRange.isLoopback(bind), !charger.readOnly, (charger.allowWrite ?? config.northbound.allowWrite) == nil else { continue }
+                throw node.error("charger \(charger.id) listens on \(bind):\(charger.port), reachable from the network: \(advice)")
+            }
+        }
     }
 
     /// Meter and input ids name their devices (and routes readings): each is used once. A serial

@@ -153,28 +153,3 @@ final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
         }
     }
 }
-
-/// At most `perMinute` lines a minute; the first line after a quiet spell says how many were dropped.
-final class LogLimiter: Sendable {
-    enum Decision { case log, logSuppressed(Int), drop }
-    private let perMinute: Int
-    private let state = Mutex((windowStart: Date.distantPast, count: 0, dropped: 0))
-
-    init(perMinute: Int) { self.perMinute = perMinute }
-
-    func admit(at now: Date = Date()) -> Decision {
-        state.withLock { state in
-            if now.timeIntervalSince(state.windowStart) >= 60 {
-                let dropped = state.dropped
-                state = (now, 1, 0)
-                return dropped > 0 ? .logSuppressed(dropped) : .log
-            }
-            guard state.count < perMinute else {
-                state.dropped += 1
-                return .drop
-            }
-            state.count += 1
-            return .log
-        }
-    }
-}
