@@ -32,16 +32,14 @@ public enum JSONValue: Sendable, Equatable, Codable {
         }
     }
 
-    /// Parses JSON text; nil when it is not JSON.
-    public static func parse(_ text: String) -> JSONValue? {
-        try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
-    }
+    /// Parses JSON text; nil when it is not JSON (or nested deeper than 32 levels).
+    public static func parse(_ text: String) -> JSONValue? { JSONText.parse(text) }
 
     /// Compact JSON text with sorted keys.
     public var text: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? String(decoding: encoder.encode(self), as: UTF8.self)) ?? "null"
+        var out = ""
+        JSONText.write(self, into: &out)
+        return out
     }
 
     public subscript(key: String) -> JSONValue? {

@@ -28,3 +28,28 @@ struct FrameTests {
         #expect(refusal.failure.code == .formationViolation)
     }
 }
+
+@Suite("OCPP JSON and time")
+struct JSONAndTimeTests {
+    @Test func jsonReadsAndWritesWithoutLoss() throws {
+        let text = #"{"a":[1,2.5,-3e2,true,false,null],"b":"x\"y\\z\n\u00e9\ud83d\ude00","c":{}}"#
+        let value = try #require(JSONValue.parse(text))
+        #expect(value["a"] == [1, 2.5, -300, true, false, .null])
+        #expect(value["b"] == "x\"y\\z\né😀")
+        #expect(JSONValue.parse(value.text) == value)
+        #expect(JSONValue.parse(String(repeating: "[", count: 40) + String(repeating: "]", count: 40)) == nil)   // too deep
+        for bad in ["", "{", "[1,]", "{\"a\" 1}", "tru", "\"open", "1 2", "NaN", "{\"a\":1}}"] { #expect(JSONValue.parse(bad) == nil, "\(bad)") }
+    }
+
+    @Test func timesMatchFoundationsAndRoundTrip() throws {
+        let formatter = ISO8601DateFormatter()
+        for text in ["2026-12-02T10:15:30Z", "1999-02-28T23:59:59Z", "2024-02-29T00:00:00Z", "2100-03-01T12:00:00Z"] {
+            #expect(OCPPTime.parse(text) == formatter.date(from: text), "\(text)")
+        }
+        #expect(OCPPTime.parse("2026-12-02T10:15:30.250+01:00") == formatter.date(from: "2026-12-02T09:15:30Z")!.addingTimeInterval(0.25))
+        let date = Date(timeIntervalSince1970: 1_790_000_000.123)
+        #expect(OCPPTime.format(date) == "2026-09-21T14:13:20.123Z")
+        #expect(abs(OCPPTime.parse(OCPPTime.format(date))!.timeIntervalSince(date)) < 0.001)
+        for bad in ["2026-13-02T10:15:30Z", "2026-12-02 10:15:30Z", "2026-12-02T10:15:30", "yesterday"] { #expect(OCPPTime.parse(bad) == nil) }
+    }
+}
