@@ -81,7 +81,7 @@ public final class BridgeService: Service {
         self.control = control
         let meters = MeterBoard(meters: configuration.meters)
         self.meters = meters
-        buses = BridgeService.makeBuses(configuration, clock: clock, control: control, meters: meters)
+        buses = BridgeService.makeBuses(configuration, clock: clock, control: control, meters: meters, logger: logger)
         let chargers = self.chargers
         mqtt = try configuration.mqtt.map { settings in
             try MQTTNorthbound(configuration: configuration, settings: settings, chargers: chargers, control: control, meters: meters,
@@ -120,7 +120,7 @@ public final class BridgeService: Service {
 
     /// One poller thread per bus (a TCP endpoint or a serial device), shared by the meters and
     /// Modbus inputs on it. The grid meter's samples trigger a control step at once.
-    static func makeBuses(_ configuration: Configuration, clock: MonotonicSeconds, control: SiteControl, meters: MeterBoard) -> [BusPoller] {
+    static func makeBuses(_ configuration: Configuration, clock: MonotonicSeconds, control: SiteControl, meters: MeterBoard, logger: Logger) -> [BusPoller] {
         var devices: [String: (Endpoint, [BusPoller.Device], Int)] = [:]
         for meter in configuration.meters {
             let key = meter.endpoint.bus
@@ -140,7 +140,7 @@ public final class BridgeService: Service {
             devices[endpoint.bus] = entry
         }
         return devices.values.map { endpoint, list, timeout in
-            BusPoller(endpoint: endpoint, devices: list, timeout: .milliseconds(timeout), clock: clock) { device, readings, time in
+            BusPoller(endpoint: endpoint, devices: list, timeout: .milliseconds(timeout), clock: clock, logger: logger) { device, readings, time in
                 switch device.role {
                 case .gridMeter:
                     meters.record(device.id, readings, time: time)

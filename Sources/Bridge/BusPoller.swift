@@ -1,5 +1,6 @@
 import EnergyControl
 import Foundation
+import Logging
 import Modbus
 import RegisterMaps
 import Synchronization
@@ -15,6 +16,15 @@ final class BusPoller: Sendable {
         /// A meter shown northbound only (PV, a sub-meter without a zone).
         case meter
         case input(id: String)
+
+        var noun: String {
+            switch self {
+            case .gridMeter: "grid meter"
+            case .zoneMeter: "zone meter"
+            case .meter: "meter"
+            case .input: "input"
+            }
+        }
     }
 
     struct Device: Sendable {
@@ -33,7 +43,7 @@ final class BusPoller: Sendable {
     let deliver: @Sendable (_ device: Device, _ readings: [Reading], _ time: Seconds) -> Void
     private let worker: WorkerThread
 
-    init(endpoint: Endpoint, devices: [Device], timeout: Duration, clock: MonotonicSeconds,
+    init(endpoint: Endpoint, devices: [Device], timeout: Duration, clock: MonotonicSeconds, logger: Logger,
          deliver: @escaping @Sendable (Device, [Reading], Seconds) -> Void) {
         self.endpoint = endpoint
         self.devices = devices
@@ -41,7 +51,7 @@ final class BusPoller: Sendable {
         self.clock = clock
         self.deliver = deliver
         worker = WorkerThread(name: "bus \(endpoint)") { stopRequested in
-            Self.run(endpoint: endpoint, devices: devices, timeout: timeout, clock: clock, deliver: deliver, stopRequested: stopRequested)
+            Self.run(endpoint: endpoint, devices: devices, timeout: timeout, clock: clock, logger: logger, deliver: deliver, stopRequested: stopRequested)
         }
     }
 
@@ -51,24 +61,40 @@ final class BusPoller: Sendable {
     /// Stops and waits (at most a few seconds: a transaction in progress may be slow).
     func stop() { worker.stop(timeout: 5) }
 
-    private static func run(endpoint: Endpoint, devices: [Device], timeout: Duration, clock: MonotonicSeconds,
+    private static func run(endpoint: Endpoint, devices: [Device], timeout: Duration, clock: MonotonicSeconds, logger: Logger,
                             deliver: @Sendable (Device, [Reading], Seconds) -> Void, stopRequested: () -> Bool) {
         // The endpoint may not open (a USB adapter not plugged in yet): its devices deliver nothing
         // and go "lost" through their stale time; it is tried again every few seconds.
         var opened: ModbusClient?
+        var reported = false
         while opened == nil, !stopRequested() {
-            opened = try? ModbusClient(endpoint: endpoint, unit: devices.first?.unit ?? 1, timeout: timeout)
-            if opened == nil { for _ in 0..<100 where !stopRequested() { Thread.sleep(forTimeInterval: 0.05) } }
+            do {
+                opened = try ModbusClient(endpoint: endpoint, unit: devices.first?.unit ?? 1, timeout: timeout)
+            } catch {
+                if !reported { logger.warning("cannot open \(endpoint) for \(devices.map(\.id).joined(separator: ", ")): \(error); trying again every 5 s") }
+                reported = true
+                for _ in 0..<100 where !stopRequested() { Thread.sleep(forTimeInterval: 0.05) }
+            }
         }
         guard let client = opened else { return }
         let pollers = devices.map { DevicePoller(map: $0.map, client: client) }
         var due = [Seconds](repeating: clock.now, count: devices.count)
+        var health = [DeviceHealth](repeating: DeviceHealth(), count: devices.count)
         while !stopRequested() {
             let now = clock.now
             for index in devices.indices where now >= due[index] {
                 client.unit = devices[index].unit
                 let outcome = pollers[index].poll()
                 deliver(devices[index], outcome.readings, clock.now)
+                let device = devices[index]
+                let needs: (String) -> Bool = switch device.role {
+                case .gridMeter, .zoneMeter: { $0.hasPrefix("current.") || $0.hasPrefix("power.") }
+                default: { _ in false }
+                }
+                if let change = health[index].observe(problem: DeviceHealth.problem(outcome.readings, needs: needs)) {
+                    let text = "\(device.role.noun) \(device.id) (\(endpoint) unit \(device.unit)) \(change.text)"
+                    if change.warning { logger.warning("\(text)") } else { logger.notice("\(text)") }
+                }
                 due[index] += devices[index].period
                 if due[index] < clock.now { due[index] = clock.now + devices[index].period }   // fell behind: no burst
             }

@@ -72,11 +72,14 @@ struct ReactionTests {
         meter.stop()                                          // the meter goes silent
         #expect(try waitFor({ $0 == 6 }, seconds: 8))         // stale after 2 s → fallback 6 A
         #expect(bridge.text.contains("grid meter lost"))
+        // the bus says why: the simulated meter is gone, so the connection fails or times out
+        #expect(bridge.text.contains("grid meter grid (tcp://127.0.0.1:\(meterPort) unit 1) lost: "), "\(bridge.text.suffix(1500))")
         meter = try ManagedProcess(try TestEnvironment.chargebridge, ["simulate", "meter", "--map", "pac2200", "--port", "\(meterPort)",
                                                                      "--values", values.path])
         defer { meter.stop() }
         try meter.waitFor("serving")
         #expect(try waitFor({ $0 == 16 }, seconds: 15))       // recovery is automatic
         #expect(bridge.text.contains("grid meter online"))
+        #expect(bridge.text.contains("grid meter grid (tcp://127.0.0.1:\(meterPort) unit 1) answers again"))
     }
 }
