@@ -279,16 +279,27 @@ public struct Configuration: Sendable {
     }
 
     static func checkUnique(_ config: Configuration, nodes: [YAMLNode]) throws(DataFileError) {
-        var ids: Set<String> = [], listeners: Set<String> = [], units: Set<Int> = [], plugs: Set<Int> = []
+        var ids: Set<String> = [], units: Set<Int> = [], plugs: Set<Int> = []
+        var listeners: [(host: String, port: Int)] = []
+        // two listeners clash on one port when they share the address or one of them is a wildcard
+        // (0.0.0.0 takes the port on every address): `run` could not bind both
+        func clashes(_ a: String, _ b: String) -> Bool { a == b || ["0.0.0.0", "::", ""].contains(a) || ["0.0.0.0", "::", ""].contains(b) }
+        var taken: [(host: String, port: Int, what: String)] = []
+        if config.northbound.mode == .gateway { taken.append((config.northbound.bind, config.northbound.port, "the Modbus gateway")) }
+        if let ocpp = config.ocpp { taken.append((ocpp.bind, ocpp.port, "the OCPP central system")) }
         for (index, (charger, node)) in zip(config.chargers, nodes).enumerated() {
             guard ids.insert(charger.id).inserted else { throw node.error("charger id \"\(charger.id)\" is used twice") }
             guard plugs.insert(charger.placement.plug ?? index + 1).inserted else { throw node.error("plug id \(charger.placement.plug ?? index + 1) is used twice") }
             switch config.northbound.mode {
             case .perCharger:
                 let bind = charger.bind ?? config.northbound.bind
-                guard listeners.insert("\(bind):\(charger.port)").inserted else {
-                    throw node.error("modbus port \(charger.port) on \(bind) is used by another charger (each charger needs its own port or address)")
+                if let other = listeners.first(where: { $0.port == charger.port && clashes($0.host, bind) }) {
+                    throw node.error("modbus port \(charger.port) on \(bind) is used by another charger on \(other.host) (each charger needs its own port or address)")
                 }
+                if let other = taken.first(where: { $0.port == charger.port && clashes($0.host, bind) }) {
+                    throw node.error("modbus port \(charger.port) on \(bind) is used by \(other.what) on \(other.host)")
+                }
+                listeners.append((bind, charger.port))
             case .gateway:
                 guard units.insert(charger.unit).inserted else { throw node.error("modbus unit \(charger.unit) is used by another charger") }
             }

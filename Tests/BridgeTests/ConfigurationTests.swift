@@ -73,6 +73,9 @@ struct ConfigurationTests {
         #expect(defaults.message.contains("port 502 on 127.0.0.1 is used by another charger"))
         let separate = try Configuration.parse(valid.replacingOccurrences(of: "modbus: { port: 1503 }", with: "modbus: { bind: 127.0.0.2, port: 1502 }"), file: "x.yaml")
         #expect(separate.chargers[1].bind == "127.0.0.2")
+        // a wildcard listener takes the port on every address: check-config says so, as run would
+        let wildcard = try #require(error(valid.replacingOccurrences(of: "modbus: { port: 1503 }", with: "modbus: { bind: 0.0.0.0, port: 1502, allow_write: any }")))
+        #expect(wildcard.message.contains("port 1502 on 0.0.0.0 is used by another charger on 127.0.0.1"))
         let switching = try #require(error(valid.replacingOccurrences(of: "phases: 3", with: "phases: 1")))
         #expect(switching.field == "chargers[1].phase_switching")
         let driver = try #require(error(valid.replacingOccurrences(of: "  - id: b\n", with: "  - id: b\n    driver: tesla\n")))
