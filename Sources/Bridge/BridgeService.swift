@@ -29,6 +29,7 @@ public final class BridgeService: Service {
     let logger: Logger
     let statusInterval: Seconds?
     let statusOutput: @Sendable (String) -> Void
+    let systemd = SystemdNotifier()
 
     /// Binds every listener now, so a port that is taken fails before anything starts.
     public init(configuration: Configuration, logger: Logger, statusInterval: Seconds? = nil,
@@ -183,15 +184,18 @@ public final class BridgeService: Service {
         // the control timer on a thread of its own: driver calls and file inputs may block
         let timer = WorkerThread(name: "control timer", period: Double(configuration.tickMilliseconds) / 1000) { [self] in
             tick()
+            systemd.watchdog(now: clock.now)
             mqtt?.publish(now: clock.now)
             reportHealth()
             printStatus()
         }
         timer.start()
+        systemd.ready()
         try? await gracefulShutdown()   // returns on SIGTERM/SIGINT, or throws when cancelled
 
         // Shutdown: chargers first (left at their failsafe current; nothing steps them afterwards),
         // then what shows them, then the buses, all asked to stop at once.
+        systemd.stopping()
         timer.stop()
         control.leaveSafe()
         drivers.forEach { $0.requestStop() }   // each sends the safe setpoint, all at once
