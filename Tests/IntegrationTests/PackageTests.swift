@@ -1,0 +1,61 @@
+import Foundation
+import Testing
+
+/// The Debian package: installed, upgraded and removed with the real dpkg on this machine (as
+/// root, when no chargebridge package is installed already; systemd need not run).
+@Suite("Debian package", .serialized)
+struct PackageTests {
+    static var installable: Bool {
+        guard geteuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/dpkg") else { return false }
+        return (try? runCommand("/usr/bin/dpkg", ["-s", "chargebridge"]).status) != 0
+    }
+
+    static func sh(_ command: String) throws -> CommandResult {
+        try runCommand("/bin/sh", ["-c", command], timeout: .seconds(120))
+    }
+
+    @Test(.enabled(if: installable, "needs root, dpkg and no chargebridge package installed"))
+    func installUpgradeAndRemove() throws {
+        let folder = try TestEnvironment.temporaryFolder()
+        let script = TestEnvironment.root.appendingPathComponent("scripts/package.sh").path
+        var packages: [String] = []
+        for version in ["0.15.0~test1", "0.15.0~test2"] {
+            let built = try Self.sh("\(script) --binary \(try TestEnvironment.chargebridge) --version \(version) --output \(folder.path) --fast")
+            #expect(built.status == 0, "\(built.stderr)")
+            packages.append(built.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        defer { _ = try? Self.sh("dpkg -P chargebridge") }
+
+        // install
+        let install = try Self.sh("dpkg -i \(packages[0])")
+        #expect(install.status == 0, "\(install.stdout) \(install.stderr)")
+        for file in ["/usr/bin/chargebridge", "/etc/chargebridge.yaml", "/lib/systemd/system/chargebridge.service",
+                     "/usr/share/chargebridge/Registers/chargers/keba-p30.yaml", "/usr/share/chargebridge/Mappings/modbus/evc08.yaml"] {
+            #expect(FileManager.default.fileExists(atPath: file), "\(file) missing")
+        }
+        #expect(try String(contentsOfFile: "/lib/systemd/system/chargebridge.service", encoding: .utf8).contains("ExecStart=/usr/bin/chargebridge run"))
+        #expect(try Self.sh("getent passwd chargebridge").status == 0, "the system user")
+        #expect(try Self.sh("id -nG chargebridge").stdout.contains("dialout"))
+        #expect(try Self.sh("/usr/bin/chargebridge --version").stdout.hasPrefix("chargebridge "))
+        let check = try Self.sh("cd / && CHARGEBRIDGE_DATA=/usr/share/chargebridge /usr/bin/chargebridge check-config --config /etc/chargebridge.yaml")
+        #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
+        if FileManager.default.isExecutableFile(atPath: "/usr/sbin/getcap") {
+            #expect(try Self.sh("/usr/sbin/getcap /usr/bin/chargebridge").stdout.contains("cap_net_bind_service"))
+        }
+
+        // upgrade: an installer's edit of the configuration survives
+        _ = try Self.sh("echo '# edited by the installer' >> /etc/chargebridge.yaml")
+        let upgrade = try Self.sh("dpkg --force-confold -i \(packages[1])")
+        #expect(upgrade.status == 0, "\(upgrade.stdout) \(upgrade.stderr)")
+        #expect(try Self.sh("dpkg-query -W -f='${Version}' chargebridge").stdout == "0.15.0~test2")
+        #expect(try String(contentsOfFile: "/etc/chargebridge.yaml", encoding: .utf8).contains("# edited by the installer"))
+
+        // remove keeps the configuration; purge removes it and the user
+        #expect(try Self.sh("dpkg -r chargebridge").status == 0)
+        #expect(!FileManager.default.fileExists(atPath: "/usr/bin/chargebridge"))
+        #expect(FileManager.default.fileExists(atPath: "/etc/chargebridge.yaml"))
+        #expect(try Self.sh("dpkg -P chargebridge").status == 0)
+        #expect(!FileManager.default.fileExists(atPath: "/etc/chargebridge.yaml"))
+        #expect(try Self.sh("getent passwd chargebridge").status != 0)
+    }
+}

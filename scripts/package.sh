@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Builds a Debian package of chargebridge with dpkg-deb:
+#   /usr/bin/chargebridge (release build, Swift runtime linked in statically), /usr/share/chargebridge
+#   (Registers/, Mappings/), /lib/systemd/system/chargebridge.service, /etc/chargebridge.yaml (the
+#   example configuration, a conffile), a system user `chargebridge` (in dialout) made by postinst,
+#   and the capability to bind port 502 (setcap, when available).
+# Usage: scripts/package.sh [--version 0.15.0] [--output DIR] [--binary PATH] [--fast]
+#   --binary packages an already-built binary instead of building one (the tests use the debug one);
+#   --fast compresses lightly (gzip -1) instead of xz.
+# Install: sudo apt install ./chargebridge_0.15.0_amd64.deb
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VERSION=$(grep -o 'version: "chargebridge [^"]*"' Sources/chargebridge/ChargeBridge.swift | sed 's/.*chargebridge \(.*\)"/\1/')
+OUTPUT=.
+BINARY=
+COMPRESS=(-Zxz)
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --version) VERSION=$2; shift 2 ;;
+    --output) OUTPUT=$2; shift 2 ;;
+    --binary) BINARY=$2; shift 2 ;;
+    --fast) COMPRESS=(-Zgzip -z1); shift ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+if [ -z "$BINARY" ]; then
+  scripts/setup.sh > /dev/null
+  swift build -c release --product chargebridge --static-swift-stdlib 2>&1 | tail -n 1
+  BINARY=$(swift build -c release --show-bin-path)/chargebridge
+fi
+ARCH=$(dpkg --print-architecture)
+STAGE=$(mktemp -d)
+trap 'rm -rf "$STAGE"' EXIT
+install -D -m 0755 "$BINARY" "$STAGE/usr/bin/chargebridge"
+mkdir -p "$STAGE/usr/share/chargebridge"
+cp -r Registers Mappings "$STAGE/usr/share/chargebridge/"
+find "$STAGE/usr/share/chargebridge" -name '*.md' -delete
+install -D -m 0644 etc/chargebridge.yaml "$STAGE/etc/chargebridge.yaml"
+mkdir -p "$STAGE/lib/systemd/system"
+sed 's#/usr/local/bin/chargebridge#/usr/bin/chargebridge#g' etc/chargebridge.service > "$STAGE/lib/systemd/system/chargebridge.service"
+install -D -m 0644 README.md "$STAGE/usr/share/doc/chargebridge/README.md"
+mkdir -p "$STAGE/DEBIAN"
+cat > "$STAGE/DEBIAN/control" <<CONTROL
+Package: chargebridge
+Version: $VERSION
+Architecture: $ARCH
+Maintainer: chargebridge developers <chargebridge@localhost>
+Depends: libmodbus5, libmosquitto1, libserialport0, libsqlite3-0, libssl3, adduser
+Recommends: libcap2-bin
+Section: net
+Priority: optional
+Description: EV chargers, meters and energy managers bridged
+ chargebridge shows every charger (Modbus of any brand through charger maps, OCPP 1.6J) to
+ energy managers as a Vestel EVC08 Modbus TCP slave and on MQTT, reads meters, and runs the
+ loops that protect the main fuse, charge from solar surplus and share current across chargers.
+CONTROL
+echo "/etc/chargebridge.yaml" > "$STAGE/DEBIAN/conffiles"
+cat > "$STAGE/DEBIAN/postinst" <<'POSTINST'
+#!/bin/sh
+set -e
+if [ "$1" = configure ]; then
+  getent group chargebridge >/dev/null || addgroup --system chargebridge
+  getent passwd chargebridge >/dev/null || adduser --system --ingroup chargebridge --no-create-home --home /var/lib/chargebridge --shell /usr/sbin/nologin chargebridge
+  getent group dialout >/dev/null && adduser chargebridge dialout >/dev/null || true
+  command -v setcap >/dev/null && setcap cap_net_bind_service=+ep /usr/bin/chargebridge || true
+  if [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
+fi
+POSTINST
+cat > "$STAGE/DEBIAN/prerm" <<'PRERM'
+#!/bin/sh
+set -e
+if [ -d /run/systemd/system ] && [ "$1" = remove ]; then systemctl stop chargebridge || true; fi
+PRERM
+cat > "$STAGE/DEBIAN/postrm" <<'POSTRM'
+#!/bin/sh
+set -e
+if [ "$1" = purge ]; then
+  getent passwd chargebridge >/dev/null && deluser --system chargebridge >/dev/null || true
+  getent group chargebridge >/dev/null && delgroup --system chargebridge >/dev/null || true
+fi
+if [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
+POSTRM
+chmod 0755 "$STAGE/DEBIAN/postinst" "$STAGE/DEBIAN/prerm" "$STAGE/DEBIAN/postrm"
+mkdir -p "$OUTPUT"
+DEB="$OUTPUT/chargebridge_${VERSION}_${ARCH}.deb"
+dpkg-deb --root-owner-group "${COMPRESS[@]}" --build "$STAGE" "$DEB" > /dev/null
+echo "$DEB"
