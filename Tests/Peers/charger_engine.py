@@ -108,6 +108,15 @@ class Model:
         """Applies a write (through the helpers below); returns None or an ExcCodes member."""
         raise NotImplementedError
 
+    def write_each(self, address, values):
+        """For brands whose registers are written one at a time alike by 06 and 16: each through
+        the brand's `write_one(address, value)`; the first refusal stops the rest."""
+        for offset, value in enumerate(values):
+            result = self.write_one(address + offset, value)
+            if result is not None:
+                return result
+        return None
+
     # --- helpers a brand's write() calls ---------------------------------------------------
     def allow(self, amps):
         self.limit_a = float(amps)

@@ -126,11 +126,7 @@ class AmtronCompact(Model):
             self.em_current = amps
             self.allow(self.max_a if amps == 0 else amps)   # 0 = no limitation
             return None
-        for offset, value in enumerate(values):
-            result = self.write_one(address + offset, value)
-            if result is not None:
-                return result
-        return None
+        return self.write_each(address, values)
 
     def write_one(self, address, value):
         if address == 0x0D00:

@@ -133,11 +133,7 @@ class EVlinkProAC(Model):
         return img
 
     def write(self, unit, address, values):
-        for offset, value in enumerate(values):
-            result = self.write_one(address + offset, value)
-            if result is not None:
-                return result
-        return None
+        return self.write_each(address, values)
 
     def write_one(self, address, value):
         if address == 4000:                         # lifebit

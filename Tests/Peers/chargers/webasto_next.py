@@ -99,11 +99,7 @@ class WebastoNext(Model):
         if address == 5000 and len(values) == 2:   # charge power, uint32 W (not used by the bridge)
             self.charge_power = (values[0] << 16) | values[1]
             return None
-        for offset, value in enumerate(values):
-            result = self.write_one(address + offset, value)
-            if result is not None:
-                return result
-        return None
+        return self.write_each(address, values)
 
     def write_one(self, address, value):
         if address == 6000:                         # life bit
