@@ -99,7 +99,10 @@ final class SiteControl: Sendable {
                 for index in applied.indices { core.publish(index, status: applied[index]) }
                 return core.view.chargers
             }
-            for index in chargers.indices { chargers[index].show(views[index]) }
+            for index in chargers.indices {
+                chargers[index].show(views[index])
+                drivers[index].operatorState(enabled: views[index].enabled, forced: views[index].forced)
+            }
             return result
         }
         emit(result.logs)

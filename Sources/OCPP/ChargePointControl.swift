@@ -15,6 +15,8 @@ public struct ChargePointControl: Sendable {
         public var sampledData = "Current.Import,Voltage,Power.Active.Import,Energy.Active.Import.Register,SoC"
         /// The charger may switch phases (numberPhases is sent).
         public var phaseSwitching = false
+        /// The id tag of transactions the bridge starts remotely (MQTT force).
+        public var remoteIdTag = "chargebridge"
         public init() {}
     }
 
@@ -42,6 +44,9 @@ public struct ChargePointControl: Sendable {
     private var sentFailsafe: Int?
     private var failsafeRetryAt: Double?
     private var openedAt = 0.0
+    /// The operator's switches as last acted on (nil: not yet on this connection).
+    private var operatorState: (enabled: Bool, forced: Bool)?
+    private var remoteStartAsked = false
     private var leaving = false
     /// How long the dynamic profile waits for the failsafe on a new connection.
     static let failsafeGrace = 5.0
@@ -65,6 +70,8 @@ public struct ChargePointControl: Sendable {
         sentDynamic = nil
         sentFailsafe = nil
         failsafeRetryAt = nil
+        operatorState = nil         // told again after boot
+        remoteStartAsked = false
         session.heard(now: now)     // acceptedSetpoint stays: the charger keeps its profiles
     }
 
@@ -198,6 +205,30 @@ public struct ChargePointControl: Sendable {
     }
 
     public mutating func setFailsafe(_ amperes: Int) { failsafe = amperes }
+
+    /// The operator's switches, called after every step: `enabled` false makes the connector
+    /// Inoperative and stops a running transaction (on the change); `forced` starts one
+    /// (RemoteStartTransaction with `remoteIdTag`) once per forced period, as soon as a car is
+    /// plugged and none runs.
+    public mutating func setOperator(enabled: Bool, forced: Bool) {
+        guard connected, session.booted else { return }
+        let previous = operatorState
+        operatorState = (enabled, forced)
+        let connector = JSONValue.number(Double(settings.policy.connector))
+        // a new connection is told only what differs from a charge point's default (Operative)
+        if previous.map({ $0.enabled != enabled }) ?? !enabled {
+            calls.enqueue("ChangeAvailability", ["connectorId": connector, "type": .string(enabled ? "Operative" : "Inoperative")], key: "availability")
+            if !enabled, let transaction = session.transaction {
+                calls.enqueue("RemoteStopTransaction", ["transactionId": .number(Double(transaction.id))], key: "remote")
+            }
+        }
+        if !forced || session.transaction != nil { remoteStartAsked = false }
+        let plugged: Set<ConnectorStatus> = [.preparing, .suspendedEV, .suspendedEVSE, .finishing]
+        if forced, enabled, !remoteStartAsked, session.transaction == nil, let status = session.status, plugged.contains(status) {
+            calls.enqueue("RemoteStartTransaction", ["connectorId": connector, "idTag": .string(settings.remoteIdTag)], key: "remote")
+            remoteStartAsked = true
+        }
+    }
 
     /// The bridge stops: the dynamic profile is cleared so the charge point falls back to its
     /// failsafe profile now, not when the validity runs out; nothing is renewed any more.

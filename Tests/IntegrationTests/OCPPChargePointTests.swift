@@ -182,6 +182,29 @@ struct OCPPChargePointTests {
         #expect(big.stdout.contains("1009"), "\(big.stdout)")
     }
 
+    @Test func mqttEnableAndForceBecomeAvailabilityAndRemoteTransactions() throws {
+        let broker = try Broker("test-auth.conf")
+        defer { broker.stop() }
+        let site = try Self.startSite(["cp1"], extra: "mqtt: \(broker.bridgeSettings)")
+        defer { site.bridge.stop() }
+        let cp = try Self.chargePoint("cp1", port: site.ocppPort, ["--plug-at", "0", "--id-tag", "CARD9", "--events"])
+        defer { cp.stop() }
+        try cp.waitFor("ready")
+        try cp.waitForEvent("transaction", timeout: 10)
+        try site.bridge.waitFor("MQTT connected")
+        // enable OFF: the connector goes Inoperative and the running transaction is stopped remotely
+        try broker.publish("chargebridge/charger/cp1/enable/set", "OFF")
+        #expect(try cp.waitForEvent("availability", timeout: 10)["type"] as? String == "Inoperative")
+        try cp.waitForEvent("remote_stop", timeout: 10)
+        try cp.waitForEvent("stopped", timeout: 10)
+        // enable ON and force ON: Operative again, and a transaction started remotely
+        try broker.publish("chargebridge/charger/cp1/enable/set", "ON")
+        try cp.waitForEvent("availability", timeout: 10) { $0["type"] as? String == "Operative" }
+        try broker.publish("chargebridge/charger/cp1/force/set", "ON")
+        let started = try cp.waitForEvent("remote_start", timeout: 10)
+        #expect(started["id_tag"] as? String == "chargebridge" && started["started"] as? Bool == true, "\(started)")
+    }
+
     @Test func twoChargePointsUnderOneZoneShareIt() throws {
         let zone = "load_management: { zones: [ { id: garage, limit_a: 20 } ] }"
         let site = try Self.startSite(["cpa", "cpb"], extra: zone, chargerExtra: ", zone: garage")

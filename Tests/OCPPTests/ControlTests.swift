@@ -110,6 +110,37 @@ struct ControlTests {
         #expect(notes.contains { $0.level == .warning && $0.text.contains("Power only") })
     }
 
+    @Test func theOperatorsSwitchesBecomeAvailabilityAndRemoteTransactions() {
+        var control = booted()
+        control.setFailsafe(6)
+        control.apply(setpoint: 16, phases: nil)
+        _ = drain(&control, now: 1)
+        control.setOperator(enabled: true, forced: false)
+        #expect(drain(&control, now: 1.1).isEmpty)                 // nothing differs from the default
+        // a car plugs in, a transaction runs
+        for (id, frame) in [("s1", #"[2,"s1","StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"Charging"}]"#),
+                            ("t1", #"[2,"t1","StartTransaction",{"connectorId":1,"idTag":"CARD","meterStart":0,"timestamp":"2026-12-02T00:00:00Z"}]"#)] {
+            _ = id
+            _ = control.received(frame, now: 2, wall: wall)
+        }
+        control.setOperator(enabled: false, forced: false)
+        let off = drain(&control, now: 3)
+        #expect(off.contains { $0["type"] == "Inoperative" })
+        #expect(off.contains { $0["transactionId"] != nil })
+        _ = control.received(#"[2,"t2","StopTransaction",{"transactionId":\#(control.session.lastTransaction?.id ?? control.session.transaction?.id ?? 0),"meterStop":10,"timestamp":"2026-12-02T00:00:05Z"}]"#, now: 4, wall: wall)
+        _ = control.received(#"[2,"s2","StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"SuspendedEVSE"}]"#, now: 4, wall: wall)
+        _ = control.received(#"[2,"s3","StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"Unavailable"}]"#, now: 4.5, wall: wall)
+        control.setOperator(enabled: true, forced: true)
+        let on = drain(&control, now: 5)
+        #expect(on.contains { $0["type"] == "Operative" })
+        #expect(!on.contains { $0["idTag"] != nil })                 // no car shown yet
+        _ = control.received(#"[2,"s4","StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"Finishing"}]"#, now: 5.5, wall: wall)
+        control.setOperator(enabled: true, forced: true)
+        #expect(drain(&control, now: 5.6).contains { $0["idTag"] == "chargebridge" })   // as soon as it is
+        control.setOperator(enabled: true, forced: true)
+        #expect(drain(&control, now: 6).isEmpty)                   // acts on changes only
+    }
+
     @Test func wattsCountThePhases() {
         var stack = ProfileStack()
         stack.unit = .watts

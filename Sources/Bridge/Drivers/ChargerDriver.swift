@@ -16,12 +16,16 @@ public protocol ChargerDriver: AnyObject, Sendable {
     func requestStop()
     /// Like `requestStop`, then waits until it has stopped (bounded).
     func stop()
+    /// The operator's switches after every step (MQTT `enable`, `force`): a charger with its own
+    /// notion of them (OCPP availability, remote start/stop) acts on a change; others ignore it.
+    func operatorState(enabled: Bool, forced: Bool)
 }
 
 extension ChargerDriver {
     public func start() {}
     public func requestStop() {}
     public func stop() {}
+    public func operatorState(enabled _: Bool, forced _: Bool) {}
 }
 
 

@@ -59,6 +59,15 @@ final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
         if changed { pumpSoon() }   // a decrease goes out now, not at the next tick
     }
 
+    func operatorState(enabled: Bool, forced: Bool) {
+        let queued = state.withLock { state in
+            let before = state.control.calls.queue.count
+            state.control.setOperator(enabled: enabled, forced: forced)
+            return state.control.calls.queue.count != before
+        }
+        if queued { pumpSoon() }
+    }
+
     /// The charger falls back to its stack-0 profile when the dynamic one expires.
     var failsafeTimeout: Seconds? { Double(settings.validitySeconds) }
 
