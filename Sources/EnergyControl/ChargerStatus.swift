@@ -30,6 +30,9 @@ public struct ChargerStatus: Sendable, Equatable {
     /// The setpoint the charger is known to have (the last one written to it successfully), amperes;
     /// nil when the driver cannot tell. It may still draw this after contact is lost.
     public var appliedSetpoint: Int?
+    /// The charger's own answer to the last setpoint, where it gives one (OCPP: "Accepted",
+    /// "Rejected", or a CALLERROR); empty when it gives none.
+    public var setpointAnswer = ""
 
     public init() {}
 

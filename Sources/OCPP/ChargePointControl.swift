@@ -40,6 +40,8 @@ public struct ChargePointControl: Sendable {
     public private(set) var failsafe: Int?
     /// What the charge point accepted (nil: nothing yet on this connection).
     public private(set) var acceptedSetpoint: Int?
+    /// The charge point's answer to the last dynamic profile ("Accepted", "Rejected", an error code).
+    public private(set) var setpointAnswer = ""
     private var sentDynamic: (amperes: Int, phases: Int?, at: Double)?
     private var sentFailsafe: Int?
     private var failsafeRetryAt: Double?
@@ -165,6 +167,7 @@ public struct ChargePointControl: Sendable {
             if outcome.key == "dynamic" {
                 // refused: tried again at the renewal time, not in a loop
                 if status == "Accepted" { acceptedSetpoint = amperes(of: outcome.payload) }
+                setpointAnswer = status
             }
             if outcome.key == "failsafe", status != "Accepted" { failsafeRetryAt = now + Self.retryAfter }
             if status == "Accepted" || status == "?" {
@@ -174,6 +177,7 @@ public struct ChargePointControl: Sendable {
             guard refusedLogged.insert("\(outcome.key)/\(status)").inserted else { return [] }
             return [Note(level: .warning, text: "\(what) \(status) by the charge point")]
         case .failure(let failure):
+            if outcome.key == "dynamic" { setpointAnswer = failure.code.rawValue }
             // the dynamic profile is sent again at its renewal time; the failsafe after a pause
             if outcome.key == "failsafe" { failsafeRetryAt = now + Self.retryAfter }
             guard refusedLogged.insert("\(outcome.key)/\(failure.code.rawValue)").inserted else { return [] }
@@ -246,6 +250,7 @@ public struct ChargePointControl: Sendable {
         let recent = session.lastMessageAt.map { now - $0 <= 2 * Double(settings.policy.heartbeatInterval) + 10 } ?? false
         var status = session.chargerStatus(now: now, online: connected && recent)
         status.appliedSetpoint = acceptedSetpoint
+        status.setpointAnswer = setpointAnswer
         return status
     }
 }

@@ -192,6 +192,8 @@ struct OCPPChargePointTests {
         try cp.waitFor("ready")
         try cp.waitForEvent("transaction", timeout: 10)
         try site.bridge.waitFor("MQTT connected")
+        // the charge point's answer to the dynamic profile, on MQTT
+        try broker.waitFor("chargebridge/charger/cp1/setpoint_answer", equal: "Accepted")
         // enable OFF: the connector goes Inoperative and the running transaction is stopped remotely
         try broker.publish("chargebridge/charger/cp1/enable/set", "OFF")
         #expect(try cp.waitForEvent("availability", timeout: 10)["type"] as? String == "Inoperative")

@@ -15,7 +15,7 @@ enum EntityViews {
             "status": .text(name(of: status.state)), "cable": .text(name(of: status.cable)), "online": .bool(status.online),
             "power": .number(status.totalPower), "energy": .number(status.energyWh),
             "session.energy": .number(status.sessionEnergyWh), "session.duration": .number(status.sessionSeconds),
-            "session.id_tag": .text(status.idTag),
+            "session.id_tag": .text(status.idTag), "setpoint_answer": .text(status.setpointAnswer),
             "setpoint": .number(Double(snapshot.decision.amperes)), "reason": .text(snapshot.decision.reason.rawValue),
             "request": .number(Double(snapshot.request)), "failsafe": .bool(snapshot.failsafe), "master": .text(snapshot.master ?? ""),
             "mode": .text(control.mode.rawValue), "current_limit": .number(Double(control.currentLimit ?? limits.ceiling)),
