@@ -42,7 +42,8 @@ public struct ChargePointControl: Sendable {
     public private(set) var acceptedSetpoint: Int?
     /// The charge point's answer to the last dynamic profile ("Accepted", "Rejected", an error code).
     public private(set) var setpointAnswer = ""
-    private var sentDynamic: (amperes: Int, phases: Int?, at: Double)?
+    private var sentDynamic: (amperes: Int, limit: Double, phases: Int?, at: Double)?
+    private var amperesByLimit: [Double: Int] = [:]
     private var sentFailsafe: Int?
     private var failsafeRetryAt: Double?
     private var openedAt = 0.0
@@ -127,13 +128,17 @@ public struct ChargePointControl: Sendable {
         // point is online, so the dynamic profile waits for it a few seconds at most
         if let setpoint, !leaving, failsafe != nil || now - openedAt >= Self.failsafeGrace {
             let wanted = (setpoint, sentPhases)
+            let limit = settings.stack.limit(amperes: setpoint, powerPhases: powerPhases)
             let renew = sentDynamic.map { now - $0.at >= settings.stack.validity / 2 } ?? true
-            if renew || sentDynamic?.amperes != wanted.0 || sentDynamic?.phases != wanted.1 {
+            if renew || sentDynamic?.limit != limit || sentDynamic?.phases != wanted.1 {
                 // a decrease jumps the queue; the first profile of a connection follows the failsafe
                 let decrease = sentDynamic.map { setpoint < $0.amperes } ?? false
-                calls.enqueue("SetChargingProfile", settings.stack.dynamic(amperes: setpoint, phases: wanted.1, wall: wall),
+                calls.enqueue("SetChargingProfile", settings.stack.dynamic(amperes: setpoint, phases: wanted.1, powerPhases: powerPhases, wall: wall),
                               key: "dynamic", urgent: decrease)
-                sentDynamic = (setpoint, wanted.1, now)
+                sentDynamic = (setpoint, limit, wanted.1, now)
+                // what an accepted limit stands for (the most, if two currents share a limit)
+                if amperesByLimit.count > 64 { amperesByLimit = [:] }
+                amperesByLimit[limit] = max(amperesByLimit[limit] ?? 0, setpoint)
             }
         }
         var frames: [Frame] = []
@@ -142,6 +147,14 @@ public struct ChargePointControl: Sendable {
     }
 
     private var sentPhases: Int? { settings.phaseSwitching ? phases : nil }
+
+    /// The phases a limit in W is counted on: those the car is seen drawing on while it charges,
+    /// else one (never more current per phase than the setpoint, whatever car it is).
+    private var powerPhases: Int {
+        guard session.status == .charging else { return 1 }
+        let drawing = session.meter.currents.filter { ($0 ?? 0) >= 1 }.count
+        return max(1, min(sentPhases ?? 3, drawing))
+    }
 
     /// After boot: which rate units it takes, its current status, what it should measure and how often.
     private mutating func configure() {
@@ -196,9 +209,7 @@ public struct ChargePointControl: Sendable {
 
     private func amperes(of request: JSONValue) -> Int? {
         guard let limit = request["csChargingProfiles"]?["chargingSchedule"]?["chargingSchedulePeriod"]?.array?.first?["limit"]?.number else { return nil }
-        if settings.stack.unit == .amperes { return Int(limit) }
-        let phases = request["csChargingProfiles"]?["chargingSchedule"]?["chargingSchedulePeriod"]?.array?.first?["numberPhases"]?.number ?? 3
-        return Int(limit / (settings.stack.voltage * phases))
+        return amperesByLimit[limit]
     }
 
     // MARK: control's side

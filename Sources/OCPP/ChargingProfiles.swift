@@ -29,24 +29,26 @@ public struct ProfileStack: Sendable, Equatable {
     public static let failsafeProfileId = 1000
     public static let dynamicProfileId = 1001
 
-    /// SetChargingProfile for the failsafe current: stack level 0, no end.
+    /// SetChargingProfile for the failsafe current: stack level 0, no end. In W it counts one phase:
+    /// whatever car is plugged when it takes over, no phase gets more than the failsafe current.
     public func failsafe(amperes: Int, phases: Int?, wall: Date) -> JSONValue {
-        request(id: Self.failsafeProfileId, level: 0, amperes: amperes, phases: phases, validTo: nil, wall: wall)
+        request(id: Self.failsafeProfileId, level: 0, limit: limit(amperes: amperes, powerPhases: 1), phases: phases, validTo: nil, wall: wall)
     }
 
-    /// SetChargingProfile for the dynamic setpoint, valid until `wall` + `validity`.
-    public func dynamic(amperes: Int, phases: Int?, wall: Date) -> JSONValue {
-        request(id: Self.dynamicProfileId, level: dynamicLevel, amperes: amperes, phases: phases,
+    /// SetChargingProfile for the dynamic setpoint, valid until `wall` + `validity`; in W it counts
+    /// `powerPhases`, the phases the car really uses (one until it is seen charging).
+    public func dynamic(amperes: Int, phases: Int?, powerPhases: Int, wall: Date) -> JSONValue {
+        request(id: Self.dynamicProfileId, level: dynamicLevel, limit: limit(amperes: amperes, powerPhases: powerPhases), phases: phases,
                 validTo: wall.addingTimeInterval(validity), wall: wall)
     }
 
-    /// The limit in the profile's unit for `amperes` on `phases` (W counts the phases really used).
-    public func limit(amperes: Int, phases: Int?) -> Double {
-        unit == .amperes ? Double(amperes) : Double(amperes) * voltage * Double(phases ?? 3)
+    /// The limit in the profile's unit for `amperes` on each of `powerPhases` phases.
+    public func limit(amperes: Int, powerPhases: Int) -> Double {
+        unit == .amperes ? Double(amperes) : Double(amperes) * voltage * Double(min(3, max(1, powerPhases)))
     }
 
-    private func request(id: Int, level: Int, amperes: Int, phases: Int?, validTo: Date?, wall: Date) -> JSONValue {
-        var period: [String: JSONValue] = ["startPeriod": 0, "limit": .number(limit(amperes: amperes, phases: phases))]
+    private func request(id: Int, level: Int, limit: Double, phases: Int?, validTo: Date?, wall: Date) -> JSONValue {
+        var period: [String: JSONValue] = ["startPeriod": 0, "limit": .number(limit)]
         if let phases { period["numberPhases"] = .number(Double(phases)) }
         // Absolute, starting a little in the past: active at once even if the charger's clock lags
         let schedule: JSONValue = ["chargingRateUnit": .string(unit.rawValue), "chargingSchedulePeriod": [.object(period)],

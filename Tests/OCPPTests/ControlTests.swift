@@ -141,10 +141,30 @@ struct ControlTests {
         #expect(drain(&control, now: 6).isEmpty)                   // acts on changes only
     }
 
-    @Test func wattsCountThePhases() {
+    @Test func wattsCountThePhasesTheCarReallyUses() throws {
         var stack = ProfileStack()
         stack.unit = .watts
-        #expect(stack.limit(amperes: 10, phases: 3) == 6_900)
-        #expect(stack.limit(amperes: 10, phases: 1) == 2_300)
+        #expect(stack.limit(amperes: 10, powerPhases: 3) == 6_900)
+        #expect(stack.limit(amperes: 10, powerPhases: 1) == 2_300)
+        var settings = ChargePointControl.Settings()
+        settings.stack.unit = .watts
+        settings.meterInterval = nil
+        var control = ChargePointControl(settings: settings, idPrefix: "w")
+        control.opened(now: 0)
+        let frames = control.received(#"[2,"b","BootNotification",{"chargePointVendor":"V","chargePointModel":"M"}]"#, now: 0, wall: wall).frames
+        _ = drain(&control, now: 0, first: Array(frames.dropFirst()))
+        control.setFailsafe(8)
+        control.apply(setpoint: 10, phases: nil)
+        func limits(_ sent: [JSONValue]) -> [Double] {
+            sent.compactMap { $0["csChargingProfiles"]?["chargingSchedule"]?["chargingSchedulePeriod"]?.array?.first?["limit"]?.number }
+        }
+        // before the car is seen charging: one phase, never 3 × 10 A on a single-phase car
+        #expect(limits(drain(&control, now: 1)) == [1_840, 2_300])
+        #expect(control.status(now: 1).appliedSetpoint == 10)
+        _ = control.received(#"[2,"s","StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"Charging"}]"#, now: 2, wall: wall)
+        let answered = control.received(#"[2,"m","MeterValues",{"connectorId":1,"meterValue":[{"timestamp":"2026-12-02T00:00:00Z","sampledValue":[{"value":"10","measurand":"Current.Import","phase":"L1","unit":"A"},{"value":"10","measurand":"Current.Import","phase":"L2","unit":"A"},{"value":"10","measurand":"Current.Import","phase":"L3","unit":"A"}]}]}]"#, now: 2, wall: wall).frames
+        let calls = answered.filter { if case .call = $0 { true } else { false } }
+        #expect(limits(drain(&control, now: 2.1, first: calls)) == [6_900])     // three phases seen: 3 × 230 V × 10 A
+        #expect(control.status(now: 2.1).appliedSetpoint == 10)
     }
 }
