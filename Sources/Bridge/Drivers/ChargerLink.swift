@@ -190,7 +190,6 @@ struct ChargerLink {
         connectDone = true
     }
 
-    /// A pause stops first and then parks the setpoint; a resume sets the current first, then enables.
     /// How long the connect steps wait for a value control has not given yet.
     static let connectGrace = 5.0
 
@@ -202,7 +201,8 @@ struct ChargerLink {
         }
     }
 
-    /// Returns false when the charger refused a part of it.
+    /// A pause stops first and then parks the setpoint; a resume sets the current first, then
+    /// enables. Returns false when the charger refused a part of it.
     private mutating func writeSetpoint(_ command: SetpointCommand) throws(ModbusError) -> Bool {
         let flag = spec.setpoint.flagQuantity.flatMap { name in command.flag.map { (name, $0) } }
         var accepted = true
