@@ -21,7 +21,8 @@ final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
     private let state: Mutex<State>
     private let clock = MonotonicSeconds()
     private let logger: Logger
-    private let limiter = LogLimiter(perMinute: 20)
+    /// What a charge point sends must not flood the log: one line per kind and 10 s, with a count.
+    private let lines = Coalescer(interval: 10)
 
     init(charger: Configuration.Charger, ocpp: OCPPChargerSettings, server: OCPPSettings, logger: Logger) {
         chargerId = charger.id
@@ -147,17 +148,14 @@ final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
 
     private func log(_ notes: [ChargePointControl.Note]) {
         for note in notes {
+            let kind = String(note.text.prefix { $0 != ":" })
+            guard let held = lines.admit(kind) else { continue }
+            let text = held > 0 ? "\(note.text) (and \(held) more like it in the last 10 s)" : note.text
             let metadata: Logger.Metadata = ["charger": "\(chargerId)"]
             switch note.level {
-            case .info: logger.info("\(note.text)", metadata: metadata)
-            case .notice: logger.notice("\(note.text)", metadata: metadata)
-            case .warning:
-                // what a charge point sends must not flood the log
-                switch limiter.admit() {
-                case .log: logger.warning("\(note.text)", metadata: metadata)
-                case .logSuppressed(let count): logger.warning("\(note.text) (\(count) similar messages suppressed)", metadata: metadata)
-                case .drop: break
-                }
+            case .info: logger.info("\(text)", metadata: metadata)
+            case .notice: logger.notice("\(text)", metadata: metadata)
+            case .warning: logger.warning("\(text)", metadata: metadata)
             }
         }
     }
