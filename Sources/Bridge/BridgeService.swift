@@ -189,8 +189,8 @@ public final class BridgeService: Service {
             reportHealth()
             printStatus()
         }
+        systemd.ready()   // before the timer's first WATCHDOG=1: listeners, drivers and buses run
         timer.start()
-        systemd.ready()
         try? await gracefulShutdown()   // returns on SIGTERM/SIGINT, or throws when cancelled
 
         // Shutdown: chargers first (left at their failsafe current; nothing steps them afterwards),
