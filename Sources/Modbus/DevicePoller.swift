@@ -7,6 +7,8 @@ public struct PollOutcome: Sendable {
     public let requests: Int
     /// Wall time of the whole poll.
     public let duration: Duration
+    /// Set when no request got any answer (not even an exception): the device is silent or away.
+    public let silence: ModbusError?
 }
 
 /// Reads every quantity of a map from one device, one request per planned block.
@@ -35,6 +37,8 @@ public final class DevicePoller {
         var answers: [Result<[UInt16], MissingReason>] = []
         var linkDown: ModbusError?
         var sent = 0
+        var answered = 0
+        var lastError: ModbusError?
         var pending = blocks[...]
         // the device's unit id; a block whose quantities declare `unit_id` is read from that one
         let unit = client.unit
@@ -49,7 +53,10 @@ public final class DevicePoller {
             do {
                 if client.unit != block.unitID ?? unit { client.unit = block.unitID ?? unit }
                 answers.append(.success(try client.read(block.function, address: block.address, count: block.count)))
+                answered += 1
             } catch {
+                lastError = error
+                if case .exception = error { answered += 1 }
                 if case .exception(let code) = error, code == 2 || code == 3, block.members.count > 1 {
                     plan.removeLast()
                     pending.insert(contentsOf: BlockPlanner.split(block.members, of: map.quantities), at: pending.startIndex)
@@ -64,6 +71,7 @@ public final class DevicePoller {
         }
         blocks = plan
         let readings = PollDecoder.decode(map.quantities, blocks: plan, answers: answers)
-        return PollOutcome(readings: readings, requests: sent, duration: clock.now - start)
+        let silence = sent > 0 && answered == 0 ? linkDown ?? lastError : nil
+        return PollOutcome(readings: readings, requests: sent, duration: clock.now - start, silence: silence)
     }
 }

@@ -130,7 +130,10 @@ struct ChargerLink {
         connectDone = false
         lastFeed = -.infinity
         if !identityMap.quantities.isEmpty {
-            let identity = DevicePoller(map: identityMap, client: client!).poll().readings
+            let outcome = DevicePoller(map: identityMap, client: client!).poll()
+            // a serial port opens whether or not the charger is there: silence is a failed connection
+            if let silence = outcome.silence { throw silence }
+            let identity = outcome.readings
             fixedFacts = identity.filter { $0.name == "charger.three_phase" }
             let text = identity.compactMap { reading -> String? in
                 if case .success(.text(let text)) = reading.value, !text.isEmpty { return "\(reading.name.replacingOccurrences(of: "identity.", with: "")) \(text)" }
