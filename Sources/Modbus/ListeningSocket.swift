@@ -51,3 +51,17 @@ enum ListeningSocket {
         }
     }
 }
+
+/// Finds a port taken by another process (or closed to this user) before the service is started
+/// with it: binds the address and port the way the listeners do, and lets go at once.
+public enum PortProbe {
+    /// nil when the port can be bound now; otherwise why not.
+    public static func problem(host: String, port: Int) -> String? {
+        do {
+            Glibc.close(try ListeningSocket.open(host: host, port: port))
+            return nil
+        } catch {
+            return error.description
+        }
+    }
+}

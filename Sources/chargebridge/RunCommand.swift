@@ -5,6 +5,7 @@ import Bridge
 import EnergyControl
 import Foundation
 import Logging
+import Modbus
 import RegisterMaps
 import ServiceLifecycle
 import Simulation
@@ -110,6 +111,12 @@ struct CheckConfigCommand: ParsableCommand {
             if let mqtt = try MQTTNorthbound.summary(configuration) { Console.out("  " + mqtt) }
         } catch {
             throw CLIError("\(error)")
+        }
+        // a warning, not an error: the port may be held by the running service being reconfigured
+        for listener in configuration.listeners {
+            if let problem = PortProbe.problem(host: listener.host, port: listener.port) {
+                Console.err("warning: \(listener.what): \(problem) — `run` would not start now")
+            }
         }
     }
 }

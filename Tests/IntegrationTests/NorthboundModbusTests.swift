@@ -130,6 +130,16 @@ struct NorthboundModbusTests {
                     "\(result.stderr)")
         }
         let bridge = try BridgeProcess.start(chargers: "  - { id: a, max_current: 16, modbus: { port: PORT0 } }\n", count: 1, logLevel: "info")
+        // check-config = run: a port another process holds is found before `run` is tried (a
+        // warning: it may be this very service, about to be restarted with the file)
+        let taken = folder.appendingPathComponent("taken.yaml"), free = try TestEnvironment.freePort()
+        try "modbus: { bind: 127.0.0.1 }\nchargers:\n  - { id: a, max_current: 16, modbus: { port: \(bridge.ports[0]) } }\n  - { id: b, max_current: 16, modbus: { port: \(free) } }\n"
+            .write(to: taken, atomically: true, encoding: .utf8)
+        let check = try runCommand(try TestEnvironment.chargebridge, ["check-config", "--config", taken.path])
+        #expect(check.status == 0, "\(check.stderr)")
+        #expect(check.stderr.contains("warning: the EVC08 slave of a: connection failed: cannot listen on 127.0.0.1:\(bridge.ports[0]): Address already in use"),
+                "\(check.stderr)")
+        #expect(!check.stderr.contains("slave of b"), "\(check.stderr)")
         bridge.process.child.signal(SIGTERM)
         bridge.process.child.waitUntilExit()
         #expect(bridge.process.child.terminationStatus == 0)

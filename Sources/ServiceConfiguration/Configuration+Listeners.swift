@@ -1,0 +1,21 @@
+/// Every TCP listener `run` opens, named for messages.
+public struct Listener: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+    public var what: String
+}
+
+extension Configuration {
+    /// The listeners `run` binds, in the order it binds them.
+    public var listeners: [Listener] {
+        var all: [Listener] = []
+        switch northbound.mode {
+        case .perCharger:
+            all += chargers.map { Listener(host: $0.bind ?? northbound.bind, port: $0.port, what: "the EVC08 slave of \($0.id)") }
+        case .gateway:
+            all.append(Listener(host: northbound.bind, port: northbound.port, what: "the Modbus gateway"))
+        }
+        if let ocpp { all.append(Listener(host: ocpp.bind, port: ocpp.port, what: "the OCPP central system")) }
+        return all
+    }
+}
