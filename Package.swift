@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import PackageDescription
 
 let package = Package(
@@ -15,6 +15,10 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.9.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
+        // no default traits: swift-configuration is not used, and costs build time
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0", traits: []),
     ],
     targets: [
         // System libraries (Debian: libmodbus-dev, libserialport-dev, libmosquitto-dev).
@@ -29,7 +33,7 @@ let package = Package(
         // Finding and reading the data files (maps, layouts, contracts, configurations) on disk.
         .target(name: "DataFiles", dependencies: ["RegisterMaps"]),
         // Swift wrapper of libmodbus (TCP/RTU client, TCP server) and libserialport (port listing).
-        .target(name: "Modbus", dependencies: ["RegisterMaps", "CModbus", "CSerialPort"]),
+        .target(name: "Modbus", dependencies: ["RegisterMaps", "CModbus", "CSerialPort", .product(name: "CoreMetrics", package: "swift-metrics")]),
         // Swift wrapper of libmosquitto: a client with its own network thread, events as an AsyncStream.
         .target(name: "MQTT", dependencies: ["CMosquitto"]),
         // What is stored, as plain values: session and event records, changes, the sessions CSV. No I/O.
@@ -69,12 +73,28 @@ let package = Package(
             "RegisterMaps", "DataFiles", "Modbus", "MQTT", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "Storage", "StorageModel", "ControlCore", "ServiceConfiguration",
             "OCPP", "OCPPServer",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // The operator's read-only HTTP endpoint: /metrics (Prometheus), /health and the status page.
+        .target(name: "OperatorHTTP", dependencies: [
+            "Bridge",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // Command-line interface only.
         .executableTarget(name: "chargebridge", dependencies: [
             "RegisterMaps", "DataFiles", "Modbus", "Simulation", "SimulatedDevices", "SiteConfiguration", "Bridge", "Storage", "StorageModel", "ControlCore", "ServiceConfiguration",
+            "OperatorHTTP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),

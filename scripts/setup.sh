@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(libmodbus-dev libmosquitto-dev libserialport-dev libsqlite3-dev mosquitto mosquitto-clients mbpoll socat pkg-config openssl)
+DEBIAN_PACKAGES=(libmodbus-dev libmosquitto-dev libserialport-dev libsqlite3-dev mosquitto mosquitto-clients mbpoll socat pkg-config openssl curl chromium)
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

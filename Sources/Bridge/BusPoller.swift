@@ -78,6 +78,10 @@ final class BusPoller: Sendable {
         }
         guard let client = opened else { return }
         let pollers = devices.map { DevicePoller(map: $0.map, client: client) }
+        let metrics = devices.map { device -> BridgeMetrics.Device? in
+            if case .input = device.role { return nil }
+            return BridgeMetrics.Device(id: device.id)
+        }
         var due = [Seconds](repeating: clock.now, count: devices.count)
         var health = [DeviceHealth](repeating: DeviceHealth(), count: devices.count)
         while !stopRequested() {
@@ -85,6 +89,7 @@ final class BusPoller: Sendable {
             for index in devices.indices where now >= due[index] {
                 client.unit = devices[index].unit
                 let outcome = pollers[index].poll()
+                metrics[index]?.record(outcome)
                 deliver(devices[index], outcome.readings, clock.now)
                 let device = devices[index]
                 let needs: (String) -> Bool = switch device.role {

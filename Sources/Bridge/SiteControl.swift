@@ -2,6 +2,8 @@ import ServiceConfiguration
 import ControlCore
 import EnergyControl
 import Foundation
+import CoreMetrics
+import Metrics
 import Logging
 import RegisterMaps
 import SiteConfiguration
@@ -77,6 +79,8 @@ final class SiteControl: Sendable {
 
     /// One control step: charger statuses in, setpoints out to the drivers, views refreshed.
     func step(now: Seconds, sample: GridSample? = nil) {
+        let started = ContinuousClock.now
+        defer { BridgeMetrics.step.record(duration: ContinuousClock.now - started) }
         let wall = wallClock()
         let localTime = localClock.localTime(unix: wall)
         let result = stepLock.withLock { _ -> StepResult in

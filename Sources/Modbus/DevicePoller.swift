@@ -9,6 +9,8 @@ public struct PollOutcome: Sendable {
     public let duration: Duration
     /// Set when no request got any answer (not even an exception): the device is silent or away.
     public let silence: ModbusError?
+    /// Every request that failed, in order.
+    public let failures: [ModbusError]
 }
 
 /// Reads every quantity of a map from one device, one request per planned block.
@@ -38,7 +40,7 @@ public final class DevicePoller {
         var linkDown: ModbusError?
         var sent = 0
         var answered = 0
-        var lastError: ModbusError?
+        var failures: [ModbusError] = []
         var pending = blocks[...]
         // the device's unit id; a block whose quantities declare `unit_id` is read from that one
         let unit = client.unit
@@ -55,7 +57,7 @@ public final class DevicePoller {
                 answers.append(.success(try client.read(block.function, address: block.address, count: block.count)))
                 answered += 1
             } catch {
-                lastError = error
+                failures.append(error)
                 if case .exception = error { answered += 1 }
                 if case .exception(let code) = error, code == 2 || code == 3, block.members.count > 1 {
                     plan.removeLast()
@@ -71,7 +73,7 @@ public final class DevicePoller {
         }
         blocks = plan
         let readings = PollDecoder.decode(map.quantities, blocks: plan, answers: answers)
-        let silence = sent > 0 && answered == 0 ? linkDown ?? lastError : nil
-        return PollOutcome(readings: readings, requests: sent, duration: clock.now - start, silence: silence)
+        let silence = sent > 0 && answered == 0 ? linkDown ?? failures.last : nil
+        return PollOutcome(readings: readings, requests: sent, duration: clock.now - start, silence: silence, failures: failures)
     }
 }

@@ -27,6 +27,18 @@ public enum ModbusError: Error, Equatable, CustomStringConvertible, Sendable {
         }
     }
 
+    /// A label for counting errors by kind (metrics).
+    public var kind: String {
+        switch self {
+        case .timeout: "timeout"
+        case .exception: "exception"
+        case .badResponse: "bad_answer"
+        case .connection: "connection"
+        case .serialDevice: "serial_device"
+        case .invalidRequest: "invalid_request"
+        }
+    }
+
     /// Link-level failures after which the connection is re-opened on the next request.
     public var needsReconnect: Bool {
         switch self {

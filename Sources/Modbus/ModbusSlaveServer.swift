@@ -88,6 +88,7 @@ private struct SlaveLoop {
     let context: OpaquePointer
     let scratch: UnsafeMutablePointer<modbus_mapping_t>
     var receive = [UInt8](repeating: 0, count: 2048)
+    let requests = SlaveRequestCounters()
 
     init(server: ModbusSlaveServer) {
         self.server = server
@@ -330,11 +331,13 @@ private struct SlaveLoop {
 
     /// libmodbus builds the normal reply from the scratch table (and, for writes, echoes the request).
     func send(_ frame: ArraySlice<UInt8>) -> Bool {
-        frame.withUnsafeBufferPointer { modbus_reply(context, $0.baseAddress, Int32($0.count), scratch) } > 0
+        requests.count(frame, exception: nil)
+        return frame.withUnsafeBufferPointer { modbus_reply(context, $0.baseAddress, Int32($0.count), scratch) } > 0
     }
 
     func reply(_ frame: ArraySlice<UInt8>, exception: ModbusException) -> Bool {
-        frame.withUnsafeBufferPointer { modbus_reply_exception(context, $0.baseAddress, UInt32(exception.rawValue)) } > 0
+        requests.count(frame, exception: exception)
+        return frame.withUnsafeBufferPointer { modbus_reply_exception(context, $0.baseAddress, UInt32(exception.rawValue)) } > 0
     }
 
     /// Drops half-sent frames that stall, and masters whose devices entered failsafe.

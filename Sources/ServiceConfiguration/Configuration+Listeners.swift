@@ -16,6 +16,7 @@ extension Configuration {
             all.append(Listener(host: northbound.bind, port: northbound.port, what: "the Modbus gateway"))
         }
         if let ocpp { all.append(Listener(host: ocpp.bind, port: ocpp.port, what: "the OCPP central system")) }
+        if let http { all.append(Listener(host: http.bind, port: http.port, what: "the HTTP endpoint")) }
         return all
     }
 }

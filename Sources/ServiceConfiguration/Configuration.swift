@@ -122,6 +122,8 @@ public struct Configuration: Sendable {
     public var mqtt: MQTTSettings?
     /// The OCPP central system, when any charger uses `driver: ocpp`.
     public var ocpp: OCPPSettings?
+    /// The operator's read-only HTTP endpoint (nil: none).
+    public var http: HTTPSettings?
     /// The database: sessions, events, operator settings changed at run time (nil: nothing is kept).
     public var storage: StorageSettings?
 
@@ -175,6 +177,7 @@ public struct Configuration: Sendable {
         let ocppNode = top.optional("ocpp")
         if let ocppNode { config.ocpp = try OCPPSettings.parse(ocppNode) }
         if let storage = top.optional("storage") { config.storage = try StorageSettings.parse(storage) }
+        if let http = top.optional("http") { config.http = try HTTPSettings.parse(http) }
         if let legacy = top.optional("state_file") {
             throw legacy.error("state_file was replaced by storage: { data_dir: FOLDER } (settings, sessions and events live in SQLite there)")
         }
@@ -287,6 +290,12 @@ public struct Configuration: Sendable {
         var taken: [(host: String, port: Int, what: String)] = []
         if config.northbound.mode == .gateway { taken.append((config.northbound.bind, config.northbound.port, "the Modbus gateway")) }
         if let ocpp = config.ocpp { taken.append((ocpp.bind, ocpp.port, "the OCPP central system")) }
+        if let http = config.http {
+            if let other = taken.first(where: { $0.port == http.port && clashes($0.host, http.bind) }) {
+                throw DataFileError(file: config.file, line: nil, field: "http.port", message: "port \(http.port) on \(http.bind) is used by \(other.what) on \(other.host)")
+            }
+            taken.append((http.bind, http.port, "the HTTP endpoint"))
+        }
         for (index, (charger, node)) in zip(config.chargers, nodes).enumerated() {
             guard ids.insert(charger.id).inserted else { throw node.error("charger id \"\(charger.id)\" is used twice") }
             guard plugs.insert(charger.placement.plug ?? index + 1).inserted else { throw node.error("plug id \(charger.placement.plug ?? index + 1) is used twice") }

@@ -114,6 +114,11 @@ public final class ChargeDatabase: Sendable {
         }
     }
 
+    /// The newest `limit` events, newest first (the status page's list).
+    public func recentEvents(limit: Int) throws(StorageError) -> [EventRecord] {
+        try read { db in try EventRecord.order(sql: "at DESC, id DESC").limit(limit).fetchAll(db) }
+    }
+
     public func count(of table: String) throws(StorageError) -> Int {
         try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0 }
     }

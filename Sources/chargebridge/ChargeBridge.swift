@@ -1,11 +1,12 @@
 import ArgumentParser
+import Bridge
 
 @main
 struct ChargeBridge: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chargebridge",
         abstract: "Connects EV chargers, electricity meters and the systems that steer them.",
-        version: "chargebridge 0.15.0",
+        version: "chargebridge \(chargebridgeVersion)",
         subcommands: [RunCommand.self, CheckConfigCommand.self, DemoCommand.self, ReadCommand.self, MapsCommand.self, PortsCommand.self, SimulateCommand.self, SessionsCommand.self]
     )
 }

@@ -6,6 +6,7 @@ import EnergyControl
 import Foundation
 import Logging
 import Modbus
+import OperatorHTTP
 import RegisterMaps
 import ServiceLifecycle
 import Simulation
@@ -49,6 +50,11 @@ struct ServiceOptions: ParsableArguments {
     /// Runs the service until SIGTERM/SIGINT (graceful shutdown) or the duration ends.
     func run(_ configuration: Configuration, banner: [String] = []) async throws {
         let logger = logger()
+        if let http = configuration.http {
+            MetricsBootstrap.start()
+            // bound here, before anything starts: a taken port stops the start with a clear error
+            if let problem = PortProbe.problem(host: http.bind, port: http.port) { throw CLIError("http: \(problem)") }
+        }
         let service: BridgeService
         do {
             service = try BridgeService(configuration: configuration, logger: logger,
@@ -58,8 +64,13 @@ struct ServiceOptions: ParsableArguments {
             throw CLIError("\(error)")
         }
         banner.forEach { Console.out($0) }
-        let group = ServiceGroup(configuration: .init(services: [.init(service: service)],
-                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: service)]
+        if let http = configuration.http {
+            // last in the group, so the first to stop
+            services.append(.init(service: OperatorServer(settings: http, registry: MetricsBootstrap.registry, version: chargebridgeVersion,
+                                                          logger: logger, status: { service.siteStatus() })))
+        }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         if let duration {
             Task {
                 try? await Task.sleep(for: .seconds(duration))
@@ -111,6 +122,9 @@ struct CheckConfigCommand: ParsableCommand {
             if let mqtt = try MQTTNorthbound.summary(configuration) { Console.out("  " + mqtt) }
         } catch {
             throw CLIError("\(error)")
+        }
+        if let http = configuration.http {
+            Console.out("  http: http://\(http.bind):\(http.port)/ (status page, /metrics, /health; read-only, at most \(http.maxConnections) connections)")
         }
         // a warning, not an error: the port may be held by the running service being reconfigured
         for listener in configuration.listeners {

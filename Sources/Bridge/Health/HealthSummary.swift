@@ -2,15 +2,15 @@ import Foundation
 
 /// What an operator (or a monitoring system) needs to know at a glance: published retained as JSON
 /// on `<prefix>/health` every `health_s`, and logged at info level. Built from the service's views.
-struct HealthSummary: Encodable, Equatable {
-    var uptimeSeconds: Int
-    var chargers: Int
-    var chargersOffline: [String]
-    var chargersInFailsafe: [String]
-    var metersOffline: [String]
-    var gridMeter: String
-    var storage: String
-    var pendingWrites: Int
+public struct HealthSummary: Encodable, Equatable, Sendable {
+    public var uptimeSeconds: Int
+    public var chargers: Int
+    public var chargersOffline: [String]
+    public var chargersInFailsafe: [String]
+    public var metersOffline: [String]
+    public var gridMeter: String
+    public var storage: String
+    public var pendingWrites: Int
 
     enum CodingKeys: String, CodingKey {
         case uptimeSeconds = "uptime_s", chargers, chargersOffline = "chargers_offline", chargersInFailsafe = "chargers_in_failsafe"
@@ -18,11 +18,11 @@ struct HealthSummary: Encodable, Equatable {
     }
 
     /// ok: everything answers and is recorded; degraded: something is offline or failing.
-    var status: String {
+    public var status: String {
         chargersOffline.isEmpty && metersOffline.isEmpty && gridMeter != "lost" && storage != "failing" ? "ok" : "degraded"
     }
 
-    var json: String {
+    public var json: String {
         struct Wrapped: Encodable {
             let status: String
             let summary: HealthSummary
@@ -44,7 +44,7 @@ struct HealthSummary: Encodable, Equatable {
         return (try? String(decoding: encoder.encode(Wrapped(status: status, summary: self)), as: UTF8.self)) ?? "{}"
     }
 
-    var line: String {
+    public var line: String {
         "health \(status): \(chargers - chargersOffline.count)/\(chargers) chargers online"
             + (chargersOffline.isEmpty ? "" : " (offline: \(chargersOffline.joined(separator: ", ")))")
             + (chargersInFailsafe.isEmpty ? "" : ", failsafe: \(chargersInFailsafe.joined(separator: ", "))")

@@ -3,6 +3,7 @@ import DataFiles
 import ControlCore
 import EnergyControl
 import Foundation
+import CoreMetrics
 import Logging
 import MQTT
 import RegisterMaps
@@ -234,6 +235,8 @@ public final class MQTTNorthbound: Sendable {
 
     var healthInterval: Double { contract.healthInterval }
 
+    var isConnected: Bool { client.isConnected }
+
     func publish(now: Seconds, full forced: Bool = false) {
         guard client.isConnected else { return }
         state.withLock { state in
@@ -266,6 +269,7 @@ public final class MQTTNorthbound: Sendable {
                     let payload = (values[value.source] ?? nil)?.payload(decimals: value.decimals, on: contract.payloadOn, off: contract.payloadOff) ?? ""
                     if let last, !full, last.payload == payload { continue }
                     if client.publish(topic, payload, qos: qos, retain: true) {
+                        BridgeMetrics.publishes.increment()
                         state.published[topic] = Published(payload: payload, time: now)
                     }
                 }
@@ -280,6 +284,3 @@ public final class MQTTNorthbound: Sendable {
         }
     }
 }
-
-/// The version shown in Home Assistant's device info and origin.
-let chargebridgeVersion = "0.6.0"

@@ -1,0 +1,41 @@
+import ControlCore
+import ServiceConfiguration
+import EnergyControl
+import Storage
+import StorageModel
+
+extension BridgeService {
+    /// How many events the status page lists.
+    public static let statusEvents = 20
+
+    /// The site as the operator's endpoint shows it, now.
+    public func siteStatus() -> SiteStatus {
+        let now = clock.now
+        let view = control.view()
+        let chargerRows = zip(chargers, view.chargers).map { point, core in
+            let snapshot = point.snapshot
+            let status = snapshot.status
+            return SiteStatus.Charger(id: point.config.id, name: point.config.name, online: status.online, state: "\(status.state)",
+                                      setpoint: snapshot.decision.amperes, reason: snapshot.decision.reason.rawValue, request: snapshot.request,
+                                      maxCurrent: point.config.limits.maxCurrent, currents: status.currents, powerW: status.totalPower,
+                                      energyWh: status.energyWh, sessionEnergyWh: status.sessionEnergyWh, master: snapshot.master,
+                                      failsafe: core.failsafe)
+        }
+        let meterRows = configuration.meters.map { meter in
+            let readings = meters.readings(meter.id, now: now)
+            return SiteStatus.Meter(id: meter.id, online: readings != nil,
+                                    values: (readings ?? [:]).sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) })
+        }
+        let zoneLimits = Dictionary((configuration.load?.zones ?? []).map { ($0.id, $0.limit) }, uniquingKeysWith: { $1 })
+        let zoneRows = view.zones.map { report in
+            SiteStatus.Zone(id: report.id, mode: report.mode.rawValue, limit: view.operatorLimits[report.id] ?? zoneLimits[report.id] ?? [],
+                            available: report.available, allocated: report.allocated)
+        }
+        let inputRows = configuration.inputs.map { SiteStatus.Input(id: $0.id, role: $0.role.rawValue, active: view.inputValues[$0.id]) }
+        // a database that cannot be read leaves the list empty; the page still shows the site
+        let events = (try? recorder?.database.recentEvents(limit: Self.statusEvents)) ?? []
+        return SiteStatus(site: configuration.siteName, chargers: chargerRows, meters: meterRows, zones: zoneRows, inputs: inputRows,
+                          events: events, eventsRecorded: recorder != nil, health: health(),
+                          storageBacklog: recorder?.backlog.pending ?? 0, mqttConnected: mqtt?.isConnected)
+    }
+}

@@ -1,0 +1,61 @@
+import ControlCore
+import EnergyControl
+import StorageModel
+
+/// What the operator's HTTP endpoint shows, taken at one moment: every charger, meter, zone and
+/// input, the newest events and the health summary. A plain value, so the page and the metrics
+/// are rendered without touching the running service.
+public struct SiteStatus: Sendable {
+    public struct Charger: Sendable {
+        public var id: String
+        public var name: String
+        public var online: Bool
+        public var state: String
+        public var setpoint: Int
+        public var reason: String
+        /// What the energy manager asks for (its charging current, or the failsafe current).
+        public var request: Int
+        public var maxCurrent: Int
+        public var currents: [Double]
+        public var powerW: Double
+        public var energyWh: Double
+        public var sessionEnergyWh: Double
+        public var master: String?
+        public var failsafe: Bool
+    }
+
+    public struct Meter: Sendable {
+        public var id: String
+        public var online: Bool
+        /// Quantity name → SI value, sorted by name.
+        public var values: [(name: String, value: Double)]
+    }
+
+    public struct Zone: Sendable {
+        public var id: String
+        public var mode: String
+        public var limit: [Double]
+        public var available: [Double]
+        public var allocated: [Double]
+    }
+
+    public struct Input: Sendable {
+        public var id: String
+        public var role: String
+        /// nil: not read yet.
+        public var active: Bool?
+    }
+
+    public var site: String
+    public var chargers: [Charger]
+    public var meters: [Meter]
+    public var zones: [Zone]
+    public var inputs: [Input]
+    /// Newest first; empty without storage (`eventsRecorded` false).
+    public var events: [EventRecord]
+    public var eventsRecorded: Bool
+    public var health: HealthSummary
+    /// Unsent storage writes (0 without storage).
+    public var storageBacklog: Int
+    public var mqttConnected: Bool?
+}

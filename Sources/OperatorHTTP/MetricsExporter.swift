@@ -1,0 +1,68 @@
+import Bridge
+import Prometheus
+import Synchronization
+
+/// `/metrics`: the registry swift-metrics reports into (meter polls, control steps, Modbus
+/// requests, MQTT publishes), plus the site's state as gauges, set from a site status when the
+/// page is asked for — nothing is computed between scrapes.
+final class MetricsExporter: Sendable {
+    let registry: PrometheusCollectorRegistry
+    /// The reason label each charger's setpoint series carries now: a changed reason replaces the
+    /// series (one series per charger, not one per reason ever seen).
+    private let reasons = Mutex<[String: (reason: String, gauge: Gauge)]>([:])
+
+    init(registry: PrometheusCollectorRegistry) {
+        self.registry = registry
+    }
+
+    private func gauge(_ name: String, _ unit: String, _ help: String, _ labels: [(String, String)] = []) -> Gauge {
+        registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "chargebridge", metricName: name, unitName: unit, helpText: help), labels: labels)
+    }
+
+    func render(_ status: SiteStatus) -> [UInt8] {
+        for charger in status.chargers {
+            let id = [("charger", charger.id)]
+            setpoint(charger)
+            for (phase, current) in charger.currents.enumerated() {
+                gauge("charger_current", "amperes", "Current drawn per phase", id + [("phase", "l\(phase + 1)")]).set(to: current)
+            }
+            gauge("charger_power", "watts", "Active power", id).set(to: charger.powerW)
+            gauge("charger_energy", "watt_hours", "Energy meter reading", id).set(to: charger.energyWh)
+            gauge("charger_session_energy", "watt_hours", "Energy of the current session", id).set(to: charger.sessionEnergyWh)
+            gauge("charger_request", "amperes", "What the energy manager asks for", id).set(to: Double(charger.request))
+            gauge("charger_failsafe", "", "1 while the charger runs at its failsafe current", id).set(to: charger.failsafe ? 1 : 0)
+            gauge("charger_master_connected", "", "1 while an energy manager is connected as master", id).set(to: charger.master == nil ? 0 : 1)
+            gauge("charger_online", "", "1 while the charger answers", id).set(to: charger.online ? 1 : 0)
+        }
+        for meter in status.meters {
+            gauge("meter_online", "", "1 while the meter answers with plausible values", [("meter", meter.id)]).set(to: meter.online ? 1 : 0)
+        }
+        for zone in status.zones {
+            for phase in zone.available.indices {
+                let labels = [("zone", zone.id), ("phase", "l\(phase + 1)")]
+                gauge("zone_available", "amperes", "What the EVs below the zone may draw", labels).set(to: zone.available[phase])
+                if phase < zone.allocated.count {
+                    gauge("zone_allocated", "amperes", "What the EVs below the zone were given", labels).set(to: zone.allocated[phase])
+                }
+            }
+        }
+        if let connected = status.mqttConnected {
+            gauge("mqtt_connected", "", "1 while the MQTT broker is connected").set(to: connected ? 1 : 0)
+        }
+        gauge("storage_backlog", "writes", "Storage writes not yet on disk").set(to: Double(status.storageBacklog))
+        return registry.emitToBuffer()
+    }
+
+    /// The setpoint with its reason as a label.
+    private func setpoint(_ charger: SiteStatus.Charger) {
+        let current = reasons.withLock { reasons -> Gauge in
+            if let held = reasons[charger.id], held.reason == charger.reason { return held.gauge }
+            if let held = reasons[charger.id] { registry.unregisterGauge(held.gauge) }
+            let made = gauge("charger_setpoint", "amperes", "The current the charger may draw, with the reason it was decided",
+                             [("charger", charger.id), ("reason", charger.reason)])
+            reasons[charger.id] = (charger.reason, made)
+            return made
+        }
+        current.set(to: Double(charger.setpoint))
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import Modbus
+import RegisterMaps
+import Testing
+
+/// The operator's read-only HTTP endpoint against real clients: the status page in headless
+/// Chromium (Debian's package) with 100 chargers, `/metrics` and `/health` with curl, and bad
+/// requests that get 404/405/413 and change nothing.
+@Suite("Operator HTTP endpoint", .serialized)
+struct OperatorHTTPTests {
+    struct Site {
+        let bridge: ManagedProcess
+        let modbus: Int
+        let http: Int
+        var url: String { "http://127.0.0.1:\(http)" }
+    }
+
+    /// `count` simulated chargers behind one gateway listener (unit = index), each with a car.
+    static func start(chargers count: Int) throws -> Site {
+        let modbus = try TestEnvironment.freePort(), http = try TestEnvironment.freePort()
+        let folder = try TestEnvironment.temporaryFolder()
+        let chargers = (1...count).map { index in
+            "  - { id: cp\(index), max_current: 16, failsafe_current: 6, failsafe_timeout_s: 60, modbus: { unit: \(index) },\n"
+                + "      simulation: { evs: [ { arrive_s: 0, phases: 3, max_current: 16, capacity_kwh: 80, soc: 0.1 } ] } }"
+        }
+        let yaml = """
+        modbus: { mode: gateway, bind: 127.0.0.1, port: \(modbus) }
+        http: { bind: 127.0.0.1, port: \(http), max_body_bytes: 1024, refresh_s: 5 }
+        storage: { data_dir: \(folder.path) }
+        chargers:
+        \(chargers.joined(separator: "\n"))
+        """
+        let file = folder.appendingPathComponent("chargebridge.yaml")
+        try yaml.write(to: file, atomically: true, encoding: .utf8)
+        let bridge = try ManagedProcess(try TestEnvironment.chargebridge, ["run", "--config", file.path, "--log-level", "info"])
+        try bridge.waitFor("HTTP endpoint on http://127.0.0.1:\(http)/")
+        return Site(bridge: bridge, modbus: modbus, http: http)
+    }
+
+    /// curl's answer: the body, the status code and the time to the last byte.
+    static func fetch(_ url: String, _ options: [String] = []) throws -> (body: String, status: Int, seconds: Double) {
+        let result = try runCommand(try TestEnvironment.tool("curl"), ["-s", "-o", "-", "-w", "\n%{http_code} %{time_total}"] + options + [url])
+        let parts = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        let tail = parts.last?.split(separator: " ") ?? []
+        guard tail.count == 2, let status = Int(tail[0]), let seconds = Double(tail[1]) else { throw TestFailure("curl \(url): \(result.stdout) \(result.stderr)") }
+        return (parts.dropLast().joined(separator: "\n"), status, seconds)
+    }
+
+    /// Headless Chromium, kept to loopback: no background networking, a profile of its own.
+    static func chromium(_ arguments: [String]) throws -> (out: String, seconds: Double) {
+        let profile = try TestEnvironment.temporaryFolder().appendingPathComponent("chromium")
+        let flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--disable-default-apps", "--no-pings",
+                     "--disable-features=Translate,OptimizationHints,MediaRouter", "--user-data-dir=\(profile.path)"]
+        let started = Date()
+        let result = try runCommand(try TestEnvironment.tool("chromium"), flags + arguments, timeout: .seconds(60))
+        #expect(result.status == 0, "chromium \(arguments): \(result.stderr.suffix(2000))")
+        return (result.stdout, Date().timeIntervalSince(started))
+    }
+
+    /// charger id → setpoint as `/metrics` shows it.
+    static func metricSetpoints(_ text: String) -> [String: Int] {
+        var setpoints: [String: Int] = [:]
+        for line in text.split(separator: "\n") where line.hasPrefix("chargebridge_charger_setpoint_amperes{") {
+            guard let id = line.firstMatch(of: /charger="([^"]+)"/)?.1, let value = line.split(separator: " ").last.flatMap({ Double($0) }) else { continue }
+            setpoints[String(id)] = Int(value)
+        }
+        return setpoints
+    }
+
+    @Test func theStatusPageShowsEveryChargerInChromium() throws {
+        let site = try Self.start(chargers: 100)
+        defer { site.bridge.stop() }
+        // an energy manager steers cp7 to 13 A: the page must show it, and the others at failsafe 6 A
+        let client = try ModbusClient(endpoint: .tcp(host: "127.0.0.1", port: site.modbus), unit: 7)
+        defer { client.close() }
+        try client.write(address: 5004, registers: [13])
+        try client.write(address: 6000, registers: [1])
+        let deadline = Date().addingTimeInterval(10)
+        while Self.metricSetpoints(try Self.fetch(site.url + "/metrics").body)["cp7"] != 13, Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
+
+        let dom = try Self.chromium(["--dump-dom", site.url + "/"]).out
+        let metrics = Self.metricSetpoints(try Self.fetch(site.url + "/metrics").body)
+        #expect(metrics.count == 100, "\(metrics.count) setpoints in /metrics")
+        for index in 1...100 {
+            let row = dom.firstMatch(of: try Regex("<tr id=\"charger-cp\(index)\"[^>]*>(.*?)</tr>"))
+            let cells = try #require(row.map { String($0.output[1].substring ?? "") }, "cp\(index) missing from the page")
+            let shown = cells.firstMatch(of: /data-setpoint="(\d+)"/).flatMap { Int($0.1) }
+            #expect(shown == metrics["cp\(index)"], "cp\(index): page \(String(describing: shown)) A, metrics \(String(describing: metrics["cp\(index)"])) A")
+            #expect(shown == (index == 7 ? 13 : 6), "cp\(index): \(cells)")
+        }
+        #expect(dom.contains("master 127.0.0.1") || dom.contains(">127.0.0.1:"), "cp7's master is shown")
+        #expect(dom.contains("<table id=\"events\""), "the last events are listed")
+
+        // a screenshot of the page as a browser lays it out
+        let png = try TestEnvironment.temporaryFolder().appendingPathComponent("status.png")
+        _ = try Self.chromium(["--screenshot=\(png.path)", "--window-size=1400,2400", site.url + "/"])
+        let image = try Data(contentsOf: png)
+        #expect(image.count > 20_000 && image.starts(with: [0x89, 0x50, 0x4E, 0x47]), "\(image.count) bytes")
+
+        // within 1 s with 100 chargers: the server's answer (curl, to the last byte), and the
+        // browser's time beyond its own start-up (a trivial page in the same run is the baseline)
+        let served = try (0..<5).map { _ in try Self.fetch(site.url + "/").seconds }.max() ?? 0
+        let baseline = try (0..<2).map { _ in try Self.chromium(["--dump-dom", "data:text/html,<p>baseline</p>"]).seconds }.min() ?? 0
+        let page = try (0..<2).map { _ in try Self.chromium(["--dump-dom", site.url + "/"]).seconds }.min() ?? 0
+        print("status page, 100 chargers: served in \(served) s (slowest of 5); Chromium \(page) s against \(baseline) s for a trivial page")
+        #expect(served < 1, "the page took \(served) s to serve")
+        #expect(page - baseline < 1, "Chromium needed \(page - baseline) s more than for a trivial page")
+    }
+
+    @Test func metricsHealthAndBadRequestsThatChangeNothing() throws {
+        let site = try Self.start(chargers: 3)
+        defer { site.bridge.stop() }
+        let client = try ModbusClient(endpoint: .tcp(host: "127.0.0.1", port: site.modbus), unit: 2)
+        defer { client.close() }
+        try client.write(address: 5004, registers: [10])
+        try client.write(address: 6000, registers: [1])
+        _ = try client.read(.input, address: 1000, count: 2)
+        #expect(throws: ModbusError.self) { _ = try client.read(.input, address: 9999, count: 1) }   // exception 02, counted
+        Thread.sleep(forTimeInterval: 1)
+
+        let metrics = try Self.fetch(site.url + "/metrics")
+        #expect(metrics.status == 200)
+        for series in ["chargebridge_charger_setpoint_amperes{charger=\"cp2\",reason=", "chargebridge_charger_current_amperes{charger=\"cp1\",phase=\"l1\"}",
+                       "chargebridge_charger_power_watts{charger=\"cp1\"}", "chargebridge_charger_energy_watt_hours{charger=\"cp3\"}",
+                       "chargebridge_charger_failsafe{charger=\"cp1\"} 1", "chargebridge_charger_failsafe{charger=\"cp2\"} 0",
+                       "chargebridge_charger_master_connected{charger=\"cp2\"} 1", "chargebridge_charger_online{charger=\"cp3\"} 1",
+                       "chargebridge_modbus_requests_total{function=\"06\",result=\"ok\"} 2", "chargebridge_modbus_requests_total{function=\"04\",result=\"ok\"} 1",
+                       "chargebridge_modbus_requests_total{function=\"04\",result=\"exception_02\"} 1",
+                       "chargebridge_control_step_seconds_bucket{le=", "chargebridge_storage_backlog_writes "] {
+            #expect(metrics.body.contains(series), "\(series) missing from /metrics")
+        }
+        #expect(Self.metricSetpoints(metrics.body)["cp2"] == 10)
+
+        let health = try Self.fetch(site.url + "/health")
+        #expect(health.status == 200)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(health.body.utf8)) as? [String: Any], "\(health.body)")
+        #expect(object["status"] as? String == "ok" && object["chargers"] as? Int == 3, "\(object)")
+        #expect(object["chargers_in_failsafe"] as? [String] == ["cp1", "cp3"], "\(object)")
+
+        // what a stranger may try: nothing changes state
+        #expect(try Self.fetch(site.url + "/nowhere").status == 404)
+        #expect(try Self.fetch(site.url + "/", ["-X", "POST", "-d", "5004=32"]).status == 405)
+        #expect(try Self.fetch(site.url + "/metrics", ["-X", "DELETE"]).status == 405)
+        let big = String(repeating: "x", count: 4096)
+        #expect(try Self.fetch(site.url + "/health", ["-X", "GET", "--data-binary", big]).status == 413)
+        #expect(try Self.fetch(site.url + "/health", ["-X", "GET", "-H", "Transfer-Encoding: chunked", "--data-binary", big]).status == 413)
+        let after = Self.metricSetpoints(try Self.fetch(site.url + "/metrics").body)
+        #expect(after == ["cp1": 6, "cp2": 10, "cp3": 6], "\(after)")
+        #expect(try Self.fetch(site.url + "/health").status == 200, "still serving")
+    }
+}
