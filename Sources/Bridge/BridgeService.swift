@@ -30,6 +30,8 @@ public final class BridgeService: Service {
     let statusInterval: Seconds?
     let statusOutput: @Sendable (String) -> Void
     let systemd = SystemdNotifier()
+    /// Something shown northbound changed: the MQTT publisher publishes it at once.
+    let changes: ChangeSignal
 
     /// Binds every listener now, so a port that is taken fails before anything starts.
     public init(configuration: Configuration, logger: Logger, statusInterval: Seconds? = nil,
@@ -48,7 +50,9 @@ public final class BridgeService: Service {
         let recorder = database.map { Recorder(database: $0, retentionDays: configuration.storage?.eventRetentionDays ?? 30, logger: logger) }
         self.recorder = recorder
         if let recorder { try Self.recordStart(configuration, recorder: recorder) }
-        chargers = configuration.chargers.map { ChargerPoint(config: $0, layout: layout, clock: clock, logger: logger, recorder: recorder) }
+        let changes = ChangeSignal()
+        self.changes = changes
+        chargers = configuration.chargers.map { ChargerPoint(config: $0, layout: layout, clock: clock, logger: logger, recorder: recorder, changes: changes) }
         let drivers = configuration.chargers.map { BridgeService.makeDriver($0, ocpp: configuration.ocpp, logger: logger, now: clock.now) }
         self.drivers = drivers
         centralSystem = configuration.ocpp.map { settings in
@@ -78,15 +82,15 @@ public final class BridgeService: Service {
         let openSessions = try database?.openSessions() ?? []
         let control = try SiteControl(configuration: configuration, chargers: chargers, drivers: drivers, logger: logger, now: clock.now,
                                       store: store, restored: restored, recorder: recorder, openSessions: openSessions,
-                                      checkpointSeconds: configuration.storage?.checkpointSeconds ?? 15)
+                                      checkpointSeconds: configuration.storage?.checkpointSeconds ?? 15, changes: changes)
         self.control = control
-        let meters = MeterBoard(meters: configuration.meters)
+        let meters = MeterBoard(meters: configuration.meters, changes: changes)
         self.meters = meters
         buses = BridgeService.makeBuses(configuration, clock: clock, control: control, meters: meters, logger: logger)
         let chargers = self.chargers
         mqtt = try configuration.mqtt.map { settings in
             try MQTTNorthbound(configuration: configuration, settings: settings, chargers: chargers, control: control, meters: meters,
-                               clock: clock, logger: logger)
+                               clock: clock, changes: changes, logger: logger)
         }
         tick()   // registers reflect the chargers before the first master connects
     }
@@ -185,7 +189,6 @@ public final class BridgeService: Service {
         let timer = WorkerThread(name: "control timer", period: Double(configuration.tickMilliseconds) / 1000) { [self] in
             tick()
             systemd.watchdog(now: clock.now)
-            mqtt?.publish(now: clock.now)
             reportHealth()
             printStatus()
         }

@@ -17,6 +17,8 @@ public final class ChargerPoint: ModbusSlaveHandler {
     let logger: Logger
     /// The event log (master changes); nil when nothing is recorded.
     let recorder: Recorder?
+    /// Raised when what the face shows changes (the MQTT publisher waits for it).
+    let changes: ChangeSignal?
 
     struct State {
         var view: ChargerView
@@ -28,9 +30,11 @@ public final class ChargerPoint: ModbusSlaveHandler {
     /// The control that takes the EMS's writes (set once the control exists).
     private let control = Mutex<(control: WeakControl, index: Int)?>(nil)
 
-    init(config: Configuration.Charger, layout: SlaveLayout, clock: MonotonicSeconds, logger: Logger, recorder: Recorder? = nil) {
+    init(config: Configuration.Charger, layout: SlaveLayout, clock: MonotonicSeconds, logger: Logger, recorder: Recorder? = nil,
+         changes: ChangeSignal? = nil) {
         self.config = config
         self.recorder = recorder
+        self.changes = changes
         self.layout = layout
         self.clock = clock
         self.logger = logger
@@ -50,18 +54,20 @@ public final class ChargerPoint: ModbusSlaveHandler {
     /// The core's view of this charger: the registers follow it, rebuilt only when a value changed.
     /// A view older than the one shown is ignored (a step and an EMS write hand theirs over in either order).
     func show(_ view: ChargerView) {
-        state.withLock { state in
-            guard view.revision > state.view.revision else { return }
+        let changed = state.withLock { state -> Bool in
+            guard view.revision > state.view.revision else { return false }
             var same = view
             same.revision = state.view.revision
             let changed = same != state.view
             state.view = view
             if changed { state.image = layout.image(Self.slaveValues(config: config, view: view)) }
+            return changed
         }
+        if changed { changes?.raise() }
     }
 
     /// What the status line and tests see.
-    public struct Snapshot: Sendable {
+    public struct Snapshot: Sendable, Equatable {
         public let status: ChargerStatus
         public let decision: SetpointDecision
         public let request: Int
@@ -136,6 +142,7 @@ public final class ChargerPoint: ModbusSlaveHandler {
 
     public func masterConnected(peer: String, replaced: Bool) {
         state.withLock { $0.master = peer }
+        changes?.raise()
         // a flood of writers is one line and one event per interval, with the count
         guard let held = masterLog.admit(replaced ? "replaced" : "connected") else { return }
         let more = held > 0 ? " (and \(held) more master changes in the last \(Int(Self.coalesceSeconds)) s)" : ""
@@ -146,6 +153,7 @@ public final class ChargerPoint: ModbusSlaveHandler {
 
     public func masterDisconnected(peer: String, reason: String) {
         state.withLock { if $0.master == peer { $0.master = nil } }
+        changes?.raise()
         guard let held = masterLog.admit("disconnected: \(reason)") else { return }
         let more = held > 0 ? " (and \(held) more in the last \(Int(Self.coalesceSeconds)) s)" : ""
         logger.notice("master \(peer) disconnected: \(reason)\(more)", metadata: ["charger": "\(config.id)"])

@@ -16,19 +16,26 @@ final class MeterBoard: Sendable {
     /// A meter that has not answered for this long is offline (its values are no longer shown).
     let staleAfter: [String: Seconds]
 
-    init(meters: [Configuration.Meter]) {
+    /// Raised when a meter's values change (the MQTT publisher waits for it).
+    let changes: ChangeSignal?
+
+    init(meters: [Configuration.Meter], changes: ChangeSignal? = nil) {
+        self.changes = changes
         staleAfter = Dictionary(uniqueKeysWithValues: meters.map { ($0.id, max(5, 3 * $0.period + Double($0.timeoutMilliseconds) / 1000)) })
     }
 
     func record(_ id: String, _ readings: [Reading], time: Seconds) {
         var values: [String: Double] = [:]
         for reading in readings { if let number = reading.number { values[reading.name] = number } }
-        entries.withLock { entries in
+        let changed = entries.withLock { entries -> Bool in
             var entry = entries[id] ?? Entry()
+            let changed = entry.readings != values
             entry.readings = values
             if !values.isEmpty { entry.lastGood = time }
             entries[id] = entry
+            return changed
         }
+        if changed { changes?.raise() }
     }
 
     /// The meter's values now, or nil when it is offline.

@@ -32,13 +32,18 @@ final class SiteControl: Sendable {
     /// Unix seconds, only for what is recorded; local-time features follow `localClock`.
     let wallClock: @Sendable () -> Double
     let localClock: LocalClock
+    /// Raised when the site's own values (grid, inputs, zones) changed in a step; the chargers'
+    /// faces raise it for theirs.
+    let changes: ChangeSignal?
+    private let shownSite = Mutex<SiteFacts?>(nil)
 
     /// Fails only on a zone tree the configuration loader would already have refused.
     init(configuration: Configuration, chargers: [ChargerPoint], drivers: [any ChargerDriver], logger: Logger, now: Seconds,
          store: RuntimeStore? = nil, restored: RuntimeSettings = RuntimeSettings(), recorder: Recorder? = nil,
-         openSessions: [SessionRecord] = [], checkpointSeconds: Double = 15,
+         openSessions: [SessionRecord] = [], checkpointSeconds: Double = 15, changes: ChangeSignal? = nil,
          wallClock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) throws {
         self.configuration = configuration
+        self.changes = changes
         self.chargers = chargers
         self.drivers = drivers
         self.logger = logger
@@ -99,10 +104,12 @@ final class SiteControl: Sendable {
             }
             // the views show each charger's status after its setpoint was applied
             let applied = drivers.map { $0.poll(now: now) }
-            let views = core.withLock { core in
+            let (views, site) = core.withLock { core in
                 for index in applied.indices { core.publish(index, status: applied[index]) }
-                return core.view.chargers
+                let view = core.view
+                return (view.chargers, SiteFacts(view))
             }
+            if shownSite.withLock({ shown in defer { shown = site }; return shown != site }) { changes?.raise() }
             for index in chargers.indices {
                 chargers[index].show(views[index])
                 drivers[index].operatorState(enabled: views[index].enabled, forced: views[index].forced)
@@ -180,5 +187,25 @@ final class SiteControl: Sendable {
             site = "site: grid meter LOST"
         }
         return site + zoneText
+    }
+}
+
+/// The parts of the control's view that are the site's own (not a charger's): what the MQTT site,
+/// zone and input entities show.
+struct SiteFacts: Equatable {
+    var grid: GridSample?
+    var meterOnline: Bool?
+    var inputs: SiteInputs
+    var inputValues: [String: Bool]
+    var zones: [ZoneReport]
+    var operatorLimits: [String: [Double]]
+
+    init(_ view: ControlView) {
+        grid = view.grid
+        meterOnline = view.meterOnline
+        inputs = view.inputs
+        inputValues = view.inputValues
+        zones = view.zones
+        operatorLimits = view.operatorLimits
     }
 }

@@ -41,8 +41,18 @@ public final class MQTTNorthbound: Sendable {
         var time: Seconds
     }
 
+    /// What an entity's values were built from at the last pass: equal again, nothing to build.
+    enum Source: Equatable {
+        case charger(ChargerPoint.Snapshot, ChargerView)
+        case meter([String: Double]?)
+    }
+
     struct State {
         var published: [String: Published] = [:]
+        /// By entity index; entities of other kinds are cheap and built on every pass.
+        var sources: [Int: Source] = [:]
+        /// Entities with a value held back by its minimum interval: built again until it is out.
+        var unsettled: Set<Int> = []
         var lastFull: Seconds = -.infinity
         var discoveryDue = false
         /// The client's connection count last handled (subscribed, "online", everything republished).
@@ -62,10 +72,14 @@ public final class MQTTNorthbound: Sendable {
     let clock: MonotonicSeconds
     let logger: Logger
     private let state = Mutex(State())
+    /// Raised on every change shown here; the publisher thread publishes at once.
+    let changes: ChangeSignal
+    private let publisher = Mutex<WorkerThread?>(nil)
 
     init(configuration: Configuration, settings: MQTTSettings, chargers: [ChargerPoint], control: SiteControl, meters: MeterBoard,
-         clock: MonotonicSeconds, logger: Logger) throws {
+         clock: MonotonicSeconds, changes: ChangeSignal, logger: Logger) throws {
         (contract, discovery) = try Self.mappings(configuration, settings)
+        self.changes = changes
         var options = settings.options
         options.will = MQTTOptions.Will(topic: contract.availabilityTopic, payload: "offline")
         client = try MQTTClient(options: options)
@@ -154,6 +168,18 @@ public final class MQTTNorthbound: Sendable {
 
     func start() {
         client.start()
+        // publishes each change as it is raised; at least every second for what changes with time
+        // alone (republishing, a meter going stale), every 100 ms while a value is held back
+        let worker = WorkerThread(name: "mqtt publisher") { [weak self] stopRequested in
+            var wait = 1.0
+            while !stopRequested(), let self {
+                _ = changes.wait(timeout: wait)
+                if stopRequested() { break }
+                wait = publish(now: clock.now) ? 1.0 : 0.1
+            }
+        }
+        publisher.withLock { $0 = worker }
+        worker.start()
     }
 
     /// Handles the client's events until it stops: (re)connection, commands, Home Assistant's status.
@@ -177,6 +203,10 @@ public final class MQTTNorthbound: Sendable {
     private let events = DispatchQueue(label: "mqtt events")
 
     func stop() {
+        let worker = publisher.withLock { $0 }
+        worker?.requestStop()
+        changes.raise()   // out of its wait now
+        worker?.stop(timeout: 3)
         client.stop(final: MQTTOptions.Will(topic: contract.availabilityTopic, payload: "offline"))
     }
 
@@ -222,6 +252,7 @@ public final class MQTTNorthbound: Sendable {
         for topic in routes.keys { client.subscribe(topic, qos: qos) }
         if let discovery { client.subscribe(discovery.statusTopic, qos: qos) }
         state.published = [:]          // everything again: the broker may have lost it
+        state.sources = [:]
         state.discoveryDue = discovery != nil
     }
 
@@ -237,9 +268,11 @@ public final class MQTTNorthbound: Sendable {
 
     var isConnected: Bool { client.isConnected }
 
-    func publish(now: Seconds, full forced: Bool = false) {
-        guard client.isConnected else { return }
-        state.withLock { state in
+    /// Returns true when every value is out (nothing held back by its minimum interval).
+    @discardableResult
+    func publish(now: Seconds, full forced: Bool = false) -> Bool {
+        guard client.isConnected else { return true }
+        return state.withLock { state in
             handleNewConnection(&state)
             // taken under this lock, so an older view never overwrites a newer one
             let view = control.view()
@@ -248,24 +281,39 @@ public final class MQTTNorthbound: Sendable {
             let zoneReports = Dictionary(view.zones.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
             let full = forced || contract.republishInterval > 0 && now - state.lastFull >= contract.republishInterval
             if full { state.lastFull = now }
-            for entity in entities {
-                let values: EntityValues
+            for (number, entity) in entities.enumerated() {
+                let source: Source?
                 switch entity.kind {
-                case .site: values = EntityViews.site(view, evPower: evPower)
                 case .charger:
-                    let i = entity.index
-                    values = EntityViews.charger(snapshots[i], view.chargers[i], limits: chargers[i].config.limits)
-                case .meter: values = EntityViews.meter(meters.readings(entity.id, now: now))
-                case .zone:
+                    var control = view.chargers[entity.index]
+                    control.revision = 0
+                    source = .charger(snapshots[entity.index], control)
+                case .meter: source = .meter(meters.readings(entity.id, now: now))
+                default: source = nil
+                }
+                if !full, let source, state.sources[number] == source, !state.unsettled.contains(number) { continue }
+                state.sources[number] = source
+                let values: EntityValues
+                switch (entity.kind, source) {
+                case (.site, _): values = EntityViews.site(view, evPower: evPower)
+                case (.charger, .charger(let snapshot, let control)):
+                    values = EntityViews.charger(snapshot, control, limits: chargers[entity.index].config.limits)
+                case (.meter, .meter(let readings)): values = EntityViews.meter(readings)
+                case (.charger, _), (.meter, _): continue
+                case (.zone, _):
                     guard let report = zoneReports[entity.id], let zone = configuration.load?.zones[entity.index] else { continue }
                     values = EntityViews.zone(report, limit: zone.limit, operatorLimit: view.operatorLimits[entity.id])
-                case .input:
+                case (.input, _):
                     values = EntityViews.input(configuration.inputs[entity.index], active: view.inputValues[entity.id])
                 }
+                var heldBack = false
                 for (value, topic) in zip(entity.values, entity.topics) {
                     let last = state.published[topic]
                     // too soon to send this one again: not even worth formatting
-                    if let last, !full, now - last.time < value.minInterval { continue }
+                    if let last, !full, now - last.time < value.minInterval {
+                        heldBack = true
+                        continue
+                    }
                     let payload = (values[value.source] ?? nil)?.payload(decimals: value.decimals, on: contract.payloadOn, off: contract.payloadOff) ?? ""
                     if let last, !full, last.payload == payload { continue }
                     if client.publish(topic, payload, qos: qos, retain: true) {
@@ -273,6 +321,7 @@ public final class MQTTNorthbound: Sendable {
                         state.published[topic] = Published(payload: payload, time: now)
                     }
                 }
+                if heldBack { state.unsettled.insert(number) } else { state.unsettled.remove(number) }
             }
             if state.discoveryDue, let discovery {
                 var sent = true
@@ -281,6 +330,7 @@ public final class MQTTNorthbound: Sendable {
                 }
                 state.discoveryDue = !sent   // again at the next pass if the connection dropped meanwhile
             }
+            return state.unsettled.isEmpty
         }
     }
 }
