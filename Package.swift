@@ -34,6 +34,10 @@ let package = Package(
         .target(name: "DataFiles", dependencies: ["RegisterMaps"]),
         // Swift wrapper of libmodbus (TCP/RTU client, TCP server) and libserialport (port listing).
         .target(name: "Modbus", dependencies: ["RegisterMaps", "CModbus", "CSerialPort", .product(name: "CoreMetrics", package: "swift-metrics")]),
+        // A serial port opened for reading (libserialport): smart meters' consumer ports.
+        .target(name: "SerialLine", dependencies: ["RegisterMaps", "CSerialPort"]),
+        // Smart meters' consumer-port telegrams as pure values: P1 / DSMR, Linky TIC. No I/O.
+        .target(name: "SmartMeters"),
         // Swift wrapper of libmosquitto: a client with its own network thread, events as an AsyncStream.
         .target(name: "MQTT", dependencies: ["CMosquitto"]),
         // What is stored, as plain values: session and event records, changes, the sessions CSV. No I/O.
@@ -71,7 +75,7 @@ let package = Package(
         // The running service: configuration → wired components, scheduling, northbound slaves.
         .target(name: "Bridge", dependencies: [
             "RegisterMaps", "DataFiles", "Modbus", "MQTT", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "Storage", "StorageModel", "ControlCore", "ServiceConfiguration",
-            "OCPP", "OCPPServer",
+            "OCPP", "OCPPServer", "SerialLine", "SmartMeters",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -91,7 +95,7 @@ let package = Package(
         // Command-line interface only.
         .executableTarget(name: "chargebridge", dependencies: [
             "RegisterMaps", "DataFiles", "Modbus", "Simulation", "SimulatedDevices", "SiteConfiguration", "Bridge", "Storage", "StorageModel", "ControlCore", "ServiceConfiguration",
-            "OperatorHTTP",
+            "OperatorHTTP", "SerialLine", "SmartMeters",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -111,6 +115,7 @@ let package = Package(
         .testTarget(name: "RegisterMapsTests", dependencies: ["RegisterMaps", "DataFiles"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "EnergyControlTests", dependencies: ["EnergyControl"]),
+        .testTarget(name: "SmartMetersTests", dependencies: ["SmartMeters"]),
         .testTarget(name: "OCPPTests", dependencies: ["OCPP", "EnergyControl"]),
         .testTarget(name: "ControlPropertyTests", dependencies: ["DataFiles", "EnergyControl", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration", "RegisterMaps"]),
         .testTarget(name: "BridgeTests", dependencies: ["DataFiles", "ServiceConfiguration", "Bridge", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration", "EnergyControl", "RegisterMaps", "Storage", "StorageModel"]),

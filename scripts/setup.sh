@@ -18,12 +18,12 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 VENV=.build-venv
-PYTHON_PACKAGES=(pymodbus==3.16.1 pyserial==3.5 paho-mqtt ocpp==2.1.0 websockets==17.4)
+PYTHON_PACKAGES=(pymodbus==3.16.1 pyserial==3.5 paho-mqtt ocpp==2.1.0 websockets==17.4 dsmr-parser==1.11.2)
 if [ ! -x "$VENV/bin/python" ]; then
   echo "setup: creating $VENV"
   python3 -m venv "$VENV"
 fi
-if ! "$VENV/bin/python" -c "import pymodbus, serial, paho.mqtt, ocpp, websockets" 2>/dev/null; then
+if ! "$VENV/bin/python" -c "import pymodbus, serial, paho.mqtt, ocpp, websockets, dsmr_parser" 2>/dev/null; then
   echo "setup: installing ${PYTHON_PACKAGES[*]} into $VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check "${PYTHON_PACKAGES[@]}"
 fi

@@ -21,6 +21,7 @@ public final class BridgeService: Service {
     let server: ModbusSlaveServer
     let control: SiteControl
     let buses: [BusPoller]
+    let smartMeters: [SmartMeterReader]
     let meters: MeterBoard
     let mqtt: MQTTNorthbound?
     let centralSystem: CentralSystem?
@@ -87,6 +88,7 @@ public final class BridgeService: Service {
         let meters = MeterBoard(meters: configuration.meters, changes: changes)
         self.meters = meters
         buses = BridgeService.makeBuses(configuration, clock: clock, control: control, meters: meters, logger: logger)
+        smartMeters = BridgeService.makeSmartMeters(configuration, clock: clock, control: control, meters: meters, logger: logger)
         let chargers = self.chargers
         mqtt = try configuration.mqtt.map { settings in
             try MQTTNorthbound(configuration: configuration, settings: settings, chargers: chargers, control: control, meters: meters,
@@ -127,11 +129,10 @@ public final class BridgeService: Service {
     /// Modbus inputs on it. The grid meter's samples trigger a control step at once.
     static func makeBuses(_ configuration: Configuration, clock: MonotonicSeconds, control: SiteControl, meters: MeterBoard, logger: Logger) -> [BusPoller] {
         var devices: [String: (Endpoint, [BusPoller.Device], Int)] = [:]
-        for meter in configuration.meters {
+        for meter in configuration.meters where meter.port == nil {
             let key = meter.endpoint.bus
             var entry = devices[key] ?? (meter.endpoint, [], 0)
-            let role: BusPoller.Role = meter.id == configuration.gridMeter ? .gridMeter
-                : configuration.zoneMeters[meter.id].map { .zoneMeter(zone: $0) } ?? .meter
+            let role = role(of: meter.id, configuration)
             entry.1.append(BusPoller.Device(id: meter.id, role: role, map: meter.map, unit: meter.unit, period: meter.period))
             entry.2 = max(entry.2, meter.timeoutMilliseconds)
             devices[key] = entry
@@ -144,20 +145,41 @@ public final class BridgeService: Service {
             entry.1.append(BusPoller.Device(id: input.id, role: .input(id: input.id), map: map, unit: unit, period: input.period))
             devices[endpoint.bus] = entry
         }
+        let deliver = route(control: control, meters: meters)
         return devices.values.map { endpoint, list, timeout in
-            BusPoller(endpoint: endpoint, devices: list, timeout: .milliseconds(timeout), clock: clock, logger: logger) { device, readings, time in
-                switch device.role {
-                case .gridMeter:
-                    meters.record(device.id, readings, time: time)
-                    control.gridPolled(readings, time: time)
-                case .zoneMeter(let zone):
-                    meters.record(device.id, readings, time: time)
-                    control.zonePolled(zone, readings, time: time)
-                case .meter:
-                    meters.record(device.id, readings, time: time)
-                case .input(let id):
-                    control.inputRead(id, raw: GridReading.flag(readings), now: time)
-                }
+            BusPoller(endpoint: endpoint, devices: list, timeout: .milliseconds(timeout), clock: clock, logger: logger, deliver: deliver)
+        }
+    }
+
+    /// One reader thread per smart-meter port (P1, TIC), delivering like a bus.
+    static func makeSmartMeters(_ configuration: Configuration, clock: MonotonicSeconds, control: SiteControl, meters: MeterBoard,
+                                logger: Logger) -> [SmartMeterReader] {
+        let deliver = route(control: control, meters: meters)
+        return configuration.meters.compactMap { meter in
+            guard let port = meter.port, case .rtu(let path, let serial) = meter.endpoint else { return nil }
+            let device = BusPoller.Device(id: meter.id, role: role(of: meter.id, configuration), map: meter.map, unit: 0, period: meter.period)
+            return SmartMeterReader(device: device, path: path, serial: serial, port: port, clock: clock, logger: logger, deliver: deliver)
+        }
+    }
+
+    static func role(of meter: String, _ configuration: Configuration) -> BusPoller.Role {
+        meter == configuration.gridMeter ? .gridMeter : configuration.zoneMeters[meter].map { .zoneMeter(zone: $0) } ?? .meter
+    }
+
+    /// Where a device's readings go, by its role: the grid meter's samples step the loops at once.
+    static func route(control: SiteControl, meters: MeterBoard) -> @Sendable (BusPoller.Device, [Reading], Seconds) -> Void {
+        { device, readings, time in
+            switch device.role {
+            case .gridMeter:
+                meters.record(device.id, readings, time: time)
+                control.gridPolled(readings, time: time)
+            case .zoneMeter(let zone):
+                meters.record(device.id, readings, time: time)
+                control.zonePolled(zone, readings, time: time)
+            case .meter:
+                meters.record(device.id, readings, time: time)
+            case .input(let id):
+                control.inputRead(id, raw: GridReading.flag(readings), now: time)
             }
         }
     }
@@ -177,6 +199,7 @@ public final class BridgeService: Service {
         drivers.forEach { $0.start() }
         server.start()
         buses.forEach { $0.start() }
+        smartMeters.forEach { $0.start() }
         mqtt?.start()
         let mqttEvents = mqtt.map { mqtt in Task { await mqtt.run() } }
         if configuration.storage == nil {
@@ -207,8 +230,10 @@ public final class BridgeService: Service {
         mqtt?.publish(now: clock.now, full: true)   // the safe setpoints, then "offline"
         mqtt?.stop()
         buses.forEach { $0.requestStop() }
+        smartMeters.forEach { $0.requestStop() }
         server.stop()
         buses.forEach { $0.stop() }
+        smartMeters.forEach { $0.stop() }
         mqttEvents?.cancel()   // the network thread is gone (or gave up after 3 s): stop reading its events
         await mqttEvents?.value
         recorder?.event(.serviceStopped)

@@ -13,6 +13,8 @@ extension Configuration {
     static func parseMeter(_ node: YAMLNode, file: String) throws(DataFileError) -> Meter {
         var fields = try node.fields()
         let id = try fields.required("id").string()
+        if let p1 = fields.optional("p1") { return try parseSmartMeter(id: id, .p1, p1, &fields) }
+        if let tic = fields.optional("tic") { return try parseSmartMeter(id: id, .tic(standard: false), tic, &fields) }
         let mapNode = try fields.required("map")
         let reference = try mapNode.string()
         guard let path = MapCatalog.standard().resolve(reference) else {
@@ -25,6 +27,41 @@ extension Configuration {
                           timeoutMilliseconds: map.transport.timeoutMilliseconds)
         if let period = fields.optional("period_ms") { meter.period = Double(try period.integer(in: 50...60_000)) / 1000 }
         if let timeout = fields.optional("timeout_ms") { meter.timeoutMilliseconds = try timeout.integer(in: 10...60_000) }
+        try fields.finish()
+        return meter
+    }
+
+    /// `p1: DEVICE` or `p1: { device, dsmr: "5" | "4" | "2.2", baud, parity, data_bits, stop_bits }`;
+    /// `tic: DEVICE` or `tic: { device, mode: historique | standard, … }`. The line settings
+    /// default to what the standard prescribes; `period_ms` is how often telegrams come (1 s).
+    static func parseSmartMeter(id: String, _ kind: SmartMeterPort, _ node: YAMLNode, _ fields: inout YAMLFields) throws(DataFileError) -> Meter {
+        var port = kind
+        let device: String
+        var serial: SerialSettings
+        if let text = try? node.string() {
+            device = text
+            serial = SmartMeterPort.defaultSerial(port, dsmr: nil)
+        } else {
+            var settings = try node.fields()
+            device = try settings.required("device").string()
+            var dsmr: String?
+            if case .p1 = kind, let version = settings.optional("dsmr") {
+                dsmr = try version.string()
+                guard ["2.2", "3", "4", "5", "e-mucs"].contains(dsmr!) else { throw version.error("dsmr: 2.2, 3, 4, 5 or e-mucs") }
+            }
+            if case .tic = kind, let mode = settings.optional("mode") {
+                switch try mode.string() {
+                case "historique": port = .tic(standard: false)
+                case "standard": port = .tic(standard: true)
+                default: throw mode.error("mode: historique or standard")
+                }
+            }
+            serial = try MapLoader.parseSerial(node, base: SmartMeterPort.defaultSerial(port, dsmr: dsmr), ignoring: ["device", "dsmr", "mode"])
+        }
+        guard device.hasPrefix("/") else { throw node.error("a serial device path such as /dev/ttyUSB0, got \"\(device)\"") }
+        var meter = Meter(id: id, mapFile: "", map: port.map, endpoint: .rtu(device: device, serial: serial), unit: 0,
+                          period: 1, timeoutMilliseconds: 0, port: port)
+        if let period = fields.optional("period_ms") { meter.period = Double(try period.integer(in: 200...60_000)) / 1000 }
         try fields.finish()
         return meter
     }

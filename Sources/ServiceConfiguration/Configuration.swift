@@ -73,6 +73,8 @@ public struct Configuration: Sendable {
         public var unit: Int
         public var period: Seconds = 0.5
         public var timeoutMilliseconds: Int
+        /// A smart meter's consumer port (the endpoint is its serial line); nil: polled over Modbus.
+        public var port: SmartMeterPort?
     }
 
     /// Where an input's boolean comes from.
@@ -259,7 +261,13 @@ public struct Configuration: Sendable {
             if case .modbus(let endpoint, _, _, _) = input.source { return (input.id, endpoint) }
             return (input.id, nil)
         }
+        // a smart meter's port sends telegrams on its own: nothing else can share the line
+        var smart: [String: String] = [:]
+        for meter in config.meters where meter.port != nil { smart[meter.endpoint.bus] = meter.id }
         for (id, endpoint) in devices {
+            if let endpoint, let owner = smart[endpoint.bus], owner != id {
+                throw DataFileError(file: file, line: nil, field: "meters/inputs", message: "\(id): \(endpoint.bus) is the smart-meter port of \(owner)")
+            }
             guard ids.insert(id).inserted else {
                 throw DataFileError(file: file, line: nil, field: "meters/inputs", message: "id \"\(id)\" is used twice")
             }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Modbus
 import RegisterMaps
+import ServiceConfiguration
 
 struct ReadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,6 +13,8 @@ struct ReadCommand: ParsableCommand {
               chargebridge read --map pac2200 --tcp 10.0.0.5:502 --unit 1
               chargebridge read --map cvm-mini --rtu /dev/ttyUSB0 --baud 19200 --parity N --unit 1 --json
               chargebridge read --map keba-p30 --tcp 10.0.0.7:502     (a charger: also its status and setpoint)
+              chargebridge read --p1 /dev/ttyUSB0 [--dsmr 2.2]        (a smart meter's P1 port: one telegram)
+              chargebridge read --tic /dev/ttyAMA0 --tic-mode standard  (a Linky's TIC output)
             """
     )
 
@@ -28,6 +31,12 @@ struct ReadCommand: ParsableCommand {
     @Option(name: .customLong("data-bits"), help: "RTU data bits (default: the map's).") var dataBits: Int?
     @Option(name: .customLong("stop-bits"), help: "RTU stop bits (default: the map's).") var stopBits: Int?
 
+    @Option(help: "A smart meter's P1 port (DSMR): print the values of its next valid telegram.") var p1: String?
+    @Option(help: "The P1 port's DSMR version: 5, 4, e-mucs (115200 8N1) or 2.2, 3 (9600 7E1).") var dsmr = "5"
+    @Option(help: "A Linky's TIC output: print the values of its next valid frame.") var tic: String?
+    @Option(name: .customLong("tic-mode"), help: "historique (1200 7E1) or standard (9600 7E1).") var ticMode = "historique"
+    @Option(name: .customLong("wait-s"), help: "Smart meters: give up after this many seconds without a valid telegram.") var waitSeconds = 15.0
+
     @Option(help: "Unit id (slave address); default: the map's.") var unit: Int?
     @Option(name: .customLong("timeout-ms"), help: "Response timeout in ms (default: the map's).") var timeoutMs: Int?
 
@@ -38,6 +47,15 @@ struct ReadCommand: ParsableCommand {
     var oneRequestPerQuantity = false
 
     func validate() throws {
+        if p1 != nil || tic != nil {
+            guard [p1, tic, tcp, rtu].compactMap({ $0 }).count == 1, mapOption.map == nil else {
+                throw ValidationError("--p1 or --tic read a smart meter's own port: without --map, --tcp or --rtu")
+            }
+            guard ["2.2", "3", "4", "5", "e-mucs"].contains(dsmr) else { throw ValidationError("--dsmr: 2.2, 3, 4, 5 or e-mucs") }
+            guard ["historique", "standard"].contains(ticMode) else { throw ValidationError("--tic-mode: historique or standard") }
+            guard (1...300).contains(waitSeconds) else { throw ValidationError("--wait-s must be 1…300") }
+            return
+        }
         if (tcp == nil) == (rtu == nil) { throw ValidationError("give exactly one of --tcp HOST:PORT or --rtu DEVICE") }
         if tcp != nil, baud != nil || parity != nil || dataBits != nil || stopBits != nil {
             throw ValidationError("--baud, --parity, --data-bits and --stop-bits apply to --rtu only")
@@ -48,6 +66,8 @@ struct ReadCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let p1 { return try SmartMeterRead.run(port: .p1, device: p1, dsmr: dsmr, json: json, wait: waitSeconds) }
+        if let tic { return try SmartMeterRead.run(port: .tic(standard: ticMode == "standard"), device: tic, dsmr: nil, json: json, wait: waitSeconds) }
         let map = try mapOption.load()
         let endpoint = try endpoint(for: map)
         let timeout = Duration.milliseconds(timeoutMs ?? map.transport.timeoutMilliseconds)
