@@ -16,7 +16,7 @@ struct OperatorHTTPTests {
     }
 
     /// `count` simulated chargers behind one gateway listener (unit = index), each with a car.
-    static func start(chargers count: Int) throws -> Site {
+    static func start(chargers count: Int, extra: String = "") throws -> Site {
         let modbus = try TestEnvironment.freePort(), http = try TestEnvironment.freePort()
         let folder = try TestEnvironment.temporaryFolder()
         let chargers = (1...count).map { index in
@@ -27,6 +27,7 @@ struct OperatorHTTPTests {
         modbus: { mode: gateway, bind: 127.0.0.1, port: \(modbus) }
         http: { bind: 127.0.0.1, port: \(http), max_body_bytes: 1024, refresh_s: 5 }
         storage: { data_dir: \(folder.path) }
+        \(extra)
         chargers:
         \(chargers.joined(separator: "\n"))
         """
@@ -109,7 +110,16 @@ struct OperatorHTTPTests {
     }
 
     @Test func metricsHealthAndBadRequestsThatChangeNothing() throws {
-        let site = try Self.start(chargers: 3)
+        // one meter that answers (a simulated PAC2200) and one that is not there
+        let meterPort = try TestEnvironment.freePort(), absent = try TestEnvironment.freePort()
+        let meter = try ManagedProcess(try TestEnvironment.chargebridge, ["simulate", "meter", "--map", "pac2200", "--port", "\(meterPort)"])
+        defer { meter.stop() }
+        try meter.waitFor("serving")
+        let site = try Self.start(chargers: 3, extra: """
+        meters:
+          - { id: pv, map: pac2200, tcp: 127.0.0.1:\(meterPort), unit: 1, period_ms: 500 }
+          - { id: gone, map: pac2200, tcp: 127.0.0.1:\(absent), unit: 1, period_ms: 500, timeout_ms: 200 }
+        """)
         defer { site.bridge.stop() }
         let client = try ModbusClient(endpoint: .tcp(host: "127.0.0.1", port: site.modbus), unit: 2)
         defer { client.close() }
@@ -127,15 +137,24 @@ struct OperatorHTTPTests {
                        "chargebridge_charger_master_connected{charger=\"cp2\"} 1", "chargebridge_charger_online{charger=\"cp3\"} 1",
                        "chargebridge_modbus_requests_total{function=\"06\",result=\"ok\"} 2", "chargebridge_modbus_requests_total{function=\"04\",result=\"ok\"} 1",
                        "chargebridge_modbus_requests_total{function=\"04\",result=\"exception_02\"} 1",
-                       "chargebridge_control_step_seconds_bucket{le=", "chargebridge_storage_backlog_writes "] {
+                       "chargebridge_control_step_seconds_bucket{le=", "chargebridge_storage_backlog_writes ",
+                       "chargebridge_meter_poll_seconds_count{meter=\"pv\"}", "chargebridge_meter_online{meter=\"pv\"} 1",
+                       "chargebridge_meter_online{meter=\"gone\"} 0"] {
             #expect(metrics.body.contains(series), "\(series) missing from /metrics")
         }
         #expect(Self.metricSetpoints(metrics.body)["cp2"] == 10)
+        let errors = metrics.body.split(separator: "\n").filter { $0.hasPrefix("chargebridge_meter_errors_total{") }
+        #expect(errors.contains { $0.contains("meter=\"gone\"") && $0.contains("kind=\"connection\"") }, "\(errors)")
+        #expect(!errors.contains { $0.contains("meter=\"pv\"") }, "\(errors)")
 
         let health = try Self.fetch(site.url + "/health")
         #expect(health.status == 200)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(health.body.utf8)) as? [String: Any], "\(health.body)")
-        #expect(object["status"] as? String == "ok" && object["chargers"] as? Int == 3, "\(object)")
+        #expect(object["status"] as? String == "degraded" && object["chargers"] as? Int == 3, "\(object)")
+        #expect(object["meters_offline"] as? [String] == ["gone"], "\(object)")
+        let page = try Self.fetch(site.url + "/").body
+        #expect(page.contains("<tr id=\"meter-pv\" class=\"\"><td>pv</td><td>yes</td>") && page.contains("current.l1 "), "the page shows pv's values")
+        #expect(page.contains("<tr id=\"meter-gone\" class=\"offline\">"), "the page shows the absent meter offline")
         #expect(object["chargers_in_failsafe"] as? [String] == ["cp1", "cp3"], "\(object)")
 
         // what a stranger may try: nothing changes state
