@@ -92,7 +92,10 @@ public final class BridgeService: Service {
         let chargers = self.chargers
         mqtt = try configuration.mqtt.map { settings in
             try MQTTNorthbound(configuration: configuration, settings: settings, chargers: chargers, control: control, meters: meters,
-                               clock: clock, changes: changes, logger: logger)
+                               clock: clock, changes: changes,
+                               mqttMeters: configuration.meters.contains { $0.mqtt != nil }
+                                   ? MQTTMeters(configuration, deliver: BridgeService.route(control: control, meters: meters), logger: logger) : nil,
+                               logger: logger)
         }
         tick()   // registers reflect the chargers before the first master connects
     }
@@ -129,7 +132,7 @@ public final class BridgeService: Service {
     /// Modbus inputs on it. The grid meter's samples trigger a control step at once.
     static func makeBuses(_ configuration: Configuration, clock: MonotonicSeconds, control: SiteControl, meters: MeterBoard, logger: Logger) -> [BusPoller] {
         var devices: [String: (Endpoint, [BusPoller.Device], Int)] = [:]
-        for meter in configuration.meters where meter.port == nil {
+        for meter in configuration.meters where meter.polled {
             let key = meter.endpoint.bus
             var entry = devices[key] ?? (meter.endpoint, [], 0)
             let role = role(of: meter.id, configuration)

@@ -3,6 +3,7 @@ import ControlCore
 import EnergyControl
 import Foundation
 import RegisterMaps
+import SmartMeters
 import SiteConfiguration
 import SimulatedDevices
 import Modbus
@@ -15,6 +16,7 @@ extension Configuration {
         let id = try fields.required("id").string()
         if let p1 = fields.optional("p1") { return try parseSmartMeter(id: id, .p1, p1, &fields) }
         if let tic = fields.optional("tic") { return try parseSmartMeter(id: id, .tic(standard: false), tic, &fields) }
+        if let mqtt = fields.optional("mqtt") { return try parseMQTTMeter(id: id, mqtt, &fields) }
         let mapNode = try fields.required("map")
         let reference = try mapNode.string()
         guard let path = MapCatalog.standard().resolve(reference) else {
@@ -62,6 +64,56 @@ extension Configuration {
         var meter = Meter(id: id, mapFile: "", map: port.map, endpoint: .rtu(device: device, serial: serial), unit: 0,
                           period: 1, timeoutMilliseconds: 0, port: port)
         if let period = fields.optional("period_ms") { meter.period = Double(try period.integer(in: 200...60_000)) / 1000 }
+        try fields.finish()
+        return meter
+    }
+
+    /// `mqtt: { topic, max_age_s, values: { QUANTITY: { topic, path, unit, scale } } }`: each
+    /// quantity from its own topic (a plain number) or from a path in a JSON topic (`topic` above
+    /// serves every value that names none).
+    static func parseMQTTMeter(id: String, _ node: YAMLNode, _ fields: inout YAMLFields) throws(DataFileError) -> Meter {
+        var settings = try node.fields()
+        let shared = try settings.optional("topic").map { node throws(DataFileError) in try TopicText.levels(node) }
+        let maxAge = try settings.optional("max_age_s").map { node throws(DataFileError) in Double(try node.integer(in: 1...3600)) } ?? 10
+        let valuesNode = try settings.required("values")
+        let known = Dictionary(SmartMeterPort.standard.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var sources: [MQTTMeterValues.Source] = []
+        for (name, valueNode) in try valuesNode.fields().entries {
+            guard let quantity = known[name] else {
+                throw valueNode.error("unknown quantity \"\(name)\" (one of \(SmartMeterPort.standard.map(\.name).joined(separator: ", ")))")
+            }
+            var value = try valueNode.fields()
+            let topic = try value.optional("topic").map { node throws(DataFileError) in try TopicText.levels(node) } ?? shared
+            guard let topic else { throw valueNode.error("\(name): no topic (give topic: here or for the whole meter)") }
+            var path: [MQTTMeterValues.PathStep]?
+            if let pathNode = value.optional("path") {
+                let text = try pathNode.string()
+                guard let parsed = MQTTMeterValues.PathStep.parse(text) else { throw pathNode.error("a JSON path such as em:0.a_current or SML.Curr[0], got \"\(text)\"") }
+                path = parsed
+            }
+            var factor = 1.0
+            if let unitNode = value.optional("unit") {
+                let symbol = try unitNode.string()
+                guard let unit = MeasurementUnit.named(symbol), unit.dimension == quantity.unit.dimension else {
+                    throw unitNode.error("\(name) is in \(quantity.unit.siSymbol); \"\(symbol)\" is not a unit of that")
+                }
+                factor = unit.factor
+            }
+            if let scale = value.optional("scale") {
+                let number = try scale.number()
+                guard number.isFinite, number != 0 else { throw scale.error("a finite, non-zero number") }
+                factor *= number
+            }
+            try value.finish()
+            sources.append(MQTTMeterValues.Source(quantity: name, topic: topic, path: path, factor: factor, range: quantity.range))
+        }
+        guard !sources.isEmpty else { throw valuesNode.error("at least one quantity") }
+        try settings.finish()
+        let names = Set(sources.map(\.quantity))
+        let map = RegisterMap(name: "mqtt", vendor: "MQTT", kind: "meter", quantities: SmartMeterPort.standard.filter { names.contains($0.name) })
+        // period: the MQTT values' own age limit stands for it (the meter is shown offline after it)
+        let meter = Meter(id: id, mapFile: "", map: map, endpoint: .tcp(host: "mqtt", port: 0), unit: 0, period: maxAge / 3,
+                          timeoutMilliseconds: 0, mqtt: MQTTMeterValues(sources: sources, maxAge: maxAge))
         try fields.finish()
         return meter
     }

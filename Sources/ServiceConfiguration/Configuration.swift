@@ -3,6 +3,7 @@ import ControlCore
 import EnergyControl
 import Foundation
 import RegisterMaps
+import SmartMeters
 import SiteConfiguration
 import SimulatedDevices
 import Modbus
@@ -75,6 +76,11 @@ public struct Configuration: Sendable {
         public var timeoutMilliseconds: Int
         /// A smart meter's consumer port (the endpoint is its serial line); nil: polled over Modbus.
         public var port: SmartMeterPort?
+        /// Quantities that arrive over MQTT (the endpoint is unused); nil: not an MQTT meter.
+        public var mqtt: MQTTMeterValues?
+
+        /// Polled over Modbus (not a smart meter's port, not MQTT).
+        public var polled: Bool { port == nil && mqtt == nil }
     }
 
     /// Where an input's boolean comes from.
@@ -180,6 +186,9 @@ public struct Configuration: Sendable {
         if let ocppNode { config.ocpp = try OCPPSettings.parse(ocppNode) }
         if let storage = top.optional("storage") { config.storage = try StorageSettings.parse(storage) }
         if let http = top.optional("http") { config.http = try HTTPSettings.parse(http) }
+        if config.mqtt == nil, let meter = config.meters.first(where: { $0.mqtt != nil }) {
+            throw DataFileError(file: file, line: nil, field: "meters", message: "meter \(meter.id) reads MQTT topics: configure the broker under mqtt:")
+        }
         if let legacy = top.optional("state_file") {
             throw legacy.error("state_file was replaced by storage: { data_dir: FOLDER } (settings, sessions and events live in SQLite there)")
         }
@@ -257,14 +266,14 @@ public struct Configuration: Sendable {
     static func checkBuses(_ config: Configuration, file: String) throws(DataFileError) {
         var ids = Set<String>()
         var serial: [String: Endpoint] = [:]
-        let devices = config.meters.map { ($0.id, $0.endpoint) } + config.inputs.map { input -> (String, Endpoint?) in
+        let devices = config.meters.map { ($0.id, $0.mqtt == nil ? $0.endpoint : nil) } + config.inputs.map { input -> (String, Endpoint?) in
             if case .modbus(let endpoint, _, _, _) = input.source { return (input.id, endpoint) }
             return (input.id, nil)
         }
         // a smart meter's port sends telegrams on its own: nothing else can share the line
         var smart: [String: String] = [:]
         for meter in config.meters where meter.port != nil { smart[meter.endpoint.bus] = meter.id }
-        for (id, endpoint) in devices {
+        for (id, endpoint) in devices where config.meters.first(where: { $0.id == id })?.mqtt == nil {
             if let endpoint, let owner = smart[endpoint.bus], owner != id {
                 throw DataFileError(file: file, line: nil, field: "meters/inputs", message: "\(id): \(endpoint.bus) is the smart-meter port of \(owner)")
             }

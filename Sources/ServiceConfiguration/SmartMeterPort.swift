@@ -11,6 +11,20 @@ public enum SmartMeterPort: Sendable, Equatable {
     /// The quantities its telegrams give, as a map without registers: names and units for the
     /// MQTT entity, the status page and plausibility checks.
     public var map: RegisterMap {
+        var quantities = Self.standard.filter { !$0.name.hasPrefix("energy.export.") && $0.name != "frequency" }
+        switch self {
+        case .p1:
+            quantities += Self.standard.filter { $0.name.hasPrefix("energy.export.") }
+            return RegisterMap(name: "p1-dsmr", vendor: "DSMR P1", kind: "meter", sources: ["DSMR P1 Companion Standard 5.0.2"], quantities: quantities)
+        case .tic(let standard):
+            return RegisterMap(name: standard ? "tic-standard" : "tic-historique", vendor: "Linky TIC", kind: "meter",
+                               sources: ["Enedis-NOI-CPT_54E"], quantities: quantities)
+        }
+    }
+
+    /// The quantities a home meter can give, with their SI units and plausible ranges (a value
+    /// outside is missing, never used): the vocabulary of P1, TIC and MQTT meters.
+    public static let standard: [Quantity] = {
         func quantity(_ name: String, _ unit: String, _ range: ClosedRange<Double>? = nil) -> Quantity {
             Quantity(name: name, address: 0, type: .f64, unit: MeasurementUnit.named(unit) ?? .one, range: range)
         }
@@ -18,17 +32,12 @@ public enum SmartMeterPort: Sendable, Equatable {
             [quantity("current.l\(phase)", "A", -200...200), quantity("voltage.l\(phase)", "V", 0...500),
              quantity("power.l\(phase)", "W", -50_000...50_000)]
         }
-        quantities += [quantity("power.total", "W", -150_000...150_000), quantity("energy.import", "Wh"), quantity("energy.export", "Wh"),
-                       quantity("energy.import.t1", "Wh"), quantity("energy.import.t2", "Wh"), quantity("tariff", "1")]
-        switch self {
-        case .p1:
-            quantities += [quantity("energy.export.t1", "Wh"), quantity("energy.export.t2", "Wh")]
-            return RegisterMap(name: "p1-dsmr", vendor: "DSMR P1", kind: "meter", sources: ["DSMR P1 Companion Standard 5.0.2"], quantities: quantities)
-        case .tic(let standard):
-            return RegisterMap(name: standard ? "tic-standard" : "tic-historique", vendor: "Linky TIC", kind: "meter",
-                               sources: ["Enedis-NOI-CPT_54E"], quantities: quantities)
-        }
-    }
+        quantities += [quantity("power.total", "W", -150_000...150_000), quantity("frequency", "Hz", 45...65),
+                       quantity("energy.import", "Wh", 0...1e12), quantity("energy.export", "Wh", 0...1e12),
+                       quantity("energy.import.t1", "Wh", 0...1e12), quantity("energy.import.t2", "Wh", 0...1e12),
+                       quantity("energy.export.t1", "Wh", 0...1e12), quantity("energy.export.t2", "Wh", 0...1e12), quantity("tariff", "1", 0...99)]
+        return quantities
+    }()
 
     public static func label(_ port: SmartMeterPort) -> String {
         switch port {

@@ -74,12 +74,15 @@ public final class MQTTNorthbound: Sendable {
     private let state = Mutex(State())
     /// Raised on every change shown here; the publisher thread publishes at once.
     let changes: ChangeSignal
+    /// Meters whose values arrive on this broker (their topics are subscribed too).
+    let mqttMeters: MQTTMeters?
     private let publisher = Mutex<WorkerThread?>(nil)
 
     init(configuration: Configuration, settings: MQTTSettings, chargers: [ChargerPoint], control: SiteControl, meters: MeterBoard,
-         clock: MonotonicSeconds, changes: ChangeSignal, logger: Logger) throws {
+         clock: MonotonicSeconds, changes: ChangeSignal, mqttMeters: MQTTMeters? = nil, logger: Logger) throws {
         (contract, discovery) = try Self.mappings(configuration, settings)
         self.changes = changes
+        self.mqttMeters = mqttMeters
         var options = settings.options
         options.will = MQTTOptions.Will(topic: contract.availabilityTopic, payload: "offline")
         client = try MQTTClient(options: options)
@@ -211,6 +214,7 @@ public final class MQTTNorthbound: Sendable {
     }
 
     private func handle(topic: String, payload: [UInt8]) {
+        if mqttMeters?.receive(topic: topic, payload: payload, now: clock.now) == true { return }
         if let discovery, topic == discovery.statusTopic {
             if String(decoding: payload.prefix(16), as: UTF8.self) == "online" {
                 logger.info("Home Assistant is online: discovery republished")
@@ -250,6 +254,7 @@ public final class MQTTNorthbound: Sendable {
         logger.notice("MQTT connected to \(client.options.host):\(client.options.port)")
         client.publish(contract.availabilityTopic, "online", qos: qos)
         for topic in routes.keys { client.subscribe(topic, qos: qos) }
+        for topic in mqttMeters?.topics ?? [] { client.subscribe(topic, qos: qos) }
         if let discovery { client.subscribe(discovery.statusTopic, qos: qos) }
         state.published = [:]          // everything again: the broker may have lost it
         state.sources = [:]
