@@ -68,6 +68,10 @@ struct MQTTContractTests {
             (.enable, "maybe", "expected ON or OFF"), (.operatorLimit, "[1, 2]", "[L1, L2, L3]"), (.operatorLimit, "-5", "[L1, L2, L3]"),
             (.operatorLimit, "off", "[L1, L2, L3]"),   // "off" must not mean "the full zone limit"
             (.currentLimit, String(repeating: "1", count: 300), "longer than the 256 allowed"),
+            // plain decimals only: not hex, exponents, signs or infinities
+            (.currentLimit, "0x10", "expected a number"), (.currentLimit, "1e1", "expected a number"), (.currentLimit, "+10", "expected a number"),
+            (.currentLimit, "inf", "expected a number"), (.operatorLimit, "2e1", "[L1, L2, L3]"), (.operatorLimit, "[1e1, 20, 20]", "[L1, L2, L3]"),
+            (.operatorLimit, "[20, 20, 20", "[L1, L2, L3]"),
         ]
         for (command, text, reason) in rejected {
             guard case .failure(let rejection) = parse(command, text) else { Issue.record("accepted \(text)"); continue }

@@ -122,18 +122,31 @@ struct MQTTTests {
             ("mode", String(repeating: "x", count: 1000), "longer than the 256 allowed"),   // oversized
             ("phases", "1", "cannot switch phases"),
             ("enable", "perhaps", "expected ON or OFF"),
+            ("phases", "0x10", "1 or 3"),
         ]
         for (topic, payload, _) in cases { try broker.publish("\(Self.cp1)/\(topic)/set", payload, retain: true) }
         for (topic, _, reason) in cases {
             try errors.waitFor(reason)
             #expect(errors.text.contains("\"topic\":\"chargebridge\\/charger\\/cp1\\/\(topic)\\/set\"") || errors.text.contains("charger/cp1/\(topic)/set"))
         }
+        // plain decimals only; a /set nobody handles is answered too, and cleared
+        let limitBefore = try broker.retained(["chargebridge/charger/cp2/current_limit"])["chargebridge/charger/cp2/current_limit"]
+        #expect(limitBefore != nil)
+        try broker.publish("chargebridge/charger/cp2/current_limit/set", "0x10", retain: true)
+        try errors.waitFor("got \\\"0x10\\\"")
+        try broker.publish("chargebridge/charger/cp2/current_limit/set", "1e1")
+        try errors.waitFor("got \\\"1e1\\\"")
+        try broker.publish("chargebridge/charger/nobody/mode/set", "now", retain: true)
+        try errors.waitFor("no such entity or value")
+        try broker.publish("\(Self.cp1)/setpoint/set", "32", retain: true)
+        try errors.waitFor("charger\\/cp1\\/setpoint is read-only")
         try broker.publish("chargebridge/zone/garage/operator_limit/set", "[10, 10]")
         try errors.waitFor("[L1, L2, L3]")
         try broker.publish("chargebridge/zone/garage/operator_limit/set", "50")
         try errors.waitFor("above the zone's limit")
         // nothing changed, and the rejected set topics were cleared too
-        let state = try broker.retained(["\(Self.cp1)/#", "chargebridge/zone/garage/#"])
+        let state = try broker.retained(["\(Self.cp1)/#", "chargebridge/zone/garage/#", "chargebridge/charger/nobody/#", "chargebridge/charger/cp2/#"])
+        #expect(state["chargebridge/charger/cp2/current_limit"] == limitBefore, "0x10 is not 16 A, 1e1 not 10 A")
         #expect(state["\(Self.cp1)/current_limit"] == "16")
         #expect(state["\(Self.cp1)/mode"] == "max-hybrid")
         #expect(state["\(Self.cp1)/enable"] == "ON")

@@ -204,6 +204,16 @@ public final class MQTTNorthbound: Sendable {
     }
 
     private let events = DispatchQueue(label: "mqtt events")
+    private let rejections = Coalescer(interval: 10)
+
+    /// Every state topic the bridge publishes (a `/set` on one without a command is read-only).
+    var valueTopics: Set<String> { Set(entities.flatMap(\.topics)) }
+
+    /// `<prefix>/+/…/+/set` for every depth a value topic has.
+    var setPatterns: [String] {
+        let depths = Set(entities.flatMap(\.topics).map { $0.dropFirst(contract.prefix.count + 1).split(separator: "/").count })
+        return depths.sorted().map { contract.prefix + String(repeating: "/+", count: $0) + "/set" }
+    }
 
     func stop() {
         let worker = publisher.withLock { $0 }
@@ -223,9 +233,15 @@ public final class MQTTNorthbound: Sendable {
             }
             return
         }
-        guard let route = routes[topic], !payload.isEmpty else { return }   // empty: our own clearing of a set topic
+        guard !payload.isEmpty, topic.hasSuffix("/set") else { return }   // empty: our own clearing of a set topic
         // clear the set topic first, so a retained command is never replayed
         client.publish(topic, "", qos: qos, retain: true)
+        guard let route = routes[topic] else {
+            let value = String(topic.dropLast(4))
+            reject(topic: topic, payload: payload, reason: valueTopics.contains(value)
+                   ? "\(value.dropFirst(contract.prefix.count + 1)) is read-only" : "no such entity or value under \(contract.prefix)/")
+            return
+        }
         let parsed = CommandPayload.parse(route.command, payload, maxLength: contract.maxPayload, on: contract.payloadOn, off: contract.payloadOff)
         do {
             _ = try control.execute(route.command, id: route.id, parsed.get())
@@ -238,7 +254,12 @@ public final class MQTTNorthbound: Sendable {
 
     private func reject(topic: String, payload: [UInt8], reason: String) {
         let shown = String(decoding: payload.prefix(64), as: UTF8.self) + (payload.count > 64 ? "…" : "")
-        logger.warning("MQTT command on \(topic) rejected: \(reason)")
+        // every rejection is answered on the error topic; the log takes one line per 10 s
+        // keyed by the command's topic, or one key for every topic nobody handles (a stranger
+        // inventing topics gets one line per 10 s, not one per message)
+        if let held = rejections.admit(routes[topic] == nil ? "unknown" : topic) {
+            logger.warning("MQTT command on \(topic) rejected: \(reason)\(held > 0 ? " (and \(held) more rejected in the last 10 s)" : "")")
+        }
         let message: [String: String] = ["topic": topic, "payload": shown, "error": reason]
         if let data = try? JSONSerialization.data(withJSONObject: message, options: [.sortedKeys]) {
             client.publish(contract.errorTopic, String(decoding: data, as: UTF8.self), qos: qos, retain: false)
@@ -253,7 +274,8 @@ public final class MQTTNorthbound: Sendable {
         state.handledConnections = connections
         logger.notice("MQTT connected to \(client.options.host):\(client.options.port)")
         client.publish(contract.availabilityTopic, "online", qos: qos)
-        for topic in routes.keys { client.subscribe(topic, qos: qos) }
+        // every <value>/set under the prefix, known or not: an unknown one is answered, not ignored
+        for pattern in setPatterns { client.subscribe(pattern, qos: qos) }
         for topic in mqttMeters?.topics ?? [] { client.subscribe(topic, qos: qos) }
         if let discovery { client.subscribe(discovery.statusTopic, qos: qos) }
         state.published = [:]          // everything again: the broker may have lost it

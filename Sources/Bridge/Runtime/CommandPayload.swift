@@ -1,6 +1,7 @@
 import ControlCore
 import EnergyControl
 import Foundation
+import SmartMeters
 
 /// Parses command payloads. Every failure is a sentence for the error topic and the log.
 public enum CommandPayload {
@@ -30,7 +31,8 @@ public enum CommandPayload {
     }
 
     static func wholeAmperes(_ text: String) -> Result<Int, CommandRejection> {
-        guard let value = Double(text), value.isFinite else { return .failure(CommandRejection("expected a number of amperes, got \"\(text)\"")) }
+        // plain decimal only: "0x10" is not 16 A and "1e1" not 10 A
+        guard let value = MQTTMeterValues.decimal(text) else { return .failure(CommandRejection("expected a number of amperes, got \"\(text)\"")) }
         guard value == value.rounded(), (0...1000).contains(value) else {
             return .failure(CommandRejection("expected whole amperes 0…1000, got \(text)"))
         }
@@ -50,10 +52,12 @@ public enum CommandPayload {
         // not "off": clearing restores the full zone limit, the opposite of switching off
         if ["none", "clear"].contains(text.lowercased()) { return .success(nil) }
         let numbers: [Double]?
-        if text.hasPrefix("[") {
-            numbers = try? JSONDecoder().decode([Double].self, from: Data(text.utf8))
+        if text.hasPrefix("["), text.hasSuffix("]") {
+            let items = text.dropFirst().dropLast().split(separator: ",", omittingEmptySubsequences: false)
+            let parsed = items.map { MQTTMeterValues.decimal($0.trimmingCharacters(in: .whitespaces)) }
+            numbers = parsed.contains(nil) ? nil : parsed.compactMap { $0 }
         } else {
-            numbers = Double(text).map { [$0, $0, $0] }
+            numbers = MQTTMeterValues.decimal(text).map { [$0, $0, $0] }
         }
         guard let numbers, numbers.count == 3, numbers.allSatisfy({ $0.isFinite && $0 >= 0 && $0 <= 10_000 }) else {
             return .failure(CommandRejection("expected amperes (every phase), [L1, L2, L3] or none, got \"\(text)\""))
