@@ -84,8 +84,10 @@ struct MQTTContractTests {
         let contract = try shippedContract()
         let templates = try DiscoveryTemplates.load(file: Self.mappings.appendingPathComponent("homeassistant.yaml").path, contract: contract)
         let builder = DiscoveryBuilder(contract: contract, templates: templates, discoveryPrefix: "homeassistant", version: "test", qos: 1)
-        let charger = DiscoveryBuilder.Subject(kind: .charger, id: "cp1", topics: Set(contract.entities[.charger]!.values.map(\.topic)),
-                                               placeholders: ["name": "Garage", "model": "EVC08", "brand": "chargebridge", "serial": "S1", "ceiling": "16"])
+        let values = contract.entities[.charger]!.values
+        let charger = DiscoveryBuilder.Subject(kind: .charger, id: "cp1", topics: Set(values.map(\.topic)),
+                                               placeholders: ["name": "Garage", "model": "EVC08", "brand": "chargebridge", "serial": "S1", "min": "6", "ceiling": "16"],
+                                               commands: Set(values.filter { $0.command != nil }.map(\.topic)))
         let message = try #require(builder.message(for: charger))
         #expect(message.topic == "homeassistant/device/chargebridge_charger_cp1/config")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(message.payload.utf8)) as? [String: Any])
@@ -106,8 +108,10 @@ struct MQTTContractTests {
         // a meter shows only what its map has, and is unavailable when it does not answer
         let meter = DiscoveryBuilder.Subject(kind: .meter, id: "grid", topics: ["online", "power"], placeholders: [:])
         let meterJSON = try #require(try JSONSerialization.jsonObject(with: Data(builder.message(for: meter)!.payload.utf8)) as? [String: Any])
-        #expect((meterJSON["cmps"] as? [String: Any])?.count == 2)
-        #expect((meterJSON["availability"] as? [[String: Any]])?.count == 2)
+        let meterComponents = try #require(meterJSON["cmps"] as? [String: [String: Any]])
+        #expect(meterComponents.count == 2)
+        #expect((meterComponents["chargebridge_meter_grid_power"]?["availability"] as? [[String: Any]])?.count == 2)
+        #expect((meterComponents["chargebridge_meter_grid_online"]?["availability"] as? [[String: Any]])?.count == 1, "its own Online can show OFF")
     }
 
     @Test func theRuntimeStoreKeepsSettingsInTheDatabase() throws {

@@ -198,9 +198,9 @@ struct MQTTTests {
             let device = try #require(json["dev"] as? [String: Any])
             #expect(device["ids"] != nil && device["name"] != nil)
             #expect((json["o"] as? [String: Any])?["name"] as? String == "chargebridge")
-            #expect((json["availability"] as? [[String: Any]])?.first?["topic"] as? String == "chargebridge/status")
             let components = try #require(json["cmps"] as? [String: [String: Any]])
             for (id, component) in components {
+                #expect((component["availability"] as? [[String: Any]])?.first?["topic"] as? String == "chargebridge/status")
                 #expect(component["p"] != nil && component["unique_id"] as? String == id && component["state_topic"] != nil)
                 #expect((component["default_entity_id"] as? String)?.hasPrefix("\(component["p"] as? String ?? "?").") == true)
                 #expect(component["object_id"] == nil)

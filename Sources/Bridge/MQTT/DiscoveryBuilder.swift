@@ -1,3 +1,4 @@
+import EnergyControl
 import Foundation
 
 /// Builds Home Assistant's device-based discovery messages: one retained config per entity
@@ -18,7 +19,23 @@ struct DiscoveryBuilder {
         var topics: Set<String>
         /// `{name}`, `{model}`, `{brand}`, `{serial}`, `{ceiling}`, `{limit}`, … for the templates.
         var placeholders: [String: String]
+        /// Value topics whose command this entity really takes (phases only where the charger
+        /// switches them, an input's `active` only when it comes over MQTT); a control for any
+        /// other is published as a read-only sensor, never as a control that cannot work.
+        var commands: Set<String> = []
     }
+
+    /// A value that is empty ("no value now": a meter that stopped answering) must read as
+    /// unknown, not as the last number: Home Assistant ignores an empty payload otherwise.
+    static let noValueIsUnknown = "{{ None if value == '' else value }}"
+
+    /// The options of Home Assistant `enum` sensors, from the bridge's own vocabularies.
+    static let enumOptions: [String: [String]] = [
+        "status": [ChargePointState.available, .preparing, .charging, .suspendedEVSE, .suspendedEV, .finishing, .reserved, .unavailable, .faulted]
+            .map(EntityViews.name(of:)),
+        "cable": [CableState.noCable, .cableNoVehicle, .vehicleConnected, .vehicleLocked].map(EntityViews.name(of:)),
+        "reason": LimitReason.allCases.map(\.rawValue),
+    ]
 
     var statusTopic: String { discoveryPrefix + "/" + templates.statusTopic }
 
@@ -26,13 +43,28 @@ struct DiscoveryBuilder {
         guard let device = templates.devices[subject.kind], let base = contract.base(subject.kind, id: subject.id) else { return nil }
         let object = slug("\(contract.prefix)_\(subject.kind.rawValue)_\(subject.id)")
         var components: [String: Any] = [:]
-        for component in device.components where subject.topics.contains(component.value) {
+        let bridge: [String: Any] = ["topic": contract.availabilityTopic, "payload_available": "online", "payload_not_available": "offline"]
+        let ownOnline: [String: Any] = ["topic": "\(base)/online", "payload_available": contract.payloadOn, "payload_not_available": contract.payloadOff]
+        for template in device.components where subject.topics.contains(template.value) {
+            var component = template
+            if component.platform.commands, !subject.commands.contains(component.value) {
+                component.platform = component.platform == .switch ? .binarySensor : .sensor
+            }
             let unique = "\(object)_\(slug(component.value))"
             var config: [String: Any] = [
                 "p": component.platform.rawValue, "name": fill(component.name, subject), "unique_id": unique,
                 "default_entity_id": "\(component.platform.rawValue).\(unique)", "state_topic": "\(base)/\(component.value)",
             ]
             for (key, value) in component.attributes { config[key] = number(fill(value, subject)) ?? fill(value, subject) }
+            if component.platform == .sensor || component.platform == .binarySensor { config["value_template"] = Self.noValueIsUnknown }
+            if config["device_class"] as? String == "enum" { config["options"] = Self.enumOptions[component.value] ?? [] }
+            // a charger's and a meter's entities follow the device's own `online` — except `online` itself
+            var availability = [bridge]
+            if subject.kind == .charger || subject.kind == .meter, subject.topics.contains("online"), component.value != "online" {
+                availability.append(ownOnline)
+            }
+            config["availability"] = availability
+            config["availability_mode"] = "all"
             switch component.platform {
             case .select:
                 config["command_topic"] = "\(base)/\(component.value)/set"
@@ -57,10 +89,6 @@ struct DiscoveryBuilder {
             components[unique] = config
         }
         guard !components.isEmpty else { return nil }
-        var availability: [[String: Any]] = [["topic": contract.availabilityTopic, "payload_available": "online", "payload_not_available": "offline"]]
-        if subject.kind == .meter, subject.topics.contains("online") {
-            availability.append(["topic": "\(base)/online", "payload_available": contract.payloadOn, "payload_not_available": contract.payloadOff])
-        }
         var deviceInfo: [String: Any] = [
             "ids": [object], "name": fill(device.name, subject), "mf": fill(device.manufacturer, subject), "sw": version,
         ]
@@ -70,7 +98,7 @@ struct DiscoveryBuilder {
         var origin: [String: Any] = templates.origin
         origin["sw"] = version
         let payload: [String: Any] = [
-            "dev": deviceInfo, "o": origin, "cmps": components, "availability": availability, "availability_mode": "all", "qos": Int(qos),
+            "dev": deviceInfo, "o": origin, "cmps": components, "qos": Int(qos),
         ]
         guard let data = try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys]) else { return nil }
         return ("\(discoveryPrefix)/device/\(object)/config", String(decoding: data, as: UTF8.self))

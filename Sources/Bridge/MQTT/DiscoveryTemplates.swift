@@ -95,6 +95,13 @@ public struct DiscoveryTemplates: Sendable {
                 }
             }
             if platform == .select, component.options.isEmpty { throw item.error("a select needs options") }
+            // Home Assistant keeps statistics only for sensors with a state class
+            if platform == .sensor, component.attributes["unit_of_measurement"] != nil, component.attributes["state_class"] == nil {
+                throw item.error("a sensor with a unit needs a state_class (measurement, total or total_increasing)")
+            }
+            if component.attributes["device_class"] == "enum", DiscoveryBuilder.enumOptions[value] == nil {
+                throw item.error("\"\(value)\" has no fixed set of values to be an enum sensor")
+            }
             component.min = try f.optional("min")?.string()
             component.max = try f.optional("max")?.string()
             component.step = try f.optional("step")?.string()

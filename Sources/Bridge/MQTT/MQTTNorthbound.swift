@@ -96,7 +96,7 @@ public final class MQTTNorthbound: Sendable {
         entities = Self.entities(configuration, contract: contract)
         var routes: [String: Route] = [:]
         for entity in entities {
-            for (value, topic) in zip(entity.values, entity.topics) {
+            for (value, topic) in zip(entity.values, entity.topics) where entity.discovery.commands.contains(value.topic) || entity.kind == .charger {
                 if let command = value.command { routes[topic + "/set"] = Route(kind: entity.kind, id: entity.id, command: command, value: value) }
             }
         }
@@ -135,13 +135,17 @@ public final class MQTTNorthbound: Sendable {
     /// The entities of the configured site, each with the contract's values it can provide.
     static func entities(_ configuration: Configuration, contract: TopicContract) -> [Entity] {
         var result: [Entity] = []
-        func add(_ kind: EntityKind, _ id: String, index: Int = 0, placeholders: [String: String], has: (TopicContract.Value) -> Bool = { _ in true }) {
+        /// `has`: the values it provides; `takes`: of those with a command, the ones it really takes.
+        func add(_ kind: EntityKind, _ id: String, index: Int = 0, placeholders: [String: String],
+                 takes: (TopicContract.Value) -> Bool = { _ in true }, has: (TopicContract.Value) -> Bool = { _ in true }) {
             guard let entity = contract.entities[kind], let base = contract.base(kind, id: id) else { return }
             let values = entity.values.filter(has)
             var all = placeholders
             all["site"] = configuration.siteName
+            let commands = Set(values.filter { $0.command != nil && takes($0) }.map(\.topic))
             result.append(Entity(kind: kind, id: id, base: base, values: values, topics: values.map { base + "/" + $0.topic }, index: index,
-                                 discovery: DiscoveryBuilder.Subject(kind: kind, id: id, topics: Set(values.map(\.topic)), placeholders: all)))
+                                 discovery: DiscoveryBuilder.Subject(kind: kind, id: id, topics: Set(values.map(\.topic)), placeholders: all,
+                                                                     commands: commands)))
         }
         add(.site, "site", placeholders: ["name": configuration.siteName]) { value in
             configuration.gridMeter != nil || !["current.l1", "current.l2", "current.l3", "power", "meter_online"].contains(value.source)
@@ -150,7 +154,7 @@ public final class MQTTNorthbound: Sendable {
             add(.charger, charger.id, index: index, placeholders: [
                 "name": charger.name, "model": charger.identity.model, "brand": charger.identity.brand, "serial": charger.identity.serial,
                 "min": "\(charger.limits.minCurrent)", "ceiling": "\(charger.limits.ceiling)",
-            ])
+            ], takes: { $0.command != .phases || charger.limits.canSwitchPhases })
         }
         for meter in configuration.meters {
             let names = Set(meter.map.quantities.map(\.name))
@@ -162,9 +166,9 @@ public final class MQTTNorthbound: Sendable {
             add(.zone, zone.id, index: index, placeholders: ["name": zone.id, "limit": String(format: "%g", zone.limit.max() ?? 0)])
         }
         for (index, input) in configuration.inputs.enumerated() {
-            add(.input, input.id, index: index, placeholders: ["name": input.id, "role": input.role.rawValue]) { value in
-                value.command == nil || { if case .mqtt = input.source { true } else { false } }()
-            }
+            // every input shows whether it is active; only one that comes over MQTT takes `active/set`
+            add(.input, input.id, index: index, placeholders: ["name": input.id, "role": input.role.rawValue],
+                takes: { _ in if case .mqtt = input.source { true } else { false } })
         }
         return result
     }
