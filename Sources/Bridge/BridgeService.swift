@@ -53,7 +53,9 @@ public final class BridgeService: Service {
         if let recorder { try Self.recordStart(configuration, recorder: recorder) }
         let changes = ChangeSignal()
         self.changes = changes
-        chargers = configuration.chargers.map { ChargerPoint(config: $0, layout: layout, clock: clock, logger: logger, recorder: recorder, changes: changes) }
+        chargers = configuration.chargers.map {
+            ChargerPoint(config: $0, layout: layout, clock: clock, logger: logger, recorder: recorder, changes: changes, emsExpected: configuration.emsExpected)
+        }
         let drivers = configuration.chargers.map { BridgeService.makeDriver($0, ocpp: configuration.ocpp, logger: logger, now: clock.now) }
         self.drivers = drivers
         centralSystem = configuration.ocpp.map { settings in
@@ -285,7 +287,8 @@ public final class BridgeService: Service {
         let gridOnline = control.view().meterOnline
         return HealthSummary(uptimeSeconds: Int(now), chargers: chargers.count,
                              chargersOffline: zip(chargers, snapshots).filter { !$1.status.online }.map(\.0.config.id),
-                             chargersInFailsafe: zip(chargers, snapshots).filter { $1.failsafe }.map(\.0.config.id),
+                             chargersInFailsafe: zip(chargers, snapshots).filter { $1.alarm }.map(\.0.config.id),
+                             chargersLocal: zip(chargers, snapshots).filter { $1.local }.map(\.0.config.id),
                              metersOffline: configuration.meters.map(\.id).filter { meters.readings($0, now: now) == nil },
                              gridMeter: gridOnline.map { $0 ? "online" : "lost" } ?? "none",
                              storage: recorder == nil ? "off" : (backlog?.failing == true ? "failing" : "ok"),
@@ -323,7 +326,7 @@ public enum StatusLine {
         let snapshot = charger.snapshot
         let status = snapshot.status
         let currents = status.currents.map { String(format: "%4.1f", $0) }.joined(separator: "/")
-        let master = snapshot.failsafe ? "FAILSAFE" : (snapshot.master.map { "master \($0)" } ?? "master silent")
+        let master = snapshot.local ? "local" : snapshot.failsafe ? "FAILSAFE" : (snapshot.master.map { "master \($0)" } ?? "master silent")
         func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
         return pad(charger.config.id, 10) + pad("\(status.state)", 14)
             + String(format: "EMS request %2d A → setpoint %2d A ", snapshot.request, snapshot.decision.amperes)

@@ -19,6 +19,8 @@ public final class ChargerPoint: ModbusSlaveHandler {
     let recorder: Recorder?
     /// Raised when what the face shows changes (the MQTT publisher waits for it).
     let changes: ChangeSignal?
+    /// An energy manager is expected (not `ems: none`).
+    let emsExpected: Bool
 
     struct State {
         var view: ChargerView
@@ -31,8 +33,9 @@ public final class ChargerPoint: ModbusSlaveHandler {
     private let control = Mutex<(control: WeakControl, index: Int)?>(nil)
 
     init(config: Configuration.Charger, layout: SlaveLayout, clock: MonotonicSeconds, logger: Logger, recorder: Recorder? = nil,
-         changes: ChangeSignal? = nil) {
+         changes: ChangeSignal? = nil, emsExpected: Bool = true) {
         self.config = config
+        self.emsExpected = emsExpected
         self.recorder = recorder
         self.changes = changes
         self.layout = layout
@@ -72,14 +75,23 @@ public final class ChargerPoint: ModbusSlaveHandler {
         public let decision: SetpointDecision
         public let request: Int
         public let failsafe: Bool
+        /// Failsafe because no energy manager ever steered it (none since the start, or `ems: none`):
+        /// the site's normal local state, not an alarm.
+        public let local: Bool
+        /// Failsafe because the energy manager that steered it went silent: an alarm.
+        public var alarm: Bool { failsafe && !local }
         public let master: String?
         /// The failsafe current in force (configured, or written by the master to register 2000).
         public let failsafeCurrent: Int
     }
 
     public var snapshot: Snapshot {
-        state.withLock { Snapshot(status: $0.view.status, decision: $0.view.decision, request: $0.view.request, failsafe: $0.view.failsafe,
-                                    master: $0.master, failsafeCurrent: $0.view.failsafeCurrent) }
+        state.withLock { state in
+            let view = state.view
+            return Snapshot(status: view.status, decision: view.decision, request: view.request, failsafe: view.failsafe,
+                            local: view.failsafe && (!emsExpected || view.failsafeEntries == 0), master: state.master,
+                            failsafeCurrent: view.failsafeCurrent)
+        }
     }
 
     static func slaveValues(config: Configuration.Charger, view: ChargerView) -> [String: Value] {

@@ -238,7 +238,11 @@ public struct SiteController: Sendable {
             }
             // a car that left starts afresh; a charger that lost contact does not: when it is back,
             // increases wait their interval and a pause its resume hysteresis
-            if binding.reason == .noVehicle {
+            // a car that left, a deliberate stop (mode off, disabled), or the first moments after a
+            // start before the grid meter's first sample: the next start is not a resume after a
+            // shortage, so it waits for neither the ramp nor the resume delay
+            let meterNotYetRead = binding.reason == .meterLost && lastSample == nil
+            if [.noVehicle, .mode, .disabled].contains(binding.reason) || meterNotYetRead {
                 state.ramp = RampLimiter()
                 state.gate = PauseGate()
                 return ChargerControlOutput(id: charger.id, cap: binding, phases: phaseRequests[index], degraded: degraded[index])

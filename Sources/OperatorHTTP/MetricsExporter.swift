@@ -30,7 +30,8 @@ final class MetricsExporter: Sendable {
             gauge("charger_energy", "watt_hours", "Energy meter reading", id).set(to: charger.energyWh)
             gauge("charger_session_energy", "watt_hours", "Energy of the current session", id).set(to: charger.sessionEnergyWh)
             gauge("charger_request", "amperes", "What the energy manager asks for", id).set(to: Double(charger.request))
-            gauge("charger_failsafe", "", "1 while the charger runs at its failsafe current", id).set(to: charger.failsafe ? 1 : 0)
+            gauge("charger_failsafe", "", "1 while the charger's energy manager is silent (failsafe current, an alarm)", id).set(to: charger.failsafe ? 1 : 0)
+            gauge("charger_local", "", "1 while no energy manager steers the charger (local control)", id).set(to: charger.local ? 1 : 0)
             gauge("charger_master_connected", "", "1 while an energy manager is connected as master", id).set(to: charger.master == nil ? 0 : 1)
             gauge("charger_online", "", "1 while the charger answers", id).set(to: charger.online ? 1 : 0)
         }

@@ -40,7 +40,7 @@ enum StatusPage {
                 + "<td>\(escape(row.reason))</td><td>\(row.request) A</td>"
                 + "<td>\(row.currents.map { format($0, 1) }.joined(separator: " / ")) A</td>"
                 + "<td>\(format(row.powerW, 0)) W</td><td>\(format(row.sessionEnergyWh, 0)) Wh</td>"
-                + "<td>\(row.failsafe ? "<span class=\"warn\">failsafe</span>" : escape(row.master ?? "none"))</td></tr>\n"
+                + "<td>\(row.local ? "local" : row.failsafe ? "<span class=\"warn\">failsafe</span>" : escape(row.master ?? "none"))</td></tr>\n"
         }
         return html + "</tbody></table>\n"
     }

@@ -132,6 +132,9 @@ public struct Configuration: Sendable {
     public var ocpp: OCPPSettings?
     /// The operator's read-only HTTP endpoint (nil: none).
     public var http: HTTPSettings?
+    /// False with `ems: none`: no energy manager steers this site, so running at the failsafe
+    /// current is its normal, local state and never an alarm.
+    public var emsExpected = true
     /// The database: sessions, events, operator settings changed at run time (nil: nothing is kept).
     public var storage: StorageSettings?
 
@@ -186,6 +189,13 @@ public struct Configuration: Sendable {
         if let ocppNode { config.ocpp = try OCPPSettings.parse(ocppNode) }
         if let storage = top.optional("storage") { config.storage = try StorageSettings.parse(storage) }
         if let http = top.optional("http") { config.http = try HTTPSettings.parse(http) }
+        if let ems = top.optional("ems") {
+            switch try ems.string() {
+            case "none": config.emsExpected = false
+            case "modbus": config.emsExpected = true
+            default: throw ems.error("none (no energy manager: the local loops steer) or modbus (the default)")
+            }
+        }
         if config.mqtt == nil, let meter = config.meters.first(where: { $0.mqtt != nil }) {
             throw DataFileError(file: file, line: nil, field: "meters", message: "meter \(meter.id) reads MQTT topics: configure the broker under mqtt:")
         }

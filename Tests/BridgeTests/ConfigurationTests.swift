@@ -83,6 +83,25 @@ struct ConfigurationTests {
         #expect(error("chargers: []\n") != nil)
     }
 
+    /// `ems: none` makes running at the failsafe current the site's local state; check-config says
+    /// what each charger really gets without an energy manager and if the bridge stops, and why.
+    @Test func standaloneSitesAndTheFailsafeExplanation() throws {
+        #expect(try Configuration.parse(valid, file: "site.yaml").emsExpected)
+        let standalone = try Configuration.parse("ems: none\n" + valid, file: "site.yaml")
+        #expect(!standalone.emsExpected)
+        #expect(error("ems: maybe\n" + valid)?.field == "ems")
+        let a = FailsafeExplanation.lines(standalone.chargers[0], emsExpected: false)
+        #expect(a[0].hasPrefix("no energy manager (ems: none): 8 A (failsafe_current 8 A)"), "\(a)")
+        #expect(a[1] == "if the bridge stops: a simulated charger stops with it")
+        let vestel = valid.replacingOccurrences(of: "  - id: a\n", with: "  - id: a\n    driver: vestel\n    southbound: { tcp: \"10.0.0.5:502\", failsafe_timeout_s: 30 }\n")
+        let driven = try Configuration.parse(vestel, file: "site.yaml")
+        let lines = FailsafeExplanation.lines(driven.chargers[0], emsExpected: true)
+        #expect(lines[0].hasPrefix("without an energy manager (none yet, or one silent for 10 s): 8 A"), "\(lines)")
+        #expect(lines[1] == "if the bridge stops: 8 A after 30 s (written to the charger's own watchdog)", "\(lines)")
+        let stop = try Configuration.parse(valid.replacingOccurrences(of: "failsafe_current: 8", with: "failsafe_current: 0"), file: "site.yaml")
+        #expect(FailsafeExplanation.lines(stop.chargers[0], emsExpected: true)[0].contains("0 A (failsafe_current 0 A: charging stops)"))
+    }
+
     @Test func gatewayModeNeedsUniqueUnits() throws {
         let gateway = """
             modbus: { mode: gateway, port: 1502 }

@@ -133,7 +133,7 @@ struct OperatorHTTPTests {
         #expect(metrics.status == 200)
         for series in ["chargebridge_charger_setpoint_amperes{charger=\"cp2\",reason=", "chargebridge_charger_current_amperes{charger=\"cp1\",phase=\"l1\"}",
                        "chargebridge_charger_power_watts{charger=\"cp1\"}", "chargebridge_charger_energy_watt_hours{charger=\"cp3\"}",
-                       "chargebridge_charger_failsafe{charger=\"cp1\"} 1", "chargebridge_charger_failsafe{charger=\"cp2\"} 0",
+                       "chargebridge_charger_failsafe{charger=\"cp1\"} 0", "chargebridge_charger_failsafe{charger=\"cp2\"} 0",
                        "chargebridge_charger_master_connected{charger=\"cp2\"} 1", "chargebridge_charger_online{charger=\"cp3\"} 1",
                        "chargebridge_modbus_requests_total{function=\"06\",result=\"ok\"} 2", "chargebridge_modbus_requests_total{function=\"04\",result=\"ok\"} 1",
                        "chargebridge_modbus_requests_total{function=\"04\",result=\"exception_02\"} 1",
@@ -155,7 +155,9 @@ struct OperatorHTTPTests {
         let page = try Self.fetch(site.url + "/").body
         #expect(page.contains("<tr id=\"meter-pv\" class=\"\"><td>pv</td><td>yes</td>") && page.contains("current.l1 "), "the page shows pv's values")
         #expect(page.contains("<tr id=\"meter-gone\" class=\"offline\">"), "the page shows the absent meter offline")
-        #expect(object["chargers_in_failsafe"] as? [String] == ["cp1", "cp3"], "\(object)")
+        // cp1 and cp3 never had an energy manager: local control, not a failsafe alarm
+        #expect(object["chargers_in_failsafe"] as? [String] == [], "\(object)")
+        #expect(object["chargers_local"] as? [String] == ["cp1", "cp3"], "\(object)")
 
         // what a stranger may try: nothing changes state
         #expect(try Self.fetch(site.url + "/nowhere").status == 404)
@@ -167,5 +169,15 @@ struct OperatorHTTPTests {
         let after = Self.metricSetpoints(try Self.fetch(site.url + "/metrics").body)
         #expect(after == ["cp1": 6, "cp2": 10, "cp3": 6], "\(after)")
         #expect(try Self.fetch(site.url + "/health").status == 200, "still serving")
+
+        // cp2's energy manager goes silent (a 2 s failsafe timeout): that is an alarm
+        try client.write(address: 2002, registers: [2])
+        try client.write(address: 6000, registers: [1])
+        client.close()
+        Thread.sleep(forTimeInterval: 3.5)
+        let alarm = try #require(try JSONSerialization.jsonObject(with: Data(try Self.fetch(site.url + "/health").body.utf8)) as? [String: Any])
+        #expect(alarm["chargers_in_failsafe"] as? [String] == ["cp2"] && alarm["chargers_local"] as? [String] == ["cp1", "cp3"], "\(alarm)")
+        #expect(try Self.fetch(site.url + "/metrics").body.contains("chargebridge_charger_failsafe{charger=\"cp2\"} 1"))
+        #expect(try Self.fetch(site.url + "/").body.contains("<span class=\"warn\">failsafe</span>"))
     }
 }

@@ -6,7 +6,10 @@ public struct HealthSummary: Encodable, Equatable, Sendable {
     public var uptimeSeconds: Int
     public var chargers: Int
     public var chargersOffline: [String]
+    /// Chargers whose energy manager went silent (an alarm).
     public var chargersInFailsafe: [String]
+    /// Chargers no energy manager steers (none since the start, or `ems: none`): local control.
+    public var chargersLocal: [String] = []
     public var metersOffline: [String]
     public var gridMeter: String
     public var storage: String
@@ -14,6 +17,7 @@ public struct HealthSummary: Encodable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case uptimeSeconds = "uptime_s", chargers, chargersOffline = "chargers_offline", chargersInFailsafe = "chargers_in_failsafe"
+        case chargersLocal = "chargers_local"
         case metersOffline = "meters_offline", gridMeter = "grid_meter", storage, pendingWrites = "pending_writes"
     }
 
@@ -48,6 +52,7 @@ public struct HealthSummary: Encodable, Equatable, Sendable {
         "health \(status): \(chargers - chargersOffline.count)/\(chargers) chargers online"
             + (chargersOffline.isEmpty ? "" : " (offline: \(chargersOffline.joined(separator: ", ")))")
             + (chargersInFailsafe.isEmpty ? "" : ", failsafe: \(chargersInFailsafe.joined(separator: ", "))")
+            + (chargersLocal.isEmpty ? "" : ", local (no energy manager): \(chargersLocal.joined(separator: ", "))")
             + (metersOffline.isEmpty ? "" : ", meters offline: \(metersOffline.joined(separator: ", "))")
             + ", grid meter \(gridMeter), storage \(storage)\(pendingWrites > 0 ? " (\(pendingWrites) waiting)" : "")"
     }

@@ -17,7 +17,9 @@ enum EntityViews {
             "session.energy": .number(status.sessionEnergyWh), "session.duration": .number(status.sessionSeconds),
             "session.id_tag": .text(status.idTag), "setpoint_answer": .text(status.setpointAnswer),
             "setpoint": .number(Double(snapshot.decision.amperes)), "reason": .text(snapshot.decision.reason.rawValue),
-            "request": .number(Double(snapshot.request)), "failsafe": .bool(snapshot.failsafe), "master": .text(snapshot.master ?? ""),
+            // no energy manager ever steered it: its local state, not a failsafe alarm
+            "request": .number(Double(snapshot.request)), "failsafe": .bool(snapshot.alarm),
+            "master": .text(snapshot.local ? "local" : snapshot.master ?? ""),
             "mode": .text(control.mode.rawValue), "current_limit": .number(Double(control.currentLimit ?? limits.ceiling)),
             "phases": .number(Double(status.activePhases)), "enabled": .bool(control.enabled), "forced": .bool(control.forced),
         ]

@@ -19,7 +19,7 @@ extension BridgeService {
                                       setpoint: snapshot.decision.amperes, reason: snapshot.decision.reason.rawValue, request: snapshot.request,
                                       maxCurrent: point.config.limits.maxCurrent, currents: status.currents, powerW: status.totalPower,
                                       energyWh: status.energyWh, sessionEnergyWh: status.sessionEnergyWh, master: snapshot.master,
-                                      failsafe: core.failsafe)
+                                      failsafe: snapshot.alarm, local: snapshot.local)
         }
         let meterRows = configuration.meters.map { meter in
             let readings = meters.readings(meter.id, now: now)

@@ -21,7 +21,10 @@ public struct SiteStatus: Sendable {
         public var energyWh: Double
         public var sessionEnergyWh: Double
         public var master: String?
+        /// Its energy manager went silent (an alarm).
         public var failsafe: Bool
+        /// No energy manager steers it: the local loops do.
+        public var local: Bool
     }
 
     public struct Meter: Sendable {
