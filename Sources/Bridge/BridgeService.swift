@@ -85,7 +85,7 @@ public final class BridgeService: Service {
         let openSessions = try database?.openSessions() ?? []
         let control = try SiteControl(configuration: configuration, chargers: chargers, drivers: drivers, logger: logger, now: clock.now,
                                       store: store, restored: restored, recorder: recorder, openSessions: openSessions,
-                                      checkpointSeconds: configuration.storage?.checkpointSeconds ?? 15, changes: changes)
+                                      checkpointSeconds: configuration.storage?.checkpointSeconds ?? 5, changes: changes)
         self.control = control
         let meters = MeterBoard(meters: configuration.meters, changes: changes)
         self.meters = meters

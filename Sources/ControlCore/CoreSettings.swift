@@ -72,7 +72,7 @@ public struct CoreSettings: Sendable {
     public var checkpointSeconds: Double
 
     public init(site: SiteSettings, load: LoadSettings? = nil, chargers: [Charger], inputs: [Input] = [], gridMeter: String? = nil,
-                recordSessions: Bool = false, checkpointSeconds: Double = 15) {
+                recordSessions: Bool = false, checkpointSeconds: Double = 5) {
         self.site = site
         self.load = load
         self.chargers = chargers

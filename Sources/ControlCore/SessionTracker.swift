@@ -18,6 +18,9 @@ public struct SessionTracker: Sendable {
         var dirty = false
         /// Found open in the database at start: not yet matched against the charger.
         var unverified = false
+        /// The tariff period of the last report: a change is checkpointed at once, so a restart
+        /// never moves energy of a finished period to `unknown`.
+        var lastPeriod: String?
     }
 
     /// How long an open session may go without a checkpoint while energy flows.
@@ -26,7 +29,7 @@ public struct SessionTracker: Sendable {
     let sameSessionTolerance: Double = 120
     public private(set) var open: [String: Open] = [:]
 
-    public init(checkpointInterval: Double = 15) {
+    public init(checkpointInterval: Double = 5) {
         self.checkpointInterval = checkpointInterval
     }
 
@@ -57,6 +60,13 @@ public struct SessionTracker: Sendable {
             // a session energy that went back means the charger started a new session (or was reset)
             let restarted = status.plugged && status.sessionEnergyWh + 1 < session.lastEnergy
             if status.plugged && !restarted {
+                if let last = session.lastPeriod, last != period, session.dirty {
+                    session.record.updatedAt = now
+                    session.lastCheckpoint = now
+                    session.dirty = false
+                    changes.append(.update(session.record))
+                }
+                session.lastPeriod = period
                 account(&session, status: status, period: period)
                 if session.dirty, now - session.lastCheckpoint >= checkpointInterval {
                     session.record.updatedAt = now

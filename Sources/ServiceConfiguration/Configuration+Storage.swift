@@ -8,7 +8,7 @@ public struct StorageSettings: Sendable, Equatable {
     /// Events older than this are pruned (sessions are billing records and are kept).
     public var eventRetentionDays = 30.0
     /// An open session's energy is written at least this often while it flows.
-    public var checkpointSeconds = 15.0
+    public var checkpointSeconds = 5.0
 
     public var databasePath: String { URL(fileURLWithPath: dataDirectory).appendingPathComponent("chargebridge.sqlite").path }
 

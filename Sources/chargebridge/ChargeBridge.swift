@@ -7,6 +7,6 @@ struct ChargeBridge: AsyncParsableCommand {
         commandName: "chargebridge",
         abstract: "Connects EV chargers, electricity meters and the systems that steer them.",
         version: "chargebridge \(chargebridgeVersion)",
-        subcommands: [RunCommand.self, CheckConfigCommand.self, DemoCommand.self, ReadCommand.self, MapsCommand.self, PortsCommand.self, SimulateCommand.self, SessionsCommand.self]
+        subcommands: [RunCommand.self, CheckConfigCommand.self, DemoCommand.self, ReadCommand.self, MapsCommand.self, PortsCommand.self, SimulateCommand.self, SessionsCommand.self, EventsCommand.self]
     )
 }

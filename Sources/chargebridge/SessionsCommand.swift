@@ -13,11 +13,7 @@ struct SessionsCommand: ParsableCommand {
         commandName: "sessions",
         abstract: "List or export (CSV) the charging sessions, with energy per time-of-use period.")
 
-    @Option(help: "The service's configuration (its storage.data_dir holds the database, its time_of_use names the periods).")
-    var config: String?
-
-    @Option(help: "The database file itself (instead of --config).")
-    var database: String?
+    @OptionGroup var source: DatabaseOptions
 
     @Option(help: "Sessions that started at or after this local time (YYYY-MM-DD or YYYY-MM-DDTHH:MM).")
     var from: String?
@@ -28,44 +24,25 @@ struct SessionsCommand: ParsableCommand {
     @Flag(help: "CSV: one row per session, one energy column per time-of-use period.")
     var csv = false
 
+    @Option(help: "Only this charger's sessions.") var charger: String?
+    @Option(help: "Only sessions with this id tag.") var tag: String?
+
     func validate() throws {
-        guard (config == nil) != (database == nil) else { throw ValidationError("name either --config or --database") }
-        if let from { _ = try Self.time(from, option: "--from") }
-        if let to { _ = try Self.time(to, option: "--to") }
+        if let from { _ = try DatabaseOptions.time(from, option: "--from") }
+        if let to { _ = try DatabaseOptions.time(to, option: "--to") }
     }
 
     func run() throws {
-        var path = database
-        var periods: [String] = []
-        if let config {
-            let configuration = try Configuration.load(file: config)
-            guard let storage = configuration.storage else {
-                throw ValidationError("\(config) has no storage section: nothing is recorded")
-            }
-            path = storage.databasePath
-            periods = configuration.load?.timeOfUse?.periods.map(\.name) ?? []
-        }
-        let store = try ChargeDatabase(path: path!, readOnly: true)
-        let sessions = try store.sessions(from: try from.map { try Self.time($0, option: "--from") } ?? -.infinity,
-                                          to: try to.map { try Self.time($0, option: "--to") } ?? .infinity)
+        let (store, periods) = try source.open()
+        let sessions = try store.sessions(from: try from.map { try DatabaseOptions.time($0, option: "--from") } ?? -.infinity,
+                                          to: try to.map { try DatabaseOptions.time($0, option: "--to") } ?? .infinity)
+            .filter { session in charger.map { session.charger == $0 } ?? true && tag.map { session.idTag == $0 } ?? true }
         let columns = SessionExport.periodColumns(configured: periods, sessions: sessions)
         if csv {
             print(SessionExport.csv(sessions, periods: columns), terminator: "")
             return
         }
         print(SessionTable.format(sessions, periods: columns))
-    }
-
-    /// A local date or date and time, as Unix seconds.
-    static func time(_ text: String, option: String) throws -> Double {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = .current
-        for format in ["yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd HH:mm", "yyyy-MM-dd"] {
-            formatter.dateFormat = format
-            if let date = formatter.date(from: text) { return date.timeIntervalSince1970 }
-        }
-        throw ValidationError("\(option): \"\(text)\" is not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM)")
     }
 }
 

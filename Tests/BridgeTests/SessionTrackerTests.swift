@@ -28,12 +28,17 @@ struct SessionTrackerTests {
         let opened = tracker.observe(charger: "cp1", status: status(plugged: true, energy: 0, seconds: 0), now: 1000, period: "off-peak")
         #expect(records(opened).map(\.startedAt) == [1000])
         #expect(tracker.observe(charger: "cp1", status: status(plugged: true, energy: 100, seconds: 10), now: 1010, period: "off-peak").isEmpty)
-        let checkpoint = records(tracker.observe(charger: "cp1", status: status(plugged: true, energy: 200, seconds: 20), now: 1020, period: "peak"))
-        #expect(checkpoint.count == 1 && checkpoint[0].energyWh == 200 && checkpoint[0].endedAt == nil)
-        #expect(checkpoint[0].periodEnergy == ["off-peak": 100, "peak": 100])
-        let closed = records(tracker.observe(charger: "cp1", status: status(plugged: false, energy: 260, seconds: 25), now: 1026, period: "peak"))
+        // the tariff period changes: what the finished period holds is checkpointed at once, so a
+        // kill right after it never moves that energy to `unknown`
+        let boundary = records(tracker.observe(charger: "cp1", status: status(plugged: true, energy: 200, seconds: 20), now: 1020, period: "peak"))
+        #expect(boundary.count == 1 && boundary[0].energyWh == 100 && boundary[0].periodEnergy == ["off-peak": 100] && boundary[0].endedAt == nil)
+        #expect(tracker.open["cp1"]?.record.periodEnergy == ["off-peak": 100, "peak": 100])
+        // and every checkpoint interval while energy flows
+        let checkpoint = records(tracker.observe(charger: "cp1", status: status(plugged: true, energy: 240, seconds: 24), now: 1035, period: "peak"))
+        #expect(checkpoint.count == 1 && checkpoint[0].energyWh == 240 && checkpoint[0].periodEnergy == ["off-peak": 100, "peak": 140])
+        let closed = records(tracker.observe(charger: "cp1", status: status(plugged: false, energy: 260, seconds: 25), now: 1036, period: "peak"))
         #expect(closed.count == 1)
-        #expect(closed[0].endedAt == 1026 && closed[0].endReason == "unplugged" && closed[0].energyWh == 260 && closed[0].maxCurrent == 16)
+        #expect(closed[0].endedAt == 1036 && closed[0].endReason == "unplugged" && closed[0].energyWh == 260 && closed[0].maxCurrent == 16)
         #expect(closed[0].periodEnergy.values.reduce(0, +) == closed[0].energyWh)
         #expect(tracker.open.isEmpty)
     }

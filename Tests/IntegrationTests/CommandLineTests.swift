@@ -93,5 +93,21 @@ struct ServiceCommandLineTests {
         #expect(table.stdout.contains("no sessions"))
         let bad = try runCommand(try TestEnvironment.chargebridge, ["sessions", "--config", file.path, "--from", "yesterday"])
         #expect(bad.status != 0 && bad.stderr.contains("is not a date"))
+        // filters by charger and id tag, with the totals
+        let mine = try runCommand(try TestEnvironment.chargebridge, ["sessions", "--config", file.path, "--charger", "cp1", "--tag", "A,1"])
+        #expect(mine.stdout.contains("1 session(s),"), "\(mine.stdout)")
+        let other = try runCommand(try TestEnvironment.chargebridge, ["sessions", "--config", file.path, "--tag", "B"])
+        #expect(other.stdout.contains("no sessions"))
+
+        // the event log: table, JSON, by kind, since a time and a duration
+        let log = try runCommand(try TestEnvironment.chargebridge, ["events", "--config", file.path])
+        #expect(log.status == 0 && log.stdout.contains("service-started") && log.stdout.contains("service-stopped"), "\(log.stdout) \(log.stderr)")
+        let json = try runCommand(try TestEnvironment.chargebridge, ["events", "--config", file.path, "--kind", "service-stopped", "--since", "1h", "--json"])
+        let objects = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: String]], "\(json.stdout)")
+        #expect(objects.count == 1 && objects[0]["kind"] == "service-stopped" && objects[0]["time"] != nil, "\(objects)")
+        let old = try runCommand(try TestEnvironment.chargebridge, ["events", "--config", file.path, "--since", "2000-01-01", "--charger", "nobody"])
+        #expect(old.stdout.contains("no events"))
+        let wrong = try runCommand(try TestEnvironment.chargebridge, ["events", "--database", "/nonexistent.sqlite"])
+        #expect(wrong.status != 0 && wrong.stderr.contains("no such database"), "\(wrong.stderr)")
     }
 }
