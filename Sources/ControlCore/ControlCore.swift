@@ -254,7 +254,7 @@ public struct ControlCore: Sendable {
                 }
                 online[index] = status.online
             }
-            changes += sessions.observe(charger: id, status: status, now: wall, period: period)
+            changes += sessions.observe(charger: id, status: status, now: wall, period: period, serial: settings.chargers[index].serial)
         }
     }
 

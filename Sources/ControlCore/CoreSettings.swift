@@ -22,6 +22,8 @@ public struct CoreSettings: Sendable {
         /// The charger's own watchdog: after this long without contact it falls back to the failsafe
         /// current the bridge pushed (nil: it keeps none).
         public var ownFailsafeTimeout: Seconds?
+        /// The configured serial (sessions record the charger's own where it reports one).
+        public var serial = ""
 
         public init(id: String, limits: ChargerLimits, mode: ChargeMode = .maxHybrid, placement: ChargerPlacement = ChargerPlacement(),
                     failsafeCurrent: Int, failsafeTimeout: Int = 20, ownFailsafeTimeout: Seconds? = nil) {

@@ -42,7 +42,8 @@ public struct SessionTracker: Sendable {
     }
 
     /// A charger's report at wall-clock `now` (Unix seconds); `period` is the tariff period in force.
-    public mutating func observe(charger: String, status: ChargerStatus, now: Double, period: String) -> [StorageChange] {
+    /// `serial`: the configured serial, used when the charger reports none.
+    public mutating func observe(charger: String, status: ChargerStatus, now: Double, period: String, serial: String = "") -> [StorageChange] {
         guard status.online else { return [] }   // nothing is known while the charger is away
         var changes: [StorageChange] = []
         if var session = open[charger], session.unverified {
@@ -89,6 +90,12 @@ public struct SessionTracker: Sendable {
             let started = status.sessionSeconds > 0 ? now - status.sessionSeconds : now
             var record = SessionRecord(charger: charger, startedAt: started, energyWh: max(0, status.sessionEnergyWh), idTag: status.idTag,
                                        maxCurrent: status.currents.max() ?? 0, updatedAt: now)
+            record.chargerSerial = status.serial.isEmpty ? serial : status.serial
+            // the charger's meter when the session began: now, less what the session already took
+            if status.energyWh > 0 {
+                record.meterStartWh = status.energyWh - max(0, status.sessionEnergyWh)
+                record.meterEndWh = status.energyWh
+            }
             if record.energyWh > 0 { record.periodEnergy[period] = record.energyWh }
             open[charger] = Open(record: record, lastEnergy: record.energyWh, lastCheckpoint: now)
             changes.append(.open(record))
@@ -111,6 +118,10 @@ public struct SessionTracker: Sendable {
 
     private func account(_ session: inout Open, status: ChargerStatus, period: String) {
         let delta = status.sessionEnergyWh - session.lastEnergy
+        if status.energyWh > 0, status.energyWh > (session.record.meterEndWh ?? 0) {
+            if session.record.meterStartWh == nil { session.record.meterStartWh = status.energyWh - max(0, status.sessionEnergyWh) }
+            session.record.meterEndWh = status.energyWh
+        }
         if delta > 0 {
             session.record.energyWh += delta
             session.record.periodEnergy[period, default: 0] += delta

@@ -6,8 +6,10 @@ extension Configuration {
     /// - Parameter ownFailsafeTimeouts: per charger, its driver's own watchdog (nil: it keeps no failsafe current).
     public func coreSettings(ownFailsafeTimeouts: [Seconds?], recordSessions: Bool, checkpointSeconds: Double) -> CoreSettings {
         let chargers = zip(chargers, ownFailsafeTimeouts).map { charger, timeout in
-            CoreSettings.Charger(id: charger.id, limits: charger.limits, mode: charger.mode, placement: charger.placement,
-                                 failsafeCurrent: charger.failsafeCurrent, failsafeTimeout: charger.failsafeTimeout, ownFailsafeTimeout: timeout)
+            var settings = CoreSettings.Charger(id: charger.id, limits: charger.limits, mode: charger.mode, placement: charger.placement,
+                                                failsafeCurrent: charger.failsafeCurrent, failsafeTimeout: charger.failsafeTimeout, ownFailsafeTimeout: timeout)
+            settings.serial = charger.identity.serial
+            return settings
         }
         let inputs = inputs.map { input in
             CoreSettings.Input(id: input.id, role: input.role, invert: input.invert, debounce: input.debounce, period: input.period,

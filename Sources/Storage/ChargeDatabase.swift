@@ -55,9 +55,11 @@ public final class ChargeDatabase: Sendable {
                     let encoded = String(decoding: try JSONEncoder().encode(session.periodEnergy), as: UTF8.self)
                     try db.execute(sql: """
                         UPDATE session SET energy_wh = ?, id_tag = ?, max_current = ?, period_energy = ?, updated_at = ?,
-                        ended_at = ?, end_reason = ? WHERE charger = ? AND ended_at IS NULL
+                        ended_at = ?, end_reason = ?, meter_start_wh = ?, meter_end_wh = ?, charger_serial = ?
+                        WHERE charger = ? AND ended_at IS NULL
                         """, arguments: [session.energyWh, session.idTag, session.maxCurrent, encoded, session.updatedAt,
-                                         session.endedAt, session.endReason, session.charger])
+                                         session.endedAt, session.endReason, session.meterStartWh, session.meterEndWh, session.chargerSerial,
+                                         session.charger])
                 case .event(var event):
                     try event.insert(db)
                 case .setting(let key, let value, let time):

@@ -36,6 +36,13 @@ enum Schema {
                 t.column("updated_at", .double).notNull()
             }
         }
+        migrator.registerMigration("v2: the charger's meter readings and serial per session") { db in
+            try db.alter(table: "session") { t in
+                t.add(column: "meter_start_wh", .double)
+                t.add(column: "meter_end_wh", .double)
+                t.add(column: "charger_serial", .text).notNull().defaults(to: "")
+            }
+        }
         return migrator
     }
 }

@@ -17,6 +17,12 @@ public struct SessionRecord: Codable, Sendable, Equatable {
     public var updatedAt: Double
     /// Why it ended: `unplugged`, or `recovered` when it was closed after the bridge had been down.
     public var endReason: String?
+    /// The charger's own energy meter at the start and at the last report (Wh), where it has one:
+    /// what an invoice can be checked against.
+    public var meterStartWh: Double?
+    public var meterEndWh: Double?
+    /// The charger's serial number (read from the charger where the driver can, else configured).
+    public var chargerSerial: String = ""
 
     public init(id: Int64? = nil, charger: String, startedAt: Double, endedAt: Double? = nil, energyWh: Double = 0, idTag: String = "",
                 maxCurrent: Double = 0, periodEnergy: [String: Double] = [:], updatedAt: Double, endReason: String? = nil) {
@@ -35,6 +41,7 @@ public struct SessionRecord: Codable, Sendable, Equatable {
     public enum CodingKeys: String, CodingKey {
         case id, charger, startedAt = "started_at", endedAt = "ended_at", energyWh = "energy_wh", idTag = "id_tag"
         case maxCurrent = "max_current", periodEnergy = "period_energy", updatedAt = "updated_at", endReason = "end_reason"
+        case meterStartWh = "meter_start_wh", meterEndWh = "meter_end_wh", chargerSerial = "charger_serial"
     }
 
 }

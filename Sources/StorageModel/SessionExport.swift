@@ -21,14 +21,17 @@ public enum SessionExport {
         let formatter = ISO8601DateFormatter()
         formatter.timeZone = timeZone
         func time(_ value: Double?) -> String { value.map { formatter.string(from: Date(timeIntervalSince1970: $0)) } ?? "" }
-        var header = ["charger", "start", "end", "duration_s", "energy_wh", "id_tag", "max_current_a", "end_reason"]
+        var header = ["charger", "start", "end", "duration_s", "energy_wh", "id_tag", "max_current_a", "end_reason",
+                      "meter_start_wh", "meter_end_wh", "charger_serial"]
         header += periods.map { "energy_wh_\($0)" }
         var lines = [header.map(cell).joined(separator: ",")]
         for session in sessions {
             var row = [cell(session.charger), time(session.startedAt), time(session.endedAt),
                        session.endedAt.map { String(format: "%.0f", $0 - session.startedAt) } ?? "",
                        String(format: "%.0f", session.energyWh), cell(session.idTag), String(format: "%.1f", session.maxCurrent),
-                       cell(session.endReason ?? (session.endedAt == nil ? "open" : ""))]
+                       cell(session.endReason ?? (session.endedAt == nil ? "open" : "")),
+                       session.meterStartWh.map { String(format: "%.0f", $0) } ?? "", session.meterEndWh.map { String(format: "%.0f", $0) } ?? "",
+                       cell(session.chargerSerial)]
             row += periods.map { String(format: "%.0f", session.periodEnergy[$0] ?? 0) }
             lines.append(row.joined(separator: ","))
         }

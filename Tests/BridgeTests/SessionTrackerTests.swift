@@ -43,6 +43,22 @@ struct SessionTrackerTests {
         #expect(tracker.open.isEmpty)
     }
 
+    @Test func sessionsKeepTheChargersMeterReadingsAndSerial() {
+        var tracker = SessionTracker()
+        var first = status(plugged: true, energy: 500, seconds: 300)
+        first.energyWh = 1_000_500
+        first.serial = "EVC08-123"
+        let opened = records(tracker.observe(charger: "cp1", status: first, now: 2000, period: "standard", serial: "configured"))
+        #expect(opened.first?.meterStartWh == 1_000_000 && opened.first?.meterEndWh == 1_000_500 && opened.first?.chargerSerial == "EVC08-123")
+        var later = status(plugged: false, energy: 700, seconds: 400)
+        later.energyWh = 1_000_700
+        let closed = records(tracker.observe(charger: "cp1", status: later, now: 2100, period: "standard"))
+        #expect(closed.first?.meterStartWh == 1_000_000 && closed.first?.meterEndWh == 1_000_700 && closed.first?.energyWh == 700)
+        // a charger that reports no serial: the configured one
+        let other = records(tracker.observe(charger: "cp2", status: status(plugged: true, energy: 0, seconds: 0), now: 2000, period: "standard", serial: "configured"))
+        #expect(other.first?.chargerSerial == "configured" && other.first?.meterStartWh == nil)
+    }
+
     @Test func aSessionSeenLateStartsWhenTheChargerSaysAndAnOfflineChargerChangesNothing() {
         var tracker = SessionTracker()
         let opened = records(tracker.observe(charger: "cp1", status: status(plugged: true, energy: 500, seconds: 300), now: 2000, period: "standard"))

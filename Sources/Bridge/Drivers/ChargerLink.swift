@@ -54,6 +54,8 @@ struct ChargerLink {
     private var refused: Set<String> = []
     /// Whether the charger is three-phase, as it said on this connection (read once, used every poll).
     private var fixedFacts: [Reading] = []
+    /// The serial the charger reported at connection ("" when its map has none).
+    private var serial = ""
     /// Session values counted from the energy meter where the map has no session registers.
     private var derivedSession: DerivedSession
     /// Status codes the map does not list, logged once each.
@@ -135,6 +137,7 @@ struct ChargerLink {
             if let silence = outcome.silence { throw silence }
             let identity = outcome.readings
             fixedFacts = identity.filter { $0.name == "charger.three_phase" }
+            serial = identity.first { $0.name == "identity.serial" }.flatMap { if case .success(.text(let text)) = $0.value { text } else { nil } } ?? ""
             let text = identity.compactMap { reading -> String? in
                 if case .success(.text(let text)) = reading.value, !text.isEmpty { return "\(reading.name.replacingOccurrences(of: "identity.", with: "")) \(text)" }
                 return nil
@@ -240,6 +243,7 @@ struct ChargerLink {
                            metadata: ["charger": "\(settings.id)"])
         }
         var status = decoded.status
+        status.serial = serial
         derivedSession.apply(to: &status, now: now)
         lastStatus = status
         return status
