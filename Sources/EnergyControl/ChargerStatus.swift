@@ -11,8 +11,10 @@ public enum CableState: Int, Sendable, Equatable {
 /// What a charger driver reports: the measurements the control and the northbound views use.
 public struct ChargerStatus: Sendable, Equatable {
     public var state: ChargePointState = .available
-    /// The charger's serial number as it reports it ("" where the driver cannot read it).
+    /// The charger's identity as it reports it ("" where the driver cannot read it).
     public var serial = ""
+    public var model = ""
+    public var firmware = ""
     public var cable: CableState = .noCable
     public var faultCode: Int = 0
     /// Per-phase currents of the charger's L1..L3, amperes.

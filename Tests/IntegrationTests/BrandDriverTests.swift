@@ -83,6 +83,11 @@ struct BrandDriverTests {
         #expect(try readRegisters(port: north, address: 1000).first == 2)          // charging
         try broker.waitFor("chargebridge/charger/cp/status", equal: "charging")
         try broker.waitFor("chargebridge/charger/cp/current_l1", equal: "\(Self.failsafeCurrent).00")
+        // what the charger reported of itself at connection is its Home Assistant device's identity
+        if let serial = bridge.text.firstMatch(of: /serial ([^,\n]+)/)?.1 {
+            let config = try broker.waitFor("homeassistant/device/chargebridge_charger_cp/config") { $0.contains("\"sn\":\"\(serial)\"") }
+            #expect(config.contains("\"sn\":\"\(serial)\""))
+        }
 
         // 5004 = 10 A at the EVC08 slave: the brand's register holds 10 A in its unit within 1.5 s
         let writesBefore = emulator.events("write").count

@@ -54,8 +54,8 @@ struct ChargerLink {
     private var refused: Set<String> = []
     /// Whether the charger is three-phase, as it said on this connection (read once, used every poll).
     private var fixedFacts: [Reading] = []
-    /// The serial the charger reported at connection ("" when its map has none).
-    private var serial = ""
+    /// What the charger reported of itself at connection ("" where its map has none).
+    private var reported = (serial: "", model: "", firmware: "")
     /// Session values counted from the energy meter where the map has no session registers.
     private var derivedSession: DerivedSession
     /// Status codes the map does not list, logged once each.
@@ -137,7 +137,10 @@ struct ChargerLink {
             if let silence = outcome.silence { throw silence }
             let identity = outcome.readings
             fixedFacts = identity.filter { $0.name == "charger.three_phase" }
-            serial = identity.first { $0.name == "identity.serial" }.flatMap { if case .success(.text(let text)) = $0.value { text } else { nil } } ?? ""
+            func text(_ name: String) -> String {
+                identity.first { $0.name == name }.flatMap { if case .success(.text(let text)) = $0.value { text } else { nil } } ?? ""
+            }
+            reported = (text("identity.serial"), text("identity.model"), text("identity.firmware"))
             let text = identity.compactMap { reading -> String? in
                 if case .success(.text(let text)) = reading.value, !text.isEmpty { return "\(reading.name.replacingOccurrences(of: "identity.", with: "")) \(text)" }
                 return nil
@@ -243,7 +246,7 @@ struct ChargerLink {
                            metadata: ["charger": "\(settings.id)"])
         }
         var status = decoded.status
-        status.serial = serial
+        (status.serial, status.model, status.firmware) = reported
         derivedSession.apply(to: &status, now: now)
         lastStatus = status
         return status

@@ -94,6 +94,8 @@ struct DiscoveryBuilder {
         ]
         if !device.model.isEmpty { deviceInfo["mdl"] = fill(device.model, subject) }
         if let serial = subject.placeholders["serial"] { deviceInfo["sn"] = serial }
+        // a charger's own firmware when it reported one (the bridge's version is in the origin)
+        if let firmware = subject.placeholders["firmware"] { deviceInfo["sw"] = firmware }
         if subject.kind != .site { deviceInfo["via_device"] = slug("\(contract.prefix)_site_site") }
         var origin: [String: Any] = templates.origin
         origin["sw"] = version
@@ -116,5 +118,27 @@ struct DiscoveryBuilder {
     /// Lower-case letters, digits and `_`: what Home Assistant accepts in an entity id.
     func slug(_ text: String) -> String {
         String(text.lowercased().map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
+    }
+}
+
+/// What a charger reported of itself (model, serial, firmware): its Home Assistant device shows
+/// these rather than the configured ones once known.
+struct ChargerIdentity: Equatable {
+    var model: String
+    var serial: String
+    var firmware: String
+
+    init(_ status: ChargerStatus) {
+        model = status.model
+        serial = status.serial
+        firmware = status.firmware
+    }
+
+    var isEmpty: Bool { model.isEmpty && serial.isEmpty && firmware.isEmpty }
+
+    func apply(to placeholders: inout [String: String]) {
+        if !model.isEmpty { placeholders["model"] = model }
+        if !serial.isEmpty { placeholders["serial"] = serial }
+        if !firmware.isEmpty { placeholders["firmware"] = firmware }
     }
 }

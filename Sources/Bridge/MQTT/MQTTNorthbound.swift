@@ -53,6 +53,8 @@ public final class MQTTNorthbound: Sendable {
         var sources: [Int: Source] = [:]
         /// Entities with a value held back by its minimum interval: built again until it is out.
         var unsettled: Set<Int> = []
+        /// The identity each charger reported, as its discovery was last published.
+        var identities: [String: ChargerIdentity] = [:]
         var lastFull: Seconds = -.infinity
         var discoveryDue = false
         /// The client's connection count last handled (subscribed, "online", everything republished).
@@ -354,11 +356,20 @@ public final class MQTTNorthbound: Sendable {
                 }
                 if heldBack { state.unsettled.insert(number) } else { state.unsettled.remove(number) }
             }
+            // a charger that reported its own model, serial or firmware: its device info says so
+            var identities: [String: ChargerIdentity] = [:]
+            for entity in entities where entity.kind == .charger {
+                identities[entity.id] = ChargerIdentity(snapshots[entity.index].status)
+            }
+            if identities != state.identities, identities.values.contains(where: { !$0.isEmpty }) { state.discoveryDue = discovery != nil }
             if state.discoveryDue, let discovery {
                 var sent = true
                 for entity in entities {
-                    if let message = discovery.message(for: entity.discovery) { sent = client.publish(message.topic, message.payload, qos: qos, retain: true) && sent }
+                    var subject = entity.discovery
+                    identities[entity.id]?.apply(to: &subject.placeholders)
+                    if let message = discovery.message(for: subject) { sent = client.publish(message.topic, message.payload, qos: qos, retain: true) && sent }
                 }
+                if sent { state.identities = identities }
                 state.discoveryDue = !sent   // again at the next pass if the connection dropped meanwhile
             }
             return state.unsettled.isEmpty
