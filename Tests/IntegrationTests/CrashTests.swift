@@ -112,6 +112,14 @@ struct CrashTests {
             #expect(abs(found.energyWh - session.energy_wh) <= 2, "seed \(seed): \(session.id_tag) \(session.energy_wh) Wh, recorded \(found.energyWh) (\(found.endReason ?? ""))")
             #expect(found.idTag == session.id_tag)
             #expect(abs(found.periodEnergy.values.reduce(0, +) - found.energyWh) < 0.01)
+            // energy the bridge measured stays in its tariff period: only what flowed while it was
+            // down, plus at most one checkpoint interval (2 s) and one poll before each kill, is `unknown`
+            let watts = session.energy_wh / max(1, end - session.start) * 3600
+            let blind = downtimes.reduce(0.0) { sum, down in
+                sum + max(0, min(end, down.1) - max(session.start, down.0 - 2 - 0.5))
+            }
+            let unknown = found.periodEnergy["unknown"] ?? 0
+            #expect(unknown <= blind * watts / 3600 * 1.5 + 2, "seed \(seed): \(session.id_tag) \(unknown) Wh unknown for \(blind) s blind at \(watts) W")
         }
         #expect(matched.count == recorded.count, "seed \(seed): sessions that never happened: \(recorded.filter { !matched.contains($0.id!) })")
         #expect(recorded.allSatisfy { $0.endedAt != nil })
