@@ -45,27 +45,13 @@ struct MQTTMeterTests {
     }
 
     static func start(_ broker: Broker, meter: String, chargerPort: Int) throws -> ManagedProcess {
-        let config = """
-            site: { grid_meter: home, fuse_a: 32, meter: excluding, increase_interval_s: 0.5, resume_delay_s: 0, fallback_a: 0, meter_stale_s: 3 }
-            modbus: { bind: 127.0.0.1 }
-            mqtt: \(broker.bridgeSettings)
-            meters:
-              - id: home
-            \(meter)
-            chargers:
-              - id: ev
-                max_current: 16
-                failsafe_current: 16
-                modbus: { port: \(chargerPort) }
-                simulation: { evs: [ { arrive_s: 0, phases: 3, max_current: 16, capacity_kwh: 500, soc: 0.1 } ] }
-            """
+        let yaml = FuseSite.yaml(site: "increase_interval_s: 0.5, resume_delay_s: 0, fallback_a: 0, meter_stale_s: 3",
+                                 head: "mqtt: \(broker.bridgeSettings)", meters: "  - id: grid\n\(meter)", chargerPort: chargerPort)
         let file = try TestEnvironment.temporaryFolder().appendingPathComponent("mqtt-meter.yaml")
-        try config.write(to: file, atomically: true, encoding: .utf8)
+        try yaml.write(to: file, atomically: true, encoding: .utf8)
         let check = try runCommand(try TestEnvironment.chargebridge, ["check-config", "--config", file.path])
         #expect(check.status == 0, "\(check.stderr)")
-        let bridge = try ManagedProcess(try TestEnvironment.chargebridge, ["run", "--config", file.path, "--log-level", "info"])
-        try bridge.waitFor(":\(chargerPort)")
-        return bridge
+        return try FuseSite.run(yaml, chargerPort: chargerPort, file: file)
     }
 
     @Test func aShellyPro3EMDrivesTheFuseLoop() throws {
@@ -93,15 +79,15 @@ struct MQTTMeterTests {
         defer { bridge.stop() }
         let client = try ModbusClient(endpoint: .tcp(host: "127.0.0.1", port: chargerPort), unit: 255)
         defer { client.close() }
-        #expect(try SmartMeterTests.waitForCurrent(client, within: 20) { $0 >= 15.99 } != nil, "\(bridge.text.suffix(1500))")
+        #expect(try FuseSite.waitForCurrent(client, within: 20) { $0 >= 15.99 } != nil, "\(bridge.text.suffix(1500))")
         // the house draws 25 A: 7 A are left for the EV under the 32 A fuse
         publisher.set(Self.shelly([25, 25, 25]))
-        #expect(try SmartMeterTests.waitForCurrent(client, within: 5) { $0 <= 7.01 && $0 > 0 } != nil, "\(bridge.text.suffix(1500))")
+        #expect(try FuseSite.waitForCurrent(client, within: 5) { $0 <= 7.01 && $0 > 0 } != nil, "\(bridge.text.suffix(1500))")
         // the meter's values are on the bridge's own MQTT face too
-        try broker.waitFor("chargebridge/meter/home/current_l1") { Double($0) == 25 }
+        try broker.waitFor("chargebridge/meter/grid/current_l1") { Double($0) == 25 }
         // the Shelly goes quiet: the values age out, the meter is lost, the EV falls back to 0 A
         publisher.set([:])
-        #expect(try SmartMeterTests.waitForCurrent(client, within: 15) { $0 == 0 } != nil, "\(bridge.text.suffix(1500))")
+        #expect(try FuseSite.waitForCurrent(client, within: 15) { $0 == 0 } != nil, "\(bridge.text.suffix(1500))")
     }
 
     @Test func junkOnOneTopicPerQuantityLosesTheMeterAndIsLogged() throws {
@@ -127,14 +113,14 @@ struct MQTTMeterTests {
         defer { bridge.stop() }
         let client = try ModbusClient(endpoint: .tcp(host: "127.0.0.1", port: chargerPort), unit: 255)
         defer { client.close() }
-        #expect(try SmartMeterTests.waitForCurrent(client, within: 20) { $0 >= 15.99 } != nil, "\(bridge.text.suffix(1500))")
+        #expect(try FuseSite.waitForCurrent(client, within: 20) { $0 >= 15.99 } != nil, "\(bridge.text.suffix(1500))")
         // each kind of junk on L1: the value is missing (never 16 A, never 0 A read as "no load"), the EV falls back
         for junk in ["0x10", "1e1", "nan", "5000", "twelve"] {
             publisher.set(plain(junk))
-            #expect(try SmartMeterTests.waitForCurrent(client, within: 15) { $0 == 0 } != nil, "\(junk): \(bridge.text.suffix(1500))")
+            #expect(try FuseSite.waitForCurrent(client, within: 15) { $0 == 0 } != nil, "\(junk): \(bridge.text.suffix(1500))")
             publisher.set(plain("5"))
-            #expect(try SmartMeterTests.waitForCurrent(client, within: 20) { $0 >= 15.99 } != nil, "after \(junk): \(bridge.text.suffix(1500))")
+            #expect(try FuseSite.waitForCurrent(client, within: 20) { $0 >= 15.99 } != nil, "after \(junk): \(bridge.text.suffix(1500))")
         }
-        #expect(bridge.text.contains("MQTT meter home: current.l1 on ha/grid/current_l1: not a plain decimal number: \"0x10\""), "\(bridge.text.suffix(3000))")
+        #expect(bridge.text.contains("MQTT meter grid: current.l1 on ha/grid/current_l1: not a plain decimal number: \"0x10\""), "\(bridge.text.suffix(3000))")
     }
 }

@@ -6,22 +6,10 @@ import Testing
 @Suite("Power optimizer reaction")
 struct ReactionTests {
     func start(meterPort: Int, chargerPort: Int, fallback: Int = 0) throws -> ManagedProcess {
-        let config = """
-            site: { grid_meter: grid, fuse_a: 32, meter: excluding, increase_interval_s: 0.5, resume_delay_s: 0, fallback_a: \(fallback), meter_stale_s: 2 }
-            modbus: { bind: 127.0.0.1 }
-            meters: [ { id: grid, map: pac2200, tcp: "127.0.0.1:\(meterPort)", unit: 1, period_ms: 500, timeout_ms: 300 } ]
-            chargers:
-              - id: ev
-                max_current: 16
-                failsafe_current: 16
-                modbus: { port: \(chargerPort) }
-                simulation: { evs: [ { arrive_s: 0, phases: 3, max_current: 16, capacity_kwh: 500, soc: 0.1 } ] }
-            """
-        let file = try TestEnvironment.temporaryFolder().appendingPathComponent("react.yaml")
-        try config.write(to: file, atomically: true, encoding: .utf8)
-        let bridge = try ManagedProcess(try TestEnvironment.chargebridge, ["run", "--config", file.path, "--status-interval", "1"])
-        try bridge.waitFor(":\(chargerPort)")
-        return bridge
+        let yaml = FuseSite.yaml(site: "increase_interval_s: 0.5, resume_delay_s: 0, fallback_a: \(fallback), meter_stale_s: 2",
+                                 meters: "  - { id: grid, map: pac2200, tcp: \"127.0.0.1:\(meterPort)\", unit: 1, period_ms: 500, timeout_ms: 300 }",
+                                 chargerPort: chargerPort)
+        return try FuseSite.run(yaml, chargerPort: chargerPort, arguments: ["--status-interval", "1"])
     }
 
     @Test func aTwentyAmpereLoadStepCutsTheChargerWithinAMeterPeriod() throws {

@@ -83,34 +83,9 @@ struct SmartMeterTests {
     }
 
     static func site(_ meter: Meter, chargerPort: Int) throws -> ManagedProcess {
-        let config = """
-            site: { grid_meter: p1, fuse_a: 32, meter: excluding, increase_interval_s: 0.5, resume_delay_s: 0, fallback_a: 0, meter_stale_s: 3 }
-            modbus: { bind: 127.0.0.1 }
-            meters: [ { id: p1, p1: { device: \(meter.bridgeEnd), dsmr: "5" } } ]
-            chargers:
-              - id: ev
-                max_current: 16
-                failsafe_current: 16
-                modbus: { port: \(chargerPort) }
-                simulation: { evs: [ { arrive_s: 0, phases: 3, max_current: 16, capacity_kwh: 500, soc: 0.1 } ] }
-            """
-        let file = try TestEnvironment.temporaryFolder().appendingPathComponent("p1.yaml")
-        try config.write(to: file, atomically: true, encoding: .utf8)
-        let bridge = try ManagedProcess(try TestEnvironment.chargebridge, ["run", "--config", file.path, "--log-level", "info"])
-        try bridge.waitFor(":\(chargerPort)")
-        return bridge
-    }
-
-    /// Polls the EV's current (EVC08 register 1008) until `condition` holds; the time it took.
-    static func waitForCurrent(_ client: ModbusClient, within limit: Double, _ condition: (Double) -> Bool) throws -> Double? {
-        let start = Date()
-        while Date().timeIntervalSince(start) < limit {
-            if let value = try? client.read(.input, address: 1008, count: 1).first, condition(Double(value) / 1000) {
-                return Date().timeIntervalSince(start)
-            }
-            Thread.sleep(forTimeInterval: 0.005)
-        }
-        return nil
+        try FuseSite.run(FuseSite.yaml(site: "increase_interval_s: 0.5, resume_delay_s: 0, fallback_a: 0, meter_stale_s: 3",
+                                       meters: "  - { id: grid, p1: { device: \(meter.bridgeEnd), dsmr: \"5\" } }", chargerPort: chargerPort),
+                         chargerPort: chargerPort)
     }
 
     @Test func theFuseLoopReactsToEveryTelegram() throws {
@@ -126,10 +101,10 @@ struct SmartMeterTests {
         var latencies: [Double] = []
         for _ in 0..<8 {
             try meter.set(currents: [5, 5, 5])
-            #expect(try Self.waitForCurrent(client, within: 20) { $0 >= 15.99 } != nil, "\(bridge.text.suffix(2000))")
+            #expect(try FuseSite.waitForCurrent(client, within: 20) { $0 >= 15.99 } != nil, "\(bridge.text.suffix(2000))")
             Thread.sleep(forTimeInterval: Double.random(in: 0.05...1.05))
             try meter.set(currents: [25, 25, 25])
-            if let seconds = try Self.waitForCurrent(client, within: 5, { $0 <= 7.01 }) { latencies.append(seconds) }
+            if let seconds = try FuseSite.waitForCurrent(client, within: 5, { $0 <= 7.01 }) { latencies.append(seconds) }
         }
         latencies.sort()
         print("P1 load step → reduced setpoint, 1 s telegrams: \(latencies.map { String(format: "%.3f", $0) }) s")
@@ -181,11 +156,11 @@ struct SmartMeterTests {
         defer { bridge.stop() }
         let client = try ModbusClient(endpoint: .tcp(host: "127.0.0.1", port: chargerPort), unit: 255)
         defer { client.close() }
-        #expect(try Self.waitForCurrent(client, within: 15) { $0 >= 15.99 } != nil, "the good telegrams drive the loop")
+        #expect(try FuseSite.waitForCurrent(client, within: 15) { $0 >= 15.99 } != nil, "the good telegrams drive the loop")
         try bridge.waitFor("telegram dropped: CRC", timeout: .seconds(15))
         // nothing more arrives: the grid meter is lost and the EV falls back to 0 A
         try bridge.waitFor("no telegram for", timeout: .seconds(20))
-        #expect(try Self.waitForCurrent(client, within: 15) { $0 == 0 } != nil, "\(bridge.text.suffix(2000))")
+        #expect(try FuseSite.waitForCurrent(client, within: 15) { $0 == 0 } != nil, "\(bridge.text.suffix(2000))")
         // a broken telegram was never used: the corrupted power digit (9…) never reached the loop
         #expect(!bridge.text.contains("implausible"))
     }

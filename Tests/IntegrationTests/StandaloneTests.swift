@@ -31,27 +31,14 @@ struct StandaloneTests {
         let meter = try ManagedProcess(try TestEnvironment.chargebridge, ["simulate", "meter", "--map", "pac2200", "--port", "\(meterPort)", "--values", values.path])
         try meter.waitFor("serving")
         let config = folder.appendingPathComponent("home.yaml")
-        try """
-            ems: none
-            site: { grid_meter: grid, fuse_a: 32, meter: excluding, fallback_a: 0 }
-            modbus: { bind: 127.0.0.1 }
-            mqtt: \(broker.bridgeSettings)
-            storage: { data_dir: \(folder.path) }
-            meters: [ { id: grid, map: pac2200, tcp: "127.0.0.1:\(meterPort)", unit: 1, period_ms: 500 } ]
-            chargers:
-              - id: ev
-                max_current: 16
-                failsafe_current: 16
-                modbus: { port: \(chargerPort) }
-                simulation: { evs: [ { arrive_s: 0, phases: 3, max_current: 16, capacity_kwh: 500, soc: 0.1 } ] }
-            """.write(to: config, atomically: true, encoding: .utf8)
+        try FuseSite.yaml(site: "fallback_a: 0", head: "ems: none\nmqtt: \(broker.bridgeSettings)\nstorage: { data_dir: \(folder.path) }",
+                          meters: "  - { id: grid, map: pac2200, tcp: \"127.0.0.1:\(meterPort)\", unit: 1, period_ms: 500 }", chargerPort: chargerPort)
+            .write(to: config, atomically: true, encoding: .utf8)
         return Site(broker: broker, meter: meter, config: config, chargerPort: chargerPort, bridge: try Self.bridge(config, chargerPort))
     }
 
     static func bridge(_ config: URL, _ chargerPort: Int) throws -> ManagedProcess {
-        let bridge = try ManagedProcess(try TestEnvironment.chargebridge, ["run", "--config", config.path, "--log-level", "info", "--status-interval", "1"])
-        try bridge.waitFor(":\(chargerPort)")
-        return bridge
+        try FuseSite.run("", chargerPort: chargerPort, file: config, arguments: ["--log-level", "info", "--status-interval", "1"])
     }
 
     static func client(_ site: Site) throws -> ModbusClient {
@@ -75,9 +62,9 @@ struct StandaloneTests {
         defer { site.stop() }
         let client = try Self.client(site)
         defer { client.close() }
-        #expect(try SmartMeterTests.waitForCurrent(client, within: 20) { $0 >= 15.99 } != nil, "\(site.bridge.text.suffix(1500))")
+        #expect(try FuseSite.waitForCurrent(client, within: 20) { $0 >= 15.99 } != nil, "\(site.bridge.text.suffix(1500))")
         try site.broker.publish("chargebridge/charger/ev/mode/set", "off")
-        #expect(try SmartMeterTests.waitForCurrent(client, within: 5) { $0 == 0 } != nil)
+        #expect(try FuseSite.waitForCurrent(client, within: 5) { $0 == 0 } != nil)
         Thread.sleep(forTimeInterval: 1)
         // the setpoint as MQTT shows it (published at once): the car's own ramp is not the bridge's
         let setpoint = try site.broker.subscriber(["chargebridge/charger/ev/setpoint"])
@@ -88,21 +75,21 @@ struct StandaloneTests {
         try setpoint.waitFor("setpoint 16", timeout: .seconds(15))
         let took = Date().timeIntervalSince(asked)
         #expect(took < 1, "mode now took \(took) s: \(site.bridge.text.suffix(1500))")
-        #expect(try SmartMeterTests.waitForCurrent(client, within: 5) { $0 > 0 } != nil, "the car draws again")
+        #expect(try FuseSite.waitForCurrent(client, within: 5) { $0 > 0 } != nil, "the car draws again")
     }
 
     @Test func aRestartWithACarPluggedInChargesAtOnce() throws {
         var site = try Self.start()
         defer { site.stop() }
         let client = try Self.client(site)
-        #expect(try SmartMeterTests.waitForCurrent(client, within: 20) { $0 >= 15.99 } != nil)
+        #expect(try FuseSite.waitForCurrent(client, within: 20) { $0 >= 15.99 } != nil)
         client.close()
         site.bridge.stop()
         let restarted = Date()
         site.bridge = try Self.bridge(site.config, site.chargerPort)
         let again = try Self.client(site)
         defer { again.close() }
-        let charging = try #require(try SmartMeterTests.waitForCurrent(again, within: 20) { $0 > 0 }, "\(site.bridge.text.suffix(1500))")
+        let charging = try #require(try FuseSite.waitForCurrent(again, within: 20) { $0 > 0 }, "\(site.bridge.text.suffix(1500))")
         let total = Date().timeIntervalSince(restarted)
         #expect(total < 3, "after a restart the car charged after \(total) s (\(charging) s after the listener was up)")
     }
