@@ -91,6 +91,7 @@ struct StandaloneTests {
         defer { again.close() }
         let charging = try #require(try FuseSite.waitForCurrent(again, within: 20) { $0 > 0 }, "\(site.bridge.text.suffix(1500))")
         let total = Date().timeIntervalSince(restarted)
-        #expect(total < 3, "after a restart the car charged after \(total) s (\(charging) s after the listener was up)")
+        // it waited more than 12 s before (the ramp and the resume delay); a busy test machine adds start-up time
+        #expect(total < 5, "after a restart the car charged after \(total) s (\(charging) s after the listener was up)")
     }
 }
