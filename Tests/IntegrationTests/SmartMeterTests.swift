@@ -147,6 +147,35 @@ struct SmartMeterTests {
         if tic.mode == "standard" { #expect(values["voltage.l1"] as? Double == 230, "\(values)") }
     }
 
+    /// A Linky (standard, three-phase, 2 frames a second here) as the grid meter: a load step cuts
+    /// the car, and a pulled cable loses the meter.
+    @Test func aLinkyDrivesTheFuseLoopAndAPulledCableLosesIt() throws {
+        let (socat, meterEnd, bridgeEnd) = try BrandEmulator.serialPair()
+        defer { socat.stop() }
+        let values = try TestEnvironment.temporaryFolder().appendingPathComponent("tic.json")
+        func load(_ amperes: Int) throws {
+            try "{\"currents\": [\(amperes), \(amperes), \(amperes)]}".write(to: values, atomically: true, encoding: .utf8)
+        }
+        try load(5)
+        let peer = try ManagedProcess(try TestEnvironment.python, [TestEnvironment.peer("tic_meter.py"), "--device", meterEnd, "--mode", "standard",
+                                                                  "--period", "0.5", "--values-file", values.path, "--stop-after", "60", "--lifetime", "90"])
+        defer { peer.stop() }
+        try peer.waitFor("ready")
+        let chargerPort = try TestEnvironment.freePort()
+        let bridge = try FuseSite.run(FuseSite.yaml(site: "increase_interval_s: 0.5, resume_delay_s: 0, fallback_a: 0, meter_stale_s: 3",
+                                                    meters: "  - { id: grid, tic: { device: \(bridgeEnd), mode: standard }, period_ms: 500 }",
+                                                    chargerPort: chargerPort), chargerPort: chargerPort)
+        defer { bridge.stop() }
+        let client = try ModbusClient(endpoint: .tcp(host: "127.0.0.1", port: chargerPort), unit: 255)
+        defer { client.close() }
+        #expect(try FuseSite.waitForCurrent(client, within: 20) { $0 >= 15.99 } != nil, "\(bridge.text.suffix(1500))")
+        try load(25)
+        #expect(try FuseSite.waitForCurrent(client, within: 5) { $0 <= 7.01 && $0 > 0 } != nil, "\(bridge.text.suffix(1500))")
+        // after 60 frames (30 s) nothing more arrives: the meter is lost, the car falls back to 0 A
+        try bridge.waitFor("no telegram for", timeout: .seconds(45))
+        #expect(try FuseSite.waitForCurrent(client, within: 10) { $0 == 0 } != nil, "\(bridge.text.suffix(1500))")
+    }
+
     @Test func brokenTelegramsAreDroppedAndAPulledCableLosesTheMeter() throws {
         // every 3rd telegram with a wrong CRC, every 4th cut in half; the cable pulled after 12
         let meter = try Self.meter(period: 0.5, extra: ["--corrupt-every", "3", "--truncate-every", "4", "--stop-after", "12"])
