@@ -26,7 +26,7 @@ modbus: { bind: 127.0.0.1 }
 meters: [ $1 ]
 chargers:
   - { id: ev, max_current: 16, failsafe_current: 16, modbus: { port: $CHARGER },
-      simulation: { evs: [ { arrive_s: 0, phases: 3, max_current: 16, capacity_kwh: 5000, soc: 0.1 } ] } }
+      simulation: { evs: [ { arrive_s: 0, phases: 3, max_current: 16, capacity_kwh: 500, soc: 0.1 } ] } }
 YAML
 }
 
@@ -35,6 +35,7 @@ echo "== 1/2 baseline: Modbus PAC2200 polled every 500 ms, $STEPS steps"
 STEPPER=$!; PIDS+=($STEPPER)
 for _ in $(seq 100); do grep -q ready "$WORK/modbus.log" 2>/dev/null && break; sleep 0.05; done
 site "{ id: grid, map: pac2200, tcp: \"127.0.0.1:$METER\", unit: 1, period_ms: 500, timeout_ms: 300 }"
+"$BIN" check-config --config "$WORK/site.yaml" > /dev/null
 "$BIN" run --config "$WORK/site.yaml" --log-level warning > "$WORK/bridge-modbus.log" 2>&1 &
 BRIDGE=$!; PIDS+=($BRIDGE)
 wait "$STEPPER" || true
