@@ -66,6 +66,9 @@ public final class MQTTNorthbound: Sendable {
     let discovery: DiscoveryBuilder?
     let entities: [Entity]
     let routes: [String: Route]
+    /// Every state topic the bridge publishes (a `/set` on one without a command is read-only);
+    /// built once: a stranger's flood of unknown `/set` topics must not rebuild it per message.
+    let valueTopics: Set<String>
     let qos: Int32
     let configuration: Configuration
     let chargers: [ChargerPoint]
@@ -103,6 +106,7 @@ public final class MQTTNorthbound: Sendable {
             }
         }
         self.routes = routes
+        valueTopics = Set(entities.flatMap(\.topics))
     }
 
     /// The topic contract and the discovery templates the settings name, loaded and checked.
@@ -212,8 +216,6 @@ public final class MQTTNorthbound: Sendable {
     private let events = DispatchQueue(label: "mqtt events")
     private let rejections = Coalescer(interval: 10)
 
-    /// Every state topic the bridge publishes (a `/set` on one without a command is read-only).
-    var valueTopics: Set<String> { Set(entities.flatMap(\.topics)) }
 
     /// `<prefix>/+/…/+/set` for every depth a value topic has.
     var setPatterns: [String] {
