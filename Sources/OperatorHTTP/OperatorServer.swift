@@ -12,14 +12,15 @@ import ServiceLifecycle
 /// served; nothing here changes state. A service of its own in the service group.
 public struct OperatorServer: Service {
     let settings: HTTPSettings
-    let status: @Sendable () -> SiteStatus
+    /// The site now; `true`: with the newest events (a database read, for the page only).
+    let status: @Sendable (Bool) -> SiteStatus
     let exporter: MetricsExporter
     let version: String
     let logger: Logger
 
     /// - Parameter registry: the registry swift-metrics was bootstrapped with.
     public init(settings: HTTPSettings, registry: PrometheusCollectorRegistry, version: String, logger: Logger,
-                status: @escaping @Sendable () -> SiteStatus) {
+                status: @escaping @Sendable (Bool) -> SiteStatus) {
         self.settings = settings
         self.status = status
         exporter = MetricsExporter(registry: registry)
@@ -32,14 +33,14 @@ public struct OperatorServer: Service {
         router.middlewares.add(ReadOnlyMiddleware(maxBodyBytes: settings.maxBodyBytes))
         let refresh = settings.refreshSeconds, version = version, status = status, exporter = exporter
         router.get("/") { _, _ in
-            Self.response(StatusPage.render(status(), refreshSeconds: refresh, version: version), type: "text/html; charset=utf-8")
+            Self.response(StatusPage.render(status(true), refreshSeconds: refresh, version: version), type: "text/html; charset=utf-8")
         }
         router.get("/health") { _, _ in
-            Self.response(status().health.json + "\n", type: "application/json")
+            Self.response(status(false).health.json + "\n", type: "application/json")
         }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(bytes: exporter.render(status()))))
+                     body: .init(byteBuffer: ByteBuffer(bytes: exporter.render(status(false)))))
         }
         return router
     }

@@ -68,7 +68,7 @@ struct ServiceOptions: ParsableArguments {
         if let http = configuration.http {
             // last in the group, so the first to stop
             services.append(.init(service: OperatorServer(settings: http, registry: MetricsBootstrap.registry, version: chargebridgeVersion,
-                                                          logger: logger, status: { service.siteStatus() })))
+                                                          logger: logger, status: { service.siteStatus(events: $0) })))
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         if let duration {

@@ -9,7 +9,8 @@ extension BridgeService {
     public static let statusEvents = 20
 
     /// The site as the operator's endpoint shows it, now.
-    public func siteStatus() -> SiteStatus {
+    /// - Parameter events: read the newest events from the database (only the page shows them).
+    public func siteStatus(events withEvents: Bool = true) -> SiteStatus {
         let now = clock.now
         let view = control.view()
         let chargerRows = zip(chargers, view.chargers).map { point, core in
@@ -33,7 +34,7 @@ extension BridgeService {
         }
         let inputRows = configuration.inputs.map { SiteStatus.Input(id: $0.id, role: $0.role.rawValue, active: view.inputValues[$0.id]) }
         // a database that cannot be read leaves the list empty; the page still shows the site
-        let events = (try? recorder?.database.recentEvents(limit: Self.statusEvents)) ?? []
+        let events = withEvents ? (try? recorder?.database.recentEvents(limit: Self.statusEvents)) ?? [] : []
         return SiteStatus(site: configuration.siteName, chargers: chargerRows, meters: meterRows, zones: zoneRows, inputs: inputRows,
                           events: events, eventsRecorded: recorder != nil, health: health(),
                           storageBacklog: recorder?.backlog.pending ?? 0, mqttConnected: mqtt?.isConnected)
