@@ -37,12 +37,6 @@ public final class SerialLine {
         }
     }
 
-    /// Whether libserialport drives the line (false: a pseudo-terminal opened with termios).
-    public var throughLibserialport: Bool {
-        if case .library = backend { return true }
-        return false
-    }
-
     /// What arrived within `timeoutMilliseconds` (up to `maximum` bytes; empty when the line is quiet).
     public func read(maximum: Int = 512, timeoutMilliseconds: Int) throws(SerialLineError) -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: maximum)
