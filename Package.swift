@@ -95,7 +95,7 @@ let package = Package(
         // Command-line interface only.
         .executableTarget(name: "chargebridge", dependencies: [
             "RegisterMaps", "DataFiles", "Modbus", "Simulation", "SimulatedDevices", "SiteConfiguration", "Bridge", "Storage", "StorageModel", "ControlCore", "ServiceConfiguration",
-            "OperatorHTTP", "SerialLine", "SmartMeters",
+            "OperatorHTTP", "SerialLine", "SmartMeters", "MQTT",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "CoreMetrics", package: "swift-metrics"),

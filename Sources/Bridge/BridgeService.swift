@@ -33,10 +33,19 @@ public final class BridgeService: Service {
     let systemd = SystemdNotifier()
     /// Something shown northbound changed: the MQTT publisher publishes it at once.
     let changes: ChangeSignal
+    /// This instance's part in a standby pair, for health and the status page (nil: no pair).
+    public let leadership = Mutex<LeadershipStatus?>(nil)
+    /// What runs while serving: the control timer and the task reading MQTT events.
+    private let serving = Mutex<(timer: WorkerThread, mqttEvents: Task<Void, Never>?)?>(nil)
 
     /// Binds every listener now, so a port that is taken fails before anything starts.
+    /// - Parameters:
+    ///   - database: the database to use (a standby's coordinator keeps its own open); nil opens the configured one.
+    ///   - settings: the operator settings to start with (a standby's, kept in step with the leader);
+    ///     nil restores those saved in the database.
     public init(configuration: Configuration, logger: Logger, statusInterval: Seconds? = nil,
-                statusOutput: @escaping @Sendable (String) -> Void = { print($0) }) throws {
+                statusOutput: @escaping @Sendable (String) -> Void = { print($0) }, database: ChargeDatabase? = nil,
+                settings: RuntimeSettings? = nil) throws {
         guard let layoutFile = DataLocator.locate(configuration.northbound.layout) else {
             throw DataFileError(file: configuration.file, line: nil, field: "modbus.layout",
                                 message: "slave layout \(configuration.northbound.layout) not found")
@@ -47,7 +56,7 @@ public final class BridgeService: Service {
         self.statusInterval = statusInterval
         self.statusOutput = statusOutput
         let clock = self.clock
-        let database = try configuration.storage.map { try ChargeDatabase(path: $0.databasePath) }
+        let database = try database ?? configuration.storage.map { try ChargeDatabase(path: $0.databasePath) }
         let recorder = database.map { Recorder(database: $0, retentionDays: configuration.storage?.eventRetentionDays ?? 30, logger: logger) }
         self.recorder = recorder
         if let recorder { try Self.recordStart(configuration, recorder: recorder) }
@@ -81,7 +90,7 @@ public final class BridgeService: Service {
         }
         server = try ModbusSlaveServer(listeners: listeners, frameTimeout: .milliseconds(northbound.frameTimeoutMilliseconds))
         let store = database.map(RuntimeStore.init(database:))
-        let restored = try BridgeService.restoredSettings(store, logger: logger)
+        let restored = try settings ?? BridgeService.restoredSettings(store, logger: logger)
         let openSessions = try database?.openSessions() ?? []
         let control = try SiteControl(configuration: configuration, chargers: chargers, drivers: drivers, logger: logger, now: clock.now,
                                       store: store, restored: restored, recorder: recorder, openSessions: openSessions,
@@ -200,6 +209,13 @@ public final class BridgeService: Service {
     }
 
     public func run() async throws {
+        startServing()
+        try? await gracefulShutdown()   // returns on SIGTERM/SIGINT, or throws when cancelled
+        await stopServing()
+    }
+
+    /// Starts the drivers, listeners, buses, MQTT and the control timer.
+    public func startServing() {
         recorder?.start()   // writes what init recorded (the start, the configuration) first
         drivers.forEach { $0.start() }
         server.start()
@@ -222,10 +238,13 @@ public final class BridgeService: Service {
         }
         systemd.ready()   // before the timer's first WATCHDOG=1: listeners, drivers and buses run
         timer.start()
-        try? await gracefulShutdown()   // returns on SIGTERM/SIGINT, or throws when cancelled
+        serving.withLock { $0 = (timer, mqttEvents) }
+    }
 
-        // Shutdown: chargers first (left at their failsafe current; nothing steps them afterwards),
-        // then what shows them, then the buses, all asked to stop at once.
+    /// Stops what `startServing` started: chargers first (left at their failsafe current; nothing
+    /// steps them afterwards), then what shows them, then the buses, all asked to stop at once.
+    public func stopServing() async {
+        guard let (timer, mqttEvents) = serving.withLock({ running in defer { running = nil }; return running }) else { return }
         systemd.stopping()
         timer.stop()
         control.leaveSafe()
@@ -292,7 +311,7 @@ public final class BridgeService: Service {
                              metersOffline: configuration.meters.map(\.id).filter { meters.readings($0, now: now) == nil },
                              gridMeter: gridOnline.map { $0 ? "online" : "lost" } ?? "none",
                              storage: recorder == nil ? "off" : (backlog?.failing == true ? "failing" : "ok"),
-                             pendingWrites: backlog?.pending ?? 0)
+                             pendingWrites: backlog?.pending ?? 0, standby: leadership.withLock { $0 })
     }
 
     private let nextStatus = Mutex<Seconds>(0)
@@ -311,6 +330,9 @@ public final class BridgeService: Service {
 
     /// The timer's control step (delays, failsafe timeouts, file inputs); grid samples trigger
     /// their own steps as they arrive.
+    /// The operator settings as last saved (a standby keeps them in step).
+    public var savedSettings: RuntimeSettings { control.core.withLock { $0.saved } }
+
     public func tick() {
         let now = clock.now
         for input in configuration.inputs {

@@ -137,6 +137,8 @@ public struct Configuration: Sendable {
     public var emsExpected = true
     /// The database: sessions, events, operator settings changed at run time (nil: nothing is kept).
     public var storage: StorageSettings?
+    /// A second instance stands by (nil: this one always steers).
+    public var standby: StandbySettings?
 
     public static func load(file path: String) throws(DataFileError) -> Configuration {
         try parse(try YAMLNode.readText(path), file: path)
@@ -189,6 +191,10 @@ public struct Configuration: Sendable {
         if let ocppNode { config.ocpp = try OCPPSettings.parse(ocppNode) }
         if let storage = top.optional("storage") { config.storage = try StorageSettings.parse(storage) }
         if let http = top.optional("http") { config.http = try HTTPSettings.parse(http) }
+        if let standby = top.optional("standby") {
+            config.standby = try StandbySettings.parse(standby)
+            guard config.mqtt != nil else { throw standby.error("a standby pair needs the site's MQTT broker (mqtt:): the lease lives there") }
+        }
         if let ems = top.optional("ems") {
             switch try ems.string() {
             case "none": config.emsExpected = false

@@ -7,4 +7,6 @@ public enum EventKind: String, Sendable {
     case loadSheddingOn = "load-shedding-on", loadSheddingOff = "load-shedding-off", inputChanged = "input-changed"
     case settingChanged = "setting-changed"
     case chargerOffline = "charger-offline", chargerOnline = "charger-online"
+    /// A standby pair: this instance took the lease and steers the chargers, let go of them, or stands by.
+    case leaderTookOver = "leader-took-over", leaderReleased = "leader-released", standbyStarted = "standby-started"
 }

@@ -55,20 +55,29 @@ struct ServiceOptions: ParsableArguments {
             // bound here, before anything starts: a taken port stops the start with a clear error
             if let problem = PortProbe.problem(host: http.bind, port: http.port) { throw CLIError("http: \(problem)") }
         }
-        let service: BridgeService
+        let main: any Service
+        let status: @Sendable (Bool) -> SiteStatus
         do {
-            service = try BridgeService(configuration: configuration, logger: logger,
-                                        statusInterval: statusInterval > 0 ? statusInterval : nil,
-                                        statusOutput: { Console.out($0) })
+            let interval = statusInterval > 0 ? statusInterval : nil
+            if configuration.standby != nil {
+                // one of a standby pair: the service starts only while this instance holds the lease
+                let coordinator = try StandbyCoordinator(configuration: configuration, logger: logger, statusInterval: interval,
+                                                         statusOutput: { Console.out($0) })
+                (main, status) = (coordinator, { coordinator.siteStatus(events: $0) })
+            } else {
+                let service = try BridgeService(configuration: configuration, logger: logger, statusInterval: interval,
+                                                statusOutput: { Console.out($0) })
+                (main, status) = (service, { service.siteStatus(events: $0) })
+            }
         } catch {
             throw CLIError("\(error)")
         }
         banner.forEach { Console.out($0) }
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: service)]
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: main)]
         if let http = configuration.http {
             // last in the group, so the first to stop
             services.append(.init(service: OperatorServer(settings: http, registry: MetricsBootstrap.registry, version: chargebridgeVersion,
-                                                          logger: logger, status: { service.siteStatus(events: $0) })))
+                                                          logger: logger, status: status)))
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         if let duration {
@@ -85,12 +94,11 @@ struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the service with a configuration file.")
 
     @Option(help: "Configuration file (YAML), e.g. etc/chargebridge.yaml.") var config: String
+    @OptionGroup var standby: StandbyOptions
     @OptionGroup var options: ServiceOptions
 
     func run() async throws {
-        let configuration: Configuration
-        do { configuration = try Configuration.load(file: config) } catch { throw CLIError(error.description) }
-        try await options.run(configuration)
+        try await options.run(try standby.load(config))
     }
 }
 
@@ -98,10 +106,10 @@ struct CheckConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "check-config", abstract: "Validate a configuration file and exit.")
 
     @Option(help: "Configuration file (YAML).") var config: String
+    @OptionGroup var standby: StandbyOptions
 
     func run() throws {
-        let configuration: Configuration
-        do { configuration = try Configuration.load(file: config) } catch { throw CLIError(error.description) }
+        let configuration = try standby.load(config)
         Console.out("\(config): OK — site \"\(configuration.siteName)\", \(configuration.chargers.count) charger(s), Modbus \(configuration.northbound.mode.rawValue)")
         let zones = configuration.load?.zones ?? []
         for zone in zones {
@@ -123,6 +131,9 @@ struct CheckConfigCommand: ParsableCommand {
             if let mqtt = try MQTTNorthbound.summary(configuration) { Console.out("  " + mqtt) }
         } catch {
             throw CLIError("\(error)")
+        }
+        if let standby = configuration.standby {
+            StandbyOptions.describe(standby, configuration).forEach { Console.out("  " + $0) }
         }
         if let http = configuration.http {
             Console.out("  http: http://\(http.bind):\(http.port)/ (status page, /metrics, /health; read-only, at most \(http.maxConnections) connections)")

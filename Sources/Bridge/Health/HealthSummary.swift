@@ -14,16 +14,21 @@ public struct HealthSummary: Encodable, Equatable, Sendable {
     public var gridMeter: String
     public var storage: String
     public var pendingWrites: Int
+    /// In a standby pair: this instance's role and state (nil: no pair).
+    public var standby: LeadershipStatus?
 
     enum CodingKeys: String, CodingKey {
         case uptimeSeconds = "uptime_s", chargers, chargersOffline = "chargers_offline", chargersInFailsafe = "chargers_in_failsafe"
         case chargersLocal = "chargers_local"
         case metersOffline = "meters_offline", gridMeter = "grid_meter", storage, pendingWrites = "pending_writes"
+        case standby
     }
 
-    /// ok: everything answers and is recorded; degraded: something is offline or failing.
+    /// ok: everything answers and is recorded; degraded: something is offline or failing;
+    /// standby: the other instance of the pair steers the chargers.
     public var status: String {
-        chargersOffline.isEmpty && metersOffline.isEmpty && gridMeter != "lost" && storage != "failing" ? "ok" : "degraded"
+        if let standby, !standby.leading { return "standby" }
+        return chargersOffline.isEmpty && metersOffline.isEmpty && gridMeter != "lost" && storage != "failing" ? "ok" : "degraded"
     }
 
     public var json: String {
@@ -49,7 +54,7 @@ public struct HealthSummary: Encodable, Equatable, Sendable {
     }
 
     public var line: String {
-        "health \(status): \(chargers - chargersOffline.count)/\(chargers) chargers online"
+        "health \(status): " + (standby.map { "\($0.instance) (\($0.role)) \($0.state), " } ?? "") + "\(chargers - chargersOffline.count)/\(chargers) chargers online"
             + (chargersOffline.isEmpty ? "" : " (offline: \(chargersOffline.joined(separator: ", ")))")
             + (chargersInFailsafe.isEmpty ? "" : ", failsafe: \(chargersInFailsafe.joined(separator: ", "))")
             + (chargersLocal.isEmpty ? "" : ", local (no energy manager): \(chargersLocal.joined(separator: ", "))")

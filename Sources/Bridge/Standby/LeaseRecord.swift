@@ -1,0 +1,43 @@
+import Foundation
+
+/// What an instance publishes about itself on the broker: as the retained leader record (the lease),
+/// and as a hand-back request. `nonce` is new at every process start, so a record with this
+/// instance's name but another nonce is left from a previous life (killed before its will ran).
+public struct LeaseRecord: Codable, Sendable, Equatable {
+    public var instance: String
+    /// `main` or `backup`.
+    public var role: String
+    public var nonce: String
+    /// Wall-clock seconds (informational: decisions use the receiver's own monotonic clock).
+    public var since: Double
+    public var renewed: Double
+
+    public init(instance: String, role: String, nonce: String, since: Double = 0, renewed: Double = 0) {
+        self.instance = instance
+        self.role = role
+        self.nonce = nonce
+        self.since = since
+        self.renewed = renewed
+    }
+
+    public var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? String(decoding: encoder.encode(self), as: UTF8.self)) ?? "{}"
+    }
+
+    /// An empty payload is no record (the topic was cleared); anything else must decode fully.
+    public static func parse(_ payload: [UInt8]) throws -> LeaseRecord? {
+        guard !payload.isEmpty else { return nil }
+        let record = try JSONDecoder().decode(LeaseRecord.self, from: Data(payload))
+        guard !record.instance.isEmpty, ["main", "backup"].contains(record.role), !record.nonce.isEmpty else {
+            throw LeaseRecordError("a lease record needs an instance, role main or backup, and a nonce")
+        }
+        return record
+    }
+}
+
+struct LeaseRecordError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,262 @@
+import ControlCore
+import Foundation
+import Logging
+import MQTT
+import ServiceConfiguration
+import ServiceLifecycle
+import Storage
+import StorageModel
+import Synchronization
+
+/// Runs one instance of a standby pair: holds or watches the lease on the broker (`LeaseMachine`
+/// decides), and starts the whole service — listeners, southbound, loops, MQTT face — only while
+/// this instance leads. While standing by it opens no listener and talks to no charger; it keeps
+/// the leader's operator settings in step (retained on the broker, saved in its own database).
+public final class StandbyCoordinator: Service, Sendable {
+    public let configuration: Configuration
+    let settings: StandbySettings
+    let topics: StandbyTopics
+    /// The lease connection: its last will clears the leader topic.
+    let lease: MQTTClient
+    /// This instance's state topic: its last will says `offline`.
+    let presence: MQTTClient
+    let database: ChargeDatabase?
+    let logger: Logger
+    let clock = MonotonicSeconds()
+    let nonce = UUID().uuidString
+    let statusInterval: Double?
+    let statusOutput: @Sendable (String) -> Void
+    private let machine: Mutex<LeaseMachine>
+    private let active = Mutex<BridgeService?>(nil)
+    /// The leader's settings as last received (a standby), or as last published (the leader).
+    private let settingsText = Mutex<String?>(nil)
+    private let shown = Mutex<String?>(nil)
+    private let leaderSince = Mutex<Double>(0)
+    private let systemd = SystemdNotifier()
+
+    /// `configuration.standby` must be set. Opens the database (if any) and checks the MQTT settings.
+    public init(configuration: Configuration, logger: Logger, statusInterval: Double? = nil,
+                statusOutput: @escaping @Sendable (String) -> Void = { print($0) }) throws {
+        guard let standby = configuration.standby, var mqtt = configuration.mqtt else {
+            throw RuntimeStoreError("a standby pair needs standby: and mqtt: in the configuration")
+        }
+        settings = standby
+        // each instance is its own client on the broker (two with one id would throw each other off)
+        let baseID = String(mqtt.options.clientID.prefix(64 - standby.instance.count - 7))
+        mqtt.options.clientID = "\(baseID)-\(standby.instance)"
+        var configuration = configuration
+        configuration.mqtt = mqtt
+        self.configuration = configuration
+        let prefix = try MQTTNorthbound.mappings(configuration, mqtt).0.prefix
+        topics = StandbyTopics(prefix: prefix, instance: standby.instance)
+        var options = mqtt.options
+        options.clientID = "\(baseID)-\(standby.instance)-l"
+        // the broker notices a silent leader after 1.5 keepalives: never before the leader's own half-lease step-down
+        options.keepalive = max(5, Int(standby.leaseSeconds.rounded(.up)))
+        options.reconnectMin = 0.5
+        options.reconnectMax = 1
+        options.will = MQTTOptions.Will(topic: topics.leader, payload: "")
+        lease = try MQTTClient(options: options)
+        options.clientID = "\(baseID)-\(standby.instance)-p"
+        options.will = MQTTOptions.Will(topic: topics.instance, payload: "offline")
+        presence = try MQTTClient(options: options)
+        database = try configuration.storage.map { try ChargeDatabase(path: $0.databasePath) }
+        self.logger = logger
+        self.statusInterval = statusInterval
+        self.statusOutput = statusOutput
+        machine = Mutex(LeaseMachine(settings: .init(instance: standby.instance, role: standby.role == .main ? .main : .backup,
+                                                     nonce: nonce, lease: standby.leaseSeconds)))
+    }
+
+    public var status: LeadershipStatus {
+        machine.withLock { machine in
+            LeadershipStatus(instance: settings.instance, role: settings.role.rawValue, state: machine.phase.rawValue,
+                             leader: machine.leader?.instance, brokerConnected: lease.isConnected)
+        }
+    }
+
+    public func run() async throws {
+        record(.standbyStarted, "\(settings.role.rawValue) instance \(settings.instance), lease \(settings.leaseSeconds) s on \(topics.leader)")
+        logger.notice("standby pair: \(settings.role.rawValue) instance \(settings.instance); the lease is \(topics.leader) on \(configuration.mqtt!.options.host):\(configuration.mqtt!.options.port)")
+        statusOutput("\(settings.instance): standing by (\(settings.role.rawValue)); listeners open when it leads")
+        lease.start()
+        presence.start()
+        let leaseEvents = Task { for await event in lease.events { handleLease(event) } }
+        let presenceEvents = Task { for await event in presence.events where event == .connected { publishState(force: true) } }
+        systemd.ready()
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            await step()
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        // a clean stop hands the chargers to the other instance at once (the will runs only on a crash)
+        let wasLeading = active.withLock { $0 } != nil
+        systemd.stopping()
+        if let service = active.withLock({ running in defer { running = nil }; return running }) {
+            await service.stopServing()
+            record(.leaderReleased, "the service is stopping")
+        }
+        if wasLeading { lease.publish(topics.leader, "", qos: 1, retain: true) }
+        lease.stop()
+        presence.stop(final: MQTTOptions.Will(topic: topics.instance, payload: "offline"))
+        leaseEvents.cancel()
+        presenceEvents.cancel()
+        await leaseEvents.value
+        await presenceEvents.value
+        logger.info("stopped")
+    }
+
+    private func handleLease(_ event: MQTTEvent) {
+        let now = clock.now
+        switch event {
+        case .connected:
+            machine.withLock { $0.connected(now: now) }
+            for topic in [topics.leader, topics.handBack, topics.settings] { lease.subscribe(topic) }
+            logger.info("lease connection to the broker up")
+        case .disconnected(let reason):
+            machine.withLock { $0.disconnected(now: now) }
+            logger.warning("lease connection to the broker: \(reason)")
+        case .message(let topic, let payload, _):
+            if topic == topics.leader {
+                do {
+                    let record = try LeaseRecord.parse(payload)
+                    machine.withLock { $0.received(record, now: now) }
+                } catch {
+                    logger.warning("ignored a malformed lease record on \(topic): \(error)")
+                }
+            } else if topic == topics.handBack {
+                guard let record = try? LeaseRecord.parse(payload) else { return logger.warning("ignored a malformed hand-back request") }
+                machine.withLock { $0.handBackRequested(by: record) }
+            } else if topic == topics.settings {
+                keepInStep(payload)
+            }
+        }
+    }
+
+    /// One pass: the machine's decisions carried out, the leader's settings shared, the state shown.
+    private func step() async {
+        let now = clock.now
+        let actions = machine.withLock { $0.tick(now: now) }
+        for action in actions { await perform(action) }
+        if let service = active.withLock({ $0 }) {
+            service.leadership.withLock { $0 = status }
+            shareSettings(service)
+        } else {
+            systemd.watchdog(now: now)   // the service's control timer pings it while leading
+        }
+        publishState(force: false)
+    }
+
+    private func perform(_ action: LeaseMachine.Action) async {
+        let wall = Date().timeIntervalSince1970
+        switch action {
+        case .publishLease:
+            let since = leaderSince.withLock { since in
+                if machine.withLock({ $0.phase }) == .claiming { since = wall }
+                return since
+            }
+            let record = LeaseRecord(instance: settings.instance, role: settings.role.rawValue, nonce: nonce, since: since, renewed: wall)
+            lease.publish(topics.leader, record.json, qos: 1, retain: true)
+        case .clearLease:
+            lease.publish(topics.leader, "", qos: 1, retain: true)
+        case .requestHandBack:
+            let record = LeaseRecord(instance: settings.instance, role: settings.role.rawValue, nonce: nonce, renewed: wall)
+            lease.publish(topics.handBack, record.json, qos: 1, retain: false)
+        case .startServing(let reason):
+            takeOver(reason)
+        case .stopServing(let reason):
+            if let service = active.withLock({ running in defer { running = nil }; return running }) {
+                await service.stopServing()
+            }
+            machine.withLock { $0.stopped(now: clock.now) }
+            logger.notice("released the chargers: \(reason)")
+            statusOutput("\(settings.instance): standing by — \(reason)")
+            record(.leaderReleased, reason)
+        }
+    }
+
+    private func takeOver(_ reason: String) {
+        let started = clock.now
+        do {
+            let restored = try settingsText.withLock { text in try text.map { try JSONDecoder().decode(RuntimeSettings.self, from: Data($0.utf8)) } }
+            let service = try BridgeService(configuration: configuration, logger: logger, statusInterval: statusInterval,
+                                            statusOutput: statusOutput, database: database, settings: restored)
+            service.leadership.withLock { $0 = status }
+            service.startServing()
+            active.withLock { $0 = service }
+            let took = String(format: "%.2f", clock.now - started)
+            logger.notice("took over the chargers: \(reason) (service started in \(took) s)")
+            statusOutput("\(settings.instance): leading — \(reason)")
+            record(.leaderTookOver, reason)
+        } catch {
+            logger.error("cannot take over the chargers: \(error)")
+            machine.withLock { $0.startFailed(now: clock.now) }
+        }
+    }
+
+    /// The leader shares its operator settings (retained) whenever they change and after a reconnect.
+    private func shareSettings(_ service: BridgeService) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard let data = try? encoder.encode(service.savedSettings) else { return }
+        let text = String(decoding: data, as: UTF8.self)
+        let due = settingsText.withLock { last in last != text }
+        guard due, lease.publish(topics.settings, text, qos: 1, retain: true) else { return }
+        settingsText.withLock { $0 = text }
+    }
+
+    /// A standby takes the leader's settings: kept for the take-over and saved in its own database.
+    private func keepInStep(_ payload: [UInt8]) {
+        guard active.withLock({ $0 }) == nil else { return }   // the leader's own echo
+        let text = String(decoding: payload, as: UTF8.self)
+        guard !payload.isEmpty else { return }
+        let settings: RuntimeSettings
+        do {
+            settings = try JSONDecoder().decode(RuntimeSettings.self, from: Data(payload))
+        } catch {
+            return logger.warning("ignored the leader's settings on \(topics.settings): \(error)")
+        }
+        let changed = settingsText.withLock { last in
+            defer { last = text }
+            return last != text
+        }
+        guard changed else { return }
+        if let database {
+            do { try RuntimeStore(database: database).save(settings) } catch { logger.error("could not save the leader's settings: \(error)") }
+        }
+        logger.info("operator settings in step with the leader")
+    }
+
+    private func publishState(force: Bool) {
+        let status = status
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let text = (try? String(decoding: encoder.encode(status), as: UTF8.self)) ?? "{}"
+        let changed = shown.withLock { last in
+            defer { last = text }
+            return last != text
+        }
+        guard changed || force else { return }
+        if changed { logger.info("standby state: \(status.state), leader \(status.leader ?? "none")") }
+        if !presence.publish(topics.instance, text, qos: 1, retain: true) { shown.withLock { $0 = nil } }
+    }
+
+    private func record(_ kind: EventKind, _ detail: String) {
+        guard let database else { return }
+        do {
+            try database.apply([.event(EventRecord(at: Date().timeIntervalSince1970, kind: kind.rawValue, subject: settings.instance, detail: detail))])
+        } catch {
+            logger.warning("event not recorded: \(error)")
+        }
+    }
+
+    /// What the operator's endpoint shows: the running service's site, or this instance standing by.
+    public func siteStatus(events withEvents: Bool) -> SiteStatus {
+        if let service = active.withLock({ $0 }) { return service.siteStatus(events: withEvents) }
+        let health = HealthSummary(uptimeSeconds: Int(clock.now), chargers: configuration.chargers.count, chargersOffline: [],
+                                   chargersInFailsafe: [], metersOffline: [], gridMeter: "none", storage: database == nil ? "off" : "ok",
+                                   pendingWrites: 0, standby: status)
+        let events = withEvents ? (try? database?.recentEvents(limit: BridgeService.statusEvents)) ?? [] : []
+        return SiteStatus(site: configuration.siteName, chargers: [], meters: [], zones: [], inputs: [], events: events,
+                          eventsRecorded: database != nil, health: health, storageBacklog: 0, mqttConnected: lease.isConnected)
+    }
+}
