@@ -67,6 +67,27 @@ public final class ModbusClient {
         connected = true
     }
 
+    /// The local address and port of a TCP connection ("127.0.0.1:50312"), as the peer sees it; nil otherwise.
+    public var localAddress: String? {
+        guard connected, case .tcp = endpoint else { return nil }
+        let socket = modbus_get_socket(context)
+        guard socket >= 0 else { return nil }
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let found = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) == 0 }
+        }
+        guard found else { return nil }
+        var host = [CChar](repeating: 0, count: Int(NI_MAXHOST)), service = [CChar](repeating: 0, count: Int(NI_MAXSERV))
+        let named = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                getnameinfo($0, length, &host, socklen_t(host.count), &service, socklen_t(service.count), NI_NUMERICHOST | NI_NUMERICSERV)
+            }
+        }
+        guard named == 0 else { return nil }
+        return "\(String(cString: host)):\(String(cString: service))"
+    }
+
     public func close() {
         if connected { modbus_close(context) }
         connected = false

@@ -15,13 +15,15 @@ truth JSON, written atomically at each plug, unplug, failsafe entry/exit and at 
      "failsafe": [{"port", "entered", "left", "current"}],
      "writes": {"<port>": {"alive": <writes to 6000>, "setpoint": <accepted writes to 5004>}}}
 --events prints one JSON line per plug, unplug, failsafe entry/exit and accepted write of
-5004/2000/2002/405 ({"port": 15021, "event": "setpoint", "value": 16}).
+5004/2000/2002/405 ({"port": 15021, "event": "setpoint", "value": 16, "peer": "127.0.0.1:50312",
+"t": <Unix time>}): who wrote what, and when. --alive-events adds a line per write of 6000.
 Usage: evc04_emulator.py --ports 15021,15022 [--unit 255] [--script FILE] [--truth FILE]
-                         [--lifetime 300] [--tick 0.1] [--events]
+                         [--lifetime 300] [--tick 0.1] [--events] [--alive-events]
 Prints "ready" once every port accepts connections; stops on SIGTERM/SIGINT or after --lifetime s.
 """
 import argparse
 import asyncio
+import contextvars
 import json
 import logging
 import os
@@ -32,6 +34,7 @@ import time
 from pymodbus.constants import ExcCodes
 from pymodbus.exceptions import NoSuchIdException
 from pymodbus.server import ModbusTcpServer
+from pymodbus.server.requesthandler import ServerRequestHandler
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 VOLTS = 230
@@ -42,6 +45,18 @@ INPUT_BLOCKS = [(100, 25), (190, 10), (210, 5), (230, 50), (400, 5), (1000, 38),
 HOLDING_BLOCKS = [(405, 1), (2000, 3), (5004, 1), (6000, 1)]
 DEFAULT_SESSION = {"plug_at": 0.0, "unplug_at": None, "id_tag": "EMU", "ev_max_a": 32, "ev_phases": 3}
 EVENT_OF = {5004: "setpoint", 2000: "failsafe-current", 2002: "failsafe-timeout", 405: "phases"}
+# The master connection whose request is being handled ("address:port"), for the write log.
+PEER = contextvars.ContextVar("peer", default="?")
+_handle_request = ServerRequestHandler.handle_request
+
+
+async def _handle_request_with_peer(self):
+    # pymodbus runs each request as a task of its own: the variable is set for this request only
+    peer = self.transport.get_extra_info("peername") if self.transport else None
+    PEER.set(f"{peer[0]}:{peer[1]}" if peer else "?")
+    await _handle_request(self)
+
+ServerRequestHandler.handle_request = _handle_request_with_peer
 
 
 def ascii_words(text, count):
@@ -91,8 +106,9 @@ class OneUnit:
 
 
 class Charger:
-    def __init__(self, port, config, truth, events, started):
+    def __init__(self, port, config, truth, events, started, alive_events=False):
         self.port, self.truth, self.events, self.started = port, truth, events, started
+        self.alive_events = alive_events
         self.max_current = int(config.get("max_current", 32))
         self.switchable = bool(config.get("phases_switchable", False))
         self.sessions = sorted(config.get("sessions", [DEFAULT_SESSION]), key=lambda s: s["plug_at"])
@@ -241,6 +257,8 @@ class Charger:
         for a, value in zip(addresses, values):
             if a == 6000:
                 self.writes["alive"] += 1
+                if self.alive_events:
+                    self.emit("alive", value=value, peer=PEER.get(), t=time.time())
                 self.last_feed = now
                 if self.failsafe:
                     self.leave_failsafe()
@@ -248,7 +266,7 @@ class Charger:
             self.holding[a] = value
             if a == 5004:
                 self.writes["setpoint"] += 1
-            self.emit(EVENT_OF[a], value=value)
+            self.emit(EVENT_OF[a], value=value, peer=PEER.get(), t=time.time())
         self.update_draw()
         return None
 
@@ -278,6 +296,7 @@ async def main():
     parser.add_argument("--lifetime", type=float, default=300)
     parser.add_argument("--tick", type=float, default=0.1)
     parser.add_argument("--events", action="store_true")
+    parser.add_argument("--alive-events", action="store_true")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     ports = [int(p) for p in args.ports.split(",") if p.strip()]
@@ -288,7 +307,7 @@ async def main():
 
     truth = Truth(args.truth, ports)
     started = time.monotonic()
-    chargers = [Charger(port, script.get(str(port), {}), truth, args.events, started) for port in ports]
+    chargers = [Charger(port, script.get(str(port), {}), truth, args.events, started, args.alive_events) for port in ports]
     for charger in chargers:
         charger.server = ModbusTcpServer(charger.device(args.unit), address=("127.0.0.1", charger.port),
                                          ignore_missing_devices=True)

@@ -145,7 +145,8 @@ struct ChargerLink {
                 if case .success(.text(let text)) = reading.value, !text.isEmpty { return "\(reading.name.replacingOccurrences(of: "identity.", with: "")) \(text)" }
                 return nil
             }
-            logger.notice("connected to \(settings.endpoint)\(text.isEmpty ? "" : ": " + text.joined(separator: ", "))", metadata: ["charger": "\(settings.id)"])
+            let from = client!.localAddress.map { " from \($0)" } ?? ""
+            logger.notice("connected to \(settings.endpoint)\(from)\(text.isEmpty ? "" : ": " + text.joined(separator: ", "))", metadata: ["charger": "\(settings.id)"])
         }
     }
 
