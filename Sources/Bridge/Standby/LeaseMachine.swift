@@ -1,12 +1,16 @@
 /// Who steers the chargers, decided from what the broker shows: pure (observations and monotonic
 /// time in, actions out), so every rule is tested without a broker or a clock.
 ///
-/// The leader keeps a retained record on the leader topic and renews it every second; its last
-/// will clears it. A standby takes over when the record is cleared by another instance (its will
-/// or its release) or is not renewed for `lease` while the standby itself is connected — never
-/// while it cannot see the broker. A leader that has not heard its own renewal come back for half
-/// the lease lets go of the chargers, so in a split network it has stopped before the other side
-/// can take over. The main instance, when it finds the backup leading, asks for a hand-back.
+/// The leader keeps a retained record on the leader topic and renews it every second; when it
+/// lets go it leaves a tombstone (a record marked released), and its last will empties the topic.
+/// A standby takes over:
+/// - at once after another instance's tombstone (it has stopped steering);
+/// - after the leader's will, but no sooner than half a lease and a second after that leader's
+///   last renewal (a leader cut off from the broker stops steering after half a lease, and its will
+///   can run early when it reconnects);
+/// - when the record is not renewed for a whole lease while the standby itself is connected —
+///   never while it cannot see the broker.
+/// The main instance, finding the backup leading, asks it to hand back.
 public struct LeaseMachine: Sendable {
     public enum Role: String, Sendable { case main, backup }
 
@@ -25,7 +29,7 @@ public struct LeaseMachine: Sendable {
     public enum Action: Equatable, Sendable {
         /// Publish this instance's record (a claim or a renewal).
         case publishLease
-        /// Clear the leader topic (this instance's own record, or one left from its previous life).
+        /// Replace this instance's record (or one left from its previous life) by its tombstone.
         case clearLease
         /// Ask the leading backup to let go (the main instance).
         case requestHandBack
@@ -48,16 +52,23 @@ public struct LeaseMachine: Sendable {
         }
         /// The leader's renewal period.
         public var renewal: Double { min(1, lease / 6) }
+        /// A leader lets go after this long without hearing its own renewal come back.
+        public var stepDown: Double { lease / 2 }
+        /// After a will, a standby claims no sooner than this after the vanished leader's last renewal.
+        public var afterWill: Double { stepDown + 1 }
     }
 
     public let settings: Settings
     public private(set) var phase = Phase.standby
-    /// The record on the leader topic, as last received (nil: empty, or nothing since connecting).
+    /// The live record on the leader topic (nil: empty, a tombstone, or nothing since connecting).
     public private(set) var leader: LeaseRecord?
     private var connectedSince: Double?
-    /// When the topic last showed a live leader's record, or changed.
+    /// When the topic last changed or a renewal arrived.
     private var heardAt: Double?
-    /// Another instance's record was cleared: its will ran, or it let go.
+    /// When another instance's live record last arrived.
+    private var foreignHeardAt: Double?
+    /// What emptied the topic: another instance's tombstone, or another instance's will.
+    private var foreignRelease = false
     private var lapsed = false
     private var phaseSince = 0.0
     private var lastPublished = -Double.infinity
@@ -67,6 +78,7 @@ public struct LeaseMachine: Sendable {
     private var clearedOwnAt: Double?
     private var handBackFrom: String?
     private var retryAfter = -Double.infinity
+    private var claimReason = ""
 
     public init(settings: Settings) { self.settings = settings }
 
@@ -74,34 +86,42 @@ public struct LeaseMachine: Sendable {
 
     public mutating func connected(now: Double) {
         connectedSince = now
-        leader = nil
-        heardAt = nil
-        lapsed = false
-        clearedOwnAt = nil
+        forgetTopic()
     }
 
     public mutating func disconnected(now: Double) {
         connectedSince = nil
-        leader = nil
-        heardAt = nil
-        lapsed = false
+        forgetTopic()
     }
 
-    /// A message on the leader topic (nil: cleared).
+    /// A message on the leader topic (nil: emptied, by a last will).
     public mutating func received(_ record: LeaseRecord?, now: Double) {
-        if let record, record.nonce == settings.nonce, record.instance == settings.instance {
-            lastConfirmed = now
-        } else if record == nil, let previous = leader, isForeign(previous) {
-            lapsed = true
-        }
-        if record.map(isForeign) == true { lapsed = false }
-        leader = record
         heardAt = now
+        let previous = leader
+        guard let record else {
+            leader = nil
+            if let previous, isForeign(previous) { lapsed = true }
+            return
+        }
+        if record.isTombstone {
+            leader = nil
+            foreignRelease = isForeign(record)
+            lapsed = false
+            return
+        }
+        leader = record
+        if isForeign(record) {
+            foreignHeardAt = now
+            lapsed = false
+            foreignRelease = false
+        } else if record.nonce == settings.nonce {
+            lastConfirmed = now
+        }
     }
 
     /// The main instance `record` asks the leading backup to let go.
     public mutating func handBackRequested(by record: LeaseRecord) {
-        guard settings.role == .backup, record.role == Role.main.rawValue, record.instance != settings.instance else { return }
+        guard settings.role == .backup, phase == .leader, record.role == Role.main.rawValue, record.instance != settings.instance else { return }
         handBackFrom = record.instance
     }
 
@@ -110,7 +130,6 @@ public struct LeaseMachine: Sendable {
         guard phase == .releasing else { return }
         enter(.standby, now: now)
         heardAt = now   // a backup gives the main instance a lease's time to claim before it would again
-        clearedOwnAt = nil
     }
 
     /// The service could not start (a port taken, a database that cannot be read): let go, and
@@ -118,8 +137,6 @@ public struct LeaseMachine: Sendable {
     public mutating func startFailed(now: Double) {
         enter(.standby, now: now)
         heardAt = now
-        lapsed = false
-        clearedOwnAt = nil
         retryAfter = now + settings.lease
     }
 
@@ -138,7 +155,7 @@ public struct LeaseMachine: Sendable {
     private mutating func standby(now: Double) -> [Action] {
         guard let since = connectedSince, now - since >= settings.settle else { return [] }
         if let leader, !isForeign(leader) {
-            // our own record (from before a lease loss, or a previous life): clear it once per connection
+            // our own record (from before a lease loss, or a previous life): replace it by a tombstone
             guard clearedOwnAt == nil else { return [] }
             clearedOwnAt = now
             return [.clearLease]
@@ -155,12 +172,21 @@ public struct LeaseMachine: Sendable {
             }
             return []
         }
-        if lapsed { return claim(now: now, reason: "the leader let go (its last will or its release)") }
+        if let reason = vacated(now: now) { return reason.isEmpty ? [] : claim(now: now, reason: reason) }
         if settings.role == .main { return claim(now: now, reason: "no leader") }
         if now - max(heardAt ?? since, since) >= settings.lease {
             return claim(now: now, reason: "no leader for \(format(settings.lease)) s")
         }
         return []
+    }
+
+    /// Why the topic is empty, if another instance emptied it: its tombstone (claim now) or its
+    /// will (claim once it must have stopped; "" until then). nil: nobody else emptied it.
+    private func vacated(now: Double) -> String? {
+        if foreignRelease { return "the leader let go of the chargers" }
+        guard lapsed else { return nil }
+        let wait = (foreignHeardAt ?? -.infinity) + settings.afterWill - now
+        return wait > 0 ? "" : "the leader vanished (its last will)"
     }
 
     private mutating func claiming(now: Double) -> [Action] {
@@ -186,11 +212,10 @@ public struct LeaseMachine: Sendable {
             return release(now: now, reason: "\(leader.instance) holds the lease now")
         }
         if let main = handBackFrom {
-            handBackFrom = nil
             return release(now: now, reason: "the main instance \(main) is back and asked for the chargers")
         }
-        if now - max(lastConfirmed, phaseSince) > settings.lease / 2 {
-            return release(now: now, reason: "the lease was not renewed for \(format(settings.lease / 2)) s: the broker is unreachable")
+        if now - max(lastConfirmed, phaseSince) > settings.stepDown {
+            return release(now: now, reason: "the lease was not renewed for \(format(settings.stepDown)) s: the broker is unreachable")
         }
         guard let since = connectedSince else { return [] }
         if lastPublished < since || now - lastPublished >= settings.renewal {
@@ -206,7 +231,8 @@ public struct LeaseMachine: Sendable {
             return []
         }
         guard let leader, isForeign(leader) else {
-            return claim(now: now, reason: "the backup handed back")
+            if let reason = vacated(now: now) { return reason.isEmpty ? [] : claim(now: now, reason: reason) }
+            return claim(now: now, reason: "no leader")
         }
         if now - max(heardAt ?? since, since) >= settings.lease {
             return claim(now: now, reason: "the lease of \(leader.instance) lapsed: not renewed for \(format(settings.lease)) s")
@@ -221,8 +247,6 @@ public struct LeaseMachine: Sendable {
     }
 
     // MARK: - Helpers
-
-    private var claimReason = ""
 
     private mutating func claim(now: Double, reason: String) -> [Action] {
         enter(.claiming, now: now)
@@ -239,9 +263,25 @@ public struct LeaseMachine: Sendable {
     private mutating func enter(_ next: Phase, now: Double) {
         phase = next
         phaseSince = now
+        handBackFrom = nil
+        clearedOwnAt = nil
+        if next == .claiming || next == .leader {
+            lapsed = false
+            foreignRelease = false
+        }
     }
 
-    /// Another instance's live record (not ours, and not one left from our previous life).
+    /// What was seen on the topic belongs to one connection: after a reconnect the retained record comes again.
+    private mutating func forgetTopic() {
+        leader = nil
+        heardAt = nil
+        foreignHeardAt = nil
+        lapsed = false
+        foreignRelease = false
+        clearedOwnAt = nil
+    }
+
+    /// Another instance's record (a record with this instance's name is this one's, from now or a previous life).
     private func isForeign(_ record: LeaseRecord) -> Bool { record.instance != settings.instance }
 
     private func format(_ value: Double) -> String {

@@ -11,14 +11,21 @@ public struct LeaseRecord: Codable, Sendable, Equatable {
     /// Wall-clock seconds (informational: decisions use the receiver's own monotonic clock).
     public var since: Double
     public var renewed: Double
+    /// A tombstone: this instance let go of the chargers (it stopped, or handed back) — nobody
+    /// leads, and whoever claims next may start at once. An empty topic (a last will) says less:
+    /// the leader vanished, and may still be steering for a moment if it was only cut off.
+    public var released: Bool?
 
-    public init(instance: String, role: String, nonce: String, since: Double = 0, renewed: Double = 0) {
+    public init(instance: String, role: String, nonce: String, since: Double = 0, renewed: Double = 0, released: Bool? = nil) {
         self.instance = instance
         self.role = role
         self.nonce = nonce
         self.since = since
         self.renewed = renewed
+        self.released = released
     }
+
+    public var isTombstone: Bool { released == true }
 
     public var json: String {
         let encoder = JSONEncoder()

@@ -95,7 +95,7 @@ public final class StandbyCoordinator: Service, Sendable {
             await service.stopServing()
             record(.leaderReleased, "the service is stopping")
         }
-        if wasLeading { lease.publish(topics.leader, "", qos: 1, retain: true) }
+        if wasLeading { publishTombstone() }
         lease.stop()
         presence.stop(final: MQTTOptions.Will(topic: topics.instance, payload: "offline"))
         leaseEvents.cancel()
@@ -157,7 +157,7 @@ public final class StandbyCoordinator: Service, Sendable {
             let record = LeaseRecord(instance: settings.instance, role: settings.role.rawValue, nonce: nonce, since: since, renewed: wall)
             lease.publish(topics.leader, record.json, qos: 1, retain: true)
         case .clearLease:
-            lease.publish(topics.leader, "", qos: 1, retain: true)
+            publishTombstone()
         case .requestHandBack:
             let record = LeaseRecord(instance: settings.instance, role: settings.role.rawValue, nonce: nonce, renewed: wall)
             lease.publish(topics.handBack, record.json, qos: 1, retain: false)
@@ -172,6 +172,13 @@ public final class StandbyCoordinator: Service, Sendable {
             statusOutput("\(settings.instance): standing by — \(reason)")
             record(.leaderReleased, reason)
         }
+    }
+
+    /// Says on the leader topic that this instance let go: whoever claims next may start at once.
+    private func publishTombstone() {
+        let record = LeaseRecord(instance: settings.instance, role: settings.role.rawValue, nonce: nonce,
+                                 renewed: Date().timeIntervalSince1970, released: true)
+        lease.publish(topics.leader, record.json, qos: 1, retain: true)
     }
 
     private func takeOver(_ reason: String) {
