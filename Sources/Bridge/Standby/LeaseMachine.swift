@@ -231,6 +231,7 @@ public struct LeaseMachine: Sendable {
             return []
         }
         guard let leader, isForeign(leader) else {
+            if foreignRelease { return claim(now: now, reason: "the backup handed back") }
             if let reason = vacated(now: now) { return reason.isEmpty ? [] : claim(now: now, reason: reason) }
             return claim(now: now, reason: "no leader")
         }

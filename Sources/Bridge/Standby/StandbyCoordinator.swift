@@ -30,7 +30,8 @@ public final class StandbyCoordinator: Service, Sendable {
     private let active = Mutex<BridgeService?>(nil)
     /// The leader's settings as last received (a standby), or as last published (the leader).
     private let settingsText = Mutex<String?>(nil)
-    private let shown = Mutex<String?>(nil)
+    /// The state line last logged and the state last published.
+    private let shown = Mutex<(line: String, published: String)>(("", ""))
     private let leaderSince = Mutex<Double>(0)
     private let systemd = SystemdNotifier()
 
@@ -233,18 +234,20 @@ public final class StandbyCoordinator: Service, Sendable {
         logger.info("operator settings in step with the leader")
     }
 
+    /// This instance's state on its own topic (whenever it changes, and after each reconnect), and
+    /// in the log when its phase or the leader changes.
     private func publishState(force: Bool) {
         let status = status
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let text = (try? String(decoding: encoder.encode(status), as: UTF8.self)) ?? "{}"
-        let changed = shown.withLock { last in
-            defer { last = text }
-            return last != text
+        let line = "standby state: \(status.state), leader \(status.leader ?? "none")"
+        let (newLine, due) = shown.withLock { shown in
+            defer { shown.line = line }
+            return (shown.line != line, force || shown.published != text)
         }
-        guard changed || force else { return }
-        if changed { logger.info("standby state: \(status.state), leader \(status.leader ?? "none")") }
-        if !presence.publish(topics.instance, text, qos: 1, retain: true) { shown.withLock { $0 = nil } }
+        if newLine { logger.info("\(line)") }
+        if due, presence.publish(topics.instance, text, qos: 1, retain: true) { shown.withLock { $0.published = text } }
     }
 
     private func record(_ kind: EventKind, _ detail: String) {

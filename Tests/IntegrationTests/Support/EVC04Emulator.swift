@@ -29,11 +29,12 @@ final class EVC04Emulator {
     let truthFile: URL
 
     /// `script`: the emulator's JSON script (nil: one vehicle plugged for good on every port).
-    init(ports: [Int], script: String? = nil, lifetime: Int = 300) throws {
+    /// `aliveEvents`: an event line for every write of the alive register too (who writes, and when).
+    init(ports: [Int], script: String? = nil, lifetime: Int = 300, aliveEvents: Bool = false) throws {
         let folder = try TestEnvironment.temporaryFolder()
         truthFile = folder.appendingPathComponent("truth.json")
         var arguments = [TestEnvironment.peer("evc04_emulator.py"), "--ports", ports.map(String.init).joined(separator: ","),
-                         "--truth", truthFile.path, "--lifetime", "\(lifetime)", "--events"]
+                         "--truth", truthFile.path, "--lifetime", "\(lifetime)", "--events"] + (aliveEvents ? ["--alive-events"] : [])
         if let script {
             let file = folder.appendingPathComponent("script.json")
             try script.write(to: file, atomically: true, encoding: .utf8)

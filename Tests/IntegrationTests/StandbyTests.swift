@@ -1,0 +1,226 @@
+import Foundation
+import RegisterMaps
+import Storage
+import StorageModel
+import Testing
+
+/// A standby pair [SPEC §16]: two `chargebridge run` processes, one real Mosquitto, EVC04
+/// emulators. Who wrote to each charger, and when, comes from the emulators' write log; each
+/// write's connection is traced to a bridge by the local port the bridge logs for it.
+@Suite("Standby pair", .serialized)
+struct StandbyTests {
+    struct Pair {
+        let broker: Broker
+        let emulator: EVC04Emulator
+        let folder: URL
+        let chargerPorts: [Int]
+        /// Each instance's northbound Modbus port per charger.
+        let northbound: [String: [Int]]
+        var processes: [String: ManagedProcess] = [:]
+        /// Every process each instance ran, for tracing connections (a killed one included).
+        var history: [String: [ManagedProcess]] = [:]
+
+        init() throws {
+            broker = try Broker("test-auth.conf")
+            chargerPorts = try (0..<2).map { _ in try TestEnvironment.freePort() }
+            let script = "{\"chargers\": {\"\(chargerPorts[0])\": {\"sessions\": [{\"plug_at\": 0.5, \"unplug_at\": null, \"id_tag\": \"TAG-A\", \"ev_max_a\": 16, \"ev_phases\": 3}]}}}"
+            emulator = try EVC04Emulator(ports: chargerPorts, script: script, lifetime: 240, aliveEvents: true)
+            folder = try TestEnvironment.temporaryFolder()
+            northbound = ["main": try (0..<2).map { _ in try TestEnvironment.freePort() },
+                          "backup": try (0..<2).map { _ in try TestEnvironment.freePort() }]
+            for role in ["main", "backup"] {
+                let chargers = zip(chargerPorts, northbound[role]!).enumerated().map { index, ports in
+                    "  - { id: cp\(index + 1), driver: vestel, southbound: { tcp: \"127.0.0.1:\(ports.0)\", period_ms: 250, failsafe_timeout_s: 10 }, "
+                        + "max_current: 16, failsafe_current: 16, modbus: { port: \(ports.1) } }"
+                }
+                let yaml = """
+                    modbus: { bind: 127.0.0.1 }
+                    mqtt: \(broker.bridgeSettings)
+                    storage: { data_dir: \(folder.appendingPathComponent(role).path), checkpoint_s: 2 }
+                    standby: { role: \(role), instance: bridge-\(role), lease_s: 6 }
+                    chargers:
+                    \(chargers.joined(separator: "\n"))
+                    """
+                try yaml.write(to: folder.appendingPathComponent("\(role).yaml"), atomically: true, encoding: .utf8)
+            }
+        }
+
+        mutating func start(_ role: String) throws {
+            let process = try ManagedProcess(try TestEnvironment.chargebridge,
+                                             ["run", "--config", folder.appendingPathComponent("\(role).yaml").path, "--log-level", "info"])
+            processes[role] = process
+            history[role, default: []].append(process)
+        }
+
+        func database(_ role: String) throws -> ChargeDatabase {
+            try ChargeDatabase(path: folder.appendingPathComponent("\(role)/chargebridge.sqlite").path, readOnly: true)
+        }
+
+        /// The bridge (main/backup) that owned each local port, from the bridges' own logs.
+        func owners() -> [String: String] {
+            var owners: [String: String] = [:]
+            for (role, processes) in history {
+                for process in processes {
+                    for match in process.text.matches(of: /connected to tcp:\/\/127\.0\.0\.1:\d+ from (127\.0\.0\.1:\d+)/) { owners[String(match.1)] = role }
+                }
+            }
+            return owners
+        }
+
+        struct Write { let port: Int; let peer: String; let time: Double }
+
+        var writes: [Write] {
+            ["alive", "setpoint", "failsafe-current", "failsafe-timeout"].flatMap { event in
+                emulator.events(event).compactMap { object -> Write? in
+                    guard let port = object["port"] as? Int, let peer = object["peer"] as? String, let time = object["t"] as? Double else { return nil }
+                    return Write(port: port, peer: peer, time: time)
+                }
+            }
+        }
+
+        /// Per charger, the span of each connection's writes; spans of different bridges must not overlap.
+        func overlaps() -> [String] {
+            let owners = owners()
+            var problems: [String] = []
+            for port in chargerPorts {
+                let spans = Dictionary(grouping: writes.filter { $0.port == port }, by: \.peer).map { peer, list in
+                    (peer: peer, owner: owners[peer] ?? "unknown", first: list.map(\.time).min()!, last: list.map(\.time).max()!)
+                }
+                for span in spans where span.owner == "unknown" { problems.append("charger \(port): writes from \(span.peer), a connection no bridge logged") }
+                for a in spans {
+                    for b in spans where a.owner < b.owner && a.first <= b.last && b.first <= a.last {
+                        problems.append(String(format: "charger %d: %@ (%@) wrote %.2f…%.2f while %@ (%@) wrote %.2f…%.2f",
+                                               port, a.owner, a.peer, a.first, a.last, b.owner, b.peer, b.first, b.last))
+                    }
+                }
+            }
+            return problems
+        }
+
+        /// The first write to `port` by `role` after `time`.
+        func firstWrite(by role: String, after time: Double, port: Int) -> Double? {
+            let owners = owners()
+            return writes.filter { $0.port == port && $0.time > time && owners[$0.peer] == role }.map(\.time).min()
+        }
+
+        func isListening(_ port: Int) -> Bool { (try? readRegisters(port: port, address: 1000)) != nil }
+
+        func stop() {
+            processes.values.forEach { $0.stop() }
+            emulator.process.stop()
+            broker.stop()
+        }
+    }
+
+    @Test("kill -9 of the leader: the standby takes over; the main instance returns; never two writers")
+    func takeOverAndHandBack() throws {
+        var pair = try Pair()
+        defer { pair.stop() }
+        try pair.start("main")
+        try pair.processes["main"]!.waitFor("bridge-main: leading")
+        try pair.start("backup")
+        try pair.processes["backup"]!.waitFor("bridge-backup: standing by (backup)")
+        try pair.processes["main"]!.waitFor("connected to tcp://127.0.0.1:\(pair.chargerPorts[1]) from")
+        Thread.sleep(forTimeInterval: 3)
+        // the standby opens no listener and writes to no charger
+        #expect(pair.northbound["main"]!.allSatisfy(pair.isListening))
+        #expect(!pair.northbound["backup"]!.contains(where: pair.isListening))
+        #expect(pair.writes.allSatisfy { pair.owners()[$0.peer] == "main" }, "only the leader writes")
+        // an operator setting reaches the standby through the broker
+        try pair.broker.publish("chargebridge/charger/cp1/current_limit/set", "10")
+        try pair.processes["main"]!.waitFor("current_limit of cp1")
+        try pair.processes["backup"]!.waitFor("operator settings in step with the leader")
+        let stateTopics = ["chargebridge/standby/instance/bridge-main", "chargebridge/standby/instance/bridge-backup"]
+        let states = try pair.broker.retained(stateTopics)
+        #expect(states[stateTopics[0]]?.contains("\"state\":\"leader\"") == true)
+        #expect(states[stateTopics[1]]?.contains("\"state\":\"standby\"") == true)
+        Thread.sleep(forTimeInterval: 2)
+
+        // kill -9: the broker runs the leader's will; the backup takes over
+        let killed = Date().timeIntervalSince1970
+        pair.processes["main"]!.child.signal(SIGKILL)
+        pair.processes["main"]!.child.waitUntilExit()
+        try pair.processes["backup"]!.waitFor("bridge-backup: leading", timeout: .seconds(12))
+        let deadline = Date().addingTimeInterval(12)
+        var firstWrites: [Double?] = []
+        repeat {
+            firstWrites = pair.chargerPorts.map { pair.firstWrite(by: "backup", after: killed, port: $0) }
+            if firstWrites.allSatisfy({ $0 != nil }) { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        } while Date() < deadline
+        let takeOver = try #require(firstWrites.compactMap { $0 }.max(), "the backup never wrote to the chargers") - killed
+        print("standby take-over: kill -9 → every charger written by the backup in \(String(format: "%.2f", takeOver)) s")
+        #expect(takeOver <= 10, "take-over took \(takeOver) s (goal ≤ 10 s)")
+        // the settings came along: cp1 keeps the operator's 10 A; the listeners are the backup's now
+        try waitForRegister(port: pair.chargerPorts[0], address: 5004, timeout: 5, register: .holding) { $0 == 10 }
+        #expect(pair.northbound["backup"]!.allSatisfy(pair.isListening))
+        Thread.sleep(forTimeInterval: 3)
+        // the session runs on in the backup's database, once
+        let backupSessions = try pair.database("backup").sessions().filter { $0.charger == "cp1" }
+        let truth = pair.emulator.events("plugged", port: pair.chargerPorts[0])
+        #expect(truth.count == 1)
+        #expect(backupSessions.count == 1, "\(backupSessions)")
+        #expect(backupSessions.first.map { $0.idTag == "TAG-A" && $0.endedAt == nil && $0.energyWh > 0 } == true, "\(backupSessions)")
+
+        // the main instance returns: it asks, the backup lets go, the main resumes
+        let returned = Date().timeIntervalSince1970
+        try pair.start("main")
+        try pair.processes["main"]!.waitFor("bridge-main: leading — the backup handed back", timeout: .seconds(15))
+        try pair.processes["backup"]!.waitFor("bridge-backup: standing by — the main instance bridge-main is back")
+        for port in pair.chargerPorts {
+            let back = Date().addingTimeInterval(8)
+            while pair.firstWrite(by: "main", after: returned, port: port) == nil, Date() < back { Thread.sleep(forTimeInterval: 0.1) }
+            #expect(pair.firstWrite(by: "main", after: returned, port: port) != nil, "the main instance writes to \(port) again")
+        }
+        #expect(!pair.northbound["backup"]!.contains(where: pair.isListening), "the backup closed its listeners")
+        Thread.sleep(forTimeInterval: 3)
+        let mainSessions = try pair.database("main").sessions().filter { $0.charger == "cp1" }
+        #expect(mainSessions.count == 1 && mainSessions.first?.endedAt == nil, "the main instance resumed its session: \(mainSessions)")
+
+        #expect(pair.overlaps().isEmpty, "\(pair.overlaps())")
+        let events = try pair.database("backup").events().map(\.kind)
+        #expect(events.contains(EventKind.leaderTookOver.rawValue) && events.contains(EventKind.leaderReleased.rawValue))
+    }
+
+    @Test("broker restarted: nobody takes over; broker gone longer than the lease: the leader lets go, then leads again")
+    func brokerOutages() throws {
+        var pair = try Pair()
+        defer { pair.stop() }
+        try pair.start("main")
+        try pair.processes["main"]!.waitFor("bridge-main: leading")
+        try pair.start("backup")
+        try pair.processes["backup"]!.waitFor("bridge-backup: standing by (backup)")
+        Thread.sleep(forTimeInterval: 3)
+
+        // a quick restart (no persistence: the retained lease is gone); the leader renews it in time
+        pair.broker.stop()
+        try pair.broker.start()
+        Thread.sleep(forTimeInterval: 10)
+        #expect(!pair.processes["backup"]!.text.contains("bridge-backup: leading"), "the backup took over spuriously")
+        #expect(!pair.processes["main"]!.text.contains("bridge-main: standing by —"), "the leader let go during a short restart")
+        let leader = try pair.broker.retained(["chargebridge/standby/leader"])["chargebridge/standby/leader"] ?? ""
+        #expect(leader.contains("\"instance\":\"bridge-main\""), "the lease is renewed on the restarted broker: \(leader)")
+
+        // gone for longer than the lease: the leader lets go after half of it; the backup cannot see
+        // the broker, so it does not take over; the chargers fall back to their own failsafe current
+        pair.broker.stop()
+        let down = Date().timeIntervalSince1970
+        try pair.processes["main"]!.waitFor("bridge-main: standing by — the lease was not renewed", timeout: .seconds(6))
+        let released = Date().timeIntervalSince1970 - down
+        #expect(released >= 2.5 && released <= 5, "let go \(released) s after the broker went")
+        Thread.sleep(forTimeInterval: 8)
+        #expect(!pair.processes["backup"]!.text.contains("bridge-backup: leading"))
+        #expect(pair.writes.filter { $0.time > down + 5 }.isEmpty, "nobody writes while the broker is away")
+        try pair.broker.start()
+        let back = Date().timeIntervalSince1970
+        try pair.processes["main"]!.waitFor("bridge-main: leading — no leader", timeout: .seconds(10))
+        for port in pair.chargerPorts {
+            let deadline = Date().addingTimeInterval(8)
+            while pair.firstWrite(by: "main", after: back, port: port) == nil, Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+            #expect(pair.firstWrite(by: "main", after: back, port: port) != nil)
+        }
+        Thread.sleep(forTimeInterval: 2)
+        #expect(!pair.processes["backup"]!.text.contains("bridge-backup: leading"))
+        #expect(pair.overlaps().isEmpty, "\(pair.overlaps())")
+    }
+}
