@@ -51,6 +51,13 @@ final class MetricsExporter: Sendable {
             gauge("mqtt_connected", "", "1 while the MQTT broker is connected").set(to: connected ? 1 : 0)
         }
         gauge("storage_backlog", "writes", "Storage writes not yet on disk").set(to: Double(status.storageBacklog))
+        if let standby = status.health.standby {
+            let labels = [("instance", standby.instance), ("role", standby.role)]
+            gauge("standby_leader", "", "1 while this instance of a standby pair holds the lease and steers the chargers", labels)
+                .set(to: standby.leading ? 1 : 0)
+            gauge("standby_broker_connected", "", "1 while this instance of a standby pair reaches the broker holding the lease", labels)
+                .set(to: standby.brokerConnected ? 1 : 0)
+        }
         return registry.emitToBuffer()
     }
 

@@ -19,12 +19,24 @@ enum StatusPage {
          · storage \(escape(status.health.storage))\(status.storageBacklog > 0 ? " (\(status.storageBacklog) waiting)" : "") · reloads every \(refreshSeconds) s</p></header>
 
         """
-        html += chargers(status.chargers)
+        if let standby = status.health.standby { html += pair(standby) }
+        if status.health.standby?.leading != false { html += chargers(status.chargers) }
         if !status.meters.isEmpty { html += meters(status.meters) }
         if !status.zones.isEmpty { html += zones(status.zones) }
         if !status.inputs.isEmpty { html += inputs(status.inputs) }
         html += events(status.events, recorded: status.eventsRecorded)
         html += "</body></html>\n"
+        return html
+    }
+
+    /// A standby pair: who this is, who leads; a standing-by instance shows no chargers (it talks to none).
+    static func pair(_ standby: LeadershipStatus) -> String {
+        let leader = standby.leader.map { $0 == standby.instance ? "this instance" : escape($0) } ?? "none"
+        var html = "<h2>Standby pair</h2>\n<p id=\"standby\" data-state=\"\(escape(standby.state))\">This is <b>\(escape(standby.instance))</b> "
+            + "(\(escape(standby.role))), <b>\(escape(standby.state))</b>; leader: \(leader); broker \(standby.brokerConnected ? "connected" : "away").</p>\n"
+        if !standby.leading {
+            html += "<p class=\"small\">Standing by: no Modbus listener, no charger connection. The leader's page shows the chargers.</p>\n"
+        }
         return html
     }
 
@@ -112,6 +124,6 @@ enum StatusPage {
     body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}h1{margin:0 0 .2em}h2{margin:1.2em 0 .4em;font-size:1.15em}
     table{border-collapse:collapse;font-size:.92em}th,td{border-bottom:1px solid #ddd;padding:.25em .6em;text-align:left;vertical-align:top}
     th{background:#f3f3f3}.small{font-size:.85em;color:#555}.offline td{color:#999}.warn{color:#b00;font-weight:600}
-    .health{font-weight:600}.health.ok{color:#070}.health.degraded{color:#b00}
+    .health{font-weight:600}.health.ok{color:#070}.health.degraded{color:#b00}.health.standby{color:#a60}
     """
 }

@@ -118,4 +118,18 @@ struct ConfigurationTests {
             #expect(!config.chargers.isEmpty)
         }
     }
+
+    /// `standby:` needs the broker, a role, a name that can be a topic level, a lease of 3–60 s.
+    @Test func standbyPairs() throws {
+        let mqtt = "mqtt: { host: 127.0.0.1 }\n"
+        let config = try Configuration.parse(mqtt + "standby: { role: backup, instance: site-b, lease_s: 10 }\n" + valid, file: "site.yaml")
+        #expect(config.standby == StandbySettings(role: .backup, instance: "site-b", leaseSeconds: 10))
+        let defaults = try Configuration.parse(mqtt + "standby: { role: main }\n" + valid, file: "site.yaml")
+        #expect(defaults.standby?.leaseSeconds == 6 && defaults.standby?.instance.hasSuffix("-main") == true)
+        #expect(error("standby: { role: main }\n" + valid)?.description.contains("needs the site's MQTT broker") == true)
+        #expect(error(mqtt + "standby: { role: master }\n" + valid)?.description.contains("main or backup") == true)
+        #expect(error(mqtt + "standby: { role: main, lease_s: 1 }\n" + valid) != nil)
+        #expect(error(mqtt + "standby: { role: main, instance: \"a/b\" }\n" + valid)?.description.contains("topic level") == true)
+        #expect(error(mqtt + "standby: { role: main, leader: x }\n" + valid) != nil, "unknown keys are refused")
+    }
 }

@@ -16,6 +16,8 @@ struct StandbyTests {
         let chargerPorts: [Int]
         /// Each instance's northbound Modbus port per charger.
         let northbound: [String: [Int]]
+        /// Each instance's HTTP endpoint port.
+        let http: [String: Int]
         var processes: [String: ManagedProcess] = [:]
         /// Every process each instance ran, for tracing connections (a killed one included).
         var history: [String: [ManagedProcess]] = [:]
@@ -28,6 +30,7 @@ struct StandbyTests {
             folder = try TestEnvironment.temporaryFolder()
             northbound = ["main": try (0..<2).map { _ in try TestEnvironment.freePort() },
                           "backup": try (0..<2).map { _ in try TestEnvironment.freePort() }]
+            http = ["main": try TestEnvironment.freePort(), "backup": try TestEnvironment.freePort()]
             for role in ["main", "backup"] {
                 let chargers = zip(chargerPorts, northbound[role]!).enumerated().map { index, ports in
                     "  - { id: cp\(index + 1), driver: vestel, southbound: { tcp: \"127.0.0.1:\(ports.0)\", period_ms: 250, failsafe_timeout_s: 10 }, "
@@ -38,6 +41,7 @@ struct StandbyTests {
                     mqtt: \(broker.bridgeSettings)
                     storage: { data_dir: \(folder.appendingPathComponent(role).path), checkpoint_s: 2 }
                     standby: { role: \(role), instance: bridge-\(role), lease_s: 6 }
+                    http: { port: \(http[role]!) }
                     chargers:
                     \(chargers.joined(separator: "\n"))
                     """
@@ -130,6 +134,14 @@ struct StandbyTests {
         try pair.broker.publish("chargebridge/charger/cp1/current_limit/set", "10")
         try pair.processes["main"]!.waitFor("current_limit of cp1")
         try pair.processes["backup"]!.waitFor("operator settings in step with the leader")
+        // health, metrics and the status page say who leads
+        let health = try OperatorHTTPTests.fetch("http://127.0.0.1:\(pair.http["backup"]!)/health").body
+        #expect(health.contains("\"status\":\"standby\"") && health.contains("\"leader\":\"bridge-main\""), "\(health)")
+        #expect(try OperatorHTTPTests.fetch("http://127.0.0.1:\(pair.http["main"]!)/health").body.contains("\"state\":\"leader\""))
+        let metrics = try OperatorHTTPTests.fetch("http://127.0.0.1:\(pair.http["backup"]!)/metrics").body
+        #expect(metrics.contains("chargebridge_standby_leader{instance=\"bridge-backup\",role=\"backup\"} 0"), "\(metrics)")
+        let page = try OperatorHTTPTests.fetch("http://127.0.0.1:\(pair.http["backup"]!)/").body
+        #expect(page.contains("data-state=\"standby\"") && !page.contains("id=\"chargers\""))
         let stateTopics = ["chargebridge/standby/instance/bridge-main", "chargebridge/standby/instance/bridge-backup"]
         let states = try pair.broker.retained(stateTopics)
         #expect(states[stateTopics[0]]?.contains("\"state\":\"leader\"") == true)
@@ -154,6 +166,8 @@ struct StandbyTests {
         // the settings came along: cp1 keeps the operator's 10 A; the listeners are the backup's now
         try waitForRegister(port: pair.chargerPorts[0], address: 5004, timeout: 5, register: .holding) { $0 == 10 }
         #expect(pair.northbound["backup"]!.allSatisfy(pair.isListening))
+        let leading = try OperatorHTTPTests.fetch("http://127.0.0.1:\(pair.http["backup"]!)/metrics").body
+        #expect(leading.contains("chargebridge_standby_leader{instance=\"bridge-backup\",role=\"backup\"} 1"))
         Thread.sleep(forTimeInterval: 3)
         // the session runs on in the backup's database, once
         let backupSessions = try pair.database("backup").sessions().filter { $0.charger == "cp1" }
@@ -222,5 +236,28 @@ struct StandbyTests {
         Thread.sleep(forTimeInterval: 2)
         #expect(!pair.processes["backup"]!.text.contains("bridge-backup: leading"))
         #expect(pair.overlaps().isEmpty, "\(pair.overlaps())")
+    }
+}
+
+/// `check-config` and `run --role/--instance` on a standby configuration.
+@Suite("Standby configuration")
+struct StandbyConfigurationTests {
+    @Test func checkConfigShowsTheRoleAndTheOverridesApply() throws {
+        let folder = try TestEnvironment.temporaryFolder()
+        let file = folder.appendingPathComponent("pair.yaml")
+        try """
+            mqtt: { host: 127.0.0.1, port: 1883, prefix: site7 }
+            standby: { role: main, lease_s: 8 }
+            chargers:
+              - { id: cp1, modbus: { port: \(try TestEnvironment.freePort()) } }
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let main = try runCommand(try TestEnvironment.chargebridge, ["check-config", "--config", file.path])
+        #expect(main.status == 0, "\(main.stderr)")
+        #expect(main.stdout.contains("-main, main: leads whenever it runs"), "\(main.stdout)")
+        #expect(main.stdout.contains("lease site7/standby/leader on 127.0.0.1:1883") && main.stdout.contains("taken over after 8.0 s"), "\(main.stdout)")
+        let backup = try runCommand(try TestEnvironment.chargebridge, ["check-config", "--config", file.path, "--role", "backup", "--instance", "b2"])
+        #expect(backup.stdout.contains("this instance is b2, backup: stands by"), "\(backup.stdout)")
+        let wrong = try runCommand(try TestEnvironment.chargebridge, ["check-config", "--config", file.path, "--role", "primary"])
+        #expect(wrong.status != 0 && wrong.stderr.contains("--role must be main or backup"))
     }
 }
