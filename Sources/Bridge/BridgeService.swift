@@ -31,6 +31,7 @@ public final class BridgeService: Service {
     let statusInterval: Seconds?
     let statusOutput: @Sendable (String) -> Void
     let systemd = SystemdNotifier()
+    let ownsProcess: Bool
     /// Something shown northbound changed: the MQTT publisher publishes it at once.
     let changes: ChangeSignal
     /// This instance's part in a standby pair, for health and the status page (nil: no pair).
@@ -43,15 +44,18 @@ public final class BridgeService: Service {
     ///   - database: the database to use (a standby's coordinator keeps its own open); nil opens the configured one.
     ///   - settings: the operator settings to start with (a standby's, kept in step with the leader);
     ///     nil restores those saved in the database.
+    ///   - ownsProcess: false when a standby coordinator starts and stops it: then the coordinator
+    ///     tells systemd that the process is ready or stopping, not the service.
     public init(configuration: Configuration, logger: Logger, statusInterval: Seconds? = nil,
                 statusOutput: @escaping @Sendable (String) -> Void = { print($0) }, database: ChargeDatabase? = nil,
-                settings: RuntimeSettings? = nil) throws {
+                settings: RuntimeSettings? = nil, ownsProcess: Bool = true) throws {
         guard let layoutFile = DataLocator.locate(configuration.northbound.layout) else {
             throw DataFileError(file: configuration.file, line: nil, field: "modbus.layout",
                                 message: "slave layout \(configuration.northbound.layout) not found")
         }
         let layout = try SlaveLayout.load(file: layoutFile)
         self.configuration = configuration
+        self.ownsProcess = ownsProcess
         self.logger = logger
         self.statusInterval = statusInterval
         self.statusOutput = statusOutput
@@ -236,7 +240,7 @@ public final class BridgeService: Service {
             reportHealth()
             printStatus()
         }
-        systemd.ready()   // before the timer's first WATCHDOG=1: listeners, drivers and buses run
+        if ownsProcess { systemd.ready() }   // before the timer's first WATCHDOG=1: listeners, drivers and buses run
         timer.start()
         serving.withLock { $0 = (timer, mqttEvents) }
     }
@@ -245,7 +249,7 @@ public final class BridgeService: Service {
     /// steps them afterwards), then what shows them, then the buses, all asked to stop at once.
     public func stopServing() async {
         guard let (timer, mqttEvents) = serving.withLock({ running in defer { running = nil }; return running }) else { return }
-        systemd.stopping()
+        if ownsProcess { systemd.stopping() }
         timer.stop()
         control.leaveSafe()
         drivers.forEach { $0.requestStop() }   // each sends the safe setpoint, all at once

@@ -16,8 +16,9 @@ struct StandbyTests {
         let chargerPorts: [Int]
         /// Each instance's northbound Modbus port per charger.
         let northbound: [String: [Int]]
-        /// Each instance's HTTP endpoint port.
+        /// Each instance's HTTP endpoint port, and its OCPP central system's.
         let http: [String: Int]
+        let ocpp: [String: Int]
         var processes: [String: ManagedProcess] = [:]
         /// Every process each instance ran, for tracing connections (a killed one included).
         var history: [String: [ManagedProcess]] = [:]
@@ -28,9 +29,10 @@ struct StandbyTests {
             let script = "{\"chargers\": {\"\(chargerPorts[0])\": {\"sessions\": [{\"plug_at\": 0.5, \"unplug_at\": null, \"id_tag\": \"TAG-A\", \"ev_max_a\": 16, \"ev_phases\": 3}]}}}"
             emulator = try EVC04Emulator(ports: chargerPorts, script: script, lifetime: 240, aliveEvents: true)
             folder = try TestEnvironment.temporaryFolder()
-            northbound = ["main": try (0..<2).map { _ in try TestEnvironment.freePort() },
-                          "backup": try (0..<2).map { _ in try TestEnvironment.freePort() }]
+            northbound = ["main": try (0..<3).map { _ in try TestEnvironment.freePort() },
+                          "backup": try (0..<3).map { _ in try TestEnvironment.freePort() }]
             http = ["main": try TestEnvironment.freePort(), "backup": try TestEnvironment.freePort()]
+            ocpp = ["main": try TestEnvironment.freePort(), "backup": try TestEnvironment.freePort()]
             for role in ["main", "backup"] {
                 let chargers = zip(chargerPorts, northbound[role]!).enumerated().map { index, ports in
                     "  - { id: cp\(index + 1), driver: vestel, southbound: { tcp: \"127.0.0.1:\(ports.0)\", period_ms: 250, failsafe_timeout_s: 10 }, "
@@ -42,8 +44,10 @@ struct StandbyTests {
                     storage: { data_dir: \(folder.appendingPathComponent(role).path), checkpoint_s: 2 }
                     standby: { role: \(role), instance: bridge-\(role), lease_s: 6 }
                     http: { port: \(http[role]!) }
+                    ocpp: { bind: 127.0.0.1, port: \(ocpp[role]!) }
                     chargers:
                     \(chargers.joined(separator: "\n"))
+                      - { id: cp3, driver: ocpp, ocpp: { password: pair-secret-1 }, max_current: 16, failsafe_current: 8, modbus: { port: \(northbound[role]![2]) } }
                     """
                 try yaml.write(to: folder.appendingPathComponent("\(role).yaml"), atomically: true, encoding: .utf8)
             }
@@ -107,7 +111,19 @@ struct StandbyTests {
             return writes.filter { $0.port == port && $0.time > time && owners[$0.peer] == role }.map(\.time).min()
         }
 
-        func isListening(_ port: Int) -> Bool { (try? readRegisters(port: port, address: 1000)) != nil }
+        /// Whether something accepts TCP connections on 127.0.0.1:`port`.
+        func isListening(_ port: Int) -> Bool {
+            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard socket >= 0 else { return false }
+            defer { close(socket) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            return withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            }
+        }
 
         func stop() {
             processes.values.forEach { $0.stop() }
@@ -127,8 +143,9 @@ struct StandbyTests {
         try pair.processes["main"]!.waitFor("connected to tcp://127.0.0.1:\(pair.chargerPorts[1]) from")
         Thread.sleep(forTimeInterval: 3)
         // the standby opens no listener and writes to no charger
-        #expect(pair.northbound["main"]!.allSatisfy(pair.isListening))
-        #expect(!pair.northbound["backup"]!.contains(where: pair.isListening))
+        #expect(pair.northbound["main"]!.allSatisfy(pair.isListening) && pair.isListening(pair.ocpp["main"]!))
+        #expect(!pair.northbound["backup"]!.contains(where: pair.isListening), "the standby opens no Modbus listener")
+        #expect(!pair.isListening(pair.ocpp["backup"]!), "the standby accepts no OCPP connection")
         #expect(pair.writes.allSatisfy { pair.owners()[$0.peer] == "main" }, "only the leader writes")
         // an operator setting reaches the standby through the broker
         try pair.broker.publish("chargebridge/charger/cp1/current_limit/set", "10")
@@ -165,7 +182,7 @@ struct StandbyTests {
         #expect(takeOver <= 10, "take-over took \(takeOver) s (goal ≤ 10 s)")
         // the settings came along: cp1 keeps the operator's 10 A; the listeners are the backup's now
         try waitForRegister(port: pair.chargerPorts[0], address: 5004, timeout: 5, register: .holding) { $0 == 10 }
-        #expect(pair.northbound["backup"]!.allSatisfy(pair.isListening))
+        #expect(pair.northbound["backup"]!.allSatisfy(pair.isListening) && pair.isListening(pair.ocpp["backup"]!))
         let leading = try OperatorHTTPTests.fetch("http://127.0.0.1:\(pair.http["backup"]!)/metrics").body
         #expect(leading.contains("chargebridge_standby_leader{instance=\"bridge-backup\",role=\"backup\"} 1"))
         Thread.sleep(forTimeInterval: 3)
@@ -186,7 +203,7 @@ struct StandbyTests {
             while pair.firstWrite(by: "main", after: returned, port: port) == nil, Date() < back { Thread.sleep(forTimeInterval: 0.1) }
             #expect(pair.firstWrite(by: "main", after: returned, port: port) != nil, "the main instance writes to \(port) again")
         }
-        #expect(!pair.northbound["backup"]!.contains(where: pair.isListening), "the backup closed its listeners")
+        #expect(!pair.northbound["backup"]!.contains(where: pair.isListening) && !pair.isListening(pair.ocpp["backup"]!), "the backup closed its listeners")
         Thread.sleep(forTimeInterval: 3)
         let mainSessions = try pair.database("main").sessions().filter { $0.charger == "cp1" }
         #expect(mainSessions.count == 1 && mainSessions.first?.endedAt == nil, "the main instance resumed its session: \(mainSessions)")

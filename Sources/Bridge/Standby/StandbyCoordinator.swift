@@ -34,6 +34,8 @@ public final class StandbyCoordinator: Service, Sendable {
     private let shown = Mutex<(line: String, published: String)>(("", ""))
     private let leaderSince = Mutex<Double>(0)
     private let systemd = SystemdNotifier()
+    /// Anything on the pair's topics that is refused is logged once a minute per topic.
+    private let refusals = Coalescer(interval: 60)
 
     /// `configuration.standby` must be set. Opens the database (if any) and checks the MQTT settings.
     public init(configuration: Configuration, logger: Logger, statusInterval: Double? = nil,
@@ -122,11 +124,15 @@ public final class StandbyCoordinator: Service, Sendable {
                     let record = try LeaseRecord.parse(payload)
                     machine.withLock { $0.received(record, now: now) }
                 } catch {
-                    logger.warning("ignored a malformed lease record on \(topic): \(error)")
+                    refuse(topic, "a malformed lease record: \(error)")
                 }
             } else if topic == topics.handBack {
-                guard let record = try? LeaseRecord.parse(payload) else { return logger.warning("ignored a malformed hand-back request") }
-                machine.withLock { $0.handBackRequested(by: record) }
+                do {
+                    guard let record = try LeaseRecord.parse(payload) else { return refuse(topic, "an empty hand-back request") }
+                    machine.withLock { $0.handBackRequested(by: record) }
+                } catch {
+                    refuse(topic, "a malformed hand-back request: \(error)")
+                }
             } else if topic == topics.settings {
                 keepInStep(payload)
             }
@@ -187,7 +193,7 @@ public final class StandbyCoordinator: Service, Sendable {
         do {
             let restored = try settingsText.withLock { text in try text.map { try JSONDecoder().decode(RuntimeSettings.self, from: Data($0.utf8)) } }
             let service = try BridgeService(configuration: configuration, logger: logger, statusInterval: statusInterval,
-                                            statusOutput: statusOutput, database: database, settings: restored)
+                                            statusOutput: statusOutput, database: database, settings: restored, ownsProcess: false)
             service.leadership.withLock { $0 = status }
             service.startServing()
             active.withLock { $0 = service }
@@ -221,7 +227,7 @@ public final class StandbyCoordinator: Service, Sendable {
         do {
             settings = try JSONDecoder().decode(RuntimeSettings.self, from: Data(payload))
         } catch {
-            return logger.warning("ignored the leader's settings on \(topics.settings): \(error)")
+            return refuse(topics.settings, "settings that do not decode: \(error)")
         }
         let changed = settingsText.withLock { last in
             defer { last = text }
@@ -232,6 +238,11 @@ public final class StandbyCoordinator: Service, Sendable {
             do { try RuntimeStore(database: database).save(settings) } catch { logger.error("could not save the leader's settings: \(error)") }
         }
         logger.info("operator settings in step with the leader")
+    }
+
+    private func refuse(_ topic: String, _ what: String) {
+        guard let held = refusals.admit(topic) else { return }
+        logger.warning("ignored \(what) on \(topic)\(held > 0 ? " (and \(held) more refused since the last report)" : "")")
     }
 
     /// This instance's state on its own topic (whenever it changes, and after each reconnect), and
