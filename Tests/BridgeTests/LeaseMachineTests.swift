@@ -34,6 +34,14 @@ struct LeaseMachineTests {
         return seen
     }
 
+    /// The main instance alone on the broker, leading by `time`.
+    static func leadingMain(by time: Double) -> LeaseMachine {
+        var main = machine("a", .main)
+        main.connected(now: 0)
+        _ = run(&main, from: 0, to: time)
+        return main
+    }
+
     static func firstStart(_ actions: [(Double, LeaseMachine.Action)]) -> Double? {
         actions.first { if case .startServing = $0.1 { true } else { false } }?.0
     }
@@ -100,9 +108,7 @@ struct LeaseMachineTests {
 
     @Test("a leader whose renewals stop coming back lets go after half the lease, then clears its record")
     func leaderLosesTheBroker() {
-        var main = Self.machine("a", .main)
-        main.connected(now: 0)
-        _ = Self.run(&main, from: 0, to: 5)
+        var main = Self.leadingMain(by: 5)
         #expect(main.phase == .leader)
         let silent = Self.run(&main, from: 5.1, to: 10, echo: false)
         let stop = silent.first { if case .stopServing = $0.1 { true } else { false } }
@@ -197,9 +203,7 @@ struct LeaseMachineTests {
 
     @Test("a service that cannot start is retried only after a lease")
     func failedStart() {
-        var main = Self.machine("a", .main)
-        main.connected(now: 0)
-        _ = Self.run(&main, from: 0, to: 2.5)
+        var main = Self.leadingMain(by: 2.5)
         #expect(main.phase == .leader)
         main.startFailed(now: 2.5)
         main.received(nil, now: 2.6)

@@ -60,6 +60,24 @@ struct StandbyTests {
             history[role, default: []].append(process)
         }
 
+        /// The main instance, leading; then the backup, standing by.
+        mutating func startBoth() throws {
+            try start("main")
+            try processes["main"]!.waitFor("bridge-main: leading")
+            try start("backup")
+            try processes["backup"]!.waitFor("bridge-backup: standing by (backup)")
+        }
+
+        /// Whether `role` wrote to every charger after `time`, waiting up to `timeout`.
+        func waitForWrites(by role: String, after time: Double, timeout: Double = 8) -> Bool {
+            let deadline = Date().addingTimeInterval(timeout)
+            repeat {
+                if chargerPorts.allSatisfy({ firstWrite(by: role, after: time, port: $0) != nil }) { return true }
+                Thread.sleep(forTimeInterval: 0.1)
+            } while Date() < deadline
+            return false
+        }
+
         func database(_ role: String) throws -> ChargeDatabase {
             try ChargeDatabase(path: folder.appendingPathComponent("\(role)/chargebridge.sqlite").path, readOnly: true)
         }
@@ -136,10 +154,7 @@ struct StandbyTests {
     func takeOverAndHandBack() throws {
         var pair = try Pair()
         defer { pair.stop() }
-        try pair.start("main")
-        try pair.processes["main"]!.waitFor("bridge-main: leading")
-        try pair.start("backup")
-        try pair.processes["backup"]!.waitFor("bridge-backup: standing by (backup)")
+        try pair.startBoth()
         try pair.processes["main"]!.waitFor("connected to tcp://127.0.0.1:\(pair.chargerPorts[1]) from")
         Thread.sleep(forTimeInterval: 3)
         // the standby opens no listener and writes to no charger
@@ -198,11 +213,7 @@ struct StandbyTests {
         try pair.start("main")
         try pair.processes["main"]!.waitFor("bridge-main: leading — the backup handed back", timeout: .seconds(15))
         try pair.processes["backup"]!.waitFor("bridge-backup: standing by — the main instance bridge-main is back")
-        for port in pair.chargerPorts {
-            let back = Date().addingTimeInterval(8)
-            while pair.firstWrite(by: "main", after: returned, port: port) == nil, Date() < back { Thread.sleep(forTimeInterval: 0.1) }
-            #expect(pair.firstWrite(by: "main", after: returned, port: port) != nil, "the main instance writes to \(port) again")
-        }
+        #expect(pair.waitForWrites(by: "main", after: returned), "the main instance writes to every charger again")
         #expect(!pair.northbound["backup"]!.contains(where: pair.isListening) && !pair.isListening(pair.ocpp["backup"]!), "the backup closed its listeners")
         Thread.sleep(forTimeInterval: 3)
         let mainSessions = try pair.database("main").sessions().filter { $0.charger == "cp1" }
@@ -217,10 +228,7 @@ struct StandbyTests {
     func brokerOutages() throws {
         var pair = try Pair()
         defer { pair.stop() }
-        try pair.start("main")
-        try pair.processes["main"]!.waitFor("bridge-main: leading")
-        try pair.start("backup")
-        try pair.processes["backup"]!.waitFor("bridge-backup: standing by (backup)")
+        try pair.startBoth()
         Thread.sleep(forTimeInterval: 3)
 
         // a quick restart (no persistence: the retained lease is gone); the leader renews it in time
@@ -245,11 +253,7 @@ struct StandbyTests {
         try pair.broker.start()
         let back = Date().timeIntervalSince1970
         try pair.processes["main"]!.waitFor("bridge-main: leading — no leader", timeout: .seconds(10))
-        for port in pair.chargerPorts {
-            let deadline = Date().addingTimeInterval(8)
-            while pair.firstWrite(by: "main", after: back, port: port) == nil, Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
-            #expect(pair.firstWrite(by: "main", after: back, port: port) != nil)
-        }
+        #expect(pair.waitForWrites(by: "main", after: back))
         Thread.sleep(forTimeInterval: 2)
         #expect(!pair.processes["backup"]!.text.contains("bridge-backup: leading"))
         #expect(pair.overlaps().isEmpty, "\(pair.overlaps())")
