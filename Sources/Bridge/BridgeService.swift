@@ -74,10 +74,6 @@ public final class BridgeService: Service {
         centralSystem = configuration.ocpp.map { settings in
             CentralSystem(settings: settings, drivers: drivers.compactMap { $0 as? OCPPChargerDriver }, logger: logger)
         }
-        if let centralSystem {
-            let port = try centralSystem.start()
-            logger.notice("OCPP central system listening on \(configuration.ocpp!.certificate == nil ? "ws" : "wss")://\(configuration.ocpp!.bind):\(port)/\(configuration.ocpp!.path)/<charge point id>")
-        }
         let northbound = configuration.northbound
         let listeners: [SlaveListener]
         switch northbound.mode {
@@ -111,6 +107,11 @@ public final class BridgeService: Service {
                                mqttMeters: configuration.meters.contains { $0.mqtt != nil }
                                    ? MQTTMeters(configuration, deliver: BridgeService.route(control: control, meters: meters), logger: logger) : nil,
                                logger: logger)
+        }
+        // last: nothing after it may fail, so a failed start leaves no server behind (a standby retries)
+        if let centralSystem {
+            let port = try centralSystem.start()
+            logger.notice("OCPP central system listening on \(configuration.ocpp!.certificate == nil ? "ws" : "wss")://\(configuration.ocpp!.bind):\(port)/\(configuration.ocpp!.path)/<charge point id>")
         }
         tick()   // registers reflect the chargers before the first master connects
     }

@@ -57,6 +57,11 @@ public final class ModbusSlaveServer: Sendable {
         finished.wait()
     }
 
+    /// A server that never started (its owner failed to start) still holds its sockets: closed here.
+    deinit {
+        if !started.load(ordering: .acquiring) { sockets.forEach { Glibc.close($0) } }
+    }
+
     fileprivate var shouldStop: Bool { stopRequested.load(ordering: .acquiring) }
     fileprivate var listenSockets: [Int32] { sockets }
 }
