@@ -26,6 +26,12 @@ struct LeasePairSimulation {
         var connected = false
         var connectAt: Double? = 0.2
         var partitionedUntil: Double?
+        /// While cut off: what it published (reaches the broker late if the connection survives the
+        /// cut, or is resent after a reconnect) and what the broker sent it (arrives late or never).
+        var pendingOut: [Message] = []
+        var pendingIn: [Message] = []
+        var healSurvives = false
+        var replay: [Message] = []
         var lastPacket = 0.0
         var serving = false
         var stopDoneAt: Double?
@@ -68,11 +74,20 @@ struct LeasePairSimulation {
         }
 
         mutating func send(_ message: Message, from index: Int) {
-            guard reachable(index), instances[index].connected else { return }
+            guard instances[index].alive, instances[index].connected else { return }
+            if instances[index].partitionedUntil != nil {
+                instances[index].pendingOut.append(message)   // stuck in the socket: late, resent or lost
+                return
+            }
+            guard reachable(index) else { return }
             instances[index].lastPacket = time
             if case .leader(let record) = message { retained = record }
-            for target in instances.indices where reachable(target) && instances[target].connected {
+            for target in instances.indices where instances[target].connected && instances[target].brokerHasConnection && brokerUp {
                 if case .handBack = message, target == index { continue }
+                if instances[target].partitionedUntil != nil {
+                    instances[target].pendingIn.append(message)
+                    continue
+                }
                 let latency = Double.random(in: 0.002...0.08, using: &random)
                 let last = inbox.last { $0.to == target }?.at ?? 0
                 inbox.append((max(time + latency, last), target, message))
@@ -99,28 +114,37 @@ struct LeasePairSimulation {
             instances[index].lastPacket = time
             instances[index].machine.connected(now: time)
             if let retained { inbox.append((time + 0.01, index, .leader(retained))) }
+            // what was in flight when the old connection died is resent first (QoS 1 semantics: the worst case)
+            let replay = instances[index].replay
+            instances[index].replay = []
+            if !replay.isEmpty { note("\(instances[index].name) resends \(replay.count) old message(s)") }
+            for message in replay { send(message, from: index) }
         }
 
         mutating func drop(_ index: Int) {
             guard instances[index].connected else { return }
             instances[index].connected = false
             instances[index].machine.disconnected(now: time)
+            instances[index].pendingIn = []
             inbox.removeAll { $0.to == index }
         }
 
         mutating func randomFailure() {
             let index = Int.random(in: 0...1, using: &random)
-            switch Int.random(in: 0..<4, using: &random) {
+            switch Int.random(in: 0..<5, using: &random) {
             case 0 where instances[index].alive:   // kill -9
                 note("kill -9 \(instances[index].name)")
                 instances[index].alive = false
                 instances[index].serving = false
+                instances[index].pendingOut = []
+                instances[index].replay = []
                 instances[index].stopDoneAt = nil
                 drop(index)
                 if instances[index].partitionedUntil == nil { will(of: index) }
                 instances[index].restartAt = time + Double.random(in: 1...30, using: &random)
             case 1 where instances[index].partitionedUntil == nil && instances[index].alive:   // network split
                 instances[index].partitionedUntil = time + Double.random(in: 0.5...40, using: &random)
+                instances[index].healSurvives = Bool.random(using: &random)
                 note("\(instances[index].name) cut off until \(instances[index].partitionedUntil!)")
             case 2 where brokerUp:   // broker restart
                 brokerUp = false
@@ -131,6 +155,14 @@ struct LeasePairSimulation {
                     instances[i].brokerHasConnection = false
                     // the TCP connection closes: the client notices (unless it is cut off)
                     if instances[i].partitionedUntil == nil { drop(i) }
+                }
+            case 3 where Int.random(in: 0..<4, using: &random) == 0:   // a stranger's tombstone, with a made-up nonce
+                let victim = instances[Int.random(in: 0...1, using: &random)]
+                let forged = LeaseRecord(instance: victim.name, role: victim.role.rawValue, nonce: "forged", released: true)
+                note("a stranger publishes a tombstone for \(victim.name)")
+                retained = forged
+                for target in instances.indices where reachable(target) && instances[target].connected {
+                    inbox.append((time + 0.01, target, .leader(forged)))
                 }
             default: break
             }
@@ -160,10 +192,23 @@ struct LeasePairSimulation {
                     if instances[i].brokerHasConnection, time - instances[i].lastPacket >= LeasePairSimulation.willAfter { will(of: i) }
                     if time >= until {
                         instances[i].partitionedUntil = nil
-                        // the client finds its connection dead and reconnects; the broker drops the old one (its will)
-                        drop(i)
-                        will(of: i)
-                        if instances[i].alive { instances[i].connectAt = time + Double.random(in: 0.1...1, using: &random) }
+                        let stuck = instances[i].pendingOut
+                        instances[i].pendingOut = []
+                        if instances[i].healSurvives, instances[i].brokerHasConnection, instances[i].connected {
+                            // the TCP connection lived through the cut: everything arrives late, in order
+                            note("\(instances[i].name) back on the same connection (\(stuck.count) late message(s))")
+                            for message in stuck { send(message, from: i) }
+                            for message in instances[i].pendingIn {
+                                inbox.append((time + Double.random(in: 0.002...0.08, using: &random), i, message))
+                            }
+                            instances[i].pendingIn = []
+                        } else {
+                            // the client finds its connection dead and reconnects; the broker drops the old one (its will)
+                            drop(i)
+                            will(of: i)
+                            if Bool.random(using: &random) { instances[i].replay = stuck }
+                            if instances[i].alive { instances[i].connectAt = time + Double.random(in: 0.1...3, using: &random) }
+                        }
                     }
                 }
                 if let at = instances[i].connectAt, time >= at, instances[i].alive, brokerUp, instances[i].partitionedUntil == nil {

@@ -2,14 +2,17 @@
 /// time in, actions out), so every rule is tested without a broker or a clock.
 ///
 /// The leader keeps a retained record on the leader topic and renews it every second; when it
-/// lets go it leaves a tombstone (a record marked released), and its last will empties the topic.
-/// A standby takes over:
-/// - at once after another instance's tombstone (it has stopped steering);
-/// - after the leader's will, but no sooner than half a lease and a second after that leader's
-///   last renewal (a leader cut off from the broker stops steering after half a lease, and its will
-///   can run early when it reconnects);
-/// - when the record is not renewed for a whole lease while the standby itself is connected —
-///   never while it cannot see the broker.
+/// lets go it leaves a tombstone (its record marked released), and its last will empties the topic.
+/// A standby claims the lease:
+/// - at once after the tombstone of the leader it last saw (that leader has stopped steering);
+/// - after that leader's will, once half a lease and a second have passed since its last renewal
+///   (a leader cut off from the broker stops steering after half a lease; its will can run early,
+///   when it reconnects);
+/// - when the record is not renewed for a whole lease while the standby is connected — never
+///   while it cannot see the broker; the main instance also when the topic is empty.
+/// A claim becomes leadership when it is the last record on the topic after a settle time and, unless
+/// the previous leader's tombstone was seen, no sooner than half a lease and a second after the last
+/// renewal of any other instance and after connecting: whoever might still steer has let go by then.
 /// The main instance, finding the backup leading, asks it to hand back.
 public struct LeaseMachine: Sendable {
     public enum Role: String, Sendable { case main, backup }
@@ -63,12 +66,15 @@ public struct LeaseMachine: Sendable {
     /// The live record on the leader topic (nil: empty, a tombstone, or nothing since connecting).
     public private(set) var leader: LeaseRecord?
     private var connectedSince: Double?
-    /// When the topic last changed or a renewal arrived.
+    /// When the topic last changed or a renewal arrived (this connection).
     private var heardAt: Double?
-    /// When another instance's live record last arrived.
+    /// The last live record of another instance, and when it came (kept across reconnects: it says
+    /// who may still be steering).
+    private var lastForeign: LeaseRecord?
     private var foreignHeardAt: Double?
-    /// What emptied the topic: another instance's tombstone, or another instance's will.
-    private var foreignRelease = false
+    /// The tombstone of `lastForeign` came after it: that instance has stopped steering.
+    private var cleanRelease = false
+    /// `lastForeign`'s record was emptied by its last will.
     private var lapsed = false
     private var phaseSince = 0.0
     private var lastPublished = -Double.infinity
@@ -97,23 +103,26 @@ public struct LeaseMachine: Sendable {
     /// A message on the leader topic (nil: emptied, by a last will).
     public mutating func received(_ record: LeaseRecord?, now: Double) {
         heardAt = now
-        let previous = leader
         guard let record else {
+            if let previous = leader, isForeign(previous) { lapsed = true }
             leader = nil
-            if let previous, isForeign(previous) { lapsed = true }
             return
         }
         if record.isTombstone {
             leader = nil
-            foreignRelease = isForeign(record)
-            lapsed = false
+            // only the tombstone of the instance last seen leading says it stopped (not a stranger's)
+            if let last = lastForeign, record.instance == last.instance, record.nonce == last.nonce {
+                cleanRelease = true
+                lapsed = false
+            }
             return
         }
         leader = record
         if isForeign(record) {
+            lastForeign = record
             foreignHeardAt = now
             lapsed = false
-            foreignRelease = false
+            cleanRelease = false
         } else if record.nonce == settings.nonce {
             lastConfirmed = now
         }
@@ -131,6 +140,9 @@ public struct LeaseMachine: Sendable {
         enter(.standby, now: now)
         heardAt = now   // a backup gives the main instance a lease's time to claim before it would again
     }
+
+    /// The tombstone asked for by `.clearLease` could not be sent (no connection): ask again.
+    public mutating func clearNotSent() { clearedOwnAt = nil }
 
     /// The service could not start (a port taken, a database that cannot be read): let go, and
     /// try again only after a lease's time.
@@ -154,12 +166,7 @@ public struct LeaseMachine: Sendable {
 
     private mutating func standby(now: Double) -> [Action] {
         guard let since = connectedSince, now - since >= settings.settle else { return [] }
-        if let leader, !isForeign(leader) {
-            // our own record (from before a lease loss, or a previous life): replace it by a tombstone
-            guard clearedOwnAt == nil else { return [] }
-            clearedOwnAt = now
-            return [.clearLease]
-        }
+        if let own = clearOwn() { return own }
         guard now >= retryAfter else { return [] }
         if let leader {
             if now - max(heardAt ?? since, since) >= settings.lease {
@@ -180,13 +187,28 @@ public struct LeaseMachine: Sendable {
         return []
     }
 
-    /// Why the topic is empty, if another instance emptied it: its tombstone (claim now) or its
-    /// will (claim once it must have stopped; "" until then). nil: nobody else emptied it.
+    /// This instance's own live record on the topic (from before a lease loss, replayed, or from a
+    /// previous life) is replaced by a tombstone, once per connection; it never counts as a leader.
+    private mutating func clearOwn() -> [Action]? {
+        guard let leader, !isForeign(leader) else { return nil }
+        guard clearedOwnAt == nil else { return [] }
+        clearedOwnAt = connectedSince
+        return [.clearLease]
+    }
+
+    /// Why the topic is empty, if the instance last seen leading emptied it: its tombstone (claim
+    /// now) or its will (claim once it must have stopped; "" until then). nil: it did not.
     private func vacated(now: Double) -> String? {
-        if foreignRelease { return "the leader let go of the chargers" }
+        if cleanRelease { return "the leader let go of the chargers" }
         guard lapsed else { return nil }
-        let wait = (foreignHeardAt ?? -.infinity) + settings.afterWill - now
-        return wait > 0 ? "" : "the leader vanished (its last will)"
+        return now < (foreignHeardAt ?? -.infinity) + settings.afterWill ? "" : "the leader vanished (its last will)"
+    }
+
+    /// Whoever might still steer has let go: its tombstone came, or half a lease and a second
+    /// passed since any other instance's last renewal and since this one connected.
+    private func mayStart(now: Double) -> Bool {
+        if cleanRelease { return true }
+        return now >= max(connectedSince ?? .infinity, foreignHeardAt ?? -.infinity) + settings.afterWill
     }
 
     private mutating func claiming(now: Double) -> [Action] {
@@ -198,12 +220,23 @@ public struct LeaseMachine: Sendable {
             enter(.standby, now: now)   // another claim came after ours: it is the last on the topic
             return []
         }
-        guard now - phaseSince >= settings.settle else { return [] }
-        if let leader, !isForeign(leader), leader.nonce == settings.nonce, lastConfirmed >= phaseSince {
+        if leader == nil, heardAt ?? 0 > phaseSince, cleanRelease || lapsed {
+            return claim(now: now, reason: claimReason)   // the leader we displaced let go after our claim: claim again
+        }
+        // our claim is the last record, came back lately (so the lease is ours now), and nobody else may still steer
+        if now - phaseSince >= settings.settle, let leader, !isForeign(leader), leader.nonce == settings.nonce,
+           lastConfirmed >= phaseSince, now - lastConfirmed <= 2 * settings.renewal, mayStart(now: now) {
             enter(.leader, now: now)
             return [.startServing(reason: claimReason)]
         }
-        if now - phaseSince >= settings.settle + settings.lease { enter(.standby, now: now) }   // our claim never came back
+        if now - phaseSince >= settings.settle + settings.lease {
+            enter(.standby, now: now)   // our claim never came back
+            return []
+        }
+        if now - lastPublished >= settings.renewal {
+            lastPublished = now   // renewed while it waits, so nobody takes it for lapsed
+            return [.publishLease]
+        }
         return []
     }
 
@@ -214,7 +247,7 @@ public struct LeaseMachine: Sendable {
         if let main = handBackFrom {
             return release(now: now, reason: "the main instance \(main) is back and asked for the chargers")
         }
-        if now - max(lastConfirmed, phaseSince) > settings.stepDown {
+        if now - lastConfirmed > settings.stepDown {   // counted from the broker's last word, not from taking over
             return release(now: now, reason: "the lease was not renewed for \(format(settings.stepDown)) s: the broker is unreachable")
         }
         guard let since = connectedSince else { return [] }
@@ -230,8 +263,9 @@ public struct LeaseMachine: Sendable {
             enter(.standby, now: now)
             return []
         }
-        guard let leader, isForeign(leader) else {
-            if foreignRelease { return claim(now: now, reason: "the backup handed back") }
+        if let own = clearOwn() { return own }
+        guard let leader else {
+            if cleanRelease { return claim(now: now, reason: "the backup handed back") }
             if let reason = vacated(now: now) { return reason.isEmpty ? [] : claim(now: now, reason: reason) }
             return claim(now: now, reason: "no leader")
         }
@@ -266,9 +300,9 @@ public struct LeaseMachine: Sendable {
         phaseSince = now
         handBackFrom = nil
         clearedOwnAt = nil
-        if next == .claiming || next == .leader {
+        if next == .leader {   // the vacancy is taken: only what comes next counts
+            cleanRelease = false
             lapsed = false
-            foreignRelease = false
         }
     }
 
@@ -276,9 +310,8 @@ public struct LeaseMachine: Sendable {
     private mutating func forgetTopic() {
         leader = nil
         heardAt = nil
-        foreignHeardAt = nil
         lapsed = false
-        foreignRelease = false
+        cleanRelease = false
         clearedOwnAt = nil
     }
 
