@@ -237,7 +237,8 @@ public final class BridgeService: Service {
         // the control timer on a thread of its own: driver calls and file inputs may block
         let timer = WorkerThread(name: "control timer", period: Double(configuration.tickMilliseconds) / 1000) { [self] in
             tick()
-            systemd.watchdog(now: clock.now)
+            lastTimerRun.withLock { $0 = clock.now }
+            if ownsProcess { systemd.watchdog(now: clock.now) }
             reportHealth()
             printStatus()
         }
@@ -335,6 +336,13 @@ public final class BridgeService: Service {
 
     /// The timer's control step (delays, failsafe timeouts, file inputs); grid samples trigger
     /// their own steps as they arrive.
+    private let lastTimerRun = Mutex<Seconds>(-.infinity)
+
+    /// Whether the control timer ran lately (a standby's coordinator feeds systemd's watchdog only then).
+    public func controlTimerAlive(now: Seconds) -> Bool {
+        now - lastTimerRun.withLock { $0 } < max(5, 10 * Double(configuration.tickMilliseconds) / 1000)
+    }
+
     /// The operator settings as last saved (a standby keeps them in step).
     public var savedSettings: RuntimeSettings { control.core.withLock { $0.saved } }
 

@@ -41,7 +41,8 @@ struct StandbyOptions: ParsableArguments {
             : "backup: stands by while the main instance leads; takes over when its lease lapses"
         return [
             "standby pair: this instance is \(standby.instance), \(role)",
-            "  lease \(topics.leader) on \(mqtt): renewed every \(min(1, lease / 6)) s; taken over after \(lease) s unrenewed (or at once on the leader's last will);"
+            "  lease \(topics.leader) on \(mqtt): renewed every \(min(1, lease / 6)) s; taken over after \(lease) s unrenewed,"
+                + " \(lease / 2 + 1) s after the last renewal when the leader's last will runs, at once on its tombstone (a clean stop or hand-back);"
                 + " a leader that cannot renew it for \(lease / 2) s lets go of the chargers",
             "  standing by: no Modbus listener, no southbound connection, no OCPP; settings kept in step from \(topics.settings)",
         ]

@@ -1,4 +1,5 @@
 import Foundation
+import ServiceConfiguration
 
 /// What an instance publishes about itself on the broker: as the retained leader record (the lease),
 /// and as a hand-back request. `nonce` is new at every process start, so a record with this
@@ -37,8 +38,10 @@ public struct LeaseRecord: Codable, Sendable, Equatable {
     public static func parse(_ payload: [UInt8]) throws -> LeaseRecord? {
         guard !payload.isEmpty else { return nil }
         let record = try JSONDecoder().decode(LeaseRecord.self, from: Data(payload))
-        guard !record.instance.isEmpty, ["main", "backup"].contains(record.role), !record.nonce.isEmpty else {
-            throw LeaseRecordError("a lease record needs an instance, role main or backup, and a nonce")
+        // names end up in logs and on the status page: only what a configured instance name may be
+        guard StandbySettings.checkInstance(record.instance) == nil, ["main", "backup"].contains(record.role),
+              (1...64).contains(record.nonce.count), record.nonce.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else {
+            throw LeaseRecordError("a lease record needs an instance name, role main or backup, and a nonce")
         }
         return record
     }

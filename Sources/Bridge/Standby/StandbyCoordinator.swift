@@ -30,6 +30,10 @@ public final class StandbyCoordinator: Service, Sendable {
     private let active = Mutex<BridgeService?>(nil)
     /// The leader's settings as last received (a standby), or as last published (the leader).
     private let settingsText = Mutex<String?>(nil)
+    /// What a standby last saved of them.
+    private let savedSettingsText = Mutex<String?>(nil)
+    /// The lease connection count last handled.
+    private let handledConnections = Mutex(0)
     /// The state line last logged and the state last published.
     private let shown = Mutex<(line: String, published: String)>(("", ""))
     private let leaderSince = Mutex<Double>(0)
@@ -92,13 +96,13 @@ public final class StandbyCoordinator: Service, Sendable {
             try? await Task.sleep(for: .milliseconds(100))
         }
         // a clean stop hands the chargers to the other instance at once (the will runs only on a crash)
-        let wasLeading = active.withLock { $0 } != nil
+        let held = [.claiming, .leader, .releasing].contains(machine.withLock { $0.phase })
         systemd.stopping()
         if let service = active.withLock({ running in defer { running = nil }; return running }) {
             await service.stopServing()
             record(.leaderReleased, "the service is stopping")
         }
-        if wasLeading { publishTombstone() }
+        if held { _ = publishTombstone() }
         lease.stop()
         presence.stop(final: MQTTOptions.Will(topic: topics.instance, payload: "offline"))
         leaseEvents.cancel()
@@ -112,9 +116,7 @@ public final class StandbyCoordinator: Service, Sendable {
         let now = clock.now
         switch event {
         case .connected:
-            machine.withLock { $0.connected(now: now) }
-            for topic in [topics.leader, topics.handBack, topics.settings] { lease.subscribe(topic) }
-            logger.info("lease connection to the broker up")
+            noteConnection(now: now)
         case .disconnected(let reason):
             machine.withLock { $0.disconnected(now: now) }
             logger.warning("lease connection to the broker: \(reason)")
@@ -139,16 +141,35 @@ public final class StandbyCoordinator: Service, Sendable {
         }
     }
 
+    /// A new lease connection (its `.connected` event, or a changed connection count if the event
+    /// was lost in a flood): subscribe, and let the machine start over with what the broker shows.
+    private func noteConnection(now: Double) {
+        let count = lease.connections
+        let new = handledConnections.withLock { handled in
+            defer { handled = count }
+            return handled != count
+        }
+        guard new else { return }
+        machine.withLock { $0.connected(now: now) }
+        for topic in [topics.leader, topics.handBack, topics.settings] { lease.subscribe(topic) }
+        if active.withLock({ $0 }) != nil { settingsText.withLock { $0 = nil } }   // the leader shares its settings again
+        logger.info("lease connection to the broker up")
+    }
+
     /// One pass: the machine's decisions carried out, the leader's settings shared, the state shown.
     private func step() async {
         let now = clock.now
+        if lease.isConnected { noteConnection(now: now) }
         let actions = machine.withLock { $0.tick(now: now) }
         for action in actions { await perform(action) }
         if let service = active.withLock({ $0 }) {
             service.leadership.withLock { $0 = status }
             shareSettings(service)
+            // while leading, the watchdog is fed only if the control timer runs too
+            if service.controlTimerAlive(now: service.clock.now) { systemd.watchdog(now: now) }
         } else {
-            systemd.watchdog(now: now)   // the service's control timer pings it while leading
+            saveSettings()
+            systemd.watchdog(now: now)
         }
         publishState(force: false)
     }
@@ -162,12 +183,13 @@ public final class StandbyCoordinator: Service, Sendable {
                 return since
             }
             let record = LeaseRecord(instance: settings.instance, role: settings.role.rawValue, nonce: nonce, since: since, renewed: wall)
-            lease.publish(topics.leader, record.json, qos: 1, retain: true)
+            // QoS 0 on the lease topic: a record that could not go out is lost, never resent late after a reconnect
+            lease.publish(topics.leader, record.json, qos: 0, retain: true)
         case .clearLease:
-            publishTombstone()
+            if !publishTombstone() { machine.withLock { $0.clearNotSent() } }
         case .requestHandBack:
             let record = LeaseRecord(instance: settings.instance, role: settings.role.rawValue, nonce: nonce, renewed: wall)
-            lease.publish(topics.handBack, record.json, qos: 1, retain: false)
+            lease.publish(topics.handBack, record.json, qos: 0, retain: false)
         case .startServing(let reason):
             takeOver(reason)
         case .stopServing(let reason):
@@ -182,10 +204,10 @@ public final class StandbyCoordinator: Service, Sendable {
     }
 
     /// Says on the leader topic that this instance let go: whoever claims next may start at once.
-    private func publishTombstone() {
+    private func publishTombstone() -> Bool {
         let record = LeaseRecord(instance: settings.instance, role: settings.role.rawValue, nonce: nonce,
                                  renewed: Date().timeIntervalSince1970, released: true)
-        lease.publish(topics.leader, record.json, qos: 1, retain: true)
+        return lease.publish(topics.leader, record.json, qos: 0, retain: true)
     }
 
     private func takeOver(_ reason: String) {
@@ -214,27 +236,28 @@ public final class StandbyCoordinator: Service, Sendable {
         guard let data = try? encoder.encode(service.savedSettings) else { return }
         let text = String(decoding: data, as: UTF8.self)
         let due = settingsText.withLock { last in last != text }
-        guard due, lease.publish(topics.settings, text, qos: 1, retain: true) else { return }
+        guard due, lease.publish(topics.settings, text, qos: 0, retain: true) else { return }
         settingsText.withLock { $0 = text }
     }
 
-    /// A standby takes the leader's settings: kept for the take-over and saved in its own database.
+    /// A standby takes the leader's settings: kept for the take-over, and saved in its own database
+    /// by the step loop (not here: the event task must not wait for the disk).
     private func keepInStep(_ payload: [UInt8]) {
-        guard active.withLock({ $0 }) == nil else { return }   // the leader's own echo
+        guard active.withLock({ $0 }) == nil, !payload.isEmpty else { return }   // the leader's own echo
         let text = String(decoding: payload, as: UTF8.self)
-        guard !payload.isEmpty else { return }
-        let settings: RuntimeSettings
         do {
-            settings = try JSONDecoder().decode(RuntimeSettings.self, from: Data(payload))
+            _ = try JSONDecoder().decode(RuntimeSettings.self, from: Data(payload))
         } catch {
             return refuse(topics.settings, "settings that do not decode: \(error)")
         }
-        let changed = settingsText.withLock { last in
-            defer { last = text }
-            return last != text
-        }
-        guard changed else { return }
-        if let database {
+        settingsText.withLock { $0 = text }
+    }
+
+    /// The leader's settings as last received, saved once they changed (at most once a step).
+    private func saveSettings() {
+        guard let text = settingsText.withLock({ $0 }), savedSettingsText.withLock({ $0 }) != text else { return }
+        savedSettingsText.withLock { $0 = text }
+        if let database, let settings = try? JSONDecoder().decode(RuntimeSettings.self, from: Data(text.utf8)) {
             do { try RuntimeStore(database: database).save(settings) } catch { logger.error("could not save the leader's settings: \(error)") }
         }
         logger.info("operator settings in step with the leader")
