@@ -42,7 +42,7 @@ struct StandbyOptions: ParsableArguments {
         return [
             "standby pair: this instance is \(standby.instance), \(role)",
             "  lease \(topics.leader) on \(mqtt): renewed every \(min(1, lease / 6)) s; taken over after \(lease) s unrenewed,"
-                + " \(lease / 2 + 1) s after the last renewal when the leader's last will runs, at once on its tombstone (a clean stop or hand-back);"
+                + " \(lease / 2 + 2) s after the last renewal when the leader's last will runs, at once on its tombstone (a clean stop or hand-back);"
                 + " a leader that cannot renew it for \(lease / 2) s lets go of the chargers",
             "  standing by: no Modbus listener, no southbound connection, no OCPP; settings kept in step from \(topics.settings)",
         ]

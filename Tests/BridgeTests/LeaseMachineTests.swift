@@ -53,10 +53,10 @@ struct LeaseMachineTests {
         let actions = Self.run(&main, from: 0, to: 10)
         let start = Self.firstStart(actions)
         // claims at 1 s; leads half a lease and a second after connecting (someone cut off may still steer until then)
-        #expect(start.map { $0 >= 4 && $0 <= 4.3 } == true, "\(String(describing: start))")
+        #expect(start.map { $0 >= 5 && $0 <= 5.3 } == true, "\(String(describing: start))")
         #expect(main.phase == .leader)
-        let renewals = actions.filter { $0.1 == .publishLease && $0.0 > 4.5 }.map(\.0)
-        #expect((4...6).contains(renewals.count), "renewed about every second: \(renewals)")
+        let renewals = actions.filter { $0.1 == .publishLease && $0.0 > 5.5 }.map(\.0)
+        #expect((3...5).contains(renewals.count), "renewed about every second: \(renewals)")
     }
 
     @Test("a backup alone waits a whole lease before it leads")
@@ -80,10 +80,10 @@ struct LeaseMachineTests {
             now += 0.1
         }
         backup.received(nil, now: 60)   // the broker ran the main instance's last will
-        // last renewal heard at 59 s: the main instance, if only cut off, has stopped by 59 + 3 s
-        let actions = Self.run(&backup, from: 60.1, to: 65)
-        #expect(actions.first.map { $0.1 == .publishLease && $0.0 >= 62.9 && $0.0 < 63.2 } == true, "\(actions)")
-        #expect(Self.firstStart(actions).map { $0 <= 64.3 } == true)
+        // last renewal heard at 59 s: the main instance, if only cut off, let go by 59 + 3 s and stopped by 59 + 5 s
+        let actions = Self.run(&backup, from: 60.1, to: 66)
+        #expect(actions.first.map { $0.1 == .publishLease && $0.0 >= 63.9 && $0.0 < 64.2 } == true, "\(actions)")
+        #expect(Self.firstStart(actions).map { $0 <= 65.3 } == true)
     }
 
     @Test("a leader that goes unheard for a lease is taken over; a standby without the broker never takes over")
@@ -109,17 +109,17 @@ struct LeaseMachineTests {
 
     @Test("a leader whose renewals stop coming back lets go after half the lease, then clears its record")
     func leaderLosesTheBroker() {
-        var main = Self.leadingMain(by: 5)
+        var main = Self.leadingMain(by: 6)
         #expect(main.phase == .leader)
-        let silent = Self.run(&main, from: 5.1, to: 10, echo: false)
+        let silent = Self.run(&main, from: 6.1, to: 11, echo: false)
         let stop = silent.first { if case .stopServing = $0.1 { true } else { false } }
-        #expect(stop.map { $0.0 > 7 && $0.0 <= 8.1 } == true, "\(String(describing: stop))")
+        #expect(stop.map { $0.0 > 8 && $0.0 <= 9.1 } == true, "\(String(describing: stop))")
         #expect(main.phase == .releasing)
-        main.stopped(now: 8.5)
-        main.disconnected(now: 9)
+        main.stopped(now: 9.5)
+        main.disconnected(now: 10)
         main.connected(now: 20)
         main.received(Self.record(main), now: 20.05)   // the broker kept the record (persistence)
-        let back = Self.run(&main, from: 20.1, to: 26)
+        let back = Self.run(&main, from: 20.1, to: 27)
         #expect(back.first?.1 == .clearLease)
         #expect(Self.firstStart(back) != nil, "no other leader: the main instance leads again")
     }
@@ -172,8 +172,8 @@ struct LeaseMachineTests {
         main.received(Self.record(other), now: 1.02)
         other.received(Self.record(main), now: 1.01)
         other.received(Self.record(other), now: 1.02)
-        _ = Self.run(&main, from: 1.1, to: 6, echo: false)
-        _ = Self.run(&other, from: 1.1, to: 6)   // its renewals come back; the other instance has stood down
+        _ = Self.run(&main, from: 1.1, to: 7, echo: false)
+        _ = Self.run(&other, from: 1.1, to: 7)   // its renewals come back; the other instance has stood down
         #expect(main.phase == .standby)
         #expect(other.phase == .leader)
     }
@@ -184,7 +184,7 @@ struct LeaseMachineTests {
         var main = Self.machine("a", .main, nonce: "new")
         main.connected(now: 0)
         main.received(LeaseRecord(instance: "a", role: "main", nonce: "old"), now: 0.05)
-        let actions = Self.run(&main, from: 0, to: 4)
+        let actions = Self.run(&main, from: 0, to: 6)
         #expect(actions.first?.1 == .clearLease)
         #expect(Self.firstStart(actions) != nil)
     }
@@ -204,13 +204,13 @@ struct LeaseMachineTests {
 
     @Test("a service that cannot start is retried only after a lease")
     func failedStart() {
-        var main = Self.leadingMain(by: 5)
+        var main = Self.leadingMain(by: 6)
         #expect(main.phase == .leader)
-        main.startFailed(now: 5)
-        let retry = Self.run(&main, from: 5.1, to: 13)
+        main.startFailed(now: 6)
+        let retry = Self.run(&main, from: 6.1, to: 14)
         #expect(retry.first?.1 == .clearLease, "its record goes: \(retry)")
         let claims = retry.filter { $0.1 == .publishLease }.map(\.0)
-        #expect(claims.first.map { $0 >= 11 } == true, "\(claims)")
+        #expect(claims.first.map { $0 >= 12 } == true, "\(claims)")
     }
 
     /// The main instance feeds `backup`'s renewals to `main` every second in [from, to).
@@ -270,5 +270,40 @@ struct LeaseMachineTests {
         let actions = Self.run(&main, from: 12.2, to: 12.5, echo: false)
         #expect(actions.first?.1 == .clearLease)
         #expect(!actions.contains { $0.1 == .publishLease })
+    }
+
+    @Test("a leader counts its lease from when a renewal was sent, not from when its echo came back late")
+    func lateEchoes() {
+        var main = Self.leadingMain(by: 6)
+        #expect(main.phase == .leader)
+        // from now on each renewal comes back 2.5 s late (the way in is stalled)
+        var now = 6.1
+        var stop: Double?
+        var pending: [(at: Double, record: LeaseRecord)] = []
+        while now < 12, stop == nil {
+            for item in pending where item.at <= now { main.received(item.record, now: item.at) }
+            pending.removeAll { $0.at <= now }
+            for action in main.tick(now: now) {
+                if action == .publishLease {
+                    var record = Self.record(main)
+                    record.sent = now
+                    pending.append((now + 2.5, record))
+                }
+                if case .stopServing = action { stop = now }
+            }
+            now += 0.1
+        }
+        // its last confirmed renewal was sent at ≈ 6 s: it lets go ≈ 3 s later, not 3 s after the late echo
+        #expect(stop.map { $0 < 9.5 } == true, "\(String(describing: stop))")
+    }
+
+    @Test("a retained copy of its own record confirms nothing")
+    func retainedCopyConfirmsNothing() {
+        var main = Self.leadingMain(by: 6)
+        main.disconnected(now: 6.5)
+        main.connected(now: 7)
+        main.received(Self.record(main), now: 7.05, retained: true)
+        let actions = Self.run(&main, from: 7.1, to: 10, echo: false)
+        #expect(actions.contains { if case .stopServing = $0.1 { true } else { false } }, "\(actions)")
     }
 }

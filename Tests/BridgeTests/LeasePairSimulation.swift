@@ -39,7 +39,7 @@ struct LeasePairSimulation {
         var brokerHasConnection = false
     }
 
-    enum Message { case leader(LeaseRecord?), handBack(LeaseRecord) }
+    enum Message { case leader(LeaseRecord?, retained: Bool = false), handBack(LeaseRecord) }
 
     struct World {
         var time = 0.0
@@ -81,7 +81,7 @@ struct LeasePairSimulation {
             }
             guard reachable(index) else { return }
             instances[index].lastPacket = time
-            if case .leader(let record) = message { retained = record }
+            if case .leader(let record, _) = message { retained = record }
             for target in instances.indices where instances[target].connected && instances[target].brokerHasConnection && brokerUp {
                 if case .handBack = message, target == index { continue }
                 if instances[target].partitionedUntil != nil {
@@ -113,7 +113,7 @@ struct LeasePairSimulation {
             instances[index].brokerHasConnection = true
             instances[index].lastPacket = time
             instances[index].machine.connected(now: time)
-            if let retained { inbox.append((time + 0.01, index, .leader(retained))) }
+            if let retained { inbox.append((time + 0.01, index, .leader(retained, retained: true))) }
             // what was in flight when the old connection died is resent first (QoS 1 semantics: the worst case)
             let replay = instances[index].replay
             instances[index].replay = []
@@ -236,7 +236,7 @@ struct LeasePairSimulation {
             inbox.removeAll { $0.at <= time }
             for item in due where instances[item.to].connected {
                 switch item.message {
-                case .leader(let record): instances[item.to].machine.received(record, now: time)
+                case .leader(let record, let stored): instances[item.to].machine.received(record, now: time, retained: stored)
                 case .handBack(let record): instances[item.to].machine.handBackRequested(by: record)
                 }
             }
@@ -244,7 +244,7 @@ struct LeasePairSimulation {
 
         mutating func carryOut(_ action: LeaseMachine.Action, by i: Int) {
             let me = instances[i]
-            let record = LeaseRecord(instance: me.name, role: me.role.rawValue, nonce: me.machine.settings.nonce)
+            let record = LeaseRecord(instance: me.name, role: me.role.rawValue, nonce: me.machine.settings.nonce, sent: time)
             switch action {
             case .publishLease: send(.leader(record), from: i)
             case .clearLease:
@@ -256,8 +256,8 @@ struct LeasePairSimulation {
                 instances[i].serving = true   // from the decision on, counted as steering (start takes no time here)
                 takeOvers += 1
             case .stopServing:
-                // the service stops its drivers: up to 1.5 s until it has let go
-                instances[i].stopDoneAt = time + Double.random(in: 0.05...1.5, using: &random)
+                // the service stops its drivers: up to `stopTime` until it has let go
+                instances[i].stopDoneAt = time + Double.random(in: 0.05...instances[i].machine.settings.stopTime, using: &random)
             }
         }
     }

@@ -5,14 +5,14 @@
 /// lets go it leaves a tombstone (its record marked released), and its last will empties the topic.
 /// A standby claims the lease:
 /// - at once after the tombstone of the leader it last saw (that leader has stopped steering);
-/// - after that leader's will, once half a lease and a second have passed since its last renewal
-///   (a leader cut off from the broker stops steering after half a lease; its will can run early,
-///   when it reconnects);
+/// - after that leader's will, once half a lease and two seconds have passed since its last renewal
+///   (a leader cut off from the broker lets go half a lease after it sent its last renewal that came
+///   back, and stops within two seconds; its will can run early, when it reconnects);
 /// - when the record is not renewed for a whole lease while the standby is connected — never
 ///   while it cannot see the broker; the main instance also when the topic is empty.
 /// A claim becomes leadership when it is the last record on the topic after a settle time and, unless
-/// the previous leader's tombstone was seen, no sooner than half a lease and a second after the last
-/// renewal of any other instance and after connecting: whoever might still steer has let go by then.
+/// the previous leader's tombstone was seen, no sooner than half a lease and two seconds after the
+/// last renewal of any other instance and after connecting: whoever might still steer has stopped by then.
 /// The main instance, finding the backup leading, asks it to hand back.
 public struct LeaseMachine: Sendable {
     public enum Role: String, Sendable { case main, backup }
@@ -57,8 +57,11 @@ public struct LeaseMachine: Sendable {
         public var renewal: Double { min(1, lease / 6) }
         /// A leader lets go after this long without hearing its own renewal come back.
         public var stepDown: Double { lease / 2 }
-        /// After a will, a standby claims no sooner than this after the vanished leader's last renewal.
-        public var afterWill: Double { stepDown + 1 }
+        /// How long the service may take to stop (every charger given its safe current) once it lets go.
+        public var stopTime: Double { 2 }
+        /// Nobody else may still be steering this long after its last renewal was heard: it let go
+        /// half a lease after sending it, and stopped within `stopTime`.
+        public var afterWill: Double { stepDown + stopTime }
     }
 
     public let settings: Settings
@@ -100,8 +103,9 @@ public struct LeaseMachine: Sendable {
         forgetTopic()
     }
 
-    /// A message on the leader topic (nil: emptied, by a last will).
-    public mutating func received(_ record: LeaseRecord?, now: Double) {
+    /// A message on the leader topic (nil: emptied, by a last will). `retained`: a stored copy sent
+    /// on subscribing, not a live publication (it confirms nothing).
+    public mutating func received(_ record: LeaseRecord?, now: Double, retained: Bool = false) {
         heardAt = now
         guard let record else {
             if let previous = leader, isForeign(previous) { lapsed = true }
@@ -123,8 +127,8 @@ public struct LeaseMachine: Sendable {
             foreignHeardAt = now
             lapsed = false
             cleanRelease = false
-        } else if record.nonce == settings.nonce {
-            lastConfirmed = now
+        } else if record.nonce == settings.nonce, !retained {
+            lastConfirmed = max(lastConfirmed, min(now, record.sent ?? now))   // counted from when it was sent
         }
     }
 
@@ -204,8 +208,8 @@ public struct LeaseMachine: Sendable {
         return now < (foreignHeardAt ?? -.infinity) + settings.afterWill ? "" : "the leader vanished (its last will)"
     }
 
-    /// Whoever might still steer has let go: its tombstone came, or half a lease and a second
-    /// passed since any other instance's last renewal and since this one connected.
+    /// Whoever might still steer has stopped: its tombstone came, or `afterWill` passed since any
+    /// other instance's last renewal and since this one connected.
     private func mayStart(now: Double) -> Bool {
         if cleanRelease { return true }
         return now >= max(connectedSince ?? .infinity, foreignHeardAt ?? -.infinity) + settings.afterWill

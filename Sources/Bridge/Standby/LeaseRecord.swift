@@ -16,14 +16,20 @@ public struct LeaseRecord: Codable, Sendable, Equatable {
     /// leads, and whoever claims next may start at once. An empty topic (a last will) says less:
     /// the leader vanished, and may still be steering for a moment if it was only cut off.
     public var released: Bool?
+    /// When the sender published it, on the sender's own monotonic clock: a leader counts its lease
+    /// from when its newest renewal that came back was *sent*, so an echo that arrives late does
+    /// not stretch it (meaningless to any other instance).
+    public var sent: Double?
 
-    public init(instance: String, role: String, nonce: String, since: Double = 0, renewed: Double = 0, released: Bool? = nil) {
+    public init(instance: String, role: String, nonce: String, since: Double = 0, renewed: Double = 0, released: Bool? = nil,
+                sent: Double? = nil) {
         self.instance = instance
         self.role = role
         self.nonce = nonce
         self.since = since
         self.renewed = renewed
         self.released = released
+        self.sent = sent
     }
 
     public var isTombstone: Bool { released == true }

@@ -118,13 +118,15 @@ public final class StandbyCoordinator: Service, Sendable {
         case .connected:
             noteConnection(now: now)
         case .disconnected(let reason):
-            machine.withLock { $0.disconnected(now: now) }
             logger.warning("lease connection to the broker: \(reason)")
-        case .message(let topic, let payload, _):
+            // read late, after the client reconnected: the new connection is (or will be) noted instead
+            guard !lease.isConnected else { return }
+            machine.withLock { $0.disconnected(now: now) }
+        case .message(let topic, let payload, let retained):
             if topic == topics.leader {
                 do {
                     let record = try LeaseRecord.parse(payload)
-                    machine.withLock { $0.received(record, now: now) }
+                    machine.withLock { $0.received(record, now: now, retained: retained) }
                 } catch {
                     refuse(topic, "a malformed lease record: \(error)")
                 }
@@ -182,7 +184,8 @@ public final class StandbyCoordinator: Service, Sendable {
                 if machine.withLock({ $0.phase }) == .claiming { since = wall }
                 return since
             }
-            let record = LeaseRecord(instance: settings.instance, role: settings.role.rawValue, nonce: nonce, since: since, renewed: wall)
+            let record = LeaseRecord(instance: settings.instance, role: settings.role.rawValue, nonce: nonce, since: since, renewed: wall,
+                                     sent: clock.now)
             // QoS 0 on the lease topic: a record that could not go out is lost, never resent late after a reconnect
             lease.publish(topics.leader, record.json, qos: 0, retain: true)
         case .clearLease:
