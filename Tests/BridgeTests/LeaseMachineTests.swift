@@ -42,6 +42,14 @@ struct LeaseMachineTests {
         return main
     }
 
+    /// A backup alone on the broker, leading by 10 s (nonce "nb").
+    static func leadingBackup() -> LeaseMachine {
+        var backup = machine("b", .backup, nonce: "nb")
+        backup.connected(now: 0)
+        _ = run(&backup, from: 0, to: 10)
+        return backup
+    }
+
     static func firstStart(_ actions: [(Double, LeaseMachine.Action)]) -> Double? {
         actions.first { if case .startServing = $0.1 { true } else { false } }?.0
     }
@@ -126,9 +134,7 @@ struct LeaseMachineTests {
 
     @Test("hand-back: the main instance asks, the backup lets go and clears, the main claims")
     func handBack() {
-        var backup = Self.machine("b", .backup, nonce: "nb")
-        backup.connected(now: 0)
-        _ = Self.run(&backup, from: 0, to: 10)
+        var backup = Self.leadingBackup()
         #expect(backup.phase == .leader)
 
         var main = Self.machine("a", .main, nonce: "na")
@@ -227,9 +233,7 @@ struct LeaseMachineTests {
 
     @Test("a claim made while another instance may still steer starts only after its tombstone")
     func claimAgainstALiveLeader() {
-        var backup = Self.machine("b", .backup, nonce: "nb")
-        backup.connected(now: 0)
-        _ = Self.run(&backup, from: 0, to: 10)
+        let backup = Self.leadingBackup()
         #expect(backup.phase == .leader)
         var main = Self.machine("a", .main, nonce: "na")
         main.connected(now: 10)
@@ -260,9 +264,7 @@ struct LeaseMachineTests {
 
     @Test("the returning main instance clears a replayed record of its own instead of claiming")
     func replayedOwnRecord() {
-        var backup = Self.machine("b", .backup, nonce: "nb")
-        backup.connected(now: 0)
-        _ = Self.run(&backup, from: 0, to: 10)
+        let backup = Self.leadingBackup()
         var main = Self.machine("a", .main, nonce: "na")
         main.connected(now: 10)
         _ = Self.renewals(of: backup, to: &main, from: 10, to: 12)
