@@ -18,6 +18,8 @@ struct ChargerLink {
         /// The setpoint last written successfully, amperes (nil: none yet): what the charger may
         /// still draw if contact is lost now.
         var applied: Int?
+        /// The link had been down and the charger answered again.
+        var recovered = false
     }
 
     /// What the charger was last told on this connection (nil: not yet, so it is written).
@@ -95,10 +97,10 @@ struct ChargerLink {
                 status = try pollStatus(now: now, phases: phases)
                 nextPoll = now + settings.period
             }
-            if isDown { logger.notice("charger answers again", metadata: ["charger": "\(settings.id)"]) }
+            let recovered = isDown   // told by the driver, which also knows a charger that went silent without failing
             failures = 0
             return Outcome(status: status, down: false, nextDue: min(nextPoll, lastFeed + (feedInterval ?? .infinity), lastSetpointWrite + spec.reassertSeconds),
-                           applied: appliedAmperes)
+                           applied: appliedAmperes, recovered: recovered)
         } catch {
             failures += 1
             if failures == 1 { logger.info("request failed, retrying at once: \(error)", metadata: ["charger": "\(settings.id)"]) }

@@ -44,6 +44,9 @@ public final class ModbusChargerDriver: ChargerDriver {
     struct Shared {
         var status = ChargerStatus.offline
         var lastGood: Double?
+        /// It was shown offline (the link gave up, or no status came for `staleAfter`): its next
+        /// status is logged as "answers again".
+        var silent = false
         var setpoint: Int?
         var phases: Int?
         var failsafeCurrent: Int?
@@ -71,11 +74,19 @@ public final class ModbusChargerDriver: ChargerDriver {
 
     public func poll(now _: Seconds) -> ChargerStatus {
         let now = clock.now
-        return shared.withLock { shared in
+        let (status, newlySilent) = shared.withLock { shared in
             var status = shared.status
-            if let last = shared.lastGood, now - last > staleAfter { status.online = false }
-            return status
+            var newlySilent = false
+            if let last = shared.lastGood, now - last > staleAfter {
+                status.online = false
+                newlySilent = !shared.silent
+                shared.silent = true
+            }
+            return (status, newlySilent)
         }
+        // a slow failing poll (several requests timing out) can outlast this before the link gives up
+        if newlySilent { logger.warning("no status from the charger for \(Int(staleAfter)) s: offline", metadata: ["charger": "\(settings.id)"]) }
+        return status
     }
 
     public func apply(setpoint: Int, phases: Int?) {
@@ -107,16 +118,22 @@ public final class ModbusChargerDriver: ChargerDriver {
                 let controlRuns = lastApply.map { now - $0 < link.controlGrace } ?? false
                 let result = link.service(now: now, setpoint: setpoint, phases: phases, failsafeCurrent: failsafe,
                                           feedAlive: controlRuns && !stopping, final: stopping)
-                shared.withLock { shared in
+                let answersAgain = shared.withLock { shared in
+                    var answersAgain = false
                     if let status = result.status {
+                        answersAgain = shared.silent || result.recovered
+                        shared.silent = false
                         shared.status = status
                         shared.lastGood = clock.now
                     } else if result.down {
                         shared.status.online = false
+                        shared.silent = true
                     }
                     // known at once, not at the next poll: a charger lost right after an increase may draw it
                     shared.status.appliedSetpoint = result.applied
+                    return answersAgain
                 }
+                if answersAgain { logger.notice("charger answers again", metadata: ["charger": "\(settings.id)"]) }
                 if stopping { break }
                 _ = wake.wait(timeout: .now() + max(0.01, min(result.nextDue - clock.now, 0.5)))
             }
