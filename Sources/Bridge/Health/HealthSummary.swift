@@ -48,9 +48,7 @@ public struct HealthSummary: Encodable, Equatable, Sendable {
                 init?(intValue _: Int) { nil }
             }
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return (try? String(decoding: encoder.encode(Wrapped(status: status, summary: self)), as: UTF8.self)) ?? "{}"
+        return (try? SortedJSON.text(Wrapped(status: status, summary: self))) ?? "{}"
     }
 
     public var line: String {

@@ -21,10 +21,7 @@ public struct RuntimeStore: Sendable {
     }
 
     public func save(_ settings: RuntimeSettings) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let text = String(decoding: try encoder.encode(settings), as: UTF8.self)
-        try database.setSetting(Self.key, text, at: Date().timeIntervalSince1970)
+        try database.setSetting(Self.key, try SortedJSON.text(settings), at: Date().timeIntervalSince1970)
     }
 }
 

@@ -34,11 +34,7 @@ public struct LeaseRecord: Codable, Sendable, Equatable {
 
     public var isTombstone: Bool { released == true }
 
-    public var json: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return (try? String(decoding: encoder.encode(self), as: UTF8.self)) ?? "{}"
-    }
+    public var json: String { (try? SortedJSON.text(self)) ?? "{}" }
 
     /// An empty payload is no record (the topic was cleared); anything else must decode fully.
     public static func parse(_ payload: [UInt8]) throws -> LeaseRecord? {

@@ -1,6 +1,7 @@
 import ControlCore
 import Foundation
 import Logging
+import RegisterMaps
 import MQTT
 import ServiceConfiguration
 import ServiceLifecycle
@@ -28,14 +29,14 @@ public final class StandbyCoordinator: Service, Sendable {
     let statusOutput: @Sendable (String) -> Void
     private let machine: Mutex<LeaseMachine>
     private let active = Mutex<BridgeService?>(nil)
-    /// The leader's settings as last received (a standby), or as last published (the leader).
-    private let settingsText = Mutex<String?>(nil)
-    /// What a standby last saved of them.
-    private let savedSettingsText = Mutex<String?>(nil)
+    /// The leader's operator settings as last received (a standby), or as last shared (the leader).
+    private let settingsInStep = Mutex<RuntimeSettings?>(nil)
+    /// What a standby last saved of them in its database.
+    private let settingsSaved = Mutex<RuntimeSettings?>(nil)
     /// The lease connection count last handled.
     private let handledConnections = Mutex(0)
     /// The state line last logged and the state last published.
-    private let shown = Mutex<(line: String, published: String)>(("", ""))
+    private let shown = Mutex<(line: String, published: LeadershipStatus?)>(("", nil))
     private let leaderSince = Mutex<Double>(0)
     private let systemd = SystemdNotifier()
     /// Anything on the pair's topics that is refused is logged once a minute per topic.
@@ -45,7 +46,7 @@ public final class StandbyCoordinator: Service, Sendable {
     public init(configuration: Configuration, logger: Logger, statusInterval: Double? = nil,
                 statusOutput: @escaping @Sendable (String) -> Void = { print($0) }) throws {
         guard let standby = configuration.standby, var mqtt = configuration.mqtt else {
-            throw RuntimeStoreError("a standby pair needs standby: and mqtt: in the configuration")
+            throw DataFileError(file: configuration.file, line: nil, field: "standby", message: "a standby pair needs standby: and mqtt:")
         }
         settings = standby
         // each instance is its own client on the broker (two with one id would throw each other off)
@@ -154,7 +155,7 @@ public final class StandbyCoordinator: Service, Sendable {
         guard new else { return }
         machine.withLock { $0.connected(now: now) }
         for topic in [topics.leader, topics.handBack, topics.settings] { lease.subscribe(topic) }
-        if active.withLock({ $0 }) != nil { settingsText.withLock { $0 = nil } }   // the leader shares its settings again
+        if active.withLock({ $0 }) != nil { settingsInStep.withLock { $0 = nil } }   // the leader shares its settings again
         logger.info("lease connection to the broker up")
     }
 
@@ -216,7 +217,7 @@ public final class StandbyCoordinator: Service, Sendable {
     private func takeOver(_ reason: String) {
         let started = clock.now
         do {
-            let restored = try settingsText.withLock { text in try text.map { try JSONDecoder().decode(RuntimeSettings.self, from: Data($0.utf8)) } }
+            let restored = settingsInStep.withLock { $0 }
             let service = try BridgeService(configuration: configuration, logger: logger, statusInterval: statusInterval,
                                             statusOutput: statusOutput, database: database, settings: restored, ownsProcess: false)
             service.leadership.withLock { $0 = status }
@@ -234,34 +235,30 @@ public final class StandbyCoordinator: Service, Sendable {
 
     /// The leader shares its operator settings (retained) whenever they change and after a reconnect.
     private func shareSettings(_ service: BridgeService) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        guard let data = try? encoder.encode(service.savedSettings) else { return }
-        let text = String(decoding: data, as: UTF8.self)
-        let due = settingsText.withLock { last in last != text }
-        guard due, lease.publish(topics.settings, text, qos: 0, retain: true) else { return }
-        settingsText.withLock { $0 = text }
+        let current = service.savedSettings
+        guard settingsInStep.withLock({ $0 }) != current, let text = try? SortedJSON.text(current),
+              lease.publish(topics.settings, text, qos: 0, retain: true) else { return }
+        settingsInStep.withLock { $0 = current }
     }
 
     /// A standby takes the leader's settings: kept for the take-over, and saved in its own database
     /// by the step loop (not here: the event task must not wait for the disk).
     private func keepInStep(_ payload: [UInt8]) {
         guard active.withLock({ $0 }) == nil, !payload.isEmpty else { return }   // the leader's own echo
-        let text = String(decoding: payload, as: UTF8.self)
         do {
-            _ = try JSONDecoder().decode(RuntimeSettings.self, from: Data(payload))
+            let received = try JSONDecoder().decode(RuntimeSettings.self, from: Data(payload))
+            settingsInStep.withLock { $0 = received }
         } catch {
-            return refuse(topics.settings, "settings that do not decode: \(error)")
+            refuse(topics.settings, "settings that do not decode: \(error)")
         }
-        settingsText.withLock { $0 = text }
     }
 
     /// The leader's settings as last received, saved once they changed (at most once a step).
     private func saveSettings() {
-        guard let text = settingsText.withLock({ $0 }), savedSettingsText.withLock({ $0 }) != text else { return }
-        savedSettingsText.withLock { $0 = text }
-        if let database, let settings = try? JSONDecoder().decode(RuntimeSettings.self, from: Data(text.utf8)) {
-            do { try RuntimeStore(database: database).save(settings) } catch { logger.error("could not save the leader's settings: \(error)") }
+        guard let received = settingsInStep.withLock({ $0 }), settingsSaved.withLock({ $0 }) != received else { return }
+        settingsSaved.withLock { $0 = received }
+        if let database {
+            do { try RuntimeStore(database: database).save(received) } catch { logger.error("could not save the leader's settings: \(error)") }
         }
         logger.info("operator settings in step with the leader")
     }
@@ -275,16 +272,14 @@ public final class StandbyCoordinator: Service, Sendable {
     /// in the log when its phase or the leader changes.
     private func publishState(force: Bool) {
         let status = status
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let text = (try? String(decoding: encoder.encode(status), as: UTF8.self)) ?? "{}"
         let line = "standby state: \(status.state), leader \(status.leader ?? "none")"
         let (newLine, due) = shown.withLock { shown in
             defer { shown.line = line }
-            return (shown.line != line, force || shown.published != text)
+            return (shown.line != line, force || shown.published != status)
         }
         if newLine { logger.info("\(line)") }
-        if due, presence.publish(topics.instance, text, qos: 1, retain: true) { shown.withLock { $0.published = text } }
+        guard due, let text = try? SortedJSON.text(status), presence.publish(topics.instance, text, qos: 1, retain: true) else { return }
+        shown.withLock { $0.published = status }
     }
 
     private func record(_ kind: EventKind, _ detail: String) {
