@@ -84,7 +84,8 @@ public struct LeaseMachine: Sendable {
     /// When this instance's own record last came back from the broker.
     private var lastConfirmed = -Double.infinity
     private var lastRequest = -Double.infinity
-    private var clearedOwnAt: Double?
+    /// Its own record was replaced by a tombstone on this connection (once is enough).
+    private var clearedOwn = false
     private var handBackFrom: String?
     private var retryAfter = -Double.infinity
     private var claimReason = ""
@@ -146,7 +147,7 @@ public struct LeaseMachine: Sendable {
     }
 
     /// The tombstone asked for by `.clearLease` could not be sent (no connection): ask again.
-    public mutating func clearNotSent() { clearedOwnAt = nil }
+    public mutating func clearNotSent() { clearedOwn = false }
 
     /// The service could not start (a port taken, a database that cannot be read): let go, and
     /// try again only after a lease's time.
@@ -195,8 +196,8 @@ public struct LeaseMachine: Sendable {
     /// previous life) is replaced by a tombstone, once per connection; it never counts as a leader.
     private mutating func clearOwn() -> [Action]? {
         guard let leader, !isForeign(leader) else { return nil }
-        guard clearedOwnAt == nil else { return [] }
-        clearedOwnAt = connectedSince
+        guard !clearedOwn else { return [] }
+        clearedOwn = true
         return [.clearLease]
     }
 
@@ -303,7 +304,7 @@ public struct LeaseMachine: Sendable {
         phase = next
         phaseSince = now
         handBackFrom = nil
-        clearedOwnAt = nil
+        clearedOwn = false
         if next == .leader {   // the vacancy is taken: only what comes next counts
             cleanRelease = false
             lapsed = false
@@ -316,7 +317,7 @@ public struct LeaseMachine: Sendable {
         heardAt = nil
         lapsed = false
         cleanRelease = false
-        clearedOwnAt = nil
+        clearedOwn = false
     }
 
     /// Another instance's record (a record with this instance's name is this one's, from now or a previous life).
