@@ -49,11 +49,8 @@ public final class BridgeService: Service {
     public init(configuration: Configuration, logger: Logger, statusInterval: Seconds? = nil,
                 statusOutput: @escaping @Sendable (String) -> Void = { print($0) }, database: ChargeDatabase? = nil,
                 settings: RuntimeSettings? = nil, ownsProcess: Bool = true) throws {
-        guard let layoutFile = DataLocator.locate(configuration.northbound.layout) else {
-            throw DataFileError(file: configuration.file, line: nil, field: "modbus.layout",
-                                message: "slave layout \(configuration.northbound.layout) not found")
-        }
-        let layout = try SlaveLayout.load(file: layoutFile)
+        var layouts: [String: FaceLayout] = [:]
+        for (reference, map) in configuration.faceMaps { layouts[reference] = try FaceLayout(map: map) }
         self.configuration = configuration
         self.ownsProcess = ownsProcess
         self.logger = logger
@@ -66,8 +63,9 @@ public final class BridgeService: Service {
         if let recorder { try Self.recordStart(configuration, recorder: recorder) }
         let changes = ChangeSignal()
         self.changes = changes
-        chargers = configuration.chargers.map {
-            ChargerPoint(config: $0, layout: layout, clock: clock, logger: logger, recorder: recorder, changes: changes, emsExpected: configuration.emsExpected)
+        chargers = configuration.chargers.map { charger in
+            ChargerPoint(config: charger, layouts: configuration.faces(of: charger).compactMap { layouts[$0.face] }, clock: clock, logger: logger,
+                         recorder: recorder, changes: changes, emsExpected: configuration.emsExpected)
         }
         let drivers = configuration.chargers.map { BridgeService.makeDriver($0, ocpp: configuration.ocpp, logger: logger, now: clock.now) }
         self.drivers = drivers
@@ -75,18 +73,24 @@ public final class BridgeService: Service {
             CentralSystem(settings: settings, drivers: drivers.compactMap { $0 as? OCPPChargerDriver }, logger: logger)
         }
         let northbound = configuration.northbound
-        let listeners: [SlaveListener]
+        var listeners: [SlaveListener] = []
         switch northbound.mode {
         case .perCharger:
-            listeners = chargers.map {
-                SlaveListener(host: $0.config.bind ?? northbound.bind, port: $0.config.port, anyUnit: $0,
-                              allowWrite: $0.config.allowWrite ?? northbound.allowWrite, readOnly: $0.config.readOnly, maxReaders: northbound.maxReaders)
+            for point in chargers {
+                for (index, face) in configuration.faces(of: point.config).enumerated() {
+                    listeners.append(SlaveListener(host: face.host, port: face.port, anyUnit: point.face(index),
+                                                   allowWrite: point.config.allowWrite ?? northbound.allowWrite, readOnly: point.config.readOnly,
+                                                   maxReaders: northbound.maxReaders))
+                }
             }
         case .gateway:
-            var units: [UInt8: any ModbusSlaveHandler] = [:]
-            for charger in chargers { units[UInt8(charger.config.unit)] = charger }
-            listeners = [SlaveListener(host: northbound.bind, port: northbound.port, units: units, allowWrite: northbound.allowWrite,
-                                       maxReaders: northbound.maxReaders)]
+            // one gateway per face, each serving every charger by its unit id
+            for (index, gateway) in (configuration.chargers.first.map(configuration.faces(of:)) ?? []).enumerated() {
+                var units: [UInt8: any ModbusSlaveHandler] = [:]
+                for point in chargers { units[UInt8(point.config.unit)] = point.face(index) }
+                listeners.append(SlaveListener(host: gateway.host, port: gateway.port, units: units, allowWrite: northbound.allowWrite,
+                                               maxReaders: northbound.maxReaders))
+            }
         }
         server = try ModbusSlaveServer(listeners: listeners, frameTimeout: .milliseconds(northbound.frameTimeoutMilliseconds))
         let store = database.map(RuntimeStore.init(database:))
@@ -207,9 +211,19 @@ public final class BridgeService: Service {
     public var endpoints: [String] {
         switch configuration.northbound.mode {
         case .perCharger:
-            zip(chargers, server.ports).map { "\($0.config.id): Modbus TCP \($0.config.bind ?? configuration.northbound.bind):\($1) (unit \($0.config.unit), any unit accepted)" }
+            // the listeners in the order they were built: each charger's faces in turn
+            var ports = server.ports.makeIterator()
+            return chargers.flatMap { point in
+                configuration.faces(of: point.config).map { face in
+                    "\(point.config.id): Modbus TCP \(face.host):\(ports.next() ?? face.port) (unit \(point.config.unit), any unit accepted), \(configuration.faceName(face.face))"
+                }
+            }
         case .gateway:
-            chargers.map { "\($0.config.id): Modbus TCP gateway \(configuration.northbound.bind):\(server.ports[0]) unit \($0.config.unit)" }
+            return chargers.flatMap { point in
+                zip(configuration.faces(of: point.config), server.ports).map { face, port in
+                    "\(point.config.id): Modbus TCP gateway \(face.host):\(port) unit \(point.config.unit), \(configuration.faceName(face.face))"
+                }
+            }
         }
     }
 

@@ -93,7 +93,7 @@ final class SiteControl: Sendable {
             let result = core.withLock { core in
                 let result = core.step(now: now, wall: wall, localTime: localTime, statuses: statuses, sample: sample)
                 // failsafe entries are known at once, not when the views are shown
-                for index in chargers.indices { chargers[index].entries.store(core.failsafeEntries(index), ordering: .releasing) }
+                for index in chargers.indices { chargers[index].failsafeEntries(core.failsafeEntries(index)) }
                 return result
             }
             guard !result.chargers.isEmpty else { return result }   // stopped: the chargers stay where they were left
@@ -120,15 +120,15 @@ final class SiteControl: Sendable {
         recorder?.record(result.storage)
     }
 
-    /// An energy manager's write on a charger's EVC08 face; nil when it was taken (a refused write changes nothing).
-    func emsWrite(charger index: Int, _ writes: [ControlCore.EMSWrite], master: String?, now: Seconds) -> (problem: String?, view: ChargerView) {
+    /// A master's request through one of a charger's faces; nil when it was taken (a refused request changes nothing).
+    func masterRequest(charger index: Int, _ commands: [MasterCommand], master: String?, now: Seconds) -> (problem: String?, view: ChargerView) {
         let wall = wallClock()
         let (refused, problem, effects, view) = core.withLock { core in
-            let outcome = core.emsWrite(charger: index, writes, master: master, now: now, wall: wall)
+            let outcome = core.masterRequest(charger: index, commands, master: master, now: now, wall: wall)
             return (outcome.refused, outcome.problem, outcome.effects, core.chargerView(index))
         }
         if let refused, let problem {
-            logger.notice("refused write \(refused.name) = \(refused.value): \(problem)", metadata: ["charger": "\(chargers[index].config.id)"])
+            logger.notice("refused \(refused.description): \(problem)", metadata: ["charger": "\(chargers[index].config.id)"])
         }
         carryOut(effects)
         return (problem, view)

@@ -3,7 +3,7 @@ import SiteConfiguration
 import StorageModel
 
 /// Everything a control step decides, in one value: the energy loops and load management, the
-/// debounced inputs, the operator's runtime settings, each charger's EVC08 failsafe machine, the
+/// debounced inputs, the operator's runtime settings, each charger's master contract (failsafe machine), the
 /// failsafe currents pushed into the chargers, and the charging sessions. Pure: time, statuses
 /// and samples come in as parameters, decisions, log lines and storage changes go out as values.
 /// The service (behind one lock) and the scenario runner drive the same core.
@@ -17,7 +17,7 @@ public struct ControlCore: Sendable {
         var wasPlugged = false
     }
 
-    /// A charger's EVC08 face: what its master wrote.
+    /// What a charger's master asked for (through any face).
     struct Face {
         var machine: FailsafeMachine
         var requestedPhases: Int?
@@ -205,7 +205,7 @@ public struct ControlCore: Sendable {
             if faces[index].machine.tick(now: now) {
                 faces[index].failsafeEntries += 1
                 let current = faces[index].machine.failsafeCurrent
-                result.logs.append(CoreLog(.warning, "failsafe entered: alive not written within \(faces[index].machine.failsafeTimeout) s; request is now the failsafe current \(current) A",
+                result.logs.append(CoreLog(.warning, "failsafe entered: the master was silent for more than \(faces[index].machine.failsafeTimeout) s; request is now the failsafe current \(current) A",
                                            charger: charger.id))
                 result.storage.append(.event(EventRecord(at: wall, kind: EventKind.failsafeEntered.rawValue, subject: charger.id, detail: "request \(current) A")))
             }
@@ -268,6 +268,8 @@ public struct ControlCore: Sendable {
         views[index].failsafeCurrent = machine.failsafeCurrent
         views[index].failsafeTimeout = machine.failsafeTimeout
         views[index].chargingCurrent = machine.chargingCurrent
+        views[index].masterEnabled = machine.enabled
+        views[index].requestedPhases = faces[index].requestedPhases
         views[index].failsafeEntries = faces[index].failsafeEntries
         views[index].mode = runtime[index].mode
         views[index].currentLimit = runtime[index].currentLimit
@@ -282,7 +284,7 @@ public struct ControlCore: Sendable {
         refreshView(index)
     }
 
-    /// How often the charger's EVC08 face entered failsafe (a master's socket is closed when it does).
+    /// How often the charger entered failsafe (a master's socket is closed when it does).
     public func failsafeEntries(_ index: Int) -> Int { faces[index].failsafeEntries }
 
     /// On shutdown every charger is left at its failsafe current — the one in force (the master may

@@ -23,11 +23,14 @@ public struct ChargerView: Sendable, Equatable {
     /// The EMS request in force: its charging current while alive, else the failsafe current.
     public var request: Int
     public var failsafe = true
-    /// Registers 2000, 2002 and 5004 as the master left them.
+    /// The failsafe current, failsafe timeout, charging current and enable as the master left them.
     public var failsafeCurrent: Int
     public var failsafeTimeout: Int
     public var chargingCurrent: Int
-    /// How often the EVC08 face entered failsafe (a master's socket is closed when it does).
+    public var masterEnabled = true
+    /// Phases the master asked for (nil: none asked).
+    public var requestedPhases: Int?
+    /// How often the charger entered failsafe (its master is dropped when it does).
     public var failsafeEntries = 0
     public var mode: ChargeMode
     public var currentLimit: Int?

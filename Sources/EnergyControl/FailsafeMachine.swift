@@ -1,9 +1,10 @@
-/// The EVC08 master contract as a pure state machine [SPEC §4, EVC08 §16.7.1].
+/// The master contract as a pure state machine [SPEC §4, Vestel EVC08 installation guideline §16.7.1],
+/// whatever face the master speaks through.
 ///
-/// A master sets the failsafe current (2000), the failsafe timeout (2002) and the charging current
-/// (5004), then writes the alive register (6000) periodically. If alive is not written within the
-/// timeout the charger enters failsafe: the master's socket is closed and the failsafe current
-/// becomes the EMS request until a master writes alive again.
+/// A master sets the failsafe current, the failsafe timeout and the charging current, then proves
+/// it is alive periodically (its face says how: an alive register, any write, a control message).
+/// If it stays silent longer than the timeout the charger enters failsafe: the master is dropped
+/// and the failsafe current becomes the request until a master is alive again.
 public struct FailsafeMachine: Sendable, Equatable {
     public enum State: Sendable, Equatable {
         /// No alive write yet since start, or since failsafe: the failsafe current applies.
@@ -13,12 +14,14 @@ public struct FailsafeMachine: Sendable, Equatable {
     }
 
     public private(set) var state: State
-    /// Register 2000, amperes (0 = stop while in failsafe).
+    /// Amperes while in failsafe (0 = stop).
     public private(set) var failsafeCurrent: Int
-    /// Register 2002, seconds.
+    /// Seconds of silence before failsafe.
     public private(set) var failsafeTimeout: Int
-    /// Register 5004, amperes (0 = pause): the master's request while it is alive.
+    /// Amperes (0 = pause): the master's request while it is alive.
     public private(set) var chargingCurrent: Int
+    /// False while the master paused charging (its current is kept for the resume).
+    public private(set) var enabled = true
 
     /// Starts in failsafe: until a master proves it is alive, the charger runs at the failsafe current.
     public init(failsafeCurrent: Int, failsafeTimeout: Int, now: Seconds) {
@@ -34,13 +37,14 @@ public struct FailsafeMachine: Sendable, Equatable {
     }
 
     /// What the EMS asks for right now: its charging current while alive, else the failsafe current.
-    public var request: Int { isFailsafe ? failsafeCurrent : chargingCurrent }
+    public var request: Int { isFailsafe ? failsafeCurrent : (enabled ? chargingCurrent : 0) }
 
     public mutating func setFailsafeCurrent(_ amperes: Int) { failsafeCurrent = amperes }
     public mutating func setFailsafeTimeout(_ seconds: Int) { failsafeTimeout = seconds }
     public mutating func setChargingCurrent(_ amperes: Int) { chargingCurrent = amperes }
+    public mutating func setEnabled(_ on: Bool) { enabled = on }
 
-    /// An alive write: (re-)activates the master. Returns true when this leaves failsafe.
+    /// A sign of life: (re-)activates the master. Returns true when this leaves failsafe.
     @discardableResult
     public mutating func alive(at now: Seconds) -> Bool {
         let wasFailsafe = isFailsafe

@@ -13,8 +13,8 @@ public enum ModbusException: UInt8, Error, Sendable {
 /// must be disconnected. Called from the server's thread; implementations guard their own state.
 public protocol ModbusSlaveHandler: AnyObject, Sendable {
     func read(_ function: RegisterFunction, address: Int, count: Int) -> Result<[UInt16], ModbusException>
-    /// Applies all values or none.
-    func write(address: Int, values: [UInt16]) -> ModbusException?
+    /// Applies all values or none. `peer` is the writer ("address:port").
+    func write(address: Int, values: [UInt16], peer: String) -> ModbusException?
     /// A connection became this device's master. `replaced` is true when an older one was closed for it.
     func masterConnected(peer: String, replaced: Bool)
     /// The master's connection ended (closed by the client, dropped for a protocol error or failsafe),
@@ -22,13 +22,23 @@ public protocol ModbusSlaveHandler: AnyObject, Sendable {
     func masterDisconnected(peer: String, reason: String)
     /// A write from `peer` was refused (a read-only listener, or an address not in `allow_write`).
     func writeRefused(peer: String, reason: String)
-    /// Grows by one every time the device enters failsafe; the server closes the master's socket
-    /// when this has grown since the master connected.
-    var failsafeEntries: Int { get }
+    /// Grows by one every time the device's master is dropped (it entered failsafe, or a master on
+    /// another channel took over); the server closes the master's socket when this has grown since
+    /// the master connected.
+    var masterDrops: Int { get }
+    /// Why the newest drop happened (for the log).
+    var dropReason: String { get }
+    /// Handlers with the same group share one master, on every listener (the faces of one charger).
+    var masterGroup: ObjectIdentifier { get }
+    /// The device's master read from it (tables whose watchdog counts any request).
+    func masterRead()
 }
 
 extension ModbusSlaveHandler {
     public func writeRefused(peer _: String, reason _: String) {}
+    public var dropReason: String { "failsafe: the master was silent longer than the failsafe timeout" }
+    public var masterGroup: ObjectIdentifier { ObjectIdentifier(self) }
+    public func masterRead() {}
 }
 
 /// A listening socket and the devices it serves.

@@ -77,15 +77,15 @@ private struct SlaveLoop {
         let opened: ContinuousClock.Instant
         var buffer: [UInt8] = []
         var frameStarted: ContinuousClock.Instant?
-        /// The slots (unit ids; 0 for a one-device listener) this connection is master of, with the
-        /// device's failsafe counter when it became master.
-        var masterOf: [UInt8: Int] = [:]
+        /// The devices (master groups) this connection is master of: the handler, and the device's
+        /// drop counter when it became master.
+        var masterOf: [ObjectIdentifier: (handler: any ModbusSlaveHandler, drops: Int)] = [:]
     }
 
     let server: ModbusSlaveServer
     var connections: [Int32: Connection] = [:]      // by socket
-    /// The master of each listener's slots.
-    var masters: [Int: [UInt8: Int32]] = [:]
+    /// The master of each device (by master group: one across all the listeners that serve it).
+    var masters: [ObjectIdentifier: Int32] = [:]
     /// Listeners whose accept failed: not polled for accepts until then.
     var acceptPausedUntil: [Int: ContinuousClock.Instant] = [:]
     var acceptFailureLogged = false
@@ -195,20 +195,20 @@ private struct SlaveLoop {
         return true
     }
 
-    /// `fd` wrote to `slot` of its listener: it becomes that device's master if it is not already.
-    /// The previous master is closed if that leaves it master of nothing (always, on a one-device
-    /// listener), else it is demoted for this slot only.
-    mutating func takeMaster(_ fd: Int32, slot: UInt8, handler: any ModbusSlaveHandler) {
-        guard let connection = connections[fd], connection.masterOf[slot] == nil else { return }
-        let listener = connection.listener
-        let previous = masters[listener]?[slot]
-        masters[listener, default: [:]][slot] = fd
-        connections[fd]?.masterOf[slot] = handler.failsafeEntries
+    /// `fd` wrote to `handler`'s device: it becomes that device's master if it is not already.
+    /// The previous master (on this listener or another face of the device) is closed if that
+    /// leaves it master of nothing, else it is demoted for this device only.
+    mutating func takeMaster(_ fd: Int32, handler: any ModbusSlaveHandler) {
+        let group = handler.masterGroup
+        guard let connection = connections[fd], connection.masterOf[group] == nil else { return }
+        let previous = masters[group]
+        masters[group] = fd
+        connections[fd]?.masterOf[group] = (handler, handler.masterDrops)
         if let previous, previous != fd, var old = connections[previous] {
-            old.masterOf[slot] = nil
+            old.masterOf[group] = nil
             connections[previous] = old
             if old.masterOf.isEmpty {
-                close(previous, reason: "replaced by a newer master", slots: [slot])
+                close(previous, reason: "replaced by a newer master", also: [handler])
             } else {
                 handler.masterDisconnected(peer: old.peer, reason: "replaced by a newer master")
             }
@@ -216,15 +216,15 @@ private struct SlaveLoop {
         handler.masterConnected(peer: connection.peer, replaced: previous != nil && previous != fd)
     }
 
-    mutating func close(_ fd: Int32, reason: String, slots extra: [UInt8] = []) {
+    /// - Parameter extra: devices to tell besides those the connection is master of (one it just lost).
+    mutating func close(_ fd: Int32, reason: String, also extra: [any ModbusSlaveHandler] = []) {
         guard let connection = connections.removeValue(forKey: fd) else { return }
         Glibc.close(connection.fd)
         pollSetChanged = true
-        let listener = server.listeners[connection.listener]
         // readers come and go without a word; a master's device hears of it
-        for slot in Array(connection.masterOf.keys) + extra {
-            if masters[connection.listener]?[slot] == fd { masters[connection.listener]?[slot] = nil }
-            listener.handler(slot: slot)?.masterDisconnected(peer: connection.peer, reason: reason)
+        for handler in connection.masterOf.values.map(\.handler) + extra {
+            if masters[handler.masterGroup] == fd { masters[handler.masterGroup] = nil }
+            handler.masterDisconnected(peer: connection.peer, reason: reason)
         }
     }
 
@@ -267,15 +267,17 @@ private struct SlaveLoop {
         modbus_set_socket(context, fd)
         let slot = listener.slot(unit: frame[frame.startIndex + 6])
         guard let handler = listener.handler(slot: slot) else { return reply(frame, exception: .gatewayTargetFailed) }
-        /// A write: refused (exception 01, nothing changes) or it makes the writer the device's master.
-        func mayWrite(_ loop: inout SlaveLoop) -> Bool {
-            guard listener.exclusive else { return true }
-            if let reason = listener.refusal(for: address) {
-                handler.writeRefused(peer: peer, reason: reason)
-                return false
-            }
-            loop.takeMaster(fd, slot: slot, handler: handler)
-            return true
+        /// A write from a source that may not write is refused (exception 01, nothing changes).
+        func mayWrite() -> Bool {
+            guard listener.exclusive, let reason = listener.refusal(for: address) else { return true }
+            handler.writeRefused(peer: peer, reason: reason)
+            return false
+        }
+        /// Only a write the device accepted makes the writer its master: a refused one displaces nobody.
+        func written(_ loop: inout SlaveLoop, _ exception: ModbusException?) -> Bool {
+            if let exception { return loop.reply(frame, exception: exception) }
+            if listener.exclusive { loop.takeMaster(fd, handler: handler) }
+            return loop.send(frame)
         }
         let pdu = frame[(frame.startIndex + 7)...]
         let function = pdu[pdu.startIndex]
@@ -298,24 +300,23 @@ private struct SlaveLoop {
                 // a handler that answers short would leave another device's values in the table
                 guard values.count >= count else { return reply(frame, exception: .serverDeviceFailure) }
                 store(values.prefix(count), function: kind, at: address)
+                if connections[fd]?.masterOf[handler.masterGroup] != nil { handler.masterRead() }
                 return send(frame)
             }
         case 0x06:
             guard pdu.count == 5 else { return reply(frame, exception: .illegalDataValue) }
             // within the reply table, or the write would take effect and libmodbus still answer 02
             guard word(1) < 65535 else { return reply(frame, exception: .illegalDataAddress) }
-            guard mayWrite(&self) else { return reply(frame, exception: .illegalFunction) }
-            if let exception = handler.write(address: word(1), values: [UInt16(word(3))]) { return reply(frame, exception: exception) }
-            return send(frame)
+            guard mayWrite() else { return reply(frame, exception: .illegalFunction) }
+            return written(&self, handler.write(address: word(1), values: [UInt16(word(3))], peer: peer))
         case 0x10:
             guard pdu.count >= 6 else { return reply(frame, exception: .illegalDataValue) }
             let address = word(1), count = word(3), bytes = Int(pdu[pdu.startIndex + 5])
             guard (1...123).contains(count), bytes == 2 * count, pdu.count == 6 + bytes else { return reply(frame, exception: .illegalDataValue) }
             guard address + count <= 65535 else { return reply(frame, exception: .illegalDataAddress) }
             let values = (0..<count).map { UInt16(word(6 + 2 * $0)) }
-            guard mayWrite(&self) else { return reply(frame, exception: .illegalFunction) }
-            if let exception = handler.write(address: address, values: values) { return reply(frame, exception: exception) }
-            return send(frame)
+            guard mayWrite() else { return reply(frame, exception: .illegalFunction) }
+            return written(&self, handler.write(address: address, values: values, peer: peer))
         default:
             return reply(frame, exception: .illegalFunction)
         }
@@ -353,18 +354,17 @@ private struct SlaveLoop {
                 close(index, reason: "incomplete frame for longer than \(server.frameTimeout)")
                 continue
             }
-            // a master whose device entered failsafe since is no longer its master (EVC08: the socket closes)
-            let listener = server.listeners[connection.listener]
-            let expired = connection.masterOf.filter { slot, entries in (listener.handler(slot: slot)?.failsafeEntries ?? 0) > entries }.map(\.key)
-            guard !expired.isEmpty else { continue }
-            let reason = "failsafe: alive register not written within the failsafe timeout"
+            // a master whose device dropped it since (failsafe, a master on another channel) is no
+            // longer its master (EVC08: the socket closes)
+            let expired = connection.masterOf.filter { _, entry in entry.handler.masterDrops > entry.drops }
+            guard let first = expired.first else { continue }
             if expired.count == connection.masterOf.count {
-                close(index, reason: reason)
+                close(index, reason: first.value.handler.dropReason)
             } else {
-                for slot in expired {
-                    connections[index]?.masterOf[slot] = nil
-                    masters[connection.listener]?[slot] = nil
-                    listener.handler(slot: slot)?.masterDisconnected(peer: connection.peer, reason: reason)
+                for (group, entry) in expired {
+                    connections[index]?.masterOf[group] = nil
+                    if masters[group] == index { masters[group] = nil }
+                    entry.handler.masterDisconnected(peer: connection.peer, reason: entry.handler.dropReason)
                 }
             }
         }

@@ -24,7 +24,7 @@ public final class RegisterImageSlave: ModbusSlaveHandler {
         }
     }
 
-    public func write(address: Int, values: [UInt16]) -> ModbusException? {
+    public func write(address: Int, values: [UInt16], peer _: String) -> ModbusException? {
         image.withLock { image in
             guard image.get(.holding, address: address, count: values.count) != nil else { return .illegalDataAddress }
             image.set(.holding, address: address, values: values)
@@ -34,5 +34,5 @@ public final class RegisterImageSlave: ModbusSlaveHandler {
 
     public func masterConnected(peer: String, replaced: Bool) {}
     public func masterDisconnected(peer: String, reason: String) {}
-    public var failsafeEntries: Int { 0 }
+    public var masterDrops: Int { 0 }
 }

@@ -12,8 +12,8 @@ public enum MapLoader {
         map.notes = try top.optional("notes")?.string()
         if let kind = top.optional("kind") {
             map.kind = try kind.string()
-            guard ["meter", "charger", "io", "slave"].contains(map.kind) else {
-                throw kind.error("unknown kind \"\(map.kind)\" (expected meter, charger, io or slave)")
+            guard ["meter", "charger", "io", "face"].contains(map.kind) else {
+                throw kind.error("unknown kind \"\(map.kind)\" (expected meter, charger, io or face)")
             }
         }
         if let transport = top.optional("transport") { map.transport = try parseTransport(transport) }
@@ -33,6 +33,12 @@ public enum MapLoader {
         if let charger = top.optional("charger") {
             guard map.kind == "charger" else { throw charger.error("a charger section needs kind: charger") }
             map.charger = try parseCharger(charger, quantities: map.quantities)
+        }
+        if map.kind == "face" {
+            let faceNode = try top.required("face")
+            map.face = try parseFace(faceNode, quantities: map.quantities, nodes: Dictionary(entries, uniquingKeysWith: { first, _ in first }))
+        } else if let faceNode = top.optional("face") {
+            throw faceNode.error("a face section needs kind: face")
         }
         try top.finish()
         return map

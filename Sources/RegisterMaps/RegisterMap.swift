@@ -137,6 +137,8 @@ public struct RegisterMap: Sendable, Equatable {
     public var quantities: [Quantity]
     /// How a charger is driven (the `charger:` section of a charger map).
     public var charger: ChargerSpec?
+    /// How the bridge serves a charger through this table (the `face:` section of a face file).
+    public var face: FaceSpec?
     /// File the map was loaded from, if any.
     public var file: String?
 

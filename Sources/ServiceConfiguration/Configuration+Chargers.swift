@@ -65,6 +65,11 @@ extension Configuration {
             if let unit = modbus.optional("unit") { charger.unit = try unit.integer(in: 1...255) }
             if let allow = modbus.optional("allow_write") { charger.allowWrite = try parseAllowWrite(allow) }
             if let readOnly = modbus.optional("read_only") { charger.readOnly = try readOnly.bool() }
+            if let face = modbus.optional("face") { charger.face = try face.string() }
+            if let faces = modbus.optional("faces") {
+                guard mode == .perCharger else { throw faces.error("in gateway mode more faces are more gateways: list them under the site's modbus: faces:") }
+                charger.moreFaces = try Configuration.parseFaceBindings(faces)
+            }
             try modbus.finish()
         }
         if let identity = fields.optional("identity") { charger.identity = try parseIdentity(identity, default: charger.identity) }

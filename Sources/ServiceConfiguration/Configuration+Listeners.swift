@@ -11,9 +11,12 @@ extension Configuration {
         var all: [Listener] = []
         switch northbound.mode {
         case .perCharger:
-            all += chargers.map { Listener(host: $0.bind ?? northbound.bind, port: $0.port, what: "the EVC08 slave of \($0.id)") }
+            for charger in chargers {
+                all += faces(of: charger).map { Listener(host: $0.host, port: $0.port, what: "the \(faceName($0.face)) of \(charger.id)") }
+            }
         case .gateway:
             all.append(Listener(host: northbound.bind, port: northbound.port, what: "the Modbus gateway"))
+            all += northbound.moreGateways.map { Listener(host: $0.bind ?? northbound.bind, port: $0.port, what: "the \(faceName($0.face)) gateway") }
         }
         if let ocpp { all.append(Listener(host: ocpp.bind, port: ocpp.port, what: "the OCPP central system")) }
         if let http { all.append(Listener(host: http.bind, port: http.port, what: "the HTTP endpoint")) }

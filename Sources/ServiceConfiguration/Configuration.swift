@@ -25,8 +25,10 @@ public struct Configuration: Sendable {
         /// Listener port in gateway mode.
         public var port = 502
         public var frameTimeoutMilliseconds = 1000
-        /// The slave register layout (Mappings/modbus/evc08.yaml by default).
-        public var layout = "Mappings/modbus/evc08.yaml"
+        /// The face every charger is served through unless it names its own (Mappings/modbus/NAME.yaml).
+        public var face = "evc08"
+        /// Gateway mode: more gateways, each serving every charger through another face.
+        public var moreGateways: [FaceBinding] = []
     }
 
     public struct Identity: Sendable {
@@ -53,6 +55,9 @@ public struct Configuration: Sendable {
         public var allowWrite: [AddressRange]?
         /// The listener takes no writes at all.
         public var readOnly = false
+        /// This charger's face (nil: `modbus.face`), and more listeners with other faces (per-charger mode).
+        public var face: String?
+        public var moreFaces: [FaceBinding] = []
         public var identity: Identity
         public var simulatedEVs: [SimulatedEV] = []
         /// The charger's own Modbus interface (`driver: modbus` or `vestel`); nil for simulated chargers.
@@ -139,6 +144,8 @@ public struct Configuration: Sendable {
     public var storage: StorageSettings?
     /// A second instance stands by (nil: this one always steers).
     public var standby: StandbySettings?
+    /// The face files named by the configuration, loaded, by reference.
+    public var faceMaps: [String: RegisterMap] = [:]
 
     public static func load(file path: String) throws(DataFileError) -> Configuration {
         try parse(try YAMLNode.readText(path), file: path)
@@ -223,8 +230,10 @@ public struct Configuration: Sendable {
         if config.chargers.isEmpty { throw chargersNode.error("configure at least one charger") }
         try checkOCPP(config, chargers: try chargersNode.list(), ocppNode: ocppNode)
         try checkWriteAccess(config, chargers: try chargersNode.list(), modbusNode: top.optional("modbus"))
+        try loadFaces(&config, modbusNode: top.optional("modbus"), chargerNodes: try chargersNode.list())
         try top.finish()
         try checkUnique(config, nodes: try chargersNode.list())
+        try checkFaceListeners(config, modbusNode: top.optional("modbus"), chargerNodes: try chargersNode.list())
         try LoadSettingsParser.checkPlacements(Array(zip(config.chargers.map(\.placement), try chargersNode.list())), load: config.load,
                                                siteFuse: config.site.fuse.limit != nil, loadNode: loadNode)
         try checkTopicNames(config)
@@ -242,7 +251,11 @@ public struct Configuration: Sendable {
         if let bind = fields.optional("bind") { northbound.bind = try bind.string() }
         if let port = fields.optional("port") { northbound.port = try port.integer(in: 1...65535) }
         if let timeout = fields.optional("frame_timeout_ms") { northbound.frameTimeoutMilliseconds = try timeout.integer(in: 50...60_000) }
-        if let layout = fields.optional("layout") { northbound.layout = try layout.string() }
+        if let face = fields.optional("face") ?? fields.optional("layout") { northbound.face = try face.string() }
+        if let faces = fields.optional("faces") {
+            guard northbound.mode == .gateway else { throw faces.error("more gateways are for mode: gateway; in per-charger mode list a charger's faces under its modbus:") }
+            northbound.moreGateways = try Configuration.parseFaceBindings(faces)
+        }
         if let allow = fields.optional("allow_write") { northbound.allowWrite = try parseAllowWrite(allow) }
         if let readers = fields.optional("max_readers") { northbound.maxReaders = try readers.integer(in: 0...64) }
         try fields.finish()

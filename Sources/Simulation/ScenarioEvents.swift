@@ -9,7 +9,7 @@ extension SiteScenario {
     public struct ControlEvent: Sendable {
         public enum Action: Sendable {
             /// Register writes of the charger's energy manager (failsafe current and timeout, charging current, alive).
-            case ems(charger: Int, [ControlCore.EMSWrite])
+            case ems(charger: Int, [MasterCommand])
             /// The energy manager stops writing alive (true) or comes back (false).
             case emsSilent(charger: Int, Bool)
             /// An MQTT command (`…/set`), checked by the core as the service checks it.
@@ -63,16 +63,17 @@ enum ScenarioEventParser {
             }
         }
         var fields = try node.fields()
-        var writes: [ControlCore.EMSWrite] = []
-        // in the order an EVC08 master writes them: failsafe first, alive last
-        for (key, name) in [("failsafe_timeout_s", "ems.failsafe_timeout"), ("failsafe_current", "ems.failsafe_current"),
-                            ("charging_current", "ems.charging_current")] {
-            if let value = fields.optional(key) { writes.append(ControlCore.EMSWrite(name, try value.number(in: 0...65_535))) }
+        var writes: [MasterCommand] = []
+        // in the order a master writes them: failsafe first, alive last
+        let kinds: [(String, (Double) -> MasterCommand)] = [("failsafe_timeout_s", MasterCommand.failsafeTimeout),
+                                                            ("failsafe_current", MasterCommand.failsafeCurrent), ("charging_current", MasterCommand.current)]
+        for (key, command) in kinds {
+            if let value = fields.optional(key) { writes.append(command(try value.number(in: 0...65_535))) }
         }
         if let phases = fields.optional("phases") {
             let count = try phases.integer()
             guard count == 1 || count == 3 else { throw phases.error("1 or 3") }
-            writes.append(ControlCore.EMSWrite("ems.phases", count == 3 ? 1 : 0))
+            writes.append(.phases(count))
         }
         try fields.finish()
         guard !writes.isEmpty else { throw node.error("write at least one register") }

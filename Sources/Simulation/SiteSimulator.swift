@@ -79,8 +79,8 @@ public struct SiteSimulator {
         emsSilent = Array(repeating: false, count: scenario.chargers.count)
         // an energy manager that asks every charger for its maximum and stays alive (the loops decide)
         for (index, charger) in scenario.chargers.enumerated() {
-            _ = core.emsWrite(charger: index, [ControlCore.EMSWrite("ems.charging_current", Double(charger.limits.maxCurrent)),
-                                               ControlCore.EMSWrite("ems.alive", 1)], master: "scenario", now: 0, wall: wallStart)
+            _ = core.masterRequest(charger: index, [.current(Double(charger.limits.maxCurrent)), .alive],
+                                                   master: "scenario", now: 0, wall: wallStart)
         }
         if let spikes = scenario.house.spikes {
             self.spikes = Self.randomWindows(spikes, duration: scenario.duration).map {
@@ -193,15 +193,15 @@ public struct SiteSimulator {
         return grid
     }
 
-    static let alive = [ControlCore.EMSWrite("ems.alive", 1)]
+    static let alive: [MasterCommand] = [.alive]
 
     /// Plays one event; what the core refuses is counted and described in the summary.
     mutating func play(_ event: SiteScenario.ControlEvent, now: Seconds, into summary: inout Summary) {
         let refusal: String?
         switch event.action {
         case .ems(let charger, let writes):
-            let outcome = core.emsWrite(charger: charger, writes, master: "scenario", now: now, wall: wallStart + now)
-            refusal = outcome.refused.map { "\(scenario.chargers[charger].id): \($0.name) = \($0.value): \(outcome.problem ?? "")" }
+            let outcome = core.masterRequest(charger: charger, writes, master: "scenario", now: now, wall: wallStart + now)
+            refusal = outcome.refused.map { "\(scenario.chargers[charger].id): \($0.description): \(outcome.problem ?? "")" }
         case .emsSilent(let charger, let silent):
             emsSilent[charger] = silent
             refusal = nil
@@ -281,7 +281,7 @@ public struct SiteSimulator {
                 chargers[index].offline = scenario.chargers[index].offline.contains { $0.contains(t) }
                 // the energy manager feeds alive once a second, as a real one would (well within its timeout)
                 if !emsSilent[index], t - lastAlive[index] >= 1 {
-                    _ = core.emsWrite(charger: index, Self.alive, master: "scenario", now: t, wall: wallStart + t)
+                    _ = core.masterRequest(charger: index, Self.alive, master: "scenario", now: t, wall: wallStart + t)
                     lastAlive[index] = t
                 }
             }

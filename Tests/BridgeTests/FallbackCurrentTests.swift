@@ -20,8 +20,8 @@ struct FallbackCurrentTests {
     func site(_ yaml: String, watchdog: Seconds? = 20) throws -> Site {
         let configuration = try Configuration.parse(yaml, file: "c.yaml")
         let logger = Logger(label: "test")
-        let layout = try SlaveLayout.load(file: TestPaths.root.appendingPathComponent("Mappings/modbus/evc08.yaml").path)
-        let points = configuration.chargers.map { ChargerPoint(config: $0, layout: layout, clock: MonotonicSeconds(), logger: logger) }
+        let layout = try FaceLayout.load(file: TestPaths.root.appendingPathComponent("Mappings/modbus/evc08.yaml").path)
+        let points = configuration.chargers.map { ChargerPoint(config: $0, layouts: [layout], clock: MonotonicSeconds(), logger: logger) }
         let drivers = configuration.chargers.map { _ in StatusDriver(failsafeTimeout: watchdog) }
         let control = try SiteControl(configuration: configuration, chargers: points, drivers: drivers, logger: logger, now: 0)
         return Site(control: control, drivers: drivers)

@@ -28,10 +28,10 @@ struct SiteCommandTests {
 
     func site(store: RuntimeStore?, yaml: String = SiteCommandTests.yaml) throws -> Site {
         let configuration = try Configuration.parse(yaml, file: "site.yaml")
-        let layout = try SlaveLayout.load(file: TestPaths.root.appendingPathComponent("Mappings/modbus/evc08.yaml").path)
+        let layout = try FaceLayout.load(file: TestPaths.root.appendingPathComponent("Mappings/modbus/evc08.yaml").path)
         let logger = Logger(label: "test")
         let clock = MonotonicSeconds()
-        let chargers = configuration.chargers.map { ChargerPoint(config: $0, layout: layout, clock: clock, logger: logger) }
+        let chargers = configuration.chargers.map { ChargerPoint(config: $0, layouts: [layout], clock: clock, logger: logger) }
         let drivers = configuration.chargers.map { SimulatedChargerDriver(limits: $0.limits, evs: $0.simulatedEVs, start: 0) }
         let restored = try store?.load() ?? RuntimeSettings()
         let control = try SiteControl(configuration: configuration, chargers: chargers, drivers: drivers, logger: logger, now: 0,
@@ -167,9 +167,9 @@ struct SiteCommandTests {
         try database.apply([.open(SessionRecord(charger: "gone", startedAt: 10, energyWh: 500, updatedAt: 70)),
                             .open(SessionRecord(charger: "cp1", startedAt: 20, updatedAt: 80))])
         let configuration = try Configuration.parse(Self.yaml, file: "site.yaml")
-        let layout = try SlaveLayout.load(file: TestPaths.root.appendingPathComponent("Mappings/modbus/evc08.yaml").path)
+        let layout = try FaceLayout.load(file: TestPaths.root.appendingPathComponent("Mappings/modbus/evc08.yaml").path)
         let recorder = Recorder(database: database, retentionDays: 30, logger: Logger(label: "test"))
-        let chargers = configuration.chargers.map { ChargerPoint(config: $0, layout: layout, clock: MonotonicSeconds(), logger: Logger(label: "test")) }
+        let chargers = configuration.chargers.map { ChargerPoint(config: $0, layouts: [layout], clock: MonotonicSeconds(), logger: Logger(label: "test")) }
         let drivers = configuration.chargers.map { SimulatedChargerDriver(limits: $0.limits, evs: [], start: 0) }
         _ = try SiteControl(configuration: configuration, chargers: chargers, drivers: drivers, logger: Logger(label: "test"), now: 0,
                             recorder: recorder, openSessions: try database.openSessions())

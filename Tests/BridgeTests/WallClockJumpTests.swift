@@ -21,8 +21,8 @@ struct WallClockJumpTests {
         let clock = MonotonicSeconds()
         let offset = Mutex<Double>(0)
         let wall: @Sendable () -> Double = { Date().timeIntervalSince1970 + offset.withLock { $0 } }
-        let layout = try SlaveLayout.load(file: TestPaths.root.appendingPathComponent("Mappings/modbus/evc08.yaml").path)
-        let point = ChargerPoint(config: configuration.chargers[0], layout: layout, clock: clock, logger: logger)
+        let layout = try FaceLayout.load(file: TestPaths.root.appendingPathComponent("Mappings/modbus/evc08.yaml").path)
+        let point = ChargerPoint(config: configuration.chargers[0], layouts: [layout], clock: clock, logger: logger)
         let driver = StatusDriver()
         let control = try SiteControl(configuration: configuration, chargers: [point], drivers: [driver], logger: logger,
                                       now: clock.now, wallClock: wall)
@@ -35,8 +35,8 @@ struct WallClockJumpTests {
         defer { timer.stop() }
 
         // a master takes over: 12 A while alive
-        #expect(point.write(address: 5004, values: [12]) == nil)
-        #expect(point.write(address: 6000, values: [1]) == nil)
+        #expect(point.write(face: 0, address: 5004, values: [12]) == nil)
+        #expect(point.write(face: 0, address: 6000, values: [1]) == nil)
         Thread.sleep(forTimeInterval: 0.3)
         #expect(point.snapshot.decision == SetpointDecision(amperes: 12, reason: .ems))
 
@@ -47,12 +47,12 @@ struct WallClockJumpTests {
         var taken = steps.load(ordering: .relaxed) - before
         #expect((15...40).contains(taken), "\(taken) steps in 1.5 s at 50 ms")
         #expect(point.snapshot.decision == SetpointDecision(amperes: 8, reason: .failsafe))
-        #expect(point.failsafeEntries == 1)
+        #expect(point.drops == 1)
 
         // forward by an hour: no burst of catch-up steps, alive works again at once
         before = steps.load(ordering: .relaxed)
         offset.withLock { $0 = 3600 }
-        #expect(point.write(address: 6000, values: [1]) == nil)
+        #expect(point.write(face: 0, address: 6000, values: [1]) == nil)
         Thread.sleep(forTimeInterval: 0.5)
         taken = steps.load(ordering: .relaxed) - before
         #expect((5...15).contains(taken), "\(taken) steps in 0.5 s at 50 ms")

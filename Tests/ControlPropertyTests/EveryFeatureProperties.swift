@@ -168,9 +168,9 @@ struct EveryFeatureProperties {
                 case 0: .command(.currentLimit, id: charger.id, .amperes(Int.random(in: 6...maximum, using: &random)))
                 case 1: .command(.enable, id: charger.id, .flag(chance(0.5, &random)))
                 case 2: .command(.force, id: charger.id, .flag(true))
-                case 3: .ems(charger: index, [.init("ems.failsafe_timeout", Double(Int.random(in: 5...30, using: &random))),
-                                              .init("ems.failsafe_current", Double(pick([0, 6, maximum], &random))),
-                                              .init("ems.charging_current", Double(Int.random(in: 6...maximum, using: &random)))])
+                case 3: .ems(charger: index, [.failsafeTimeout(Double(Int.random(in: 5...30, using: &random))),
+                                              .failsafeCurrent(Double(pick([0, 6, maximum], &random))),
+                                              .current(Double(Int.random(in: 6...maximum, using: &random)))])
                 case 4: .emsSilent(charger: index, true)
                 default: .emsSilent(charger: index, false)
                 }

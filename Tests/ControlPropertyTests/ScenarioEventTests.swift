@@ -43,7 +43,7 @@ struct ScenarioEventTests {
         #expect(points[40] == SetpointDecision(amperes: 6, reason: .failsafe))    // silent for longer: failsafe current
         #expect(points[65] == SetpointDecision(amperes: 10, reason: .ems))        // alive again
         #expect(points[80] == SetpointDecision(amperes: 10, reason: .ems))        // 3 A was refused and changed nothing
-        #expect(summary.refusedEvents.count == 1 && summary.refusedEvents[0].contains("ems.charging_current"))
+        #expect(summary.refusedEvents.count == 1 && summary.refusedEvents[0].contains("current 3 A"))
     }
 
     @Test func operatorCommandsActAsOverMQTTAndBadOnesAreRefused() throws {

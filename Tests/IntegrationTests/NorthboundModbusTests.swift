@@ -137,7 +137,7 @@ struct NorthboundModbusTests {
             .write(to: taken, atomically: true, encoding: .utf8)
         let check = try runCommand(try TestEnvironment.chargebridge, ["check-config", "--config", taken.path])
         #expect(check.status == 0, "\(check.stderr)")
-        #expect(check.stderr.contains("warning: the EVC08 slave of a: connection failed: cannot listen on 127.0.0.1:\(bridge.ports[0]): Address already in use"),
+        #expect(check.stderr.contains("warning: the Vestel EVC04/EVC08 face of a: connection failed: cannot listen on 127.0.0.1:\(bridge.ports[0]): Address already in use"),
                 "\(check.stderr)")
         #expect(!check.stderr.contains("slave of b"), "\(check.stderr)")
         bridge.process.child.signal(SIGTERM)
