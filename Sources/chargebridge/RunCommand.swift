@@ -120,8 +120,9 @@ struct CheckConfigCommand: ParsableCommand {
             let listener = configuration.northbound.mode == .perCharger ? "\(charger.bind ?? configuration.northbound.bind):\(charger.port)" : "unit \(charger.unit)"
             let zone = charger.placement.zone.map { ", zone \(zones[$0].id) \(charger.placement.rotation)" } ?? ""
             let driver = charger.southbound.map { "\(charger.driver) \($0.endpoint) unit \($0.unit)" } ?? charger.driver
-            Console.out("  \(charger.id): \(driver), \(charger.limits.phases)p \(charger.limits.minCurrent)…\(charger.limits.maxCurrent) A, EVC08 failsafe \(charger.failsafeCurrent) A after \(charger.failsafeTimeout) s, \(listener)\(zone)")
+            Console.out("  \(charger.id): \(driver), \(charger.limits.phases)p \(charger.limits.minCurrent)…\(charger.limits.maxCurrent) A, EMS failsafe \(charger.failsafeCurrent) A after \(charger.failsafeTimeout) s, \(listener)\(zone)")
             FailsafeExplanation.lines(charger, emsExpected: configuration.emsExpected).forEach { Console.out("      " + $0) }
+            FaceSummary.lines(charger, configuration).forEach { Console.out("      " + $0) }
             if let southbound = charger.southbound, let spec = southbound.map.charger {
                 let name = southbound.map.file.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent } ?? southbound.map.name
                 Console.out("      map \(name), the charger's watchdog \(southbound.failsafeTimeout) s: \(spec.summary(timeout: Double(southbound.failsafeTimeout)))")

@@ -177,4 +177,33 @@ struct EnergyManagerFaceTests {
         #expect(kebaOut["closed"] as? Bool == true, "\(kebaOut)")
         #expect(bridge.process.text.contains("(Bender CC613 face); the previous master's socket was closed"))
     }
+
+    /// check-config names every face of every charger and who may write; a bad face is refused
+    /// with the line that names it.
+    @Test func checkConfigListsEveryFaceAndWhoMayWrite() throws {
+        let folder = try TestEnvironment.temporaryFolder()
+        let good = folder.appendingPathComponent("good.yaml"), bad = folder.appendingPathComponent("bad.yaml")
+        try """
+            modbus: { bind: 127.0.0.1, allow_write: [127.0.0.2/32] }
+            chargers:
+              - id: cp1
+                max_current: 16
+                modbus: { port: 1502, faces: [{ face: bender-cc613, port: 1503 }, { face: keba-p30, port: 1504 }] }
+            """.write(to: good, atomically: true, encoding: .utf8)
+        let result = try runCommand(try TestEnvironment.chargebridge, ["check-config", "--config", good.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("Vestel EVC04/EVC08 face on Modbus TCP 127.0.0.1:1502, any unit; may write: 127.0.0.2/32"), "\(result.stdout)")
+        #expect(result.stdout.contains("Bender CC613 face on Modbus TCP 127.0.0.1:1503, any unit; may write: 127.0.0.2/32"))
+        #expect(result.stdout.contains("KEBA P30 face on Modbus TCP 127.0.0.1:1504, any unit; may write: 127.0.0.2/32"))
+        try """
+            chargers:
+              - id: cp1
+                max_current: 16
+                modbus: { port: 1502, faces: [{ face: schneider, port: 1503 }] }
+            """.write(to: bad, atomically: true, encoding: .utf8)
+        let refused = try runCommand(try TestEnvironment.chargebridge, ["check-config", "--config", bad.path])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("bad.yaml:2") && refused.stderr.contains("no face \"schneider\" (shipped: evc08, bender-cc613, keba-p30"),
+                "\(refused.stderr)")
+    }
 }
