@@ -92,7 +92,6 @@ public final class BridgeService: Service {
                                                maxReaders: northbound.maxReaders))
             }
         }
-        server = try ModbusSlaveServer(listeners: listeners, frameTimeout: .milliseconds(northbound.frameTimeoutMilliseconds))
         let store = database.map(RuntimeStore.init(database:))
         let restored = try settings ?? BridgeService.restoredSettings(store, logger: logger)
         let openSessions = try database?.openSessions() ?? []
@@ -100,6 +99,17 @@ public final class BridgeService: Service {
                                       store: store, restored: restored, recorder: recorder, openSessions: openSessions,
                                       checkpointSeconds: configuration.storage?.checkpointSeconds ?? 5, changes: changes)
         self.control = control
+        if let block = northbound.zoneBlock {
+            let zones = configuration.load?.zones.filter { $0.setpoint != nil }.map(\.id) ?? []
+            let handler = ZoneSetpointBlock(zones: zones, control: control, clock: clock, logger: logger)
+            if let port = block.port {
+                listeners.append(SlaveListener(host: block.bind ?? northbound.bind, port: port, anyUnit: handler,
+                                               allowWrite: northbound.allowWrite, maxReaders: northbound.maxReaders))
+            } else if let unit = block.unit, !listeners.isEmpty {
+                listeners[0].units[UInt8(unit)] = handler   // a unit of the (first) gateway
+            }
+        }
+        server = try ModbusSlaveServer(listeners: listeners, frameTimeout: .milliseconds(northbound.frameTimeoutMilliseconds))
         let meters = MeterBoard(meters: configuration.meters, changes: changes)
         self.meters = meters
         buses = BridgeService.makeBuses(configuration, clock: clock, control: control, meters: meters, logger: logger)
@@ -217,14 +227,21 @@ public final class BridgeService: Service {
                 configuration.faces(of: point.config).map { face in
                     "\(point.config.id): Modbus TCP \(face.host):\(ports.next() ?? face.port) (unit \(point.config.unit), any unit accepted), \(configuration.faceName(face.face))"
                 }
-            }
+            } + zoneBlockEndpoint
         case .gateway:
             return chargers.flatMap { point in
                 zip(configuration.faces(of: point.config), server.ports).map { face, port in
                     "\(point.config.id): Modbus TCP gateway \(face.host):\(port) unit \(point.config.unit), \(configuration.faceName(face.face))"
                 }
-            }
+            } + zoneBlockEndpoint
         }
+    }
+
+    /// The zone setpoint block's line (a listener of its own is the last one bound).
+    private var zoneBlockEndpoint: [String] {
+        guard let block = configuration.northbound.zoneBlock else { return [] }
+        if let unit = block.unit { return ["zones: Modbus TCP gateway \(configuration.northbound.bind):\(server.ports[0]) unit \(unit), zone setpoint block"] }
+        return ["zones: Modbus TCP \(block.bind ?? configuration.northbound.bind):\(server.ports.last ?? 0), zone setpoint block"]
     }
 
     public func run() async throws {

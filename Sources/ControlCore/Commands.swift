@@ -3,6 +3,9 @@ import EnergyControl
 /// What an operator command (MQTT `…/set`) targets.
 public enum CommandKind: String, Sendable, CaseIterable {
     case mode, currentLimit = "current_limit", phases, enable, force, operatorLimit = "operator_limit", input
+    /// A zone's remote setpoint and its heartbeat: an energy manager's, not an operator's setting
+    /// (never saved; it lapses to the zone's failsafe limit when the energy manager goes silent).
+    case zoneSetpoint = "setpoint", zoneHeartbeat = "heartbeat"
 }
 
 /// A command's value, parsed from its payload but not yet checked against the target (a

@@ -59,6 +59,8 @@ public struct ControlCore: Sendable {
     let staticFailsafe: [Int]
     let chargerIndex: [String: Int]
     let inputIndex: [String: Int]
+    /// Remote setpoints of the zones that take one, by zone index.
+    var zoneSetpoints: [Int: ZoneSetpoint] = [:]
 
     /// Fails only on a zone tree the configuration loader would already have refused.
     public init(settings: CoreSettings, now: Seconds) throws(LoadManager.Problem) {
@@ -94,6 +96,9 @@ public struct ControlCore: Sendable {
         var inputIndex: [String: Int] = [:]
         for (index, input) in settings.inputs.enumerated() { inputIndex[input.id] = index }
         self.inputIndex = inputIndex
+        for (index, zone) in (settings.load?.zones ?? []).enumerated() {
+            if let setpoint = zone.setpoint { zoneSetpoints[index] = ZoneSetpoint(settings: setpoint, zoneLimit: zone.limit) }
+        }
     }
 
     /// Sessions the database still holds open. Those of chargers no longer configured can never end
@@ -175,6 +180,7 @@ public struct ControlCore: Sendable {
         for (id, raw) in remoteInputs.sorted(by: { $0.key < $1.key }) {
             if let index = inputIndex[id] { noteInput(index, raw: raw, now: now, wall: wall, into: &result.logs, &result.storage) }
         }
+        tickZoneSetpoints(now: now, wall: wall, into: &result.logs, &result.storage)
         let controls = settings.chargers.indices.map { index in
             let charger = settings.chargers[index], placement = charger.placement
             var control = ChargerControlInput(id: charger.id, limits: charger.limits, status: statuses[index],
@@ -341,8 +347,10 @@ public struct ControlCore: Sendable {
         if let load = controller.load {
             for (zone, limit) in zip(load.settings.zones.map(\.id), load.operatorLimits) { if let limit { limits[zone] = limit } }
         }
+        var setpoints: [String: ZoneSetpoint] = [:]
+        for (index, setpoint) in zoneSetpoints { setpoints[settings.load!.zones[index].id] = setpoint }
         return ControlView(grid: grid, meterOnline: settings.gridMeter == nil ? nil : !meterLost, inputs: siteInputs,
                            inputValues: inputs.filter { !inputsUnreadable.contains($0.key) }.mapValues(\.value),
-                           chargers: views, zones: zoneReports, operatorLimits: limits)
+                           chargers: views, zones: zoneReports, operatorLimits: limits, zoneSetpoints: setpoints)
     }
 }

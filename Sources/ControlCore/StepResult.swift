@@ -59,6 +59,8 @@ public struct ControlView: Sendable {
     public var chargers: [ChargerView]
     public var zones: [ZoneReport]
     public var operatorLimits: [String: [Double]]
+    /// The remote setpoints of the zones that take one, by zone id.
+    public var zoneSetpoints: [String: ZoneSetpoint] = [:]
 }
 
 /// What one charger should be told after a step.

@@ -18,6 +18,9 @@ extension Configuration {
             all.append(Listener(host: northbound.bind, port: northbound.port, what: "the Modbus gateway"))
             all += northbound.moreGateways.map { Listener(host: $0.bind ?? northbound.bind, port: $0.port, what: "the \(faceName($0.face)) gateway") }
         }
+        if let block = northbound.zoneBlock, let port = block.port {
+            all.append(Listener(host: block.bind ?? northbound.bind, port: port, what: "the zone setpoint block"))
+        }
         if let ocpp { all.append(Listener(host: ocpp.bind, port: ocpp.port, what: "the OCPP central system")) }
         if let http { all.append(Listener(host: http.bind, port: http.port, what: "the HTTP endpoint")) }
         return all

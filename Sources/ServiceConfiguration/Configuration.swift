@@ -29,6 +29,9 @@ public struct Configuration: Sendable {
         public var face = "evc08"
         /// Gateway mode: more gateways, each serving every charger through another face.
         public var moreGateways: [FaceBinding] = []
+        /// The zone setpoint block: a unit of the gateway (gateway mode) or a listener of its own
+        /// (per-charger mode); nil: zone setpoints only over MQTT.
+        public var zoneBlock: ZoneBlock?
     }
 
     public struct Identity: Sendable {
@@ -234,6 +237,7 @@ public struct Configuration: Sendable {
         try top.finish()
         try checkUnique(config, nodes: try chargersNode.list())
         try checkFaceListeners(config, modbusNode: top.optional("modbus"), chargerNodes: try chargersNode.list())
+        try checkZoneBlock(config, modbusNode: top.optional("modbus"))
         try LoadSettingsParser.checkPlacements(Array(zip(config.chargers.map(\.placement), try chargersNode.list())), load: config.load,
                                                siteFuse: config.site.fuse.limit != nil, loadNode: loadNode)
         try checkTopicNames(config)
@@ -252,6 +256,7 @@ public struct Configuration: Sendable {
         if let port = fields.optional("port") { northbound.port = try port.integer(in: 1...65535) }
         if let timeout = fields.optional("frame_timeout_ms") { northbound.frameTimeoutMilliseconds = try timeout.integer(in: 50...60_000) }
         if let face = fields.optional("face") ?? fields.optional("layout") { northbound.face = try face.string() }
+        if let zones = fields.optional("zones") { northbound.zoneBlock = try Configuration.parseZoneBlock(zones, mode: northbound.mode) }
         if let faces = fields.optional("faces") {
             guard northbound.mode == .gateway else { throw faces.error("more gateways are for mode: gateway; in per-charger mode list a charger's faces under its modbus:") }
             northbound.moreGateways = try Configuration.parseFaceBindings(faces)

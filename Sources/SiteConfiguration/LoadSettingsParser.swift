@@ -93,6 +93,7 @@ public enum LoadSettingsParser {
                     if zip(zone.degradedLimit, zone.limit).contains(where: { $0 > $1 }) { throw v.error("above the zone's limit_a") }
                 }
                 if let v = f.optional("imbalance_limit_a") { zone.imbalanceLimit = try v.number(in: 0...1000) }
+                if let v = f.optional("setpoint") { zone.setpoint = try parseZoneSetpoint(v, zoneLimit: zone.limit) }
                 settings.zones.append(zone)
                 if let v = f.optional("disabled_periods") {
                     settings.zones[index].disabledPeriods = Set(try v.list().map { node throws(DataFileError) in try node.integer(in: 1...5) - 1 })
@@ -239,5 +240,18 @@ public enum LoadSettingsParser {
             for day in days { for hour in range[0]..<range[1] { hours.insert((day - 1) * 24 + hour) } }
         }
         return WeeklyHours(hours: hours)
+    }
+
+    /// `setpoint: { min_period_s, heartbeat_s, failsafe_limit_a }`: a remote energy manager may set
+    /// the zone's limit [Schneider EcoStruxure EV Charging Expert user guide §3.11.4].
+    static func parseZoneSetpoint(_ node: YAMLNode, zoneLimit: [Double]) throws(DataFileError) -> ZoneSetpoint.Settings {
+        var fields = try node.fields()
+        let failsafeNode = try fields.required("failsafe_limit_a")
+        var settings = ZoneSetpoint.Settings(failsafeLimit: try SiteSettingsParser.perPhase(failsafeNode, in: 0...10_000))
+        if zip(settings.failsafeLimit, zoneLimit).contains(where: { $0 > $1 }) { throw failsafeNode.error("above the zone's limit_a") }
+        if let v = fields.optional("min_period_s") { settings.minPeriod = try v.number(in: 0...3600) }
+        if let v = fields.optional("heartbeat_s") { settings.heartbeat = try v.number(in: 1...86_400) }
+        try fields.finish()
+        return settings
     }
 }

@@ -9,4 +9,6 @@ public enum EventKind: String, Sendable {
     case chargerOffline = "charger-offline", chargerOnline = "charger-online"
     /// A standby pair: this instance took the lease and steers the chargers, let go of them, or stands by.
     case leaderTookOver = "leader-took-over", leaderReleased = "leader-released", standbyStarted = "standby-started"
+    /// A zone's remote setpoint: a controller set it, or went silent (the zone's failsafe limit).
+    case zoneSetpointChanged = "zone-setpoint-changed", zoneSetpointFailsafe = "zone-setpoint-failsafe"
 }

@@ -40,11 +40,17 @@ enum EntityViews {
         return values
     }
 
-    static func zone(_ report: ZoneReport, limit: [Double], operatorLimit: [Double]?) -> EntityValues {
+    static func zone(_ report: ZoneReport, limit: [Double], operatorLimit: [Double]?, setpoint: ZoneSetpoint? = nil) -> EntityValues {
         var values: EntityValues = [
             "state": .number(Double(report.state.rawValue)), "mode": .text(report.mode.rawValue), "percent": .number(report.percent),
             "operator_limit": .text(format(limit: operatorLimit ?? limit)),
         ]
+        // a zone that takes a remote setpoint: the limit in force, local/remote/failsafe, and who steers
+        if let setpoint {
+            values["setpoint"] = .text(setpoint.limit.map(format(limit:)) ?? "none")
+            values["setpoint_state"] = .text(setpoint.state.name)
+            values["setpoint_controller"] = .text(setpoint.controller ?? "none")
+        }
         for phase in 0..<3 {
             values["available.l\(phase + 1)"] = .number(report.available[phase])
             values["allocated.l\(phase + 1)"] = .number(report.allocated[phase])

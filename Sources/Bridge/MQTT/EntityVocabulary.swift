@@ -36,6 +36,7 @@ public enum EntityVocabulary {
         .meter: ["online": .bool],
         .zone: [
             "state": .number, "mode": .text, "percent": .number, "operator_limit": .text,
+            "setpoint": .text, "setpoint_state": .text, "setpoint_controller": .text,
             "available.l1": .number, "available.l2": .number, "available.l3": .number,
             "allocated.l1": .number, "allocated.l2": .number, "allocated.l3": .number,
         ],
@@ -47,7 +48,7 @@ public enum EntityVocabulary {
         .site: [],
         .charger: [.mode, .currentLimit, .phases, .enable, .force],
         .meter: [],
-        .zone: [.operatorLimit],
+        .zone: [.operatorLimit, .zoneSetpoint, .zoneHeartbeat],
         .input: [.input],
     ]
 

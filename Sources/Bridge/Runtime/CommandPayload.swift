@@ -27,6 +27,13 @@ public enum CommandPayload {
             return flag(text, on: on, off: off).map(CommandValue.flag)
         case .operatorLimit:
             return zoneLimit(text).map(CommandValue.zoneLimit)
+        case .zoneSetpoint:
+            guard case .success(let limit?) = zoneLimit(text) else {
+                return .failure(CommandRejection("expected amperes (every phase) or [L1, L2, L3], got \"\(text)\""))
+            }
+            return .success(.zoneLimit(limit))
+        case .zoneHeartbeat:
+            return .success(.flag(true))   // any payload is a sign of life
         }
     }
 

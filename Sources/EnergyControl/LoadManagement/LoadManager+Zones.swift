@@ -32,7 +32,7 @@ extension LoadManager {
         let reductions = siteInputs.reductions.compactMap { reductionPercent.indices.contains($0) ? reductionPercent[$0] : nil }
         for (k, zone) in settings.zones.enumerated() {
             let z = k + offset
-            var ceiling = operatorLimits[k] ?? zone.limit
+            var ceiling = self.ceiling(zone: k)
             if siteInputs.downgrade, zone.parent == nil {
                 ceiling = zip(ceiling, downgradeOffset + [0, 0, 0]).map { max(0, $0 - $1) }
             }
@@ -141,12 +141,13 @@ extension LoadManager {
                 visit(input.disconnectedLimit ?? -1, &key)
             }
             for limit in operatorLimits { for phase in 0..<3 { visit(limit?[phase] ?? -1, &key) } }
+            for limit in remoteLimits { for phase in 0..<3 { visit(limit?[phase] ?? -1, &key) } }
         }
         var none: [Double]? = nil
         walk(&none)
         if same, position == degradedKey.count { return degradedCache }
         var key: [Double]? = []
-        key!.reserveCapacity(inputs.count * 6 + operatorLimits.count * 3)
+        key!.reserveCapacity(inputs.count * 6 + operatorLimits.count * 6)
         walk(&key)
         degradedKey = key!
         degradedCache = degradedSetpoints(inputs)
@@ -186,7 +187,7 @@ extension LoadManager {
         var limits = tree.zones.indices.map { z -> [Double] in
             guard z >= offset else { return tree.zones[z].limit }
             let zone = settings.zones[z - offset]
-            return zip(operatorLimits[z - offset] ?? zone.limit, zone.effectiveHeadroom).map { max(0, $0 - $1) }
+            return zip(ceiling(zone: z - offset), zone.effectiveHeadroom).map { max(0, $0 - $1) }
         }
         // Without the bridge a dynamic zone's EVs fall to 0 but its other loads may take its whole
         // limit, and they flow through its ancestors without a meter: those keep the rest.

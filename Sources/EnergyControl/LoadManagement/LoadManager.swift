@@ -109,6 +109,9 @@ public struct LoadManager: Sendable {
     public private(set) var zoneSamples: [GridSample?]
     /// Operator sub-distribution limits set at runtime (never above the zone limit).
     public private(set) var operatorLimits: [[Double]?]
+    /// Limits a remote energy manager set (or their failsafe), per zone; the lower of this and the
+    /// operator's (or the zone's) limit applies.
+    public private(set) var remoteLimits: [[Double]?]
     public private(set) var reports: [ZoneReport] = []
     /// Per zone, what its meter last showed of the other loads (kept for its ancestors while the meter is lost).
     var lastOthers: [[Double]?]
@@ -170,6 +173,7 @@ public struct LoadManager: Sendable {
         self.offset = offset
         zoneSamples = Array(repeating: nil, count: settings.zones.count)
         operatorLimits = Array(repeating: nil, count: settings.zones.count)
+        remoteLimits = Array(repeating: nil, count: settings.zones.count)
         lastOthers = Array(repeating: nil, count: settings.zones.count)
         random = SeededRandom(seed: seed)
     }
@@ -191,6 +195,7 @@ public struct LoadManager: Sendable {
         offset = 1
         zoneSamples = []
         operatorLimits = []
+        remoteLimits = []
         lastOthers = []
         random = SeededRandom(seed: seed)
     }
@@ -214,6 +219,19 @@ public struct LoadManager: Sendable {
             }
         }
         operatorLimits[zone] = limit
+    }
+
+    /// A zone's remote limit (`ZoneSetpoint.limit`); nil: none. Never raises the zone above its limits.
+    public mutating func setRemoteLimit(zone index: Int, _ limit: [Double]?) {
+        remoteLimits[index] = limit.map { zip($0, settings.zones[index].limit).map { max(0, min($0, $1)) } }
+    }
+
+    /// What the zone's chargers and other loads may take per phase: its (operator) limit, lowered
+    /// by a remote limit.
+    func ceiling(zone k: Int) -> [Double] {
+        let limit = operatorLimits[k] ?? settings.zones[k].limit
+        guard let remote = remoteLimits[k] else { return limit }
+        return zip(limit, remote).map { min($0, $1) }
     }
 
     /// - Parameters:

@@ -39,6 +39,8 @@ public struct ZoneSettings: Sendable, Equatable {
     public var imbalanceLimit: Double?
     /// Time-of-use periods (by index) that do not apply to this zone.
     public var disabledPeriods: Set<Int> = []
+    /// A remote energy manager may set this zone's limit, with a heartbeat (nil: it may not).
+    public var setpoint: ZoneSetpoint.Settings?
 
     public init(id: String, parent: String? = nil, limit: [Double]) {
         self.id = id
