@@ -92,6 +92,18 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // SEMP (SMA Simple Energy Management Protocol) as pure values: Device2EM / EM2Device XML, the
+        // UPnP device description, SSDP search answers and announcements. No I/O.
+        .target(name: "SEMP", dependencies: []),
+        // The SEMP face towards an SMA Sunny Home Manager: HTTP (Hummingbird) and SSDP search answers (UDP).
+        .target(name: "SEMPServer", dependencies: [
+            "SEMP",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Command-line interface only.
         .executableTarget(name: "chargebridge", dependencies: [
             "RegisterMaps", "DataFiles", "Modbus", "Simulation", "SimulatedDevices", "SiteConfiguration", "Bridge", "Storage", "StorageModel", "ControlCore", "ServiceConfiguration",
@@ -119,6 +131,7 @@ let package = Package(
         .testTarget(name: "OCPPTests", dependencies: ["OCPP", "EnergyControl"]),
         .testTarget(name: "ControlPropertyTests", dependencies: ["DataFiles", "EnergyControl", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration", "RegisterMaps"]),
         .testTarget(name: "BridgeTests", dependencies: ["DataFiles", "ServiceConfiguration", "Bridge", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration", "EnergyControl", "RegisterMaps", "Storage", "StorageModel"]),
+        .testTarget(name: "SEMPTests", dependencies: ["SEMP", "SEMPServer"]),
         .testTarget(name: "IntegrationTests", dependencies: ["DataFiles", "RegisterMaps", "Modbus", "Storage", "StorageModel"]),
     ],
     swiftLanguageModes: [.v6]
