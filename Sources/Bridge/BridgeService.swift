@@ -8,6 +8,7 @@ import Logging
 import Modbus
 import MQTT
 import RegisterMaps
+import SEMPServer
 import ServiceLifecycle
 import Storage
 import Synchronization
@@ -25,6 +26,7 @@ public final class BridgeService: Service {
     let meters: MeterBoard
     let mqtt: MQTTNorthbound?
     let centralSystem: CentralSystem?
+    let sempServer: SEMPServer?
     let recorder: Recorder?
     let clock = MonotonicSeconds()
     let logger: Logger
@@ -122,7 +124,21 @@ public final class BridgeService: Service {
                                    ? MQTTMeters(configuration, deliver: BridgeService.route(control: control, meters: meters), logger: logger) : nil,
                                logger: logger)
         }
-        // last: nothing after it may fail, so a failed start leaves no server behind (a standby retries)
+        sempServer = configuration.semp.map { settings in
+            SEMPServer(host: settings.bind, port: settings.port, ssdpPort: settings.ssdpPort, uuid: configuration.sempUUID,
+                       friendlyName: "chargebridge \(configuration.siteName)",
+                       backend: SEMPFace(configuration: configuration, settings: settings, points: chargers, logger: logger), logger: logger,
+                       multicast: settings.announce && !AddressRange.isLoopback(settings.bind))
+        }
+        // last: nothing after them may fail, so a failed start leaves no server behind (a standby retries)
+        if let sempServer, let settings = configuration.semp {
+            do {
+                let ports = try sempServer.start()
+                logger.notice("SEMP listening on http://\(settings.bind):\(ports.http)/semp\(ports.ssdp.map { ", SSDP on UDP \(settings.bind):\($0)" } ?? "")")
+            } catch {
+                throw DataFileError(file: configuration.file, line: nil, field: "semp", message: "SEMP cannot listen on \(settings.bind):\(settings.port): \(error)")
+            }
+        }
         if let centralSystem {
             let port = try centralSystem.start()
             logger.notice("OCPP central system listening on \(configuration.ocpp!.certificate == nil ? "ws" : "wss")://\(configuration.ocpp!.bind):\(port)/\(configuration.ocpp!.path)/<charge point id>")
@@ -288,6 +304,7 @@ public final class BridgeService: Service {
         drivers.forEach { $0.requestStop() }   // each sends the safe setpoint, all at once
         drivers.forEach { $0.stop() }
         centralSystem?.stop()
+        sempServer?.stop()
         mqtt?.publish(now: clock.now, full: true)   // the safe setpoints, then "offline"
         mqtt?.stop()
         buses.forEach { $0.requestStop() }

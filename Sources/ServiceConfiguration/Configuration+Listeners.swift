@@ -22,6 +22,7 @@ extension Configuration {
             all.append(Listener(host: block.bind ?? northbound.bind, port: port, what: "the zone setpoint block"))
         }
         if let ocpp { all.append(Listener(host: ocpp.bind, port: ocpp.port, what: "the OCPP central system")) }
+        if let semp { all.append(Listener(host: semp.bind, port: semp.port, what: "the SEMP face")) }
         if let http { all.append(Listener(host: http.bind, port: http.port, what: "the HTTP endpoint")) }
         return all
     }

@@ -147,6 +147,8 @@ public struct Configuration: Sendable {
     public var storage: StorageSettings?
     /// A second instance stands by (nil: this one always steers).
     public var standby: StandbySettings?
+    /// The SEMP face towards an SMA Sunny Home Manager (nil: none).
+    public var semp: SEMPSettings?
     /// The face files named by the configuration, loaded, by reference.
     public var faceMaps: [String: RegisterMap] = [:]
 
@@ -201,6 +203,8 @@ public struct Configuration: Sendable {
         if let ocppNode { config.ocpp = try OCPPSettings.parse(ocppNode) }
         if let storage = top.optional("storage") { config.storage = try StorageSettings.parse(storage) }
         if let http = top.optional("http") { config.http = try HTTPSettings.parse(http) }
+        let sempNode = top.optional("semp")
+        if let sempNode { config.semp = try SEMPSettings.parse(sempNode, site: config.siteName) }
         if let standby = top.optional("standby") {
             config.standby = try StandbySettings.parse(standby)
             guard config.mqtt != nil else { throw standby.error("a standby pair needs the site's MQTT broker (mqtt:): the lease lives there") }
@@ -238,6 +242,7 @@ public struct Configuration: Sendable {
         try checkUnique(config, nodes: try chargersNode.list())
         try checkFaceListeners(config, modbusNode: top.optional("modbus"), chargerNodes: try chargersNode.list())
         try checkZoneBlock(config, modbusNode: top.optional("modbus"))
+        if let sempNode { try checkSEMP(config, node: sempNode) }
         try LoadSettingsParser.checkPlacements(Array(zip(config.chargers.map(\.placement), try chargersNode.list())), load: config.load,
                                                siteFuse: config.site.fuse.limit != nil, loadNode: loadNode)
         try checkTopicNames(config)

@@ -136,6 +136,10 @@ struct CheckConfigCommand: ParsableCommand {
         if let standby = configuration.standby {
             StandbyOptions.describe(standby, configuration).forEach { Console.out("  " + $0) }
         }
+        if let semp = configuration.semp {
+            let writers = (semp.allowWrite ?? configuration.northbound.allowWrite)?.map(\.description).joined(separator: ", ") ?? "anyone who can connect (loopback only)"
+            Console.out("  semp: http://\(semp.bind):\(semp.port)/semp, SSDP \(semp.ssdpPort.map { "UDP \($0)" } ?? "off"), uuid \(configuration.sempUUID), failsafe after \(semp.timeoutSeconds) s of silence; may control: \(writers)")
+        }
         if let http = configuration.http {
             Console.out("  http: http://\(http.bind):\(http.port)/ (status page, /metrics, /health; read-only, at most \(http.maxConnections) connections)")
         }
