@@ -141,6 +141,25 @@ struct EnergyManagerFaceTests {
         #expect(bridge.text.contains("failsafe entered"))
     }
 
+    /// An OCPP 1.6J charge point (the Python `ocpp` library) steered through each face: the
+    /// master's 10 A becomes the charge point's charging profile and the car follows.
+    @Test(arguments: FaceUnderTest.all)
+    func anEnergyManagerDrivesAnOCPPChargePoint(_ face: FaceUnderTest) throws {
+        let site = try OCPPChargePointTests.startSite(["cp1"], modbusExtra: ", face: \(face.face)")
+        defer { site.bridge.stop() }
+        let cp = try OCPPChargePointTests.chargePoint("cp1", port: site.ocppPort, ["--plug-at", "0"])
+        defer { cp.stop() }
+        try cp.waitFor("ready")
+        try cp.waitForEvent("profile") { $0["stack"] as? Int == 1 }
+        let before = cp.jsonEvents("profile").count
+        let out = try peer(face, port: site.north[0], ["--scenario", "master", "--seconds", "4", "--current", "10"])
+        #expect(out["closed"] as? Bool == false, "\(out)")
+        let profile = try cp.waitForEvent("profile", after: before, timeout: 10) { $0["stack"] as? Int == 1 && $0["limit"] as? Double == 10 }
+        #expect(profile["status"] as? String == "Accepted")
+        try cp.waitForEvent("limit") { $0["amps"] as? Double == 10 }
+        #expect((out["samples"] as? [Double])?.last == 10, "\(out)")
+    }
+
     /// One charger served through three faces: a KEBA master steers, a reader on the EVC08 face
     /// displaces nobody, a Bender writer takes over and the KEBA master's connection is closed.
     @Test func aWriterOnASecondFaceTakesOverTheOneMaster() throws {

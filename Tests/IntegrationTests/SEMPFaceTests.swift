@@ -136,4 +136,23 @@ struct SEMPFaceTests {
         #expect(refused["status"] as? Int == 403, "\(refused)")
         try guarded.bridge.waitFor("SEMP control from 127.0.0.1")
     }
+
+    /// An OCPP 1.6J charge point behind the SEMP face: the Home Manager's 6900 W become a 10 A profile.
+    @Test func aHomeManagerSteersAnOCPPChargePoint() throws {
+        let http = try TestEnvironment.freePort(), ssdp = try TestEnvironment.freePort()
+        let ocpp = try OCPPChargePointTests.startSite(["cp1"], extra: "semp: { port: \(http), ssdp_port: \(ssdp), timeout_s: 30 }")
+        defer { ocpp.bridge.stop() }
+        try ocpp.bridge.waitFor("SEMP listening")
+        let cp = try OCPPChargePointTests.chargePoint("cp1", port: ocpp.ocppPort, ["--plug-at", "0"])
+        defer { cp.stop() }
+        try cp.waitFor("ready")
+        try cp.waitForEvent("profile") { $0["stack"] as? Int == 1 }
+        let site = Site(bridge: ocpp.bridge, ssdp: ssdp, evc08: ocpp.north[0])
+        let id = try #require(try device(site, named: "cp1")["id"] as? String)
+        let before = cp.jsonEvents("profile").count
+        #expect(try peer(site, ["control", "--device", id, "--on", "true", "--power", "6900"])["status"] as? Int == 200)
+        let profile = try cp.waitForEvent("profile", after: before, timeout: 10) { $0["stack"] as? Int == 1 && $0["limit"] as? Double == 10 }
+        #expect(profile["status"] as? String == "Accepted")
+        try cp.waitForEvent("limit") { $0["amps"] as? Double == 10 }
+    }
 }
