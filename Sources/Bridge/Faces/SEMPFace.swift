@@ -70,10 +70,10 @@ final class SEMPFace: SEMPBackend {
             commands.append(.enable(control.on))          // On without a power keeps the last power
         }
         commands.append(.alive)
-        point.takeOver(peer: master, channel: "SEMP")
         if let problem = point.request(commands, master: master) {
             return refuse(SEMPRefusal(forbidden: false, message: "charger \(point.config.id): \(problem)"), peer: peer)
         }
+        point.takeOver(peer: master, channel: "SEMP")   // only an accepted control displaces a master
         return nil
     }
 
