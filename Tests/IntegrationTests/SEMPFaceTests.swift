@@ -29,11 +29,7 @@ struct SEMPFaceTests {
                 simulation: { evs: [ { arrive_s: 0, phases: 3, max_current: 16, capacity_kwh: 80, soc: 0.2 } ] }
             \(extraCharger)
             """
-        let file = try TestEnvironment.temporaryFolder().appendingPathComponent("semp.yaml")
-        try yaml.write(to: file, atomically: true, encoding: .utf8)
-        let bridge = try ManagedProcess(try TestEnvironment.chargebridge, ["run", "--config", file.path, "--log-level", "info"])
-        try bridge.waitFor("SEMP listening on http://127.0.0.1:\(http)/semp")
-        try bridge.waitFor(":\(evc08)")
+        let bridge = try BridgeProcess.run(yaml, waitingFor: ["SEMP listening on http://127.0.0.1:\(http)/semp", ":\(evc08)"])
         return Site(bridge: bridge, ssdp: ssdp, evc08: evc08)
     }
 

@@ -27,11 +27,8 @@ struct ZoneSetpointIntegrationTests {
                 modbus: { port: \(charger) }
                 simulation: { evs: [ { arrive_s: 0, phases: 3, max_current: 16, capacity_kwh: 80, soc: 0.2 } ] }
             """
-        let file = try TestEnvironment.temporaryFolder().appendingPathComponent("zone.yaml")
-        try yaml.write(to: file, atomically: true, encoding: .utf8)
-        let bridge = try ManagedProcess(try TestEnvironment.chargebridge, ["run", "--config", file.path, "--log-level", "info"])
+        let bridge = try BridgeProcess.run(yaml, waitingFor: [":\(block)"])
         defer { bridge.stop() }
-        try bridge.waitFor(":\(block)")
         // no controller yet: the zone's own limit, the charger at its 16 A
         try waitForRegister(port: charger, address: 1008) { $0 == 16_000 }
         #expect(try readRegisters(port: block, .holding, address: 0, count: 7) == [32, 0, 0, 3, 3, 8, 32])

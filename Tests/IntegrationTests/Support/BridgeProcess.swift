@@ -17,4 +17,13 @@ struct BridgeProcess {
         for port in ports { try process.waitFor(":\(port)") }
         return BridgeProcess(process: process, ports: ports)
     }
+
+    /// `chargebridge run` with a whole configuration, once its output shows every marker.
+    static func run(_ yaml: String, waitingFor markers: [String], logLevel: String = "info") throws -> ManagedProcess {
+        let file = try TestEnvironment.temporaryFolder().appendingPathComponent("chargebridge.yaml")
+        try yaml.write(to: file, atomically: true, encoding: .utf8)
+        let process = try ManagedProcess(try TestEnvironment.chargebridge, ["run", "--config", file.path, "--log-level", logLevel])
+        for marker in markers { try process.waitFor(marker) }
+        return process
+    }
 }
