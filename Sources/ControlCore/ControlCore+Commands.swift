@@ -49,7 +49,7 @@ extension ControlCore {
             runtime[index].forced = forced
             return forced ? "forced charge for this session" : "forced charge cancelled"
         case (.phases, .phases(let phases)):
-            // like an EMS's write of register 405: not a setting, nothing to save
+            // like a master's phases request: not a setting, nothing to save
             if let problem = Self.phaseProblem(phases, limits: limits) { throw CommandRejection(problem) }
             faces[index].requestedPhases = phases
             return "\(phases) phase(s)"

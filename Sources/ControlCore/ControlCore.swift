@@ -294,7 +294,7 @@ public struct ControlCore: Sendable {
     public func failsafeEntries(_ index: Int) -> Int { faces[index].failsafeEntries }
 
     /// On shutdown every charger is left at its failsafe current — the one in force (the master may
-    /// have written register 2000), never above the degraded setpoint load management gave it —
+    /// have set its own), never above the degraded setpoint load management gave it —
     /// which it would fall back to anyway. Nothing steps the chargers after this.
     public mutating func leaveSafe(wall: Double) -> (decisions: [SetpointDecision], storage: [StorageChange]) {
         var decisions: [SetpointDecision] = []

@@ -16,7 +16,7 @@ public struct CoreSettings: Sendable {
         public var mode: ChargeMode
         /// Zone, wiring, plug id and priority in the load management.
         public var placement: ChargerPlacement
-        /// The EVC08 face's failsafe current (register 2000) and timeout (2002) until a master writes them.
+        /// The failsafe current and timeout of the master contract until a master sets its own.
         public var failsafeCurrent: Int
         public var failsafeTimeout: Int
         /// The charger's own watchdog: after this long without contact it falls back to the failsafe

@@ -16,7 +16,7 @@ public struct CoreLog: Sendable, Equatable {
     }
 }
 
-/// What the northbound views (EVC08 registers, MQTT, status lines) show of one charger.
+/// What the northbound views (faces, MQTT, status lines) show of one charger.
 public struct ChargerView: Sendable, Equatable {
     public var status = ChargerStatus()
     public var decision = SetpointDecision(amperes: 0, reason: .failsafe)
