@@ -30,16 +30,19 @@ let package = Package(
 
         // Pure: register-map model, YAML parsing, validation, codecs, block planning. No I/O.
         .target(name: "RegisterMaps", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // Plain values of the Modbus and MQTT links: endpoints, broker options, address ranges (allow_write),
+        // register images, exception codes. No I/O and no C library: configuration and simulation link none.
+        .target(name: "LinkValues", dependencies: ["RegisterMaps"]),
         // Finding and reading the data files (maps, layouts, contracts, configurations) on disk.
         .target(name: "DataFiles", dependencies: ["RegisterMaps"]),
         // Swift wrapper of libmodbus (TCP/RTU client, TCP server) and libserialport (port listing).
-        .target(name: "Modbus", dependencies: ["RegisterMaps", "CModbus", "CSerialPort", .product(name: "CoreMetrics", package: "swift-metrics")]),
+        .target(name: "Modbus", dependencies: ["RegisterMaps", "LinkValues", "CModbus", "CSerialPort", .product(name: "CoreMetrics", package: "swift-metrics")]),
         // A serial port opened for reading (libserialport): smart meters' consumer ports.
         .target(name: "SerialLine", dependencies: ["RegisterMaps", "CSerialPort"]),
         // Smart meters' consumer-port telegrams as pure values: P1 / DSMR, Linky TIC. No I/O.
         .target(name: "SmartMeters"),
         // Swift wrapper of libmosquitto: a client with its own network thread, events as an AsyncStream.
-        .target(name: "MQTT", dependencies: ["CMosquitto"]),
+        .target(name: "MQTT", dependencies: ["LinkValues", "CMosquitto"]),
         // What is stored, as plain values: session and event records, changes, the sessions CSV. No I/O.
         .target(name: "StorageModel"),
         // SQLite persistence (GRDB, WAL): sessions, the event log, runtime settings.
@@ -53,12 +56,12 @@ let package = Package(
         // scenario runner both drive it). No I/O, no clocks: time comes in as parameters.
         .target(name: "ControlCore", dependencies: ["EnergyControl", "SiteConfiguration", "StorageModel"]),
         // Simulated devices: a meter slave, chargers with vehicles (the demo's driver, the scenario runner).
-        .target(name: "SimulatedDevices", dependencies: ["RegisterMaps", "DataFiles", "Modbus", "EnergyControl"]),
+        .target(name: "SimulatedDevices", dependencies: ["RegisterMaps", "DataFiles", "LinkValues", "EnergyControl"]),
         // Simulated sites: scenario files and the runner that plays them in simulated time.
         .target(name: "Simulation", dependencies: ["RegisterMaps", "DataFiles", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "ControlCore", "StorageModel"]),
         // The service's configuration file: every section parsed and validated (file:line:field errors).
         .target(name: "ServiceConfiguration", dependencies: [
-            "RegisterMaps", "DataFiles", "Modbus", "MQTT", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "ControlCore", "SmartMeters",
+            "RegisterMaps", "DataFiles", "LinkValues", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "ControlCore", "SmartMeters",
         ]),
         // OCPP 1.6J as pure values: frames, payload validation, the charge point session, the
         // profile stack, one outstanding call at a time. No I/O; time comes in as parameters.
@@ -74,7 +77,7 @@ let package = Package(
         ]),
         // The running service: configuration → wired components, scheduling, northbound slaves.
         .target(name: "Bridge", dependencies: [
-            "RegisterMaps", "DataFiles", "Modbus", "MQTT", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "Storage", "StorageModel", "ControlCore", "ServiceConfiguration",
+            "RegisterMaps", "DataFiles", "LinkValues", "Modbus", "MQTT", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "Storage", "StorageModel", "ControlCore", "ServiceConfiguration",
             "OCPP", "OCPPServer", "SerialLine", "SmartMeters", "SEMP", "SEMPServer",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -106,8 +109,8 @@ let package = Package(
         ]),
         // Command-line interface only.
         .executableTarget(name: "chargebridge", dependencies: [
-            "RegisterMaps", "DataFiles", "Modbus", "Simulation", "SimulatedDevices", "SiteConfiguration", "Bridge", "Storage", "StorageModel", "ControlCore", "ServiceConfiguration",
-            "OperatorHTTP", "SerialLine", "SmartMeters", "MQTT",
+            "RegisterMaps", "DataFiles", "LinkValues", "Modbus", "Simulation", "SimulatedDevices", "SiteConfiguration", "Bridge", "Storage", "StorageModel", "ControlCore", "ServiceConfiguration",
+            "OperatorHTTP", "SerialLine", "SmartMeters",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -115,7 +118,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // Benchmarks (run by Benchmarks/run.sh, not by the test suite).
-        .executableTarget(name: "PollBenchmark", dependencies: ["RegisterMaps", "DataFiles", "Modbus", "SimulatedDevices"],
+        .executableTarget(name: "PollBenchmark", dependencies: ["RegisterMaps", "DataFiles", "LinkValues", "Modbus", "SimulatedDevices"],
                           path: "Benchmarks/PollBenchmark"),
 
         .executableTarget(name: "AllocationBenchmark", dependencies: ["EnergyControl"],
@@ -130,9 +133,9 @@ let package = Package(
         .testTarget(name: "SmartMetersTests", dependencies: ["SmartMeters"]),
         .testTarget(name: "OCPPTests", dependencies: ["OCPP", "EnergyControl"]),
         .testTarget(name: "ControlPropertyTests", dependencies: ["DataFiles", "EnergyControl", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration", "RegisterMaps"]),
-        .testTarget(name: "BridgeTests", dependencies: ["DataFiles", "ServiceConfiguration", "Bridge", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration", "EnergyControl", "RegisterMaps", "Storage", "StorageModel"]),
+        .testTarget(name: "BridgeTests", dependencies: ["DataFiles", "LinkValues", "ServiceConfiguration", "Bridge", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration", "EnergyControl", "RegisterMaps", "Storage", "StorageModel"]),
         .testTarget(name: "SEMPTests", dependencies: ["SEMP", "SEMPServer"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["DataFiles", "RegisterMaps", "Modbus", "Storage", "StorageModel"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["DataFiles", "RegisterMaps", "LinkValues", "Modbus", "Storage", "StorageModel"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,6 @@
 import CModbus
 import Foundation
+import LinkValues
 import RegisterMaps
 
 /// A Modbus master over TCP or RTU, wrapping one libmodbus context.

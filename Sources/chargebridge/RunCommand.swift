@@ -1,3 +1,4 @@
+import LinkValues
 import ServiceConfiguration
 import DataFiles
 import ArgumentParser

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Bridge
-import MQTT
+import LinkValues
 import RegisterMaps
 import ServiceConfiguration
 

@@ -1,10 +1,10 @@
 @testable import Bridge
+import LinkValues
 import ServiceConfiguration
 import ControlCore
 import EnergyControl
 import Foundation
 import Logging
-import Modbus
 import RegisterMaps
 import Testing
 

@@ -3,6 +3,7 @@ import DataFiles
 import ControlCore
 import EnergyControl
 import Foundation
+import LinkValues
 import Logging
 import Modbus
 import RegisterMaps

@@ -1,5 +1,6 @@
 import EnergyControl
 import Foundation
+import LinkValues
 import Logging
 import Modbus
 import RegisterMaps

@@ -1,6 +1,7 @@
 import ControlCore
 import DataFiles
 import EnergyControl
+import LinkValues
 import Modbus
 import RegisterMaps
 

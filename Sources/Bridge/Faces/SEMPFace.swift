@@ -1,5 +1,6 @@
 import ControlCore
 import EnergyControl
+import LinkValues
 import Logging
 import Modbus
 import SEMP

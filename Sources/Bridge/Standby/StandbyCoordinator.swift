@@ -1,5 +1,6 @@
 import ControlCore
 import Foundation
+import LinkValues
 import Logging
 import RegisterMaps
 import MQTT
