@@ -75,9 +75,12 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
+        // What every part of the running service shares: worker threads, the monotonic clock, the change
+        // signal, log coalescing, sorted JSON, the release's version. No domain logic, no C library.
+        .target(name: "ServiceSupport", dependencies: ["EnergyControl"]),
         // The running service: configuration → wired components, scheduling, northbound slaves.
         .target(name: "Bridge", dependencies: [
-            "RegisterMaps", "DataFiles", "LinkValues", "Modbus", "MQTT", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "Storage", "StorageModel", "ControlCore", "ServiceConfiguration",
+            "RegisterMaps", "DataFiles", "LinkValues", "Modbus", "MQTT", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "Storage", "StorageModel", "ControlCore", "ServiceConfiguration", "ServiceSupport",
             "OCPP", "OCPPServer", "SerialLine", "SmartMeters", "SEMP", "SEMPServer",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -110,7 +113,7 @@ let package = Package(
         // Command-line interface only.
         .executableTarget(name: "chargebridge", dependencies: [
             "RegisterMaps", "DataFiles", "LinkValues", "Modbus", "Simulation", "SimulatedDevices", "SiteConfiguration", "Bridge", "Storage", "StorageModel", "ControlCore", "ServiceConfiguration",
-            "OperatorHTTP", "SerialLine", "SmartMeters",
+            "OperatorHTTP", "SerialLine", "SmartMeters", "ServiceSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -133,7 +136,7 @@ let package = Package(
         .testTarget(name: "SmartMetersTests", dependencies: ["SmartMeters"]),
         .testTarget(name: "OCPPTests", dependencies: ["OCPP", "EnergyControl"]),
         .testTarget(name: "ControlPropertyTests", dependencies: ["DataFiles", "EnergyControl", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration", "RegisterMaps"]),
-        .testTarget(name: "BridgeTests", dependencies: ["DataFiles", "LinkValues", "ServiceConfiguration", "Bridge", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration", "EnergyControl", "RegisterMaps", "Storage", "StorageModel"]),
+        .testTarget(name: "BridgeTests", dependencies: ["DataFiles", "LinkValues", "ServiceConfiguration", "Bridge", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration", "EnergyControl", "RegisterMaps", "ServiceSupport", "Storage", "StorageModel"]),
         .testTarget(name: "SEMPTests", dependencies: ["SEMP", "SEMPServer"]),
         .testTarget(name: "IntegrationTests", dependencies: ["DataFiles", "RegisterMaps", "LinkValues", "Modbus", "Storage", "StorageModel"]),
     ],

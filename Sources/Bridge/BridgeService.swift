@@ -2,6 +2,7 @@ import LinkValues
 import ServiceConfiguration
 import DataFiles
 import ControlCore
+import ServiceSupport
 import StorageModel
 import EnergyControl
 import Foundation

@@ -4,6 +4,7 @@ import LinkValues
 import Logging
 import Modbus
 import RegisterMaps
+import ServiceSupport
 import Synchronization
 
 /// One RS-485 bus or Modbus TCP endpoint, owned by one thread: its devices are polled one

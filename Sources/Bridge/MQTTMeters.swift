@@ -2,6 +2,7 @@ import EnergyControl
 import Logging
 import RegisterMaps
 import ServiceConfiguration
+import ServiceSupport
 import SmartMeters
 import Synchronization
 

@@ -1,6 +1,7 @@
 import ServiceConfiguration
 import EnergyControl
 import RegisterMaps
+import ServiceSupport
 import Synchronization
 
 /// The last readings of every polled meter, for the northbound views. Bus threads write it, the

@@ -6,6 +6,7 @@ import CoreMetrics
 import Metrics
 import Logging
 import RegisterMaps
+import ServiceSupport
 import SiteConfiguration
 import StorageModel
 import Synchronization

@@ -5,6 +5,7 @@ import Logging
 import RegisterMaps
 import SerialLine
 import ServiceConfiguration
+import ServiceSupport
 import SmartMeters
 
 /// A smart meter's consumer port (P1 / DSMR or Linky TIC), read on a thread of its own: every

@@ -10,6 +10,7 @@ import Modbus
 import OperatorHTTP
 import RegisterMaps
 import ServiceLifecycle
+import ServiceSupport
 import Simulation
 import SimulatedDevices
 import SiteConfiguration

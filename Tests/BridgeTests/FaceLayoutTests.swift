@@ -6,6 +6,7 @@ import EnergyControl
 import Foundation
 import Logging
 import RegisterMaps
+import ServiceSupport
 import Testing
 
 @Suite("EVC08 face and charger point")

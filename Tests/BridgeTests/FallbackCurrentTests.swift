@@ -5,6 +5,7 @@ import EnergyControl
 import Foundation
 import Logging
 import RegisterMaps
+import ServiceSupport
 import Testing
 
 /// What a charger is told to fall back to on its own, and where it is left at shutdown: never

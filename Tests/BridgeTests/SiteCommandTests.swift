@@ -1,5 +1,6 @@
 import ServiceConfiguration
 import ControlCore
+import ServiceSupport
 import StorageModel
 import EnergyControl
 import Foundation

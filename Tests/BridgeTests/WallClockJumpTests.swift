@@ -4,6 +4,7 @@ import ControlCore
 import EnergyControl
 import Foundation
 import Logging
+import ServiceSupport
 import Synchronization
 import Testing
 

@@ -4,6 +4,7 @@ import LinkValues
 import Logging
 import Modbus
 import RegisterMaps
+import ServiceSupport
 import Synchronization
 
 /// Any Modbus charger (TCP or RTU), driven as a master through its charger map (a file of

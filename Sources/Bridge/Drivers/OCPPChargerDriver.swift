@@ -4,6 +4,7 @@ import Logging
 import OCPP
 import OCPPServer
 import ServiceConfiguration
+import ServiceSupport
 import Synchronization
 
 /// An OCPP 1.6J charge point as a charger driver: its status from what it reports, the setpoint

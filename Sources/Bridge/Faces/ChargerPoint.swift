@@ -1,5 +1,6 @@
 import LinkValues
 import ServiceConfiguration
+import ServiceSupport
 import StorageModel
 import ControlCore
 import EnergyControl
@@ -251,14 +252,4 @@ struct WeakControl: Sendable {
     private let box: Box
     init(_ control: SiteControl) { box = Box(control) }
     var control: SiteControl? { box.control }
-}
-
-/// Seconds since the service started, on a monotonic clock: the only clock the service reads.
-public struct MonotonicSeconds: Sendable {
-    private let origin = ContinuousClock.now
-    public init() {}
-    public var now: Seconds {
-        let elapsed = ContinuousClock.now - origin
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    }
 }

@@ -6,6 +6,7 @@ import Modbus
 import SEMP
 import SEMPServer
 import ServiceConfiguration
+import ServiceSupport
 
 /// The SEMP face: every shown charger as a device of an SMA Sunny Home Manager, whose controls
 /// become the same master requests as a Modbus face's (see docs/SEMP.md).

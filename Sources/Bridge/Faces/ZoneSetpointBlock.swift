@@ -4,6 +4,7 @@ import LinkValues
 import Logging
 import Modbus
 import RegisterMaps
+import ServiceSupport
 import Synchronization
 
 /// The zone setpoint block an energy manager writes over Modbus (holding registers, one block of

@@ -8,6 +8,7 @@ import CoreMetrics
 import Logging
 import MQTT
 import RegisterMaps
+import ServiceSupport
 import Synchronization
 
 /// The MQTT face of the service: retained state of every site, charger, meter, zone and input

@@ -1,6 +1,7 @@
 import ControlCore
 import ServiceConfiguration
 import EnergyControl
+import ServiceSupport
 import Storage
 import StorageModel
 

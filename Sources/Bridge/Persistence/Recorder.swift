@@ -1,3 +1,4 @@
+import ServiceSupport
 import StorageModel
 import Foundation
 import Logging

@@ -1,5 +1,6 @@
 import ControlCore
 import Foundation
+import ServiceSupport
 import Storage
 
 /// Operator settings in the database (one JSON value under one key): saved in one transaction

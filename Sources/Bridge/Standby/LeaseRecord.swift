@@ -1,5 +1,6 @@
 import Foundation
 import ServiceConfiguration
+import ServiceSupport
 
 /// What an instance publishes about itself on the broker: as the retained leader record (the lease),
 /// and as a hand-back request. `nonce` is new at every process start, so a record with this

@@ -6,6 +6,7 @@ import RegisterMaps
 import MQTT
 import ServiceConfiguration
 import ServiceLifecycle
+import ServiceSupport
 import Storage
 import StorageModel
 import Synchronization
