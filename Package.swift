@@ -78,9 +78,12 @@ let package = Package(
         // What every part of the running service shares: worker threads, the monotonic clock, the change
         // signal, log coalescing, sorted JSON, the release's version. No domain logic, no C library.
         .target(name: "ServiceSupport", dependencies: ["EnergyControl"]),
+        // A charger's Modbus faces as pure values: its register image from the control's view, a master's
+        // writes decoded into commands. No I/O, no C library.
+        .target(name: "FaceLayouts", dependencies: ["RegisterMaps", "DataFiles", "LinkValues", "EnergyControl", "ControlCore", "ServiceConfiguration"]),
         // The running service: configuration → wired components, scheduling, northbound slaves.
         .target(name: "Bridge", dependencies: [
-            "RegisterMaps", "DataFiles", "LinkValues", "Modbus", "MQTT", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "Storage", "StorageModel", "ControlCore", "ServiceConfiguration", "ServiceSupport",
+            "RegisterMaps", "DataFiles", "LinkValues", "Modbus", "MQTT", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "Storage", "StorageModel", "ControlCore", "ServiceConfiguration", "ServiceSupport", "FaceLayouts",
             "OCPP", "OCPPServer", "SerialLine", "SmartMeters", "SEMP", "SEMPServer",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -136,7 +139,7 @@ let package = Package(
         .testTarget(name: "SmartMetersTests", dependencies: ["SmartMeters"]),
         .testTarget(name: "OCPPTests", dependencies: ["OCPP", "EnergyControl"]),
         .testTarget(name: "ControlPropertyTests", dependencies: ["DataFiles", "EnergyControl", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration", "RegisterMaps"]),
-        .testTarget(name: "BridgeTests", dependencies: ["DataFiles", "LinkValues", "ServiceConfiguration", "Bridge", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration", "EnergyControl", "RegisterMaps", "ServiceSupport", "Storage", "StorageModel"]),
+        .testTarget(name: "BridgeTests", dependencies: ["DataFiles", "LinkValues", "ServiceConfiguration", "Bridge", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration", "EnergyControl", "RegisterMaps", "ServiceSupport", "FaceLayouts", "Storage", "StorageModel"]),
         .testTarget(name: "SEMPTests", dependencies: ["SEMP", "SEMPServer"]),
         .testTarget(name: "IntegrationTests", dependencies: ["DataFiles", "RegisterMaps", "LinkValues", "Modbus", "Storage", "StorageModel"]),
     ],

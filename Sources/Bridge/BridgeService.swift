@@ -1,3 +1,4 @@
+import FaceLayouts
 import LinkValues
 import ServiceConfiguration
 import DataFiles

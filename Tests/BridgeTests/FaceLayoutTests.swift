@@ -1,4 +1,5 @@
 @testable import Bridge
+import FaceLayouts
 import LinkValues
 import ServiceConfiguration
 import ControlCore

@@ -1,3 +1,4 @@
+import FaceLayouts
 import ServiceConfiguration
 import ControlCore
 import ServiceSupport

@@ -1,4 +1,5 @@
 @testable import Bridge
+import FaceLayouts
 import ServiceConfiguration
 import ControlCore
 import EnergyControl

@@ -2,7 +2,6 @@ import ControlCore
 import DataFiles
 import EnergyControl
 import LinkValues
-import Modbus
 import RegisterMaps
 
 /// A face file (Mappings/modbus/) ready to serve: registers encoded from the bridge's values,

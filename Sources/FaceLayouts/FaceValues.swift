@@ -10,7 +10,7 @@ public struct FaceValues: Sendable {
     var texts: [String: String]
     var coded: [String: String]
 
-    init(config: Configuration.Charger, view: ChargerView) {
+    package init(config: Configuration.Charger, view: ChargerView) {
         let status = view.status, limits = config.limits
         let phasesInUse = status.activePhases == 1 ? 1 : 3
         numbers = [
