@@ -81,9 +81,12 @@ let package = Package(
         // A charger's Modbus faces as pure values: its register image from the control's view, a master's
         // writes decoded into commands. No I/O, no C library.
         .target(name: "FaceLayouts", dependencies: ["RegisterMaps", "DataFiles", "LinkValues", "EnergyControl", "ControlCore", "ServiceConfiguration"]),
+        // A standby pair's lease as pure values: the lease state machine, the lease record, the topics, this
+        // instance's leadership status. No I/O: the coordinator (Standby) feeds it the broker's messages.
+        .target(name: "StandbyLease", dependencies: ["ServiceConfiguration", "ServiceSupport"]),
         // The running service: configuration → wired components, scheduling, northbound slaves.
         .target(name: "Bridge", dependencies: [
-            "RegisterMaps", "DataFiles", "LinkValues", "Modbus", "MQTT", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "Storage", "StorageModel", "ControlCore", "ServiceConfiguration", "ServiceSupport", "FaceLayouts",
+            "RegisterMaps", "DataFiles", "LinkValues", "Modbus", "MQTT", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "Storage", "StorageModel", "ControlCore", "ServiceConfiguration", "ServiceSupport", "FaceLayouts", "StandbyLease",
             "OCPP", "OCPPServer", "SerialLine", "SmartMeters", "SEMP", "SEMPServer",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -92,7 +95,7 @@ let package = Package(
         ]),
         // The operator's read-only HTTP endpoint: /metrics (Prometheus), /health and the status page.
         .target(name: "OperatorHTTP", dependencies: [
-            "Bridge",
+            "Bridge", "StandbyLease",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -116,7 +119,7 @@ let package = Package(
         // Command-line interface only.
         .executableTarget(name: "chargebridge", dependencies: [
             "RegisterMaps", "DataFiles", "LinkValues", "Modbus", "Simulation", "SimulatedDevices", "SiteConfiguration", "Bridge", "Storage", "StorageModel", "ControlCore", "ServiceConfiguration",
-            "OperatorHTTP", "SerialLine", "SmartMeters", "ServiceSupport",
+            "OperatorHTTP", "SerialLine", "SmartMeters", "ServiceSupport", "StandbyLease",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -139,7 +142,7 @@ let package = Package(
         .testTarget(name: "SmartMetersTests", dependencies: ["SmartMeters"]),
         .testTarget(name: "OCPPTests", dependencies: ["OCPP", "EnergyControl"]),
         .testTarget(name: "ControlPropertyTests", dependencies: ["DataFiles", "EnergyControl", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration", "RegisterMaps"]),
-        .testTarget(name: "BridgeTests", dependencies: ["DataFiles", "LinkValues", "ServiceConfiguration", "Bridge", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration", "EnergyControl", "RegisterMaps", "ServiceSupport", "FaceLayouts", "Storage", "StorageModel"]),
+        .testTarget(name: "BridgeTests", dependencies: ["DataFiles", "LinkValues", "ServiceConfiguration", "Bridge", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration", "EnergyControl", "RegisterMaps", "ServiceSupport", "FaceLayouts", "StandbyLease", "Storage", "StorageModel"]),
         .testTarget(name: "SEMPTests", dependencies: ["SEMP", "SEMPServer"]),
         .testTarget(name: "IntegrationTests", dependencies: ["DataFiles", "RegisterMaps", "LinkValues", "Modbus", "Storage", "StorageModel"]),
     ],

@@ -3,6 +3,7 @@ import Bridge
 import LinkValues
 import RegisterMaps
 import ServiceConfiguration
+import StandbyLease
 
 /// `--role` and `--instance`: both machines of a standby pair can share one configuration file.
 struct StandbyOptions: ParsableArguments {

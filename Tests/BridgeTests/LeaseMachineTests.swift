@@ -1,3 +1,4 @@
+import StandbyLease
 import Testing
 @testable import Bridge
 

@@ -1,5 +1,6 @@
 import EnergyControl
 import Foundation
+import StandbyLease
 import Testing
 @testable import Bridge
 

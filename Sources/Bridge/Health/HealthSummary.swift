@@ -1,5 +1,6 @@
 import Foundation
 import ServiceSupport
+import StandbyLease
 
 /// What an operator (or a monitoring system) needs to know at a glance: published retained as JSON
 /// on `<prefix>/health` every `health_s`, and logged at info level. Built from the service's views.

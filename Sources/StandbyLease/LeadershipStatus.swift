@@ -10,6 +10,14 @@ public struct LeadershipStatus: Encodable, Equatable, Sendable {
     /// Whether this instance is connected to the broker that holds the lease.
     public var brokerConnected: Bool
 
+    package init(instance: String, role: String, state: String, leader: String? = nil, brokerConnected: Bool) {
+        self.instance = instance
+        self.role = role
+        self.state = state
+        self.leader = leader
+        self.brokerConnected = brokerConnected
+    }
+
     public var leading: Bool { state == LeaseMachine.Phase.leader.rawValue }
 
     enum CodingKeys: String, CodingKey {
