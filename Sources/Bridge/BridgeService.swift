@@ -4,6 +4,7 @@ import ServiceConfiguration
 import DataFiles
 import ControlCore
 import ServiceSupport
+import SiteRuntime
 import StandbyLease
 import StorageModel
 import EnergyControl

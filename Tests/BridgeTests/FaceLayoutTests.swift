@@ -8,6 +8,7 @@ import Foundation
 import Logging
 import RegisterMaps
 import ServiceSupport
+@testable import SiteRuntime
 import Testing
 
 @Suite("EVC08 face and charger point")

@@ -1,4 +1,5 @@
 import ControlCore
+@testable import SiteRuntime
 import StorageModel
 import EnergyControl
 import Foundation

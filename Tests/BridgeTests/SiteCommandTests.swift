@@ -2,6 +2,7 @@ import FaceLayouts
 import ServiceConfiguration
 import ControlCore
 import ServiceSupport
+@testable import SiteRuntime
 import StorageModel
 import EnergyControl
 import Foundation

@@ -4,6 +4,7 @@ import ControlCore
 import EnergyControl
 import Foundation
 import RegisterMaps
+@testable import SiteRuntime
 import Testing
 
 @Suite("Site configuration and grid readings")

@@ -6,6 +6,7 @@ import EnergyControl
 import Foundation
 import Logging
 import ServiceSupport
+@testable import SiteRuntime
 import Synchronization
 import Testing
 

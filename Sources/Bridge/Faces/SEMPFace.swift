@@ -7,6 +7,7 @@ import SEMP
 import SEMPServer
 import ServiceConfiguration
 import ServiceSupport
+import SiteRuntime
 
 /// The SEMP face: every shown charger as a device of an SMA Sunny Home Manager, whose controls
 /// become the same master requests as a Modbus face's (see docs/SEMP.md).

@@ -5,6 +5,7 @@ import Logging
 import Modbus
 import RegisterMaps
 import ServiceSupport
+import SiteRuntime
 import Synchronization
 
 /// The zone setpoint block an energy manager writes over Modbus (holding registers, one block of

@@ -2,6 +2,7 @@ import ServiceConfiguration
 import ControlCore
 import EnergyControl
 import Foundation
+import SiteRuntime
 
 /// The values of one entity at one moment, keyed by source name (EntityVocabulary). A missing
 /// key or a nil value is "no value now".

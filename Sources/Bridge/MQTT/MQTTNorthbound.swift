@@ -9,6 +9,7 @@ import Logging
 import MQTT
 import RegisterMaps
 import ServiceSupport
+import SiteRuntime
 import Synchronization
 
 /// The MQTT face of the service: retained state of every site, charger, meter, zone and input

@@ -2,6 +2,7 @@ import ControlCore
 import ServiceConfiguration
 import EnergyControl
 import ServiceSupport
+import SiteRuntime
 import Storage
 import StorageModel
 

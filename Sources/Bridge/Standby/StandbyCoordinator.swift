@@ -7,6 +7,7 @@ import MQTT
 import ServiceConfiguration
 import ServiceLifecycle
 import ServiceSupport
+import SiteRuntime
 import StandbyLease
 import Storage
 import StorageModel

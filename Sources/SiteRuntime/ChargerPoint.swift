@@ -6,7 +6,6 @@ import StorageModel
 import ControlCore
 import EnergyControl
 import Logging
-import Modbus
 import RegisterMaps
 import Synchronization
 
@@ -17,15 +16,15 @@ import Synchronization
 /// the SEMP server and the control loop share it under a lock.
 public final class ChargerPoint: Sendable {
     public let config: Configuration.Charger
-    let layouts: [FaceLayout]
-    let clock: MonotonicSeconds
-    let logger: Logger
+    package let layouts: [FaceLayout]
+    package let clock: MonotonicSeconds
+    package let logger: Logger
     /// The event log (master changes); nil when nothing is recorded.
-    let recorder: Recorder?
+    package let recorder: Recorder?
     /// Raised when what the faces show changes (the MQTT publisher waits for it).
-    let changes: ChangeSignal?
+    package let changes: ChangeSignal?
     /// An energy manager is expected (not `ems: none`).
-    let emsExpected: Bool
+    package let emsExpected: Bool
 
     struct State {
         var view: ChargerView
@@ -38,7 +37,7 @@ public final class ChargerPoint: Sendable {
     private let control = Mutex<(control: WeakControl, index: Int)?>(nil)
 
     /// - Parameter layouts: the Modbus faces, in the order `face(_:)` numbers them.
-    init(config: Configuration.Charger, layouts: [FaceLayout], clock: MonotonicSeconds, logger: Logger, recorder: Recorder? = nil,
+    package init(config: Configuration.Charger, layouts: [FaceLayout], clock: MonotonicSeconds, logger: Logger, recorder: Recorder? = nil,
          changes: ChangeSignal? = nil, emsExpected: Bool = true) {
         self.config = config
         self.emsExpected = emsExpected
@@ -57,14 +56,11 @@ public final class ChargerPoint: Sendable {
         control.withLock { $0 = (WeakControl(site), index) }
     }
 
-    /// The Modbus slave handler of face `index` (of `layouts`).
-    func face(_ index: Int) -> ChargerFace { ChargerFace(point: self, index: index) }
-
     // MARK: - Control loop side
 
     /// The core's view of this charger: the registers follow it, rebuilt only when a value changed.
     /// A view older than the one shown is ignored (a step and a master's request hand theirs over in either order).
-    func show(_ view: ChargerView) {
+    package func show(_ view: ChargerView) {
         let changed = state.withLock { state -> Bool in
             guard view.revision > state.view.revision else { return false }
             var same = view
@@ -106,18 +102,18 @@ public final class ChargerPoint: Sendable {
     }
 
     /// The view shown now (the SEMP face builds its documents from it).
-    var view: ChargerView { state.withLock { $0.view } }
+    package var view: ChargerView { state.withLock { $0.view } }
 
     // MARK: - Master side (the Modbus server's thread, the SEMP server)
 
-    func read(face index: Int, _ function: RegisterFunction, address: Int, count: Int) -> Result<[UInt16], ModbusException> {
+    package func read(face index: Int, _ function: RegisterFunction, address: Int, count: Int) -> Result<[UInt16], ModbusException> {
         if let exception = layouts[index].checkRead(function, address: address, count: count) { return .failure(exception) }
         return state.withLock { state in
             state.images[index].get(function, address: address, count: count).map { .success($0) } ?? .failure(.illegalDataAddress)
         }
     }
 
-    func write(face index: Int, address: Int, values: [UInt16], peer: String? = nil) -> ModbusException? {
+    package func write(face index: Int, address: Int, values: [UInt16], peer: String? = nil) -> ModbusException? {
         let commands: [MasterCommand]
         switch layouts[index].decodeWrite(address: address, values: values, ceiling: config.limits.ceiling) {
         case .failure(let exception): return exception
@@ -127,7 +123,7 @@ public final class ChargerPoint: Sendable {
     }
 
     /// A master's request through any face: nil when taken, else why it was refused (nothing changed).
-    func request(_ commands: [MasterCommand], master peer: String? = nil) -> String? {
+    package func request(_ commands: [MasterCommand], master peer: String? = nil) -> String? {
         guard let (link, index) = control.withLock({ $0 }), let site = link.control else { return "the control is not running" }
         let master = peer ?? state.withLock { $0.master }
         let outcome = site.masterRequest(charger: index, commands, master: master, now: clock.now)
@@ -137,7 +133,7 @@ public final class ChargerPoint: Sendable {
     }
 
     /// `channel` names the face for the log ("Bender face", "SEMP").
-    func masterConnected(peer: String, replaced: Bool, channel: String) {
+    package func masterConnected(peer: String, replaced: Bool, channel: String) {
         state.withLock { $0.master = peer }
         changes?.raise()
         // a flood of writers is one line and one event per interval, with the count
@@ -148,7 +144,7 @@ public final class ChargerPoint: Sendable {
         recorder?.event(replaced ? .masterReplaced : .masterConnected, subject: config.id, peer + more)
     }
 
-    func masterDisconnected(peer: String, reason: String) {
+    package func masterDisconnected(peer: String, reason: String) {
         state.withLock { if $0.master == peer { $0.master = nil } }
         changes?.raise()
         guard let held = masterLog.admit("disconnected: \(reason)") else { return }
@@ -157,7 +153,7 @@ public final class ChargerPoint: Sendable {
         recorder?.event(.masterDisconnected, subject: config.id, "\(peer): \(reason)\(more)")
     }
 
-    func writeRefused(peer: String, reason: String) {
+    package func writeRefused(peer: String, reason: String) {
         guard let held = refusalLog.admit(reason) else { return }
         let more = held > 0 ? " (and \(held) more refused writes in the last \(Int(Self.coalesceSeconds)) s)" : ""
         logger.warning("write from \(peer) refused: \(reason)\(more)", metadata: ["charger": "\(config.id)"])
@@ -171,77 +167,32 @@ public final class ChargerPoint: Sendable {
     /// holds the core) plus take-overs through a channel other than Modbus (SEMP). The Modbus server
     /// compares it with the count when a master connected, every 50 ms per connection: atomics, so
     /// the Modbus thread never waits for a step.
-    var drops: Int { entries.load(ordering: .acquiring) + takeovers.load(ordering: .acquiring) }
-    let entries = Atomic<Int>(0)
+    package var drops: Int { entries.load(ordering: .acquiring) + takeovers.load(ordering: .acquiring) }
+    package let entries = Atomic<Int>(0)
     let takeovers = Atomic<Int>(0)
     /// Why the newest drop happened, for the Modbus server's log line.
-    var dropReason: String {
+    package var dropReason: String {
         takeovers.load(ordering: .acquiring) > 0 && lastDropWasTakeover.load(ordering: .acquiring)
             ? "replaced by a newer master on another face" : "failsafe: the master was silent longer than the failsafe timeout"
     }
-    let lastDropWasTakeover = Atomic<Bool>(false)
+    package let lastDropWasTakeover = Atomic<Bool>(false)
 
     /// When a master's read last counted as alive.
-    let lastReadAlive = Mutex<Seconds>(-.infinity)
+    package let lastReadAlive = Mutex<Seconds>(-.infinity)
 
     /// The control's count of failsafe entries (while it holds the core).
-    func failsafeEntries(_ count: Int) {
+    package func failsafeEntries(_ count: Int) {
         if entries.exchange(count, ordering: .acquiringAndReleasing) != count { lastDropWasTakeover.store(false, ordering: .releasing) }
     }
 
     /// A master on a channel without connections (SEMP) took over: the Modbus master is dropped.
-    func takeOver(peer: String, channel: String) {
+    package func takeOver(peer: String, channel: String) {
         let previous = state.withLock { $0.master }
         guard previous != peer else { return }
         lastDropWasTakeover.store(true, ordering: .releasing)
         takeovers.add(1, ordering: .acquiringAndReleasing)
         masterConnected(peer: peer, replaced: previous != nil, channel: channel)
     }
-}
-
-/// One face of a charger as the Modbus server sees it: a table, and the charger's one master slot.
-final class ChargerFace: ModbusSlaveHandler {
-    let point: ChargerPoint
-    let index: Int
-
-    init(point: ChargerPoint, index: Int) {
-        self.point = point
-        self.index = index
-    }
-
-    var channel: String { point.layouts[index].name }
-    var masterGroup: ObjectIdentifier { ObjectIdentifier(point) }
-
-    func read(_ function: RegisterFunction, address: Int, count: Int) -> Result<[UInt16], ModbusException> {
-        point.read(face: index, function, address: address, count: count)
-    }
-
-    func write(address: Int, values: [UInt16], peer: String) -> ModbusException? {
-        point.write(face: index, address: address, values: values, peer: peer)
-    }
-
-    func masterConnected(peer: String, replaced: Bool) {
-        point.lastDropWasTakeover.store(false, ordering: .releasing)
-        point.masterConnected(peer: peer, replaced: replaced, channel: channel)
-    }
-
-    func masterDisconnected(peer: String, reason: String) { point.masterDisconnected(peer: peer, reason: reason) }
-    func writeRefused(peer: String, reason: String) { point.writeRefused(peer: peer, reason: reason) }
-    var masterDrops: Int { point.drops }
-
-    /// A read of the master counts as alive on tables whose watchdog counts any request; at most
-    /// four times a second, so a polling master costs the control little.
-    func masterRead() {
-        guard point.layouts[index].spec.alive == .anyRequest else { return }
-        let now = point.clock.now
-        let last = point.lastReadAlive.withLock { last -> Seconds in
-            defer { if now - last >= 0.25 { last = now } }
-            return last
-        }
-        guard now - last >= 0.25 else { return }
-        _ = point.request([.alive])
-    }
-    var dropReason: String { point.dropReason }
 }
 
 /// The control seen from a charger's face, without keeping it alive (the control holds the faces).
@@ -251,6 +202,6 @@ struct WeakControl: Sendable {
         init(_ control: SiteControl) { self.control = control }
     }
     private let box: Box
-    init(_ control: SiteControl) { box = Box(control) }
-    var control: SiteControl? { box.control }
+    package init(_ control: SiteControl) { box = Box(control) }
+    package var control: SiteControl? { box.control }
 }

@@ -7,7 +7,7 @@ import Storage
 /// with `synchronous = FULL`, so once a command is acknowledged it survives a crash or power cut.
 public struct RuntimeStore: Sendable {
     public let database: ChargeDatabase
-    static let key = "runtime"
+    package static let key = "runtime"
 
     public init(database: ChargeDatabase) { self.database = database }
 

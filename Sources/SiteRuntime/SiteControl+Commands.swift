@@ -10,7 +10,7 @@ import Synchronization
 extension SiteControl {
     /// Applies `value` to the entity `id`; returns what changed, for the log. Commands run one at a
     /// time; the database is written outside the control lock, so a slow disk never delays a control step.
-    func execute(_ command: CommandKind, id: String, _ value: CommandValue) throws(CommandRejection) -> String {
+    package func execute(_ command: CommandKind, id: String, _ value: CommandValue) throws(CommandRejection) -> String {
         if command == .zoneSetpoint || command == .zoneHeartbeat { return try remoteZone(command, id: id, value, controller: "mqtt", now: -.infinity) }
         return try commandLock.withLock { (_: inout Void) throws(CommandRejection) -> String in
             let (change, settings, saved) = try core.withLock { (core: inout ControlCore) throws(CommandRejection) -> (String, RuntimeSettings, RuntimeSettings) in
@@ -39,7 +39,7 @@ extension SiteControl {
 
     /// A zone's remote setpoint or heartbeat (MQTT, the Modbus zone block): not saved; checked
     /// and applied in one go by the core. `now` earlier than the last step means "at the last step".
-    func remoteZone(_ command: CommandKind, id: String, _ value: CommandValue, controller: String, now: Seconds) throws(CommandRejection) -> String {
+    package func remoteZone(_ command: CommandKind, id: String, _ value: CommandValue, controller: String, now: Seconds) throws(CommandRejection) -> String {
         let wall = wallClock()
         let (problem, effects) = core.withLock { core -> (String?, Effects) in
             switch (command, value) {

@@ -9,8 +9,8 @@ import Synchronization
 /// threads hand over changes (never blocking on the disk), a thread of its own commits them in
 /// batches, one transaction each. A failed write (disk full) keeps the batch and retries; the
 /// service goes on controlling meanwhile.
-final class Recorder: Sendable {
-    let database: ChargeDatabase
+package final class Recorder: Sendable {
+    package let database: ChargeDatabase
     private let pending = Mutex<[StorageChange]>([])
     private let logger: Logger
     private let retention: Double
@@ -22,32 +22,32 @@ final class Recorder: Sendable {
     /// session changes are always kept.
     static let backlogLimit = 100_000
 
-    init(database: ChargeDatabase, retentionDays: Double, logger: Logger, period: Double = 0.1) {
+    package init(database: ChargeDatabase, retentionDays: Double, logger: Logger, period: Double = 0.1) {
         self.database = database
         self.logger = logger
         self.retention = retentionDays * 86_400
         self.period = period
     }
 
-    func start() {
+    package func start() {
         let writer = WorkerThread(name: "storage writer", period: period) { [weak self] in self?.flush() }
         thread.withLock { $0 = writer }
         writer.start()
     }
 
     /// Writes what is waiting and stops the writer (at shutdown, after the last changes).
-    func stop() {
+    package func stop() {
         thread.withLock { $0 }?.stop()
         flush()
         do { try database.checkpoint() } catch { logger.warning("database checkpoint at stop: \(error)") }
     }
 
     /// Changes waiting for the writer, and whether the last write failed (for the health summary).
-    var backlog: (pending: Int, failing: Bool) {
+    package var backlog: (pending: Int, failing: Bool) {
         (pending.withLock { $0.count }, writerFailing.load(ordering: .relaxed))
     }
 
-    func record(_ changes: [StorageChange]) {
+    package func record(_ changes: [StorageChange]) {
         guard !changes.isEmpty else { return }
         pending.withLock { pending in
             pending.append(contentsOf: changes)
@@ -58,12 +58,12 @@ final class Recorder: Sendable {
     }
 
     /// One event, time-stamped now.
-    func event(_ kind: EventKind, subject: String = "", _ detail: String = "") {
+    package func event(_ kind: EventKind, subject: String = "", _ detail: String = "") {
         record([.event(EventRecord(at: Date().timeIntervalSince1970, kind: kind.rawValue, subject: subject, detail: detail))])
     }
 
     /// Commits everything waiting in one transaction; prunes old events once an hour.
-    func flush() {
+    package func flush() {
         let batch = pending.withLock { pending in
             defer { pending.removeAll(keepingCapacity: true) }
             return pending

@@ -2,16 +2,9 @@ import CoreMetrics
 import Metrics
 import Modbus
 import RegisterMaps
+import SiteRuntime
 
-/// The service's measurements as they happen (swift-metrics): meter polls, control steps, MQTT
-/// publishes. Without a metrics backend (every command but `run` with `http:`) they cost nothing.
-/// Values that are state (setpoints, currents, online) are read when `/metrics` is asked for.
-enum BridgeMetrics {
-    static let meterPoll = "chargebridge_meter_poll_seconds"
-    static let meterErrors = "chargebridge_meter_errors_total"
-    static let controlStep = "chargebridge_control_step_seconds"
-    static let mqttPublishes = "chargebridge_mqtt_publishes_total"
-
+extension BridgeMetrics {
     /// One device's instruments, made once (making one looks it up in the backend's registry).
     struct Device {
         let id: String
@@ -37,7 +30,4 @@ enum BridgeMetrics {
             for kind in kinds { Counter(label: BridgeMetrics.meterErrors, dimensions: [("meter", id), ("kind", kind)]).increment() }
         }
     }
-
-    static let step = Timer(label: controlStep)
-    static let publishes = Counter(label: mqttPublishes)
 }

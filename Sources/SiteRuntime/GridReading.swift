@@ -3,8 +3,8 @@ import RegisterMaps
 
 /// Turns a meter's readings into a grid sample for the loops, or nil when a needed value is
 /// missing (the meter then ages towards "lost": missing is never read as 0 A).
-enum GridReading {
-    static func sample(_ readings: [Reading], time: Seconds) -> GridSample? {
+package enum GridReading {
+    package static func sample(_ readings: [Reading], time: Seconds) -> GridSample? {
         var values: [String: Double] = [:]
         for reading in readings { if let number = reading.number { values[reading.name] = number } }
         var currents: [Double] = []
@@ -21,7 +21,7 @@ enum GridReading {
     }
 
     /// An input's boolean from its single reading (non-zero = active), nil when unreadable.
-    static func flag(_ readings: [Reading]) -> Bool? {
+    package static func flag(_ readings: [Reading]) -> Bool? {
         readings.first?.number.map { $0 != 0 }
     }
 }

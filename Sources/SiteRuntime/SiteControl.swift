@@ -16,16 +16,16 @@ import Synchronization
 /// out afterwards. Steps from the timer and from bus threads are serialised by `stepLock`, so
 /// setpoints reach the drivers in the order they were decided (a later decrease is never
 /// overtaken by an earlier increase). Data flows one way: statuses and samples in, setpoints out.
-final class SiteControl: Sendable {
-    let configuration: Configuration
-    let chargers: [ChargerPoint]
-    let drivers: [any ChargerDriver]
-    let logger: Logger
+package final class SiteControl: Sendable {
+    package let configuration: Configuration
+    package let chargers: [ChargerPoint]
+    package let drivers: [any ChargerDriver]
+    package let logger: Logger
     /// Where operator settings are kept across restarts (nil: they are not).
-    let store: RuntimeStore?
+    package let store: RuntimeStore?
     /// The session and event log (nil: nothing is recorded).
-    let recorder: Recorder?
-    let core: Mutex<ControlCore>
+    package let recorder: Recorder?
+    package let core: Mutex<ControlCore>
     /// Whole steps, one at a time: decide, then hand the setpoints to the drivers in that order.
     let stepLock = Mutex<Void>(())
     /// Operator commands, one at a time (check, save, apply).
@@ -35,11 +35,11 @@ final class SiteControl: Sendable {
     let localClock: LocalClock
     /// Raised when the site's own values (grid, inputs, zones) changed in a step; the chargers'
     /// faces raise it for theirs.
-    let changes: ChangeSignal?
+    package let changes: ChangeSignal?
     private let shownSite = Mutex<SiteFacts?>(nil)
 
     /// Fails only on a zone tree the configuration loader would already have refused.
-    init(configuration: Configuration, chargers: [ChargerPoint], drivers: [any ChargerDriver], logger: Logger, now: Seconds,
+    package init(configuration: Configuration, chargers: [ChargerPoint], drivers: [any ChargerDriver], logger: Logger, now: Seconds,
          store: RuntimeStore? = nil, restored: RuntimeSettings = RuntimeSettings(), recorder: Recorder? = nil,
          openSessions: [SessionRecord] = [], checkpointSeconds: Double = 15, changes: ChangeSignal? = nil,
          wallClock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) throws {
@@ -64,27 +64,27 @@ final class SiteControl: Sendable {
     }
 
     /// A new reading of the grid meter: the loops run on it at once.
-    func gridPolled(_ readings: [Reading], time: Seconds) {
+    package func gridPolled(_ readings: [Reading], time: Seconds) {
         step(now: time, sample: GridReading.sample(readings, time: time))
     }
 
     /// A new reading of a zone meter: it counts at the next step (dynamic zones get what the other loads leave).
-    func zonePolled(_ zone: Int, _ readings: [Reading], time: Seconds) {
+    package func zonePolled(_ zone: Int, _ readings: [Reading], time: Seconds) {
         guard let sample = GridReading.sample(readings, time: time) else { return }
         core.withLock { $0.recordZone(zone, sample) }
     }
 
     /// Load-management state of every zone, from the last step.
-    var zoneReports: [ZoneReport] { core.withLock { $0.zoneReports } }
+    package var zoneReports: [ZoneReport] { core.withLock { $0.zoneReports } }
 
     /// A raw input value (Modbus or file); nil = unreadable (keeps the last debounced value).
-    func inputRead(_ id: String, raw: Bool?, now: Seconds) {
+    package func inputRead(_ id: String, raw: Bool?, now: Seconds) {
         let wall = wallClock()
         carryOut(core.withLock { $0.inputRead(id, raw: raw, now: now, wall: wall) })
     }
 
     /// One control step: charger statuses in, setpoints out to the drivers, views refreshed.
-    func step(now: Seconds, sample: GridSample? = nil) {
+    package func step(now: Seconds, sample: GridSample? = nil) {
         let started = ContinuousClock.now
         defer { BridgeMetrics.step.record(duration: ContinuousClock.now - started) }
         let wall = wallClock()
@@ -122,7 +122,7 @@ final class SiteControl: Sendable {
     }
 
     /// A master's request through one of a charger's faces; nil when it was taken (a refused request changes nothing).
-    func masterRequest(charger index: Int, _ commands: [MasterCommand], master: String?, now: Seconds) -> (problem: String?, view: ChargerView) {
+    package func masterRequest(charger index: Int, _ commands: [MasterCommand], master: String?, now: Seconds) -> (problem: String?, view: ChargerView) {
         let wall = wallClock()
         let (refused, problem, effects, view) = core.withLock { core in
             let outcome = core.masterRequest(charger: index, commands, master: master, now: now, wall: wall)
@@ -137,7 +137,7 @@ final class SiteControl: Sendable {
 
     /// On shutdown every charger is left at its failsafe current (see `ControlCore.leaveSafe`);
     /// after this no command or step moves them again.
-    func leaveSafe() {
+    package func leaveSafe() {
         // with the command lock (taken first, as `execute` does): no command is half-way when it stops
         let storage = commandLock.withLock { _ in
             stepLock.withLock { _ -> [StorageChange] in
@@ -169,10 +169,10 @@ final class SiteControl: Sendable {
         recorder?.record(effects.storage)
     }
 
-    func view() -> ControlView { core.withLock { $0.view } }
+    package func view() -> ControlView { core.withLock { $0.view } }
 
     /// One line about the site for the status output.
-    var statusLine: String {
+    package var statusLine: String {
         let (view, active) = core.withLock { ($0.view, $0.activeInputs) }
         let zones = view.zones.suffix(configuration.load?.zones.count ?? 0)   // the configured zones, not the fuse above them
         let zoneText = zones.isEmpty ? "" : "  zones: " + zones.map {
@@ -194,14 +194,14 @@ final class SiteControl: Sendable {
 /// The parts of the control's view that are the site's own (not a charger's): what the MQTT site,
 /// zone and input entities show.
 struct SiteFacts: Equatable {
-    var grid: GridSample?
-    var meterOnline: Bool?
-    var inputs: SiteInputs
-    var inputValues: [String: Bool]
-    var zones: [ZoneReport]
-    var operatorLimits: [String: [Double]]
+    package var grid: GridSample?
+    package var meterOnline: Bool?
+    package var inputs: SiteInputs
+    package var inputValues: [String: Bool]
+    package var zones: [ZoneReport]
+    package var operatorLimits: [String: [Double]]
 
-    init(_ view: ControlView) {
+    package init(_ view: ControlView) {
         grid = view.grid
         meterOnline = view.meterOnline
         inputs = view.inputs
