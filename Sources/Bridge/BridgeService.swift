@@ -1,3 +1,4 @@
+import ChargerDrivers
 import FaceLayouts
 import LinkValues
 import ServiceConfiguration

@@ -1,4 +1,5 @@
 @testable import Bridge
+@testable import ChargerDrivers
 import EnergyControl
 import RegisterMaps
 import Testing

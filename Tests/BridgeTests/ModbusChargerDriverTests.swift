@@ -1,4 +1,5 @@
 @testable import Bridge
+@testable import ChargerDrivers
 import DataFiles
 import ControlCore
 import EnergyControl

@@ -1,3 +1,4 @@
+@testable import ChargerDrivers
 import FaceLayouts
 import ServiceConfiguration
 import ControlCore

@@ -12,21 +12,21 @@ import Synchronization
 /// as a charging-profile stack on it (`ChargePointControl`). The connection's event loop carries
 /// its frames; control only swaps values under the lock, so a slow charge point never delays a
 /// control step. The newest connection for an id wins.
-final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
+package final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
     private struct State {
         var control: ChargePointControl
         var connection: OCPPConnection?
     }
 
-    let chargerId: String
-    let settings: OCPPChargerSettings
+    package let chargerId: String
+    package let settings: OCPPChargerSettings
     private let state: Mutex<State>
     private let clock = MonotonicSeconds()
     private let logger: Logger
     /// What a charge point sends must not flood the log: one line per kind and 10 s, with a count.
     private let lines = Coalescer(interval: 10)
 
-    init(charger: Configuration.Charger, ocpp: OCPPChargerSettings, server: OCPPSettings, logger: Logger) {
+    package init(charger: Configuration.Charger, ocpp: OCPPChargerSettings, server: OCPPSettings, logger: Logger) {
         chargerId = charger.id
         settings = ocpp
         self.logger = logger
@@ -48,12 +48,12 @@ final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
 
     // MARK: ChargerDriver
 
-    func poll(now _: Seconds) -> ChargerStatus {
+    package func poll(now _: Seconds) -> ChargerStatus {
         let now = clock.now
         return state.withLock { $0.control.status(now: now) }
     }
 
-    func apply(setpoint: Int, phases: Int?) {
+    package func apply(setpoint: Int, phases: Int?) {
         let changed = state.withLock { state in
             let before = (state.control.setpoint, state.control.phases)
             state.control.apply(setpoint: setpoint, phases: phases)
@@ -62,7 +62,7 @@ final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
         if changed { pumpSoon() }   // a decrease goes out now, not at the next tick
     }
 
-    func operatorState(enabled: Bool, forced: Bool) {
+    package func operatorState(enabled: Bool, forced: Bool) {
         let queued = state.withLock { state in
             let before = state.control.calls.queue.count
             state.control.setOperator(enabled: enabled, forced: forced)
@@ -72,9 +72,9 @@ final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
     }
 
     /// The charger falls back to its stack-0 profile when the dynamic one expires.
-    var failsafeTimeout: Seconds? { Double(settings.validitySeconds) }
+    package var failsafeTimeout: Seconds? { Double(settings.validitySeconds) }
 
-    func setFailsafe(current: Int, timeout _: Seconds) {
+    package func setFailsafe(current: Int, timeout _: Seconds) {
         let changed = state.withLock { state in
             defer { state.control.setFailsafe(current) }
             return state.control.failsafe != current
@@ -83,19 +83,19 @@ final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
     }
 
     /// The service stops: the dynamic profile is cleared, so the charge point is at its failsafe at once.
-    func requestStop() {
+    package func requestStop() {
         state.withLock { $0.control.leave() }
         pumpSoon()
     }
 
-    func stop() {
+    package func stop() {
         requestStop()
         for _ in 0..<20 where state.withLock({ $0.connection != nil && !$0.control.idle }) { Thread.sleep(forTimeInterval: 0.05) }
     }
 
     // MARK: OCPPConnectionDelegate (on the connection's event loop)
 
-    func opened(_ connection: OCPPConnection) {
+    package func opened(_ connection: OCPPConnection) {
         let now = clock.now
         let previous = state.withLock { state -> OCPPConnection? in
             defer {
@@ -109,7 +109,7 @@ final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
         connection.every(seconds: 1) { [weak self] in self?.pump(on: connection) }
     }
 
-    func received(_ text: String, on connection: OCPPConnection) {
+    package func received(_ text: String, on connection: OCPPConnection) {
         let now = clock.now, wall = Date()
         let outcome = state.withLock { state -> (frames: [Frame], notes: [ChargePointControl.Note])? in
             guard state.connection === connection else { return nil }
@@ -120,7 +120,7 @@ final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
         log(outcome.notes)
     }
 
-    func closed(_ connection: OCPPConnection) {
+    package func closed(_ connection: OCPPConnection) {
         let current = state.withLock { state -> Bool in
             guard state.connection === connection else { return false }
             state.connection = nil

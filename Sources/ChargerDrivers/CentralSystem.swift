@@ -6,11 +6,11 @@ import Synchronization
 
 /// The bridge as the OCPP 1.6J central system of its site's charge points: the WebSocket server,
 /// and who may connect (known ids with their passwords). Refusals are logged once per id and minute.
-final class CentralSystem: Sendable {
+package final class CentralSystem: Sendable {
     private let server: OCPPServer
     private let settings: OCPPSettings
 
-    init(settings: OCPPSettings, drivers: [OCPPChargerDriver], logger: Logger) {
+    package init(settings: OCPPSettings, drivers: [OCPPChargerDriver], logger: Logger) {
         self.settings = settings
         let byId = Dictionary(drivers.map { ($0.settings.chargePointId, $0) }, uniquingKeysWith: { first, _ in first })
         let lastLogged = Mutex<[String: Date]>([:])
@@ -44,9 +44,9 @@ final class CentralSystem: Sendable {
 
     /// Binds now, so a port that is taken fails before anything starts.
     @discardableResult
-    func start() throws -> Int { try server.start() }
+    package func start() throws -> Int { try server.start() }
 
-    func stop() { server.stop() }
+    package func stop() { server.stop() }
 
     /// Compares without stopping at the first difference.
     static func same(_ a: String, _ b: String) -> Bool {
