@@ -12,42 +12,16 @@ import Synchronization
 /// transaction at a time (a bus carries one at a time), each at its own period. A device that
 /// times out delays only the devices on the same bus; other buses have their own threads.
 final class BusPoller: Sendable {
-    /// What a device's readings are for: routed by type, not by name.
-    enum Role: Sendable, Equatable {
-        case gridMeter
-        case zoneMeter(zone: Int)
-        /// A meter shown northbound only (PV, a sub-meter without a zone).
-        case meter
-        case input(id: String)
-
-        var noun: String {
-            switch self {
-            case .gridMeter: "grid meter"
-            case .zoneMeter: "zone meter"
-            case .meter: "meter"
-            case .input: "input"
-            }
-        }
-    }
-
-    struct Device: Sendable {
-        let id: String
-        let role: Role
-        let map: RegisterMap
-        let unit: Int
-        let period: Seconds
-    }
-
     let endpoint: Endpoint
-    let devices: [Device]
+    let devices: [PolledDevice]
     let timeout: Duration
     let clock: MonotonicSeconds
     /// Called on the bus thread after every poll of a device.
-    let deliver: @Sendable (_ device: Device, _ readings: [Reading], _ time: Seconds) -> Void
+    let deliver: @Sendable (_ device: PolledDevice, _ readings: [Reading], _ time: Seconds) -> Void
     private let worker: WorkerThread
 
-    init(endpoint: Endpoint, devices: [Device], timeout: Duration, clock: MonotonicSeconds, logger: Logger,
-         deliver: @escaping @Sendable (Device, [Reading], Seconds) -> Void) {
+    init(endpoint: Endpoint, devices: [PolledDevice], timeout: Duration, clock: MonotonicSeconds, logger: Logger,
+         deliver: @escaping @Sendable (PolledDevice, [Reading], Seconds) -> Void) {
         self.endpoint = endpoint
         self.devices = devices
         self.timeout = timeout
@@ -64,8 +38,8 @@ final class BusPoller: Sendable {
     /// Stops and waits (at most a few seconds: a transaction in progress may be slow).
     func stop() { worker.stop(timeout: 5) }
 
-    private static func run(endpoint: Endpoint, devices: [Device], timeout: Duration, clock: MonotonicSeconds, logger: Logger,
-                            deliver: @Sendable (Device, [Reading], Seconds) -> Void, stopRequested: () -> Bool) {
+    private static func run(endpoint: Endpoint, devices: [PolledDevice], timeout: Duration, clock: MonotonicSeconds, logger: Logger,
+                            deliver: @Sendable (PolledDevice, [Reading], Seconds) -> Void, stopRequested: () -> Bool) {
         // The endpoint may not open (a USB adapter not plugged in yet): its devices deliver nothing
         // and go "lost" through their stale time; it is tried again every few seconds.
         var opened: ModbusClient?

@@ -3,6 +3,7 @@ import Logging
 import RegisterMaps
 import ServiceConfiguration
 import ServiceSupport
+import SiteRuntime
 import SmartMeters
 import Synchronization
 
@@ -11,16 +12,16 @@ import Synchronization
 /// that is malformed, implausible or older than its `max_age_s` is missing, and why is logged at
 /// most once a minute per meter.
 final class MQTTMeters: Sendable {
-    private let meters: Mutex<[(device: BusPoller.Device, values: MQTTMeterValues)]>
+    private let meters: Mutex<[(device: PolledDevice, values: MQTTMeterValues)]>
     let topics: Set<String>
-    private let deliver: @Sendable (BusPoller.Device, [Reading], Seconds) -> Void
+    private let deliver: @Sendable (PolledDevice, [Reading], Seconds) -> Void
     private let logger: Logger
     private let problems = Coalescer(interval: 60)
 
-    init(_ configuration: Configuration, deliver: @escaping @Sendable (BusPoller.Device, [Reading], Seconds) -> Void, logger: Logger) {
-        let list = configuration.meters.compactMap { meter -> (BusPoller.Device, MQTTMeterValues)? in
+    init(_ configuration: Configuration, deliver: @escaping @Sendable (PolledDevice, [Reading], Seconds) -> Void, logger: Logger) {
+        let list = configuration.meters.compactMap { meter -> (PolledDevice, MQTTMeterValues)? in
             guard let values = meter.mqtt else { return nil }
-            let device = BusPoller.Device(id: meter.id, role: BridgeService.role(of: meter.id, configuration), map: meter.map, unit: 0, period: meter.period)
+            let device = PolledDevice(id: meter.id, role: PolledDevice.role(of: meter.id, configuration), map: meter.map, unit: 0, period: meter.period)
             return (device, values)
         }
         meters = Mutex(list)
@@ -32,8 +33,8 @@ final class MQTTMeters: Sendable {
     /// Takes a message; false when no meter reads its topic.
     func receive(topic: String, payload: [UInt8], now: Seconds) -> Bool {
         guard topics.contains(topic) else { return false }
-        let updated = meters.withLock { meters -> [(BusPoller.Device, [Reading], [String: String])] in
-            var updated: [(BusPoller.Device, [Reading], [String: String])] = []
+        let updated = meters.withLock { meters -> [(PolledDevice, [Reading], [String: String])] in
+            var updated: [(PolledDevice, [Reading], [String: String])] = []
             for index in meters.indices where meters[index].values.receive(topic: topic, payload: payload, now: now) {
                 let values = meters[index].values
                 let readings = values.values(now: now).sorted { $0.key < $1.key }.map { name, value in

@@ -13,11 +13,11 @@ import SmartMeters
 /// valid telegram is delivered at once (the fuse loop reacts to each), a rejected one is counted
 /// and logged (rate-limited) and never used, and a silent line makes the meter lost.
 final class SmartMeterReader: Sendable {
-    let device: BusPoller.Device
+    let device: PolledDevice
     private let worker: WorkerThread
 
-    init(device: BusPoller.Device, path: String, serial: SerialSettings, port: SmartMeterPort, clock: MonotonicSeconds, logger: Logger,
-         deliver: @escaping @Sendable (BusPoller.Device, [Reading], Seconds) -> Void) {
+    init(device: PolledDevice, path: String, serial: SerialSettings, port: SmartMeterPort, clock: MonotonicSeconds, logger: Logger,
+         deliver: @escaping @Sendable (PolledDevice, [Reading], Seconds) -> Void) {
         self.device = device
         let name = "\(device.role.noun) \(device.id) (\(SmartMeterPort.label(port)) on \(path))"
         worker = WorkerThread(name: "smart meter \(device.id)") { stopRequested in
