@@ -101,9 +101,18 @@ let package = Package(
             "ServiceSupport", "SiteRuntime",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The site's meters and inputs, each reader on a thread of its own: Modbus buses (libmodbus) and smart
+        // meters' consumer ports (libserialport), delivering readings with their PolledDevice.
+        .target(name: "MeterReaders", dependencies: [
+            "RegisterMaps", "LinkValues", "Modbus", "SerialLine", "SmartMeters", "EnergyControl", "ServiceConfiguration",
+            "ServiceSupport", "SiteRuntime",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+        ]),
         // The running service: configuration → wired components, scheduling, northbound slaves.
         .target(name: "Bridge", dependencies: [
-            "RegisterMaps", "DataFiles", "LinkValues", "Modbus", "MQTT", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "Storage", "StorageModel", "ControlCore", "ServiceConfiguration", "ServiceSupport", "FaceLayouts", "StandbyLease", "SiteRuntime", "ChargerDrivers",
+            "RegisterMaps", "DataFiles", "LinkValues", "Modbus", "MQTT", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "Storage", "StorageModel", "ControlCore", "ServiceConfiguration", "ServiceSupport", "FaceLayouts", "StandbyLease", "SiteRuntime", "ChargerDrivers", "MeterReaders",
             "OCPP", "OCPPServer", "SerialLine", "SmartMeters", "SEMP", "SEMPServer",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -159,7 +168,7 @@ let package = Package(
         .testTarget(name: "SmartMetersTests", dependencies: ["SmartMeters"]),
         .testTarget(name: "OCPPTests", dependencies: ["OCPP", "EnergyControl"]),
         .testTarget(name: "ControlPropertyTests", dependencies: ["DataFiles", "EnergyControl", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration", "RegisterMaps"]),
-        .testTarget(name: "BridgeTests", dependencies: ["DataFiles", "LinkValues", "ServiceConfiguration", "Bridge", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration", "EnergyControl", "RegisterMaps", "ServiceSupport", "FaceLayouts", "StandbyLease", "SiteRuntime", "ChargerDrivers", "Storage", "StorageModel"]),
+        .testTarget(name: "BridgeTests", dependencies: ["DataFiles", "LinkValues", "ServiceConfiguration", "Bridge", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration", "EnergyControl", "RegisterMaps", "ServiceSupport", "FaceLayouts", "StandbyLease", "SiteRuntime", "ChargerDrivers", "MeterReaders", "Storage", "StorageModel"]),
         .testTarget(name: "SEMPTests", dependencies: ["SEMP", "SEMPServer"]),
         .testTarget(name: "IntegrationTests", dependencies: ["DataFiles", "RegisterMaps", "LinkValues", "Modbus", "Storage", "StorageModel"]),
     ],

@@ -1,6 +1,7 @@
 import ChargerDrivers
 import FaceLayouts
 import LinkValues
+import MeterReaders
 import ServiceConfiguration
 import DataFiles
 import ControlCore

@@ -1,4 +1,5 @@
 @testable import Bridge
+@testable import MeterReaders
 import RegisterMaps
 import Testing
 

@@ -12,11 +12,11 @@ import SmartMeters
 /// A smart meter's consumer port (P1 / DSMR or Linky TIC), read on a thread of its own: every
 /// valid telegram is delivered at once (the fuse loop reacts to each), a rejected one is counted
 /// and logged (rate-limited) and never used, and a silent line makes the meter lost.
-final class SmartMeterReader: Sendable {
+package final class SmartMeterReader: Sendable {
     let device: PolledDevice
     private let worker: WorkerThread
 
-    init(device: PolledDevice, path: String, serial: SerialSettings, port: SmartMeterPort, clock: MonotonicSeconds, logger: Logger,
+    package init(device: PolledDevice, path: String, serial: SerialSettings, port: SmartMeterPort, clock: MonotonicSeconds, logger: Logger,
          deliver: @escaping @Sendable (PolledDevice, [Reading], Seconds) -> Void) {
         self.device = device
         let name = "\(device.role.noun) \(device.id) (\(SmartMeterPort.label(port)) on \(path))"
@@ -90,8 +90,8 @@ final class SmartMeterReader: Sendable {
         }
     }
 
-    func start() { worker.start() }
-    func requestStop() { worker.requestStop() }
-    func stop() { worker.stop(timeout: 2) }
+    package func start() { worker.start() }
+    package func requestStop() { worker.requestStop() }
+    package func stop() { worker.stop(timeout: 2) }
 }
 

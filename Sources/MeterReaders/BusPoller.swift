@@ -11,7 +11,7 @@ import Synchronization
 /// One RS-485 bus or Modbus TCP endpoint, owned by one thread: its devices are polled one
 /// transaction at a time (a bus carries one at a time), each at its own period. A device that
 /// times out delays only the devices on the same bus; other buses have their own threads.
-final class BusPoller: Sendable {
+package final class BusPoller: Sendable {
     let endpoint: Endpoint
     let devices: [PolledDevice]
     let timeout: Duration
@@ -20,7 +20,7 @@ final class BusPoller: Sendable {
     let deliver: @Sendable (_ device: PolledDevice, _ readings: [Reading], _ time: Seconds) -> Void
     private let worker: WorkerThread
 
-    init(endpoint: Endpoint, devices: [PolledDevice], timeout: Duration, clock: MonotonicSeconds, logger: Logger,
+    package init(endpoint: Endpoint, devices: [PolledDevice], timeout: Duration, clock: MonotonicSeconds, logger: Logger,
          deliver: @escaping @Sendable (PolledDevice, [Reading], Seconds) -> Void) {
         self.endpoint = endpoint
         self.devices = devices
@@ -32,11 +32,11 @@ final class BusPoller: Sendable {
         }
     }
 
-    func start() { worker.start() }
+    package func start() { worker.start() }
     /// Asks the thread to stop after its current transaction, without waiting.
-    func requestStop() { worker.requestStop() }
+    package func requestStop() { worker.requestStop() }
     /// Stops and waits (at most a few seconds: a transaction in progress may be slow).
-    func stop() { worker.stop(timeout: 5) }
+    package func stop() { worker.stop(timeout: 5) }
 
     private static func run(endpoint: Endpoint, devices: [PolledDevice], timeout: Duration, clock: MonotonicSeconds, logger: Logger,
                             deliver: @Sendable (PolledDevice, [Reading], Seconds) -> Void, stopRequested: () -> Bool) {
