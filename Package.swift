@@ -110,9 +110,16 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
         ]),
+        // The faces energy managers steer the site through: each charger's Modbus tables and the zone setpoint
+        // block (handlers of the Modbus server), and the SEMP face (a backend of the SEMP server).
+        .target(name: "Faces", dependencies: [
+            "RegisterMaps", "LinkValues", "Modbus", "EnergyControl", "ControlCore", "ServiceConfiguration", "SEMP", "SEMPServer",
+            "ServiceSupport", "FaceLayouts", "SiteRuntime",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The running service: configuration → wired components, scheduling, northbound slaves.
         .target(name: "Bridge", dependencies: [
-            "RegisterMaps", "DataFiles", "LinkValues", "Modbus", "MQTT", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "Storage", "StorageModel", "ControlCore", "ServiceConfiguration", "ServiceSupport", "FaceLayouts", "StandbyLease", "SiteRuntime", "ChargerDrivers", "MeterReaders",
+            "RegisterMaps", "DataFiles", "LinkValues", "Modbus", "MQTT", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "Storage", "StorageModel", "ControlCore", "ServiceConfiguration", "ServiceSupport", "FaceLayouts", "StandbyLease", "SiteRuntime", "ChargerDrivers", "MeterReaders", "Faces",
             "OCPP", "OCPPServer", "SerialLine", "SmartMeters", "SEMP", "SEMPServer",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),

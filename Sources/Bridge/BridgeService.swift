@@ -1,5 +1,6 @@
 import ChargerDrivers
 import FaceLayouts
+import Faces
 import LinkValues
 import MeterReaders
 import ServiceConfiguration

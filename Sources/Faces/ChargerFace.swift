@@ -10,11 +10,11 @@ import Synchronization
 
 extension ChargerPoint {
     /// The Modbus slave handler of face `index` (of `layouts`).
-    func face(_ index: Int) -> ChargerFace { ChargerFace(point: self, index: index) }
+    package func face(_ index: Int) -> ChargerFace { ChargerFace(point: self, index: index) }
 }
 
 /// One face of a charger as the Modbus server sees it: a table, and the charger's one master slot.
-final class ChargerFace: ModbusSlaveHandler {
+package final class ChargerFace: ModbusSlaveHandler {
     let point: ChargerPoint
     let index: Int
 
@@ -24,28 +24,28 @@ final class ChargerFace: ModbusSlaveHandler {
     }
 
     var channel: String { point.layouts[index].name }
-    var masterGroup: ObjectIdentifier { ObjectIdentifier(point) }
+    package var masterGroup: ObjectIdentifier { ObjectIdentifier(point) }
 
-    func read(_ function: RegisterFunction, address: Int, count: Int) -> Result<[UInt16], ModbusException> {
+    package func read(_ function: RegisterFunction, address: Int, count: Int) -> Result<[UInt16], ModbusException> {
         point.read(face: index, function, address: address, count: count)
     }
 
-    func write(address: Int, values: [UInt16], peer: String) -> ModbusException? {
+    package func write(address: Int, values: [UInt16], peer: String) -> ModbusException? {
         point.write(face: index, address: address, values: values, peer: peer)
     }
 
-    func masterConnected(peer: String, replaced: Bool) {
+    package func masterConnected(peer: String, replaced: Bool) {
         point.lastDropWasTakeover.store(false, ordering: .releasing)
         point.masterConnected(peer: peer, replaced: replaced, channel: channel)
     }
 
-    func masterDisconnected(peer: String, reason: String) { point.masterDisconnected(peer: peer, reason: reason) }
-    func writeRefused(peer: String, reason: String) { point.writeRefused(peer: peer, reason: reason) }
-    var masterDrops: Int { point.drops }
+    package func masterDisconnected(peer: String, reason: String) { point.masterDisconnected(peer: peer, reason: reason) }
+    package func writeRefused(peer: String, reason: String) { point.writeRefused(peer: peer, reason: reason) }
+    package var masterDrops: Int { point.drops }
 
     /// A read of the master counts as alive on tables whose watchdog counts any request; at most
     /// four times a second, so a polling master costs the control little.
-    func masterRead() {
+    package func masterRead() {
         guard point.layouts[index].spec.alive == .anyRequest else { return }
         let now = point.clock.now
         let last = point.lastReadAlive.withLock { last -> Seconds in
@@ -55,5 +55,5 @@ final class ChargerFace: ModbusSlaveHandler {
         guard now - last >= 0.25 else { return }
         _ = point.request([.alive])
     }
-    var dropReason: String { point.dropReason }
+    package var dropReason: String { point.dropReason }
 }

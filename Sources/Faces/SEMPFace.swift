@@ -2,7 +2,6 @@ import ControlCore
 import EnergyControl
 import LinkValues
 import Logging
-import Modbus
 import SEMP
 import SEMPServer
 import ServiceConfiguration
@@ -17,7 +16,7 @@ import SiteRuntime
 /// as the Home Manager sends about once a minute and has no heartbeat of its own) and `alive`. The
 /// Home Manager becomes the charger's master: a Modbus master of the charger is dropped, and a
 /// Modbus writer later takes over from it (the newest wins). `allow_write` and `read_only` apply.
-final class SEMPFace: SEMPBackend {
+package final class SEMPFace: SEMPBackend {
     let points: [ChargerPoint]
     let ids: [String]
     let settings: SEMPSettings
@@ -25,7 +24,7 @@ final class SEMPFace: SEMPBackend {
     let logger: Logger
     private let refusals = Coalescer(interval: 10)
 
-    init(configuration: Configuration, settings: SEMPSettings, points: [ChargerPoint], logger: Logger) {
+    package init(configuration: Configuration, settings: SEMPSettings, points: [ChargerPoint], logger: Logger) {
         let shown = settings.chargers.map(Set.init)
         self.points = points.filter { shown?.contains($0.config.id) ?? true }
         ids = self.points.map { SEMPDevice.deviceID(for: $0.config.id, seed: configuration.sempUUID) }
@@ -37,7 +36,7 @@ final class SEMPFace: SEMPBackend {
     /// Power at a current on the phases in use, W.
     static func watts(_ amperes: Int, phases: Int) -> Int { Int(Double(amperes) * MasterCommand.nominalVoltage * Double(phases)) }
 
-    func devices() -> [SEMPDevice] {
+    package func devices() -> [SEMPDevice] {
         zip(points, ids).map { point, id in
             let view = point.view, status = view.status, limits = point.config.limits
             let phases = status.activePhases == 1 ? 1 : 3
@@ -48,7 +47,7 @@ final class SEMPFace: SEMPBackend {
         }
     }
 
-    func control(_ control: SEMPControl, peerAddress: [UInt8], peer: String) -> SEMPRefusal? {
+    package func control(_ control: SEMPControl, peerAddress: [UInt8], peer: String) -> SEMPRefusal? {
         guard let index = ids.firstIndex(of: control.deviceID) else {
             return refuse(SEMPRefusal(forbidden: false, message: "no device \(control.deviceID)"), peer: peer)
         }

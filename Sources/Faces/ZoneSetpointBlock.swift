@@ -23,7 +23,7 @@ import Synchronization
 ///
 /// A refused change answers exception 03 (too soon, above the zone's limit) or 01 (another
 /// controller steers the zone); the reason is logged. The controller is the writer's address.
-final class ZoneSetpointBlock: ModbusSlaveHandler {
+package final class ZoneSetpointBlock: ModbusSlaveHandler {
     static let stride = 10
     let zones: [String]
     let control: SiteControl
@@ -31,7 +31,7 @@ final class ZoneSetpointBlock: ModbusSlaveHandler {
     let logger: Logger
     private let refusals = Coalescer(interval: 10)
 
-    init(zones: [String], control: SiteControl, clock: MonotonicSeconds, logger: Logger) {
+    package init(zones: [String], control: SiteControl, clock: MonotonicSeconds, logger: Logger) {
         self.zones = zones
         self.control = control
         self.clock = clock
@@ -62,14 +62,14 @@ final class ZoneSetpointBlock: ModbusSlaveHandler {
         return words
     }
 
-    func read(_ function: RegisterFunction, address: Int, count: Int) -> Result<[UInt16], ModbusException> {
+    package func read(_ function: RegisterFunction, address: Int, count: Int) -> Result<[UInt16], ModbusException> {
         guard function == .holding else { return .failure(.illegalFunction) }
         let words = registers()
         guard address >= 0, address + count <= words.count, address % Self.stride < 7 else { return .failure(.illegalDataAddress) }
         return .success(Array(words[address..<(address + count)]))
     }
 
-    func write(address: Int, values: [UInt16], peer: String) -> ModbusException? {
+    package func write(address: Int, values: [UInt16], peer: String) -> ModbusException? {
         // one register at a time: the setpoint or the heartbeat of one zone
         let zone = address / Self.stride, offset = address % Self.stride
         guard values.count == 1, zones.indices.contains(zone), offset <= 1 else { return .illegalDataAddress }
@@ -87,7 +87,7 @@ final class ZoneSetpointBlock: ModbusSlaveHandler {
         }
     }
 
-    func masterConnected(peer _: String, replaced _: Bool) {}
-    func masterDisconnected(peer _: String, reason _: String) {}
-    var masterDrops: Int { 0 }
+    package func masterConnected(peer _: String, replaced _: Bool) {}
+    package func masterDisconnected(peer _: String, reason _: String) {}
+    package var masterDrops: Int { 0 }
 }
