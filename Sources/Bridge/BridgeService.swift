@@ -3,6 +3,7 @@ import FaceLayouts
 import Faces
 import LinkValues
 import MeterReaders
+import NorthboundMQTT
 import ServiceConfiguration
 import DataFiles
 import ControlCore

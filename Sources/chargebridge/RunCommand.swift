@@ -1,4 +1,5 @@
 import LinkValues
+import NorthboundMQTT
 import ServiceConfiguration
 import DataFiles
 import ArgumentParser

@@ -1,4 +1,5 @@
 import Foundation
+@testable import NorthboundMQTT
 import Testing
 @testable import Bridge
 @testable import ServiceConfiguration

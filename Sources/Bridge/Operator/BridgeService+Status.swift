@@ -1,4 +1,5 @@
 import ControlCore
+import NorthboundMQTT
 import ServiceConfiguration
 import EnergyControl
 import ServiceSupport

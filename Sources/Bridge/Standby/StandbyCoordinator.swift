@@ -2,6 +2,7 @@ import ControlCore
 import Foundation
 import LinkValues
 import Logging
+import NorthboundMQTT
 import RegisterMaps
 import MQTT
 import ServiceConfiguration

@@ -86,7 +86,7 @@ public final class MQTTNorthbound: Sendable {
     let mqttMeters: MQTTMeters?
     private let publisher = Mutex<WorkerThread?>(nil)
 
-    init(configuration: Configuration, settings: MQTTSettings, chargers: [ChargerPoint], control: SiteControl, meters: MeterBoard,
+    package init(configuration: Configuration, settings: MQTTSettings, chargers: [ChargerPoint], control: SiteControl, meters: MeterBoard,
          clock: MonotonicSeconds, changes: ChangeSignal, mqttMeters: MQTTMeters? = nil, logger: Logger) throws {
         (contract, discovery) = try Self.mappings(configuration, settings)
         self.changes = changes
@@ -113,7 +113,7 @@ public final class MQTTNorthbound: Sendable {
     }
 
     /// The topic contract and the discovery templates the settings name, loaded and checked.
-    static func mappings(_ configuration: Configuration, _ settings: MQTTSettings) throws -> (TopicContract, DiscoveryBuilder?) {
+    package static func mappings(_ configuration: Configuration, _ settings: MQTTSettings) throws -> (TopicContract, DiscoveryBuilder?) {
         guard let topicsFile = DataLocator.locate(settings.topics) else {
             throw DataFileError(file: configuration.file, line: nil, field: "mqtt.topics", message: "topic contract \(settings.topics) not found")
         }
@@ -182,7 +182,7 @@ public final class MQTTNorthbound: Sendable {
         return result
     }
 
-    func start() {
+    package func start() {
         client.start()
         // publishes each change as it is raised; at least every second for what changes with time
         // alone (republishing, a meter going stale), every 100 ms while a value is held back
@@ -201,7 +201,7 @@ public final class MQTTNorthbound: Sendable {
     /// Handles the client's events until it stops: (re)connection, commands, Home Assistant's status.
     /// Each is handled in order on a queue of its own: a command writes the database (fsync) and
     /// steps the control, which must not hold up Swift concurrency's shared threads.
-    func run() async {
+    package func run() async {
         for await event in client.events {
             events.async { [self] in
                 switch event {
@@ -226,7 +226,7 @@ public final class MQTTNorthbound: Sendable {
         return depths.sorted().map { contract.prefix + String(repeating: "/+", count: $0) + "/set" }
     }
 
-    func stop() {
+    package func stop() {
         let worker = publisher.withLock { $0 }
         worker?.requestStop()
         changes.raise()   // out of its wait now
@@ -297,18 +297,18 @@ public final class MQTTNorthbound: Sendable {
     /// One publishing pass: every value that changed (and may be sent again), or all of them
     /// when the republish interval is due or `full`. Called after every control tick.
     /// The health summary, retained (skipped while the broker is away).
-    func publishHealth(_ json: String) {
+    package func publishHealth(_ json: String) {
         guard client.isConnected else { return }
         _ = client.publish(contract.healthTopic, json, qos: qos, retain: true)
     }
 
-    var healthInterval: Double { contract.healthInterval }
+    package var healthInterval: Double { contract.healthInterval }
 
-    var isConnected: Bool { client.isConnected }
+    package var isConnected: Bool { client.isConnected }
 
     /// Returns true when every value is out (nothing held back by its minimum interval).
     @discardableResult
-    func publish(now: Seconds, full forced: Bool = false) -> Bool {
+    package func publish(now: Seconds, full forced: Bool = false) -> Bool {
         guard client.isConnected else { return true }
         return state.withLock { state in
             handleNewConnection(&state)

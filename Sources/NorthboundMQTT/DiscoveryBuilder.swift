@@ -5,7 +5,7 @@ import Foundation
 /// (charger, meter, zone, input, site) at `<discovery prefix>/device/<object id>/config`, with the
 /// origin, the device, availability (the bridge's, and a meter's own), and one component per
 /// published value the templates name.
-struct DiscoveryBuilder {
+package struct DiscoveryBuilder {
     let contract: TopicContract
     let templates: DiscoveryTemplates
     let discoveryPrefix: String

@@ -11,14 +11,14 @@ import Synchronization
 /// meter and delivers its readings like a poll (a grid meter's steps the loops at once); a value
 /// that is malformed, implausible or older than its `max_age_s` is missing, and why is logged at
 /// most once a minute per meter.
-final class MQTTMeters: Sendable {
+package final class MQTTMeters: Sendable {
     private let meters: Mutex<[(device: PolledDevice, values: MQTTMeterValues)]>
     let topics: Set<String>
     private let deliver: @Sendable (PolledDevice, [Reading], Seconds) -> Void
     private let logger: Logger
     private let problems = Coalescer(interval: 60)
 
-    init(_ configuration: Configuration, deliver: @escaping @Sendable (PolledDevice, [Reading], Seconds) -> Void, logger: Logger) {
+    package init(_ configuration: Configuration, deliver: @escaping @Sendable (PolledDevice, [Reading], Seconds) -> Void, logger: Logger) {
         let list = configuration.meters.compactMap { meter -> (PolledDevice, MQTTMeterValues)? in
             guard let values = meter.mqtt else { return nil }
             let device = PolledDevice(id: meter.id, role: PolledDevice.role(of: meter.id, configuration), map: meter.map, unit: 0, period: meter.period)
