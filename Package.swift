@@ -134,6 +134,14 @@ let package = Package(
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // A standby pair's coordinator: holds the lease on the broker (libmosquitto) and starts or stops this
+        // instance's BridgeService as it leads or stands by.
+        .target(name: "Standby", dependencies: [
+            "Bridge", "StandbyLease", "NorthboundMQTT", "SiteRuntime", "ServiceSupport", "ServiceConfiguration", "ControlCore",
+            "RegisterMaps", "LinkValues", "MQTT", "Storage", "StorageModel",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         // The operator's read-only HTTP endpoint: /metrics (Prometheus), /health and the status page.
         .target(name: "OperatorHTTP", dependencies: [
             "Bridge", "StandbyLease",
@@ -160,7 +168,7 @@ let package = Package(
         // Command-line interface only.
         .executableTarget(name: "chargebridge", dependencies: [
             "RegisterMaps", "DataFiles", "LinkValues", "Modbus", "Simulation", "SimulatedDevices", "SiteConfiguration", "Bridge", "Storage", "StorageModel", "ControlCore", "ServiceConfiguration",
-            "OperatorHTTP", "SerialLine", "SmartMeters", "ServiceSupport", "StandbyLease", "NorthboundMQTT",
+            "OperatorHTTP", "SerialLine", "SmartMeters", "ServiceSupport", "StandbyLease", "NorthboundMQTT", "Standby",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "CoreMetrics", package: "swift-metrics"),

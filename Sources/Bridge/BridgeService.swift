@@ -37,7 +37,7 @@ public final class BridgeService: Service {
     let centralSystem: CentralSystem?
     let sempServer: SEMPServer?
     let recorder: Recorder?
-    let clock = MonotonicSeconds()
+    package let clock = MonotonicSeconds()
     let logger: Logger
     let statusInterval: Seconds?
     let statusOutput: @Sendable (String) -> Void

@@ -15,6 +15,7 @@ import ServiceSupport
 import Simulation
 import SimulatedDevices
 import SiteConfiguration
+import Standby
 import UnixSignals
 
 /// Options shared by `run` and `demo`.

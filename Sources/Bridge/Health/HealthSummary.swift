@@ -19,6 +19,20 @@ public struct HealthSummary: Encodable, Equatable, Sendable {
     /// In a standby pair: this instance's role and state (nil: no pair).
     public var standby: LeadershipStatus?
 
+    package init(uptimeSeconds: Int, chargers: Int, chargersOffline: [String], chargersInFailsafe: [String], chargersLocal: [String] = [],
+                 metersOffline: [String], gridMeter: String, storage: String, pendingWrites: Int, standby: LeadershipStatus? = nil) {
+        self.uptimeSeconds = uptimeSeconds
+        self.chargers = chargers
+        self.chargersOffline = chargersOffline
+        self.chargersInFailsafe = chargersInFailsafe
+        self.chargersLocal = chargersLocal
+        self.metersOffline = metersOffline
+        self.gridMeter = gridMeter
+        self.storage = storage
+        self.pendingWrites = pendingWrites
+        self.standby = standby
+    }
+
     enum CodingKeys: String, CodingKey {
         case uptimeSeconds = "uptime_s", chargers, chargersOffline = "chargers_offline", chargersInFailsafe = "chargers_in_failsafe"
         case chargersLocal = "chargers_local"

@@ -61,4 +61,18 @@ public struct SiteStatus: Sendable {
     /// Unsent storage writes (0 without storage).
     public var storageBacklog: Int
     public var mqttConnected: Bool?
+
+    package init(site: String, chargers: [Charger], meters: [Meter], zones: [Zone], inputs: [Input], events: [EventRecord],
+                 eventsRecorded: Bool, health: HealthSummary, storageBacklog: Int, mqttConnected: Bool? = nil) {
+        self.site = site
+        self.chargers = chargers
+        self.meters = meters
+        self.zones = zones
+        self.inputs = inputs
+        self.events = events
+        self.eventsRecorded = eventsRecorded
+        self.health = health
+        self.storageBacklog = storageBacklog
+        self.mqttConnected = mqttConnected
+    }
 }

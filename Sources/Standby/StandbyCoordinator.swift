@@ -1,3 +1,4 @@
+import Bridge
 import ControlCore
 import Foundation
 import LinkValues
