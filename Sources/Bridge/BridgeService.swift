@@ -1,25 +1,24 @@
 import ChargerDrivers
+import ControlCore
+import DataFiles
+import EnergyControl
 import FaceLayouts
 import Faces
+import Foundation
 import LinkValues
+import Logging
 import MeterReaders
+import Modbus
 import NorthboundMQTT
+import RegisterMaps
+import SEMPServer
 import ServiceConfiguration
-import DataFiles
-import ControlCore
+import ServiceLifecycle
 import ServiceSupport
 import SiteRuntime
 import StandbyLease
-import StorageModel
-import EnergyControl
-import Foundation
-import Logging
-import Modbus
-import MQTT
-import RegisterMaps
-import SEMPServer
-import ServiceLifecycle
 import Storage
+import StorageModel
 import Synchronization
 
 /// The running service: drivers → measurements → control → setpoints → chargers, and the

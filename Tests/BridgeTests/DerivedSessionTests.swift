@@ -1,4 +1,3 @@
-@testable import Bridge
 @testable import ChargerDrivers
 import EnergyControl
 import Testing

@@ -1,4 +1,3 @@
-@testable import Bridge
 @testable import MeterReaders
 import RegisterMaps
 import Testing

@@ -1,4 +1,3 @@
-@testable import Bridge
 import FaceLayouts
 import ServiceConfiguration
 import ControlCore

@@ -11,7 +11,6 @@ import Logging
 import RegisterMaps
 import Storage
 import Testing
-@testable import Bridge
 
 /// Operator commands against the real control with simulated chargers: checked, saved, applied,
 /// restored — and a rejected one changes nothing.

@@ -1,4 +1,3 @@
-import Bridge
 import EnergyControl
 @testable import SiteRuntime
 import Synchronization
