@@ -35,9 +35,9 @@ let package = Package(
         .target(name: "LinkValues", dependencies: ["RegisterMaps"]),
         // Finding and reading the data files (maps, layouts, contracts, configurations) on disk.
         .target(name: "DataFiles", dependencies: ["RegisterMaps"]),
-        // Swift wrapper of libmodbus (TCP/RTU client, TCP server) and libserialport (port listing).
-        .target(name: "Modbus", dependencies: ["RegisterMaps", "LinkValues", "CModbus", "CSerialPort", .product(name: "CoreMetrics", package: "swift-metrics")]),
-        // A serial port opened for reading (libserialport): smart meters' consumer ports.
+        // Swift wrapper of libmodbus: TCP/RTU client, TCP server.
+        .target(name: "Modbus", dependencies: ["RegisterMaps", "LinkValues", "CModbus", .product(name: "CoreMetrics", package: "swift-metrics")]),
+        // Swift wrapper of libserialport: a serial port opened for reading (smart meters' consumer ports), port listing.
         .target(name: "SerialLine", dependencies: ["RegisterMaps", "CSerialPort"]),
         // Smart meters' consumer-port telegrams as pure values: P1 / DSMR, Linky TIC. No I/O.
         .target(name: "SmartMeters"),
