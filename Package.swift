@@ -75,9 +75,14 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
-        // What every part of the running service shares: worker threads, the monotonic clock, the change
-        // signal, log coalescing, sorted JSON, the release's version. No domain logic, no C library.
-        .target(name: "ServiceSupport", dependencies: ["EnergyControl"]),
+        // What the parts of the running service share, so that they need not depend on each other: the
+        // ChargerDriver protocol, PolledDevice, the metric names; worker threads, the monotonic clock, the
+        // change signal, log coalescing, sorted JSON, the release's version. No I/O of its own, no C library.
+        .target(name: "ServiceSupport", dependencies: [
+            "EnergyControl", "RegisterMaps",
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+        ]),
         // A charger's Modbus faces as pure values: its register image from the control's view, a master's
         // writes decoded into commands. No I/O, no C library.
         .target(name: "FaceLayouts", dependencies: ["RegisterMaps", "DataFiles", "LinkValues", "EnergyControl", "ControlCore", "ServiceConfiguration"]),
@@ -85,8 +90,8 @@ let package = Package(
         // instance's leadership status. No I/O: the coordinator (Standby) feeds it the broker's messages.
         .target(name: "StandbyLease", dependencies: ["ServiceConfiguration", "ServiceSupport"]),
         // The site at run time: the control core behind its lock (steps, masters' requests, operator
-        // commands), each charger as energy managers see it, the meters' last values, the recorder, the
-        // saved settings; and the ChargerDriver protocol the drivers implement. No C library but SQLite.
+        // commands), each charger as energy managers see it, the meters' last values, the recorder and the
+        // saved settings (SQLite, through Storage).
         .target(name: "SiteRuntime", dependencies: [
             "RegisterMaps", "LinkValues", "EnergyControl", "SiteConfiguration", "ControlCore", "ServiceConfiguration", "Storage", "StorageModel",
             "ServiceSupport", "FaceLayouts",
@@ -98,14 +103,14 @@ let package = Package(
         // system that admits the charge points, and the simulated charger. Statuses in, setpoints out.
         .target(name: "ChargerDrivers", dependencies: [
             "RegisterMaps", "LinkValues", "Modbus", "EnergyControl", "ServiceConfiguration", "SimulatedDevices", "OCPP", "OCPPServer",
-            "ServiceSupport", "SiteRuntime",
+            "ServiceSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The site's meters and inputs, each reader on a thread of its own: Modbus buses (libmodbus) and smart
         // meters' consumer ports (libserialport), delivering readings with their PolledDevice.
         .target(name: "MeterReaders", dependencies: [
             "RegisterMaps", "LinkValues", "Modbus", "SerialLine", "SmartMeters", "EnergyControl", "ServiceConfiguration",
-            "ServiceSupport", "SiteRuntime",
+            "ServiceSupport",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "CoreMetrics", package: "swift-metrics"),

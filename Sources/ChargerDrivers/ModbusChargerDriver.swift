@@ -5,7 +5,6 @@ import Logging
 import Modbus
 import RegisterMaps
 import ServiceSupport
-import SiteRuntime
 import Synchronization
 
 /// Any Modbus charger (TCP or RTU), driven as a master through its charger map (a file of

@@ -5,7 +5,6 @@ import OCPP
 import OCPPServer
 import ServiceConfiguration
 import ServiceSupport
-import SiteRuntime
 import Synchronization
 
 /// An OCPP 1.6J charge point as a charger driver: its status from what it reports, the setpoint

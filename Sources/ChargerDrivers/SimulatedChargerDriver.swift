@@ -1,6 +1,6 @@
 import EnergyControl
+import ServiceSupport
 import SimulatedDevices
-import SiteRuntime
 import Synchronization
 
 /// A simulated charger with vehicles arriving and leaving (demo and tests).

@@ -2,7 +2,7 @@ import CoreMetrics
 import Metrics
 import Modbus
 import RegisterMaps
-import SiteRuntime
+import ServiceSupport
 
 extension BridgeMetrics {
     /// One device's instruments, made once (making one looks it up in the backend's registry).

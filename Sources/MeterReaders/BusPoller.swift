@@ -5,7 +5,6 @@ import Logging
 import Modbus
 import RegisterMaps
 import ServiceSupport
-import SiteRuntime
 import Synchronization
 
 /// One RS-485 bus or Modbus TCP endpoint, owned by one thread: its devices are polled one

@@ -6,7 +6,6 @@ import RegisterMaps
 import SerialLine
 import ServiceConfiguration
 import ServiceSupport
-import SiteRuntime
 import SmartMeters
 
 /// A smart meter's consumer port (P1 / DSMR or Linky TIC), read on a thread of its own: every

@@ -1,6 +1,5 @@
 import EnergyControl
 import RegisterMaps
-import ServiceConfiguration
 
 /// A meter or an input whose readings arrive on their own (a bus poll, a smart meter's telegram,
 /// an MQTT message): its readers deliver them with it, and its role says where they go.
@@ -35,10 +34,5 @@ package struct PolledDevice: Sendable {
         self.map = map
         self.unit = unit
         self.period = period
-    }
-
-    /// A configured meter's role: the grid meter, a zone's meter, or a meter only shown.
-    package static func role(of meter: String, _ configuration: Configuration) -> Role {
-        meter == configuration.gridMeter ? .gridMeter : configuration.zoneMeters[meter].map { .zoneMeter(zone: $0) } ?? .meter
     }
 }
