@@ -130,25 +130,29 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
         ]),
+        // What the operator is shown, as plain values: the site's status (status page, /metrics) and the
+        // health summary. No I/O, no C library: the HTTP endpoint renders them without linking the service.
+        .target(name: "OperatorStatus", dependencies: ["StorageModel", "StandbyLease", "ServiceSupport"]),
         // The composition root: the configuration wired into a running service (runtime, drivers, meter
         // readers, Modbus listeners, faces, MQTT, SEMP, OCPP), its timer, start and stop, health and status.
         .target(name: "Bridge", dependencies: [
             "RegisterMaps", "DataFiles", "LinkValues", "Modbus", "EnergyControl", "ControlCore", "ServiceConfiguration", "Storage", "StorageModel",
             "SEMPServer", "ServiceSupport", "FaceLayouts", "StandbyLease", "SiteRuntime", "ChargerDrivers", "MeterReaders", "Faces", "NorthboundMQTT",
+            "OperatorStatus",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // A standby pair's coordinator: holds the lease on the broker (libmosquitto) and starts or stops this
         // instance's BridgeService as it leads or stands by.
         .target(name: "Standby", dependencies: [
-            "Bridge", "StandbyLease", "NorthboundMQTT", "SiteRuntime", "ServiceSupport", "ServiceConfiguration", "ControlCore",
+            "Bridge", "OperatorStatus", "StandbyLease", "NorthboundMQTT", "SiteRuntime", "ServiceSupport", "ServiceConfiguration", "ControlCore",
             "RegisterMaps", "LinkValues", "MQTT", "Storage", "StorageModel",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // The operator's read-only HTTP endpoint: /metrics (Prometheus), /health and the status page.
         .target(name: "OperatorHTTP", dependencies: [
-            "Bridge", "StandbyLease", "ServiceConfiguration", "StorageModel",
+            "OperatorStatus", "StandbyLease", "ServiceConfiguration", "StorageModel",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -172,7 +176,7 @@ let package = Package(
         // Command-line interface only.
         .executableTarget(name: "chargebridge", dependencies: [
             "RegisterMaps", "DataFiles", "LinkValues", "Modbus", "EnergyControl", "Simulation", "SimulatedDevices", "SiteConfiguration", "Storage", "StorageModel",
-            "ControlCore", "ServiceConfiguration", "SerialLine", "SmartMeters", "ServiceSupport", "StandbyLease", "NorthboundMQTT", "Bridge", "Standby",
+            "ControlCore", "ServiceConfiguration", "SerialLine", "SmartMeters", "ServiceSupport", "StandbyLease", "NorthboundMQTT", "OperatorStatus", "Bridge", "Standby",
             "OperatorHTTP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Prometheus", package: "swift-prometheus"),

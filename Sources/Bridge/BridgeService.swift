@@ -10,6 +10,7 @@ import Logging
 import MeterReaders
 import Modbus
 import NorthboundMQTT
+import OperatorStatus
 import RegisterMaps
 import SEMPServer
 import ServiceConfiguration

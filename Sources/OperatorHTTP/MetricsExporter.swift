@@ -1,4 +1,4 @@
-import Bridge
+import OperatorStatus
 import Prometheus
 import StandbyLease
 import Synchronization

@@ -1,5 +1,5 @@
-import Bridge
 import Foundation
+import OperatorStatus
 import StandbyLease
 import StorageModel
 

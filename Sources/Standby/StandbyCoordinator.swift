@@ -4,6 +4,7 @@ import Foundation
 import LinkValues
 import Logging
 import NorthboundMQTT
+import OperatorStatus
 import RegisterMaps
 import MQTT
 import ServiceConfiguration

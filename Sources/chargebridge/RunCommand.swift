@@ -1,5 +1,6 @@
 import LinkValues
 import NorthboundMQTT
+import OperatorStatus
 import ServiceConfiguration
 import DataFiles
 import ArgumentParser

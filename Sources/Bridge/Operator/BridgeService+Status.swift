@@ -1,5 +1,6 @@
 import ControlCore
 import NorthboundMQTT
+import OperatorStatus
 import ServiceConfiguration
 import EnergyControl
 import ServiceSupport

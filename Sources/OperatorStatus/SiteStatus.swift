@@ -1,5 +1,3 @@
-import ControlCore
-import EnergyControl
 import StorageModel
 
 /// What the operator's HTTP endpoint shows, taken at one moment: every charger, meter, zone and
@@ -25,6 +23,26 @@ public struct SiteStatus: Sendable {
         public var failsafe: Bool
         /// No energy manager steers it: the local loops do.
         public var local: Bool
+
+        package init(id: String, name: String, online: Bool, state: String, setpoint: Int, reason: String, request: Int, maxCurrent: Int,
+                     currents: [Double], powerW: Double, energyWh: Double, sessionEnergyWh: Double, master: String? = nil, failsafe: Bool,
+                     local: Bool) {
+            self.id = id
+            self.name = name
+            self.online = online
+            self.state = state
+            self.setpoint = setpoint
+            self.reason = reason
+            self.request = request
+            self.maxCurrent = maxCurrent
+            self.currents = currents
+            self.powerW = powerW
+            self.energyWh = energyWh
+            self.sessionEnergyWh = sessionEnergyWh
+            self.master = master
+            self.failsafe = failsafe
+            self.local = local
+        }
     }
 
     public struct Meter: Sendable {
@@ -32,6 +50,12 @@ public struct SiteStatus: Sendable {
         public var online: Bool
         /// Quantity name → SI value, sorted by name.
         public var values: [(name: String, value: Double)]
+
+        package init(id: String, online: Bool, values: [(name: String, value: Double)]) {
+            self.id = id
+            self.online = online
+            self.values = values
+        }
     }
 
     public struct Zone: Sendable {
@@ -40,6 +64,14 @@ public struct SiteStatus: Sendable {
         public var limit: [Double]
         public var available: [Double]
         public var allocated: [Double]
+
+        package init(id: String, mode: String, limit: [Double], available: [Double], allocated: [Double]) {
+            self.id = id
+            self.mode = mode
+            self.limit = limit
+            self.available = available
+            self.allocated = allocated
+        }
     }
 
     public struct Input: Sendable {
@@ -47,6 +79,12 @@ public struct SiteStatus: Sendable {
         public var role: String
         /// nil: not read yet.
         public var active: Bool?
+
+        package init(id: String, role: String, active: Bool? = nil) {
+            self.id = id
+            self.role = role
+            self.active = active
+        }
     }
 
     public var site: String
