@@ -55,7 +55,7 @@ let package = Package(
         // The one control core: every decision of a control step as a pure value (the service and the
         // scenario runner both drive it). No I/O, no clocks: time comes in as parameters.
         .target(name: "ControlCore", dependencies: ["EnergyControl", "SiteConfiguration", "StorageModel"]),
-        // Simulated devices: a meter slave, chargers with vehicles (the demo's driver, the scenario runner).
+        // Simulated devices: a meter (its register image), chargers with vehicles (the demo's driver, the scenario runner).
         .target(name: "SimulatedDevices", dependencies: ["RegisterMaps", "DataFiles", "LinkValues", "EnergyControl"]),
         // Simulated sites: scenario files and the runner that plays them in simulated time.
         .target(name: "Simulation", dependencies: ["RegisterMaps", "DataFiles", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "ControlCore", "StorageModel"]),
