@@ -30,16 +30,19 @@ let package = Package(
 
         // Pure: register-map model, YAML parsing, validation, codecs, block planning. No I/O.
         .target(name: "RegisterMaps", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // Plain values of the Modbus and MQTT links: endpoints, broker options, address ranges (allow_write),
+        // register images, exception codes. No I/O and no C library: configuration and simulation link none.
+        .target(name: "LinkValues", dependencies: ["RegisterMaps"]),
         // Finding and reading the data files (maps, layouts, contracts, configurations) on disk.
         .target(name: "DataFiles", dependencies: ["RegisterMaps"]),
-        // Swift wrapper of libmodbus (TCP/RTU client, TCP server) and libserialport (port listing).
-        .target(name: "Modbus", dependencies: ["RegisterMaps", "CModbus", "CSerialPort", .product(name: "CoreMetrics", package: "swift-metrics")]),
-        // A serial port opened for reading (libserialport): smart meters' consumer ports.
+        // Swift wrapper of libmodbus: TCP/RTU client, TCP server.
+        .target(name: "Modbus", dependencies: ["RegisterMaps", "LinkValues", "CModbus", .product(name: "CoreMetrics", package: "swift-metrics")]),
+        // Swift wrapper of libserialport: a serial port opened for reading (smart meters' consumer ports), port listing.
         .target(name: "SerialLine", dependencies: ["RegisterMaps", "CSerialPort"]),
         // Smart meters' consumer-port telegrams as pure values: P1 / DSMR, Linky TIC. No I/O.
         .target(name: "SmartMeters"),
         // Swift wrapper of libmosquitto: a client with its own network thread, events as an AsyncStream.
-        .target(name: "MQTT", dependencies: ["CMosquitto"]),
+        .target(name: "MQTT", dependencies: ["LinkValues", "CMosquitto"]),
         // What is stored, as plain values: session and event records, changes, the sessions CSV. No I/O.
         .target(name: "StorageModel"),
         // SQLite persistence (GRDB, WAL): sessions, the event log, runtime settings.
@@ -52,13 +55,13 @@ let package = Package(
         // The one control core: every decision of a control step as a pure value (the service and the
         // scenario runner both drive it). No I/O, no clocks: time comes in as parameters.
         .target(name: "ControlCore", dependencies: ["EnergyControl", "SiteConfiguration", "StorageModel"]),
-        // Simulated devices: a meter slave, chargers with vehicles (the demo's driver, the scenario runner).
-        .target(name: "SimulatedDevices", dependencies: ["RegisterMaps", "DataFiles", "Modbus", "EnergyControl"]),
+        // Simulated devices: a meter (its register image), chargers with vehicles (the demo's driver, the scenario runner).
+        .target(name: "SimulatedDevices", dependencies: ["RegisterMaps", "DataFiles", "LinkValues", "EnergyControl"]),
         // Simulated sites: scenario files and the runner that plays them in simulated time.
         .target(name: "Simulation", dependencies: ["RegisterMaps", "DataFiles", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "ControlCore", "StorageModel"]),
         // The service's configuration file: every section parsed and validated (file:line:field errors).
         .target(name: "ServiceConfiguration", dependencies: [
-            "RegisterMaps", "DataFiles", "Modbus", "MQTT", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "ControlCore", "SmartMeters",
+            "RegisterMaps", "DataFiles", "LinkValues", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "ControlCore", "SmartMeters",
         ]),
         // OCPP 1.6J as pure values: frames, payload validation, the charge point session, the
         // profile stack, one outstanding call at a time. No I/O; time comes in as parameters.
@@ -72,18 +75,84 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
-        // The running service: configuration → wired components, scheduling, northbound slaves.
-        .target(name: "Bridge", dependencies: [
-            "RegisterMaps", "DataFiles", "Modbus", "MQTT", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "Storage", "StorageModel", "ControlCore", "ServiceConfiguration",
-            "OCPP", "OCPPServer", "SerialLine", "SmartMeters", "SEMP", "SEMPServer",
+        // What the parts of the running service share, so that they need not depend on each other: the
+        // ChargerDriver protocol, PolledDevice, the metric names; worker threads, the monotonic clock, the
+        // change signal, log coalescing, sorted JSON, the release's version. No I/O of its own, no C library.
+        .target(name: "ServiceSupport", dependencies: [
+            "EnergyControl", "RegisterMaps",
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+        ]),
+        // A charger's Modbus faces as pure values: its register image from the control's view, a master's
+        // writes decoded into commands. No I/O, no C library.
+        .target(name: "FaceLayouts", dependencies: ["RegisterMaps", "DataFiles", "LinkValues", "EnergyControl", "ControlCore", "ServiceConfiguration"]),
+        // A standby pair's lease as pure values: the lease state machine, the lease record, the topics, this
+        // instance's leadership status. No I/O: the coordinator (Standby) feeds it the broker's messages.
+        .target(name: "StandbyLease", dependencies: ["ServiceConfiguration", "ServiceSupport"]),
+        // The site at run time: the control core behind its lock (steps, masters' requests, operator
+        // commands), each charger as energy managers see it, the meters' last values, the recorder and the
+        // saved settings (SQLite, through Storage).
+        .target(name: "SiteRuntime", dependencies: [
+            "RegisterMaps", "LinkValues", "EnergyControl", "SiteConfiguration", "ControlCore", "ServiceConfiguration", "Storage", "StorageModel",
+            "ServiceSupport", "FaceLayouts",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
+        ]),
+        // The chargers' drivers (southbound): Modbus (libmodbus, a thread each), OCPP 1.6J with the central
+        // system that admits the charge points, and the simulated charger. Statuses in, setpoints out.
+        .target(name: "ChargerDrivers", dependencies: [
+            "RegisterMaps", "LinkValues", "Modbus", "EnergyControl", "ServiceConfiguration", "SimulatedDevices", "OCPP", "OCPPServer",
+            "ServiceSupport",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The site's meters and inputs, each reader on a thread of its own: Modbus buses (libmodbus) and smart
+        // meters' consumer ports (libserialport), delivering readings with their PolledDevice.
+        .target(name: "MeterReaders", dependencies: [
+            "RegisterMaps", "LinkValues", "Modbus", "SerialLine", "SmartMeters", "EnergyControl", "ServiceConfiguration",
+            "ServiceSupport",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+        ]),
+        // The faces energy managers steer the site through: each charger's Modbus tables and the zone setpoint
+        // block (handlers of the Modbus server), and the SEMP face (a backend of the SEMP server).
+        .target(name: "Faces", dependencies: [
+            "RegisterMaps", "LinkValues", "Modbus", "EnergyControl", "ControlCore", "ServiceConfiguration", "SEMP", "SEMPServer",
+            "ServiceSupport", "FaceLayouts", "SiteRuntime",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The MQTT face (libmosquitto): retained state of the site, chargers, meters, zones and inputs, commands,
+        // Home Assistant discovery after the topic contract; and the meters whose values arrive over MQTT.
+        .target(name: "NorthboundMQTT", dependencies: [
+            "RegisterMaps", "DataFiles", "LinkValues", "MQTT", "EnergyControl", "ControlCore", "ServiceConfiguration", "SmartMeters",
+            "ServiceSupport", "SiteRuntime",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+        ]),
+        // What the operator is shown, as plain values: the site's status (status page, /metrics) and the
+        // health summary. No I/O, no C library: the HTTP endpoint renders them without linking the service.
+        .target(name: "OperatorStatus", dependencies: ["StorageModel", "StandbyLease", "ServiceSupport"]),
+        // The composition root: the configuration wired into a running service (runtime, drivers, meter
+        // readers, Modbus listeners, faces, MQTT, SEMP, OCPP), its timer, start and stop, health and status.
+        .target(name: "Bridge", dependencies: [
+            "RegisterMaps", "DataFiles", "LinkValues", "Modbus", "EnergyControl", "ControlCore", "ServiceConfiguration", "Storage", "StorageModel",
+            "SEMPServer", "ServiceSupport", "FaceLayouts", "StandbyLease", "SiteRuntime", "ChargerDrivers", "MeterReaders", "Faces", "NorthboundMQTT",
+            "OperatorStatus",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // A standby pair's coordinator: holds the lease on the broker (libmosquitto) and starts or stops this
+        // instance's BridgeService as it leads or stands by.
+        .target(name: "Standby", dependencies: [
+            "Bridge", "OperatorStatus", "StandbyLease", "NorthboundMQTT", "SiteRuntime", "ServiceSupport", "ServiceConfiguration", "ControlCore",
+            "RegisterMaps", "LinkValues", "MQTT", "Storage", "StorageModel",
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // The operator's read-only HTTP endpoint: /metrics (Prometheus), /health and the status page.
         .target(name: "OperatorHTTP", dependencies: [
-            "Bridge",
+            "OperatorStatus", "StandbyLease", "ServiceConfiguration", "StorageModel",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -106,8 +175,9 @@ let package = Package(
         ]),
         // Command-line interface only.
         .executableTarget(name: "chargebridge", dependencies: [
-            "RegisterMaps", "DataFiles", "Modbus", "Simulation", "SimulatedDevices", "SiteConfiguration", "Bridge", "Storage", "StorageModel", "ControlCore", "ServiceConfiguration",
-            "OperatorHTTP", "SerialLine", "SmartMeters", "MQTT",
+            "RegisterMaps", "DataFiles", "LinkValues", "Modbus", "EnergyControl", "Simulation", "SimulatedDevices", "SiteConfiguration", "Storage", "StorageModel",
+            "ControlCore", "ServiceConfiguration", "SerialLine", "SmartMeters", "ServiceSupport", "StandbyLease", "NorthboundMQTT", "OperatorStatus", "Bridge", "Standby",
+            "OperatorHTTP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -115,7 +185,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // Benchmarks (run by Benchmarks/run.sh, not by the test suite).
-        .executableTarget(name: "PollBenchmark", dependencies: ["RegisterMaps", "DataFiles", "Modbus", "SimulatedDevices"],
+        .executableTarget(name: "PollBenchmark", dependencies: ["RegisterMaps", "DataFiles", "LinkValues", "Modbus", "SimulatedDevices"],
                           path: "Benchmarks/PollBenchmark"),
 
         .executableTarget(name: "AllocationBenchmark", dependencies: ["EnergyControl"],
@@ -130,9 +200,14 @@ let package = Package(
         .testTarget(name: "SmartMetersTests", dependencies: ["SmartMeters"]),
         .testTarget(name: "OCPPTests", dependencies: ["OCPP", "EnergyControl"]),
         .testTarget(name: "ControlPropertyTests", dependencies: ["DataFiles", "EnergyControl", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration", "RegisterMaps"]),
-        .testTarget(name: "BridgeTests", dependencies: ["DataFiles", "ServiceConfiguration", "Bridge", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration", "EnergyControl", "RegisterMaps", "Storage", "StorageModel"]),
+        .testTarget(name: "BridgeTests", dependencies: [
+            "DataFiles", "LinkValues", "Modbus", "ServiceConfiguration", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration",
+            "EnergyControl", "RegisterMaps", "Storage", "StorageModel", "ServiceSupport", "FaceLayouts", "StandbyLease", "SiteRuntime",
+            "ChargerDrivers", "MeterReaders", "NorthboundMQTT", "Bridge",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "SEMPTests", dependencies: ["SEMP", "SEMPServer"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["DataFiles", "RegisterMaps", "Modbus", "Storage", "StorageModel"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["DataFiles", "RegisterMaps", "LinkValues", "Modbus", "Storage", "StorageModel"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -10,7 +10,7 @@
 # Install: sudo apt install ./chargebridge_0.16.0_amd64.deb
 set -euo pipefail
 cd "$(dirname "$0")/.."
-VERSION=$(sed -n 's/^public let chargebridgeVersion = "\(.*\)"/\1/p' Sources/Bridge/Version.swift)
+VERSION=$(sed -n 's/^public let chargebridgeVersion = "\(.*\)"/\1/p' Sources/ServiceSupport/Version.swift)
 OUTPUT=.
 BINARY=
 COMPRESS=(-Zxz)

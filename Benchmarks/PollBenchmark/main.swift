@@ -7,6 +7,7 @@
 //   PollBenchmark rtu MAP DEVICE BAUD [POLLS]      RTU figures, with poll time ÷ wire time
 import DataFiles
 import Foundation
+import LinkValues
 import Modbus
 import RegisterMaps
 import SimulatedDevices

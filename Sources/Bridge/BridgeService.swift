@@ -1,16 +1,25 @@
-import ServiceConfiguration
-import DataFiles
+import ChargerDrivers
 import ControlCore
-import StorageModel
+import DataFiles
 import EnergyControl
+import FaceLayouts
+import Faces
 import Foundation
+import LinkValues
 import Logging
+import MeterReaders
 import Modbus
-import MQTT
+import NorthboundMQTT
+import OperatorStatus
 import RegisterMaps
 import SEMPServer
+import ServiceConfiguration
 import ServiceLifecycle
+import ServiceSupport
+import SiteRuntime
+import StandbyLease
 import Storage
+import StorageModel
 import Synchronization
 
 /// The running service: drivers → measurements → control → setpoints → chargers, and the
@@ -28,7 +37,7 @@ public final class BridgeService: Service {
     let centralSystem: CentralSystem?
     let sempServer: SEMPServer?
     let recorder: Recorder?
-    let clock = MonotonicSeconds()
+    package let clock = MonotonicSeconds()
     let logger: Logger
     let statusInterval: Seconds?
     let statusOutput: @Sendable (String) -> Void
@@ -177,12 +186,12 @@ public final class BridgeService: Service {
     /// One poller thread per bus (a TCP endpoint or a serial device), shared by the meters and
     /// Modbus inputs on it. The grid meter's samples trigger a control step at once.
     static func makeBuses(_ configuration: Configuration, clock: MonotonicSeconds, control: SiteControl, meters: MeterBoard, logger: Logger) -> [BusPoller] {
-        var devices: [String: (Endpoint, [BusPoller.Device], Int)] = [:]
+        var devices: [String: (Endpoint, [PolledDevice], Int)] = [:]
         for meter in configuration.meters where meter.polled {
             let key = meter.endpoint.bus
             var entry = devices[key] ?? (meter.endpoint, [], 0)
-            let role = role(of: meter.id, configuration)
-            entry.1.append(BusPoller.Device(id: meter.id, role: role, map: meter.map, unit: meter.unit, period: meter.period))
+            let role = PolledDevice.role(of: meter.id, configuration)
+            entry.1.append(PolledDevice(id: meter.id, role: role, map: meter.map, unit: meter.unit, period: meter.period))
             entry.2 = max(entry.2, meter.timeoutMilliseconds)
             devices[key] = entry
         }
@@ -191,7 +200,7 @@ public final class BridgeService: Service {
             let quantity = Quantity(name: "input", address: address, function: function, type: function.isBit ? .bool : .u16)
             let map = RegisterMap(name: "input \(input.id)", quantities: [quantity])
             var entry = devices[endpoint.bus] ?? (endpoint, [], 1000)
-            entry.1.append(BusPoller.Device(id: input.id, role: .input(id: input.id), map: map, unit: unit, period: input.period))
+            entry.1.append(PolledDevice(id: input.id, role: .input(id: input.id), map: map, unit: unit, period: input.period))
             devices[endpoint.bus] = entry
         }
         let deliver = route(control: control, meters: meters)
@@ -206,17 +215,13 @@ public final class BridgeService: Service {
         let deliver = route(control: control, meters: meters)
         return configuration.meters.compactMap { meter in
             guard let port = meter.port, case .rtu(let path, let serial) = meter.endpoint else { return nil }
-            let device = BusPoller.Device(id: meter.id, role: role(of: meter.id, configuration), map: meter.map, unit: 0, period: meter.period)
+            let device = PolledDevice(id: meter.id, role: PolledDevice.role(of: meter.id, configuration), map: meter.map, unit: 0, period: meter.period)
             return SmartMeterReader(device: device, path: path, serial: serial, port: port, clock: clock, logger: logger, deliver: deliver)
         }
     }
 
-    static func role(of meter: String, _ configuration: Configuration) -> BusPoller.Role {
-        meter == configuration.gridMeter ? .gridMeter : configuration.zoneMeters[meter].map { .zoneMeter(zone: $0) } ?? .meter
-    }
-
     /// Where a device's readings go, by its role: the grid meter's samples step the loops at once.
-    static func route(control: SiteControl, meters: MeterBoard) -> @Sendable (BusPoller.Device, [Reading], Seconds) -> Void {
+    static func route(control: SiteControl, meters: MeterBoard) -> @Sendable (PolledDevice, [Reading], Seconds) -> Void {
         { device, readings, time in
             switch device.role {
             case .gridMeter:

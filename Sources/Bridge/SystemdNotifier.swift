@@ -4,23 +4,23 @@ import Synchronization
 /// The systemd notification protocol (sd_notify(3)) without libsystemd: a datagram to the socket
 /// in $NOTIFY_SOCKET. READY=1 once everything is bound and serving, WATCHDOG=1 from the control
 /// loop at half of $WATCHDOG_USEC, STOPPING=1 at shutdown. Without $NOTIFY_SOCKET it does nothing.
-final class SystemdNotifier: Sendable {
+package final class SystemdNotifier: Sendable {
     private let path: String?
     /// Seconds between two WATCHDOG=1 (nil: no watchdog asked for).
-    let watchdogInterval: Double?
+    package let watchdogInterval: Double?
     private let lastWatchdog = Mutex<Double>(-.infinity)
 
-    init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    package init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         path = environment["NOTIFY_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
         watchdogInterval = environment["WATCHDOG_USEC"].flatMap(Double.init).map { $0 / 1_000_000 / 2 }
     }
 
-    func ready() { send("READY=1\nSTATUS=serving") }
+    package func ready() { send("READY=1\nSTATUS=serving") }
 
-    func stopping() { send("STOPPING=1") }
+    package func stopping() { send("STOPPING=1") }
 
     /// Called from the control loop: a loop that hangs stops feeding systemd's watchdog.
-    func watchdog(now: Double) {
+    package func watchdog(now: Double) {
         guard let interval = watchdogInterval else { return }
         let due = lastWatchdog.withLock { last in
             guard now - last >= interval else { return false }

@@ -1,5 +1,6 @@
 import CMosquitto
 import Foundation
+import LinkValues
 import Synchronization
 
 /// A libmosquitto client with its own network thread. The thread connects, reconnects with

@@ -1,5 +1,6 @@
 import CModbus
 import Foundation
+import LinkValues
 import RegisterMaps
 
 /// A Modbus master over TCP or RTU, wrapping one libmodbus context.
@@ -85,7 +86,8 @@ public final class ModbusClient {
             }
         }
         guard named == 0 else { return nil }
-        return "\(String(cString: host)):\(String(cString: service))"
+        func text(_ chars: [CChar]) -> String { String(decoding: chars.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+        return "\(text(host)):\(text(service))"
     }
 
     public func close() {

@@ -1,13 +1,5 @@
+import LinkValues
 import RegisterMaps
-
-/// Exception codes a slave answers with.
-public enum ModbusException: UInt8, Error, Sendable {
-    case illegalFunction = 1
-    case illegalDataAddress = 2
-    case illegalDataValue = 3
-    case serverDeviceFailure = 4
-    case gatewayTargetFailed = 11
-}
 
 /// One device behind a listener: answers reads and writes and tells the server when its master
 /// must be disconnected. Called from the server's thread; implementations guard their own state.

@@ -1,5 +1,6 @@
 import CModbus
 import Foundation
+import LinkValues
 import RegisterMaps
 import Synchronization
 

@@ -1,3 +1,4 @@
+import LinkValues
 import RegisterMaps
 import Synchronization
 

@@ -1,5 +1,6 @@
 import Foundation
 import CoreMetrics
+import LinkValues
 
 /// Requests the slave server answered, by function code and result (`ok` or the exception code),
 /// as swift-metrics counters. Used by the server's one thread only; each counter is made once

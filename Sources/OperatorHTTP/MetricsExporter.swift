@@ -1,5 +1,6 @@
-import Bridge
+import OperatorStatus
 import Prometheus
+import StandbyLease
 import Synchronization
 
 /// `/metrics`: the registry swift-metrics reports into (meter polls, control steps, Modbus

@@ -1,8 +1,8 @@
-import Bridge
 import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import OperatorStatus
 import Prometheus
 import ServiceConfiguration
 import ServiceLifecycle

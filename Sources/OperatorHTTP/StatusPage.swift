@@ -1,5 +1,6 @@
-import Bridge
 import Foundation
+import OperatorStatus
+import StandbyLease
 import StorageModel
 
 /// The status page: server-rendered HTML with no script and no front-end build step. It reloads

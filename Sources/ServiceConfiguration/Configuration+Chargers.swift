@@ -5,8 +5,7 @@ import Foundation
 import RegisterMaps
 import SiteConfiguration
 import SimulatedDevices
-import Modbus
-import MQTT
+import LinkValues
 
 /// The `chargers:` entries: limits, failsafe, listener, identity, driver and simulated vehicles.
 extension Configuration {

@@ -6,8 +6,7 @@ import RegisterMaps
 import SmartMeters
 import SiteConfiguration
 import SimulatedDevices
-import Modbus
-import MQTT
+import LinkValues
 
 /// The `meters:` and `inputs:` entries and the bus endpoints they are reached through.
 extension Configuration {

@@ -1,5 +1,5 @@
 import DataFiles
-import Modbus
+import LinkValues
 import RegisterMaps
 
 /// The Modbus faces: which vendor tables (Mappings/modbus/) each charger is served through.

@@ -1,5 +1,5 @@
 import Foundation
-import MQTT
+import LinkValues
 import RegisterMaps
 
 /// The `mqtt:` section: the broker, the topic contract and Home Assistant discovery.

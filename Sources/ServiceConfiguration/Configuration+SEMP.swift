@@ -1,5 +1,5 @@
 import Foundation
-import Modbus
+import LinkValues
 import RegisterMaps
 
 /// The SEMP face (`semp:`): chargers shown to an SMA Sunny Home Manager, which may switch them

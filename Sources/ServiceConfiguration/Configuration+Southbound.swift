@@ -1,5 +1,5 @@
 import DataFiles
-import Modbus
+import LinkValues
 import RegisterMaps
 
 /// How the bridge reaches a charger it drives as a Modbus master (`driver: modbus` with a charger

@@ -1,5 +1,5 @@
 import EnergyControl
-import Modbus
+import LinkValues
 import RegisterMaps
 
 /// The Modbus block through which an energy manager sets zone limits with a heartbeat.

@@ -6,8 +6,7 @@ import RegisterMaps
 import SmartMeters
 import SiteConfiguration
 import SimulatedDevices
-import Modbus
-import MQTT
+import LinkValues
 
 /// The service's configuration (YAML). Loading validates everything; an unsafe configuration
 /// never starts.

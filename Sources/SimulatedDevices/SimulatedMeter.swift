@@ -1,6 +1,6 @@
 import DataFiles
 import Foundation
-import Modbus
+import LinkValues
 import RegisterMaps
 
 /// A meter that does not exist: a register map's quantities with chosen or plausible values,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Bridge
+import ServiceSupport
 
 @main
 struct ChargeBridge: AsyncParsableCommand {

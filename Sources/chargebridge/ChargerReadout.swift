@@ -1,5 +1,4 @@
 import Foundation
-import Modbus
 import RegisterMaps
 
 /// What a charger map's readings mean: its vendor status in the common vocabulary and IEC state,

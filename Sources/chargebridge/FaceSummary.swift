@@ -1,4 +1,4 @@
-import Modbus
+import LinkValues
 import ServiceConfiguration
 
 /// check-config's lines on how energy managers reach a charger: every face (address, port, unit,

@@ -1,8 +1,8 @@
 import Foundation
 import DataFiles
-import Modbus
 import ArgumentParser
 import RegisterMaps
+import SerialLine
 
 struct MapsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "maps", abstract: "List the known register maps (and check them).")

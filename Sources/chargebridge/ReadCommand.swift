@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LinkValues
 import Modbus
 import RegisterMaps
 import ServiceConfiguration

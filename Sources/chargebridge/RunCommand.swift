@@ -1,3 +1,6 @@
+import LinkValues
+import NorthboundMQTT
+import OperatorStatus
 import ServiceConfiguration
 import DataFiles
 import ArgumentParser
@@ -9,9 +12,11 @@ import Modbus
 import OperatorHTTP
 import RegisterMaps
 import ServiceLifecycle
+import ServiceSupport
 import Simulation
 import SimulatedDevices
 import SiteConfiguration
+import Standby
 import UnixSignals
 
 /// Options shared by `run` and `demo`.

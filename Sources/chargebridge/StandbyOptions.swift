@@ -1,8 +1,9 @@
 import ArgumentParser
 import Bridge
-import MQTT
+import LinkValues
 import RegisterMaps
 import ServiceConfiguration
+import StandbyLease
 
 /// `--role` and `--instance`: both machines of a standby pair can share one configuration file.
 struct StandbyOptions: ParsableArguments {

@@ -1,4 +1,4 @@
-@testable import Bridge
+@testable import ChargerDrivers
 import EnergyControl
 import RegisterMaps
 import Testing

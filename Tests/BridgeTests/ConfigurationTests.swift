@@ -1,4 +1,3 @@
-@testable import Bridge
 import ServiceConfiguration
 import ControlCore
 import EnergyControl

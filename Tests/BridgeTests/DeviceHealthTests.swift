@@ -1,4 +1,4 @@
-@testable import Bridge
+@testable import MeterReaders
 import RegisterMaps
 import Testing
 

@@ -1,11 +1,13 @@
-@testable import Bridge
+import FaceLayouts
+import LinkValues
 import ServiceConfiguration
 import ControlCore
 import EnergyControl
 import Foundation
 import Logging
-import Modbus
 import RegisterMaps
+import ServiceSupport
+@testable import SiteRuntime
 import Testing
 
 @Suite("EVC08 face and charger point")

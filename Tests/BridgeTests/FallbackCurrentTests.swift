@@ -1,10 +1,12 @@
-@testable import Bridge
+import FaceLayouts
 import ServiceConfiguration
 import ControlCore
 import EnergyControl
 import Foundation
 import Logging
 import RegisterMaps
+import ServiceSupport
+@testable import SiteRuntime
 import Testing
 
 /// What a charger is told to fall back to on its own, and where it is left at shutdown: never

@@ -1,6 +1,6 @@
 import Foundation
+@testable import NorthboundMQTT
 import Testing
-@testable import Bridge
 @testable import ServiceConfiguration
 
 /// Every discovery payload the bridge publishes for a site with every kind of entity follows Home

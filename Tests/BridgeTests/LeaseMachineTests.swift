@@ -1,5 +1,5 @@
+import StandbyLease
 import Testing
-@testable import Bridge
 
 /// The lease rules, driven with hand-made observations and time as a number.
 @Suite("Standby lease rules")

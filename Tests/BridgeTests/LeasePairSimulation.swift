@@ -1,7 +1,7 @@
 import EnergyControl
 import Foundation
+import StandbyLease
 import Testing
-@testable import Bridge
 
 /// Two lease machines and a modelled broker (retained leader record, last wills, message
 /// latency), through random kills, restarts, network splits and broker restarts: at no moment do

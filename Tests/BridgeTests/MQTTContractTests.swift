@@ -1,4 +1,6 @@
 import ControlCore
+@testable import SiteRuntime
+@testable import NorthboundMQTT
 import StorageModel
 import EnergyControl
 import Foundation

@@ -1,8 +1,9 @@
-@testable import Bridge
+@testable import ChargerDrivers
 import DataFiles
 import ControlCore
 import EnergyControl
 import Foundation
+import LinkValues
 import Logging
 import Modbus
 import RegisterMaps

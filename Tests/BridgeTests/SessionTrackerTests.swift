@@ -1,4 +1,3 @@
-@testable import Bridge
 import ControlCore
 import StorageModel
 import EnergyControl

@@ -1,5 +1,9 @@
+@testable import ChargerDrivers
+import FaceLayouts
 import ServiceConfiguration
 import ControlCore
+import ServiceSupport
+@testable import SiteRuntime
 import StorageModel
 import EnergyControl
 import Foundation
@@ -7,7 +11,6 @@ import Logging
 import RegisterMaps
 import Storage
 import Testing
-@testable import Bridge
 
 /// Operator commands against the real control with simulated chargers: checked, saved, applied,
 /// restored — and a rejected one changes nothing.

@@ -1,9 +1,9 @@
-@testable import Bridge
 import ServiceConfiguration
 import ControlCore
 import EnergyControl
 import Foundation
 import RegisterMaps
+@testable import SiteRuntime
 import Testing
 
 @Suite("Site configuration and grid readings")

@@ -1,5 +1,6 @@
-import Bridge
 import EnergyControl
+@testable import SiteRuntime
+import ServiceSupport
 import Synchronization
 
 /// A driver whose charger reports what the test says and keeps what it was sent: the southbound

@@ -1,9 +1,11 @@
-@testable import Bridge
+import FaceLayouts
 import ServiceConfiguration
 import ControlCore
 import EnergyControl
 import Foundation
 import Logging
+import ServiceSupport
+@testable import SiteRuntime
 import Synchronization
 import Testing
 

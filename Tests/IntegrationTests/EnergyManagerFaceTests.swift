@@ -1,5 +1,4 @@
 import Foundation
-import Modbus
 import RegisterMaps
 import Testing
 

@@ -1,4 +1,5 @@
 import Foundation
+import LinkValues
 import Modbus
 import Testing
 

@@ -1,6 +1,10 @@
 import ControlCore
+import NorthboundMQTT
+import OperatorStatus
 import ServiceConfiguration
 import EnergyControl
+import ServiceSupport
+import SiteRuntime
 import Storage
 import StorageModel
 

@@ -1,0 +1,163 @@
+import EnergyControl
+import Foundation
+import Logging
+import OCPP
+import OCPPServer
+import ServiceConfiguration
+import ServiceSupport
+import Synchronization
+
+/// An OCPP 1.6J charge point as a charger driver: its status from what it reports, the setpoint
+/// as a charging-profile stack on it (`ChargePointControl`). The connection's event loop carries
+/// its frames; control only swaps values under the lock, so a slow charge point never delays a
+/// control step. The newest connection for an id wins.
+package final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
+    private struct State {
+        var control: ChargePointControl
+        var connection: OCPPConnection?
+    }
+
+    package let chargerId: String
+    package let settings: OCPPChargerSettings
+    private let state: Mutex<State>
+    private let clock = MonotonicSeconds()
+    private let logger: Logger
+    /// What a charge point sends must not flood the log: one line per kind and 10 s, with a count.
+    private let lines = Coalescer(interval: 10)
+
+    package init(charger: Configuration.Charger, ocpp: OCPPChargerSettings, server: OCPPSettings, logger: Logger) {
+        chargerId = charger.id
+        settings = ocpp
+        self.logger = logger
+        var control = ChargePointControl.Settings()
+        control.policy.connector = ocpp.connector
+        control.policy.heartbeatInterval = server.heartbeatSeconds
+        control.policy.allowedTags = server.allowedTags.map(Set.init)
+        // transaction ids stay unique across restarts
+        control.policy.firstTransactionId = Int(Date().timeIntervalSince1970) % 1_000_000_000
+        control.stack.connector = ocpp.connector
+        control.stack.purpose = ocpp.purpose == "charge_point_max" ? .chargePointMax : .txDefault
+        control.stack.unit = ocpp.unit == "W" ? .watts : .amperes
+        control.stack.validity = Double(ocpp.validitySeconds)
+        control.meterInterval = ocpp.meterIntervalSeconds
+        control.phaseSwitching = charger.limits.canSwitchPhases
+        state = Mutex(State(control: ChargePointControl(settings: control, idPrefix: "cb\(Int(Date().timeIntervalSince1970) % 100_000_000)"),
+                            connection: nil))
+    }
+
+    // MARK: ChargerDriver
+
+    package func poll(now _: Seconds) -> ChargerStatus {
+        let now = clock.now
+        return state.withLock { $0.control.status(now: now) }
+    }
+
+    package func apply(setpoint: Int, phases: Int?) {
+        let changed = state.withLock { state in
+            let before = (state.control.setpoint, state.control.phases)
+            state.control.apply(setpoint: setpoint, phases: phases)
+            return before.0 != setpoint || (phases != nil && before.1 != phases)
+        }
+        if changed { pumpSoon() }   // a decrease goes out now, not at the next tick
+    }
+
+    package func operatorState(enabled: Bool, forced: Bool) {
+        let queued = state.withLock { state in
+            let before = state.control.calls.queue.count
+            state.control.setOperator(enabled: enabled, forced: forced)
+            return state.control.calls.queue.count != before
+        }
+        if queued { pumpSoon() }
+    }
+
+    /// The charger falls back to its stack-0 profile when the dynamic one expires.
+    package var failsafeTimeout: Seconds? { Double(settings.validitySeconds) }
+
+    package func setFailsafe(current: Int, timeout _: Seconds) {
+        let changed = state.withLock { state in
+            defer { state.control.setFailsafe(current) }
+            return state.control.failsafe != current
+        }
+        if changed { pumpSoon() }
+    }
+
+    /// The service stops: the dynamic profile is cleared, so the charge point is at its failsafe at once.
+    package func requestStop() {
+        state.withLock { $0.control.leave() }
+        pumpSoon()
+    }
+
+    package func stop() {
+        requestStop()
+        for _ in 0..<20 where state.withLock({ $0.connection != nil && !$0.control.idle }) { Thread.sleep(forTimeInterval: 0.05) }
+    }
+
+    // MARK: OCPPConnectionDelegate (on the connection's event loop)
+
+    package func opened(_ connection: OCPPConnection) {
+        let now = clock.now
+        let previous = state.withLock { state -> OCPPConnection? in
+            defer {
+                state.connection = connection
+                state.control.opened(now: now)
+            }
+            return state.connection
+        }
+        previous?.close()   // the newest connection wins (a charge point that reconnected)
+        logger.notice("charge point connected from \(connection.remote)", metadata: ["charger": "\(chargerId)"])
+        connection.every(seconds: 1) { [weak self] in self?.pump(on: connection) }
+    }
+
+    package func received(_ text: String, on connection: OCPPConnection) {
+        let now = clock.now, wall = Date()
+        let outcome = state.withLock { state -> (frames: [Frame], notes: [ChargePointControl.Note])? in
+            guard state.connection === connection else { return nil }
+            return state.control.received(text, now: now, wall: wall)
+        }
+        guard let outcome else { return }
+        outcome.frames.forEach { connection.send($0.text) }
+        log(outcome.notes)
+    }
+
+    package func closed(_ connection: OCPPConnection) {
+        let current = state.withLock { state -> Bool in
+            guard state.connection === connection else { return false }
+            state.connection = nil
+            state.control.closed()
+            return true
+        }
+        if current { logger.warning("charge point disconnected", metadata: ["charger": "\(chargerId)"]) }
+    }
+
+    // MARK: sending
+
+    private func pumpSoon() {
+        guard let connection = state.withLock({ $0.connection }) else { return }
+        connection.soon { [weak self] in self?.pump(on: connection) }
+    }
+
+    private func pump(on connection: OCPPConnection) {
+        let now = clock.now, wall = Date()
+        let outcome = state.withLock { state -> (frames: [Frame], notes: [ChargePointControl.Note])? in
+            guard state.connection === connection else { return nil }
+            return state.control.tick(now: now, wall: wall)
+        }
+        guard let outcome else { return }
+        outcome.frames.forEach { connection.send($0.text) }
+        log(outcome.notes)
+    }
+
+    private func log(_ notes: [ChargePointControl.Note]) {
+        for note in notes {
+            let kind = String(note.text.prefix { $0 != ":" })
+            guard let held = lines.admit(kind) else { continue }
+            let text = held > 0 ? "\(note.text) (and \(held) more like it in the last 10 s)" : note.text
+            let metadata: Logger.Metadata = ["charger": "\(chargerId)"]
+            switch note.level {
+            case .info: logger.info("\(text)", metadata: metadata)
+            case .notice: logger.notice("\(text)", metadata: metadata)
+            case .warning: logger.warning("\(text)", metadata: metadata)
+            }
+        }
+    }
+}

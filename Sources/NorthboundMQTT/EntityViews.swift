@@ -1,0 +1,115 @@
+import ServiceConfiguration
+import ControlCore
+import EnergyControl
+import Foundation
+import SiteRuntime
+
+/// The values of one entity at one moment, keyed by source name (EntityVocabulary). A missing
+/// key or a nil value is "no value now".
+typealias EntityValues = [String: StateValue?]
+
+/// Builds each entity's values from the control's view and the chargers' snapshots.
+enum EntityViews {
+    static func charger(_ snapshot: ChargerPoint.Snapshot, _ control: ChargerView, limits: ChargerLimits) -> EntityValues {
+        let status = snapshot.status
+        var values: EntityValues = [
+            "status": .text(name(of: status.state)), "cable": .text(name(of: status.cable)), "online": .bool(status.online),
+            "power": .number(status.totalPower), "energy": .number(status.energyWh),
+            "session.energy": .number(status.sessionEnergyWh), "session.duration": .number(status.sessionSeconds),
+            "session.id_tag": .text(status.idTag), "setpoint_answer": .text(status.setpointAnswer),
+            "setpoint": .number(Double(snapshot.decision.amperes)), "reason": .text(snapshot.decision.reason.rawValue),
+            // no energy manager ever steered it: its local state, not a failsafe alarm
+            "request": .number(Double(snapshot.request)), "failsafe": .bool(snapshot.alarm),
+            "master": .text(snapshot.local ? "local" : snapshot.master ?? ""),
+            "mode": .text(control.mode.rawValue), "current_limit": .number(Double(control.currentLimit ?? limits.ceiling)),
+            "phases": .number(Double(status.activePhases)), "enabled": .bool(control.enabled), "forced": .bool(control.forced),
+        ]
+        for phase in 0..<3 {
+            values["current.l\(phase + 1)"] = .number(status.currents[phase])
+            values["voltage.l\(phase + 1)"] = .number(status.voltages[phase])
+        }
+        return values
+    }
+
+    static func site(_ view: ControlView, evPower: Double) -> EntityValues {
+        var values: EntityValues = [
+            "power": view.grid.map { .number($0.power) }, "ev_power": .number(evPower),
+            "load_shedding": .bool(view.inputs.loadShedding), "enabled": .bool(view.inputs.enabled), "downgrade": .bool(view.inputs.downgrade),
+        ]
+        values["meter_online"] = view.meterOnline.map { .bool($0) }
+        for phase in 0..<3 { values["current.l\(phase + 1)"] = view.grid.map { .number($0.currents[phase]) } }
+        return values
+    }
+
+    static func zone(_ report: ZoneReport, limit: [Double], operatorLimit: [Double]?, setpoint: ZoneSetpoint? = nil) -> EntityValues {
+        var values: EntityValues = [
+            "state": .number(Double(report.state.rawValue)), "mode": .text(report.mode.rawValue), "percent": .number(report.percent),
+            "operator_limit": .text(format(limit: operatorLimit ?? limit)),
+        ]
+        // a zone that takes a remote setpoint: the limit in force, local/remote/failsafe, and who steers
+        if let setpoint {
+            values["setpoint"] = .text(setpoint.limit.map(format(limit:)) ?? "none")
+            values["setpoint_state"] = .text(setpoint.state.name)
+            values["setpoint_controller"] = .text(setpoint.controller ?? "none")
+        }
+        for phase in 0..<3 {
+            values["available.l\(phase + 1)"] = .number(report.available[phase])
+            values["allocated.l\(phase + 1)"] = .number(report.allocated[phase])
+        }
+        return values
+    }
+
+    static func input(_ input: Configuration.Input, active: Bool?) -> EntityValues {
+        ["active": active.map { .bool($0) }, "role": .text(input.role.rawValue), "source": .text(input.source.kind)]
+    }
+
+    /// A meter's map quantities and whether it answers; nothing but `online` while it does not.
+    static func meter(_ readings: [String: Double]?) -> EntityValues {
+        var values: EntityValues = ["online": .bool(readings != nil)]
+        for (name, value) in readings ?? [:] { values[name] = .number(value) }
+        return values
+    }
+
+    /// `32` when every phase has the same limit, else `[32, 32, 20]` (what the command takes).
+    static func format(limit: [Double]) -> String {
+        if Set(limit).count == 1 { return String(format: "%g", limit[0]) }
+        return "[" + limit.map { String(format: "%g", $0) }.joined(separator: ", ") + "]"
+    }
+
+    static func name(of state: ChargePointState) -> String {
+        switch state {
+        case .available: "available"
+        case .preparing: "preparing"
+        case .charging: "charging"
+        case .suspendedEVSE: "suspended-evse"
+        case .suspendedEV: "suspended-ev"
+        case .finishing: "finishing"
+        case .reserved: "reserved"
+        case .unavailable: "unavailable"
+        case .faulted: "faulted"
+        }
+    }
+
+    static func name(of cable: CableState) -> String {
+        switch cable {
+        case .noCable: "no-cable"
+        case .cableNoVehicle: "cable"
+        case .vehicleConnected: "vehicle-connected"
+        case .vehicleLocked: "vehicle-locked"
+        }
+    }
+}
+
+extension StateValue {
+    /// The payload: numbers with `decimals` digits (no "-0"), booleans as the contract's on/off.
+    func payload(decimals: Int, on: String, off: String) -> String {
+        switch self {
+        case .number(let value):
+            guard value.isFinite else { return "" }
+            let text = String(format: "%.\(decimals)f", value)
+            return Double(text) == 0 ? String(format: "%.\(decimals)f", 0.0) : text
+        case .text(let text): return text
+        case .bool(let flag): return flag ? on : off
+        }
+    }
+}

@@ -1,0 +1,116 @@
+import StorageModel
+
+/// What the operator's HTTP endpoint shows, taken at one moment: every charger, meter, zone and
+/// input, the newest events and the health summary. A plain value, so the page and the metrics
+/// are rendered without touching the running service.
+public struct SiteStatus: Sendable {
+    public struct Charger: Sendable {
+        public var id: String
+        public var name: String
+        public var online: Bool
+        public var state: String
+        public var setpoint: Int
+        public var reason: String
+        /// What the energy manager asks for (its charging current, or the failsafe current).
+        public var request: Int
+        public var maxCurrent: Int
+        public var currents: [Double]
+        public var powerW: Double
+        public var energyWh: Double
+        public var sessionEnergyWh: Double
+        public var master: String?
+        /// Its energy manager went silent (an alarm).
+        public var failsafe: Bool
+        /// No energy manager steers it: the local loops do.
+        public var local: Bool
+
+        package init(id: String, name: String, online: Bool, state: String, setpoint: Int, reason: String, request: Int, maxCurrent: Int,
+                     currents: [Double], powerW: Double, energyWh: Double, sessionEnergyWh: Double, master: String? = nil, failsafe: Bool,
+                     local: Bool) {
+            self.id = id
+            self.name = name
+            self.online = online
+            self.state = state
+            self.setpoint = setpoint
+            self.reason = reason
+            self.request = request
+            self.maxCurrent = maxCurrent
+            self.currents = currents
+            self.powerW = powerW
+            self.energyWh = energyWh
+            self.sessionEnergyWh = sessionEnergyWh
+            self.master = master
+            self.failsafe = failsafe
+            self.local = local
+        }
+    }
+
+    public struct Meter: Sendable {
+        public var id: String
+        public var online: Bool
+        /// Quantity name → SI value, sorted by name.
+        public var values: [(name: String, value: Double)]
+
+        package init(id: String, online: Bool, values: [(name: String, value: Double)]) {
+            self.id = id
+            self.online = online
+            self.values = values
+        }
+    }
+
+    public struct Zone: Sendable {
+        public var id: String
+        public var mode: String
+        public var limit: [Double]
+        public var available: [Double]
+        public var allocated: [Double]
+
+        package init(id: String, mode: String, limit: [Double], available: [Double], allocated: [Double]) {
+            self.id = id
+            self.mode = mode
+            self.limit = limit
+            self.available = available
+            self.allocated = allocated
+        }
+    }
+
+    public struct Input: Sendable {
+        public var id: String
+        public var role: String
+        /// nil: not read yet.
+        public var active: Bool?
+
+        package init(id: String, role: String, active: Bool? = nil) {
+            self.id = id
+            self.role = role
+            self.active = active
+        }
+    }
+
+    public var site: String
+    public var chargers: [Charger]
+    public var meters: [Meter]
+    public var zones: [Zone]
+    public var inputs: [Input]
+    /// Newest first; empty without storage (`eventsRecorded` false).
+    public var events: [EventRecord]
+    public var eventsRecorded: Bool
+    public var health: HealthSummary
+    /// Unsent storage writes (0 without storage).
+    public var storageBacklog: Int
+    public var mqttConnected: Bool?
+
+    package init(site: String, chargers: [Charger], meters: [Meter], zones: [Zone], inputs: [Input], events: [EventRecord],
+                 eventsRecorded: Bool, health: HealthSummary, storageBacklog: Int, mqttConnected: Bool? = nil) {
+        self.site = site
+        self.chargers = chargers
+        self.meters = meters
+        self.zones = zones
+        self.inputs = inputs
+        self.events = events
+        self.eventsRecorded = eventsRecorded
+        self.health = health
+        self.storageBacklog = storageBacklog
+        self.mqttConnected = mqttConnected
+    }
+}

@@ -1,0 +1,27 @@
+import EnergyControl
+import RegisterMaps
+
+/// Turns a meter's readings into a grid sample for the loops, or nil when a needed value is
+/// missing (the meter then ages towards "lost": missing is never read as 0 A).
+package enum GridReading {
+    package static func sample(_ readings: [Reading], time: Seconds) -> GridSample? {
+        var values: [String: Double] = [:]
+        for reading in readings { if let number = reading.number { values[reading.name] = number } }
+        var currents: [Double] = []
+        for phase in 1...3 {
+            guard let current = values["current.l\(phase)"] else { return nil }
+            // Meters report current magnitudes; the phase power's sign tells import from export.
+            let sign = (values["power.l\(phase)"] ?? 1) < 0 ? -1.0 : 1.0
+            currents.append(abs(current) * sign)
+        }
+        let phasePowers = (1...3).compactMap { values["power.l\($0)"] }
+        guard let power = values["power.total"] ?? (phasePowers.count == 3 ? phasePowers.reduce(0, +) : nil) else { return nil }
+        let sample = GridSample(time: time, currents: currents, power: power)
+        return sample.isPlausible ? sample : nil
+    }
+
+    /// An input's boolean from its single reading (non-zero = active), nil when unreadable.
+    package static func flag(_ readings: [Reading]) -> Bool? {
+        readings.first?.number.map { $0 != 0 }
+    }
+}

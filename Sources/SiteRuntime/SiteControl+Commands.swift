@@ -1,0 +1,54 @@
+import ControlCore
+import EnergyControl
+import Foundation
+import Logging
+import StorageModel
+import Synchronization
+
+/// Operator commands (MQTT). A command is checked on a copy of the core, its settings saved in
+/// the database, and only then applied: a rejected or unsaved command changes nothing.
+extension SiteControl {
+    /// Applies `value` to the entity `id`; returns what changed, for the log. Commands run one at a
+    /// time; the database is written outside the control lock, so a slow disk never delays a control step.
+    package func execute(_ command: CommandKind, id: String, _ value: CommandValue) throws(CommandRejection) -> String {
+        if command == .zoneSetpoint || command == .zoneHeartbeat { return try remoteZone(command, id: id, value, controller: "mqtt", now: -.infinity) }
+        return try commandLock.withLock { (_: inout Void) throws(CommandRejection) -> String in
+            let (change, settings, saved) = try core.withLock { (core: inout ControlCore) throws(CommandRejection) -> (String, RuntimeSettings, RuntimeSettings) in
+                var next = core
+                let change = try next.apply(command, id: id, value)
+                return (change, next.runtimeSettings, core.saved)
+            }
+            // (a forced charge or a phase selection is not a setting; a repeated command changes nothing to save)
+            if let store, settings != saved {
+                do {
+                    try store.save(settings)
+                } catch {
+                    throw CommandRejection("not saved, so not applied: \(error)")
+                }
+            }
+            // leaveSafe waits for the command lock, so nothing stopped the service since the check
+            try core.withLock { (core: inout ControlCore) throws(CommandRejection) in
+                _ = try core.apply(command, id: id, value)
+                core.markSaved(settings)
+            }
+            logger.notice("\(command.rawValue) of \(id): \(change)")
+            recorder?.event(.settingChanged, subject: id, "\(command.rawValue): \(change)")
+            return change
+        }
+    }
+
+    /// A zone's remote setpoint or heartbeat (MQTT, the Modbus zone block): not saved; checked
+    /// and applied in one go by the core. `now` earlier than the last step means "at the last step".
+    package func remoteZone(_ command: CommandKind, id: String, _ value: CommandValue, controller: String, now: Seconds) throws(CommandRejection) -> String {
+        let wall = wallClock()
+        let (problem, effects) = core.withLock { core -> (String?, Effects) in
+            switch (command, value) {
+            case (.zoneSetpoint, .zoneLimit(let limit?)): return core.zoneSetpoint(zone: id, limit, controller: controller, now: now, wall: wall)
+            default: return (core.zoneHeartbeat(zone: id, controller: controller, now: now), Effects())
+            }
+        }
+        carryOut(effects)
+        if let problem { throw CommandRejection(problem) }
+        return command == .zoneSetpoint ? "setpoint" : "heartbeat"
+    }
+}
