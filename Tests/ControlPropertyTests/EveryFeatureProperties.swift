@@ -17,11 +17,11 @@ import Testing
 /// A limit may be crossed for one meter period after every rise of a load no charger controls (the
 /// sample that shows it); two rises one period apart make two such periods in a row.
 ///
-/// CI runs `sites` sites (fixed seed, printed with every failure); `CB_PROPERTY_SITES=20000`
+/// CI runs `sites` sites (800 × `CB_PROPERTY_SCALE`; fixed seed, printed with every failure); `CB_PROPERTY_SITES=20000`
 /// runs longer, `CB_PROPERTY_SEED=N` another sequence.
 @Suite("Every feature, over time")
 struct EveryFeatureProperties {
-    static let sites = ProcessInfo.processInfo.environment["CB_PROPERTY_SITES"].flatMap(Int.init) ?? 2000
+    static let sites = ProcessInfo.processInfo.environment["CB_PROPERTY_SITES"].flatMap(Int.init) ?? PropertySize.cases(800)
     static let seed = ProcessInfo.processInfo.environment["CB_PROPERTY_SEED"].flatMap(UInt64.init) ?? 20_261_123
 
     static func pick<T>(_ values: [T], _ random: inout SeededRandom) -> T { values.randomElement(using: &random)! }

@@ -76,7 +76,7 @@ struct LoadProperties {
 
     @Test func noZoneOrAncestorIsEverOverloadedAndSetpointsAreValid() throws {
         var random = SeededRandom(seed: 2026)
-        for round in 0..<2000 {
+        for round in 0..<PropertySize.cases(2000) {
             let policy: AllocationPolicy = [.equalShare, .fifo, .combined(percent: 50)][round % 3]
             let site = Self.randomSite(&random, policy: policy, imbalance: true, offline: true)
             let (tree, caps, degraded, _) = try Self.run(site)
@@ -121,7 +121,7 @@ struct LoadProperties {
     @Test func equalShareIsMaxMinFair() throws {
         var random = SeededRandom(seed: 7)
         var checked = 0
-        for round in 0..<5000 {
+        for round in 0..<PropertySize.cases(5000) {
             var site = Self.randomSite(&random, policy: .equalShare, imbalance: false, offline: false)
             for index in site.chargers.indices { site.chargers[index].priority = false }
             let (tree, caps, _, _) = try Self.run(site)

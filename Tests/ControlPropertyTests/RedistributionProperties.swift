@@ -72,7 +72,7 @@ struct RedistributionProperties {
 
     @Test func noZoneAncestorOrFuseStaysAboveItsLimit() throws {
         var random = SeededRandom(seed: 7_175)
-        for site in 0..<120 {
+        for site in 0..<PropertySize.cases(120) {
             var copy = random
             let scenario = Self.randomScenario(&random, lowConsumption: true)
             var simulator = try SiteSimulator(scenario: scenario)
