@@ -47,7 +47,8 @@ public struct SlaveListener: Sendable {
     public var allowWrite: [AddressRange]?
     /// No writes at all.
     public var readOnly = false
-    /// Connections served beside the masters; the oldest reader gives way to a newcomer.
+    /// Connections from addresses that may not write served beside the masters (0: none); the
+    /// oldest gives way to a newcomer. See `ConnectionAdmission`.
     public var maxReaders = 8
 
     public init(host: String, port: Int, units: [UInt8: any ModbusSlaveHandler] = [:], anyUnit: (any ModbusSlaveHandler)? = nil,
@@ -72,6 +73,9 @@ public struct SlaveListener: Sendable {
         if let allowWrite, !allowWrite.contains(where: { $0.contains(address) }) { return "the address is not in allow_write" }
         return nil
     }
+
+    /// No `allow_write` and not read-only: a connection's address does not tell a writer from a reader.
+    var everyoneMayWrite: Bool { allowWrite == nil && !readOnly }
 
     var handlers: [any ModbusSlaveHandler] { anyUnit.map { [$0] } ?? Array(units.values) }
 }

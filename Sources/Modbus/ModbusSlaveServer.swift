@@ -8,8 +8,9 @@ import Synchronization
 ///
 /// On an exclusive listener a connection becomes a device's master only when it **writes**; the
 /// newest writer wins and the previous master is closed (EVC08: "only one active Modbus master
-/// connection at any time"); up to `maxReaders` connections read beside the masters, and reading
-/// never displaces anyone. In gateway mode the master is per unit id. Writes from addresses outside
+/// connection at any time"); a write becomes master only once it is accepted, and reading never
+/// displaces anyone. Connections that are not masters wait in bounded pools (`ConnectionAdmission`):
+/// addresses outside `allowWrite` cannot push out one that may write. In gateway mode the master is per unit id. Writes from addresses outside
 /// `allowWrite`, or to a read-only listener, get exception 01 and change nothing. A shared listener
 /// (a simulated meter) serves up to `maxShared` clients with no master. Frames are assembled here
 /// from non-blocking reads, so a client that sends half a frame, floods, or stops reading costs the
@@ -75,7 +76,10 @@ private struct SlaveLoop {
         let peer: String
         /// The peer's address bytes (4 or 16), for `allowWrite`.
         let address: [UInt8]
-        let opened: ContinuousClock.Instant
+        /// Whether the address may write here (decides the pool it waits in until it is master).
+        let mayWrite: Bool
+        /// Order of arrival: the oldest waiting connection gives way first.
+        let serial: UInt64
         var buffer: [UInt8] = []
         var frameStarted: ContinuousClock.Instant?
         /// The devices (master groups) this connection is master of: the handler, and the device's
@@ -90,6 +94,7 @@ private struct SlaveLoop {
     /// Listeners whose accept failed: not polled for accepts until then.
     var acceptPausedUntil: [Int: ContinuousClock.Instant] = [:]
     var acceptFailureLogged = false
+    var arrivals: UInt64 = 0
     static let maxShared = 16
     let context: OpaquePointer
     let scratch: UnsafeMutablePointer<modbus_mapping_t>
@@ -178,20 +183,27 @@ private struct SlaveLoop {
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
         let listener = server.listeners[index]
         let current = connections.values.filter { $0.listener == index }
+        let bytes = SlaveLoop.addressBytes(&address)
+        let mayWrite = listener.refusal(for: bytes) == nil
         if !listener.exclusive {
             guard current.count < Self.maxShared else {
                 Glibc.close(fd)
                 return true
             }
         } else {
-            // room for every master and `maxReaders` readers: the oldest reader gives way
-            let readers = current.filter { $0.masterOf.isEmpty }.sorted { $0.opened < $1.opened }
-            if readers.count >= listener.maxReaders, let oldest = readers.first {
-                close(oldest.fd, reason: "too many connections: the oldest reader gives way")
+            let waiting = current.filter { $0.masterOf.isEmpty }.map { ConnectionAdmission.Waiting(id: $0.fd, opened: $0.serial, mayWrite: $0.mayWrite) }
+            switch ConnectionAdmission.decide(newcomerMayWrite: mayWrite, waiting: waiting, maxReaders: listener.maxReaders,
+                                              everyoneMayWrite: listener.everyoneMayWrite) {
+            case .refuse:
+                Glibc.close(fd)
+                return true
+            case .admit(let evicting):
+                if let evicting { close(evicting, reason: "too many connections: the oldest waiting one gives way") }
             }
         }
-        connections[fd] = Connection(fd: fd, listener: index, peer: SlaveLoop.describe(&address), address: SlaveLoop.addressBytes(&address),
-                                     opened: .now)
+        arrivals += 1
+        connections[fd] = Connection(fd: fd, listener: index, peer: SlaveLoop.describe(&address), address: bytes, mayWrite: mayWrite,
+                                     serial: arrivals)
         pollSetChanged = true
         return true
     }

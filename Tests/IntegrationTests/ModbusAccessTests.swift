@@ -82,6 +82,37 @@ struct ModbusAccessTests {
         #expect(try Self.probe(["write", "--port", "\(roPorts[0])", "5004=10"])["answers"] as? [Int] == [1])
     }
 
+    @Test func aRefusedWriteDisplacesNobody() throws {
+        let (bridge, ports) = try Self.start("bind: 127.0.0.1, allow_write: [127.0.0.1/32, 127.0.0.2/32]")
+        defer { bridge.stop() }
+        let master = try ModbusClient(endpoint: .tcp(host: "127.0.0.1", port: ports[0]), unit: 255)
+        defer { master.close() }
+        try master.write(address: 5004, registers: [10])
+        try bridge.waitFor(" connected")
+        // an allowed address, but values the charger refuses: 3 A (03), a register that is not there (02)
+        let refused = try Self.probe(["write", "--port", "\(ports[0])", "--source", "127.0.0.2", "5004=3", "7=1"])
+        #expect(refused["answers"] as? [Int] == [3, 2], "\(refused)")
+        try master.write(address: 5004, registers: [11])
+        #expect(!bridge.text.contains("replaced by a newer master"), "\(bridge.text)")
+        #expect(try readRegisters(port: ports[0], .holding, address: 5004).first == 11)
+    }
+
+    @Test func aConnectFloodFromOutsideAllowWriteLocksNobodyOut() throws {
+        let (bridge, ports) = try Self.start("bind: 127.0.0.1, allow_write: [127.0.0.2/32], max_readers: 2")
+        defer { bridge.stop() }
+        let result = try Self.probe(["reconnect", "--port", "\(ports[0])", "--source", "127.0.0.2", "--tries", "40",
+                                     "--flood-source", "127.0.0.3", "--flood-workers", "3"])
+        print("reconnect under a connect flood: \(result)")
+        #expect(result["mastered"] as? Int == 40, "\(result)")
+        #expect((result["flood_cycles"] as? Int ?? 0) > 40, "the flood ran beside the energy manager: \(result)")
+        // max_readers: 0 serves no reader at all; an address that may write still gets in
+        let (closed, closedPorts) = try Self.start("bind: 127.0.0.1, allow_write: [127.0.0.2/32], max_readers: 0")
+        defer { closed.stop() }
+        #expect(throws: (any Error).self) { _ = try readRegisters(port: closedPorts[0], address: 1000, count: 1) }
+        let allowed = try Self.probe(["write", "--port", "\(closedPorts[0])", "--source", "127.0.0.2", "5004=10"])
+        #expect((allowed["answers"] as? [Any])?.first is NSNull, "\(allowed)")
+    }
+
     @Test func gatewayMastersArePerUnit() throws {
         let port = try TestEnvironment.freePort()
         let (bridge, _) = try Self.start("mode: gateway, bind: 127.0.0.1, port: \(port)", chargers: 2, extra: ", unit: UNIT")

@@ -5,6 +5,11 @@ write --port P [--source ADDR] [--unit U] ADDR=VALUE ...
     {"answers": [null | exception code, ...]}
 flood --port P --cycles N [--write] [--unit U]
     N times: connect, (write 6000 = 1 when --write), close; prints {"cycles": N, "seconds": S}
+reconnect --port P --source ADDR --tries N [--flood-source ADDR2 --flood-workers W]
+    N times: connect from ADDR, write 6000 = 1, then 5004 = 10 on the same connection, close; an
+    attempt counts as master when both writes are answered normally. Meanwhile W threads connect
+    and close from ADDR2 as fast as they can. Prints {"tries", "mastered", "first_write_ms_p50",
+    "first_write_ms_p99", "flood_cycles"}
 hold --port P --count N --seconds S
     opens N connections (as many as the server accepts) and keeps them for S seconds; prints
     {"opened": n}
@@ -14,6 +19,7 @@ import json
 import socket
 import struct
 import sys
+import threading
 import time
 
 
@@ -48,9 +54,52 @@ def answer(sock):
     return None if body[0] < 0x80 else body[1]
 
 
+def flood(port, source, stop, counter):
+    while not stop.is_set():
+        try:
+            connect(port, source).close()
+            counter.append(1)
+        except OSError:
+            time.sleep(0.001)
+
+
+def reconnect(args):
+    stop, counter = threading.Event(), []
+    workers = [threading.Thread(target=flood, args=(args.port, args.flood_source, stop, counter))
+               for _ in range(args.flood_workers if args.flood_source else 0)]
+    for worker in workers:
+        worker.start()
+    time.sleep(0.2 if workers else 0)
+    mastered, latencies = 0, []
+    try:
+        for attempt in range(args.tries):
+            try:
+                start = time.monotonic()
+                sock = connect(args.port, args.source)
+                sock.sendall(frame(2 * attempt + 1, args.unit, 6000, 1))
+                first = answer(sock)
+                latencies.append((time.monotonic() - start) * 1000)
+                time.sleep(0.05)
+                sock.sendall(frame(2 * attempt + 2, args.unit, 5004, 10))
+                second = answer(sock)
+                sock.close()
+                mastered += first is None and second is None
+            except OSError:
+                pass
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join()
+    latencies.sort()
+    def quantile(q):
+        return round(latencies[min(len(latencies) - 1, int(q * len(latencies)))], 2) if latencies else None
+    return {"tries": args.tries, "mastered": mastered, "first_write_ms_p50": quantile(0.5),
+            "first_write_ms_p99": quantile(0.99), "flood_cycles": len(counter)}
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("command", choices=["write", "flood", "hold"])
+    parser.add_argument("command", choices=["write", "flood", "hold", "reconnect"])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--source")
     parser.add_argument("--unit", type=int, default=255)
@@ -58,6 +107,9 @@ def main():
     parser.add_argument("--write", action="store_true")
     parser.add_argument("--count", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--tries", type=int, default=40)
+    parser.add_argument("--flood-source")
+    parser.add_argument("--flood-workers", type=int, default=3)
     parser.add_argument("writes", nargs="*")
     args = parser.parse_intermixed_args()
     if args.command == "write":
@@ -69,6 +121,8 @@ def main():
             answers.append(answer(sock))
         sock.close()
         print(json.dumps({"answers": answers}))
+    elif args.command == "reconnect":
+        print(json.dumps(reconnect(args)))
     elif args.command == "flood":
         start = time.monotonic()
         failed = 0
