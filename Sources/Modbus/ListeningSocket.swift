@@ -56,12 +56,15 @@ enum ListeningSocket {
 /// with it: binds the address and port the way the listeners do, and lets go at once.
 public enum PortProbe {
     /// nil when the port can be bound now; otherwise why not.
-    public static func problem(host: String, port: Int) -> String? {
+    public static func problem(host: String, port: Int) -> String? { trial(host: host, port: port)?.problem }
+
+    /// nil when the port can be bound now; otherwise why not, and whether someone holds it.
+    public static func trial(host: String, port: Int) -> (problem: String, inUse: Bool)? {
         do {
             Glibc.close(try ListeningSocket.open(host: host, port: port))
             return nil
         } catch {
-            return error.description
+            return (error.description, error.description.contains(String(cString: strerror(EADDRINUSE))))
         }
     }
 }

@@ -231,7 +231,12 @@ public struct Configuration: Sendable {
         }
         let chargersNode = try top.required("chargers")
         for node in try chargersNode.list() {
-            config.chargers.append(try parseCharger(node, mode: config.northbound.mode, zones: config.load?.zones ?? []))
+            let charger = try parseCharger(node, mode: config.northbound.mode, zones: config.load?.zones ?? [])
+            if [.sunOnly, .sunHybrid].contains(charger.mode), config.gridMeter == nil {
+                // without one the surplus is never known: the charger would wait at 0 A for ever
+                throw node.error("mode \(charger.mode.rawValue) follows the surplus measured by the grid meter: set site.grid_meter, or use mode: max-hybrid")
+            }
+            config.chargers.append(charger)
         }
         if config.chargers.isEmpty { throw chargersNode.error("configure at least one charger") }
         try checkOCPP(config, chargers: try chargersNode.list(), ocppNode: ocppNode)

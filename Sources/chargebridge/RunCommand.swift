@@ -54,12 +54,12 @@ struct ServiceOptions: ParsableArguments {
 
     /// Runs the service until SIGTERM/SIGINT (graceful shutdown) or the duration ends.
     func run(_ configuration: Configuration, banner: [String] = []) async throws {
+        // the checks check-config makes, before anything opens: a failed one stops the start
+        let preflight = Preflight(configuration)
+        guard preflight.errors.isEmpty else { throw CLIError(preflight.errors.joined(separator: "\n")) }
         let logger = logger()
-        if let http = configuration.http {
-            MetricsBootstrap.start()
-            // bound here, before anything starts: a taken port stops the start with a clear error
-            if let problem = PortProbe.problem(host: http.bind, port: http.port) { throw CLIError("http: \(problem)") }
-        }
+        preflight.warnings.forEach { logger.warning("\($0)") }
+        if configuration.http != nil { MetricsBootstrap.start() }
         let main: any Service
         let status: @Sendable (Bool) -> SiteStatus
         do {
@@ -111,11 +111,15 @@ struct CheckConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "check-config", abstract: "Validate a configuration file and exit.")
 
     @Option(help: "Configuration file (YAML).") var config: String
+    @Flag(help: "The service runs with this configuration's ports: a port in use is a warning, not an error.")
+    var whileRunning = false
     @OptionGroup var standby: StandbyOptions
 
     func run() throws {
         let configuration = try standby.load(config)
-        Console.out("\(config): OK — site \"\(configuration.siteName)\", \(configuration.chargers.count) charger(s), Modbus \(configuration.northbound.mode.rawValue)")
+        let preflight = Preflight(configuration, portsInUseAreWarnings: whileRunning)
+        let verdict = preflight.errors.isEmpty ? "OK" : "\(preflight.errors.count) error(s), `run` would not start"
+        Console.out("\(config): \(verdict) — site \"\(configuration.siteName)\", \(configuration.chargers.count) charger(s), Modbus \(configuration.northbound.mode.rawValue)")
         let zones = configuration.load?.zones ?? []
         for zone in zones {
             let kind = configuration.zoneMeters.first { $0.value == zones.firstIndex(of: zone) }.map { "dynamic (meter \($0.key))" } ?? "static"
@@ -148,12 +152,9 @@ struct CheckConfigCommand: ParsableCommand {
         if let http = configuration.http {
             Console.out("  http: http://\(http.bind):\(http.port)/ (status page, /metrics, /health; read-only, at most \(http.maxConnections) connections)")
         }
-        // a warning, not an error: the port may be held by the running service being reconfigured
-        for listener in configuration.listeners {
-            if let problem = PortProbe.problem(host: listener.host, port: listener.port) {
-                Console.err("warning: \(listener.what): \(problem) — `run` would not start now")
-            }
-        }
+        preflight.warnings.forEach { Console.err("warning: \($0)") }
+        preflight.errors.forEach { Console.err("error: \($0)") }
+        if !preflight.errors.isEmpty { throw ExitCode.failure }
     }
 }
 
