@@ -51,7 +51,7 @@ struct EnergyManagerFaceTests {
     }
 
     func waitForCurrent(_ face: FaceUnderTest, port: Int, timeout: Double, _ accept: (Double) -> Bool) throws {
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = Date().addingTimeInterval(TestEnvironment.generous(timeout))
         var last = -1.0
         while Date() < deadline {
             last = try currentL1(face, port: port)

@@ -92,8 +92,11 @@ struct NorthboundModbusTests {
         #expect(out["frames_sent"] as? Int == 10000)
         #expect(out["good_errors"] as? Int == 0)
         #expect((out["good_polls"] as? Int ?? 0) > 10)
-        #expect((out["good_max_latency_ms"] as? Double ?? 1e9) < 500)          // below the per-connection timeout
-        #expect((out["slow_client_dropped_after_s"] as? Double ?? 99) <= 1.5)   // 0.5 s frame timeout
+        print("fuzzing beside a good client: \(out)")
+        #expect((out["good_max_latency_ms"] as? Double ?? 1e9) < 500 + 1000 * TestEnvironment.patience)
+        // the slow client is dropped by the 0.5 s frame timeout, not sooner
+        #expect((out["slow_client_dropped_after_s"] as? Double ?? 99) >= 0.45)
+        #expect((out["slow_client_dropped_after_s"] as? Double ?? 99) <= 1.5 + TestEnvironment.patience)
         #expect(out["exception_unknown_address"] as? Int == 2)
         #expect(out["exception_bad_value"] as? Int == 3)
         #expect(out["exception_bad_function"] as? Int == 1)

@@ -49,7 +49,7 @@ struct ReactionTests {
             return out.split(separator: "\n").first { $0.hasPrefix("[1008]:") }.flatMap { Double($0.split(separator: "\t").last ?? "") }.map { $0 / 1000 }
         }
         func waitFor(_ predicate: (Double) -> Bool, seconds: Double) throws -> Bool {
-            let deadline = Date().addingTimeInterval(seconds)
+            let deadline = Date().addingTimeInterval(TestEnvironment.generous(seconds))
             while Date() < deadline {
                 if let amps = try evCurrent(), predicate(amps) { return true }
                 Thread.sleep(forTimeInterval: 0.2)

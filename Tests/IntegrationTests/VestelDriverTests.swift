@@ -53,7 +53,7 @@ struct VestelDriverTests {
         try Self.write(port: north1, 6000, 1)
         let lowered = try emulator.waitFor("setpoint", count: 2, timeout: 5)
         #expect(lowered["value"] as? Int == 7)
-        #expect(Date().timeIntervalSince(asked) < 1.5, "a decrease took \(Date().timeIntervalSince(asked)) s")
+        #expect(Date().timeIntervalSince(asked) < 1.5 + TestEnvironment.patience, "a decrease took \(Date().timeIntervalSince(asked)) s")
         try waitForRegister(port: charger, address: 1008) { $0 == 7_000 }
 
         // three watchdog periods: the bridge feeds the alive register, the charger never falls back
@@ -65,7 +65,7 @@ struct VestelDriverTests {
         let killed = Date()
         let entered = try emulator.waitFor("failsafe-entered", timeout: 10)
         #expect(entered["current"] as? Int == 10)
-        #expect(Date().timeIntervalSince(killed) < 4 + 1.5)
+        #expect(Date().timeIntervalSince(killed) < 4 + 1.5 + TestEnvironment.patience)
         try waitForRegister(port: charger, address: 1008) { $0 == 10_000 }
 
         // back up: it writes the alive register again and the charger leaves its failsafe
@@ -78,7 +78,7 @@ struct VestelDriverTests {
         for _ in 0..<10 {
             let start = Date()
             _ = try readRegisters(port: north2, address: 1000, count: 20)
-            #expect(Date().timeIntervalSince(start) < 0.5)
+            #expect(Date().timeIntervalSince(start) < 0.5 + TestEnvironment.patience)
         }
         try bridge.waitFor("charger unreachable")
         #expect(bridge.text.components(separatedBy: "charger unreachable").count == 2, "the outage is logged once")

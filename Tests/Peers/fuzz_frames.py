@@ -104,7 +104,7 @@ def main():
         sock.close()
 
     # A slow client: half a frame, then silence; the bridge must drop it.
-    slow = socket.create_connection(("127.0.0.1", args.fuzz_port), timeout=5)
+    slow = socket.create_connection(("127.0.0.1", args.fuzz_port), timeout=60)
     slow.sendall(mbap(1, struct.pack(">BHH", 4, 1000, 2))[:5])
     started = time.monotonic()
     try:

@@ -72,7 +72,7 @@ extension ManagedProcess {
     /// Waits for an event line that `accept`s (bounded); returns it.
     @discardableResult
     func waitForEvent(_ event: String, after skip: Int = 0, timeout: Double = 10, _ accept: ([String: Any]) -> Bool = { _ in true }) throws -> [String: Any] {
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = Date().addingTimeInterval(TestEnvironment.generous(timeout))
         while Date() < deadline {
             if let found = jsonEvents(event).dropFirst(skip).first(where: accept) { return found }
             Thread.sleep(forTimeInterval: 0.02)

@@ -84,7 +84,7 @@ final class Broker: @unchecked Sendable {
     /// Waits until the retained value of `topic` satisfies `accept`; returns it.
     @discardableResult
     func waitFor(_ topic: String, timeout: Double = 15, _ accept: (String) -> Bool) throws -> String {
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = Date().addingTimeInterval(TestEnvironment.generous(timeout))
         var last: String?
         repeat {
             last = try retained([topic])[topic]

@@ -64,7 +64,7 @@ final class EVC04Emulator {
     /// Waits until `event` has happened `count` times (on `port`); returns the last one.
     @discardableResult
     func waitFor(_ event: String, port: Int? = nil, count: Int = 1, timeout: Double = 15) throws -> [String: Any] {
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = Date().addingTimeInterval(TestEnvironment.generous(timeout))
         while Date() < deadline {
             let found = events(event, port: port)
             if found.count >= count { return found.last! }
@@ -85,7 +85,7 @@ func readRegisters(port: Int, _ function: RegisterFunction = .input, address: In
 @discardableResult
 func waitForRegister(port: Int, address: Int, timeout: Double = 10, register function: RegisterFunction = .input,
                      _ condition: (UInt16) -> Bool) throws -> UInt16 {
-    let deadline = Date().addingTimeInterval(timeout)
+    let deadline = Date().addingTimeInterval(TestEnvironment.generous(timeout))
     var last: UInt16?
     while Date() < deadline {
         if let value = (try? readRegisters(port: port, function, address: address))?.first {

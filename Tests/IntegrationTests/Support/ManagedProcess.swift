@@ -22,7 +22,7 @@ final class ManagedProcess: Sendable {
 
     /// Waits until the output contains `marker`; throws with the output so far on timeout or exit.
     func waitFor(_ marker: String, timeout: Duration = .seconds(20)) throws {
-        let deadline = ContinuousClock.now + timeout
+        let deadline = ContinuousClock.now + TestEnvironment.generous(timeout)
         while ContinuousClock.now < deadline {
             if text.contains(marker) { return }
             if !child.isRunning { break }
@@ -61,7 +61,7 @@ func runCommand(_ executable: String, _ arguments: [String], timeout: Duration =
                                  stdout: out.writeEnd, stderr: err.writeEnd)
     let collectedOut = LockedData(), collectedErr = LockedData()
     let outDone = out.drain(into: collectedOut), errDone = err.drain(into: collectedErr)
-    let deadline = ContinuousClock.now + timeout
+    let deadline = ContinuousClock.now + TestEnvironment.generous(timeout)
     while child.isRunning, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.005) }
     if child.isRunning {
         child.signal(SIGKILL)

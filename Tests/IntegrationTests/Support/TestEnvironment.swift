@@ -52,6 +52,15 @@ enum TestEnvironment {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
+    /// Every wait in these tests is stretched by `CB_TEST_TIME_SCALE` (default 3), and a timed goal
+    /// gets `patience` seconds (`CB_TEST_PATIENCE`, default 20) on top: a busy machine makes a test
+    /// slower, never red. Latency goals are benchmark figures; tests print what they measured.
+    static let timeScale = ProcessInfo.processInfo.environment["CB_TEST_TIME_SCALE"].flatMap(Double.init).map { max(1, $0) } ?? 3
+    static let patience = ProcessInfo.processInfo.environment["CB_TEST_PATIENCE"].flatMap(Double.init).map { max(0, $0) } ?? 20
+
+    static func generous(_ seconds: Double) -> Double { seconds * timeScale }
+    static func generous(_ duration: Duration) -> Duration { duration * timeScale }
+
     /// A fresh temporary folder.
     static func temporaryFolder() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("chargebridge-test-\(UUID().uuidString)")
