@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what chargebridge needs, if missing: Debian packages (libraries, broker, Modbus and
 # serial tools) and the Python test peers in a virtual environment (.build-venv/). Idempotent.
+# --system-only: the Debian packages only (enough to build and run the fast test lane).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+
+[ "${1:-}" = "--system-only" ] && exit 0
 
 VENV=.build-venv
 PYTHON_PACKAGES=(pymodbus==3.16.1 pyserial==3.5 paho-mqtt ocpp==2.1.0 websockets==17.4 dsmr-parser==1.11.2)

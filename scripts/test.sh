@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs the test suite against real peers (pymodbus, mbpoll,
 # socat, Mosquitto, chromium) in three lanes, each a `swift test` process of its own:
-#   unit         everything but the two lanes below (about a minute)
+#   unit         everything but the two lanes below; needs no Python (about a minute)
 #   properties   ControlPropertyTests: seeded random sites through the control loops (CPU-bound)
-#   integration  IntegrationTests: the built binary against real peers (mostly waiting)
+#   integration  IntegrationTests (the built binary against real peers, mostly waiting) and
+#                ModbusChargerDriverTests (the driver against a pymodbus charger)
 # properties and integration run side by side. Separate processes matter: a CPU-bound test holds
 # a thread of Swift's cooperative pool (as wide as the machine has cores) for minutes, and in the
 # same process servers under test that need that pool would starve.
 #
 #   scripts/test.sh          all three lanes (CI runs this)
-#   scripts/test.sh --fast   the unit lane only
+#   scripts/test.sh --fast   the unit lane only (no Python packages installed)
 #   scripts/test.sh --long   all lanes, property tests 4x larger (CB_PROPERTY_SCALE=4)
 # Logs go to .build/test-logs/<lane>.log; the last line is the summary.
 set -euo pipefail
@@ -22,15 +23,15 @@ case "$mode" in
 esac
 [ "$mode" = "--long" ] && export CB_PROPERTY_SCALE="${CB_PROPERTY_SCALE:-4}"
 
-scripts/setup.sh
+if [ "$mode" = "--fast" ]; then scripts/setup.sh --system-only; else scripts/setup.sh; fi
 swift build --build-tests 2>&1 | tail -n 1
 
 LOGS=.build/test-logs
 mkdir -p "$LOGS"
 declare -A filters=(
-  [unit]="--skip IntegrationTests --skip ControlPropertyTests"
+  [unit]="--skip IntegrationTests --skip ControlPropertyTests --skip ModbusChargerDriverTests"
   [properties]="--filter ControlPropertyTests"
-  [integration]="--filter IntegrationTests"
+  [integration]="--filter IntegrationTests --filter ModbusChargerDriverTests"
 )
 
 # Runs one lane in the background; its log is $LOGS/<lane>.log.
