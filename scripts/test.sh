@@ -38,7 +38,8 @@ declare -A filters=(
 start_lane() {
   local lane=$1
   # shellcheck disable=SC2086
-  swift test --skip-build --disable-xctest ${filters[$lane]} >"$LOGS/$lane.log" 2>&1 &
+  # --ignore-lock: lanes only read the build, and SwiftPM would otherwise run them one by one
+  swift test --skip-build --ignore-lock --disable-xctest ${filters[$lane]} >"$LOGS/$lane.log" 2>&1 &
   pids[$lane]=$!
 }
 
