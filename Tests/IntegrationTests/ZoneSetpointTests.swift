@@ -19,7 +19,7 @@ struct ZoneSetpointIntegrationTests {
             mqtt: \(broker.bridgeSettings)
             load_management:
               zones:
-                - { id: garage, limit_a: 32, setpoint: { min_period_s: 3, heartbeat_s: 3, failsafe_limit_a: 8 } }
+                - { id: garage, limit_a: 32, setpoint: { min_period_s: 3, heartbeat_s: 10, failsafe_limit_a: 8 } }
             chargers:
               - id: cp
                 zone: garage
@@ -32,16 +32,16 @@ struct ZoneSetpointIntegrationTests {
         defer { bridge.stop() }
         // no controller yet: the zone's own limit, the charger at its 16 A
         try waitForRegister(port: charger, address: 1008) { $0 == 16_000 }
-        #expect(try readRegisters(port: block, .holding, address: 0, count: 7) == [32, 0, 0, 3, 3, 8, 32])
+        #expect(try readRegisters(port: block, .holding, address: 0, count: 7) == [32, 0, 0, 3, 10, 8, 32])
         try broker.waitFor("chargebridge/zone/garage/setpoint_state", equal: "local")
 
         // Modbus: 10 A for the zone, the charger follows; a change within 3 s is refused (03)
         let ems = try ModbusClient(endpoint: .tcp(host: "127.0.0.1", port: block), unit: 255)
         defer { ems.close() }
         try ems.write(address: 0, registers: [10])
+        #expect(throws: ModbusError.exception(code: 3)) { try ems.write(address: 0, registers: [12]) }
         try waitForRegister(port: charger, address: 1008) { $0 == 10_000 }
         #expect(try ems.read(.holding, address: 0, count: 3) == [10, 0, 1])
-        #expect(throws: ModbusError.exception(code: 3)) { try ems.write(address: 0, registers: [12]) }
         #expect(throws: ModbusError.exception(code: 2)) { try ems.write(address: 2, registers: [1]) }   // read-only
         try broker.waitFor("chargebridge/zone/garage/setpoint_state", equal: "remote")
         try broker.waitFor("chargebridge/zone/garage/heartbeat", equal: "127.0.0.1")
@@ -57,11 +57,11 @@ struct ZoneSetpointIntegrationTests {
         #expect(try ems.read(.holding, address: 0, count: 1) == [10])
         #expect(try readRegisters(port: charger, address: 1008).first == 10_000)
 
-        // silence: after the 3 s heartbeat the failsafe limit, 8 A
-        try waitForRegister(port: charger, address: 1008, timeout: 10) { $0 == 8_000 }
+        // silence: after the 10 s heartbeat the failsafe limit, 8 A
+        try waitForRegister(port: charger, address: 1008, timeout: 20) { $0 == 8_000 }
         #expect(try ems.read(.holding, address: 0, count: 3) == [8, 0, 2])
         try broker.waitFor("chargebridge/zone/garage/setpoint_state", equal: "failsafe")
-        try bridge.waitFor("zone garage: no setpoint or heartbeat for 3 s: failsafe limit 8 A")
+        try bridge.waitFor("zone garage: no setpoint or heartbeat for 10 s: failsafe limit 8 A")
 
         // MQTT takes over after the silence: 12 A, kept alive by heartbeats, then silent again
         let states = try broker.subscriber(["chargebridge/zone/garage/setpoint", "chargebridge/zone/garage/heartbeat"])
@@ -73,9 +73,10 @@ struct ZoneSetpointIntegrationTests {
         try states.waitFor("chargebridge/zone/garage/setpoint 12")
         try states.waitFor("chargebridge/zone/garage/heartbeat mqtt")
         // silent again: a second failsafe, and the charger back at 8 A
-        for _ in 0..<300 where bridge.text.components(separatedBy: "failsafe limit 8 A").count < 3 { Thread.sleep(forTimeInterval: 0.05) }
+        let deadline = Date().addingTimeInterval(TestEnvironment.generous(20))
+        while bridge.text.components(separatedBy: "failsafe limit 8 A").count < 3, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
         #expect(bridge.text.components(separatedBy: "failsafe limit 8 A").count == 3, "no second failsafe after the MQTT silence")
-        try waitForRegister(port: charger, address: 1008, timeout: 10) { $0 == 8_000 }
+        try waitForRegister(port: charger, address: 1008, timeout: 20) { $0 == 8_000 }
         try broker.waitFor("chargebridge/zone/garage/setpoint_state", equal: "failsafe")
     }
 
