@@ -192,6 +192,7 @@ public final class MQTTNorthbound: Sendable {
                 _ = changes.wait(timeout: wait)
                 if stopRequested() { break }
                 wait = publish(now: clock.now) ? 1.0 : 0.1
+                flushLogs()
             }
         }
         publisher.withLock { $0 = worker }
@@ -214,6 +215,15 @@ public final class MQTTNorthbound: Sendable {
                 }
             }
         }
+    }
+
+    /// Counts of rejections held back in an interval that is over: logged now, not only with the
+    /// next rejection (which may never come). From the publisher loop, at least once a second.
+    private func flushLogs() {
+        for (key, held) in rejections.flush() {
+            logger.warning("MQTT command on \(key == "unknown" ? "unknown topics" : key) rejected: \(held) more in the last 10 s")
+        }
+        mqttMeters?.flushLogs()
     }
 
     private let events = DispatchQueue(label: "mqtt events")
