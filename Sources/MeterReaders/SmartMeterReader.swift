@@ -21,7 +21,7 @@ package final class SmartMeterReader: Sendable {
         let name = "\(device.role.noun) \(device.id) (\(SmartMeterPort.label(port)) on \(path))"
         worker = WorkerThread(name: "smart meter \(device.id)") { stopRequested in
             var decoder: any TelegramDecoder = switch port {
-            case .p1: DSMRDecoder()
+            case .p1(let legacy): DSMRDecoder(crcRequired: !legacy)
             case .tic(let standard): TICDecoder(mode: standard ? .standard : .historique)
             }
             let units = Dictionary(device.map.quantities.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
