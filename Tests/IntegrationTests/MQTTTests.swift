@@ -124,25 +124,33 @@ struct MQTTTests {
             ("enable", "perhaps", "expected ON or OFF"),
             ("phases", "0x10", "1 or 3"),
         ]
-        for (topic, payload, _) in cases { try broker.publish("\(Self.cp1)/\(topic)/set", payload, retain: true) }
-        for (topic, _, reason) in cases {
+        // error replies come at most once a second per command topic (all topics without a command
+        // count as one): the same again waits that long
+        var lastSent: [String: Date] = [:]
+        func send(_ topic: String, _ payload: String, retain: Bool = false, key: String? = nil) throws {
+            if let last = lastSent[key ?? topic] { Thread.sleep(forTimeInterval: max(0, 1.1 - Date().timeIntervalSince(last))) }
+            lastSent[key ?? topic] = Date()
+            try broker.publish(topic, payload, retain: retain)
+        }
+        for (topic, payload, reason) in cases {
+            try send("\(Self.cp1)/\(topic)/set", payload, retain: true)
             try errors.waitFor(reason)
             #expect(errors.text.contains("\"topic\":\"chargebridge\\/charger\\/cp1\\/\(topic)\\/set\"") || errors.text.contains("charger/cp1/\(topic)/set"))
         }
         // plain decimals only; a /set nobody handles is answered too, and cleared
         let limitBefore = try broker.retained(["chargebridge/charger/cp2/current_limit"])["chargebridge/charger/cp2/current_limit"]
         #expect(limitBefore != nil)
-        try broker.publish("chargebridge/charger/cp2/current_limit/set", "0x10", retain: true)
+        try send("chargebridge/charger/cp2/current_limit/set", "0x10", retain: true)
         try errors.waitFor("got \\\"0x10\\\"")
-        try broker.publish("chargebridge/charger/cp2/current_limit/set", "1e1")
+        try send("chargebridge/charger/cp2/current_limit/set", "1e1")
         try errors.waitFor("got \\\"1e1\\\"")
-        try broker.publish("chargebridge/charger/nobody/mode/set", "now", retain: true)
+        try send("chargebridge/charger/nobody/mode/set", "now", retain: true, key: "no command")
         try errors.waitFor("no such entity or value")
-        try broker.publish("\(Self.cp1)/setpoint/set", "32", retain: true)
+        try send("\(Self.cp1)/setpoint/set", "32", retain: true, key: "no command")
         try errors.waitFor("charger\\/cp1\\/setpoint is read-only")
-        try broker.publish("chargebridge/zone/garage/operator_limit/set", "[10, 10]")
+        try send("chargebridge/zone/garage/operator_limit/set", "[10, 10]")
         try errors.waitFor("[L1, L2, L3]")
-        try broker.publish("chargebridge/zone/garage/operator_limit/set", "50")
+        try send("chargebridge/zone/garage/operator_limit/set", "50")
         try errors.waitFor("above the zone's limit")
         // nothing changed, and the rejected set topics were cleared too
         let state = try broker.retained(["\(Self.cp1)/#", "chargebridge/zone/garage/#", "chargebridge/charger/nobody/#", "chargebridge/charger/cp2/#"])
