@@ -405,6 +405,7 @@ public final class BridgeService: Service {
             if case .file(let path) = input.source { control.inputRead(input.id, raw: FileInput.read(path), now: now) }
         }
         control.step(now: now)
+        chargers.forEach { $0.flushLogs() }   // counts held back by a flood that stopped
     }
 }
 

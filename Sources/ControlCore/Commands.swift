@@ -24,3 +24,20 @@ public struct CommandRejection: Error, CustomStringConvertible, Equatable, Senda
     public let description: String
     public init(_ description: String) { self.description = description }
 }
+
+/// What an accepted command set (a sentence for the log) and whether anything changed by it.
+public struct CommandOutcome: Equatable, Sendable {
+    public var change: String
+    public var changed: Bool
+    public init(change: String, changed: Bool) {
+        self.change = change
+        self.changed = changed
+    }
+}
+
+/// The state one command can touch.
+enum CommandFootprint: Equatable {
+    case zone([Double]?)
+    case input(Bool?)
+    case charger(ControlCore.Runtime, Int?)
+}

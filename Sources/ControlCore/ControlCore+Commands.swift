@@ -5,8 +5,31 @@ import StorageModel
 /// copy, saves `runtimeSettings` of the copy, and only then applies it: a rejected or unsaved
 /// command changes nothing.
 extension ControlCore {
-    /// Applies `value` to the entity `id`; returns what changed, for the log.
-    public mutating func apply(_ command: CommandKind, id: String, _ value: CommandValue) throws(CommandRejection) -> String {
+    /// Applies `value` to the entity `id`; says what it set, for the log, and whether that changed
+    /// anything (a repeated command is acknowledged but neither logged nor recorded).
+    public mutating func apply(_ command: CommandKind, id: String, _ value: CommandValue) throws(CommandRejection) -> CommandOutcome {
+        let before = footprint(command, id: id)
+        let change = try set(command, id: id, value)
+        return CommandOutcome(change: change, changed: footprint(command, id: id) != before)
+    }
+
+    /// Everything `command` on `id` can change, compared before and after it.
+    private func footprint(_ command: CommandKind, id: String) -> CommandFootprint? {
+        switch command {
+        case .operatorLimit:
+            guard let load = controller.load, let zone = load.zoneIndex(id) else { return nil }
+            return .zone(load.operatorLimits[zone])
+        case .input:
+            return .input(remoteInputs[id])
+        case .zoneSetpoint, .zoneHeartbeat:
+            return nil
+        case .mode, .currentLimit, .enable, .force, .phases:
+            guard let index = chargerIndex[id] else { return nil }
+            return .charger(runtime[index], faces[index].requestedPhases)
+        }
+    }
+
+    private mutating func set(_ command: CommandKind, id: String, _ value: CommandValue) throws(CommandRejection) -> String {
         guard !stopped else { throw CommandRejection("the service is stopping") }
         switch (command, value) {
         case (.operatorLimit, .zoneLimit(let limit)):

@@ -7,13 +7,20 @@ public struct AddressRange: Sendable, Equatable, CustomStringConvertible {
 
     /// nil when `text` is not an address or a network.
     public init?(_ text: String) {
-        let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
-        guard let address = AddressRange.parse(parts[0]) else { return nil }
+        // Empty pieces are kept: "" and "/" must fail here, not index an empty array.
+        let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        guard let first = parts.first, let address = AddressRange.parse(first) else { return nil }
         let bits = address.count * 8
-        let prefix = parts.count == 2 ? Int(parts[1]) : bits
+        let prefix = parts.count == 2 ? AddressRange.prefixLength(parts[1]) : bits
         guard let prefix, (0...bits).contains(prefix) else { return nil }
         bytes = address
         self.prefix = prefix
+    }
+
+    /// Decimal digits only: `Int` would also take "+8".
+    private static func prefixLength(_ text: String) -> Int? {
+        guard !text.isEmpty, text.count <= 3, text.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return Int(text)
     }
 
     /// 4 or 16 bytes of a numeric address; nil otherwise.

@@ -21,12 +21,12 @@ package final class SmartMeterReader: Sendable {
         let name = "\(device.role.noun) \(device.id) (\(SmartMeterPort.label(port)) on \(path))"
         worker = WorkerThread(name: "smart meter \(device.id)") { stopRequested in
             var decoder: any TelegramDecoder = switch port {
-            case .p1: DSMRDecoder()
+            case .p1(let legacy): DSMRDecoder(crcRequired: !legacy)
             case .tic(let standard): TICDecoder(mode: standard ? .standard : .historique)
             }
             let units = Dictionary(device.map.quantities.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
             let rejected = Counter(label: BridgeMetrics.meterErrors, dimensions: [("meter", device.id), ("kind", "bad_telegram")])
-            let rejections = Coalescer(interval: 60)
+            var rejections = CoalescingRule(interval: 60)   // this thread's own: no lock
             var health = DeviceHealth()
             var lastTelegram = clock.now
             var line: SerialLine?
@@ -63,10 +63,13 @@ package final class SmartMeterReader: Sendable {
                         }
                     case .rejected(let reason):
                         rejected.increment()
-                        if let held = rejections.admit("rejected") {
+                        if let held = rejections.admit("rejected", at: Date()) {
                             logger.warning("\(name): telegram dropped: \(reason)\(held > 0 ? " (and \(held) more in the last 60 s)" : "")")
                         }
                     }
+                }
+                for (_, held) in rejections.flush(now: Date()) {
+                    logger.warning("\(name): \(held) more telegrams dropped in the last 60 s")
                 }
                 // a pulled cable sends nothing: after three telegram periods the meter is lost
                 if now - lastTelegram > 3 * device.period {

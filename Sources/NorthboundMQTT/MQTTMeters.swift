@@ -53,4 +53,9 @@ package final class MQTTMeters: Sendable {
         }
         return true
     }
+
+    /// Problems held back in a minute that is over: logged now, not only with the next one.
+    func flushLogs() {
+        for (id, held) in problems.flush() { logger.warning("MQTT meter \(id): \(held) more values counted as missing in the last 60 s") }
+    }
 }

@@ -192,6 +192,7 @@ public final class MQTTNorthbound: Sendable {
                 _ = changes.wait(timeout: wait)
                 if stopRequested() { break }
                 wait = publish(now: clock.now) ? 1.0 : 0.1
+                flushLogs()
             }
         }
         publisher.withLock { $0 = worker }
@@ -216,8 +217,19 @@ public final class MQTTNorthbound: Sendable {
         }
     }
 
+    /// Counts of rejections held back in an interval that is over: logged now, not only with the
+    /// next rejection (which may never come). From the publisher loop, at least once a second.
+    private func flushLogs() {
+        for (key, held) in rejections.flush() {
+            logger.warning("MQTT command on \(key == "unknown" ? "unknown topics" : key) rejected: \(held) more in the last 10 s")
+        }
+        mqttMeters?.flushLogs()
+    }
+
     private let events = DispatchQueue(label: "mqtt events")
     private let rejections = Coalescer(interval: 10)
+    /// At most one error reply per command topic and second: a flood is answered, not echoed.
+    private let replies = Coalescer(interval: 1)
 
 
     /// `<prefix>/+/…/+/set` for every depth a value topic has.
@@ -268,10 +280,14 @@ public final class MQTTNorthbound: Sendable {
         // every rejection is answered on the error topic; the log takes one line per 10 s
         // keyed by the command's topic, or one key for every topic nobody handles (a stranger
         // inventing topics gets one line per 10 s, not one per message)
-        if let held = rejections.admit(routes[topic] == nil ? "unknown" : topic) {
+        let key = routes[topic] == nil ? "unknown" : topic
+        if let held = rejections.admit(key) {
             logger.warning("MQTT command on \(topic) rejected: \(reason)\(held > 0 ? " (and \(held) more rejected in the last 10 s)" : "")")
         }
-        let message: [String: String] = ["topic": topic, "payload": shown, "error": reason]
+        // the reply says how many rejections on its topic went unanswered since the last one
+        guard let suppressed = replies.admit(key) else { return }
+        var message: [String: Any] = ["topic": topic, "payload": shown, "error": reason]
+        if suppressed > 0 { message["suppressed"] = suppressed }
         if let data = try? JSONSerialization.data(withJSONObject: message, options: [.sortedKeys]) {
             client.publish(contract.errorTopic, String(decoding: data, as: UTF8.self), qos: qos, retain: false)
         }

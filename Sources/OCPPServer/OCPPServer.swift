@@ -124,7 +124,9 @@ final class UpgradeDecision: Sendable {
     var refusal: HTTPResponseStatus { state.withLockedValue { $0.status } }
 
     func decide(_ head: HTTPRequestHead, path: String, remote: String, admit: OCPPServer.Admit) -> HTTPHeaders? {
-        let parts = head.uri.split(separator: "?", maxSplits: 1)[0].split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        // "?" alone splits into nothing when empty pieces are dropped: keep them, never index past the end
+        let target = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        let parts = target.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         let prefix = path.split(separator: "/").map(String.init)
         guard parts.count == prefix.count + 1, Array(parts.prefix(prefix.count)) == prefix,
               let id = parts.last?.removingPercentEncoding, !id.isEmpty, id.count <= 48 else {

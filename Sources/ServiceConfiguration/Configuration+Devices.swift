@@ -13,7 +13,7 @@ extension Configuration {
     static func parseMeter(_ node: YAMLNode, file: String) throws(DataFileError) -> Meter {
         var fields = try node.fields()
         let id = try fields.required("id").string()
-        if let p1 = fields.optional("p1") { return try parseSmartMeter(id: id, .p1, p1, &fields) }
+        if let p1 = fields.optional("p1") { return try parseSmartMeter(id: id, .p1(dsmr: nil), p1, &fields) }
         if let tic = fields.optional("tic") { return try parseSmartMeter(id: id, .tic(standard: false), tic, &fields) }
         if let mqtt = fields.optional("mqtt") { return try parseMQTTMeter(id: id, mqtt, &fields) }
         let mapNode = try fields.required("map")
@@ -32,7 +32,7 @@ extension Configuration {
         return meter
     }
 
-    /// `p1: DEVICE` or `p1: { device, dsmr: "5" | "4" | "2.2", baud, parity, data_bits, stop_bits }`;
+    /// `p1: DEVICE` or `p1: { device, dsmr: "5" | "4" | "3" | "2.2" | e-mucs, baud, parity, data_bits, stop_bits }`;
     /// `tic: DEVICE` or `tic: { device, mode: historique | standard, … }`. The line settings
     /// default to what the standard prescribes; `period_ms` is how often telegrams come (1 s).
     static func parseSmartMeter(id: String, _ kind: SmartMeterPort, _ node: YAMLNode, _ fields: inout YAMLFields) throws(DataFileError) -> Meter {
@@ -49,6 +49,7 @@ extension Configuration {
             if case .p1 = kind, let version = settings.optional("dsmr") {
                 dsmr = try version.string()
                 guard ["2.2", "3", "4", "5", "e-mucs"].contains(dsmr!) else { throw version.error("dsmr: 2.2, 3, 4, 5 or e-mucs") }
+                port = .p1(dsmr: dsmr)   // only 2.2 and 3 may send telegrams without a CRC
             }
             if case .tic = kind, let mode = settings.optional("mode") {
                 switch try mode.string() {

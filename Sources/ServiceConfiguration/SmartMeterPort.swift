@@ -3,8 +3,9 @@ import RegisterMaps
 /// A smart meter's consumer port (`p1:` or `tic:` in a meter's entry): which telegrams, on which
 /// serial line. The port only sends; the bridge listens.
 public enum SmartMeterPort: Sendable, Equatable {
-    /// P1 / DSMR: 2.2 (9600 7E1), 4.x, 5.0 and e-MUCS (115200 8N1).
-    case p1
+    /// P1 / DSMR: 2.2 (9600 7E1), 4.x, 5.0 and e-MUCS (115200 8N1). `legacy`: the meter is
+    /// configured as DSMR 2.2 or 3, the only versions whose telegrams may come without a CRC.
+    case p1(legacy: Bool)
     /// Linky TIC: historique (1200 7E1) or standard (9600 7E1).
     case tic(standard: Bool)
 
@@ -38,6 +39,9 @@ public enum SmartMeterPort: Sendable, Equatable {
                        quantity("energy.export.t1", "Wh", 0...1e12), quantity("energy.export.t2", "Wh", 0...1e12), quantity("tariff", "1", 0...99)]
         return quantities
     }()
+
+    /// `dsmr:` of a P1 meter (nil: not given, DSMR 4 or later).
+    public static func p1(dsmr: String?) -> SmartMeterPort { .p1(legacy: dsmr == "2.2" || dsmr == "3") }
 
     public static func label(_ port: SmartMeterPort) -> String {
         switch port {

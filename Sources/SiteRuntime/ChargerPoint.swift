@@ -1,4 +1,5 @@
 import FaceLayouts
+import Foundation
 import LinkValues
 import ServiceConfiguration
 import ServiceSupport
@@ -157,6 +158,20 @@ public final class ChargerPoint: Sendable {
         guard let held = refusalLog.admit(reason) else { return }
         let more = held > 0 ? " (and \(held) more refused writes in the last \(Int(Self.coalesceSeconds)) s)" : ""
         logger.warning("write from \(peer) refused: \(reason)\(more)", metadata: ["charger": "\(config.id)"])
+    }
+
+    /// The counts of master changes and refused writes held back in an interval that is over:
+    /// logged now, not only with the next change (which may never come). Called by the control timer.
+    package func flushLogs(now: Date = Date()) {
+        let seconds = Int(Self.coalesceSeconds)
+        for (key, held) in masterLog.flush(now: now) {
+            let kind: EventKind = key == "replaced" ? .masterReplaced : key == "connected" ? .masterConnected : .masterDisconnected
+            logger.notice("master \(key): \(held) more in the last \(seconds) s", metadata: ["charger": "\(config.id)"])
+            recorder?.event(kind, subject: config.id, "\(held) more in the last \(seconds) s")
+        }
+        for (reason, held) in refusalLog.flush(now: now) {
+            logger.warning("\(held) more refused writes in the last \(seconds) s: \(reason)", metadata: ["charger": "\(config.id)"])
+        }
     }
 
     static let coalesceSeconds = 10.0

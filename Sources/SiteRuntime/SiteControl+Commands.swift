@@ -13,11 +13,15 @@ extension SiteControl {
     package func execute(_ command: CommandKind, id: String, _ value: CommandValue) throws(CommandRejection) -> String {
         if command == .zoneSetpoint || command == .zoneHeartbeat { return try remoteZone(command, id: id, value, controller: "mqtt", now: -.infinity) }
         return try commandLock.withLock { (_: inout Void) throws(CommandRejection) -> String in
-            let (change, settings, saved) = try core.withLock { (core: inout ControlCore) throws(CommandRejection) -> (String, RuntimeSettings, RuntimeSettings) in
+            let (outcome, settings, saved) = try core.withLock { (core: inout ControlCore) throws(CommandRejection) -> (CommandOutcome, RuntimeSettings, RuntimeSettings) in
                 var next = core
-                let change = try next.apply(command, id: id, value)
-                return (change, next.runtimeSettings, core.saved)
+                let outcome = try next.apply(command, id: id, value)
+                return (outcome, next.runtimeSettings, core.saved)
             }
+            // acknowledged, but a command that changes nothing has nothing to save, log or record:
+            // a client repeating itself must not fill the log and the event table (one fsync each)
+            guard outcome.changed else { return outcome.change }
+            let change = outcome.change
             // (a forced charge or a phase selection is not a setting; a repeated command changes nothing to save)
             if let store, settings != saved {
                 do {

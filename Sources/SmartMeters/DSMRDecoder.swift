@@ -6,15 +6,19 @@ import Foundation
 /// A telegram runs from `/` to `!`; DSMR 4 and later (and e-MUCS) follow the `!` with a CRC16
 /// (CRC-16/ARC, polynomial 0xA001 reflected, start 0) over every byte from `/` to `!` as four hex
 /// digits. A telegram whose CRC does not match, that is cut off by a new `/`, or that grows past the
-/// size limit is rejected and never used.
+/// size limit is rejected and never used. A telegram without a CRC is taken only from a meter
+/// configured as DSMR 2.2 or 3 (`crcRequired: false`): otherwise nothing vouches for its bytes,
+/// and a mangled one without a version line would drive the fuse loop.
 public struct DSMRDecoder: TelegramDecoder {
     /// Larger than any real telegram (≈ 1 KiB with M-Bus values): garbage never grows memory.
     static let maxTelegram = 8_192
 
     private var buffer: [UInt8] = []
     private var inTelegram = false
+    /// False only for meters configured as DSMR 2.2 or 3, which send no CRC.
+    public let crcRequired: Bool
 
-    public init() {}
+    public init(crcRequired: Bool = true) { self.crcRequired = crcRequired }
 
     public mutating func feed(_ bytes: [UInt8]) -> [TelegramResult] {
         var results: [TelegramResult] = []
@@ -37,7 +41,7 @@ public struct DSMRDecoder: TelegramDecoder {
             }
             // the end: "!" then the CRC (if any) then CR LF
             if byte == UInt8(ascii: "\n"), let end = buffer.lastIndex(of: UInt8(ascii: "!")) {
-                results.append(Self.decode(telegram: buffer[..<(end + 1)], trailer: buffer[(end + 1)...]))
+                results.append(Self.decode(telegram: buffer[..<(end + 1)], trailer: buffer[(end + 1)...], crcRequired: crcRequired))
                 buffer = []
                 inTelegram = false
             }
@@ -45,7 +49,7 @@ public struct DSMRDecoder: TelegramDecoder {
         return results
     }
 
-    static func decode(telegram: ArraySlice<UInt8>, trailer: ArraySlice<UInt8>) -> TelegramResult {
+    static func decode(telegram: ArraySlice<UInt8>, trailer: ArraySlice<UInt8>, crcRequired: Bool) -> TelegramResult {
         let crcText = String(decoding: trailer, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let objects = parseObjects(telegram)
         if crcText.isEmpty {
@@ -54,6 +58,8 @@ public struct DSMRDecoder: TelegramDecoder {
                 return .rejected("DSMR \(version / 10).\(version % 10) telegram without its CRC")
             }
             if objects["0-0:96.1.4"] != nil { return .rejected("e-MUCS telegram without its CRC") }
+            // no version line proves nothing: a DSMR 4/5 telegram may have lost it as well as its CRC
+            guard !crcRequired else { return .rejected("telegram without a CRC (only a meter configured as dsmr: 2.2 or 3 sends none)") }
         } else {
             guard crcText.count == 4, let sent = UInt16(crcText, radix: 16) else { return .rejected("unreadable CRC \"\(crcText.prefix(8))\"") }
             let computed = crc16(telegram)

@@ -67,7 +67,7 @@ struct ReadCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let p1 { return try SmartMeterRead.run(port: .p1, device: p1, dsmr: dsmr, json: json, wait: waitSeconds) }
+        if let p1 { return try SmartMeterRead.run(port: .p1(dsmr: dsmr), device: p1, dsmr: dsmr, json: json, wait: waitSeconds) }
         if let tic { return try SmartMeterRead.run(port: .tic(standard: ticMode == "standard"), device: tic, dsmr: nil, json: json, wait: waitSeconds) }
         let map = try mapOption.load()
         let endpoint = try endpoint(for: map)

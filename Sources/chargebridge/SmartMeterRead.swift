@@ -13,7 +13,7 @@ enum SmartMeterRead {
             throw CLIError("\(error)")
         }
         var decoder: any TelegramDecoder = switch port {
-        case .p1: DSMRDecoder()
+        case .p1(let legacy): DSMRDecoder(crcRequired: !legacy)
         case .tic(let standard): TICDecoder(mode: standard ? .standard : .historique)
         }
         let units = Dictionary(port.map.quantities.map { ($0.name, $0.unit.siSymbol) }, uniquingKeysWith: { a, _ in a })

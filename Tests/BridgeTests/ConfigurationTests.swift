@@ -82,6 +82,19 @@ struct ConfigurationTests {
         #expect(error("chargers: []\n") != nil)
     }
 
+    /// Only a P1 meter said to be DSMR 2.2 or 3 may send telegrams without a CRC.
+    @Test func theDSMRVersionSaysWhetherACRCIsNeeded() throws {
+        func port(_ p1: String) throws -> SmartMeterPort? {
+            try Configuration.parse("meters:\n  - { id: home, \(p1) }\n" + valid, file: "site.yaml").meters.first?.port
+        }
+        #expect(try port("p1: /dev/ttyUSB0") == .p1(legacy: false))
+        #expect(try port("p1: { device: /dev/ttyUSB0 }") == .p1(legacy: false))
+        for version in ["\"5\"", "\"4\"", "e-mucs"] { #expect(try port("p1: { device: /dev/ttyUSB0, dsmr: \(version) }") == .p1(legacy: false)) }
+        for version in ["\"2.2\"", "2.2", "\"3\"", "3"] { #expect(try port("p1: { device: /dev/ttyUSB0, dsmr: \(version) }") == .p1(legacy: true)) }
+        let wrong = try #require(error("meters:\n  - { id: home, p1: { device: /dev/ttyUSB0, dsmr: \"6\" } }\n" + valid))
+        #expect(wrong.line == 2 && wrong.message.contains("dsmr: 2.2, 3, 4, 5 or e-mucs"), "\(wrong)")
+    }
+
     /// `ems: none` makes running at the failsafe current the site's local state; check-config says
     /// what each charger really gets without an energy manager and if the bridge stops, and why.
     @Test func standaloneSitesAndTheFailsafeExplanation() throws {

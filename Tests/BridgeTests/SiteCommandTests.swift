@@ -10,6 +10,7 @@ import Foundation
 import Logging
 import RegisterMaps
 import Storage
+import Synchronization
 import Testing
 
 /// Operator commands against the real control with simulated chargers: checked, saved, applied,
@@ -156,6 +157,34 @@ struct SiteCommandTests {
         #expect(try store.load().inputs == ["marker": true])
         _ = try site.control.execute(.input, id: "ripple", .flag(false))
         #expect(try store.load().inputs["ripple"] == false)
+    }
+
+    /// Each command says whether it changed anything: the same again is acknowledged but changes nothing.
+    @Test(arguments: [(CommandKind.currentLimit, "cp1", CommandValue.amperes(10)), (.mode, "cp1", .mode(.off)), (.enable, "cp1", .flag(false)),
+                      (.force, "cp1", .flag(true)), (.phases, "cp2", .phases(1)), (.operatorLimit, "garage", .zoneLimit([20, 20, 20])),
+                      (.input, "ripple", .flag(true))])
+    func aRepeatedCommandChangesNothing(_ command: CommandKind, _ id: String, _ value: CommandValue) throws {
+        var core = try site(store: nil).control.core.withLock { $0 }
+        #expect(try core.apply(command, id: id, value).changed)
+        let again = try core.apply(command, id: id, value)
+        #expect(!again.changed)
+        #expect(!again.change.isEmpty)   // still said, for whoever acknowledges it
+    }
+
+    @Test func theChargersMaximumAsALimitIsNoLimitAndChangesNothing() throws {
+        var core = try site(store: nil).control.core.withLock { $0 }
+        #expect(try !core.apply(.currentLimit, id: "cp1", .amperes(16)).changed)   // 16 A is cp1's maximum: no limit, as before
+        #expect(try !core.apply(.mode, id: "cp1", .mode(.maxHybrid)).changed)       // the configured mode
+        #expect(try !core.apply(.operatorLimit, id: "garage", .zoneLimit(nil)).changed)
+        #expect(try core.apply(.currentLimit, id: "cp1", .amperes(6)).changed)
+        #expect(try core.apply(.currentLimit, id: "cp1", .amperes(16)).changed)     // back to no limit
+    }
+
+    /// Nothing changed: nothing saved (the database is not even opened for writing).
+    @Test func aCommandThatChangesNothingIsNotSaved() throws {
+        let path = try temporaryStore().database.path
+        let site = try site(store: RuntimeStore(database: try ChargeDatabase(path: path, readOnly: true)))   // writes fail
+        #expect(try site.control.execute(.mode, id: "cp1", .mode(.maxHybrid)) == "mode max-hybrid")
     }
 
     @Test func aCommandThatCannotBeSavedIsNotApplied() throws {

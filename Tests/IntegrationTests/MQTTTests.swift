@@ -124,25 +124,33 @@ struct MQTTTests {
             ("enable", "perhaps", "expected ON or OFF"),
             ("phases", "0x10", "1 or 3"),
         ]
-        for (topic, payload, _) in cases { try broker.publish("\(Self.cp1)/\(topic)/set", payload, retain: true) }
-        for (topic, _, reason) in cases {
+        // error replies come at most once a second per command topic (all topics without a command
+        // count as one): the same again waits that long
+        var lastSent: [String: Date] = [:]
+        func send(_ topic: String, _ payload: String, retain: Bool = false, key: String? = nil) throws {
+            if let last = lastSent[key ?? topic] { Thread.sleep(forTimeInterval: max(0, 1.1 - Date().timeIntervalSince(last))) }
+            lastSent[key ?? topic] = Date()
+            try broker.publish(topic, payload, retain: retain)
+        }
+        for (topic, payload, reason) in cases {
+            try send("\(Self.cp1)/\(topic)/set", payload, retain: true)
             try errors.waitFor(reason)
             #expect(errors.text.contains("\"topic\":\"chargebridge\\/charger\\/cp1\\/\(topic)\\/set\"") || errors.text.contains("charger/cp1/\(topic)/set"))
         }
         // plain decimals only; a /set nobody handles is answered too, and cleared
         let limitBefore = try broker.retained(["chargebridge/charger/cp2/current_limit"])["chargebridge/charger/cp2/current_limit"]
         #expect(limitBefore != nil)
-        try broker.publish("chargebridge/charger/cp2/current_limit/set", "0x10", retain: true)
+        try send("chargebridge/charger/cp2/current_limit/set", "0x10", retain: true)
         try errors.waitFor("got \\\"0x10\\\"")
-        try broker.publish("chargebridge/charger/cp2/current_limit/set", "1e1")
+        try send("chargebridge/charger/cp2/current_limit/set", "1e1")
         try errors.waitFor("got \\\"1e1\\\"")
-        try broker.publish("chargebridge/charger/nobody/mode/set", "now", retain: true)
+        try send("chargebridge/charger/nobody/mode/set", "now", retain: true, key: "no command")
         try errors.waitFor("no such entity or value")
-        try broker.publish("\(Self.cp1)/setpoint/set", "32", retain: true)
+        try send("\(Self.cp1)/setpoint/set", "32", retain: true, key: "no command")
         try errors.waitFor("charger\\/cp1\\/setpoint is read-only")
-        try broker.publish("chargebridge/zone/garage/operator_limit/set", "[10, 10]")
+        try send("chargebridge/zone/garage/operator_limit/set", "[10, 10]")
         try errors.waitFor("[L1, L2, L3]")
-        try broker.publish("chargebridge/zone/garage/operator_limit/set", "50")
+        try send("chargebridge/zone/garage/operator_limit/set", "50")
         try errors.waitFor("above the zone's limit")
         // nothing changed, and the rejected set topics were cleared too
         let state = try broker.retained(["\(Self.cp1)/#", "chargebridge/zone/garage/#", "chargebridge/charger/nobody/#", "chargebridge/charger/cp2/#"])
@@ -155,6 +163,64 @@ struct MQTTTests {
         let database = try ChargeDatabase(path: site.dataDirectory + "/chargebridge.sqlite", readOnly: true)
         #expect(try database.setting("runtime") == nil, "a rejected command saved settings")
         #expect(site.bridge.text.contains("rejected: unknown mode \"turbo\""))
+    }
+
+    /// A repeated command is acknowledged (its set topic cleared) but logged and recorded once;
+    /// a flood of rejected ones gets at most one error reply per topic and second, and the next
+    /// reply counts the ones left unanswered.
+    @Test func repeatedCommandsAreQuietAndAFloodOfRejectionsIsAnsweredSparingly() throws {
+        let broker = try Broker("test-auth.conf")
+        let site = try Site.start(broker)
+        defer { site.bridge.stop() }
+        try broker.waitFor("\(Self.cp1)/current_limit", equal: "16")
+        let errors = try broker.subscriber(["chargebridge/error"])
+        defer { errors.stop() }
+        for _ in 0..<10 { try broker.publish("\(Self.cp1)/current_limit/set", "10", retain: true) }
+        try broker.waitFor("\(Self.cp1)/current_limit", equal: "10")
+        // a command that changes something, after them on the same queue: once it is recorded, so are they
+        try broker.publish("\(Self.cp1)/mode/set", "off")
+        let database = try ChargeDatabase(path: site.dataDirectory + "/chargebridge.sqlite", readOnly: true)
+        let deadline = Date().addingTimeInterval(30)
+        while try !database.events(kind: "setting-changed").contains(where: { $0.detail.hasPrefix("mode") }), Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        let changes = try database.events(kind: "setting-changed").map(\.detail)
+        #expect(changes == ["current_limit: current limit 10 A", "mode: mode off"], "\(changes)")
+        #expect(site.bridge.text.components(separatedBy: "current_limit of cp1").count - 1 == 1, "\(site.bridge.text)")
+        #expect(try broker.retained(["\(Self.cp1)/current_limit/set"]).isEmpty)   // each acknowledged by clearing
+
+        // a flood of rejected commands on one topic, then one on another topic as a marker: answered
+        // after all of the flood was handled (one queue, in order)
+        let flood = 300
+        let started = Date()
+        let publish = "yes ten | head -n \(flood) | \(try TestEnvironment.tool("mosquitto_pub")) -h 127.0.0.1 -p \(broker.port) -q 1 -l -t \(Self.cp1)/current_limit/set "
+            + broker.clientArguments.map { "'\($0)'" }.joined(separator: " ")
+        let sent = try runCommand("/bin/sh", ["-c", publish], timeout: .seconds(60))
+        #expect(sent.status == 0, "\(sent.stderr)")
+        try broker.publish("\(Self.cp1)/enable/set", "marker")
+        try errors.waitFor("got \\\"marker\\\"")
+        let elapsed = Date().timeIntervalSince(started)
+        let replies = Self.errorReplies(errors.text, topic: "\(Self.cp1)/current_limit/set")
+        #expect(!replies.isEmpty)
+        #expect(Double(replies.count) <= elapsed.rounded(.up) + 1, "\(replies.count) replies in \(elapsed) s")
+        // a second later the next rejection is answered with the count of the unanswered ones
+        Thread.sleep(forTimeInterval: 1.5)
+        try broker.publish("\(Self.cp1)/current_limit/set", "last")
+        try errors.waitFor("got \\\"last\\\"")
+        let all = Self.errorReplies(errors.text, topic: "\(Self.cp1)/current_limit/set")
+        #expect(all.count == replies.count + 1)
+        #expect(all.reduce(0) { $0 + 1 + $1 } == flood + 1, "every rejection answered or counted: \(all)")
+        #expect(try broker.retained(["\(Self.cp1)/current_limit"])["\(Self.cp1)/current_limit"] == "10")
+    }
+
+    /// The `suppressed` count of each error reply about `topic` in mosquitto_sub's `-v` output.
+    static func errorReplies(_ text: String, topic: String) -> [Int] {
+        text.split(separator: "\n").compactMap { line -> Int? in
+            guard line.hasPrefix("chargebridge/error "),
+                  let object = try? JSONSerialization.jsonObject(with: Data(line.dropFirst("chargebridge/error ".count).utf8)) as? [String: Any],
+                  object["topic"] as? String == topic else { return nil }
+            return object["suppressed"] as? Int ?? 0
+        }
     }
 
     @Test func theLastWillSaysOfflineAndABrokerRestartGetsTheStateBack() throws {

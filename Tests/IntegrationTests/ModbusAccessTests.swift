@@ -134,8 +134,11 @@ struct ModbusAccessTests {
         let (bridge, ports) = try Self.start("bind: 127.0.0.1", storage: data)
         let readers = try Self.probe(["flood", "--port", "\(ports[0])", "--cycles", "10000"])
         let writers = try Self.probe(["flood", "--port", "\(ports[0])", "--cycles", "2000", "--write"])
-        Thread.sleep(forTimeInterval: 2)
+        // the counts held back are logged once their 10 s are over, without waiting for another master
+        try bridge.waitFor("master disconnected: ", timeout: .seconds(60))
         bridge.stop()
+        let flushed = bridge.text.split(separator: "\n").filter { $0.contains("master disconnected: ") }
+        #expect(flushed.contains { $0.contains(" more in the last 10 s") }, "\(flushed)")
         #expect(readers["cycles"] as? Int == 10_000 && writers["cycles"] as? Int == 2_000)
         let lines = bridge.text.split(separator: "\n").filter { $0.contains("master") }
         #expect(lines.count <= 50, "\(lines.count) log lines")

@@ -122,6 +122,22 @@ struct NorthboundModbusTests {
         #expect((unknown.stdout + unknown.stderr).lowercased().contains("target device failed to respond"))   // exception 0B
     }
 
+    /// An empty or malformed network in allow_write once crashed both commands (index out of range).
+    @Test func invalidAllowWriteIsAnErrorAtItsLineNotACrash() throws {
+        let folder = try TestEnvironment.temporaryFolder()
+        for (index, item) in ["\"\"", "\"/\"", "1.2.3.4/33", "\"::1/129\""].enumerated() {
+            let file = folder.appendingPathComponent("allow\(index).yaml")
+            try "modbus: { mode: gateway, bind: 0.0.0.0, port: 1502,\n  allow_write: [\(item)] }\nchargers:\n  - { id: a, max_current: 16 }\n"
+                .write(to: file, atomically: true, encoding: .utf8)
+            for command in ["check-config", "run"] {
+                let result = try runCommand(try TestEnvironment.chargebridge, [command, "--config", file.path])
+                #expect(result.status == 1, "\(command) \(item): \(result.status) \(result.stderr)")
+                #expect(result.stderr.contains("allow\(index).yaml:2: modbus.allow_write[0]: "), "\(command) \(item): \(result.stderr)")
+                #expect(!result.stderr.contains("Fatal error"), "\(result.stderr)")
+            }
+        }
+    }
+
     @Test func unsafeConfigurationsRefuseToStartAndSigtermStopsGracefully() throws {
         let folder = try TestEnvironment.temporaryFolder()
         let unsafe = folder.appendingPathComponent("unsafe.yaml")

@@ -177,6 +177,20 @@ struct SmartMeterTests {
         #expect(try FuseSite.waitForCurrent(client, within: 10) { $0 == 0 } != nil, "\(bridge.text.suffix(1500))")
     }
 
+    /// A DSMR 5 telegram that lost its version line and its CRC is dropped unless the meter is
+    /// said to be DSMR 2.2 or 3, the versions that send no CRC.
+    @Test func aTelegramWithoutCRCIsTakenOnlyFromAMeterConfiguredAsOld() throws {
+        let meter = try Self.meter(period: 0.3, extra: ["--strip-crc"])
+        defer { meter.stop() }
+        let strict = try runCommand(try TestEnvironment.chargebridge, ["read", "--p1", meter.bridgeEnd, "--dsmr", "5", "--json", "--wait-s", "3"])
+        #expect(strict.status != 0 && strict.stdout.isEmpty, "\(strict.stdout)")
+        #expect(strict.stderr.contains("telegram dropped: telegram without a CRC"), "\(strict.stderr)")
+        // a pseudo-terminal ignores the line settings: the same stream read as DSMR 3
+        let old = try runCommand(try TestEnvironment.chargebridge, ["read", "--p1", meter.bridgeEnd, "--dsmr", "3", "--json", "--wait-s", "10"])
+        #expect(old.status == 0, "\(old.stderr)")
+        #expect(old.stdout.contains("power.total"), "\(old.stdout)")
+    }
+
     @Test func brokenTelegramsAreDroppedAndAPulledCableLosesTheMeter() throws {
         // every 3rd telegram with a wrong CRC, every 4th cut in half; the cable pulled after 12
         let meter = try Self.meter(period: 0.5, extra: ["--corrupt-every", "3", "--truncate-every", "4", "--stop-after", "12"])

@@ -43,6 +43,7 @@ struct SystemdTests {
         }
         let text = try String(contentsOfFile: unit, encoding: .utf8)
         #expect(text.contains("Type=notify") && text.contains("WatchdogSec=") && text.contains("DeviceAllow=char-ttyUSB rw"))
+        #expect(text.contains("DeviceAllow=char-pts rw"), "socat links to remote meters are pseudo-terminals")
         let version = try runCommand(try TestEnvironment.chargebridge, ["--version"])
         #expect(version.status == 0 && version.stdout.hasPrefix("chargebridge "))
     }

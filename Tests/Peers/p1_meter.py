@@ -16,6 +16,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import sys
 import time
 
@@ -104,6 +105,8 @@ def main():
     parser.add_argument("--corrupt-every", type=int, default=0)
     parser.add_argument("--truncate-every", type=int, default=0)
     parser.add_argument("--stop-after", type=int, default=0)
+    # every telegram without its version line and its CRC: what only DSMR 2.2 and 3 may send
+    parser.add_argument("--strip-crc", action="store_true")
     parser.add_argument("--lifetime", type=float, default=300)
     args = parser.parse_args()
     if args.dsmr == "2.2":
@@ -130,6 +133,10 @@ def main():
             index = data.index(b"1-0:1.7.0(") + 11   # one digit of the power: the CRC no longer matches
             data = data[:index] + (b"9" if data[index:index + 1] != b"9" else b"8") + data[index + 1:]
             print(json.dumps({"corrupt": sent}), flush=True)
+        elif args.strip_crc:
+            data = re.sub(rb"1-3:0\.2\.8\(\d+\)\r\n", b"", data)
+            data = data[: data.rindex(b"!") + 1] + b"\r\n"
+            print(json.dumps({"stripped": sent}), flush=True)
         elif args.truncate_every and sent % args.truncate_every == 0:
             data = data[: len(data) // 2]
             print(json.dumps({"truncated": sent}), flush=True)

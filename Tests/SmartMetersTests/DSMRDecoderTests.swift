@@ -107,7 +107,10 @@ struct DSMRDecoderTests {
     @Test func dsmr22HasNoCRCAndASinglePhaseMeterHasTwoQuietPhases() throws {
         let old = "/ISk5\\2ME382-1003\r\n\r\n0-0:96.1.1(4B414C37303035313039303233313930)\r\n1-0:1.8.1(00185.000*kWh)\r\n1-0:1.8.2(00084.000*kWh)\r\n"
             + "1-0:2.8.1(00000.000*kWh)\r\n1-0:2.8.2(00000.000*kWh)\r\n0-0:96.14.0(0001)\r\n1-0:1.7.0(0000.98*kW)\r\n1-0:2.7.0(0000.00*kW)\r\n!\r\n"
-        var decoder = DSMRDecoder()
+        var strict = DSMRDecoder()
+        #expect(strict.feed(Self.bytes(old)).first.map { if case .rejected = $0 { true } else { false } } == true,
+                "without dsmr: 2.2 or 3 configured, a telegram without a CRC is dropped")
+        var decoder = DSMRDecoder(crcRequired: false)
         let values = try #require(Self.values(decoder.feed(Self.bytes(old)).first))
         #expect(values["power.total"] == 980 && values["energy.import"] == 269_000 && values["tariff"] == 1)
         #expect(values["current.l1"] == nil, "DSMR 2.2 sends no current: the fuse loop cannot use it")
@@ -119,6 +122,23 @@ struct DSMRDecoderTests {
         let one = try #require(Self.values(decoder.feed(telegram + Self.bytes(String(repeating: "0", count: 4 - crc.count) + crc + "\r\n")).first))
         #expect(one["current.l1"] == 10 && one["current.l2"] == 0 && one["current.l3"] == 0, "\(one)")
         #expect(one["power.l2"] == 0 && one["power.l3"] == 0)
+    }
+
+    /// A DSMR 5 telegram that lost both its version line and its CRC looks like DSMR 2.2: only a
+    /// meter configured as 2.2 or 3 may send it; a version line or e-MUCS id still needs its CRC there.
+    @Test func aTelegramWithoutCRCIsTakenOnlyFromAnOldMeter() {
+        let bare = Self.specification.replacingOccurrences(of: "1-3:0.2.8(50)\r\n", with: "").replacingOccurrences(of: "!E47C", with: "!")
+        #expect(!bare.contains("0.2.8") && bare.hasSuffix("!\r\n"))
+        var strict = DSMRDecoder()
+        #expect(strict.feed(Self.bytes(bare)) == [.rejected("telegram without a CRC (only a meter configured as dsmr: 2.2 or 3 sends none)")])
+        var old = DSMRDecoder(crcRequired: false)
+        #expect(Self.values(old.feed(Self.bytes(bare)).first) != nil)
+        let versioned = Self.specification.replacingOccurrences(of: "!E47C", with: "!")
+        #expect(old.feed(Self.bytes(versioned)) == [.rejected("DSMR 5.0 telegram without its CRC")])
+        // a CRC, when sent, is checked whatever the configuration
+        #expect(Self.values(old.feed(Self.bytes(Self.specification)).first) != nil)
+        let wrong = old.feed(Self.bytes(Self.specification.replacingOccurrences(of: "!E47C", with: "!E47D")))
+        #expect(wrong.count == 1 && Self.values(wrong.first) == nil)
     }
 
     @Test func junkValuesAreNotNumbers() {
