@@ -29,7 +29,8 @@ public struct OperatorServer: Service {
     }
 
     func router() -> Router<BasicRequestContext> {
-        let router = Router()
+        // HEAD on every GET route: the same status and headers (Content-Length too), no body
+        let router = Router(options: .autoGenerateHeadEndpoints)
         router.middlewares.add(ReadOnlyMiddleware(maxBodyBytes: settings.maxBodyBytes))
         let refresh = settings.refreshSeconds, version = version, status = status, exporter = exporter
         router.get("/") { _, _ in

@@ -6,7 +6,7 @@ import Testing
 
 /// The operator's read-only HTTP endpoint against real clients: the status page in headless
 /// Chromium (Debian's package) with 100 chargers, `/metrics` and `/health` with curl, and bad
-/// requests that get 404/405/413 and change nothing.
+/// requests that get 404/405/413 and change nothing; HEAD on every route.
 @Suite("Operator HTTP endpoint", .serialized)
 struct OperatorHTTPTests {
     struct Site {
@@ -180,5 +180,41 @@ struct OperatorHTTPTests {
         #expect(alarm["chargers_in_failsafe"] as? [String] == ["cp2"] && alarm["chargers_local"] as? [String] == ["cp1", "cp3"], "\(alarm)")
         #expect(try Self.fetch(site.url + "/metrics").body.contains("chargebridge_charger_failsafe{charger=\"cp2\"} 1"))
         #expect(try Self.fetch(site.url + "/").body.contains("<span class=\"warn\">failsafe</span>"))
+    }
+
+    /// A raw HEAD request (curl -I would not show bytes after the headers): the status line and
+    /// headers, and whatever came after them until the server closed.
+    static func head(_ port: Int, _ path: String) throws -> (head: String, after: String) {
+        let script = """
+            import socket, sys
+            s = socket.create_connection(("127.0.0.1", \(port)))
+            s.sendall(b"HEAD \(path) HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nConnection: close\\r\\n\\r\\n")
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+            sys.stdout.write(data.decode())
+            """
+        let result = try runCommand(try TestEnvironment.python, ["-c", script])
+        guard let end = result.stdout.range(of: "\r\n\r\n") else { throw TestFailure("HEAD \(path): \(result.stdout) \(result.stderr)") }
+        return (String(result.stdout[..<end.lowerBound]), String(result.stdout[end.upperBound...]))
+    }
+
+    @Test func headAnswersEveryRouteLikeGetWithoutABody() throws {
+        let site = try Self.start(chargers: 2)
+        defer { site.bridge.stop() }
+        for path in ["/", "/health", "/metrics"] {
+            let answer = try Self.head(site.http, path)
+            let lines = answer.head.split(separator: "\r\n").map(String.init)
+            #expect(lines.first == "HTTP/1.1 200 OK", "HEAD \(path): \(answer.head)")
+            #expect(answer.after.isEmpty, "HEAD \(path) sent a body: \(answer.after.prefix(200))")
+            func header(_ name: String) -> String? {
+                lines.first { $0.lowercased().hasPrefix(name + ":") }.map { String($0.dropFirst(name.count + 1)).trimmingCharacters(in: .whitespaces) }
+            }
+            let get = try runCommand(try TestEnvironment.tool("curl"), ["-s", "-o", "/dev/null", "-w", "%{content_type}", site.url + path])
+            #expect(header("content-type") == get.stdout, "HEAD \(path): \(answer.head)")
+            #expect((header("content-length").flatMap(Int.init) ?? 0) > 0, "HEAD \(path) states the GET body's length: \(answer.head)")
+        }
+        #expect(try Self.head(site.http, "/nowhere").head.hasPrefix("HTTP/1.1 404"))
+        #expect(try Self.fetch(site.url + "/health").status == 200, "still serving")
     }
 }
