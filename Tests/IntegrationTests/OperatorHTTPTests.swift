@@ -17,7 +17,8 @@ struct OperatorHTTPTests {
     }
 
     /// `count` simulated chargers behind one gateway listener (unit = index), each with a car.
-    static func start(chargers count: Int, extra: String = "") throws -> Site {
+    /// `http`: more of the `http:` section; `shell`: run before the bridge in its shell (`ulimit -n 64`).
+    static func start(chargers count: Int, extra: String = "", http httpExtra: String = "", shell: String? = nil) throws -> Site {
         let modbus = try TestEnvironment.freePort(), http = try TestEnvironment.freePort()
         let folder = try TestEnvironment.temporaryFolder()
         let chargers = (1...count).map { index in
@@ -26,7 +27,7 @@ struct OperatorHTTPTests {
         }
         let yaml = """
         modbus: { mode: gateway, bind: 127.0.0.1, port: \(modbus) }
-        http: { bind: 127.0.0.1, port: \(http), max_body_bytes: 1024, refresh_s: 5 }
+        http: { bind: 127.0.0.1, port: \(http), max_body_bytes: 1024, refresh_s: 5\(httpExtra) }
         storage: { data_dir: \(folder.path) }
         \(extra)
         chargers:
@@ -34,7 +35,8 @@ struct OperatorHTTPTests {
         """
         let file = folder.appendingPathComponent("chargebridge.yaml")
         try yaml.write(to: file, atomically: true, encoding: .utf8)
-        let bridge = try ManagedProcess(try TestEnvironment.chargebridge, ["run", "--config", file.path, "--log-level", "info"])
+        let command = "\(shell.map { "\($0); " } ?? "")exec \(try TestEnvironment.chargebridge) run --config \(file.path) --log-level info"
+        let bridge = try ManagedProcess("/bin/sh", ["-c", command])
         try bridge.waitFor("HTTP endpoint on http://127.0.0.1:\(http)/")
         return Site(bridge: bridge, modbus: modbus, http: http)
     }
@@ -216,5 +218,42 @@ struct OperatorHTTPTests {
         }
         #expect(try Self.head(site.http, "/nowhere").head.hasPrefix("HTTP/1.1 404"))
         #expect(try Self.fetch(site.url + "/health").status == 200, "still serving")
+    }
+
+    @Test func runningOutOfFileDescriptorsDoesNotSpinACore() throws {
+        // the connection limit above the descriptors: accept() is what fails
+        let site = try Self.start(chargers: 1, http: ", max_connections: 1024", shell: "ulimit -n 64")
+        defer { site.bridge.stop() }
+        let idle = try OperatorHTTPTests.cpuShare(site.bridge.pid, seconds: 2)
+        // raw TCP connections that send nothing (the Modbus probe's hold works on any port)
+        let hold = try ManagedProcess(try TestEnvironment.python, [TestEnvironment.peer("modbus_probe.py"), "hold", "--port", "\(site.http)",
+                                                                   "--count", "200", "--seconds", "8"])
+        defer { hold.stop() }
+        try hold.waitFor("opened")
+        try site.bridge.waitFor("HTTP endpoint cannot accept connections", timeout: .seconds(10))
+        let busy = try OperatorHTTPTests.cpuShare(site.bridge.pid, seconds: 3)
+        print("HTTP endpoint out of file descriptors: \(Int(busy * 1000)) ‰ of a core (idle: \(Int(idle * 1000)) ‰)")
+        #expect(busy <= 0.05, "the bridge used \(Int(busy * 100)) % of a core while out of descriptors")
+        #expect(site.bridge.text.components(separatedBy: "cannot accept connections").count == 2, "logged once")
+        // the held connections go: the endpoint serves again
+        hold.stop()
+        let deadline = Date().addingTimeInterval(20)
+        var status = 0
+        while status != 200, Date() < deadline {
+            status = (try? Self.fetch(site.url + "/health", ["--max-time", "5"]).status) ?? 0
+            if status != 200 { Thread.sleep(forTimeInterval: 0.5) }
+        }
+        #expect(status == 200, "serving again after the connections closed")
+    }
+
+    /// The share of a core the process used over `seconds` (utime + stime from /proc).
+    static func cpuShare(_ pid: pid_t, seconds: Double) throws -> Double {
+        func used() throws -> Double {
+            let fields = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8).split(separator: ")").last!.split(separator: " ")
+            return (Double(fields[11])! + Double(fields[12])!) / Double(sysconf(Int32(_SC_CLK_TCK)))
+        }
+        let before = try used(), started = Date()
+        Thread.sleep(forTimeInterval: seconds)
+        return (try used() - before) / Date().timeIntervalSince(started)
     }
 }
