@@ -11,7 +11,7 @@ import NIOWebSocket
 /// profile 1; with TLS, profile 2), frames above `maxFrameBytes` refused with a close.
 public final class OCPPServer: Sendable {
     public struct Settings: Sendable {
-        public var bind = "0.0.0.0"
+        public var bind = "127.0.0.1"
         public var port = 9000
         /// The URL path before the charge point id ("ocpp" → /ocpp/CP1).
         public var path = "ocpp"
