@@ -31,10 +31,13 @@ public final class OCPPServer: Sendable {
         case unknown
         /// 401: wrong or missing password.
         case unauthorized
+        /// 429: too many failed attempts from this address; the credentials were not looked at.
+        case tooMany
     }
 
-    /// Decides on an upgrade: the charge point id from the URL and the basic-auth password (nil: none sent).
-    public typealias Admit = @Sendable (_ chargePointId: String, _ password: String?, _ remote: String) -> Admission
+    /// Decides on an upgrade: the charge point id from the URL and the basic-auth password (nil: none
+    /// sent); `delay`: seconds to wait before answering (a source that failed before is slowed down).
+    public typealias Admit = @Sendable (_ chargePointId: String, _ password: String?, _ remote: String) -> (admission: Admission, delay: Double)
 
     private let settings: Settings
     private let admit: Admit
@@ -78,11 +81,16 @@ public final class OCPPServer: Sendable {
                         maxFrameSize: settings.maxFrameBytes,
                         automaticErrorHandling: true,
                         shouldUpgrade: { channel, head in
-                            guard let headers = upgrade.decide(head, path: settings.path, remote: channel.remoteAddress?.ipAddress ?? "?", admit: admit) else {
-                                return channel.eventLoop.makeSucceededFuture(nil)
+                            let (headers, delay) = upgrade.decide(head, path: settings.path, remote: channel.remoteAddress?.ipAddress ?? "?", admit: admit)
+                            // a delayed answer is a scheduled task: the event loop goes on serving the others
+                            let answer = delay > 0
+                                ? channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(delay * 1e9))) { headers }.futureResult
+                                : channel.eventLoop.makeSucceededFuture(headers)
+                            return answer.flatMap { headers in
+                                guard let headers else { return channel.eventLoop.makeSucceededFuture(nil) }
+                                // after the upgrade only WebSocket frames flow: the HTTP refusal handler goes first
+                                return channel.pipeline.removeHandler(refusal).map { headers }
                             }
-                            // after the upgrade only WebSocket frames flow: the HTTP refusal handler goes first
-                            return channel.pipeline.removeHandler(refusal).map { headers }
                         },
                         upgradePipelineHandler: { channel, _ in
                             channel.eventLoop.makeCompletedFuture {
@@ -123,30 +131,33 @@ final class UpgradeDecision: Sendable {
     var accepted: (String, any OCPPConnectionDelegate)? { state.withLockedValue { $0.accepted } }
     var refusal: HTTPResponseStatus { state.withLockedValue { $0.status } }
 
-    func decide(_ head: HTTPRequestHead, path: String, remote: String, admit: OCPPServer.Admit) -> HTTPHeaders? {
+    /// The headers of the upgrade (nil: refused), and the seconds to wait before answering.
+    func decide(_ head: HTTPRequestHead, path: String, remote: String, admit: OCPPServer.Admit) -> (HTTPHeaders?, Double) {
         let parts = head.uri.split(separator: "?", maxSplits: 1)[0].split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         let prefix = path.split(separator: "/").map(String.init)
         guard parts.count == prefix.count + 1, Array(parts.prefix(prefix.count)) == prefix,
               let id = parts.last?.removingPercentEncoding, !id.isEmpty, id.count <= 48 else {
             state.withLockedValue { $0.status = .notFound }
-            return nil
+            return (nil, 0)
         }
         let offered = head.headers["Sec-WebSocket-Protocol"].flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
         guard offered.contains("ocpp1.6") else {
             state.withLockedValue { $0.status = .badRequest }
-            return nil
+            return (nil, 0)
         }
-        switch admit(id, Self.password(head.headers, id: id), remote) {
+        let (admission, delay) = admit(id, Self.password(head.headers, id: id), remote)
+        switch admission {
         case .accept(let delegate):
             state.withLockedValue { $0.accepted = (id, delegate) }
-            return HTTPHeaders([("Sec-WebSocket-Protocol", "ocpp1.6")])
+            return (HTTPHeaders([("Sec-WebSocket-Protocol", "ocpp1.6")]), delay)
         case .unknown:
             state.withLockedValue { $0.status = .notFound }
-            return nil
         case .unauthorized:
             state.withLockedValue { $0.status = .unauthorized }
-            return nil
+        case .tooMany:
+            state.withLockedValue { $0.status = .tooManyRequests }
         }
+        return (nil, delay)
     }
 
     /// The basic-auth password, when the user is the charge point id.
@@ -171,6 +182,7 @@ final class RefusalHandler: ChannelInboundHandler, RemovableChannelHandler, Send
         let status = upgrade.refusal
         var headers = HTTPHeaders([("Content-Length", "0"), ("Connection", "close")])
         if status == .unauthorized { headers.add(name: "WWW-Authenticate", value: "Basic realm=\"ocpp\"") }
+        if status == .tooManyRequests { headers.add(name: "Retry-After", value: "10") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
