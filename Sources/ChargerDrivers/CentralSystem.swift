@@ -24,7 +24,7 @@ package final class CentralSystem: Sendable {
         server.maxFrameBytes = settings.maxFrameBytes
         server.idleTimeoutSeconds = 3 * settings.heartbeatSeconds + 30
         if let certificate = settings.certificate, let key = settings.key { server.tls = (certificate, key) }
-        self.server = OCPPServer(settings: server) { id, password, remote in
+        self.server = OCPPServer(settings: server, logger: logger) { id, password, remote in
             let now = clock.now
             // the check and the bookkeeping under one lock: parallel attempts queue one after the other
             let (admission, verdict, kind) = throttle.withLock { throttle -> (OCPPServer.Admission, RefusalThrottle.Verdict, RefusalThrottle.Kind?) in

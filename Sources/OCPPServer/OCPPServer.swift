@@ -1,8 +1,10 @@
 import Foundation
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOServerSupport
 import NIOSSL
 import NIOWebSocket
 
@@ -41,13 +43,15 @@ public final class OCPPServer: Sendable {
 
     private let settings: Settings
     private let admit: Admit
+    private let logger: Logger
     private let group: MultiThreadedEventLoopGroup
     private let channel = NIOLockedValueBox<Channel?>(nil)
     private let open = ManagedAtomicCounter()
 
-    public init(settings: Settings, admit: @escaping Admit) {
+    public init(settings: Settings, logger: Logger, admit: @escaping Admit) {
         self.settings = settings
         self.admit = admit
+        self.logger = logger
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     }
 
@@ -59,10 +63,15 @@ public final class OCPPServer: Sendable {
             let configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: files.key, format: .pem)))
             return try NIOSSLContext(configuration: configuration)
         }
-        let settings = self.settings, admit = self.admit, open = self.open
+        let settings = self.settings, admit = self.admit, open = self.open, logger = self.logger
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AcceptPause(logger: logger, what: "OCPP central system"))
+                }
+            }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {

@@ -2,6 +2,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOServerSupport
 import OperatorStatus
 import Prometheus
 import ServiceConfiguration
@@ -58,10 +59,7 @@ public struct OperatorServer: Service {
             configuration: .init(address: .hostname(settings.bind, port: settings.port), serverName: nil,
                                  availableConnectionsDelegate: MaximumAvailableConnections(settings.maxConnections)),
             onServerRunning: { channel in
-                // Hummingbird has no hook for the server channel's handlers before it runs: added now, first
-                try? await channel.eventLoop.submit {
-                    try channel.pipeline.syncOperations.addHandler(AcceptPause(logger: logger, what: "HTTP endpoint"), position: .first)
-                }.get()
+                await AcceptPause.install(on: channel, logger: logger, what: "HTTP endpoint")
                 let port = channel.localAddress?.port ?? settings.port
                 logger.notice("HTTP endpoint on http://\(settings.bind):\(port)/ (status page, /metrics, /health; read-only)")
             },

@@ -19,8 +19,9 @@ struct OCPPChargePointTests {
     }
 
     /// `chargers`: charge point ids; `extra`: more top-level YAML.
+    /// `shell`: run before the bridge in its shell (`ulimit -n 64`).
     static func startSite(_ ids: [String], validity: Int = 6, ocppExtra: String = "", extra: String = "", chargerExtra: String = "",
-                          modbusExtra: String = "", existing: (Int, [Int], URL)? = nil) throws -> Site {
+                          modbusExtra: String = "", existing: (Int, [Int], URL)? = nil, shell: String? = nil) throws -> Site {
         let folder = try existing.map { $0.2.deletingLastPathComponent() } ?? TestEnvironment.temporaryFolder()
         let ocppPort = try existing?.0 ?? TestEnvironment.freePort()
         let north = try existing?.1 ?? ids.map { _ in try TestEnvironment.freePort() }
@@ -37,7 +38,8 @@ struct OCPPChargePointTests {
             """
         let file = existing?.2 ?? folder.appendingPathComponent("chargebridge.yaml")
         try yaml.write(to: file, atomically: true, encoding: .utf8)
-        let bridge = try ManagedProcess(try TestEnvironment.chargebridge, ["run", "--config", file.path, "--log-level", "info"])
+        let command = "\(shell.map { "\($0); " } ?? "")exec \(try TestEnvironment.chargebridge) run --config \(file.path) --log-level info"
+        let bridge = try ManagedProcess("/bin/sh", ["-c", command])
         try bridge.waitFor("OCPP central system listening")
         for port in north { try bridge.waitFor(":\(port)") }
         return Site(bridge: bridge, ocppPort: ocppPort, north: north, file: file, folder: folder)
@@ -176,6 +178,26 @@ struct OCPPChargePointTests {
         let lines = site.bridge.text.split(separator: "\n").filter { $0.contains("OCPP connection from") }
         #expect(lines.count <= 5, "\(lines.count) log lines:\n\(lines.joined(separator: "\n"))")
         #expect(lines.contains { $0.contains("unknown charge point id") } && lines.contains { $0.contains("wrong password") })
+    }
+
+    @Test func runningOutOfFileDescriptorsDoesNotSpinACore() throws {
+        let site = try Self.startSite(["cp1"], shell: "ulimit -n 64")
+        defer { site.bridge.stop() }
+        // raw TCP connections that send nothing (the Modbus probe's hold works on any port)
+        let hold = try ManagedProcess(try TestEnvironment.python, [TestEnvironment.peer("modbus_probe.py"), "hold", "--port", "\(site.ocppPort)",
+                                                                   "--count", "200", "--seconds", "8"])
+        defer { hold.stop() }
+        try hold.waitFor("opened")
+        try site.bridge.waitFor("OCPP central system cannot accept connections", timeout: .seconds(10))
+        let busy = try site.bridge.cpuShare(over: 3)
+        print("OCPP central system out of file descriptors: \(Int(busy * 1000)) ‰ of a core")
+        #expect(busy <= 0.05, "the bridge used \(Int(busy * 100)) % of a core while out of descriptors")
+        #expect(site.bridge.text.components(separatedBy: "cannot accept connections").count == 2, "logged once")
+        // the held connections go: a charge point gets in again
+        hold.stop()
+        let cp = try Self.chargePoint("cp1", port: site.ocppPort)
+        defer { cp.stop() }
+        try cp.waitFor("ready", timeout: .seconds(30))
     }
 
     @Test func badFramesOversizedFramesAndUnknownActionsChangeNothing() throws {

@@ -224,14 +224,14 @@ struct OperatorHTTPTests {
         // the connection limit above the descriptors: accept() is what fails
         let site = try Self.start(chargers: 1, http: ", max_connections: 1024", shell: "ulimit -n 64")
         defer { site.bridge.stop() }
-        let idle = try OperatorHTTPTests.cpuShare(site.bridge.pid, seconds: 2)
+        let idle = try site.bridge.cpuShare(over: 2)
         // raw TCP connections that send nothing (the Modbus probe's hold works on any port)
         let hold = try ManagedProcess(try TestEnvironment.python, [TestEnvironment.peer("modbus_probe.py"), "hold", "--port", "\(site.http)",
                                                                    "--count", "200", "--seconds", "8"])
         defer { hold.stop() }
         try hold.waitFor("opened")
         try site.bridge.waitFor("HTTP endpoint cannot accept connections", timeout: .seconds(10))
-        let busy = try OperatorHTTPTests.cpuShare(site.bridge.pid, seconds: 3)
+        let busy = try site.bridge.cpuShare(over: 3)
         print("HTTP endpoint out of file descriptors: \(Int(busy * 1000)) ‰ of a core (idle: \(Int(idle * 1000)) ‰)")
         #expect(busy <= 0.05, "the bridge used \(Int(busy * 100)) % of a core while out of descriptors")
         #expect(site.bridge.text.components(separatedBy: "cannot accept connections").count == 2, "logged once")
@@ -244,16 +244,5 @@ struct OperatorHTTPTests {
             if status != 200 { Thread.sleep(forTimeInterval: 0.5) }
         }
         #expect(status == 200, "serving again after the connections closed")
-    }
-
-    /// The share of a core the process used over `seconds` (utime + stime from /proc).
-    static func cpuShare(_ pid: pid_t, seconds: Double) throws -> Double {
-        func used() throws -> Double {
-            let fields = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8).split(separator: ")").last!.split(separator: " ")
-            return (Double(fields[11])! + Double(fields[12])!) / Double(sysconf(Int32(_SC_CLK_TCK)))
-        }
-        let before = try used(), started = Date()
-        Thread.sleep(forTimeInterval: seconds)
-        return (try used() - before) / Date().timeIntervalSince(started)
     }
 }

@@ -9,8 +9,8 @@ import NIOCore
 /// readable, and NIO keeps its read pending after a failed `accept()`, so without a pause the
 /// event loop retries at once, forever: a core spent on nothing (NIO's own `AcceptBackoffHandler`
 /// only delays the *next* read, which never comes). Logged once, then at most once a minute.
-final class AcceptPause: ChannelInboundHandler {
-    typealias InboundIn = Channel
+public final class AcceptPause: ChannelInboundHandler {
+    public typealias InboundIn = Channel
 
     static let pause = TimeAmount.seconds(1)
     private static let logEvery = TimeAmount.seconds(60)
@@ -20,20 +20,21 @@ final class AcceptPause: ChannelInboundHandler {
     private var lastLogged: NIODeadline?
     private var failures = 0
 
-    /// - Parameter what: the server as the log names it ("the HTTP endpoint").
-    init(logger: Logger, what: String) {
+    /// - Parameter what: the server as the log names it ("HTTP endpoint").
+    public init(logger: Logger, what: String) {
         self.logger = logger
         self.what = what
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
+    public func errorCaught(context: ChannelHandlerContext, error: Error) {
         guard let error = error as? IOError, [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(error.errnoCode) else {
             return context.fireErrorCaught(error)
         }
         failures += 1
         let now = NIODeadline.now()
         if lastLogged.map({ now - $0 >= Self.logEvery }) ?? true {
-            logger.error("\(what) cannot accept connections (\(error.description)): retrying every second; \(failures) failed accept(s)")
+            let more = failures > 1 ? "; \(failures) failed accepts since the last such line" : ""
+            logger.error("\(what) cannot accept connections: \(String(cString: strerror(error.errnoCode))) (errno \(error.errnoCode)); retrying every second\(more)")
             lastLogged = now
             failures = 0
         }
@@ -47,5 +48,13 @@ final class AcceptPause: ChannelInboundHandler {
             self.paused = false
             channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
         }
+    }
+
+    /// Puts a pause first in a server channel that already runs (Hummingbird's `onServerRunning`:
+    /// it has no hook for the server channel's handlers before that).
+    public static func install(on channel: any Channel, logger: Logger, what: String) async {
+        try? await channel.eventLoop.submit {
+            try channel.pipeline.syncOperations.addHandler(AcceptPause(logger: logger, what: what), position: .first)
+        }.get()
     }
 }
