@@ -66,8 +66,15 @@ let package = Package(
         // OCPP 1.6J as pure values: frames, payload validation, the charge point session, the
         // profile stack, one outstanding call at a time. No I/O; time comes in as parameters.
         .target(name: "OCPP", dependencies: ["EnergyControl"]),
+        // What the NIO servers (HTTP, SEMP, OCPP) share: accepts paused while out of file descriptors.
+        .target(name: "NIOServerSupport", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The OCPP central system's WebSocket server (SwiftNIO, NIOWebSocket, NIOSSL).
         .target(name: "OCPPServer", dependencies: [
+            "NIOServerSupport",
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -152,7 +159,7 @@ let package = Package(
         ]),
         // The operator's read-only HTTP endpoint: /metrics (Prometheus), /health and the status page.
         .target(name: "OperatorHTTP", dependencies: [
-            "OperatorStatus", "StandbyLease", "ServiceConfiguration", "StorageModel",
+            "OperatorStatus", "StandbyLease", "ServiceConfiguration", "StorageModel", "NIOServerSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -166,7 +173,7 @@ let package = Package(
         .target(name: "SEMP", dependencies: []),
         // The SEMP face towards an SMA Sunny Home Manager: HTTP (Hummingbird) and SSDP search answers (UDP).
         .target(name: "SEMPServer", dependencies: [
-            "SEMP",
+            "SEMP", "NIOServerSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),

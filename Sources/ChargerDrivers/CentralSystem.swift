@@ -1,11 +1,14 @@
 import Foundation
 import Logging
+import OCPP
 import OCPPServer
 import ServiceConfiguration
+import ServiceSupport
 import Synchronization
 
 /// The bridge as the OCPP 1.6J central system of its site's charge points: the WebSocket server,
-/// and who may connect (known ids with their passwords). Refusals are logged once per id and minute.
+/// and who may connect (known ids with their passwords). Failed attempts slow their source down
+/// and are logged at most once a minute per kind (`RefusalThrottle`).
 package final class CentralSystem: Sendable {
     private let server: OCPPServer
     private let settings: OCPPSettings
@@ -13,7 +16,7 @@ package final class CentralSystem: Sendable {
     package init(settings: OCPPSettings, drivers: [OCPPChargerDriver], logger: Logger) {
         self.settings = settings
         let byId = Dictionary(drivers.map { ($0.settings.chargePointId, $0) }, uniquingKeysWith: { first, _ in first })
-        let lastLogged = Mutex<[String: Date]>([:])
+        let throttle = Mutex(RefusalThrottle()), clock = MonotonicSeconds()
         var server = OCPPServer.Settings()
         server.bind = settings.bind
         server.port = settings.port
@@ -21,24 +24,30 @@ package final class CentralSystem: Sendable {
         server.maxFrameBytes = settings.maxFrameBytes
         server.idleTimeoutSeconds = 3 * settings.heartbeatSeconds + 30
         if let certificate = settings.certificate, let key = settings.key { server.tls = (certificate, key) }
-        self.server = OCPPServer(settings: server) { id, password, remote in
-            func refuse(_ admission: OCPPServer.Admission, _ reason: String) -> OCPPServer.Admission {
-                let key = "\(id)|\(reason)"
-                let now = Date()
-                let log = lastLogged.withLock { logged in
-                    if logged.count > 10_000 { logged.removeAll() }   // bounded, whatever strangers send
-                    guard now.timeIntervalSince(logged[key] ?? .distantPast) >= 60 else { return false }
-                    logged[key] = now
-                    return true
+        self.server = OCPPServer(settings: server, logger: logger) { id, password, remote in
+            let now = clock.now
+            // the check and the bookkeeping under one lock: parallel attempts queue one after the other
+            let (admission, verdict, kind) = throttle.withLock { throttle -> (OCPPServer.Admission, RefusalThrottle.Verdict, RefusalThrottle.Kind?) in
+                if throttle.turnsAway(remote, now: now) {
+                    return (.tooMany, throttle.attempt(remote, .refused(.tooMany), now: now), .tooMany)
                 }
-                if log { logger.warning("OCPP connection from \(remote) refused: \(reason) (charge point id \"\(id.prefix(48))\")") }
-                return admission
+                let (admission, kind): (OCPPServer.Admission, RefusalThrottle.Kind?)
+                if let driver = byId[id] {
+                    if let password, Self.same(password, driver.settings.password) {
+                        (admission, kind) = (.accept(driver), nil)
+                    } else {
+                        (admission, kind) = (.unauthorized, password == nil ? .noPassword : .wrongPassword)
+                    }
+                } else {
+                    (admission, kind) = (.unknown, .unknownId)
+                }
+                return (admission, throttle.attempt(remote, kind.map { .refused($0) } ?? .admitted, now: now), kind)
             }
-            guard let driver = byId[id] else { return refuse(.unknown, "unknown charge point id") }
-            guard let password, Self.same(password, driver.settings.password) else {
-                return refuse(.unauthorized, password == nil ? "no basic-auth password" : "wrong password")
+            if let kind, let count = verdict.logCount {
+                let more = count > 1 ? "; \(count) refusals of this kind since the last such line" : ""
+                logger.warning("OCPP connection from \(remote) refused: \(kind.rawValue) (charge point id \"\(id.prefix(48))\")\(more); failed attempts slow their source down")
             }
-            return .accept(driver)
+            return (admission, verdict.delay)
         }
     }
 

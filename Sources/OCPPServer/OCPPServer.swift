@@ -1,8 +1,10 @@
 import Foundation
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOServerSupport
 import NIOSSL
 import NIOWebSocket
 
@@ -11,7 +13,7 @@ import NIOWebSocket
 /// profile 1; with TLS, profile 2), frames above `maxFrameBytes` refused with a close.
 public final class OCPPServer: Sendable {
     public struct Settings: Sendable {
-        public var bind = "0.0.0.0"
+        public var bind = "127.0.0.1"
         public var port = 9000
         /// The URL path before the charge point id ("ocpp" → /ocpp/CP1).
         public var path = "ocpp"
@@ -31,20 +33,25 @@ public final class OCPPServer: Sendable {
         case unknown
         /// 401: wrong or missing password.
         case unauthorized
+        /// 429: too many failed attempts from this address; the credentials were not looked at.
+        case tooMany
     }
 
-    /// Decides on an upgrade: the charge point id from the URL and the basic-auth password (nil: none sent).
-    public typealias Admit = @Sendable (_ chargePointId: String, _ password: String?, _ remote: String) -> Admission
+    /// Decides on an upgrade: the charge point id from the URL and the basic-auth password (nil: none
+    /// sent); `delay`: seconds to wait before answering (a source that failed before is slowed down).
+    public typealias Admit = @Sendable (_ chargePointId: String, _ password: String?, _ remote: String) -> (admission: Admission, delay: Double)
 
     private let settings: Settings
     private let admit: Admit
+    private let logger: Logger
     private let group: MultiThreadedEventLoopGroup
     private let channel = NIOLockedValueBox<Channel?>(nil)
     private let open = ManagedAtomicCounter()
 
-    public init(settings: Settings, admit: @escaping Admit) {
+    public init(settings: Settings, logger: Logger, admit: @escaping Admit) {
         self.settings = settings
         self.admit = admit
+        self.logger = logger
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     }
 
@@ -56,10 +63,15 @@ public final class OCPPServer: Sendable {
             let configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: files.key, format: .pem)))
             return try NIOSSLContext(configuration: configuration)
         }
-        let settings = self.settings, admit = self.admit, open = self.open
+        let settings = self.settings, admit = self.admit, open = self.open, logger = self.logger
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AcceptPause(logger: logger, what: "OCPP central system"))
+                }
+            }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -78,11 +90,16 @@ public final class OCPPServer: Sendable {
                         maxFrameSize: settings.maxFrameBytes,
                         automaticErrorHandling: true,
                         shouldUpgrade: { channel, head in
-                            guard let headers = upgrade.decide(head, path: settings.path, remote: channel.remoteAddress?.ipAddress ?? "?", admit: admit) else {
-                                return channel.eventLoop.makeSucceededFuture(nil)
+                            let (headers, delay) = upgrade.decide(head, path: settings.path, remote: channel.remoteAddress?.ipAddress ?? "?", admit: admit)
+                            // a delayed answer is a scheduled task: the event loop goes on serving the others
+                            let answer = delay > 0
+                                ? channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(delay * 1e9))) { headers }.futureResult
+                                : channel.eventLoop.makeSucceededFuture(headers)
+                            return answer.flatMap { headers in
+                                guard let headers else { return channel.eventLoop.makeSucceededFuture(nil) }
+                                // after the upgrade only WebSocket frames flow: the HTTP refusal handler goes first
+                                return channel.pipeline.removeHandler(refusal).map { headers }
                             }
-                            // after the upgrade only WebSocket frames flow: the HTTP refusal handler goes first
-                            return channel.pipeline.removeHandler(refusal).map { headers }
                         },
                         upgradePipelineHandler: { channel, _ in
                             channel.eventLoop.makeCompletedFuture {
@@ -123,7 +140,8 @@ final class UpgradeDecision: Sendable {
     var accepted: (String, any OCPPConnectionDelegate)? { state.withLockedValue { $0.accepted } }
     var refusal: HTTPResponseStatus { state.withLockedValue { $0.status } }
 
-    func decide(_ head: HTTPRequestHead, path: String, remote: String, admit: OCPPServer.Admit) -> HTTPHeaders? {
+    /// The headers of the upgrade (nil: refused), and the seconds to wait before answering.
+    func decide(_ head: HTTPRequestHead, path: String, remote: String, admit: OCPPServer.Admit) -> (HTTPHeaders?, Double) {
         // "?" alone splits into nothing when empty pieces are dropped: keep them, never index past the end
         let target = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
         let parts = target.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
@@ -131,24 +149,26 @@ final class UpgradeDecision: Sendable {
         guard parts.count == prefix.count + 1, Array(parts.prefix(prefix.count)) == prefix,
               let id = parts.last?.removingPercentEncoding, !id.isEmpty, id.count <= 48 else {
             state.withLockedValue { $0.status = .notFound }
-            return nil
+            return (nil, 0)
         }
         let offered = head.headers["Sec-WebSocket-Protocol"].flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
         guard offered.contains("ocpp1.6") else {
             state.withLockedValue { $0.status = .badRequest }
-            return nil
+            return (nil, 0)
         }
-        switch admit(id, Self.password(head.headers, id: id), remote) {
+        let (admission, delay) = admit(id, Self.password(head.headers, id: id), remote)
+        switch admission {
         case .accept(let delegate):
             state.withLockedValue { $0.accepted = (id, delegate) }
-            return HTTPHeaders([("Sec-WebSocket-Protocol", "ocpp1.6")])
+            return (HTTPHeaders([("Sec-WebSocket-Protocol", "ocpp1.6")]), delay)
         case .unknown:
             state.withLockedValue { $0.status = .notFound }
-            return nil
         case .unauthorized:
             state.withLockedValue { $0.status = .unauthorized }
-            return nil
+        case .tooMany:
+            state.withLockedValue { $0.status = .tooManyRequests }
         }
+        return (nil, delay)
     }
 
     /// The basic-auth password, when the user is the charge point id.
@@ -173,6 +193,7 @@ final class RefusalHandler: ChannelInboundHandler, RemovableChannelHandler, Send
         let status = upgrade.refusal
         var headers = HTTPHeaders([("Content-Length", "0"), ("Connection", "close")])
         if status == .unauthorized { headers.add(name: "WWW-Authenticate", value: "Basic realm=\"ocpp\"") }
+        if status == .tooManyRequests { headers.add(name: "Retry-After", value: "10") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }

@@ -2,6 +2,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOServerSupport
 import OperatorStatus
 import Prometheus
 import ServiceConfiguration
@@ -29,7 +30,8 @@ public struct OperatorServer: Service {
     }
 
     func router() -> Router<BasicRequestContext> {
-        let router = Router()
+        // HEAD on every GET route: the same status and headers (Content-Length too), no body
+        let router = Router(options: .autoGenerateHeadEndpoints)
         router.middlewares.add(ReadOnlyMiddleware(maxBodyBytes: settings.maxBodyBytes))
         let refresh = settings.refreshSeconds, version = version, status = status, exporter = exporter
         router.get("/") { _, _ in
@@ -57,6 +59,7 @@ public struct OperatorServer: Service {
             configuration: .init(address: .hostname(settings.bind, port: settings.port), serverName: nil,
                                  availableConnectionsDelegate: MaximumAvailableConnections(settings.maxConnections)),
             onServerRunning: { channel in
+                await AcceptPause.install(on: channel, logger: logger, what: "HTTP endpoint")
                 let port = channel.localAddress?.port ?? settings.port
                 logger.notice("HTTP endpoint on http://\(settings.bind):\(port)/ (status page, /metrics, /health; read-only)")
             },

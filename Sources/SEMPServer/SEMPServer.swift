@@ -4,6 +4,7 @@ import HummingbirdCore
 import Logging
 import NIOCore
 import NIOPosix
+import NIOServerSupport
 import SEMP
 import Synchronization
 #if canImport(Glibc)
@@ -209,7 +210,8 @@ public final class SEMPServer: Sendable {
                 httpDecoderConfiguration: .init(maxHeaderFieldSize: 8 * 1024, maxHeaderListSize: 16 * 1024, maxHeaderFieldCount: 64))),
             configuration: .init(address: .hostname(host, port: port), serverName: nil,
                                  availableConnectionsDelegate: MaximumAvailableConnections(Self.maxConnections)),
-            onServerRunning: { [weak self] channel in
+            onServerRunning: { [weak self, logger] channel in
+                await AcceptPause.install(on: channel, logger: logger, what: "SEMP")
                 let closeNow = self?.state.withLock { state in
                     state.httpChannel = channel
                     return state.stopped

@@ -3,7 +3,7 @@ import RegisterMaps
 
 /// The OCPP 1.6J central system (`ocpp:`): where charge points connect, TLS, heartbeats, id tags.
 public struct OCPPSettings: Sendable, Equatable {
-    public var bind = "0.0.0.0"
+    public var bind = "127.0.0.1"
     public var port = 9000
     /// URL path before the charge point id: ws(s)://host:port/<path>/<id>.
     public var path = "ocpp"

@@ -35,6 +35,13 @@ struct ConfigurationTests {
         #expect(config.chargers[1].limits.canSwitchPhases)
     }
 
+    /// Like the Modbus faces, the central system is reachable from the network only when configured.
+    @Test func theOCPPCentralSystemListensOnLoopbackByDefault() throws {
+        let ocpp = valid + "\n  - { id: c, driver: ocpp, ocpp: { password: secret-123 }, modbus: { port: 1504 } }"
+        #expect(try Configuration.parse("ocpp: { port: 9100 }\n" + ocpp, file: "site.yaml").ocpp?.bind == "127.0.0.1")
+        #expect(try Configuration.parse("ocpp: { bind: 0.0.0.0 }\n" + ocpp, file: "site.yaml").ocpp?.bind == "0.0.0.0")
+    }
+
     /// `driver: modbus` runs any charger map; `driver: vestel` is its alias with the Vestel map.
     @Test func theGenericDriverTakesAChargerMap() throws {
         let modbus = valid.replacingOccurrences(of: "  - id: a\n", with: "  - id: a\n    driver: modbus\n    southbound: { map: vestel-evc04, tcp: \"10.0.0.5:502\", unit: 3 }\n")

@@ -19,8 +19,9 @@ struct OCPPChargePointTests {
     }
 
     /// `chargers`: charge point ids; `extra`: more top-level YAML.
+    /// `shell`: run before the bridge in its shell (`ulimit -n 64`).
     static func startSite(_ ids: [String], validity: Int = 6, ocppExtra: String = "", extra: String = "", chargerExtra: String = "",
-                          modbusExtra: String = "", existing: (Int, [Int], URL)? = nil) throws -> Site {
+                          modbusExtra: String = "", existing: (Int, [Int], URL)? = nil, shell: String? = nil) throws -> Site {
         let folder = try existing.map { $0.2.deletingLastPathComponent() } ?? TestEnvironment.temporaryFolder()
         let ocppPort = try existing?.0 ?? TestEnvironment.freePort()
         let north = try existing?.1 ?? ids.map { _ in try TestEnvironment.freePort() }
@@ -37,7 +38,8 @@ struct OCPPChargePointTests {
             """
         let file = existing?.2 ?? folder.appendingPathComponent("chargebridge.yaml")
         try yaml.write(to: file, atomically: true, encoding: .utf8)
-        let bridge = try ManagedProcess(try TestEnvironment.chargebridge, ["run", "--config", file.path, "--log-level", "info"])
+        let command = "\(shell.map { "\($0); " } ?? "")exec \(try TestEnvironment.chargebridge) run --config \(file.path) --log-level info"
+        let bridge = try ManagedProcess("/bin/sh", ["-c", command])
         try bridge.waitFor("OCPP central system listening")
         for port in north { try bridge.waitFor(":\(port)") }
         return Site(bridge: bridge, ocppPort: ocppPort, north: north, file: file, folder: folder)
@@ -125,7 +127,7 @@ struct OCPPChargePointTests {
         defer { good.stop() }
         try good.waitFor("ready")
         #expect(site.bridge.text.contains("listening on wss://"))
-        // a wrong password, an unknown id, no password: refused at the upgrade, logged once per id a minute
+        // a wrong password, an unknown id: refused at the upgrade (slowed down), logged once a minute per kind
         let wrong = try Self.chargePoint("cp1", port: site.ocppPort, scheme: "wss", password: "not-the-one",
                                          ["--cafile", folder.appendingPathComponent("ca.crt").path, "--reconnect-s", "0.3"])
         defer { wrong.stop() }
@@ -140,6 +142,62 @@ struct OCPPChargePointTests {
         defer { plain.stop() }
         try plain.waitForEvent("connect_error")
         #expect(good.jsonEvents("closed").isEmpty, "the good charge point stayed connected")
+    }
+
+    /// Tests/Peers/ocpp_guesser.py: upgrades that guess ids or passwords; its counts of answers.
+    static func guess(_ port: Int, _ arguments: [String]) throws -> (statuses: [String: Int], attempts: Int, timeouts: Int) {
+        let result = try runCommand(try TestEnvironment.python, [TestEnvironment.peer("ocpp_guesser.py"), "--url", "ws://127.0.0.1:\(port)/ocpp"] + arguments,
+                                    timeout: .seconds(60))
+        guard let object = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
+              let statuses = object["statuses"] as? [String: Int], let attempts = object["attempts"] as? Int, let timeouts = object["timeouts"] as? Int else {
+            throw TestFailure("ocpp_guesser.py \(arguments): \(result.stdout) \(result.stderr)")
+        }
+        print("ocpp_guesser.py \(arguments.joined(separator: " ")): \(result.stdout)", terminator: "")
+        return (statuses, attempts, timeouts)
+    }
+
+    @Test func guessingIdsAndPasswordsIsSlowedPerSourceAndLoggedInAFewLines() throws {
+        let site = try Self.startSite(["cp1"])
+        defer { site.bridge.stop() }
+        // 1 000 unknown ids from 127.0.0.1 and 1 000 wrong passwords from 127.0.0.2, 50 at a time,
+        // each given up after 1 s: only a few are looked at, the rest wait or are turned away (429)
+        let ids = try Self.guess(site.ocppPort, ["--id", "stranger", "--unknown-ids", "--count", "1000", "--parallel", "50", "--timeout", "1"])
+        let passwords = try Self.guess(site.ocppPort, ["--id", "cp1", "--wrong-passwords", "--source", "127.0.0.2",
+                                                       "--count", "1000", "--parallel", "50", "--timeout", "1"])
+        #expect(ids.attempts == 1_000 && passwords.attempts == 1_000)
+        #expect((ids.statuses["404"] ?? 0) <= 10, "\(ids)")
+        #expect((passwords.statuses["401"] ?? 0) <= 10, "\(passwords)")
+        #expect((ids.statuses["429"] ?? 0) >= 900 && (passwords.statuses["429"] ?? 0) >= 900, "\(ids) \(passwords)")
+        #expect(ids.statuses["101"] == nil && passwords.statuses["101"] == nil)
+        // one after the other, as fast as it is answered, from a fresh source: slowed from the first refusal
+        let sequential = try Self.guess(site.ocppPort, ["--id", "cp1", "--wrong-passwords", "--source", "127.0.0.3", "--seconds", "4", "--timeout", "15"])
+        #expect((sequential.statuses["401"] ?? 0) >= 2 && sequential.attempts <= 10, "\(sequential)")
+        // another address is not slowed: the right password gets in at once
+        let good = try Self.guess(site.ocppPort, ["--id", "cp1", "--password", Self.password, "--source", "127.0.0.4", "--count", "1", "--timeout", "15"])
+        #expect(good.statuses == ["101": 1], "\(good)")
+        let lines = site.bridge.text.split(separator: "\n").filter { $0.contains("OCPP connection from") }
+        #expect(lines.count <= 5, "\(lines.count) log lines:\n\(lines.joined(separator: "\n"))")
+        #expect(lines.contains { $0.contains("unknown charge point id") } && lines.contains { $0.contains("wrong password") })
+    }
+
+    @Test func runningOutOfFileDescriptorsDoesNotSpinACore() throws {
+        let site = try Self.startSite(["cp1"], shell: "ulimit -n 64")
+        defer { site.bridge.stop() }
+        // raw TCP connections that send nothing (the Modbus probe's hold works on any port)
+        let hold = try ManagedProcess(try TestEnvironment.python, [TestEnvironment.peer("modbus_probe.py"), "hold", "--port", "\(site.ocppPort)",
+                                                                   "--count", "200", "--seconds", "8"])
+        defer { hold.stop() }
+        try hold.waitFor("opened")
+        try site.bridge.waitFor("OCPP central system cannot accept connections", timeout: .seconds(10))
+        let busy = try site.bridge.cpuShare(over: 3)
+        print("OCPP central system out of file descriptors: \(Int(busy * 1000)) ‰ of a core")
+        #expect(busy <= 0.05, "the bridge used \(Int(busy * 100)) % of a core while out of descriptors")
+        #expect(site.bridge.text.components(separatedBy: "cannot accept connections").count == 2, "logged once")
+        // the held connections go: a charge point gets in again
+        hold.stop()
+        let cp = try Self.chargePoint("cp1", port: site.ocppPort)
+        defer { cp.stop() }
+        try cp.waitFor("ready", timeout: .seconds(30))
     }
 
     @Test func badFramesOversizedFramesAndUnknownActionsChangeNothing() throws {

@@ -6,7 +6,7 @@ import Testing
 
 /// The operator's read-only HTTP endpoint against real clients: the status page in headless
 /// Chromium (Debian's package) with 100 chargers, `/metrics` and `/health` with curl, and bad
-/// requests that get 404/405/413 and change nothing.
+/// requests that get 404/405/413 and change nothing; HEAD on every route.
 @Suite("Operator HTTP endpoint", .serialized)
 struct OperatorHTTPTests {
     struct Site {
@@ -17,7 +17,8 @@ struct OperatorHTTPTests {
     }
 
     /// `count` simulated chargers behind one gateway listener (unit = index), each with a car.
-    static func start(chargers count: Int, extra: String = "") throws -> Site {
+    /// `http`: more of the `http:` section; `shell`: run before the bridge in its shell (`ulimit -n 64`).
+    static func start(chargers count: Int, extra: String = "", http httpExtra: String = "", shell: String? = nil) throws -> Site {
         let modbus = try TestEnvironment.freePort(), http = try TestEnvironment.freePort()
         let folder = try TestEnvironment.temporaryFolder()
         let chargers = (1...count).map { index in
@@ -26,7 +27,7 @@ struct OperatorHTTPTests {
         }
         let yaml = """
         modbus: { mode: gateway, bind: 127.0.0.1, port: \(modbus) }
-        http: { bind: 127.0.0.1, port: \(http), max_body_bytes: 1024, refresh_s: 5 }
+        http: { bind: 127.0.0.1, port: \(http), max_body_bytes: 1024, refresh_s: 5\(httpExtra) }
         storage: { data_dir: \(folder.path) }
         \(extra)
         chargers:
@@ -34,7 +35,8 @@ struct OperatorHTTPTests {
         """
         let file = folder.appendingPathComponent("chargebridge.yaml")
         try yaml.write(to: file, atomically: true, encoding: .utf8)
-        let bridge = try ManagedProcess(try TestEnvironment.chargebridge, ["run", "--config", file.path, "--log-level", "info"])
+        let command = "\(shell.map { "\($0); " } ?? "")exec \(try TestEnvironment.chargebridge) run --config \(file.path) --log-level info"
+        let bridge = try ManagedProcess("/bin/sh", ["-c", command])
         try bridge.waitFor("HTTP endpoint on http://127.0.0.1:\(http)/")
         return Site(bridge: bridge, modbus: modbus, http: http)
     }
@@ -181,5 +183,67 @@ struct OperatorHTTPTests {
         #expect(alarm["chargers_in_failsafe"] as? [String] == ["cp2"] && alarm["chargers_local"] as? [String] == ["cp1", "cp3"], "\(alarm)")
         #expect(try Self.fetch(site.url + "/metrics").body.contains("chargebridge_charger_failsafe{charger=\"cp2\"} 1"))
         #expect(try Self.fetch(site.url + "/").body.contains("<span class=\"warn\">failsafe</span>"))
+    }
+
+    /// A raw HEAD request (curl -I would not show bytes after the headers): the status line and
+    /// headers, and whatever came after them until the server closed.
+    static func head(_ port: Int, _ path: String) throws -> (head: String, after: String) {
+        let script = """
+            import socket, sys
+            s = socket.create_connection(("127.0.0.1", \(port)))
+            s.sendall(b"HEAD \(path) HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nConnection: close\\r\\n\\r\\n")
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+            sys.stdout.write(data.decode())
+            """
+        let result = try runCommand(try TestEnvironment.python, ["-c", script])
+        guard let end = result.stdout.range(of: "\r\n\r\n") else { throw TestFailure("HEAD \(path): \(result.stdout) \(result.stderr)") }
+        return (String(result.stdout[..<end.lowerBound]), String(result.stdout[end.upperBound...]))
+    }
+
+    @Test func headAnswersEveryRouteLikeGetWithoutABody() throws {
+        let site = try Self.start(chargers: 2)
+        defer { site.bridge.stop() }
+        for path in ["/", "/health", "/metrics"] {
+            let answer = try Self.head(site.http, path)
+            let lines = answer.head.split(separator: "\r\n").map(String.init)
+            #expect(lines.first == "HTTP/1.1 200 OK", "HEAD \(path): \(answer.head)")
+            #expect(answer.after.isEmpty, "HEAD \(path) sent a body: \(answer.after.prefix(200))")
+            func header(_ name: String) -> String? {
+                lines.first { $0.lowercased().hasPrefix(name + ":") }.map { String($0.dropFirst(name.count + 1)).trimmingCharacters(in: .whitespaces) }
+            }
+            let get = try runCommand(try TestEnvironment.tool("curl"), ["-s", "-o", "/dev/null", "-w", "%{content_type}", site.url + path])
+            #expect(header("content-type") == get.stdout, "HEAD \(path): \(answer.head)")
+            #expect((header("content-length").flatMap(Int.init) ?? 0) > 0, "HEAD \(path) states the GET body's length: \(answer.head)")
+        }
+        #expect(try Self.head(site.http, "/nowhere").head.hasPrefix("HTTP/1.1 404"))
+        #expect(try Self.fetch(site.url + "/health").status == 200, "still serving")
+    }
+
+    @Test func runningOutOfFileDescriptorsDoesNotSpinACore() throws {
+        // the connection limit above the descriptors: accept() is what fails
+        let site = try Self.start(chargers: 1, http: ", max_connections: 1024", shell: "ulimit -n 64")
+        defer { site.bridge.stop() }
+        let idle = try site.bridge.cpuShare(over: 2)
+        // raw TCP connections that send nothing (the Modbus probe's hold works on any port)
+        let hold = try ManagedProcess(try TestEnvironment.python, [TestEnvironment.peer("modbus_probe.py"), "hold", "--port", "\(site.http)",
+                                                                   "--count", "200", "--seconds", "8"])
+        defer { hold.stop() }
+        try hold.waitFor("opened")
+        try site.bridge.waitFor("HTTP endpoint cannot accept connections", timeout: .seconds(10))
+        let busy = try site.bridge.cpuShare(over: 3)
+        print("HTTP endpoint out of file descriptors: \(Int(busy * 1000)) ‰ of a core (idle: \(Int(idle * 1000)) ‰)")
+        #expect(busy <= 0.05, "the bridge used \(Int(busy * 100)) % of a core while out of descriptors")
+        #expect(site.bridge.text.components(separatedBy: "cannot accept connections").count == 2, "logged once")
+        // the held connections go: the endpoint serves again
+        hold.stop()
+        let deadline = Date().addingTimeInterval(20)
+        var status = 0
+        while status != 200, Date() < deadline {
+            status = (try? Self.fetch(site.url + "/health", ["--max-time", "5"]).status) ?? 0
+            if status != 200 { Thread.sleep(forTimeInterval: 0.5) }
+        }
+        #expect(status == 200, "serving again after the connections closed")
     }
 }
