@@ -47,6 +47,9 @@ public final class BridgeService: Service {
     let changes: ChangeSignal
     /// This instance's part in a standby pair, for health and the status page (nil: no pair).
     public let leadership = Mutex<LeadershipStatus?>(nil)
+    /// Log the counts that listeners and faces held back once their interval is over (a flood
+    /// that stopped is still reported); called by the control timer.
+    private let logFlushers: Mutex<[@Sendable (Date) -> Void]> = Mutex([])
     /// What runs while serving: the control timer and the task reading MQTT events.
     private let serving = Mutex<(timer: WorkerThread, mqttEvents: Task<Void, Never>?)?>(nil)
 
@@ -113,6 +116,7 @@ public final class BridgeService: Service {
         if let block = northbound.zoneBlock {
             let zones = configuration.load?.zones.filter { $0.setpoint != nil }.map(\.id) ?? []
             let handler = ZoneSetpointBlock(zones: zones, control: control, clock: clock, logger: logger)
+            logFlushers.withLock { $0.append { handler.flushLogs(now: $0) } }
             if let port = block.port {
                 listeners.append(SlaveListener(host: block.bind ?? northbound.bind, port: port, anyUnit: handler,
                                                allowWrite: northbound.allowWrite, maxReaders: northbound.maxReaders))
@@ -133,10 +137,12 @@ public final class BridgeService: Service {
                                    ? MQTTMeters(configuration, deliver: BridgeService.route(control: control, meters: meters), logger: logger) : nil,
                                logger: logger)
         }
+        let sempFace = configuration.semp.map { SEMPFace(configuration: configuration, settings: $0, points: chargers, logger: logger) }
+        if let sempFace { logFlushers.withLock { $0.append { sempFace.flushLogs(now: $0) } } }
         sempServer = configuration.semp.map { settings in
             SEMPServer(host: settings.bind, port: settings.port, ssdpPort: settings.ssdpPort, uuid: configuration.sempUUID,
                        friendlyName: "chargebridge \(configuration.siteName)",
-                       backend: SEMPFace(configuration: configuration, settings: settings, points: chargers, logger: logger), logger: logger,
+                       backend: sempFace!, logger: logger,
                        multicast: settings.announce && !AddressRange.isLoopback(settings.bind))
         }
         // last: nothing after them may fail, so a failed start leaves no server behind (a standby retries)
@@ -406,6 +412,8 @@ public final class BridgeService: Service {
         }
         control.step(now: now)
         chargers.forEach { $0.flushLogs() }   // counts held back by a flood that stopped
+        let wall = Date()
+        logFlushers.withLock { $0 }.forEach { $0(wall) }
     }
 }
 

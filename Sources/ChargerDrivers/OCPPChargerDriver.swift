@@ -148,6 +148,9 @@ package final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
     }
 
     private func log(_ notes: [ChargePointControl.Note]) {
+        for (kind, held) in lines.flush(now: Date()) {
+            logger.notice("\(kind): \(held) more like it in the last 10 s", metadata: ["charger": "\(chargerId)"])
+        }
         for note in notes {
             let kind = String(note.text.prefix { $0 != ":" })
             guard let held = lines.admit(kind) else { continue }

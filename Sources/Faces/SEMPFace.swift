@@ -1,3 +1,4 @@
+import Foundation
 import ControlCore
 import EnergyControl
 import LinkValues
@@ -77,6 +78,13 @@ package final class SEMPFace: SEMPBackend {
         }
         point.takeOver(peer: master, channel: "SEMP")   // only an accepted control displaces a master
         return nil
+    }
+
+    /// Refusals held back in an interval that is over: logged now, not only with the next one.
+    package func flushLogs(now: Date) {
+        for (message, held) in refusals.flush(now: now) {
+            logger.warning("SEMP: \(held) more controls refused in the last 10 s: \(message)")
+        }
     }
 
     private func refuse(_ refusal: SEMPRefusal, peer: String) -> SEMPRefusal {

@@ -1,3 +1,4 @@
+import Foundation
 import ControlCore
 import EnergyControl
 import LinkValues
@@ -84,6 +85,13 @@ package final class ZoneSetpointBlock: ModbusSlaveHandler {
                 logger.warning("zone \(zones[zone]): \(command.rawValue) from \(peer) refused: \(error)\(held > 0 ? " (and \(held) more in the last 10 s)" : "")")
             }
             return error.description.contains("steered by") ? .illegalFunction : .illegalDataValue
+        }
+    }
+
+    /// Refusals held back in an interval that is over: logged now, not only with the next one.
+    package func flushLogs(now: Date) {
+        for (zone, held) in refusals.flush(now: now) {
+            logger.warning("zone \(zone): \(held) more refused writes in the last 10 s")
         }
     }
 

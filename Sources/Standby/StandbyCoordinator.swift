@@ -101,6 +101,7 @@ public final class StandbyCoordinator: Service, Sendable {
         systemd.ready()
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             await step()
+            for (topic, held) in refusals.flush(now: Date()) { logger.warning("ignored \(held) more messages on \(topic) in the last 60 s") }
             try? await Task.sleep(for: .milliseconds(100))
         }
         // a clean stop hands the chargers to the other instance at once (the will runs only on a crash)
