@@ -4,10 +4,10 @@
 #   (Registers/, Mappings/), /lib/systemd/system/chargebridge.service, /etc/chargebridge.yaml (the
 #   example configuration, a conffile), a system user `chargebridge` (in dialout) made by postinst,
 #   and the capability to bind port 502 (setcap, when available).
-# Usage: scripts/package.sh [--version 0.16.0] [--output DIR] [--binary PATH] [--fast]
+# Usage: scripts/package.sh [--version 0.17.0] [--output DIR] [--binary PATH] [--fast]
 #   --binary packages an already-built binary instead of building one (the tests use the debug one);
 #   --fast compresses lightly (gzip -1) instead of xz.
-# Install: sudo apt install ./chargebridge_0.16.0_amd64.deb
+# Install: sudo apt install ./chargebridge_0.17.0_amd64.deb
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VERSION=$(sed -n 's/^public let chargebridgeVersion = "\(.*\)"/\1/p' Sources/ServiceSupport/Version.swift)

@@ -1,2 +1,2 @@
 /// The release: `--version`, the status page, Home Assistant's device info and origin.
-public let chargebridgeVersion = "0.16.0"
+public let chargebridgeVersion = "0.17.0"
