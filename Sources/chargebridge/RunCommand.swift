@@ -103,7 +103,8 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var options: ServiceOptions
 
     func run() async throws {
-        try await options.run(try standby.load(config))
+        guard let configuration = try standby.loadUnlessUnconfigured(config) else { return }
+        try await options.run(configuration)
     }
 }
 
@@ -116,7 +117,7 @@ struct CheckConfigCommand: ParsableCommand {
     @OptionGroup var standby: StandbyOptions
 
     func run() throws {
-        let configuration = try standby.load(config)
+        guard let configuration = try standby.loadUnlessUnconfigured(config) else { return }
         let preflight = Preflight(configuration, portsInUseAreWarnings: whileRunning)
         let verdict = preflight.errors.isEmpty ? "OK" : "\(preflight.errors.count) error(s), `run` would not start"
         Console.out("\(config): \(verdict) — site \"\(configuration.siteName)\", \(configuration.chargers.count) charger(s), Modbus \(configuration.northbound.mode.rawValue)")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Bridge
 import LinkValues
 import RegisterMaps
@@ -13,6 +14,15 @@ struct StandbyOptions: ParsableArguments {
     func validate() throws {
         if let role, StandbySettings.Role(rawValue: role) == nil { throw ValidationError("--role must be main or backup") }
         if let instance, let problem = StandbySettings.checkInstance(instance) { throw ValidationError("--instance: \(problem)") }
+    }
+
+    /// nil, after saying what to do, when the file is the installed starter (comments only).
+    func loadUnlessUnconfigured(_ file: String) throws -> Configuration? {
+        if let text = try? String(contentsOfFile: file, encoding: .utf8), Configuration.isUnconfigured(text) {
+            Console.err("notice: " + Configuration.unconfiguredAdvice(file))
+            return nil
+        }
+        return try load(file)
     }
 
     /// The configuration file with these overrides applied.

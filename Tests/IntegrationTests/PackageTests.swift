@@ -29,7 +29,7 @@ struct PackageTests {
         // install
         let install = try Self.sh("dpkg -i \(packages[0])")
         #expect(install.status == 0, "\(install.stdout) \(install.stderr)")
-        for file in ["/usr/bin/chargebridge", "/etc/chargebridge.yaml", "/lib/systemd/system/chargebridge.service",
+        for file in ["/usr/bin/chargebridge", "/etc/chargebridge/chargebridge.yaml", "/lib/systemd/system/chargebridge.service",
                      "/usr/share/chargebridge/Registers/chargers/keba-p30.yaml", "/usr/share/chargebridge/Mappings/modbus/evc08.yaml"] {
             #expect(FileManager.default.fileExists(atPath: file), "\(file) missing")
         }
@@ -37,25 +37,40 @@ struct PackageTests {
         #expect(try Self.sh("getent passwd chargebridge").status == 0, "the system user")
         #expect(try Self.sh("id -nG chargebridge").stdout.contains("dialout"))
         #expect(try Self.sh("/usr/bin/chargebridge --version").stdout.hasPrefix("chargebridge "))
-        let check = try Self.sh("cd / && CHARGEBRIDGE_DATA=/usr/share/chargebridge /usr/bin/chargebridge check-config --config /etc/chargebridge.yaml")
-        #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
+        // as installed: the starter waits for a configuration and says what to do; the example passes;
+        // the demo finds its files; the manual, completions, copyright and changelog are there
+        let check = try Self.sh("cd / && /usr/bin/chargebridge check-config --config /etc/chargebridge/chargebridge.yaml")
+        #expect(check.status == 0 && check.stderr.contains("is not configured yet"), "\(check.stdout) \(check.stderr)")
+        let idle = try Self.sh("cd / && /usr/bin/chargebridge run --config /etc/chargebridge/chargebridge.yaml")
+        #expect(idle.status == 0 && idle.stderr.contains("examples in /usr/share/doc/chargebridge/examples/"), "\(idle.stderr)")
+        let example = try Self.sh("cd / && /usr/bin/chargebridge check-config --config /usr/share/doc/chargebridge/examples/chargebridge.yaml --while-running")
+        #expect(example.status == 0, "\(example.stdout) \(example.stderr)")
+        let demo = try Self.sh("cd / && timeout 60 /usr/bin/chargebridge demo --duration 5")
+        #expect(demo.status == 0 && demo.stdout.contains("chargebridge demo"), "\(demo.stdout) \(demo.stderr)")
+        for file in ["/usr/share/man/man1/chargebridge.1.gz", "/usr/share/bash-completion/completions/chargebridge",
+                     "/usr/share/zsh/vendor-completions/_chargebridge", "/usr/share/fish/vendor_completions.d/chargebridge.fish",
+                     "/usr/share/doc/chargebridge/copyright", "/usr/share/doc/chargebridge/changelog.gz",
+                     "/usr/share/chargebridge/etc/demo.yaml", "/usr/share/chargebridge/etc/scenarios/sunny-day.yaml"] {
+            #expect(FileManager.default.fileExists(atPath: file), "\(file) missing")
+        }
+        #expect(try Self.sh("zcat /usr/share/man/man1/chargebridge.1.gz").stdout.contains(".SS check-config"))
         if FileManager.default.isExecutableFile(atPath: "/usr/sbin/getcap") {
             #expect(try Self.sh("/usr/sbin/getcap /usr/bin/chargebridge").stdout.contains("cap_net_bind_service"))
         }
 
         // upgrade: an installer's edit of the configuration survives
-        _ = try Self.sh("echo '# edited by the installer' >> /etc/chargebridge.yaml")
+        _ = try Self.sh("echo '# edited by the installer' >> /etc/chargebridge/chargebridge.yaml")
         let upgrade = try Self.sh("dpkg --force-confold -i \(packages[1])")
         #expect(upgrade.status == 0, "\(upgrade.stdout) \(upgrade.stderr)")
         #expect(try Self.sh("dpkg-query -W -f='${Version}' chargebridge").stdout == "0.15.0~test2")
-        #expect(try String(contentsOfFile: "/etc/chargebridge.yaml", encoding: .utf8).contains("# edited by the installer"))
+        #expect(try String(contentsOfFile: "/etc/chargebridge/chargebridge.yaml", encoding: .utf8).contains("# edited by the installer"))
 
         // remove keeps the configuration; purge removes it and the user
         #expect(try Self.sh("dpkg -r chargebridge").status == 0)
         #expect(!FileManager.default.fileExists(atPath: "/usr/bin/chargebridge"))
-        #expect(FileManager.default.fileExists(atPath: "/etc/chargebridge.yaml"))
+        #expect(FileManager.default.fileExists(atPath: "/etc/chargebridge/chargebridge.yaml"))
         #expect(try Self.sh("dpkg -P chargebridge").status == 0)
-        #expect(!FileManager.default.fileExists(atPath: "/etc/chargebridge.yaml"))
+        #expect(!FileManager.default.fileExists(atPath: "/etc/chargebridge/chargebridge.yaml"))
         #expect(try Self.sh("getent passwd chargebridge").status != 0)
     }
 }
