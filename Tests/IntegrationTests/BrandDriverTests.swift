@@ -32,7 +32,7 @@ struct Brand: Sendable, CustomStringConvertible {
 /// the energy manager's 5004 lands in the brand's register and unit, status reaches the EVC08 face
 /// and MQTT, pause/resume/phases use the brand's own semantics, the charger's own watchdog catches a
 /// dead bridge, and it survives the charger going away and a refused write.
-@Suite("Chargers of every brand", .serialized)
+@Suite("Chargers of every brand")
 struct BrandDriverTests {
     static let brands: [Brand] = BrandTable.all
 
@@ -163,7 +163,7 @@ struct BrandDriverTests {
         // check-config names the driver, the endpoint, the setpoint unit and the watchdog it feeds
         let file = try TestEnvironment.temporaryFolder().appendingPathComponent("chargebridge.yaml")
         try Self.config(brand, emulator: emulator, north: north, broker: nil).write(to: file, atomically: true, encoding: .utf8)
-        let check = try runCommand(try TestEnvironment.chargebridge, ["check-config", "--config", file.path])
+        let check = try runCommand(try TestEnvironment.chargebridge, ["check-config", "--config", file.path, "--while-running"])
         #expect(check.status == 0, "\(check.stderr)")
         #expect(check.stdout.contains("cp: modbus "), "\(check.stdout)")
         #expect(check.stdout.contains("map ") && check.stdout.contains("setpoint ") && check.stdout.contains("watchdog"), "\(check.stdout)")

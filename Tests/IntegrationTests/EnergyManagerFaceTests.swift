@@ -208,7 +208,7 @@ struct EnergyManagerFaceTests {
                 max_current: 16
                 modbus: { port: 1502, faces: [{ face: bender-cc613, port: 1503 }, { face: keba-p30, port: 1504 }] }
             """.write(to: good, atomically: true, encoding: .utf8)
-        let result = try runCommand(try TestEnvironment.chargebridge, ["check-config", "--config", good.path])
+        let result = try runCommand(try TestEnvironment.chargebridge, ["check-config", "--config", good.path, "--while-running"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("Vestel EVC04/EVC08 face on Modbus TCP 127.0.0.1:1502, any unit; may write: 127.0.0.2/32"), "\(result.stdout)")
         #expect(result.stdout.contains("Bender CC613 face on Modbus TCP 127.0.0.1:1503, any unit; may write: 127.0.0.2/32"))
@@ -219,7 +219,7 @@ struct EnergyManagerFaceTests {
                 max_current: 16
                 modbus: { port: 1502, faces: [{ face: schneider, port: 1503 }] }
             """.write(to: bad, atomically: true, encoding: .utf8)
-        let refused = try runCommand(try TestEnvironment.chargebridge, ["check-config", "--config", bad.path])
+        let refused = try runCommand(try TestEnvironment.chargebridge, ["check-config", "--config", bad.path, "--while-running"])
         #expect(refused.status != 0)
         #expect(refused.stderr.contains("bad.yaml:2") && refused.stderr.contains("no face \"schneider\" (shipped: evc08, bender-cc613, keba-p30"),
                 "\(refused.stderr)")

@@ -68,7 +68,7 @@ struct LoadManagementTests {
         for (index, (yaml, message)) in cases.enumerated() {
             let file = folder.appendingPathComponent("bad\(index).yaml")
             try yaml.write(to: file, atomically: true, encoding: .utf8)
-            let result = try runCommand(try TestEnvironment.chargebridge, ["check-config", "--config", file.path])
+            let result = try runCommand(try TestEnvironment.chargebridge, ["check-config", "--config", file.path, "--while-running"])
             #expect(result.status != 0, "\(yaml)")
             #expect(result.stderr.contains(message) && result.stderr.contains("bad\(index).yaml"), "\(result.stderr)")
         }

@@ -50,7 +50,7 @@ struct MQTTMeterTests {
                                  head: "mqtt: \(broker.bridgeSettings)", meters: "  - id: grid\n\(meter)", chargerPort: chargerPort)
         let file = try TestEnvironment.temporaryFolder().appendingPathComponent("mqtt-meter.yaml")
         try yaml.write(to: file, atomically: true, encoding: .utf8)
-        let check = try runCommand(try TestEnvironment.chargebridge, ["check-config", "--config", file.path])
+        let check = try runCommand(try TestEnvironment.chargebridge, ["check-config", "--config", file.path, "--while-running"])
         #expect(check.status == 0, "\(check.stderr)")
         return try FuseSite.run(yaml, chargerPort: chargerPort, file: file)
     }

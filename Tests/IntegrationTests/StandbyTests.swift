@@ -272,13 +272,13 @@ struct StandbyConfigurationTests {
             chargers:
               - { id: cp1, modbus: { port: \(try TestEnvironment.freePort()) } }
             """.write(to: file, atomically: true, encoding: .utf8)
-        let main = try runCommand(try TestEnvironment.chargebridge, ["check-config", "--config", file.path])
+        let main = try runCommand(try TestEnvironment.chargebridge, ["check-config", "--config", file.path, "--while-running"])
         #expect(main.status == 0, "\(main.stderr)")
         #expect(main.stdout.contains("-main, main: leads whenever it runs"), "\(main.stdout)")
         #expect(main.stdout.contains("lease site7/standby/leader on 127.0.0.1:1883") && main.stdout.contains("taken over after 8.0 s"), "\(main.stdout)")
-        let backup = try runCommand(try TestEnvironment.chargebridge, ["check-config", "--config", file.path, "--role", "backup", "--instance", "b2"])
+        let backup = try runCommand(try TestEnvironment.chargebridge, ["check-config", "--config", file.path, "--while-running", "--role", "backup", "--instance", "b2"])
         #expect(backup.stdout.contains("this instance is b2, backup: stands by"), "\(backup.stdout)")
-        let wrong = try runCommand(try TestEnvironment.chargebridge, ["check-config", "--config", file.path, "--role", "primary"])
+        let wrong = try runCommand(try TestEnvironment.chargebridge, ["check-config", "--config", file.path, "--while-running", "--role", "primary"])
         #expect(wrong.status != 0 && wrong.stderr.contains("--role must be main or backup"))
     }
 }

@@ -93,7 +93,7 @@ struct ZoneSetpointIntegrationTests {
         for (yaml, message) in cases {
             let file = try TestEnvironment.temporaryFolder().appendingPathComponent("bad.yaml")
             try yaml.write(to: file, atomically: true, encoding: .utf8)
-            let result = try runCommand(try TestEnvironment.chargebridge, ["check-config", "--config", file.path])
+            let result = try runCommand(try TestEnvironment.chargebridge, ["check-config", "--config", file.path, "--while-running"])
             #expect(result.status != 0 && result.stderr.contains(message), "\(yaml): \(result.stderr)")
         }
     }
