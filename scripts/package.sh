@@ -47,6 +47,7 @@ sed 's#/usr/local/bin/chargebridge#/usr/bin/chargebridge#g' etc/chargebridge.ser
 DOC="$STAGE/usr/share/doc/chargebridge"
 install -D -m 0644 README.md "$DOC/README.md"
 install -D -m 0644 etc/chargebridge.yaml "$DOC/examples/chargebridge.yaml"
+install -m 0644 etc/examples/*.yaml "$DOC/examples/"
 gzip -9n -c CHANGELOG.md > "$DOC/changelog.gz"
 {
   echo "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/"
