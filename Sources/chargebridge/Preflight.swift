@@ -44,13 +44,15 @@ struct Preflight {
         }
     }
 
-    /// Creates what is missing of the folder and a file in it, then removes what it created.
+    /// Writes and removes a file in the folder; for a folder not there yet, makes and removes a
+    /// uniquely named folder where it would be created (`run` creates it). Nothing shared is made or
+    /// removed, so two checks of one configuration at once do not disturb each other.
     private mutating func checkDataDirectory(_ path: String) {
         let manager = FileManager.default
-        var missing: [String] = []
         var existing = URL(fileURLWithPath: path).standardizedFileURL
+        var missing = false
         while !manager.fileExists(atPath: existing.path), existing.path != "/" {
-            missing.append(existing.path)
+            missing = true
             existing = existing.deletingLastPathComponent()
         }
         var isFolder: ObjCBool = false
@@ -58,17 +60,20 @@ struct Preflight {
             errors.append("storage.data_dir \(path): \(existing.path) is not a folder")
             return
         }
-        defer { for folder in missing { try? manager.removeItem(atPath: folder) } }
-        do {
-            if !missing.isEmpty { try manager.createDirectory(atPath: path, withIntermediateDirectories: true) }
-            let probe = URL(fileURLWithPath: path).appendingPathComponent(".chargebridge-write-test-\(getpid())").path
-            guard manager.createFile(atPath: probe, contents: Data()) else {
-                errors.append("storage.data_dir \(path): cannot create a file there (\(String(cString: strerror(errno))))")
+        if missing {
+            var template = Array("\(existing.path)/.chargebridge-check-XXXXXX".utf8CString)
+            guard let made = mkdtemp(&template) else {
+                errors.append("storage.data_dir \(path): cannot create it in \(existing.path) (\(String(cString: strerror(errno))))")
                 return
             }
-            try manager.removeItem(atPath: probe)
-        } catch {
-            errors.append("storage.data_dir \(path): \(error.localizedDescription)")
+            rmdir(made)
+            return
         }
+        let probe = URL(fileURLWithPath: path).appendingPathComponent(".chargebridge-write-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        guard manager.createFile(atPath: probe, contents: Data()) else {
+            errors.append("storage.data_dir \(path): cannot create a file there (\(String(cString: strerror(errno))))")
+            return
+        }
+        try? manager.removeItem(atPath: probe)
     }
 }
