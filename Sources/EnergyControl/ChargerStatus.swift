@@ -1,6 +1,21 @@
 /// OCPP-style charge point state, as the EVC08 layout reports it (register 1000).
 public enum ChargePointState: Int, Sendable, Equatable {
     case available = 0, preparing, charging, suspendedEVSE, suspendedEV, finishing, reserved, unavailable, faulted
+
+    /// The one spelling shown everywhere: MQTT, the status page, status lines.
+    public var name: String {
+        switch self {
+        case .available: "available"
+        case .preparing: "preparing"
+        case .charging: "charging"
+        case .suspendedEVSE: "suspended-evse"
+        case .suspendedEV: "suspended-ev"
+        case .finishing: "finishing"
+        case .reserved: "reserved"
+        case .unavailable: "unavailable"
+        case .faulted: "faulted"
+        }
+    }
 }
 
 /// Cable / vehicle state (register 1004).

@@ -76,19 +76,7 @@ enum EntityViews {
         return "[" + limit.map { String(format: "%g", $0) }.joined(separator: ", ") + "]"
     }
 
-    static func name(of state: ChargePointState) -> String {
-        switch state {
-        case .available: "available"
-        case .preparing: "preparing"
-        case .charging: "charging"
-        case .suspendedEVSE: "suspended-evse"
-        case .suspendedEV: "suspended-ev"
-        case .finishing: "finishing"
-        case .reserved: "reserved"
-        case .unavailable: "unavailable"
-        case .faulted: "faulted"
-        }
-    }
+    static func name(of state: ChargePointState) -> String { state.name }
 
     static func name(of cable: CableState) -> String {
         switch cable {

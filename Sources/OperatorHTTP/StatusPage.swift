@@ -70,7 +70,8 @@ enum StatusPage {
 
     static func zones(_ rows: [SiteStatus.Zone]) -> String {
         var html = "<h2>Zones</h2>\n<table id=\"zones\"><thead><tr><th>Zone</th><th>Mode</th><th>Limit</th><th>Available</th><th>Allocated</th></tr></thead><tbody>\n"
-        func phases(_ values: [Double]) -> String { values.map { format($0, 1) }.joined(separator: " / ") + " A" }
+        // a zone without a limit of its own (the site above a fuse-less building) shows a dash, not " A"
+        func phases(_ values: [Double]) -> String { values.isEmpty ? "—" : values.map { format($0, 1) }.joined(separator: " / ") + " A" }
         for row in rows {
             html += "<tr id=\"zone-\(escape(row.id))\"><td>\(escape(row.id))</td><td>\(escape(row.mode))</td><td>\(phases(row.limit))</td>"
                 + "<td>\(phases(row.available))</td><td>\(phases(row.allocated))</td></tr>\n"

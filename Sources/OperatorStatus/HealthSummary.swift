@@ -67,12 +67,18 @@ public struct HealthSummary: Encodable, Equatable, Sendable {
         return (try? SortedJSON.text(Wrapped(status: status, summary: self))) ?? "{}"
     }
 
+    /// Up to three ids, then a count: a 20-charger building at its failsafe stays one readable line
+    /// (the full lists are in /health's JSON).
+    static func few(_ ids: [String]) -> String {
+        ids.count <= 3 ? ids.joined(separator: ", ") : ids.prefix(3).joined(separator: ", ") + " and \(ids.count - 3) more"
+    }
+
     public var line: String {
         "health \(status): " + (standby.map { "\($0.instance) (\($0.role)) \($0.state), " } ?? "") + "\(chargers - chargersOffline.count)/\(chargers) chargers online"
-            + (chargersOffline.isEmpty ? "" : " (offline: \(chargersOffline.joined(separator: ", ")))")
-            + (chargersInFailsafe.isEmpty ? "" : ", failsafe: \(chargersInFailsafe.joined(separator: ", "))")
-            + (chargersLocal.isEmpty ? "" : ", local (no energy manager): \(chargersLocal.joined(separator: ", "))")
-            + (metersOffline.isEmpty ? "" : ", meters offline: \(metersOffline.joined(separator: ", "))")
+            + (chargersOffline.isEmpty ? "" : " (offline: \(Self.few(chargersOffline)))")
+            + (chargersInFailsafe.isEmpty ? "" : ", failsafe: \(Self.few(chargersInFailsafe))")
+            + (chargersLocal.isEmpty ? "" : ", local (no energy manager): \(Self.few(chargersLocal))")
+            + (metersOffline.isEmpty ? "" : ", meters offline: \(Self.few(metersOffline))")
             + ", grid meter \(gridMeter), storage \(storage)\(pendingWrites > 0 ? " (\(pendingWrites) waiting)" : "")"
     }
 }
