@@ -1,4 +1,5 @@
 import Foundation
+import NameSuggestion
 import Yams
 
 /// An error in a YAML data file, naming the file, the line and the field.
@@ -179,8 +180,8 @@ public struct YAMLFields {
 
     public func finish(allowed extra: Set<String> = []) throws(DataFileError) {
         for (key, node) in entries where !used.contains(key) && !extra.contains(key) {
-            let known = used.union(extra).sorted().joined(separator: ", ")
-            throw node.error("unknown field (known fields here: \(known))")
+            let known = used.union(extra).sorted()
+            throw node.error("unknown field (known fields here: \(known.joined(separator: ", ")))" + Suggestion.didYouMean(key, among: known))
         }
     }
 }

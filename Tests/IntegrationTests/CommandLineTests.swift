@@ -56,6 +56,9 @@ struct CommandLineTests {
         #expect(neither.status != 0 && neither.stderr.contains("exactly one of --tcp"))
         let unknown = try runCommand(try TestEnvironment.chargebridge, ["read", "--map", "nope", "--tcp", "127.0.0.1:1"])
         #expect(unknown.status != 0 && unknown.stderr.contains("no register map \"nope\""))
+        let near = try runCommand(try TestEnvironment.chargebridge, ["read", "--map", "pac220", "--tcp", "127.0.0.1:1"])
+        #expect(near.status != 0 && near.stderr.contains("no register map \"pac220\" (a file or a name listed by `chargebridge maps`); did you mean \"pac2200\"?"),
+                "\(near.stderr)")
     }
 }
 
