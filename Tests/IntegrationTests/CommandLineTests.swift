@@ -60,6 +60,13 @@ struct CommandLineTests {
         #expect(near.status != 0 && near.stderr.contains("no register map \"pac220\" (a file or a name listed by `chargebridge maps`); did you mean \"pac2200\"?"),
                 "\(near.stderr)")
     }
+
+    /// Port 1 on the loopback: nothing listens, so the connect is refused at once.
+    @Test func aRefusedConnectionSaysNothingListens() throws {
+        let refused = try runCommand(try TestEnvironment.chargebridge, ["read", "--map", "pac2200", "--tcp", "127.0.0.1:1"])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("connection refused by 127.0.0.1:1 (nothing listens on that port?)"), "\(refused.stderr)")
+    }
 }
 
 @Suite("Command line: logs and sessions")
