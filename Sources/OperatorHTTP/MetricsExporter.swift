@@ -8,8 +8,9 @@ import Synchronization
 /// page is asked for — nothing is computed between scrapes.
 final class MetricsExporter: Sendable {
     let registry: PrometheusCollectorRegistry
-    /// The reason label each charger's setpoint series carries now: a changed reason replaces the
-    /// series (one series per charger, not one per reason ever seen).
+    /// Each charger's current setpoint reason as an info-style series: a changed reason replaces
+    /// the series (one series per charger, not one per reason ever seen), and the setpoint itself
+    /// keeps one series whatever the reason.
     private let reasons = Mutex<[String: (reason: String, gauge: Gauge)]>([:])
 
     init(registry: PrometheusCollectorRegistry) {
@@ -23,7 +24,8 @@ final class MetricsExporter: Sendable {
     func render(_ status: SiteStatus) -> [UInt8] {
         for charger in status.chargers {
             let id = [("charger", charger.id)]
-            setpoint(charger)
+            gauge("charger_setpoint", "amperes", "The current the charger may draw", id).set(to: Double(charger.setpoint))
+            reason(charger)
             for (phase, current) in charger.currents.enumerated() {
                 gauge("charger_current", "amperes", "Current drawn per phase", id + [("phase", "l\(phase + 1)")]).set(to: current)
             }
@@ -62,16 +64,15 @@ final class MetricsExporter: Sendable {
         return registry.emitToBuffer()
     }
 
-    /// The setpoint with its reason as a label.
-    private func setpoint(_ charger: SiteStatus.Charger) {
-        let current = reasons.withLock { reasons -> Gauge in
-            if let held = reasons[charger.id], held.reason == charger.reason { return held.gauge }
+    /// `charger_setpoint_reason{charger, reason} 1`, for the reason the setpoint has now only.
+    private func reason(_ charger: SiteStatus.Charger) {
+        reasons.withLock { reasons in
+            if let held = reasons[charger.id], held.reason == charger.reason { return }
             if let held = reasons[charger.id] { registry.unregisterGauge(held.gauge) }
-            let made = gauge("charger_setpoint", "amperes", "The current the charger may draw, with the reason it was decided",
+            let made = gauge("charger_setpoint_reason", "", "1 for the reason the charger's setpoint was decided (one series per charger)",
                              [("charger", charger.id), ("reason", charger.reason)])
+            made.set(to: 1)
             reasons[charger.id] = (charger.reason, made)
-            return made
         }
-        current.set(to: Double(charger.setpoint))
     }
 }
