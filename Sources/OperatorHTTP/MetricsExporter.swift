@@ -12,9 +12,13 @@ final class MetricsExporter: Sendable {
     /// the series (one series per charger, not one per reason ever seen), and the setpoint itself
     /// keeps one series whatever the reason.
     private let reasons = Mutex<[String: (reason: String, gauge: Gauge)]>([:])
+    /// The chargers' energy registers, in joules (Prometheus' base unit of energy).
+    private let energy: ReadingCounters
 
     init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
+        energy = ReadingCounters(registry: registry, name: "charger_energy", unit: "joules_total",
+                                 help: "Energy meter reading of the charger (a counter; Wh × 3600)")
     }
 
     private func gauge(_ name: String, _ unit: String, _ help: String, _ labels: [(String, String)] = []) -> Gauge {
@@ -30,8 +34,9 @@ final class MetricsExporter: Sendable {
                 gauge("charger_current", "amperes", "Current drawn per phase", id + [("phase", "l\(phase + 1)")]).set(to: current)
             }
             gauge("charger_power", "watts", "Active power", id).set(to: charger.powerW)
-            gauge("charger_energy", "watt_hours", "Energy meter reading", id).set(to: charger.energyWh)
-            gauge("charger_session_energy", "watt_hours", "Energy of the current session", id).set(to: charger.sessionEnergyWh)
+            // an offline charger's reading is not its register: the counter keeps its last value
+            if charger.online { energy.record(charger.energyWh * 3600, key: charger.id, labels: id) }
+            gauge("charger_session_energy", "joules", "Energy of the current session (Wh × 3600)", id).set(to: charger.sessionEnergyWh * 3600)
             gauge("charger_request", "amperes", "What the energy manager asks for", id).set(to: Double(charger.request))
             gauge("charger_failsafe", "", "1 while the charger's energy manager is silent (failsafe current, an alarm)", id).set(to: charger.failsafe ? 1 : 0)
             gauge("charger_local", "", "1 while no energy manager steers the charger (local control)", id).set(to: charger.local ? 1 : 0)
