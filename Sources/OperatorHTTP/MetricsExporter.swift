@@ -45,6 +45,10 @@ final class MetricsExporter: Sendable {
         }
         for meter in status.meters {
             gauge("meter_online", "", "1 while the meter answers with plausible values", [("meter", meter.id)]).set(to: meter.online ? 1 : 0)
+            for series in MeterSeries.of(meter.values) {
+                let labels = [("meter", meter.id)] + (series.phase.map { [("phase", $0)] } ?? [])
+                gauge(series.metric, series.unit, series.help, labels).set(to: series.value)
+            }
         }
         for zone in status.zones {
             for phase in zone.available.indices {

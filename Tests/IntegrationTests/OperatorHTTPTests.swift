@@ -139,6 +139,8 @@ struct OperatorHTTPTests {
                        "chargebridge_charger_setpoint_reason{charger=\"cp2\",reason=\"ems\"} 1",
                        "chargebridge_charger_power_watts{charger=\"cp1\"}",
                        "# TYPE chargebridge_charger_energy_joules_total counter", "chargebridge_charger_energy_joules_total{charger=\"cp3\"} ",
+                       "chargebridge_meter_current_amperes{meter=\"pv\",phase=\"l1\"} ", "chargebridge_meter_phase_power_watts{meter=\"pv\",phase=\"l3\"} ",
+                       "chargebridge_meter_power_watts{meter=\"pv\"} ",
                        "chargebridge_charger_failsafe{charger=\"cp1\"} 0", "chargebridge_charger_failsafe{charger=\"cp2\"} 0",
                        "chargebridge_charger_master_connected{charger=\"cp2\"} 1", "chargebridge_charger_online{charger=\"cp3\"} 1",
                        "chargebridge_modbus_requests_total{function=\"06\",result=\"ok\"} 2", "chargebridge_modbus_requests_total{function=\"04\",result=\"ok\"} 1",
