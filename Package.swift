@@ -28,13 +28,15 @@ let package = Package(
                        providers: [.apt(["libserialport-dev"])]),
         .systemLibrary(name: "CMosquitto", path: "Sources/CMosquitto", providers: [.apt(["libmosquitto-dev"])]),
 
+        // "did you mean …?": the known name nearest to a mistyped one. No I/O.
+        .target(name: "NameSuggestion"),
         // Pure: register-map model, YAML parsing, validation, codecs, block planning. No I/O.
-        .target(name: "RegisterMaps", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "RegisterMaps", dependencies: ["NameSuggestion", .product(name: "Yams", package: "Yams")]),
         // Plain values of the Modbus and MQTT links: endpoints, broker options, address ranges (allow_write),
         // register images, exception codes. No I/O and no C library: configuration and simulation link none.
         .target(name: "LinkValues", dependencies: ["RegisterMaps"]),
         // Finding and reading the data files (maps, layouts, contracts, configurations) on disk.
-        .target(name: "DataFiles", dependencies: ["RegisterMaps"]),
+        .target(name: "DataFiles", dependencies: ["NameSuggestion", "RegisterMaps"]),
         // Swift wrapper of libmodbus: TCP/RTU client, TCP server.
         .target(name: "Modbus", dependencies: ["RegisterMaps", "LinkValues", "CModbus", .product(name: "CoreMetrics", package: "swift-metrics")]),
         // Swift wrapper of libserialport: a serial port opened for reading (smart meters' consumer ports), port listing.
@@ -44,14 +46,14 @@ let package = Package(
         // Swift wrapper of libmosquitto: a client with its own network thread, events as an AsyncStream.
         .target(name: "MQTT", dependencies: ["LinkValues", "CMosquitto"]),
         // What is stored, as plain values: session and event records, changes, the sessions CSV. No I/O.
-        .target(name: "StorageModel"),
+        .target(name: "StorageModel", dependencies: ["NameSuggestion"]),
         // SQLite persistence (GRDB, WAL): sessions, the event log, runtime settings.
         .target(name: "Storage", dependencies: ["StorageModel", .product(name: "GRDB", package: "GRDB.swift")]),
         // Pure control logic: failsafe state machine, setpoint policy, (later) energy loops. No I/O, no clocks.
         .target(name: "EnergyControl"),
         // Parsers of the energy-loop and load-management settings, shared by the service's
         // configuration and the scenario files. No I/O beyond the YAML text handed in.
-        .target(name: "SiteConfiguration", dependencies: ["RegisterMaps", "EnergyControl"]),
+        .target(name: "SiteConfiguration", dependencies: ["NameSuggestion", "RegisterMaps", "EnergyControl"]),
         // The one control core: every decision of a control step as a pure value (the service and the
         // scenario runner both drive it). No I/O, no clocks: time comes in as parameters.
         .target(name: "ControlCore", dependencies: ["EnergyControl", "SiteConfiguration", "StorageModel"]),
@@ -61,7 +63,7 @@ let package = Package(
         .target(name: "Simulation", dependencies: ["RegisterMaps", "DataFiles", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "ControlCore", "StorageModel"]),
         // The service's configuration file: every section parsed and validated (file:line:field errors).
         .target(name: "ServiceConfiguration", dependencies: [
-            "RegisterMaps", "DataFiles", "LinkValues", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "ControlCore", "SmartMeters",
+            "NameSuggestion", "RegisterMaps", "DataFiles", "LinkValues", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "ControlCore", "SmartMeters",
         ]),
         // OCPP 1.6J as pure values: frames, payload validation, the charge point session, the
         // profile stack, one outstanding call at a time. No I/O; time comes in as parameters.
@@ -182,7 +184,7 @@ let package = Package(
         ]),
         // Command-line interface only.
         .executableTarget(name: "chargebridge", dependencies: [
-            "RegisterMaps", "DataFiles", "LinkValues", "Modbus", "EnergyControl", "Simulation", "SimulatedDevices", "SiteConfiguration", "Storage", "StorageModel",
+            "NameSuggestion", "RegisterMaps", "DataFiles", "LinkValues", "Modbus", "EnergyControl", "Simulation", "SimulatedDevices", "SiteConfiguration", "Storage", "StorageModel",
             "ControlCore", "ServiceConfiguration", "SerialLine", "SmartMeters", "ServiceSupport", "StandbyLease", "NorthboundMQTT", "OperatorStatus", "Bridge", "Standby",
             "OperatorHTTP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -200,8 +202,8 @@ let package = Package(
 
         .executableTarget(name: "StorageBenchmark", dependencies: ["Storage", "StorageModel"], path: "Benchmarks/StorageBenchmark"),
 
-        .testTarget(name: "StorageTests", dependencies: ["Storage", "StorageModel", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "RegisterMapsTests", dependencies: ["RegisterMaps", "DataFiles"],
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "StorageModel", "NameSuggestion", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "RegisterMapsTests", dependencies: ["NameSuggestion", "RegisterMaps", "DataFiles"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "EnergyControlTests", dependencies: ["EnergyControl"]),
         .testTarget(name: "SmartMetersTests", dependencies: ["SmartMeters"]),

@@ -1,4 +1,5 @@
 import Foundation
+import NameSuggestion
 
 /// Finds register-map files: a path as given, or a map name looked up in the map folders.
 public struct MapCatalog: Sendable {
@@ -39,5 +40,16 @@ public struct MapCatalog: Sendable {
             }
         }
         return nil
+    }
+
+    /// The names `map:` and `--map` take: every map file's name without folder and extension.
+    public func names() -> [String] {
+        files().map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }
+    }
+
+    /// The error for a reference `resolve` did not find, with the nearest map name if one is near.
+    public func notFound(_ reference: String) -> String {
+        let name = reference.hasSuffix(".yaml") ? String(reference.dropLast(5)) : reference
+        return "no register map \"\(reference)\" (a file or a name listed by `chargebridge maps`)" + Suggestion.didYouMean(name, among: names())
     }
 }

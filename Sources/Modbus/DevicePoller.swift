@@ -65,7 +65,7 @@ public final class DevicePoller {
                     continue
                 }
                 switch error {
-                case .connection, .serialDevice: linkDown = error
+                case .connection, .unreachable, .serialDevice: linkDown = error
                 default: break
                 }
                 answers.append(.failure(.readFailed(error.description)))

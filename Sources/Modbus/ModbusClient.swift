@@ -16,6 +16,8 @@ public final class ModbusClient {
     }
     private let context: OpaquePointer
     private var connected = false
+    /// libmodbus waits this long for a TCP connect too; the error of a connect that timed out says it.
+    private let timeout: Duration
 
     /// - Parameters:
     ///   - timeout: response timeout per request.
@@ -38,6 +40,7 @@ public final class ModbusClient {
         context = created
         self.endpoint = endpoint
         self.unit = unit
+        self.timeout = timeout
         modbus_set_slave(context, Int32(unit))
         ModbusClient.setTimeout(context, timeout, modbus_set_response_timeout)
         ModbusClient.setTimeout(context, byteTimeout, modbus_set_byte_timeout)
@@ -60,10 +63,10 @@ public final class ModbusClient {
         if modbus_connect(context) == -1 {
             let code = errno
             let text = String(cString: modbus_strerror(code))
-            if case .rtu(let device, _) = endpoint {
-                throw .serialDevice("cannot open \(device) as a serial line: \(text)")
+            switch endpoint {
+            case .rtu(let device, _): throw .serialDevice("cannot open \(device) as a serial line: \(text)")
+            case .tcp(let host, let port): throw ConnectFailure.error(host: host, port: port, code: code, timeout: timeout, text: text)
             }
-            throw .connection("\(endpoint): \(text)")
         }
         connected = true
     }

@@ -11,6 +11,8 @@ public enum ModbusError: Error, Equatable, CustomStringConvertible, Sendable {
     case badResponse(String)
     /// The link could not be opened or broke (connection refused, reset, …).
     case connection(String)
+    /// A TCP connect got no answer or was refused; the text is the whole message, with the likely cause.
+    case unreachable(String)
     /// The serial device does not exist or cannot be used as a serial line.
     case serialDevice(String)
     /// The arguments cannot be sent (address out of range, too many registers, …).
@@ -22,6 +24,7 @@ public enum ModbusError: Error, Equatable, CustomStringConvertible, Sendable {
         case .exception(let code): "Modbus exception \(String(format: "%02d", code)) (\(ModbusError.exceptionName(code)))"
         case .badResponse(let text): "bad answer: \(text)"
         case .connection(let text): "connection failed: \(text)"
+        case .unreachable(let text): text
         case .serialDevice(let text): "serial device: \(text)"
         case .invalidRequest(let text): "invalid request: \(text)"
         }
@@ -33,7 +36,7 @@ public enum ModbusError: Error, Equatable, CustomStringConvertible, Sendable {
         case .timeout: "timeout"
         case .exception: "exception"
         case .badResponse: "bad_answer"
-        case .connection: "connection"
+        case .connection, .unreachable: "connection"
         case .serialDevice: "serial_device"
         case .invalidRequest: "invalid_request"
         }
@@ -42,7 +45,7 @@ public enum ModbusError: Error, Equatable, CustomStringConvertible, Sendable {
     /// Link-level failures after which the connection is re-opened on the next request.
     public var needsReconnect: Bool {
         switch self {
-        case .connection, .badResponse: true
+        case .connection, .unreachable, .badResponse: true
         default: false
         }
     }

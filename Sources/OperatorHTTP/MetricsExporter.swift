@@ -8,12 +8,17 @@ import Synchronization
 /// page is asked for — nothing is computed between scrapes.
 final class MetricsExporter: Sendable {
     let registry: PrometheusCollectorRegistry
-    /// The reason label each charger's setpoint series carries now: a changed reason replaces the
-    /// series (one series per charger, not one per reason ever seen).
+    /// Each charger's current setpoint reason as an info-style series: a changed reason replaces
+    /// the series (one series per charger, not one per reason ever seen), and the setpoint itself
+    /// keeps one series whatever the reason.
     private let reasons = Mutex<[String: (reason: String, gauge: Gauge)]>([:])
+    /// The chargers' energy registers, in joules (Prometheus' base unit of energy).
+    private let energy: ReadingCounters
 
     init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
+        energy = ReadingCounters(registry: registry, name: "charger_energy", unit: "joules_total",
+                                 help: "Energy meter reading of the charger (a counter; Wh × 3600)")
     }
 
     private func gauge(_ name: String, _ unit: String, _ help: String, _ labels: [(String, String)] = []) -> Gauge {
@@ -23,13 +28,15 @@ final class MetricsExporter: Sendable {
     func render(_ status: SiteStatus) -> [UInt8] {
         for charger in status.chargers {
             let id = [("charger", charger.id)]
-            setpoint(charger)
+            gauge("charger_setpoint", "amperes", "The current the charger may draw", id).set(to: Double(charger.setpoint))
+            reason(charger)
             for (phase, current) in charger.currents.enumerated() {
                 gauge("charger_current", "amperes", "Current drawn per phase", id + [("phase", "l\(phase + 1)")]).set(to: current)
             }
             gauge("charger_power", "watts", "Active power", id).set(to: charger.powerW)
-            gauge("charger_energy", "watt_hours", "Energy meter reading", id).set(to: charger.energyWh)
-            gauge("charger_session_energy", "watt_hours", "Energy of the current session", id).set(to: charger.sessionEnergyWh)
+            // an offline charger's reading is not its register: the counter keeps its last value
+            if charger.online { energy.record(charger.energyWh * 3600, key: charger.id, labels: id) }
+            gauge("charger_session_energy", "joules", "Energy of the current session (Wh × 3600)", id).set(to: charger.sessionEnergyWh * 3600)
             gauge("charger_request", "amperes", "What the energy manager asks for", id).set(to: Double(charger.request))
             gauge("charger_failsafe", "", "1 while the charger's energy manager is silent (failsafe current, an alarm)", id).set(to: charger.failsafe ? 1 : 0)
             gauge("charger_local", "", "1 while no energy manager steers the charger (local control)", id).set(to: charger.local ? 1 : 0)
@@ -38,6 +45,10 @@ final class MetricsExporter: Sendable {
         }
         for meter in status.meters {
             gauge("meter_online", "", "1 while the meter answers with plausible values", [("meter", meter.id)]).set(to: meter.online ? 1 : 0)
+            for series in MeterSeries.of(meter.values) {
+                let labels = [("meter", meter.id)] + (series.phase.map { [("phase", $0)] } ?? [])
+                gauge(series.metric, series.unit, series.help, labels).set(to: series.value)
+            }
         }
         for zone in status.zones {
             for phase in zone.available.indices {
@@ -62,16 +73,15 @@ final class MetricsExporter: Sendable {
         return registry.emitToBuffer()
     }
 
-    /// The setpoint with its reason as a label.
-    private func setpoint(_ charger: SiteStatus.Charger) {
-        let current = reasons.withLock { reasons -> Gauge in
-            if let held = reasons[charger.id], held.reason == charger.reason { return held.gauge }
+    /// `charger_setpoint_reason{charger, reason} 1`, for the reason the setpoint has now only.
+    private func reason(_ charger: SiteStatus.Charger) {
+        reasons.withLock { reasons in
+            if let held = reasons[charger.id], held.reason == charger.reason { return }
             if let held = reasons[charger.id] { registry.unregisterGauge(held.gauge) }
-            let made = gauge("charger_setpoint", "amperes", "The current the charger may draw, with the reason it was decided",
+            let made = gauge("charger_setpoint_reason", "", "1 for the reason the charger's setpoint was decided (one series per charger)",
                              [("charger", charger.id), ("reason", charger.reason)])
+            made.set(to: 1)
             reasons[charger.id] = (charger.reason, made)
-            return made
         }
-        current.set(to: Double(charger.setpoint))
     }
 }

@@ -1,22 +1,27 @@
 import Foundation
+import NameSuggestion
 import Yams
 
-/// An error in a YAML data file, naming the file, the line and the field.
+/// An error in a YAML data file, naming the file, the line (and for syntax errors the column) and
+/// the field.
 public struct DataFileError: Error, CustomStringConvertible, Equatable, Sendable {
     public let file: String
     public let line: Int?
+    public let column: Int?
     public let field: String
     public let message: String
 
-    public init(file: String, line: Int?, field: String, message: String) {
+    public init(file: String, line: Int?, column: Int? = nil, field: String, message: String) {
         self.file = file
         self.line = line
+        self.column = column
         self.field = field
         self.message = message
     }
 
     public var description: String {
-        let place = line.map { "\(file):\($0)" } ?? file
+        var place = line.map { "\(file):\($0)" } ?? file
+        if line != nil, let column { place += ":\(column)" }
         return field.isEmpty ? "\(place): \(message)" : "\(place): \(field): \(message)"
     }
 }
@@ -34,7 +39,8 @@ public struct YAMLNode {
         self.path = path
     }
 
-    /// Parses a whole document; syntax errors carry the line of the problem.
+    /// Parses a whole document; syntax errors carry the line and column of the problem and a hint:
+    /// nearly every YAML syntax error in a hand-edited file is an indentation (or a tab).
     public static func parse(_ text: String, file: String) throws(DataFileError) -> YAMLNode {
         do {
             guard let root = try Yams.compose(yaml: text) else {
@@ -46,7 +52,8 @@ public struct YAMLNode {
         } catch let YamlError.scanner(_, problem, mark, _),
                 let YamlError.parser(_, problem, mark, _),
                 let YamlError.composer(_, problem, mark, _) {
-            throw DataFileError(file: file, line: mark.line, field: "", message: "YAML syntax: \(problem)")
+            throw DataFileError(file: file, line: mark.line, column: mark.column, field: "",
+                                message: "YAML: \(problem) — check the indentation (spaces, not tabs) of this line and the one above")
         } catch {
             throw DataFileError(file: file, line: nil, field: "", message: "YAML: \(error)")
         }
@@ -179,8 +186,8 @@ public struct YAMLFields {
 
     public func finish(allowed extra: Set<String> = []) throws(DataFileError) {
         for (key, node) in entries where !used.contains(key) && !extra.contains(key) {
-            let known = used.union(extra).sorted().joined(separator: ", ")
-            throw node.error("unknown field (known fields here: \(known))")
+            let known = used.union(extra).sorted()
+            throw node.error("unknown field (known fields here: \(known.joined(separator: ", ")))" + Suggestion.didYouMean(key, among: known))
         }
     }
 }

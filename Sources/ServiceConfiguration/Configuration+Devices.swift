@@ -19,7 +19,7 @@ extension Configuration {
         let mapNode = try fields.required("map")
         let reference = try mapNode.string()
         guard let path = MapCatalog.standard().resolve(reference) else {
-            throw mapNode.error("no register map \"\(reference)\" (a file or a name listed by `chargebridge maps`)")
+            throw mapNode.error(MapCatalog.standard().notFound(reference))
         }
         let map = try MapLoader.load(file: path)
         let endpoint = try parseEndpoint(&fields, owner: node, defaults: map.transport)

@@ -26,7 +26,7 @@ public struct SouthboundSettings: Sendable {
         let mapNode = try defaultMap == nil ? fields.required("map") : fields.optional("map")
         let reference = try mapNode?.string() ?? defaultMap!
         guard let path = MapCatalog.standard().resolve(reference) else {
-            throw (mapNode ?? node).error("no register map \"\(reference)\" (a file or a name listed by `chargebridge maps`)")
+            throw (mapNode ?? node).error(MapCatalog.standard().notFound(reference))
         }
         let map = try MapLoader.load(file: path)
         guard map.charger != nil else {

@@ -1,4 +1,5 @@
 import EnergyControl
+import NameSuggestion
 import RegisterMaps
 
 /// Where a charger sits in the load management: its zone, wiring, plug id and priority.
@@ -140,13 +141,21 @@ public enum LoadSettingsParser {
         }
     }
 
+    /// A charger's zone that is not under load_management.zones: the zones it could hang off, and
+    /// the nearest of them if the name looks like a typo.
+    static func unknownZone(_ id: String, zones: [ZoneSettings]) -> String {
+        let leaves = zones.map(\.id).filter { leaf in !zones.contains { $0.parent == leaf } }
+        let listed = leaves.isEmpty ? "" : " (leaf zones: \(leaves.joined(separator: ", ")))"
+        return "no zone \"\(id)\" under load_management.zones\(listed)" + Suggestion.didYouMean(id, among: leaves)
+    }
+
     /// A charger's `zone`, `rotation` (RST, STR, TRS, L1, L2, L3), `plug` and `priority` keys.
     /// - Parameter maxCurrent: the charger's maximum (a disconnected limit above it is refused).
     public static func placement(_ fields: inout YAMLFields, zones: [ZoneSettings], phases: Int, minCurrent: Int = 6, maxCurrent: Int) throws(DataFileError) -> ChargerPlacement {
         var placement = ChargerPlacement()
         if let node = fields.optional("zone") {
             let id = try node.string()
-            guard let index = zones.firstIndex(where: { $0.id == id }) else { throw node.error("no zone \"\(id)\" under load_management.zones") }
+            guard let index = zones.firstIndex(where: { $0.id == id }) else { throw node.error(unknownZone(id, zones: zones)) }
             guard !zones.contains(where: { $0.parent == id }) else { throw node.error("zone \"\(id)\" has sub-zones: chargers hang off leaf zones") }
             placement.zone = index
         }

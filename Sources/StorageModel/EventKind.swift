@@ -1,5 +1,5 @@
 /// The kinds of the event log (the `kind` column).
-public enum EventKind: String, Sendable {
+public enum EventKind: String, Sendable, CaseIterable {
     case serviceStarted = "service-started", serviceStopped = "service-stopped", configurationLoaded = "configuration-loaded"
     case failsafeEntered = "failsafe-entered", failsafeLeft = "failsafe-left"
     case masterConnected = "master-connected", masterReplaced = "master-replaced", masterDisconnected = "master-disconnected"

@@ -12,28 +12,36 @@ struct EventsCommand: ParsableCommand {
 
     @OptionGroup var source: DatabaseOptions
 
-    @Option(help: "Events at or after this local time (YYYY-MM-DD or YYYY-MM-DDTHH:MM), or this long ago (30m, 12h, 7d).")
+    @Option(help: "Events at or after this local time (YYYY-MM-DD or YYYY-MM-DDTHH:MM, today, yesterday), or this long ago (30m, 12h, 7d).")
     var since: String?
 
     @Option(help: "Only events about this charger (or meter, zone, input id).") var charger: String?
-    @Option(help: "Only events of this kind, e.g. failsafe_entered (see the kinds listed without it).") var kind: String?
+    @Option(help: "Only events of this kind, e.g. failsafe-entered (or failsafe_entered); an unknown kind lists them all.") var kind: String?
     @Flag(help: "A JSON array of {time, kind, subject, detail}.") var json = false
 
     func validate() throws {
         if let since { _ = try Self.start(since, now: Date()) }
+        if let kind { _ = try Self.kind(kind) }
     }
 
-    /// `--since`: a date, or a duration back from now.
+    /// `--since`: today, yesterday, a duration back from now, or a date.
     static func start(_ text: String, now: Date) throws -> Double {
-        if let unit = text.last, let amount = Double(text.dropLast()), amount >= 0, let seconds = ["m": 60.0, "h": 3600.0, "d": 86_400.0][String(unit)] {
-            return now.timeIntervalSince1970 - amount * seconds
-        }
+        if let start = SinceWord.start(text, now: now, timeZone: .current) { return start }
         return try DatabaseOptions.time(text, option: "--since")
+    }
+
+    /// `--kind` as stored; an unknown kind is refused rather than matching nothing.
+    static func kind(_ text: String) throws -> String {
+        do {
+            return try EventKind.named(text).rawValue
+        } catch {
+            throw ValidationError("--kind: \(error)")
+        }
     }
 
     func run() throws {
         let (store, _) = try source.open()
-        let events = try store.events(from: try since.map { try Self.start($0, now: Date()) } ?? -.infinity, kind: kind)
+        let events = try store.events(from: try since.map { try Self.start($0, now: Date()) } ?? -.infinity, kind: try kind.map(Self.kind))
             .filter { event in charger.map { event.subject == $0 } ?? true }
         let formatter = ISO8601DateFormatter()
         formatter.timeZone = .current

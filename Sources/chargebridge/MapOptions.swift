@@ -10,7 +10,7 @@ struct MapOption: ParsableArguments {
     func load() throws -> RegisterMap {
         guard let map else { throw CLIError("--map is required") }
         guard let path = MapCatalog.standard().resolve(map) else {
-            throw CLIError("no register map \"\(map)\" (neither a file nor a known map name; see `chargebridge maps`)")
+            throw CLIError(MapCatalog.standard().notFound(map))
         }
         do {
             return try MapLoader.load(file: path)

@@ -56,6 +56,16 @@ struct CommandLineTests {
         #expect(neither.status != 0 && neither.stderr.contains("exactly one of --tcp"))
         let unknown = try runCommand(try TestEnvironment.chargebridge, ["read", "--map", "nope", "--tcp", "127.0.0.1:1"])
         #expect(unknown.status != 0 && unknown.stderr.contains("no register map \"nope\""))
+        let near = try runCommand(try TestEnvironment.chargebridge, ["read", "--map", "pac220", "--tcp", "127.0.0.1:1"])
+        #expect(near.status != 0 && near.stderr.contains("no register map \"pac220\" (a file or a name listed by `chargebridge maps`); did you mean \"pac2200\"?"),
+                "\(near.stderr)")
+    }
+
+    /// Port 1 on the loopback: nothing listens, so the connect is refused at once.
+    @Test func aRefusedConnectionSaysNothingListens() throws {
+        let refused = try runCommand(try TestEnvironment.chargebridge, ["read", "--map", "pac2200", "--tcp", "127.0.0.1:1"])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("connection refused by 127.0.0.1:1 (nothing listens on that port?)"), "\(refused.stderr)")
     }
 }
 
@@ -105,6 +115,13 @@ struct ServiceCommandLineTests {
         let json = try runCommand(try TestEnvironment.chargebridge, ["events", "--config", file.path, "--kind", "service-stopped", "--since", "1h", "--json"])
         let objects = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: String]], "\(json.stdout)")
         #expect(objects.count == 1 && objects[0]["kind"] == "service-stopped" && objects[0]["time"] != nil, "\(objects)")
+        // either spelling of a kind; an unknown kind is an error naming the kinds, never "no events"
+        let underscored = try runCommand(try TestEnvironment.chargebridge, ["events", "--config", file.path, "--kind", "service_started", "--since", "yesterday"])
+        #expect(underscored.status == 0 && underscored.stdout.contains("service-started") && !underscored.stdout.contains("service-stopped"),
+                "\(underscored.stdout) \(underscored.stderr)")
+        let typo = try runCommand(try TestEnvironment.chargebridge, ["events", "--config", file.path, "--kind", "service-stoped"])
+        #expect(typo.status != 0 && typo.stderr.contains("--kind: unknown event kind \"service-stoped\" (kinds: service-started, service-stopped,"), "\(typo.stderr)")
+        #expect(typo.stderr.contains("zone-setpoint-failsafe); did you mean \"service-stopped\"?"), "\(typo.stderr)")
         let old = try runCommand(try TestEnvironment.chargebridge, ["events", "--config", file.path, "--since", "2000-01-01", "--charger", "nobody"])
         #expect(old.stdout.contains("no events"))
         let wrong = try runCommand(try TestEnvironment.chargebridge, ["events", "--database", "/nonexistent.sqlite"])

@@ -135,8 +135,12 @@ struct OperatorHTTPTests {
 
         let metrics = try Self.fetch(site.url + "/metrics")
         #expect(metrics.status == 200)
-        for series in ["chargebridge_charger_setpoint_amperes{charger=\"cp2\",reason=", "chargebridge_charger_current_amperes{charger=\"cp1\",phase=\"l1\"}",
-                       "chargebridge_charger_power_watts{charger=\"cp1\"}", "chargebridge_charger_energy_watt_hours{charger=\"cp3\"}",
+        for series in ["chargebridge_charger_setpoint_amperes{charger=\"cp2\"} ", "chargebridge_charger_current_amperes{charger=\"cp1\",phase=\"l1\"}",
+                       "chargebridge_charger_setpoint_reason{charger=\"cp2\",reason=\"ems\"} 1",
+                       "chargebridge_charger_power_watts{charger=\"cp1\"}",
+                       "# TYPE chargebridge_charger_energy_joules_total counter", "chargebridge_charger_energy_joules_total{charger=\"cp3\"} ",
+                       "chargebridge_meter_current_amperes{meter=\"pv\",phase=\"l1\"} ", "chargebridge_meter_phase_power_watts{meter=\"pv\",phase=\"l3\"} ",
+                       "chargebridge_meter_power_watts{meter=\"pv\"} ",
                        "chargebridge_charger_failsafe{charger=\"cp1\"} 0", "chargebridge_charger_failsafe{charger=\"cp2\"} 0",
                        "chargebridge_charger_master_connected{charger=\"cp2\"} 1", "chargebridge_charger_online{charger=\"cp3\"} 1",
                        "chargebridge_modbus_requests_total{function=\"06\",result=\"ok\"} 2", "chargebridge_modbus_requests_total{function=\"04\",result=\"ok\"} 1",
@@ -147,6 +151,11 @@ struct OperatorHTTPTests {
             #expect(metrics.body.contains(series), "\(series) missing from /metrics")
         }
         #expect(Self.metricSetpoints(metrics.body)["cp2"] == 10)
+        // one series per charger and metric whatever the setpoint's reason: no label that changes with it
+        let setpointLines = metrics.body.split(separator: "\n").filter { $0.hasPrefix("chargebridge_charger_setpoint_amperes{") }
+        #expect(setpointLines.count == 3 && !setpointLines.contains { $0.contains("reason=") }, "\(setpointLines)")
+        #expect(metrics.body.split(separator: "\n").filter { $0.hasPrefix("chargebridge_charger_setpoint_reason{charger=\"cp2\"") }.count == 1)
+        #expect(!metrics.body.contains("watt_hours{"), "energy is exported in joules")
         let errors = metrics.body.split(separator: "\n").filter { $0.hasPrefix("chargebridge_meter_errors_total{") }
         #expect(errors.contains { $0.contains("meter=\"gone\"") && $0.contains("kind=\"connection\"") }, "\(errors)")
         #expect(!errors.contains { $0.contains("meter=\"pv\"") }, "\(errors)")
