@@ -183,13 +183,8 @@ struct OCPPChargePointTests {
     @Test func runningOutOfFileDescriptorsDoesNotSpinACore() throws {
         let site = try Self.startSite(["cp1"], shell: "ulimit -n 64")
         defer { site.bridge.stop() }
-        // raw TCP connections that send nothing (the Modbus probe's hold works on any port)
-        let hold = try ManagedProcess(try TestEnvironment.python, [TestEnvironment.peer("modbus_probe.py"), "hold", "--port", "\(site.ocppPort)",
-                                                                   "--count", "200", "--seconds", "8"])
+        let (busy, hold) = try site.bridge.cpuShareOutOfDescriptors(port: site.ocppPort, marker: "OCPP central system cannot accept connections")
         defer { hold.stop() }
-        try hold.waitFor("opened")
-        try site.bridge.waitFor("OCPP central system cannot accept connections", timeout: .seconds(10))
-        let busy = try site.bridge.cpuShare(over: 3)
         print("OCPP central system out of file descriptors: \(Int(busy * 1000)) ‰ of a core")
         #expect(busy <= 0.05, "the bridge used \(Int(busy * 100)) % of a core while out of descriptors")
         #expect(site.bridge.text.components(separatedBy: "cannot accept connections").count == 2, "logged once")

@@ -235,13 +235,8 @@ struct OperatorHTTPTests {
         let site = try Self.start(chargers: 1, http: ", max_connections: 1024", shell: "ulimit -n 64")
         defer { site.bridge.stop() }
         let idle = try site.bridge.cpuShare(over: 2)
-        // raw TCP connections that send nothing (the Modbus probe's hold works on any port)
-        let hold = try ManagedProcess(try TestEnvironment.python, [TestEnvironment.peer("modbus_probe.py"), "hold", "--port", "\(site.http)",
-                                                                   "--count", "200", "--seconds", "8"])
+        let (busy, hold) = try site.bridge.cpuShareOutOfDescriptors(port: site.http, marker: "HTTP endpoint cannot accept connections")
         defer { hold.stop() }
-        try hold.waitFor("opened")
-        try site.bridge.waitFor("HTTP endpoint cannot accept connections", timeout: .seconds(10))
-        let busy = try site.bridge.cpuShare(over: 3)
         print("HTTP endpoint out of file descriptors: \(Int(busy * 1000)) ‰ of a core (idle: \(Int(idle * 1000)) ‰)")
         #expect(busy <= 0.05, "the bridge used \(Int(busy * 100)) % of a core while out of descriptors")
         #expect(site.bridge.text.components(separatedBy: "cannot accept connections").count == 2, "logged once")

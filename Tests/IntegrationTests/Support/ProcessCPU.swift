@@ -13,3 +13,22 @@ extension ManagedProcess {
         return (try used() - before) / Date().timeIntervalSince(started)
     }
 }
+
+extension ManagedProcess {
+    /// Holds 200 idle TCP connections to `port` of this bridge (started with a low `ulimit -n`)
+    /// until it logs `marker`; returns its share of a core over 3 s while out of descriptors, and
+    /// the holder (stop it to let the connections go).
+    func cpuShareOutOfDescriptors(port: Int, marker: String) throws -> (share: Double, hold: ManagedProcess) {
+        // raw TCP connections that send nothing (the Modbus probe's hold works on any port)
+        let hold = try ManagedProcess(try TestEnvironment.python, [TestEnvironment.peer("modbus_probe.py"), "hold", "--port", "\(port)",
+                                                                   "--count", "200", "--seconds", "8"])
+        do {
+            try hold.waitFor("opened")
+            try waitFor(marker, timeout: .seconds(10))
+            return (try cpuShare(over: 3), hold)
+        } catch {
+            hold.stop()
+            throw error
+        }
+    }
+}
