@@ -2,10 +2,11 @@
 public enum LimitReason: String, Sendable, Equatable, CaseIterable {
     case ems                 // the energy manager's request over Modbus
     case failsafe            // the EMS went silent: failsafe current
+    case local               // no energy manager is expected (or none has steered yet): the failsafe current as normal
     case chargerMax = "charger-max"
     case cable
     case belowMinimum = "below-minimum"
-    // Energy loops (issue 4+) add their caps with these reasons.
+    // The energy loops' caps.
     case fuse, sun, loadShedding = "load-shedding", enable, meterLost = "meter-lost", zone
     case reduction                 // a digital-input percentage reduction
     case phaseSwitch = "phase-switch"

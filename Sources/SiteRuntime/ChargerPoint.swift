@@ -88,6 +88,9 @@ public final class ChargerPoint: Sendable {
         public let local: Bool
         /// Failsafe because the energy manager that steered it went silent: an alarm.
         public var alarm: Bool { failsafe && !local }
+        /// The reason as shown (MQTT, the status page): `local`, not `failsafe`, when running at the
+        /// failsafe current is this site's normal state.
+        public var reason: LimitReason { decision.reason == .failsafe && local ? .local : decision.reason }
         public let master: String?
         /// The failsafe current in force (configured, or set by the master).
         public let failsafeCurrent: Int

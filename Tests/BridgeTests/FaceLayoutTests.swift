@@ -104,6 +104,13 @@ struct FaceLayoutTests {
         _ = point.step(now: 1000, status: ChargerStatus())                          // silent master
         #expect(point.failsafeEntries == entries + 1)
         #expect(point.snapshot.decision == SetpointDecision(amperes: 8, reason: .failsafe))
+        #expect(point.snapshot.reason == .failsafe, "a master went silent: the alarm's reason")
+    }
+
+    @Test func theFailsafeCurrentIsLocalBeforeAnyMasterAndUnderEmsNone() throws {
+        let point = try point()
+        _ = point.step(now: 0.1, status: ChargerStatus())
+        #expect(point.snapshot.decision.reason == .failsafe && point.snapshot.reason == .local, "no master has steered yet")
     }
 
     @Test func statusRegistersReflectTheCharger() throws {

@@ -102,7 +102,7 @@ struct HomeAssistantRulesTests {
 
 /// The reasons a setpoint can have, as published on `reason`.
 enum LimitReasonNames {
-    static let all = ["ems", "failsafe", "charger-max", "cable", "below-minimum", "fuse", "sun", "load-shedding", "enable", "meter-lost",
+    static let all = ["ems", "failsafe", "local", "charger-max", "cable", "below-minimum", "fuse", "sun", "load-shedding", "enable", "meter-lost",
                       "zone", "reduction", "phase-switch", "mode", "no-vehicle", "off-peak", "random-delay", "queued", "low-consumption",
                       "offline", "operator", "disabled"]
 }

@@ -21,7 +21,7 @@ extension BridgeService {
             let snapshot = point.snapshot
             let status = snapshot.status
             return SiteStatus.Charger(id: point.config.id, name: point.config.name, online: status.online, state: status.state.name,
-                                      setpoint: snapshot.decision.amperes, reason: snapshot.decision.reason.rawValue, request: snapshot.request,
+                                      setpoint: snapshot.decision.amperes, reason: snapshot.reason.rawValue, request: snapshot.request,
                                       maxCurrent: point.config.limits.maxCurrent, currents: status.currents, powerW: status.totalPower,
                                       energyWh: status.energyWh, sessionEnergyWh: status.sessionEnergyWh, master: snapshot.master,
                                       failsafe: snapshot.alarm, local: snapshot.local)
