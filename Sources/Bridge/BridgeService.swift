@@ -425,7 +425,7 @@ public enum StatusLine {
         let currents = status.currents.map { String(format: "%4.1f", $0) }.joined(separator: "/")
         let master = snapshot.local ? "local" : snapshot.failsafe ? "FAILSAFE" : (snapshot.master.map { "master \($0)" } ?? "master silent")
         func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
-        return pad(charger.config.id, 10) + pad(status.state.name, 14)
+        return pad(charger.config.id, 10) + pad(status.state.name, 15)
             + String(format: "EMS request %2d A → setpoint %2d A ", snapshot.request, snapshot.decision.amperes)
             + pad("(\(snapshot.reason.rawValue))", 11)
             + String(format: " I = %@ A %6.0f W  session %6.0f Wh  ", currents, status.totalPower, status.sessionEnergyWh) + master
