@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Where the built binary, the Python peers and the system tools are. The test command
 /// (scripts/test.sh) installs them; a missing one fails the test with a clear message.
@@ -34,23 +35,28 @@ enum TestEnvironment {
         return path
     }
 
-    /// A loopback TCP port nobody listens on right now (the kernel picks it).
+    /// A loopback TCP port nobody uses now and no other test of this run was given. Chosen below
+    /// the kernel's ephemeral range (32768–60999): a port the kernel picked could be taken again
+    /// by any outgoing connection before the bridge binds it.
     static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+        for _ in 0..<500 {
+            let candidate = Int.random(in: 20_000...32_000)
+            guard issuedPorts.withLock({ $0.insert(candidate).inserted }) else { continue }
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = in_port_t(UInt16(candidate).bigEndian)
+            let bound = withUnsafePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
             }
+            if bound { return candidate }
         }
-        guard ok else { throw TestFailure("cannot find a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        throw TestFailure("cannot find a free port")
     }
+
+    private static let issuedPorts = Mutex<Set<Int>>([])
 
     /// Every wait in these tests is stretched by `CB_TEST_TIME_SCALE` (default 3), and a timed goal
     /// gets `patience` seconds (`CB_TEST_PATIENCE`, default 20) on top: a busy machine makes a test
