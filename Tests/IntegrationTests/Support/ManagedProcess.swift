@@ -6,6 +6,9 @@ final class ManagedProcess: Sendable {
     let child: ChildProcess
     let name: String
     private let output = LockedData()
+    /// Signalled when the process's output has been read to its end.
+    private let drained: DispatchSemaphore
+    private let outputEnded = Atomic<Bool>(false)
 
     init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
         let pipe = try CapturedPipe()
@@ -13,10 +16,21 @@ final class ManagedProcess: Sendable {
         env.merge(environment) { $1 }
         child = try ChildProcess(executable, arguments, environment: env, stdout: pipe.writeEnd, stderr: pipe.writeEnd)
         name = URL(fileURLWithPath: executable).lastPathComponent
-        _ = pipe.drain(into: output)
+        drained = pipe.drain(into: output)
     }
 
-    var text: String { output.text }
+    /// What it printed; once it has exited, all of it (its last lines may still be in the pipe).
+    var text: String {
+        if !child.isRunning { waitForOutputEnd() }
+        return output.text
+    }
+
+    /// Waits (at most 5 s, once) until the output of an exited process is read to its end.
+    private func waitForOutputEnd() {
+        guard !outputEnded.load(ordering: .acquiring) else { return }
+        _ = drained.wait(timeout: .now() + 5)
+        outputEnded.store(true, ordering: .releasing)
+    }
     var pid: pid_t { child.pid }
     var isRunning: Bool { child.isRunning }
 
