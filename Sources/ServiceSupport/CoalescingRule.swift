@@ -16,7 +16,12 @@ package struct CoalescingRule: Sendable {
 
     /// nil: hold this one back; else how many were held back since the last one let through.
     package mutating func admit(_ key: String, at now: Date) -> Int? {
-        if entries.count > 256 { entries.removeAll() }   // keys may come from outside: bounded
+        // keys may come from outside: bounded. Quiet keys go first, so held counts survive a
+        // flood of new keys unless that flood alone fills the table.
+        if entries.count > 256 {
+            entries = entries.filter { $0.value.held > 0 }
+            if entries.count > 256 { entries.removeAll() }
+        }
         if let entry = entries[key], now.timeIntervalSince(entry.last) < interval {
             entries[key]!.held += 1
             return nil

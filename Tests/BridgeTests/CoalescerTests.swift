@@ -38,6 +38,15 @@ struct CoalescerTests {
         #expect(rule.admit("connected", at: t0.addingTimeInterval(40)) == 0)
     }
 
+    /// Keys from the network are bounded, but a flood of new keys does not erase a held count.
+    @Test func manyNewKeysKeepTheHeldCounts() {
+        let log = Coalescer(interval: 10)
+        #expect(log.admit("refused", at: t0) == 0)
+        for step in 1...5 { #expect(log.admit("refused", at: t0.addingTimeInterval(Double(step))) == nil) }
+        for key in 0..<300 { _ = log.admit("peer \(key)", at: t0.addingTimeInterval(6)) }
+        #expect(log.flush(now: t0.addingTimeInterval(10)).first { $0.key == "refused" }?.held == 5)
+    }
+
     @Test func nothingHeldNothingFlushed() {
         var rule = CoalescingRule(interval: 1)
         #expect(rule.admit("a", at: t0) == 0)
