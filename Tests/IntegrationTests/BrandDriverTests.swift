@@ -32,7 +32,7 @@ struct Brand: Sendable, CustomStringConvertible {
 /// the energy manager's 5004 lands in the brand's register and unit, status reaches the EVC08 face
 /// and MQTT, pause/resume/phases use the brand's own semantics, the charger's own watchdog catches a
 /// dead bridge, and it survives the charger going away and a refused write.
-@Suite("Chargers of every brand")
+@Suite("Chargers of every brand", .serialized)
 struct BrandDriverTests {
     static let brands: [Brand] = BrandTable.all
 
