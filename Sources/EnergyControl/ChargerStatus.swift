@@ -28,6 +28,8 @@ public struct ChargerStatus: Sendable, Equatable {
     public var state: ChargePointState = .available
     /// The charger's identity as it reports it ("" where the driver cannot read it).
     public var serial = ""
+    /// The manufacturer the charger reports (OCPP BootNotification); empty when it reports none.
+    public var vendor = ""
     public var model = ""
     public var firmware = ""
     public var cable: CableState = .noCable

@@ -23,11 +23,18 @@ package struct DiscoveryBuilder {
         /// switches them, an input's `active` only when it comes over MQTT); a control for any
         /// other is published as a read-only sensor, never as a control that cannot work.
         var commands: Set<String> = []
+
+        /// A meter's entities: `online` and the quantities it has actually delivered, not every
+        /// quantity its map could hold (a Shelly with only a total power is one sensor, not 13 unknowns).
+        mutating func keepOnly(sources: Set<String>, of values: [TopicContract.Value]) {
+            let kept = values.filter { $0.source == "online" || sources.contains($0.source) }.map(\.topic)
+            topics.formIntersection(kept)
+        }
     }
 
-    /// A value that is empty ("no value now": a meter that stopped answering) must read as
-    /// unknown, not as the last number: Home Assistant ignores an empty payload otherwise.
-    static let noValueIsUnknown = "{{ None if value == '' else value }}"
+    /// "No value now" (the contract's `payload_none`; an empty payload from an older bridge too)
+    /// must read as unknown, not as the last number.
+    var noValueIsUnknown: String { "{{ None if value in ('', '\(contract.payloadNone)') else value }}" }
 
     /// The options of Home Assistant `enum` sensors, from the bridge's own vocabularies.
     static let enumOptions: [String: [String]] = [
@@ -56,7 +63,7 @@ package struct DiscoveryBuilder {
                 "default_entity_id": "\(component.platform.rawValue).\(unique)", "state_topic": "\(base)/\(component.value)",
             ]
             for (key, value) in component.attributes { config[key] = number(fill(value, subject)) ?? fill(value, subject) }
-            if component.platform == .sensor || component.platform == .binarySensor { config["value_template"] = Self.noValueIsUnknown }
+            if component.platform == .sensor || component.platform == .binarySensor { config["value_template"] = noValueIsUnknown }
             if config["device_class"] as? String == "enum" { config["options"] = Self.enumOptions[component.value] ?? [] }
             // a charger's and a meter's entities follow the device's own `online` — except `online` itself
             var availability = [bridge]
@@ -89,10 +96,12 @@ package struct DiscoveryBuilder {
             components[unique] = config
         }
         guard !components.isEmpty else { return nil }
-        var deviceInfo: [String: Any] = [
-            "ids": [object], "name": fill(device.name, subject), "mf": fill(device.manufacturer, subject), "sw": version,
-        ]
-        if !device.model.isEmpty { deviceInfo["mdl"] = fill(device.model, subject) }
+        var deviceInfo: [String: Any] = ["ids": [object], "name": fill(device.name, subject)]
+        // the bridge's version on its own devices; a charger or meter has its own firmware (or none known)
+        if subject.kind != .charger, subject.kind != .meter { deviceInfo["sw"] = version }
+        // a maker or model nobody stated is left out, never invented
+        if let maker = known(device.manufacturer, subject) { deviceInfo["mf"] = maker }
+        if let model = known(device.model, subject) { deviceInfo["mdl"] = model }
         if let serial = subject.placeholders["serial"] { deviceInfo["sn"] = serial }
         // a charger's own firmware when it reported one (the bridge's version is in the origin)
         if let firmware = subject.placeholders["firmware"] { deviceInfo["sw"] = firmware }
@@ -113,6 +122,12 @@ package struct DiscoveryBuilder {
         return result
     }
 
+    /// The text with its placeholders filled; nil when it is empty or names one nobody knows.
+    private func known(_ text: String, _ subject: Subject) -> String? {
+        let filled = fill(text, subject)
+        return filled.isEmpty || filled.contains("{") ? nil : filled
+    }
+
     private func number(_ text: String) -> Double? { Double(text) }
 
     /// Lower-case letters, digits and `_`: what Home Assistant accepts in an entity id.
@@ -124,19 +139,22 @@ package struct DiscoveryBuilder {
 /// What a charger reported of itself (model, serial, firmware): its Home Assistant device shows
 /// these rather than the configured ones once known.
 struct ChargerIdentity: Equatable {
+    var vendor: String
     var model: String
     var serial: String
     var firmware: String
 
     init(_ status: ChargerStatus) {
+        vendor = status.vendor
         model = status.model
         serial = status.serial
         firmware = status.firmware
     }
 
-    var isEmpty: Bool { model.isEmpty && serial.isEmpty && firmware.isEmpty }
+    var isEmpty: Bool { vendor.isEmpty && model.isEmpty && serial.isEmpty && firmware.isEmpty }
 
     func apply(to placeholders: inout [String: String]) {
+        if !vendor.isEmpty { placeholders["brand"] = vendor }
         if !model.isEmpty { placeholders["model"] = model }
         if !serial.isEmpty { placeholders["serial"] = serial }
         if !firmware.isEmpty { placeholders["firmware"] = firmware }

@@ -58,6 +58,8 @@ public final class MQTTNorthbound: Sendable {
         var unsettled: Set<Int> = []
         /// The identity each charger reported, as its discovery was last published.
         var identities: [String: ChargerIdentity] = [:]
+        /// The quantities each meter has delivered so far: Home Assistant gets entities for these only.
+        var meterQuantities: [String: Set<String>] = [:]
         var lastFull: Seconds = -.infinity
         var discoveryDue = false
         /// The client's connection count last handled (subscribed, "online", everything republished).
@@ -160,14 +162,15 @@ public final class MQTTNorthbound: Sendable {
             configuration.gridMeter != nil || !["current.l1", "current.l2", "current.l3", "power", "meter_online"].contains(value.source)
         }
         for (index, charger) in configuration.chargers.enumerated() {
-            add(.charger, charger.id, index: index, placeholders: [
-                "name": charger.name, "model": charger.identity.model, "brand": charger.identity.brand, "serial": charger.identity.serial,
-                "min": "\(charger.limits.minCurrent)", "ceiling": "\(charger.limits.ceiling)",
-            ], takes: { $0.command != .phases || charger.limits.canSwitchPhases })
+            add(.charger, charger.id, index: index, placeholders: ChargerDevice.placeholders(charger).merging([
+                "name": charger.name, "min": "\(charger.limits.minCurrent)", "ceiling": "\(charger.limits.ceiling)",
+            ]) { $1 }, takes: { $0.command != .phases || charger.limits.canSwitchPhases })
         }
         for meter in configuration.meters {
             let names = Set(meter.map.quantities.map(\.name))
-            add(.meter, meter.id, placeholders: ["name": meter.id, "model": meter.map.name, "brand": meter.map.vendor]) { value in
+            // a meter over MQTT has no map of its own: its device names no model or maker
+            let device = meter.mqtt == nil ? ["model": meter.map.name, "brand": meter.map.vendor].filter { !$0.value.isEmpty } : [:]
+            add(.meter, meter.id, placeholders: device.merging(["name": meter.id]) { $1 }) { value in
                 value.source == "online" || names.contains(value.source)
             }
         }
@@ -342,7 +345,15 @@ public final class MQTTNorthbound: Sendable {
                     var control = view.chargers[entity.index]
                     control.revision = 0
                     source = .charger(snapshots[entity.index], control)
-                case .meter: source = .meter(meters.readings(entity.id, now: now))
+                case .meter:
+                    let readings = meters.readings(entity.id, now: now)
+                    source = .meter(readings)
+                    // a quantity seen for the first time: its entity is announced
+                    let seen = Set(readings.map { Array($0.keys) } ?? [])
+                    if !seen.isSubset(of: state.meterQuantities[entity.id, default: []]) {
+                        state.meterQuantities[entity.id, default: []].formUnion(seen)
+                        state.discoveryDue = discovery != nil
+                    }
                 default: source = nil
                 }
                 if !full, let source, state.sources[number] == source, !state.unsettled.contains(number) { continue }
@@ -369,7 +380,9 @@ public final class MQTTNorthbound: Sendable {
                         heldBack = true
                         continue
                     }
-                    let payload = (values[value.source] ?? nil)?.payload(decimals: value.decimals, on: contract.payloadOn, off: contract.payloadOff) ?? ""
+                    // no value (nil, NaN, an empty text): the explicit "none" payload, never an empty retained message
+                    let text = (values[value.source] ?? nil)?.payload(decimals: value.decimals, on: contract.payloadOn, off: contract.payloadOff) ?? ""
+                    let payload = text.isEmpty ? contract.payloadNone : text
                     if let last, !full, last.payload == payload { continue }
                     if client.publish(topic, payload, qos: qos, retain: true) {
                         BridgeMetrics.publishes.increment()
@@ -389,6 +402,7 @@ public final class MQTTNorthbound: Sendable {
                 for entity in entities {
                     var subject = entity.discovery
                     identities[entity.id]?.apply(to: &subject.placeholders)
+                    if entity.kind == .meter { subject.keepOnly(sources: state.meterQuantities[entity.id, default: []], of: entity.values) }
                     if let message = discovery.message(for: subject) { sent = client.publish(message.topic, message.payload, qos: qos, retain: true) && sent }
                 }
                 if sent { state.identities = identities }

@@ -37,6 +37,9 @@ public struct TopicContract: Sendable {
     public var maxPayload = 256
     public var payloadOn = "ON"
     public var payloadOff = "OFF"
+    /// "No value now": an explicit payload, never an empty retained message (that would delete the
+    /// topic, and Home Assistant would show the entity unavailable rather than unknown).
+    public var payloadNone = "None"
     public var entities: [EntityKind: Entity] = [:]
 
     public static func load(file: String) throws(DataFileError) -> TopicContract {
@@ -55,6 +58,14 @@ public struct TopicContract: Sendable {
         if let node = top.optional("max_payload") { contract.maxPayload = try node.integer(in: 16...65_536) }
         if let node = top.optional("payload_on") { contract.payloadOn = try node.string() }
         if let node = top.optional("payload_off") { contract.payloadOff = try node.string() }
+        if let node = top.optional("payload_none") {
+            contract.payloadNone = try node.string()
+            // it goes into Home Assistant's value templates: a plain word only
+            guard !contract.payloadNone.isEmpty, contract.payloadNone.count <= 16,
+                  contract.payloadNone.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+                throw node.error("payload_none must be a plain word (letters, digits, - or _; at most 16), e.g. None")
+            }
+        }
         var kinds = try top.required("entities").fields()
         for kind in EntityKind.allCases {
             guard let node = kinds.optional(kind.rawValue) else { continue }
@@ -64,6 +75,9 @@ public struct TopicContract: Sendable {
         try top.finish()
         guard contract.payloadOn != contract.payloadOff, !contract.payloadOn.isEmpty, !contract.payloadOff.isEmpty else {
             throw DataFileError(file: file, line: nil, field: "payload_on", message: "payload_on and payload_off must be different and not empty")
+        }
+        guard contract.payloadNone != contract.payloadOn, contract.payloadNone != contract.payloadOff else {
+            throw DataFileError(file: file, line: nil, field: "payload_none", message: "payload_none must differ from payload_on and payload_off")
         }
         return contract
     }

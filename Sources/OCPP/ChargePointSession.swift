@@ -209,6 +209,10 @@ public struct ChargePointSession: Sendable {
         let connected: Set<ConnectorStatus> = [.preparing, .charging, .suspendedEV, .suspendedEVSE, .finishing]
         result.cable = status.map { connected.contains($0) } == true ? .vehicleConnected : .noCable
         result.faultCode = errorCode == .noError ? 0 : 1
+        result.vendor = identity["vendor"] ?? ""
+        result.model = identity["model"] ?? ""
+        result.serial = identity["serial"] ?? ""
+        result.firmware = identity["firmware"] ?? ""
         result.currents = meter.currents.map { $0 ?? 0 }
         result.voltages = meter.voltages.map { $0 ?? 230 }
         result.energyWh = meter.energyWh ?? 0

@@ -114,6 +114,7 @@ extension Configuration {
             guard let node = fields.optional(key) else { return nil }
             let value = try node.string()
             guard value.utf8.count <= max, value.allSatisfy(\.isASCII) else { throw node.error("ASCII, at most \(max) characters") }
+            identity.configured.insert(key)
             return value
         }
         identity.serial = try text("serial", max: 50) ?? identity.serial

@@ -38,6 +38,9 @@ public struct Configuration: Sendable {
         public var brand = "chargebridge"
         public var model = "EVC08"
         public var firmware = "chargebridge"
+        /// The fields the configuration states (`identity:`); the others are the face's defaults,
+        /// which say nothing about the charger behind it.
+        public var configured: Set<String> = []
     }
 
     public struct Charger: Sendable {

@@ -26,6 +26,10 @@ struct HomeAssistantRulesTests {
 
     /// The discovery payload of every entity of the site, by its object id.
     static func payloads() throws -> [String: [String: Any]] {
+        try payloads(of: site)
+    }
+
+    static func payloads(of site: String) throws -> [String: [String: Any]] {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cb-ha-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let file = folder.appendingPathComponent("site.yaml")
@@ -33,6 +37,7 @@ struct HomeAssistantRulesTests {
         let configuration = try Configuration.load(file: file.path)
         let (contract, discovery) = try MQTTNorthbound.mappings(configuration, try #require(configuration.mqtt))
         let builder = try #require(discovery)
+        #expect(builder.noValueIsUnknown == "{{ None if value in ('', 'None') else value }}")
         var result: [String: [String: Any]] = [:]
         for entity in MQTTNorthbound.entities(configuration, contract: contract) {
             let message = try #require(builder.message(for: entity.discovery))
@@ -63,7 +68,7 @@ struct HomeAssistantRulesTests {
                     #expect((component["options"] as? [String])?.isEmpty == false, "\(id): an enum without options")
                 }
                 if platform == "sensor" || platform == "binary_sensor" {
-                    #expect(component["value_template"] as? String == DiscoveryBuilder.noValueIsUnknown, "\(id): an empty value must read as unknown")
+                    #expect(component["value_template"] as? String == "{{ None if value in ('', 'None') else value }}", "\(id): no value must read as unknown")
                 }
                 if ["select", "number", "switch"].contains(platform) { #expect(component["command_topic"] != nil, "\(id)") }
                 let availability = (component["availability"] as? [[String: Any]]) ?? []
