@@ -27,7 +27,11 @@ struct EventsCommand: ParsableCommand {
     /// `--since`: today, yesterday, a duration back from now, or a date.
     static func start(_ text: String, now: Date) throws -> Double {
         if let start = SinceWord.start(text, now: now, timeZone: .current) { return start }
-        return try DatabaseOptions.time(text, option: "--since")
+        do {
+            return try DatabaseOptions.time(text, option: "--since")
+        } catch {
+            throw ValidationError("--since: \"\(text)\" is neither a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM), today, yesterday, nor a time ago (30m, 12h, 7d)")
+        }
     }
 
     /// `--kind` as stored; an unknown kind is refused rather than matching nothing.
