@@ -260,7 +260,8 @@ public struct ControlCore: Sendable {
                 }
                 online[index] = status.online
             }
-            changes += sessions.observe(charger: id, status: status, now: wall, period: period, serial: settings.chargers[index].serial)
+            changes += sessions.observe(charger: id, status: status, now: wall, period: period, serial: settings.chargers[index].serial,
+                                        name: settings.chargers[index].name)
         }
     }
 

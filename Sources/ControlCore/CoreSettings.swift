@@ -24,6 +24,8 @@ public struct CoreSettings: Sendable {
         public var ownFailsafeTimeout: Seconds?
         /// The configured serial (sessions record the charger's own where it reports one).
         public var serial = ""
+        /// The charger's name as configured (the station name of its charging data records).
+        public var name = ""
 
         public init(id: String, limits: ChargerLimits, mode: ChargeMode = .maxHybrid, placement: ChargerPlacement = ChargerPlacement(),
                     failsafeCurrent: Int, failsafeTimeout: Int = 20, ownFailsafeTimeout: Seconds? = nil) {

@@ -21,6 +21,10 @@ public struct SessionTracker: Sendable {
         /// The tariff period of the last report: a change is checkpointed at once, so a restart
         /// never moves energy of a finished period to `unknown`.
         var lastPeriod: String?
+        /// The last report's time and whether energy flowed then: the effective charging time
+        /// counts the intervals that began charging.
+        var lastSeen: Double
+        var wasCharging: Bool
     }
 
     /// How long an open session may go without a checkpoint while energy flows.
@@ -37,20 +41,26 @@ public struct SessionTracker: Sendable {
     /// charger's first report (resumed, or closed as `recovered`).
     public mutating func resume(_ sessions: [SessionRecord]) {
         for session in sessions {
-            open[session.charger] = Open(record: session, lastEnergy: session.energyWh, lastCheckpoint: session.updatedAt, unverified: true)
+            open[session.charger] = Open(record: session, lastEnergy: session.energyWh, lastCheckpoint: session.updatedAt, unverified: true,
+                                         lastSeen: session.updatedAt, wasCharging: false)
         }
     }
 
     /// A charger's report at wall-clock `now` (Unix seconds); `period` is the tariff period in force.
-    /// `serial`: the configured serial, used when the charger reports none.
-    public mutating func observe(charger: String, status: ChargerStatus, now: Double, period: String, serial: String = "") -> [StorageChange] {
+    /// `serial`: the configured serial, used when the charger reports none; `name`: the station name.
+    public mutating func observe(charger: String, status: ChargerStatus, now: Double, period: String, serial: String = "",
+                                 name: String = "") -> [StorageChange] {
         guard status.online else { return [] }   // nothing is known while the charger is away
         var changes: [StorageChange] = []
         if var session = open[charger], session.unverified {
             if status.plugged, isSame(session.record, status, now: now) {
                 // what it delivered while the bridge was down cannot be placed in a tariff period
                 session.unverified = false
-                account(&session, status: status, period: Self.unknownPeriod)
+                let before = session.record.energyWh
+                account(&session, status: status, period: Self.unknownPeriod, now: now)
+                if session.record.energyWh > before + 0.5 {
+                    note(&session.record, "\(Int((session.record.energyWh - before).rounded())) Wh delivered while the bridge was down (time-of-use period unknown)")
+                }
                 open[charger] = session
             } else {
                 changes.append(.update(recovered(session.record, status: status, now: now)))
@@ -68,7 +78,7 @@ public struct SessionTracker: Sendable {
                     changes.append(.update(session.record))
                 }
                 session.lastPeriod = period
-                account(&session, status: status, period: period)
+                account(&session, status: status, period: period, now: now)
                 if session.dirty, now - session.lastCheckpoint >= checkpointInterval {
                     session.record.updatedAt = now
                     session.lastCheckpoint = now
@@ -78,10 +88,11 @@ public struct SessionTracker: Sendable {
                 open[charger] = session
                 return changes
             }
-            if !restarted { account(&session, status: status, period: period) }
+            if !restarted { account(&session, status: status, period: period, now: now) }
             session.record.endedAt = now
             session.record.updatedAt = now
             session.record.endReason = restarted ? "restarted" : "unplugged"
+            if restarted { note(&session.record, "the charger began a new session without an unplug (its session energy went back)") }
             changes.append(.update(session.record))
             open[charger] = nil
         }
@@ -91,13 +102,20 @@ public struct SessionTracker: Sendable {
             var record = SessionRecord(charger: charger, startedAt: started, energyWh: max(0, status.sessionEnergyWh), idTag: status.idTag,
                                        maxCurrent: status.currents.max() ?? 0, updatedAt: now)
             record.chargerSerial = status.serial.isEmpty ? serial : status.serial
+            record.stationName = name
+            record.connector = status.connector
+            record.chargerTransaction = status.transactionId
+            record.chargeType = status.idTag.isEmpty ? SessionRecord.ChargeType.free : SessionRecord.ChargeType.badge
+            if status.sessionSeconds > Self.lateStart {
+                note(&record, "began \(Int(status.sessionSeconds.rounded())) s before the bridge saw it")
+            }
             // the charger's meter when the session began: now, less what the session already took
             if status.energyWh > 0 {
                 record.meterStartWh = status.energyWh - max(0, status.sessionEnergyWh)
                 record.meterEndWh = status.energyWh
             }
             if record.energyWh > 0 { record.periodEnergy[period] = record.energyWh }
-            open[charger] = Open(record: record, lastEnergy: record.energyWh, lastCheckpoint: now)
+            open[charger] = Open(record: record, lastEnergy: record.energyWh, lastCheckpoint: now, lastSeen: now, wasCharging: status.charging)
             changes.append(.open(record))
         }
         return changes
@@ -116,7 +134,14 @@ public struct SessionTracker: Sendable {
         return changes
     }
 
-    private func account(_ session: inout Open, status: ChargerStatus, period: String) {
+    private func account(_ session: inout Open, status: ChargerStatus, period: String, now: Double) {
+        // an interval counts as charging time when it began charging (time the bridge did not watch does not count)
+        if session.wasCharging, !session.unverified, now > session.lastSeen {
+            session.record.effectiveChargeSeconds += now - session.lastSeen
+            session.dirty = true
+        }
+        session.lastSeen = now
+        session.wasCharging = status.charging
         let delta = status.sessionEnergyWh - session.lastEnergy
         if status.energyWh > 0, status.energyWh > (session.record.meterEndWh ?? 0) {
             if session.record.meterStartWh == nil { session.record.meterStartWh = status.energyWh - max(0, status.sessionEnergyWh) }
@@ -135,6 +160,11 @@ public struct SessionTracker: Sendable {
         }
         if !status.idTag.isEmpty, status.idTag != session.record.idTag {
             session.record.idTag = status.idTag
+            session.record.chargeType = SessionRecord.ChargeType.badge
+            session.dirty = true
+        }
+        if !status.transactionId.isEmpty, status.transactionId != session.record.chargerTransaction {
+            session.record.chargerTransaction = status.transactionId
             session.dirty = true
         }
     }
@@ -153,6 +183,7 @@ public struct SessionTracker: Sendable {
         var record = stored
         record.endReason = "recovered"
         record.endedAt = stored.updatedAt
+        var source = "the last checkpoint"
         if !status.plugged, status.sessionSeconds > 0, status.sessionEnergyWh + 1 >= stored.energyWh {
             let end = stored.startedAt + status.sessionSeconds
             if end >= stored.updatedAt - sameSessionTolerance, end <= now + 1 {
@@ -160,12 +191,23 @@ public struct SessionTracker: Sendable {
                 record.energyWh += unseen
                 if unseen > 0 { record.periodEnergy[Self.unknownPeriod, default: 0] += unseen }
                 record.endedAt = max(end, stored.updatedAt)
+                source = "the charger's own session registers"
             }
         }
+        note(&record, "ended while the bridge was down; end and energy from \(source)")
         record.updatedAt = now
         return record
     }
 
     /// The period column of energy delivered while the bridge was not watching.
     public static let unknownPeriod = "unknown"
+
+    /// A session the charger reports as older than this when first seen began before the bridge watched.
+    static let lateStart: Double = 30
+
+    /// Adds a sentence to the record's comment (kept short: a spreadsheet cell).
+    private func note(_ record: inout SessionRecord, _ text: String) {
+        guard record.comment.count < 400 else { return }
+        record.comment += (record.comment.isEmpty ? "" : "; ") + text
+    }
 }

@@ -42,6 +42,10 @@ public struct ChargerStatus: Sendable, Equatable {
     public var sessionEnergyWh: Double = 0
     public var sessionSeconds: Double = 0
     public var idTag: String = ""
+    /// The charger's own number for the session (an OCPP transaction id); empty when it has none.
+    public var transactionId = ""
+    /// The connector (socket outlet) of the session; 1 on a single-outlet charger.
+    public var connector = 1
     /// Phases in use (1 or 3) as selected on the charger.
     public var activePhases: Int = 3
     /// Maximum current the vehicle's session allows (0 when none).

@@ -216,7 +216,9 @@ public struct ChargePointSession: Sendable {
         result.currents = meter.currents.map { $0 ?? 0 }
         result.voltages = meter.voltages.map { $0 ?? 230 }
         result.energyWh = meter.energyWh ?? 0
+        result.connector = policy.connector
         if let transaction {
+            result.transactionId = String(transaction.id)
             result.sessionEnergyWh = max(0, (meter.energyWh ?? transaction.meterStartWh) - transaction.meterStartWh)
             result.sessionSeconds = max(0, now - transaction.startedAt)
             result.idTag = transaction.idTag

@@ -9,6 +9,7 @@ extension Configuration {
             var settings = CoreSettings.Charger(id: charger.id, limits: charger.limits, mode: charger.mode, placement: charger.placement,
                                                 failsafeCurrent: charger.failsafeCurrent, failsafeTimeout: charger.failsafeTimeout, ownFailsafeTimeout: timeout)
             settings.serial = charger.identity.serial
+            settings.name = charger.name
             return settings
         }
         let inputs = inputs.map { input in

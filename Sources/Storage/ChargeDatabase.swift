@@ -48,18 +48,24 @@ public final class ChargeDatabase: Sendable {
             for change in changes {
                 switch change {
                 case .open(var session):
-                    try db.execute(sql: "UPDATE session SET ended_at = updated_at, end_reason = 'superseded' WHERE charger = ? AND ended_at IS NULL",
+                    try db.execute(sql: """
+                        UPDATE session SET ended_at = updated_at, end_reason = 'superseded',
+                        comment = ltrim(comment || '; ', '; ') || 'a new session began on this charger before this one was seen to end'
+                        WHERE charger = ? AND ended_at IS NULL
+                        """,
                                    arguments: [session.charger])
                     try session.insert(db)
                 case .update(let session):
                     let encoded = String(decoding: try JSONEncoder().encode(session.periodEnergy), as: UTF8.self)
                     try db.execute(sql: """
                         UPDATE session SET energy_wh = ?, id_tag = ?, max_current = ?, period_energy = ?, updated_at = ?,
-                        ended_at = ?, end_reason = ?, meter_start_wh = ?, meter_end_wh = ?, charger_serial = ?
+                        ended_at = ?, end_reason = ?, meter_start_wh = ?, meter_end_wh = ?, charger_serial = ?,
+                        connector = ?, station_name = ?, charge_type = ?, effective_charge_s = ?, comment = ?, charger_transaction = ?
                         WHERE charger = ? AND ended_at IS NULL
                         """, arguments: [session.energyWh, session.idTag, session.maxCurrent, encoded, session.updatedAt,
                                          session.endedAt, session.endReason, session.meterStartWh, session.meterEndWh, session.chargerSerial,
-                                         session.charger])
+                                         session.connector, session.stationName, session.chargeType, session.effectiveChargeSeconds,
+                                         session.comment, session.chargerTransaction, session.charger])
                 case .event(var event):
                     try event.insert(db)
                 case .setting(let key, let value, let time):

@@ -43,6 +43,16 @@ enum Schema {
                 t.add(column: "charger_serial", .text).notNull().defaults(to: "")
             }
         }
+        migrator.registerMigration("v3: charging data record columns") { db in
+            try db.alter(table: "session") { t in
+                t.add(column: "connector", .integer).notNull().defaults(to: 1)
+                t.add(column: "station_name", .text).notNull().defaults(to: "")
+                t.add(column: "charge_type", .text).notNull().defaults(to: "free")
+                t.add(column: "effective_charge_s", .double).notNull().defaults(to: 0)
+                t.add(column: "comment", .text).notNull().defaults(to: "")
+                t.add(column: "charger_transaction", .text).notNull().defaults(to: "")
+            }
+        }
         return migrator
     }
 }

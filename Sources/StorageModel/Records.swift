@@ -23,6 +23,20 @@ public struct SessionRecord: Codable, Sendable, Equatable {
     public var meterEndWh: Double?
     /// The charger's serial number (read from the charger where the driver can, else configured).
     public var chargerSerial: String = ""
+    /// The charging data record's columns of the Schneider EV Charging Expert export (user guide
+    /// §3.3.1): the socket outlet, the station's name, how the charge was authorised (`badge`: an
+    /// id tag; `free`: none), the time energy actually flowed, a comment on anything unusual, and
+    /// the charger's own transaction number where it has one (OCPP).
+    public var connector: Int = 1
+    public var stationName: String = ""
+    public var chargeType: String = ChargeType.free
+    public var effectiveChargeSeconds: Double = 0
+    public var comment: String = ""
+    public var chargerTransaction: String = ""
+
+    public enum ChargeType {
+        public static let badge = "badge", free = "free"
+    }
 
     public init(id: Int64? = nil, charger: String, startedAt: Double, endedAt: Double? = nil, energyWh: Double = 0, idTag: String = "",
                 maxCurrent: Double = 0, periodEnergy: [String: Double] = [:], updatedAt: Double, endReason: String? = nil) {
@@ -42,6 +56,8 @@ public struct SessionRecord: Codable, Sendable, Equatable {
         case id, charger, startedAt = "started_at", endedAt = "ended_at", energyWh = "energy_wh", idTag = "id_tag"
         case maxCurrent = "max_current", periodEnergy = "period_energy", updatedAt = "updated_at", endReason = "end_reason"
         case meterStartWh = "meter_start_wh", meterEndWh = "meter_end_wh", chargerSerial = "charger_serial"
+        case connector, stationName = "station_name", chargeType = "charge_type", effectiveChargeSeconds = "effective_charge_s"
+        case comment, chargerTransaction = "charger_transaction"
     }
 
 }

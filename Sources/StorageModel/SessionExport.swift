@@ -22,7 +22,9 @@ public enum SessionExport {
         formatter.timeZone = timeZone
         func time(_ value: Double?) -> String { value.map { formatter.string(from: Date(timeIntervalSince1970: $0)) } ?? "" }
         var header = ["charger", "start", "end", "duration_s", "energy_wh", "id_tag", "max_current_a", "end_reason",
-                      "meter_start_wh", "meter_end_wh", "charger_serial"]
+                      "meter_start_wh", "meter_end_wh", "charger_serial",
+                      // the charging data record's remaining columns (Schneider EV Charging Expert user guide §3.3.1)
+                      "transaction", "connector", "station_name", "charge_type", "effective_charge_s", "comment", "charger_transaction"]
         header += periods.map { "energy_wh_\($0)" }
         var lines = [header.map(cell).joined(separator: ",")]
         for session in sessions {
@@ -31,7 +33,9 @@ public enum SessionExport {
                        String(format: "%.0f", session.energyWh), cell(session.idTag), String(format: "%.1f", session.maxCurrent),
                        cell(session.endReason ?? (session.endedAt == nil ? "open" : "")),
                        session.meterStartWh.map { String(format: "%.0f", $0) } ?? "", session.meterEndWh.map { String(format: "%.0f", $0) } ?? "",
-                       cell(session.chargerSerial)]
+                       cell(session.chargerSerial),
+                       session.id.map { String($0) } ?? "", String(session.connector), cell(session.stationName), cell(session.chargeType),
+                       String(format: "%.0f", session.effectiveChargeSeconds), cell(session.comment), cell(session.chargerTransaction)]
             row += periods.map { String(format: "%.0f", session.periodEnergy[$0] ?? 0) }
             lines.append(row.joined(separator: ","))
         }

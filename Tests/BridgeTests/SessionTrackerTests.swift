@@ -102,5 +102,58 @@ struct SessionTrackerTests {
         let changes = records(tracker.observe(charger: "cp1", status: status(plugged: true, energy: 5, seconds: 2), now: 101, period: "p"))
         #expect(changes.map(\.endReason) == ["restarted", nil])
         #expect(changes[0].energyWh == 800)
+        #expect(changes[0].comment == "the charger began a new session without an unplug (its session energy went back)")
+    }
+
+    /// The charging data record's columns (Schneider EV Charging Expert §3.3.1): station name,
+    /// connector, type of charge, effective charging time, the charger's transaction number, comment.
+    @Test func aChargingDataRecordHasItsStationConnectorTypeEffectiveTimeAndComment() {
+        var tracker = SessionTracker(checkpointInterval: 1000)
+        var report = status(plugged: true, energy: 0, seconds: 0, tag: "")
+        report.connector = 2
+        let opened = records(tracker.observe(charger: "cp1", status: report, now: 0, period: "p", name: "Carport left"))
+        #expect(opened.first?.stationName == "Carport left" && opened.first?.connector == 2 && opened.first?.chargeType == "free")
+        #expect(opened.first?.comment == "" && opened.first?.effectiveChargeSeconds == 0)
+        // reports every 10 s: charging at 0…60, suspended by the car at 70…110, charging at 120…150,
+        // unplugged at 160; an interval counts as its first report says: 0–70 and 120–160 = 110 s
+        for time in stride(from: 10.0, through: 60, by: 10) {
+            _ = tracker.observe(charger: "cp1", status: report, now: time, period: "p")
+        }
+        report.state = .suspendedEV
+        for time in stride(from: 70.0, through: 110, by: 10) {
+            _ = tracker.observe(charger: "cp1", status: report, now: time, period: "p")
+        }
+        report.state = .charging
+        report.idTag = "04A1"          // authorised late (a badge after the plug): a badge charge
+        report.transactionId = "4711"
+        for time in stride(from: 120.0, through: 150, by: 10) {
+            _ = tracker.observe(charger: "cp1", status: report, now: time, period: "p")
+        }
+        var gone = status(plugged: false, energy: 0, seconds: 0, tag: "")
+        gone.connector = 2
+        let closed = records(tracker.observe(charger: "cp1", status: gone, now: 160, period: "p"))
+        #expect(closed.count == 1)
+        #expect(closed.first?.effectiveChargeSeconds == 110, "\(closed.first?.effectiveChargeSeconds ?? -1)")
+        #expect(closed.first?.chargeType == "badge" && closed.first?.idTag == "04A1" && closed.first?.chargerTransaction == "4711")
+        #expect(closed.first?.comment == "")
+    }
+
+    @Test func unusualSessionsSayWhyInTheirComment() {
+        var tracker = SessionTracker()
+        let late = records(tracker.observe(charger: "cp1", status: status(plugged: true, energy: 500, seconds: 300), now: 2000, period: "p"))
+        #expect(late.first?.comment == "began 300 s before the bridge saw it")
+        #expect(late.first?.chargeType == "badge")
+        var restarted = SessionTracker()
+        restarted.resume([SessionRecord(charger: "cp1", startedAt: 1000, energyWh: 300, updatedAt: 1100)])
+        let resumed = records(restarted.observe(charger: "cp1", status: status(plugged: true, energy: 900, seconds: 1000), now: 2000, period: "p"))
+        #expect(resumed.first?.comment == "600 Wh delivered while the bridge was down (time-of-use period unknown)")
+        var down = SessionTracker()
+        down.resume([SessionRecord(charger: "cp1", startedAt: 1000, energyWh: 300, updatedAt: 1100)])
+        let recovered = records(down.observe(charger: "cp1", status: status(plugged: false, energy: 450, seconds: 400), now: 2000, period: "p"))
+        #expect(recovered.first?.comment == "ended while the bridge was down; end and energy from the charger's own session registers")
+        var lost = SessionTracker()
+        lost.resume([SessionRecord(charger: "cp1", startedAt: 1000, energyWh: 300, updatedAt: 1100)])
+        let checkpoint = records(lost.observe(charger: "cp1", status: status(plugged: false, energy: 0, seconds: 0), now: 2000, period: "p"))
+        #expect(checkpoint.first?.comment == "ended while the bridge was down; end and energy from the last checkpoint")
     }
 }

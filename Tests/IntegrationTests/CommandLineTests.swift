@@ -97,8 +97,10 @@ struct ServiceCommandLineTests {
         let csv = try runCommand(try TestEnvironment.chargebridge, ["sessions", "--config", file.path, "--csv"])
         #expect(csv.status == 0, "\(csv.stderr)")
         let rows = csv.stdout.split(separator: "\n")
-        #expect(rows.first?.hasPrefix("charger,start,end,duration_s,energy_wh,id_tag,max_current_a,end_reason,meter_start_wh,meter_end_wh,charger_serial,energy_wh_standard") == true)
+        #expect(rows.first?.hasPrefix("charger,start,end,duration_s,energy_wh,id_tag,max_current_a,end_reason,meter_start_wh,meter_end_wh,charger_serial,"
+            + "transaction,connector,station_name,charge_type,effective_charge_s,comment,charger_transaction,energy_wh_standard") == true, "\(csv.stdout)")
         #expect(rows.count == 2 && rows[1].contains(",\"A,1\",") && rows[1].contains("unplugged"), "\(csv.stdout)")
+        #expect(rows.count == 2 && rows[1].contains(",1,1,cp1,badge,"), "transaction 1, connector 1, the station, a badge charge: \(csv.stdout)")
         let table = try runCommand(try TestEnvironment.chargebridge, ["sessions", "--config", file.path, "--from", "2000-01-01", "--to", "2000-01-02"])
         #expect(table.stdout.contains("no sessions"))
         let bad = try runCommand(try TestEnvironment.chargebridge, ["sessions", "--config", file.path, "--from", "yesterday"])

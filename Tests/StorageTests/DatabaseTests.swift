@@ -1,7 +1,7 @@
 import StorageModel
 import Foundation
 import GRDB
-import Storage
+@testable import Storage
 import Testing
 
 @Suite("Storage: database")
@@ -34,6 +34,38 @@ struct DatabaseTests {
         #expect(throws: StorageError.self) { try ChargeDatabase(path: Self.temporaryPath(), readOnly: true) }   // missing file
         try "not a database".write(toFile: path + "-x", atomically: true, encoding: .utf8)
         #expect(throws: StorageError.self) { try ChargeDatabase(path: path + "-x") }
+    }
+
+    @Test func aDatabaseOfTheLastVersionGainsTheChargingDataRecordColumnsAndKeepsItsSessions() throws {
+        let path = Self.temporaryPath()
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let old = try DatabaseQueue(path: path)
+        try Schema.migrator.migrate(old, upTo: "v2: the charger's meter readings and serial per session")
+        try old.write { db in
+            try db.execute(sql: "INSERT INTO session(charger, started_at, updated_at, energy_wh) VALUES ('cp1', 100, 200, 1500)")
+        }
+        try old.close()
+        let database = try ChargeDatabase(path: path)
+        let kept = try #require(try database.sessions().first)
+        #expect(kept.energyWh == 1500 && kept.connector == 1 && kept.chargeType == "free" && kept.comment == "" && kept.stationName == "")
+        // the new columns are written and read back
+        var record = SessionRecord(charger: "cp2", startedAt: 300, updatedAt: 300)
+        record.connector = 2
+        record.stationName = "Carport"
+        try database.apply([.open(record)])
+        record.chargeType = SessionRecord.ChargeType.badge
+        record.effectiveChargeSeconds = 42
+        record.comment = "began 40 s before the bridge saw it"
+        record.chargerTransaction = "4711"
+        try database.apply([.update(record)])
+        let back = try #require(try database.openSessions().first { $0.charger == "cp2" })
+        #expect(back.connector == 2 && back.stationName == "Carport" && back.chargeType == "badge" && back.effectiveChargeSeconds == 42)
+        #expect(back.comment == "began 40 s before the bridge saw it" && back.chargerTransaction == "4711")
+        // a session opened over one still open: the old one is closed and says why
+        try database.apply([.open(SessionRecord(charger: "cp2", startedAt: 400, updatedAt: 400))])
+        let superseded = try #require(try database.sessions().first { $0.charger == "cp2" && $0.endReason == "superseded" })
+        #expect(superseded.comment == "began 40 s before the bridge saw it; a new session began on this charger before this one was seen to end",
+                "\(superseded.comment)")
     }
 
     @Test func aChargerHasAtMostOneOpenSessionAndUpdatesReachOnlyIt() throws {
