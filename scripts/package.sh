@@ -4,7 +4,7 @@
 #   (Registers/, Mappings/, the demo and its scenarios under etc/), /lib/systemd/system/chargebridge.service,
 #   /etc/chargebridge/chargebridge.yaml (a starter with no settings, a conffile: the service waits
 #   until it is configured), the man page, bash/zsh/fish completions, /usr/share/doc/chargebridge
-#   (README, copyright, changelog, examples/), a system user `chargebridge` (in dialout) made by
+#   (README, docs/, copyright, changelog, examples/), a system user `chargebridge` (in dialout) made by
 #   postinst, and the capability to bind port 502 (setcap, when available).
 # Installs only what the build needs (scripts/setup.sh --build-only), nothing the tests need.
 # Usage: scripts/package.sh [--version 0.17.0] [--output DIR] [--binary PATH] [--fast]
@@ -48,6 +48,9 @@ DOC="$STAGE/usr/share/doc/chargebridge"
 install -D -m 0644 README.md "$DOC/README.md"
 install -D -m 0644 etc/chargebridge.yaml "$DOC/examples/chargebridge.yaml"
 install -m 0644 etc/examples/*.yaml "$DOC/examples/"
+# the guide's links (docs/…) resolve beside the installed README
+install -d "$DOC/docs"
+install -m 0644 docs/*.md docs/*.png "$DOC/docs/"
 gzip -9n -c CHANGELOG.md > "$DOC/changelog.gz"
 {
   echo "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/"

@@ -43,13 +43,18 @@ struct PackageTests {
         #expect(check.status == 0 && check.stderr.contains("is not configured yet"), "\(check.stdout) \(check.stderr)")
         let idle = try Self.sh("cd / && /usr/bin/chargebridge run --config /etc/chargebridge/chargebridge.yaml")
         #expect(idle.status == 0 && idle.stderr.contains("examples in /usr/share/doc/chargebridge/examples/"), "\(idle.stderr)")
-        let example = try Self.sh("cd / && /usr/bin/chargebridge check-config --config /usr/share/doc/chargebridge/examples/chargebridge.yaml --while-running")
-        #expect(example.status == 0, "\(example.stdout) \(example.stderr)")
+        let examples = try FileManager.default.contentsOfDirectory(atPath: "/usr/share/doc/chargebridge/examples").filter { $0.hasSuffix(".yaml") }
+        #expect(Set(examples).isSuperset(of: ["chargebridge.yaml", "home.yaml", "building.yaml", "ocpp-car-park.yaml"]), "\(examples)")
+        for name in examples {
+            let example = try Self.sh("cd / && /usr/bin/chargebridge check-config --config /usr/share/doc/chargebridge/examples/\(name) --while-running")
+            #expect(example.status == 0, "\(name): \(example.stdout) \(example.stderr)")
+        }
         let demo = try Self.sh("cd / && timeout 60 /usr/bin/chargebridge demo --duration 5")
         #expect(demo.status == 0 && demo.stdout.contains("chargebridge demo"), "\(demo.stdout) \(demo.stderr)")
         for file in ["/usr/share/man/man1/chargebridge.1.gz", "/usr/share/bash-completion/completions/chargebridge",
                      "/usr/share/zsh/vendor-completions/_chargebridge", "/usr/share/fish/vendor_completions.d/chargebridge.fish",
                      "/usr/share/doc/chargebridge/copyright", "/usr/share/doc/chargebridge/changelog.gz",
+                     "/usr/share/doc/chargebridge/docs/CONFIGURATION.md", "/usr/share/doc/chargebridge/docs/status-page.png",
                      "/usr/share/chargebridge/etc/demo.yaml", "/usr/share/chargebridge/etc/scenarios/sunny-day.yaml"] {
             #expect(FileManager.default.fileExists(atPath: file), "\(file) missing")
         }
