@@ -228,7 +228,10 @@ public final class BridgeService: Service {
 
     /// Where a device's readings go, by its role: the grid meter's samples step the loops at once.
     static func route(control: SiteControl, meters: MeterBoard) -> @Sendable (PolledDevice, [Reading], Seconds) -> Void {
-        { device, readings, time in
+        let tariffMeter = control.tariffMeter
+        return { device, readings, time in
+            // the utility's meter may also say which tariff counts (off-peak from the TIC or P1)
+            if device.id == tariffMeter { control.tariffPolled(readings, time: time) }
             switch device.role {
             case .gridMeter:
                 meters.record(device.id, readings, time: time)

@@ -29,6 +29,12 @@ public struct ControlCore: Sendable {
     var inputs: [String: DebouncedInput]
     var meterLost: Bool
     var lastGrid: GridSample?
+    /// The tariff the off-peak meter says is counting (nil: not known).
+    var tariff: Double?
+    /// Whether it was off-peak at the last step (nil: no off-peak rule).
+    var offPeak: Bool?
+    /// When a tariff was last heard.
+    var tariffSeen: Seconds = -.infinity
     /// Steps come from a timer and from bus threads; time never runs backwards for the loops.
     var lastStep: Seconds = -.infinity
     /// The degraded setpoint each charger last got as its own failsafe current (nil: none yet).
@@ -194,6 +200,8 @@ public struct ControlCore: Sendable {
             endForcedSession(index, plugged: control.plugged, into: &result.logs)
             return control
         }
+        ageTariff(now: now, wall: wall, into: &result.logs, &result.storage)
+        offPeak = offPeakNow(localTime)
         let outputs = controller.step(now: now, chargers: controls, inputs: siteInputs, time: localTime)
         result.chargers.reserveCapacity(settings.chargers.count)
         for index in settings.chargers.indices {
@@ -328,6 +336,7 @@ public struct ControlCore: Sendable {
         for input in settings.inputs where input.role == .enable && inputs[input.id]?.value == false {
             result.enabled = false
         }
+        result.tariff = tariff
         return result
     }
 
@@ -352,6 +361,6 @@ public struct ControlCore: Sendable {
         for (index, setpoint) in zoneSetpoints { setpoints[settings.load!.zones[index].id] = setpoint }
         return ControlView(grid: grid, meterOnline: settings.gridMeter == nil ? nil : !meterLost, inputs: siteInputs,
                            inputValues: inputs.filter { !inputsUnreadable.contains($0.key) }.mapValues(\.value),
-                           chargers: views, zones: zoneReports, operatorLimits: limits, zoneSetpoints: setpoints)
+                           chargers: views, zones: zoneReports, operatorLimits: limits, zoneSetpoints: setpoints, offPeak: offPeak)
     }
 }

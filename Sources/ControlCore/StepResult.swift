@@ -61,6 +61,8 @@ public struct ControlView: Sendable {
     public var operatorLimits: [String: [Double]]
     /// The remote setpoints of the zones that take one, by zone id.
     public var zoneSetpoints: [String: ZoneSetpoint] = [:]
+    /// Off-peak now by the site's rule (the clock windows or the meter's tariff); nil: no rule.
+    public var offPeak: Bool?
 }
 
 /// What one charger should be told after a step.

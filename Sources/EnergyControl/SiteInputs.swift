@@ -6,6 +6,8 @@ public struct SiteInputs: Sendable, Equatable {
     public var downgrade = false
     /// Active digital-input reductions (indexes into `InputSettings.reductionPercent`).
     public var reductions: Set<Int> = []
+    /// The tariff index the off-peak meter says is counting now (nil: not known).
+    public var tariff: Double?
     public init() {}
 }
 

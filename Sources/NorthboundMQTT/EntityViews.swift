@@ -37,6 +37,8 @@ enum EntityViews {
             "load_shedding": .bool(view.inputs.loadShedding), "enabled": .bool(view.inputs.enabled), "downgrade": .bool(view.inputs.downgrade),
         ]
         values["meter_online"] = view.meterOnline.map { .bool($0) }
+        values["off_peak"] = view.offPeak.map { .bool($0) }
+        values["tariff"] = view.inputs.tariff.map { .number($0) }
         for phase in 0..<3 { values["current.l\(phase + 1)"] = view.grid.map { .number($0.currents[phase]) } }
         return values
     }

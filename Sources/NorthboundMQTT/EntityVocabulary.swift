@@ -24,6 +24,7 @@ public enum EntityVocabulary {
         .site: [
             "current.l1": .number, "current.l2": .number, "current.l3": .number, "power": .number,
             "meter_online": .bool, "ev_power": .number, "load_shedding": .bool, "enabled": .bool, "downgrade": .bool,
+            "off_peak": .bool, "tariff": .number,
         ],
         .charger: [
             "status": .text, "cable": .text, "online": .bool,

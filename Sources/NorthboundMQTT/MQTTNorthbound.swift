@@ -158,9 +158,16 @@ public final class MQTTNorthbound: Sendable {
                                  discovery: DiscoveryBuilder.Subject(kind: kind, id: id, topics: Set(values.map(\.topic)), placeholders: all,
                                                                      commands: commands)))
         }
-        add(.site, "site", placeholders: ["name": configuration.siteName]) { value in
-            configuration.gridMeter != nil || !["current.l1", "current.l2", "current.l3", "power", "meter_online"].contains(value.source)
-        }
+        let offPeak = configuration.load?.offPeak
+        // `has:` spelled out: a trailing closure would bind to `takes:`, the first closure parameter
+        add(.site, "site", placeholders: ["name": configuration.siteName], has: { value in
+            switch value.source {
+            case "current.l1", "current.l2", "current.l3", "power", "meter_online": configuration.gridMeter != nil
+            case "off_peak": offPeak != nil
+            case "tariff": offPeak?.tariffSignal != nil
+            default: true
+            }
+        })
         for (index, charger) in configuration.chargers.enumerated() {
             add(.charger, charger.id, index: index, placeholders: ChargerDevice.placeholders(charger).merging([
                 "name": charger.name, "min": "\(charger.limits.minCurrent)", "ceiling": "\(charger.limits.ceiling)",
@@ -170,9 +177,9 @@ public final class MQTTNorthbound: Sendable {
             let names = Set(meter.map.quantities.map(\.name))
             // a meter over MQTT has no map of its own: its device names no model or maker
             let device = meter.mqtt == nil ? ["model": meter.map.name, "brand": meter.map.vendor].filter { !$0.value.isEmpty } : [:]
-            add(.meter, meter.id, placeholders: device.merging(["name": meter.id]) { $1 }) { value in
+            add(.meter, meter.id, placeholders: device.merging(["name": meter.id]) { $1 }, has: { value in
                 value.source == "online" || names.contains(value.source)
-            }
+            })
         }
         for (index, zone) in (configuration.load?.zones ?? []).enumerated() {
             add(.zone, zone.id, index: index, placeholders: ["name": zone.id, "limit": String(format: "%g", zone.limit.max() ?? 0)])

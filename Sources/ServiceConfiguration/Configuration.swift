@@ -196,6 +196,7 @@ public struct Configuration: Sendable {
                 zoneMeters[id] = index
             }
             for index in zoneMeters.values { settings.zones[index].dynamic = true }
+            if let signal = settings.offPeak?.tariffSignal { settings.offPeak?.tariffSignal?.meter = try tariffMeter(signal.meter, config, load) }
             config.load = settings
             config.zoneMeters = zoneMeters
         }

@@ -214,6 +214,24 @@ public enum LoadSettingsParser {
         if let v = f.optional("weekends") { settings.weekends = try v.bool() }
         if let v = f.optional("continue_after") { settings.continueAfterOffPeak = try v.bool() }
         if let v = f.optional("random_delay_max_s") { settings.randomDelayMax = try v.number(in: 0...1800) }
+        // the utility's meter decides (Vestel EVC08 §16.2); the meter is resolved against `meters:` later
+        if let v = f.optional("source") {
+            switch try v.string() {
+            case "clock": break
+            case "tic", "p1", "meter": settings.tariffSignal = OffPeakSettings.TariffSignal(meter: "")
+            default: throw v.error("clock (the windows) or tic (the tariff the utility's meter counts now: a Linky TIC or a P1 meter)")
+            }
+        }
+        if let v = f.optional("meter") {
+            guard settings.tariffSignal != nil else { throw v.error("meter is for source: tic") }
+            settings.tariffSignal?.meter = try v.string()
+        }
+        if let v = f.optional("off_peak_tariffs") {
+            guard settings.tariffSignal != nil else { throw v.error("off_peak_tariffs is for source: tic") }
+            let indexes = try v.list().map { node throws(DataFileError) in try node.integer(in: 0...99) }
+            guard !indexes.isEmpty else { throw v.error("at least one tariff index (TIC: HC = 1; Tempo HC blue/white/red = 1, 3, 5)") }
+            settings.tariffSignal?.offPeakTariffs = Set(indexes)
+        }
         try f.finish()
         return settings
     }

@@ -74,6 +74,18 @@ package final class SiteControl: Sendable {
         core.withLock { $0.recordZone(zone, sample) }
     }
 
+    /// A reading of the meter whose tariff decides off-peak: its `tariff` counts at the next step.
+    package func tariffPolled(_ readings: [Reading], time: Seconds) {
+        let tariff = readings.first { $0.name == "tariff" }.flatMap { reading -> Double? in
+            if case .success(.number(let value)) = reading.value { value } else { nil }
+        }
+        let wall = wallClock()
+        carryOut(core.withLock { $0.tariffRead(tariff, now: time, wall: wall) })
+    }
+
+    /// The meter whose tariff decides off-peak (nil: the clock does).
+    package var tariffMeter: String? { configuration.load?.offPeak?.tariffSignal?.meter }
+
     /// Load-management state of every zone, from the last step.
     package var zoneReports: [ZoneReport] { core.withLock { $0.zoneReports } }
 

@@ -11,4 +11,6 @@ public enum EventKind: String, Sendable, CaseIterable {
     case leaderTookOver = "leader-took-over", leaderReleased = "leader-released", standbyStarted = "standby-started"
     /// A zone's remote setpoint: a controller set it, or went silent (the zone's failsafe limit).
     case zoneSetpointChanged = "zone-setpoint-changed", zoneSetpointFailsafe = "zone-setpoint-failsafe"
+    /// The tariff the utility's meter says is counting changed (off-peak from the TIC or P1).
+    case tariffChanged = "tariff-changed"
 }

@@ -80,6 +80,24 @@ struct HomeAssistantRulesTests {
         }
     }
 
+    /// The site shows off-peak with an off-peak rule, and the tariff index only when a meter's tariff decides it.
+    @Test func offPeakAndTariffAppearOnlyWhereConfigured() throws {
+        let site = Self.components(try Self.payloads()["chargebridge_site_site"])
+        #expect(site["chargebridge_site_site_off_peak"] == nil && site["chargebridge_site_site_tariff"] == nil)
+        let tic = """
+            mqtt: { host: 127.0.0.1, port: 1883 }
+            meters: [ { id: linky, tic: { device: /dev/null } } ]
+            load_management: { zones: [ { id: garage, limit_a: 40 } ], off_peak: { source: tic } }
+            chargers: [ { id: cp1, zone: garage, modbus: { port: 1502 } } ]
+            """
+        let withTariff = Self.components(try Self.payloads(of: tic)["chargebridge_site_site"])
+        #expect(withTariff["chargebridge_site_site_off_peak"]?["p"] as? String == "binary_sensor")
+        #expect(withTariff["chargebridge_site_site_tariff"]?["p"] as? String == "sensor")
+        let clock = tic.replacingOccurrences(of: "off_peak: { source: tic }", with: "off_peak: {}")
+        let withClock = Self.components(try Self.payloads(of: clock)["chargebridge_site_site"])
+        #expect(withClock["chargebridge_site_site_off_peak"] != nil && withClock["chargebridge_site_site_tariff"] == nil)
+    }
+
     @Test func controlsExistOnlyWhereTheyWorkAndRangesMatchTheBridge() throws {
         let all = try Self.payloads()
         let switcher = Self.components(all["chargebridge_charger_switcher"]), plain = Self.components(all["chargebridge_charger_plain"])

@@ -314,6 +314,34 @@ struct LoadManagerTests {
         #expect(Self.step(&manager, [forced], now: 1, time: peak) == [32])
     }
 
+    /// Vestel EVC08 §16.2: off-peak driven by the utility's meter (Linky TIC). The tariff it counts
+    /// decides; HC/HP 1/2 and Tempo 1…6 (HC odd); the clock windows stand in while it is unknown.
+    @Test func offPeakFollowsTheMetersTariffAndTheClockWhileItIsUnknown() {
+        var settings = OffPeakSettings()
+        settings.randomDelayMax = 0
+        settings.tariffSignal = .init(meter: "linky")
+        let afternoonPeak = LocalTime(weekday: 2, secondOfDay: 17 * 3600)   // peak by the windows
+        let nightOffPeak = LocalTime(weekday: 2, secondOfDay: 23 * 3600)
+        #expect(settings.isOffPeak(afternoonPeak, tariff: 1))             // HC by the meter, whatever the clock
+        #expect(!settings.isOffPeak(nightOffPeak, tariff: 2))             // HP by the meter
+        #expect(settings.isOffPeak(nightOffPeak, tariff: 5) && !settings.isOffPeak(nightOffPeak, tariff: 6))   // Tempo red HC / HP
+        #expect(!settings.isOffPeak(afternoonPeak, tariff: nil) && settings.isOffPeak(nightOffPeak, tariff: nil))   // unknown: the windows
+        #expect(settings.isOffPeak(afternoonPeak, tariff: .nan) == false)
+        settings.tariffSignal?.offPeakTariffs = [1, 3]                     // no charging on Tempo red days
+        #expect(!settings.isOffPeak(nightOffPeak, tariff: 5))
+        // in the load manager the site's inputs carry the tariff
+        var manager = Self.manager([Self.zone("zone", 32)]) { $0.offPeak = settings }
+        var inputs = SiteInputs()
+        inputs.tariff = 2
+        let held = manager.step(now: 0, time: nightOffPeak, chargers: [Self.ev(1)], inputs: inputs, reductionPercent: [],
+                                downgradeOffset: [0, 0, 0], site: nil)
+        #expect(held[0].cap == CurrentCap(0, .offPeak))
+        inputs.tariff = 1
+        let charging = manager.step(now: 1, time: afternoonPeak, chargers: [Self.ev(1)], inputs: inputs, reductionPercent: [],
+                                    downgradeOffset: [0, 0, 0], site: nil)
+        #expect(charging[0].cap.reason != .offPeak, "\(charging[0].cap)")
+    }
+
     /// Priority chargers or id tags are served first, only within their weekly hours when a schedule is set.
     @Test func priorityTagsWithinTheirHours() {
         var manager = Self.manager([Self.zone("zone", 40)]) {

@@ -177,6 +177,37 @@ struct SmartMeterTests {
         #expect(try FuseSite.waitForCurrent(client, within: 10) { $0 == 0 } != nil, "\(bridge.text.suffix(1500))")
     }
 
+    /// Off-peak from the Linky (Vestel EVC08 §16.2): the tariff the TIC counts (NTARF: HC 1, HP 2)
+    /// holds and releases the car whatever the clock says.
+    @Test func theLinkysTariffDecidesOffPeak() throws {
+        let (socat, meterEnd, bridgeEnd) = try BrandEmulator.serialPair()
+        defer { socat.stop() }
+        let values = try TestEnvironment.temporaryFolder().appendingPathComponent("tic.json")
+        func period(_ name: String) throws {
+            try "{\"currents\": [5, 5, 5], \"period\": \"\(name)\"}".write(to: values, atomically: true, encoding: .utf8)
+        }
+        try period("hp")
+        let peer = try ManagedProcess(try TestEnvironment.python, [TestEnvironment.peer("tic_meter.py"), "--device", meterEnd, "--mode", "standard",
+                                                                  "--period", "0.5", "--values-file", values.path, "--lifetime", "120"])
+        defer { peer.stop() }
+        try peer.waitFor("ready")
+        let chargerPort = try TestEnvironment.freePort()
+        let bridge = try FuseSite.run(FuseSite.yaml(site: "increase_interval_s: 0.5, resume_delay_s: 0, fallback_a: 0, meter_stale_s: 3",
+                                                    head: "load_management: { off_peak: { source: tic, windows: [\"03:00-03:01\"], random_delay_max_s: 0 } }",
+                                                    meters: "  - { id: grid, tic: { device: \(bridgeEnd), mode: standard }, period_ms: 500 }",
+                                                    chargerPort: chargerPort), chargerPort: chargerPort)
+        defer { bridge.stop() }
+        let client = try ModbusClient(endpoint: .tcp(host: "127.0.0.1", port: chargerPort), unit: 255)
+        defer { client.close() }
+        try bridge.waitFor("off-peak meter grid: tariff unknown → 2 (peak)")
+        #expect(try FuseSite.waitForCurrent(client, within: 5) { $0 == 0 } != nil, "\(bridge.text.suffix(1500))")
+        try period("hc")
+        try bridge.waitFor("off-peak meter grid: tariff 2 → 1 (off-peak)")
+        #expect(try FuseSite.waitForCurrent(client, within: 20) { $0 >= 15.99 } != nil, "\(bridge.text.suffix(1500))")
+        try period("hp")
+        #expect(try FuseSite.waitForCurrent(client, within: 10) { $0 == 0 } != nil, "\(bridge.text.suffix(1500))")
+    }
+
     /// A DSMR 5 telegram that lost its version line and its CRC is dropped unless the meter is
     /// said to be DSMR 2.2 or 3, the versions that send no CRC.
     @Test func aTelegramWithoutCRCIsTakenOnlyFromAMeterConfiguredAsOld() throws {

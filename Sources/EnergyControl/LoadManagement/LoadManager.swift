@@ -282,7 +282,8 @@ public struct LoadManager: Sendable {
                 continue
             }
             if let offPeak = settings.offPeak, let time {
-                let hold = states[index].offPeak.hold(forced: charger.forced, time: time, now: now, settings: offPeak, random: &random)
+                let hold = states[index].offPeak.hold(forced: charger.forced, time: time, now: now, settings: offPeak,
+                                                      tariff: siteInputs.tariff, random: &random)
                 switch hold {
                 case .none: break
                 case .waitingForOffPeak: heldReason[index] = .offPeak

@@ -8,10 +8,27 @@ public struct OffPeakSettings: Sendable, Equatable {
     public var continueAfterOffPeak = false
     /// Upper bound of the random delay, seconds (0…1800; 0 disables it).
     public var randomDelayMax: Seconds = 600
+    /// Off-peak as the utility's meter says (Vestel EVC08 §16.2: peak/off-peak driven by the TIC)
+    /// rather than by the clock; nil: the clock windows.
+    public var tariffSignal: TariffSignal?
     public init() {}
 
-    public func isOffPeak(_ time: LocalTime) -> Bool {
-        (weekends && time.isWeekend) || windows.contains { $0.contains(minute: time.minuteOfDay) }
+    /// The tariff a smart meter says is counting now (Linky TIC `PTEC`/`NTARF`, DSMR `96.14.0`)
+    /// decides; the windows stand in while it is not known (not read yet, meter lost).
+    public struct TariffSignal: Sendable, Equatable {
+        public var meter: String
+        /// Tariff indexes that are off-peak. TIC: HC = 1, HP = 2; Tempo blue/white/red HC = 1/3/5.
+        public var offPeakTariffs: Set<Int>
+        public static let ticOffPeak: Set<Int> = [1, 3, 5]
+        public init(meter: String, offPeakTariffs: Set<Int> = ticOffPeak) {
+            self.meter = meter
+            self.offPeakTariffs = offPeakTariffs
+        }
+    }
+
+    public func isOffPeak(_ time: LocalTime, tariff: Double? = nil) -> Bool {
+        if let signal = tariffSignal, let tariff, tariff.isFinite { return signal.offPeakTariffs.contains(Int(tariff)) }
+        return (weekends && time.isWeekend) || windows.contains { $0.contains(minute: time.minuteOfDay) }
     }
 }
 
@@ -37,10 +54,11 @@ public struct OffPeakGate: Sendable, Equatable {
     public init() {}
 
     /// - Parameter random: draws a delay in [0, `randomDelayMax`) when one starts (and only then).
-    public mutating func hold(forced: Bool, time: LocalTime, now: Seconds, settings: OffPeakSettings,
+    /// - Parameter tariff: the tariff the site's meter says is counting (nil: not known).
+    public mutating func hold(forced: Bool, time: LocalTime, now: Seconds, settings: OffPeakSettings, tariff: Double? = nil,
                               random: inout some RandomNumberGenerator) -> Hold {
         if forced { return .none }
-        let offPeak = settings.isOffPeak(time)
+        let offPeak = settings.isOffPeak(time, tariff: tariff)
         if offPeak {
             stopAt = nil
             continuing = false
