@@ -225,7 +225,7 @@ public struct ControlCore: Sendable {
             }
             let machine = faces[index].machine
             effect.decision = SetpointPolicy.decide(request: machine.request, failsafe: machine.isFailsafe, limits: charger.limits,
-                                                    caps: outputs[index].cap.map { [$0] } ?? [])
+                                                    caps: outputs[index].cap.map { [$0] } ?? [], phases: controls[index].phasesInUse)
             effect.phases = outputs[index].phases ?? faces[index].requestedPhases
             result.chargers.append(effect)
             if statuses[index].online { delivered[index] = effect.decision.amperes }
@@ -245,7 +245,7 @@ public struct ControlCore: Sendable {
         if let limit = charger.placement.disconnectedLimit { amperes = min(amperes, Int(limit.rounded(.down))) }
         if let limit = runtime[index].currentLimit { amperes = min(amperes, limit) }
         if !runtime[index].enabled { amperes = 0 }
-        return amperes < charger.limits.minCurrent ? 0 : amperes
+        return amperes < charger.limits.highestMinimum ? 0 : amperes
     }
 
     /// A forced charge lasts one session: it ends when the vehicle leaves.

@@ -93,7 +93,7 @@ public struct CoreSettings: Sendable {
             guard let fuse = site.fuse.limit else { return charger.failsafeCurrent }
             let available = zip(fuse, site.fuse.effectiveHeadroom).map { $0 - $1 }.min() ?? 0
             let share = Int((available / Double(chargers.count)).rounded(.down))
-            return share >= charger.limits.minCurrent ? min(share, charger.failsafeCurrent) : 0
+            return share >= charger.limits.highestMinimum ? min(share, charger.failsafeCurrent) : 0
         }
     }
 }

@@ -45,7 +45,9 @@ public struct SetpointDecision: Sendable, Equatable {
 /// (or failsafe current), every cap the energy loops add, and the charger's own limits; floored
 /// to whole amperes; below the minimum current the charger pauses. Never above a limit.
 public enum SetpointPolicy {
-    public static func decide(request: Int, failsafe: Bool, limits: ChargerLimits, caps: [CurrentCap] = []) -> SetpointDecision {
+    /// - Parameter phases: the phases the charger charges on now (its minimum depends on them);
+    ///   nil: not known, the higher minimum applies.
+    public static func decide(request: Int, failsafe: Bool, limits: ChargerLimits, caps: [CurrentCap] = [], phases: Int? = nil) -> SetpointDecision {
         var best = CurrentCap(Double(request), failsafe ? .failsafe : .ems)
         func consider(_ cap: CurrentCap) {
             if !(cap.amperes >= best.amperes) { best = CurrentCap(cap.amperes.isNaN ? 0 : cap.amperes, cap.reason) }   // NaN caps count as 0
@@ -56,7 +58,7 @@ public enum SetpointPolicy {
         if let cable = limits.cableMaxCurrent { consider(CurrentCap(Double(cable), .cable)) }
         let amperes = max(0, Int(best.amperes.rounded(.down)))
         if amperes == 0 { return SetpointDecision(amperes: 0, reason: best.reason) }
-        if amperes < limits.minCurrent { return SetpointDecision(amperes: 0, reason: .belowMinimum) }
+        if amperes < phases.map(limits.minimum(phases:)) ?? limits.highestMinimum { return SetpointDecision(amperes: 0, reason: .belowMinimum) }
         return SetpointDecision(amperes: amperes, reason: best.reason)
     }
 }

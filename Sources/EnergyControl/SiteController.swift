@@ -68,6 +68,9 @@ public struct ChargerControlInput: Sendable {
     /// A vehicle is plugged in.
     public var plugged: Bool { status.plugged }
 
+    /// The minimum current on the phases it charges on now.
+    public var minimum: Double { Double(limits.minimum(phases: phasesInUse)) }
+
     /// Grid phases the charger loads now: one when it is switched to one phase or its car charges on
     /// L1 only (detected from the measured currents), else three.
     public var phasesInUse: Int {
@@ -169,7 +172,7 @@ public struct SiteController: Sendable {
         for (index, charger) in chargers.enumerated() {
             var state = states[index]
             defer { states[index] = state }
-            let minimum = Double(charger.limits.minCurrent)
+            let minimum = charger.minimum
             if !inputs.enabled { caps[index].add(CurrentCap(0, .enable)) }
             if !charger.enabled { caps[index].add(CurrentCap(0, .disabled)) }
             if let limit = charger.operatorLimit { caps[index].add(CurrentCap(Double(limit), .operatorLimit)) }
@@ -185,7 +188,7 @@ public struct SiteController: Sendable {
             let sunMode = (charger.mode == .sunOnly || charger.mode == .sunHybrid) && !charger.forced
             if charger.limits.canSwitchPhases, sunMode {
                 let output = state.switcher.step(surplusW: share, wanted: nil, plugged: charger.plugged,
-                                                 reportedPhases: charger.status.activePhases, minimum: minimum,
+                                                 reportedPhases: charger.status.activePhases, minimum: Double(charger.limits.minimum(phases: 3)),
                                                  voltage: settings.voltage, settings: settings.phaseSwitching, now: now)
                 phaseRequests[index] = output.request
                 if output.pause { caps[index].add(CurrentCap(0, .phaseSwitch)) }
@@ -202,7 +205,7 @@ public struct SiteController: Sendable {
             let loadInputs = chargers.enumerated().map { index, charger in
                 var input = LoadChargerInput(id: charger.id, plug: charger.plug ?? index + 1, zone: charger.zone, rotation: charger.rotation,
                                  chargerPhases: charger.limits.phases, vehiclePhases: charger.phasesInUse,
-                                 minimum: Double(charger.limits.minCurrent), maximum: reachable[index], priority: charger.priority,
+                                 minimum: charger.minimum, maximum: reachable[index], priority: charger.priority,
                                  plugged: charger.plugged, online: charger.status.online, currents: charger.status.currents,
                                  sessionEnergyWh: charger.status.sessionEnergyWh, sessionSeconds: charger.status.sessionSeconds,
                                  idTag: charger.status.idTag, forced: charger.forced, failsafeTimeout: charger.failsafeTimeout,
@@ -231,7 +234,7 @@ public struct SiteController: Sendable {
         return chargers.enumerated().map { index, charger in
             var state = states[index]
             defer { states[index] = state }
-            let minimum = Double(charger.limits.minCurrent)
+            let minimum = charger.minimum
             guard var binding = caps[index].binding else {
                 state.ramp = RampLimiter()
                 return ChargerControlOutput(id: charger.id, cap: nil, phases: phaseRequests[index], degraded: degraded[index])

@@ -42,7 +42,7 @@ package final class SEMPFace: SEMPBackend {
             let view = point.view, status = view.status, limits = point.config.limits
             let phases = status.activePhases == 1 ? 1 : 3
             return SEMPDevice(id: id, name: point.config.name, vendor: point.config.identity.brand, serial: point.config.identity.serial,
-                              minPowerW: Self.watts(limits.minCurrent, phases: phases), maxPowerW: Self.watts(limits.ceiling, phases: phases),
+                              minPowerW: Self.watts(limits.minimum(phases: phases), phases: phases), maxPowerW: Self.watts(limits.ceiling, phases: phases),
                               on: view.decision.amperes > 0, powerW: max(0, Int(status.totalPower.rounded())), connected: status.plugged,
                               emSignalsAccepted: !point.config.readOnly)
         }
@@ -63,7 +63,7 @@ package final class SEMPFace: SEMPBackend {
         var commands: [MasterCommand] = [.failsafeTimeout(Double(settings.timeoutSeconds))]
         if control.on, let watts = control.recommendedPowerW {
             let phases = point.view.status.activePhases == 1 ? 1 : 3
-            let least = Self.watts(point.config.limits.minCurrent, phases: phases), most = Self.watts(point.config.limits.ceiling, phases: phases)
+            let least = Self.watts(point.config.limits.minimum(phases: phases), phases: phases), most = Self.watts(point.config.limits.ceiling, phases: phases)
             if watts < least {
                 commands.append(.enable(false))           // below what the charger can draw: a pause
             } else {

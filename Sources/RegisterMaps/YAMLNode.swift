@@ -82,6 +82,9 @@ public struct YAMLNode {
         return YAMLFields(owner: self, entries: entries)
     }
 
+    /// A mapping (`{ key: value }`) rather than a single value or a list.
+    public var isMapping: Bool { if case .mapping = node { true } else { false } }
+
     public func list() throws(DataFileError) -> [YAMLNode] {
         switch node {
         case .sequence(let sequence):

@@ -24,31 +24,35 @@ extension Configuration {
         }
         var limits = ChargerLimits()
         let minNode = fields.optional("min_current"), maxNode = fields.optional("max_current")
-        if let minNode { limits.minCurrent = try minNode.integer(in: 6...80) }
+        if let minNode { (limits.minCurrent, limits.minCurrentThreePhase) = try MinimumCurrentParser.parse(minNode) }
         if let maxNode { limits.maxCurrent = try maxNode.integer(in: 6...80) }
-        if limits.minCurrent > limits.maxCurrent {
-            throw (minNode ?? maxNode ?? node).error("min_current \(limits.minCurrent) A is above max_current \(limits.maxCurrent) A")
+        if limits.highestMinimum > limits.maxCurrent {
+            throw (minNode ?? maxNode ?? node).error("min_current \(limits.highestMinimum) A is above max_current \(limits.maxCurrent) A")
         }
         if let cable = fields.optional("cable_max_current") {
             limits.cableMaxCurrent = try cable.integer(in: 6...80)
-            if limits.cableMaxCurrent! < limits.minCurrent { throw cable.error("the cable cannot carry the minimum current \(limits.minCurrent) A") }
+            if limits.cableMaxCurrent! < limits.highestMinimum { throw cable.error("the cable cannot carry the minimum current \(limits.highestMinimum) A") }
         }
         if let phases = fields.optional("phases") {
             limits.phases = try phases.integer()
             guard limits.phases == 1 || limits.phases == 3 else { throw phases.error("must be 1 or 3") }
         }
+        if let three = limits.minCurrentThreePhase, three != limits.minCurrent, limits.phases == 1 {
+            throw (minNode ?? node).error("three_phase is for a charger wired with three phases (phases: 3)")
+        }
         if let switching = fields.optional("phase_switching") {
             limits.canSwitchPhases = try switching.bool()
             if limits.canSwitchPhases, limits.phases != 3 { throw switching.error("phase switching needs a three-phase charger") }
         }
-        var failsafeCurrent = limits.minCurrent
+        // a failsafe current meets whatever phases the charger will be on: the higher minimum
+        var failsafeCurrent = limits.highestMinimum
         if let node = fields.optional("failsafe_current") {
             failsafeCurrent = try node.integer()
             if failsafeCurrent > limits.ceiling {
                 throw node.error("unsafe: failsafe current \(failsafeCurrent) A is above the charger's maximum \(limits.ceiling) A")
             }
-            guard limits.acceptsRequest(failsafeCurrent) else {
-                throw node.error("must be 0 (stop) or \(limits.minCurrent)…\(limits.ceiling) A")
+            guard failsafeCurrent == 0 || (limits.highestMinimum...limits.ceiling).contains(failsafeCurrent) else {
+                throw node.error("must be 0 (stop) or \(limits.highestMinimum)…\(limits.ceiling) A")
             }
         }
         let failsafeTimeout = try fields.optional("failsafe_timeout_s").map { node throws(DataFileError) in try node.integer(in: 1...3600) } ?? 20
@@ -99,9 +103,9 @@ extension Configuration {
             charger.mode = value
         }
         let zoneNode = fields.optional("zone")
-        charger.placement = try LoadSettingsParser.placement(&fields, zones: zones, phases: limits.phases, minCurrent: limits.minCurrent, maxCurrent: limits.maxCurrent)
+        charger.placement = try LoadSettingsParser.placement(&fields, zones: zones, phases: limits.phases, minCurrent: limits.highestMinimum, maxCurrent: limits.maxCurrent)
         if let zone = charger.placement.zone, let zoneNode {
-            try LoadSettingsParser.checkOfflineCurrents(zone: zones[zone], minCurrent: limits.minCurrent, maxCurrent: limits.maxCurrent, node: zoneNode)
+            try LoadSettingsParser.checkOfflineCurrents(zone: zones[zone], minCurrent: limits.highestMinimum, maxCurrent: limits.maxCurrent, node: zoneNode)
         }
         try fields.finish()
         return charger

@@ -43,7 +43,7 @@ public struct SimulatedCharger: Sendable {
         lastContact = time
         setpoint = max(0, min(amperes, limits.ceiling))
         status.appliedSetpoint = setpoint
-        let allowed = setpoint >= limits.minCurrent ? Double(setpoint) : 0
+        let allowed = setpoint >= limits.minimum(phases: status.activePhases) ? Double(setpoint) : 0
         if status.currents.contains(where: { $0 > allowed }) {
             status.currents = status.currents.map { min($0, allowed) }
         }
@@ -82,7 +82,7 @@ public struct SimulatedCharger: Sendable {
         if offline, let failsafe = failsafeCurrent, time - lastContact >= failsafeTimeout, setpoint != failsafe {
             setpoint = failsafe
             status.appliedSetpoint = setpoint
-            let allowed = setpoint >= limits.minCurrent ? Double(setpoint) : 0
+            let allowed = setpoint >= limits.minimum(phases: status.activePhases) ? Double(setpoint) : 0
             status.currents = status.currents.map { min($0, allowed) }
         }
         if ev == nil, let next = queue.first, next.arrival <= time {
@@ -101,7 +101,7 @@ public struct SimulatedCharger: Sendable {
         }
         // Draw: what the charger offers, what the car can take; cut at once, raise gradually.
         let phases = min(vehicle.phases, status.activePhases)
-        let target = setpoint >= limits.minCurrent ? min(Double(setpoint), vehicle.acceptedCurrent) : 0
+        let target = setpoint >= limits.minimum(phases: status.activePhases) ? min(Double(setpoint), vehicle.acceptedCurrent) : 0
         let present = status.currents.max() ?? 0
         let drawn = target < present ? target : min(target, present + Self.rampUpPerSecond * dt)
         status.currents = (0..<3).map { $0 < phases ? drawn : 0 }
@@ -115,7 +115,7 @@ public struct SimulatedCharger: Sendable {
         if vehicle.acceptedCurrent == 0 {
             status.state = .suspendedEV
             fullSince = fullSince ?? time
-        } else if setpoint < limits.minCurrent {
+        } else if setpoint < limits.minimum(phases: status.activePhases) {
             status.state = .suspendedEVSE
         } else {
             status.state = drawn > 0 ? .charging : .preparing

@@ -120,9 +120,9 @@ public enum ScenarioLoader {
         var fields = try node.fields()
         let id = try fields.required("id").string()
         var limits = ChargerLimits()
-        if let v = fields.optional("min_current") { limits.minCurrent = Int(try v.number(in: 6...80)) }
+        if let v = fields.optional("min_current") { (limits.minCurrent, limits.minCurrentThreePhase) = try MinimumCurrentParser.parse(v) }
         if let v = fields.optional("max_current") { limits.maxCurrent = Int(try v.number(in: 6...80)) }
-        if limits.minCurrent > limits.maxCurrent { throw node.error("min_current is above max_current") }
+        if limits.highestMinimum > limits.maxCurrent { throw node.error("min_current is above max_current") }
         if let v = fields.optional("phases") {
             limits.phases = try v.integer()
             guard limits.phases == 1 || limits.phases == 3 else { throw v.error("must be 1 or 3") }
@@ -152,9 +152,9 @@ public enum ScenarioLoader {
         }
         var charger = SiteScenario.Charger(id: id, limits: limits, mode: mode, evs: evs)
         let zoneNode = fields.optional("zone")
-        charger.placement = try LoadSettingsParser.placement(&fields, zones: zones, phases: limits.phases, minCurrent: limits.minCurrent, maxCurrent: limits.maxCurrent)
+        charger.placement = try LoadSettingsParser.placement(&fields, zones: zones, phases: limits.phases, minCurrent: limits.highestMinimum, maxCurrent: limits.maxCurrent)
         if let zone = charger.placement.zone, let zoneNode {
-            try LoadSettingsParser.checkOfflineCurrents(zone: zones[zone], minCurrent: limits.minCurrent, maxCurrent: limits.maxCurrent, node: zoneNode)
+            try LoadSettingsParser.checkOfflineCurrents(zone: zones[zone], minCurrent: limits.highestMinimum, maxCurrent: limits.maxCurrent, node: zoneNode)
         }
         charger.offline = try windows(fields.optional("offline"), start: start)
         if let v = fields.optional("failsafe_timeout_s") { charger.failsafeTimeout = try v.number(in: 1...3600) }

@@ -221,7 +221,7 @@ public struct SiteSimulator {
     static func coreSettings(_ scenario: SiteScenario, recordSessions: Bool) -> CoreSettings {
         let chargers = scenario.chargers.map { charger in
             CoreSettings.Charger(id: charger.id, limits: charger.limits, mode: charger.mode, placement: charger.placement,
-                                 failsafeCurrent: charger.limits.minCurrent, ownFailsafeTimeout: charger.failsafeTimeout)
+                                 failsafeCurrent: charger.limits.highestMinimum, ownFailsafeTimeout: charger.failsafeTimeout)
         }
         let inputs = SiteScenario.InputEvent.Kind.allCases.map { kind in
             // a `disable` window opens the enable contact
@@ -293,7 +293,7 @@ public struct SiteSimulator {
                 setpoints.append(effect.decision.amperes)
                 reasons.append(effect.decision.reason)
                 pushes.append(effect.pushFailsafe?.current)
-                if effect.decision.amperes != 0, !(limits.minCurrent...limits.ceiling).contains(effect.decision.amperes) { summary.setpointViolations += 1 }
+                if effect.decision.amperes != 0, !(limits.lowestMinimum...limits.ceiling).contains(effect.decision.amperes) { summary.setpointViolations += 1 }
                 guard !chargers[index].offline else { continue }     // nothing reaches it
                 if let push = effect.pushFailsafe { chargers[index].setFailsafe(current: push.current, timeout: push.timeout) }
                 if let phases = effect.phases { chargers[index].select(phases: phases) }

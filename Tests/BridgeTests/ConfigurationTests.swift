@@ -35,6 +35,22 @@ struct ConfigurationTests {
         #expect(config.chargers[1].limits.canSwitchPhases)
     }
 
+    /// ZE Ready: `min_current: { one_phase: 8, three_phase: 13 }`; the failsafe current meets the higher one.
+    @Test func minimumsByPhases() throws {
+        let yaml = "chargers:\n  - { id: ze, phases: 3, phase_switching: true, min_current: { one_phase: 8, three_phase: 13 }, modbus: { port: 1502 } }"
+        let charger = try Configuration.parse(yaml, file: "site.yaml").chargers[0]
+        #expect(charger.limits.minimum(phases: 1) == 8 && charger.limits.minimum(phases: 3) == 13)
+        #expect(charger.failsafeCurrent == 13)
+        func message(_ text: String) -> String { error(text).map { "\($0)" } ?? "accepted" }
+        #expect(message(yaml.replacingOccurrences(of: "phase_switching: true,", with: "failsafe_current: 10,"))
+            .contains("must be 0 (stop) or 13…32 A"))
+        #expect(message(yaml.replacingOccurrences(of: "phases: 3, phase_switching: true", with: "phases: 1"))
+            .contains("three_phase is for a charger wired with three phases"))
+        #expect(message(yaml.replacingOccurrences(of: "one_phase: 8, ", with: "")).contains("one_phase"))
+        #expect(message(yaml.replacingOccurrences(of: "three_phase: 13", with: "three_phase: 13, two_phase: 10")).contains("two_phase"))
+        #expect(message(yaml.replacingOccurrences(of: "modbus:", with: "max_current: 10, modbus:")).contains("min_current 13 A is above max_current 10 A"))
+    }
+
     /// Like the Modbus faces, the central system is reachable from the network only when configured.
     @Test func theOCPPCentralSystemListensOnLoopbackByDefault() throws {
         let ocpp = valid + "\n  - { id: c, driver: ocpp, ocpp: { password: secret-123 }, modbus: { port: 1504 } }"

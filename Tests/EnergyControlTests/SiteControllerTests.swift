@@ -332,3 +332,56 @@ struct SiteControllerTests {
         #expect(out[1].cap == CurrentCap(0, .sun))
     }
 }
+
+/// ZE Ready / EV Ready minimums (Schneider EV Charging Expert §1.1.1.1, Vestel EVC08 §16.2.1.2.2):
+/// 8 A on one phase, 13 A on three; the minimum of the phases in use decides.
+@Suite("Minimum current by phases")
+struct MinimumByPhasesTests {
+    static let zeReady = ChargerLimits(minCurrent: 8, maxCurrent: 32, phases: 3, canSwitchPhases: true).with(threePhase: 13)
+
+    @Test func theMinimumFollowsThePhasesInUse() {
+        let limits = Self.zeReady
+        #expect(limits.minimum(phases: 1) == 8 && limits.minimum(phases: 3) == 13)
+        #expect(limits.highestMinimum == 13 && limits.lowestMinimum == 8)
+        #expect(limits.acceptsRequest(8) && !limits.acceptsRequest(7) && limits.acceptsRequest(0))
+        // 10 A: enough on one phase, below the minimum on three (and when the phases are not known)
+        #expect(SetpointPolicy.decide(request: 10, failsafe: false, limits: limits, phases: 1) == SetpointDecision(amperes: 10, reason: .ems))
+        #expect(SetpointPolicy.decide(request: 10, failsafe: false, limits: limits, phases: 3) == SetpointDecision(amperes: 0, reason: .belowMinimum))
+        #expect(SetpointPolicy.decide(request: 10, failsafe: false, limits: limits) == SetpointDecision(amperes: 0, reason: .belowMinimum))
+        #expect(SetpointPolicy.decide(request: 13, failsafe: false, limits: limits, phases: 3) == SetpointDecision(amperes: 13, reason: .ems))
+        // without a three-phase minimum nothing changes
+        let plain = ChargerLimits(minCurrent: 6)
+        #expect(plain.minimum(phases: 3) == 6 && plain.highestMinimum == 6)
+    }
+
+    @Test func aChargerSwitchedToOnePhaseChargesWhereThreePhasesCouldNot() {
+        var settings = SiteSettings()
+        settings.fuse.limit = [25, 25, 25]
+        settings.ramp.increaseInterval = 0
+        settings.fuse.resumeDelay = 0
+        for (phases, currents, expected) in [(3, [0.0, 0, 0], 0), (1, [0.0, 0, 0], 10)] {
+            var control = SiteController(settings: settings)
+            // other loads 15 A per phase: 10 A left under the 25 A fuse
+            control.record(GridSample(time: 0, currents: [15, 15, 15], power: 10_350))
+            var status = ChargerStatus()
+            status.currents = currents
+            status.activePhases = phases
+            status.cable = .vehicleLocked
+            status.state = .charging
+            let input = ChargerControlInput(id: "ze", limits: Self.zeReady, status: status, mode: .maxHybrid, forced: false)
+            #expect(input.minimum == (phases == 1 ? 8 : 13))
+            let out = control.step(now: 0, chargers: [input], inputs: SiteInputs())
+            let cap = out[0].cap ?? CurrentCap(32, .ems)
+            let decision = SetpointPolicy.decide(request: 32, failsafe: false, limits: Self.zeReady, caps: [cap], phases: input.phasesInUse)
+            #expect(decision.amperes == expected, "\(phases) phase(s): \(decision)")
+        }
+    }
+}
+
+extension ChargerLimits {
+    func with(threePhase: Int) -> ChargerLimits {
+        var limits = self
+        limits.minCurrentThreePhase = threePhase
+        return limits
+    }
+}
