@@ -23,6 +23,8 @@ extension ControlCore {
             return .input(remoteInputs[id])
         case .zoneSetpoint, .zoneHeartbeat:
             return nil
+        case .powerLimit:
+            return .utility(utilityCommandW)
         case .mode, .currentLimit, .enable, .force, .phases:
             guard let index = chargerIndex[id] else { return nil }
             return .charger(runtime[index], faces[index].requestedPhases)
@@ -51,6 +53,13 @@ extension ControlCore {
             }
             remoteInputs[id] = active
             return active ? "signal on" : "signal off"
+        case (.powerLimit, .watts(let watts)):
+            guard id == "site" else { throw CommandRejection("the power limit is the site's, not \"\(id)\"'s") }
+            if let watts, !(watts.isFinite && watts >= 0 && watts <= 10_000_000) { throw CommandRejection("expected 0…10000 kW or none") }
+            utilityCommandW = watts
+            guard let watts else { return "utility power limit lifted" }
+            let floor = utilityFloorW
+            return "utility power limit \(formatKilowatts(watts)) kW" + (watts < floor ? " (the chargers keep the §14a minimum of \(formatKilowatts(floor)) kW)" : "")
         default:
             break
         }

@@ -35,6 +35,10 @@ public struct ControlCore: Sendable {
     var offPeak: Bool?
     /// When a tariff was last heard.
     var tariffSeen: Seconds = -.infinity
+    /// The utility's power limit as last commanded (MQTT), watts; nil: none.
+    var utilityCommandW: Double?
+    /// The utility limit in force at the last step (for its start and end events).
+    var utilityInForce: Double?
     /// Steps come from a timer and from bus threads; time never runs backwards for the loops.
     var lastStep: Seconds = -.infinity
     /// The degraded setpoint each charger last got as its own failsafe current (nil: none yet).
@@ -201,6 +205,7 @@ public struct ControlCore: Sendable {
             return control
         }
         ageTariff(now: now, wall: wall, into: &result.logs, &result.storage)
+        noteUtilityLimit(wall: wall, into: &result.logs, &result.storage)
         offPeak = offPeakNow(localTime)
         let outputs = controller.step(now: now, chargers: controls, inputs: siteInputs, time: localTime)
         result.chargers.reserveCapacity(settings.chargers.count)
@@ -331,12 +336,14 @@ public struct ControlCore: Sendable {
             case .reduction1: result.reductions.insert(0)
             case .reduction2: result.reductions.insert(1)
             case .reduction3: result.reductions.insert(2)
+            case .dimming, .feedInS1, .feedInS2: break   // the utility limit below; S1/S2 are only shown
             }
         }
         for input in settings.inputs where input.role == .enable && inputs[input.id]?.value == false {
             result.enabled = false
         }
         result.tariff = tariff
+        result.utilityLimitW = utilityLimitW
         return result
     }
 
@@ -361,6 +368,7 @@ public struct ControlCore: Sendable {
         for (index, setpoint) in zoneSetpoints { setpoints[settings.load!.zones[index].id] = setpoint }
         return ControlView(grid: grid, meterOnline: settings.gridMeter == nil ? nil : !meterLost, inputs: siteInputs,
                            inputValues: inputs.filter { !inputsUnreadable.contains($0.key) }.mapValues(\.value),
-                           chargers: views, zones: zoneReports, operatorLimits: limits, zoneSetpoints: setpoints, offPeak: offPeak)
+                           chargers: views, zones: zoneReports, operatorLimits: limits, zoneSetpoints: setpoints, offPeak: offPeak,
+                           utilityLimitW: utilityLimitInForceW)
     }
 }

@@ -4,6 +4,9 @@ import SiteConfiguration
 /// What an input does when active [SPEC §7].
 public enum InputRole: String, Sendable, CaseIterable {
     case loadShedding = "load_shedding", enable, downgrade, reduction1, reduction2, reduction3
+    /// An FNN control box's contacts (§14a EnWG): W4 closed dims the chargers to the utility power;
+    /// S1/S2 are the feed-in steps, shown only.
+    case dimming, feedInS1 = "feed_in_s1", feedInS2 = "feed_in_s2"
 }
 
 /// Everything the control core is configured with: the site's loops, its zones, its chargers and

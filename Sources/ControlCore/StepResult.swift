@@ -63,6 +63,8 @@ public struct ControlView: Sendable {
     public var zoneSetpoints: [String: ZoneSetpoint] = [:]
     /// Off-peak now by the site's rule (the clock windows or the meter's tariff); nil: no rule.
     public var offPeak: Bool?
+    /// The utility's power limit on the chargers in force (after the §14a floor), watts; nil: none.
+    public var utilityLimitW: Double?
 }
 
 /// What one charger should be told after a step.

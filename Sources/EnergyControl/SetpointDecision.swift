@@ -19,6 +19,7 @@ public enum LimitReason: String, Sendable, Equatable, CaseIterable {
     case offline                   // the bridge lost contact with the charger
     case operatorLimit = "operator"  // the operator's current limit for this charger
     case disabled                  // the operator disabled this charger
+    case utility                   // the utility's power limit (§14a dimming), shared among the chargers
 }
 
 /// An upper bound on a charger's current from one source, with its reason.

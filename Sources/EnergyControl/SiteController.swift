@@ -230,6 +230,7 @@ public struct SiteController: Sendable {
                 caps[index].add(cap)
             }
         }
+        if let limit = inputs.utilityLimitW { shareUtilityLimit(limit, chargers, &caps) }
 
         return chargers.enumerated().map { index, charger in
             var state = states[index]

@@ -8,6 +8,8 @@ public struct SiteInputs: Sendable, Equatable {
     public var reductions: Set<Int> = []
     /// The tariff index the off-peak meter says is counting now (nil: not known).
     public var tariff: Double?
+    /// A utility's limit on what the chargers draw together, watts (nil: none); the floor still applies.
+    public var utilityLimitW: Double?
     public init() {}
 }
 

@@ -93,5 +93,6 @@ public struct SiteSettings: Sendable, Equatable {
     public var phaseSwitching = PhaseSwitchSettings()
     public var inputs = InputSettings()
     public var ramp = RampSettings()
+    public var utility = UtilitySettings()
     public init() {}
 }

@@ -34,6 +34,12 @@ public enum CommandPayload {
             return .success(.zoneLimit(limit))
         case .zoneHeartbeat:
             return .success(.flag(true))   // any payload is a sign of life
+        case .powerLimit:
+            if ["none", "clear"].contains(text.lowercased()) { return .success(.watts(nil)) }
+            guard let kilowatts = MQTTMeterValues.decimal(text), kilowatts.isFinite, (0...10_000).contains(kilowatts) else {
+                return .failure(CommandRejection("expected kilowatts 0…10000 or none, got \"\(text)\""))
+            }
+            return .success(.watts(kilowatts * 1000))
         }
     }
 

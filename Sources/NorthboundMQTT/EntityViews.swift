@@ -39,6 +39,8 @@ enum EntityViews {
         values["meter_online"] = view.meterOnline.map { .bool($0) }
         values["off_peak"] = view.offPeak.map { .bool($0) }
         values["tariff"] = view.inputs.tariff.map { .number($0) }
+        values["power_limit"] = view.utilityLimitW.map { .number($0 / 1000) }
+        values["utility_limited"] = .bool(view.utilityLimitW != nil)
         for phase in 0..<3 { values["current.l\(phase + 1)"] = view.grid.map { .number($0.currents[phase]) } }
         return values
     }

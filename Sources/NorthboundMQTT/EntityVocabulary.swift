@@ -24,7 +24,7 @@ public enum EntityVocabulary {
         .site: [
             "current.l1": .number, "current.l2": .number, "current.l3": .number, "power": .number,
             "meter_online": .bool, "ev_power": .number, "load_shedding": .bool, "enabled": .bool, "downgrade": .bool,
-            "off_peak": .bool, "tariff": .number,
+            "off_peak": .bool, "tariff": .number, "power_limit": .number, "utility_limited": .bool,
         ],
         .charger: [
             "status": .text, "cable": .text, "online": .bool,
@@ -46,7 +46,7 @@ public enum EntityVocabulary {
 
     /// Commands each kind accepts.
     public static let commands: [EntityKind: Set<CommandKind>] = [
-        .site: [],
+        .site: [.powerLimit],
         .charger: [.mode, .currentLimit, .phases, .enable, .force],
         .meter: [],
         .zone: [.operatorLimit, .zoneSetpoint, .zoneHeartbeat],

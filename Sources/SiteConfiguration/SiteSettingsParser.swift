@@ -66,7 +66,30 @@ public enum SiteSettingsParser {
             if let v = s.optional("cooldown_s") { settings.phaseSwitching.cooldown = try v.number(in: 0...86_400) }
             try s.finish()
         }
+        // a contracted power (Circontrol DLM §5.2.1) beside the fuse: the stricter per phase wins
+        if let power = fields.optional("contracted_power_kw") {
+            let perPhase = amperes(kilowatts: try power.number(in: 1...10_000), voltage: settings.voltage)
+            settings.fuse.limit = (settings.fuse.limit ?? [perPhase, perPhase, perPhase]).map { min($0, perPhase) }
+        }
+        if let utility = fields.optional("utility") { settings.utility = try parseUtility(utility) }
         return settings
+    }
+
+    /// A power over three phases as the current per phase at the nominal voltage (balanced: the
+    /// phases together never carry more than the power).
+    public static func amperes(kilowatts: Double, voltage: Double) -> Double {
+        (kilowatts * 1000 / (3 * voltage) * 10).rounded(.down) / 10
+    }
+
+    /// `utility: { dimmed_kw, controllable_devices, simultaneity_factor }` — §14a EnWG dimming.
+    static func parseUtility(_ node: YAMLNode) throws(DataFileError) -> UtilitySettings {
+        var f = try node.fields()
+        var utility = UtilitySettings()
+        if let v = f.optional("dimmed_kw") { utility.dimmedPowerW = try v.number(in: 0...10_000) * 1000 }
+        if let v = f.optional("controllable_devices") { utility.controllableDevices = try v.integer(in: 1...1000) }
+        if let v = f.optional("simultaneity_factor") { utility.simultaneityFactor = try v.number(in: 0...1) }
+        try f.finish()
+        return utility
     }
 
 

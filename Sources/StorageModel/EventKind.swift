@@ -13,4 +13,6 @@ public enum EventKind: String, Sendable, CaseIterable {
     case zoneSetpointChanged = "zone-setpoint-changed", zoneSetpointFailsafe = "zone-setpoint-failsafe"
     /// The tariff the utility's meter says is counting changed (off-peak from the TIC or P1).
     case tariffChanged = "tariff-changed"
+    /// The utility's power limit on the chargers (§14a dimming) began or changed, or ended.
+    case utilityLimitStarted = "utility-limit", utilityLimitEnded = "utility-limit-ended"
 }

@@ -51,6 +51,27 @@ struct ConfigurationTests {
         #expect(message(yaml.replacingOccurrences(of: "modbus:", with: "max_current: 10, modbus:")).contains("min_current 13 A is above max_current 10 A"))
     }
 
+    /// Limits in kW beside the ampere limits (Circontrol DLM §5.2.1): the stricter per phase wins,
+    /// a power over three phases at 230 V; the §14a settings are read and checked.
+    @Test func powerLimitsInKilowatts() throws {
+        let site = """
+            site: { grid_meter: grid, fuse_a: 63, contracted_power_kw: 36, utility: { dimmed_kw: 4.2, controllable_devices: 3 } }
+            meters: [ { id: grid, map: pac2200, tcp: "127.0.0.1:1502" } ]
+            load_management:
+              zones: [ { id: garage, limit_kw: 22 }, { id: carport, limit_a: 16, limit_kw: 22 } ]
+            chargers: [ { id: a, zone: garage, modbus: { port: 1503 } } ]
+            """
+        let config = try Configuration.parse(site, file: "site.yaml")
+        let core = config.coreSettings(ownFailsafeTimeouts: [nil], recordSessions: false, checkpointSeconds: 5)
+        #expect(core.site.fuse.limit == [52.1, 52.1, 52.1])            // 36 kW / (3 × 230 V), stricter than 63 A
+        #expect(core.site.utility.dimmedPowerW == 4200 && core.site.utility.controllableDevices == 3)
+        #expect(config.load?.zones.map(\.limit) == [[31.8, 31.8, 31.8], [16, 16, 16]])
+        func message(_ text: String) -> String { error(text).map { "\($0)" } ?? "accepted" }
+        #expect(message(site.replacingOccurrences(of: "{ id: garage, limit_kw: 22 }", with: "{ id: garage }")).contains("a zone needs limit_a or limit_kw"))
+        #expect(message(site.replacingOccurrences(of: "controllable_devices: 3", with: "simultaneity_factor: 1.5")).contains("simultaneity_factor"))
+        #expect(message(site.replacingOccurrences(of: "contracted_power_kw: 36", with: "contracted_power_kw: -1")).contains("contracted_power_kw"))
+    }
+
     /// Like the Modbus faces, the central system is reachable from the network only when configured.
     @Test func theOCPPCentralSystemListensOnLoopbackByDefault() throws {
         let ocpp = valid + "\n  - { id: c, driver: ocpp, ocpp: { password: secret-123 }, modbus: { port: 1504 } }"

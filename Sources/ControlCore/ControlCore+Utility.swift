@@ -1,0 +1,42 @@
+import EnergyControl
+import StorageModel
+
+extension ControlCore {
+    /// The utility's limit on the chargers in force: the dimming contact's power while it is closed,
+    /// the commanded one, the lower of both; nil when neither holds. The floor is applied by the loops.
+    var utilityLimitW: Double? {
+        let dimming = settings.inputs.contains { $0.role == .dimming && inputs[$0.id]?.value == true }
+        let contact = dimming ? settings.site.utility.dimmedPowerW ?? 0 : nil
+        return [contact, utilityCommandW].compactMap { $0 }.min()
+    }
+
+    /// The least the chargers keep under a utility limit (§14a EnWG).
+    var utilityFloorW: Double { settings.site.utility.floorW(chargers: settings.chargers.count) }
+
+    /// A dimming that starts, changes or ends is logged and recorded, with the floor when it holds.
+    mutating func noteUtilityLimit(wall: Double, into logs: inout [CoreLog], _ storage: inout [StorageChange]) {
+        let limit = utilityLimitW
+        guard limit != utilityInForce else { return }
+        utilityInForce = limit
+        guard let limit else {
+            logs.append(CoreLog(.notice, "utility power limit ended"))
+            storage.append(.event(EventRecord(at: wall, kind: EventKind.utilityLimitEnded.rawValue)))
+            return
+        }
+        let floor = utilityFloorW
+        let detail = limit < floor
+            ? "\(formatKilowatts(limit)) kW asked; the chargers keep the §14a minimum of \(formatKilowatts(floor)) kW"
+            : "\(formatKilowatts(limit)) kW for the chargers together"
+        logs.append(CoreLog(.warning, "utility power limit: \(detail)"))
+        storage.append(.event(EventRecord(at: wall, kind: EventKind.utilityLimitStarted.rawValue, detail: detail)))
+    }
+
+    /// The power limit in force for the chargers (after the floor), watts; nil: none.
+    public var utilityLimitInForceW: Double? { utilityLimitW.map { max($0, utilityFloorW) } }
+}
+
+/// `4.2`, `7.56`, `11`: kilowatts with at most two decimals.
+func formatKilowatts(_ watts: Double) -> String {
+    let kw = (watts / 10).rounded() / 100
+    return kw == kw.rounded() ? String(Int(kw)) : String(kw)
+}

@@ -1,0 +1,76 @@
+import Testing
+@testable import EnergyControl
+
+/// The utility's power limit (§14a EnWG): the floor of the BNetzA ruling, the split of a power
+/// budget among chargers, and the cap it puts on each charger in the site's control step.
+@Suite("Utility power limit")
+struct UtilityLimitTests {
+    @Test func theFloorFollowsTheRulingsFormula() {
+        #expect(Section14a.minimumPowerW(devices: 1) == 4200)
+        #expect(abs(Section14a.minimumPowerW(devices: 2) - 7560) < 1e-6)          // 4.2 + 1 · 0.8 · 4.2 kW
+        #expect(abs(Section14a.minimumPowerW(devices: 3) - 10_500) < 1e-6)        // 4.2 + 2 · 0.75 · 4.2 kW
+        #expect(abs(Section14a.minimumPowerW(devices: 9) - 19_320) < 1e-6)        // 4.2 + 8 · 0.45 · 4.2 kW
+        #expect(abs(Section14a.minimumPowerW(devices: 20) - (4200 + 19 * 0.45 * 4200)) < 1e-6)
+        #expect(abs(Section14a.minimumPowerW(devices: 2, factor: 1) - 8400) < 1e-6)   // a grid operator's own factor
+        var utility = UtilitySettings()
+        #expect(abs(utility.floorW(chargers: 2) - 7560) < 1e-6)
+        utility.controllableDevices = 3                                              // a heat pump counts too
+        #expect(abs(utility.floorW(chargers: 2) - 10_500) < 1e-6)
+    }
+
+    @Test func aBudgetIsSharedEquallyAndWhatOneCannotUseGoesToTheOthers() {
+        let claims = [PowerBudget.Claim(minimumW: 1380, maximumW: 2000), PowerBudget.Claim(minimumW: 4140, maximumW: 11_040),
+                      PowerBudget.Claim(minimumW: 4140, maximumW: 11_040)]
+        #expect(PowerBudget.split(12_000, claims) == [2000, 5000, 5000])
+        // too little for three: the last pauses, the others share
+        #expect(PowerBudget.split(7560, claims) == [2000, 5560, 0])
+        // less than one minimum: the first charger that fits alone takes it
+        #expect(PowerBudget.split(3000, claims) == [2000 + 0, 0, 0].enumerated().map { $0.offset == 0 ? 2000 : 0 })
+        #expect(PowerBudget.split(0, claims) == [0, 0, 0])
+        #expect(PowerBudget.split(.nan, claims) == [0, 0, 0])
+    }
+
+    @Test func sharesNeverExceedTheBudgetNorAMaximumAndAreZeroOrAtLeastTheMinimum() {
+        var random = SeededRandom(seed: 14)
+        for _ in 0..<2000 {
+            let count = Int.random(in: 0...12, using: &random)
+            let claims = (0..<count).map { _ in
+                let minimum = [1380.0, 4140, 1840, 8970].randomElement(using: &random)!
+                return PowerBudget.Claim(minimumW: minimum, maximumW: Double.random(in: 0...22_080, using: &random))
+            }
+            let budget = Double.random(in: 0...60_000, using: &random)
+            let shares = PowerBudget.split(budget, claims)
+            #expect(shares.reduce(0, +) <= budget + 1e-6)
+            for (share, claim) in zip(shares, claims) {
+                #expect(share <= claim.maximumW + 1e-6 && (share == 0 || share >= claim.minimumW - 1e-6), "\(share) for \(claim)")
+            }
+        }
+    }
+
+    @Test func theSiteStepCapsEachChargerByItsShareNeverBelowTheFloor() {
+        var settings = SiteSettings()
+        settings.ramp.increaseInterval = 0
+        settings.fuse.resumeDelay = 0
+        func charger(_ id: String) -> ChargerControlInput {
+            var status = ChargerStatus()
+            status.cable = .vehicleLocked
+            status.state = .charging
+            return ChargerControlInput(id: id, limits: ChargerLimits(minCurrent: 6, maxCurrent: 16), status: status, mode: .maxHybrid, forced: false)
+        }
+        var inputs = SiteInputs()
+        inputs.utilityLimitW = 3000        // asked: 3 kW; two chargers keep the §14a floor of 7.56 kW
+        var control = SiteController(settings: settings)
+        let out = control.step(now: 0, chargers: [charger("a"), charger("b")], inputs: inputs)
+        // 7 560 W / 2 = 3 780 W each is 5.5 A on three phases, below 6 A: b pauses, a gets 7 560 W = 10.9 A
+        // (whole amperes leave the cap: 10 A)
+        #expect(out[0].cap.map { $0.amperes <= 7560.0 / 690 && $0.amperes >= 10 && $0.reason == .utility } == true, "\(String(describing: out[0].cap))")
+        #expect(out[1].cap == CurrentCap(0, .utility))
+        // a higher limit: both share it
+        inputs.utilityLimitW = 11_040
+        let both = control.step(now: 1, chargers: [charger("a"), charger("b")], inputs: inputs)
+        #expect(both.map { $0.cap?.amperes } == [8, 8])
+        // no limit: no utility cap
+        inputs.utilityLimitW = nil
+        #expect(control.step(now: 2, chargers: [charger("a"), charger("b")], inputs: inputs).allSatisfy { $0.cap?.reason != .utility })
+    }
+}
