@@ -87,3 +87,24 @@ public enum SunSpecValues {
         return name.isEmpty && serial.isEmpty ? nil : name + serial
     }
 }
+
+/// A meter entry read through SunSpec: which part of the device's model chain, with the layouts.
+public struct SunSpecSelection: Sendable, Equatable {
+    public var family: SunSpecFamily
+    /// One model of the family, when the entry names it (nil: the first of the family found).
+    public var model: Int?
+    public var models: SunSpecModelSet
+
+    public init(family: SunSpecFamily, model: Int? = nil, models: SunSpecModelSet) {
+        self.family = family
+        self.model = model
+        self.models = models
+    }
+
+    /// The models whose blocks are read at every poll: the family's (or the one named), and for an inverter its nameplate and MPPT.
+    public func wanted(_ chain: SunSpecChain) -> [SunSpecChain.Entry] {
+        let main = chain.first(of: model.map { [$0] } ?? family.models)
+        let extra = family == .inverter ? chain.models.filter { $0.id == 120 || $0.id == 160 } : []
+        return (main.map { [$0] } ?? []) + extra
+    }
+}
