@@ -191,7 +191,7 @@ let package = Package(
         .executableTarget(name: "chargebridge", dependencies: [
             "NameSuggestion", "RegisterMaps", "DataFiles", "LinkValues", "Modbus", "EnergyControl", "Simulation", "SimulatedDevices", "SiteConfiguration", "Storage", "StorageModel",
             "ControlCore", "ServiceConfiguration", "SerialLine", "SmartMeters", "ServiceSupport", "StandbyLease", "NorthboundMQTT", "OperatorStatus", "Bridge", "Standby",
-            "OperatorHTTP",
+            "OperatorHTTP", "MeterReaders", "SunSpec",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "CoreMetrics", package: "swift-metrics"),

@@ -12,43 +12,72 @@ extension DevicePoller: MeterPolling {}
 
 /// Polls a SunSpec device: finds its model chain first (again after a read the device refuses: it
 /// may have been replaced or reconfigured), then reads the blocks of the models the entry wants and
-/// decodes them. Runs on its bus's thread.
-final class SunSpecPoller: MeterPolling {
+/// decodes them. Runs on its bus's thread (or the `read` command's).
+package final class SunSpecPoller: MeterPolling {
     let selection: SunSpecSelection
     let quantities: [Quantity]
     let client: ModbusClient
     let label: String
     let logger: Logger
-    private var chain: SunSpecChain?
+    /// The chain found on the device (nil: not yet, or to be found again).
+    package private(set) var chain: SunSpecChain?
+    /// The common model's "manufacturer model (SN serial)", once the chain is found.
+    package private(set) var identity: String?
     /// The last discovery problem said (said again only when it changes).
     private var said: String?
+    // this poll's requests, for its outcome
+    private var requests = 0, answered = 0
+    private var failures: [ModbusError] = []
 
-    init(selection: SunSpecSelection, quantities: [Quantity], client: ModbusClient, label: String, logger: Logger) {
+    package init(selection: SunSpecSelection, quantities: [Quantity], client: ModbusClient, label: String, logger: Logger, chain: SunSpecChain? = nil) {
         self.selection = selection
         self.quantities = quantities
         self.client = client
         self.label = label
         self.logger = logger
+        self.chain = chain
     }
 
-    func poll() -> PollOutcome {
+    /// Holding registers; nil when the device refuses them (nothing there). A link failure is thrown.
+    private func read(_ address: Int, _ count: Int) throws(ModbusError) -> [UInt16]? {
+        requests += 1
+        do {
+            let words = try client.read(.holding, address: address, count: count)
+            answered += 1
+            return words
+        } catch {
+            failures.append(error)
+            if case .exception = error {
+                answered += 1
+                return nil
+            }
+            throw error
+        }
+    }
+
+    /// Finds the model chain (and the device's name); the problem when there is none.
+    package func discover() throws(ModbusError) -> SunSpecDiscoveryError? {
+        switch try SunSpecDiscovery.discover(read) {
+        case .failure(let problem):
+            return problem
+        case .success(let found):
+            chain = found
+            if let common = found.models.first(where: { $0.id == 1 }), let model = selection.models[1],
+               let words = try SunSpecDiscovery.readBlock(common, read) {
+                identity = SunSpecValues.identity([SunSpecBlock(model: model, words: words)])
+            }
+            let ids = found.models.map { String($0.id) }.joined(separator: ", ")
+            logger.notice("\(label): SunSpec device at base \(found.base)\(identity.map { ": \($0)" } ?? ""), models \(ids)\(found.complete ? "" : " (the chain ends without its end marker)")")
+            return nil
+        }
+    }
+
+    package func poll() -> PollOutcome {
         let clock = ContinuousClock()
         let start = clock.now
-        var requests = 0, answered = 0
-        var failures: [ModbusError] = []
-        // nil: refused (nothing there); a link failure is thrown and ends the poll
-        func read(_ address: Int, _ count: Int) throws(ModbusError) -> [UInt16]? {
-            requests += 1
-            do {
-                let words = try client.read(.holding, address: address, count: count)
-                answered += 1
-                return words
-            } catch {
-                failures.append(error)
-                if case .exception = error { answered += 1; return nil }
-                throw error
-            }
-        }
+        requests = 0
+        answered = 0
+        failures = []
         func outcome(_ readings: [Reading]) -> PollOutcome {
             PollOutcome(readings: readings, requests: requests, duration: clock.now - start,
                         silence: requests > 0 && answered == 0 ? failures.last : nil, failures: failures)
@@ -57,15 +86,9 @@ final class SunSpecPoller: MeterPolling {
             outcome(SunSpecValues.readings([:], quantities: quantities, failure: .readFailed(reason)))
         }
         do throws(ModbusError) {
-            if chain == nil {
-                switch try SunSpecDiscovery.discover(read) {
-                case .failure(let problem):
-                    say(problem.description)
-                    return failed(problem.description)
-                case .success(let found):
-                    chain = found
-                    describe(found, read)
-                }
+            if chain == nil, let problem = try discover() {
+                say(problem.description)
+                return failed(problem.description)
             }
             guard let chain else { return failed("no SunSpec chain") }
             let wanted = selection.wanted(chain)
@@ -95,16 +118,5 @@ final class SunSpecPoller: MeterPolling {
         guard problem != said else { return }
         said = problem
         logger.warning("\(label): \(problem)")
-    }
-
-    /// One line when the chain is found: where, which models, and the device's name.
-    private func describe(_ chain: SunSpecChain, _ read: (Int, Int) throws(ModbusError) -> [UInt16]?) {
-        var name = ""
-        if let common = chain.models.first(where: { $0.id == 1 }), let model = selection.models[1],
-           let words = try? SunSpecDiscovery.readBlock(common, read) {
-            name = SunSpecValues.identity([SunSpecBlock(model: model, words: words)]).map { ": \($0)" } ?? ""
-        }
-        let ids = chain.models.map { String($0.id) }.joined(separator: ", ")
-        logger.notice("\(label): SunSpec device at base \(chain.base)\(name), models \(ids)\(chain.complete ? "" : " (the chain ends without its end marker)")")
     }
 }

@@ -63,10 +63,11 @@ extension Configuration {
                 family = named
             }
         }
-        let file = MapCatalog.standard().folders.map { "\($0)/sunspec/models.json" }.first { FileManager.default.fileExists(atPath: $0) }
-        guard let file else { throw owner.error("the SunSpec model file sunspec/models.json is not in the register folders (\(MapCatalog.standard().folders.joined(separator: ", ")))") }
-        let models: SunSpecModelSet
-        do { models = try SunSpecModelSet.load(file: file) } catch { throw owner.error(error.description) }
+        let (file, models): (String, SunSpecModelSet)
+        switch sunSpecModels() {
+        case .success(let found): (file, models) = found
+        case .failure(let problem): throw owner.error(problem.description)
+        }
         let defaults = TransportDefaults()
         let endpoint = try parseEndpoint(&fields, owner: owner, defaults: defaults)
         let unit = try fields.optional("unit").map { node throws(DataFileError) in try node.integer(in: 0...255) } ?? defaults.unit
@@ -75,6 +76,15 @@ extension Configuration {
         var meter = Meter(id: id, mapFile: file, map: map, endpoint: endpoint, unit: unit, period: 1, timeoutMilliseconds: defaults.timeoutMilliseconds)
         meter.sunspec = SunSpecSelection(family: family, model: model, models: models)
         return meter
+    }
+
+    /// The SunSpec model layouts shipped in the register folders (sunspec/models.json), with the file's path.
+    public static func sunSpecModels() -> Result<(String, SunSpecModelSet), SunSpecModelSet.LoadError> {
+        let folders = MapCatalog.standard().folders
+        guard let file = folders.map({ "\($0)/sunspec/models.json" }).first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            return .failure(SunSpecModelSet.LoadError(description: "the SunSpec model file sunspec/models.json is not in the register folders (\(folders.joined(separator: ", ")))"))
+        }
+        do { return .success((file, try SunSpecModelSet.load(file: file))) } catch { return .failure(error) }
     }
 
     /// One grid, PV and battery meter at most; `role: grid` is `site.grid_meter` said on the meter.

@@ -56,6 +56,7 @@ public struct SunSpecModelSet: Sendable, Equatable {
 
     public struct LoadError: Error, CustomStringConvertible {
         public let description: String
+        public init(description: String) { self.description = description }
     }
 
     public static func decode(_ data: Data) throws(LoadError) -> SunSpecModelSet {
