@@ -1,4 +1,4 @@
-import Foundation
+import RegisterMaps
 
 /// Decodes SunSpec points from their registers. A value the device marks "not implemented"
 /// (0x8000 for int16, 0xFFFF for uint16, 0 for accumulators, NaN for float32, …) is absent,
@@ -51,12 +51,8 @@ public enum SunSpecDecoding {
     /// A string point's text (NUL-padded), nil when all registers are 0 (not implemented).
     public static func text(_ point: SunSpecPoint, _ words: ArraySlice<UInt16>) -> String? {
         guard point.type == "string", words.count >= point.size else { return nil }
-        var bytes: [UInt8] = []
-        for word in words.prefix(point.size) { bytes += [UInt8(word >> 8), UInt8(word & 0xFF)] }
-        if let end = bytes.firstIndex(of: 0) { bytes.removeSubrange(end...) }
-        let text = String(decoding: bytes.filter { $0 >= 0x20 && $0 < 0x7F }, as: UTF8.self)
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        return trimmed.isEmpty ? nil : trimmed
+        let text = Codec.decodeString(words.prefix(point.size), byteOrder: .big)
+        return text.isEmpty ? nil : text
     }
 }
 
