@@ -140,7 +140,7 @@ public struct SiteController: Sendable {
     /// A PV meter's production (W, positive); an implausible or older reading is ignored.
     @discardableResult
     public mutating func recordPV(_ sample: PowerSample) -> Bool {
-        guard sample.isPlausible, sample.time >= (lastPV?.time ?? -.infinity) else { return false }
+        guard Self.takes(sample, after: lastPV) else { return false }
         lastPV = sample
         return true
     }
@@ -148,9 +148,13 @@ public struct SiteController: Sendable {
     /// A house battery's power (W, + discharge, − charge); an implausible or older reading is ignored.
     @discardableResult
     public mutating func recordBattery(_ sample: PowerSample) -> Bool {
-        guard sample.isPlausible, sample.time >= (lastBattery?.time ?? -.infinity) else { return false }
+        guard Self.takes(sample, after: lastBattery) else { return false }
         lastBattery = sample
         return true
+    }
+
+    private static func takes(_ sample: PowerSample, after last: PowerSample?) -> Bool {
+        sample.isPlausible && sample.time >= (last?.time ?? -.infinity)
     }
 
     /// A PV or battery reading that is not stale (the grid meter's stale time applies); nil otherwise.
