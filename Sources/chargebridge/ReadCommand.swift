@@ -62,6 +62,7 @@ struct ReadCommand: ParsableCommand {
             return
         }
         if (tcp == nil) == (rtu == nil) { throw ValidationError("give exactly one of --tcp HOST:PORT or --rtu DEVICE") }
+        if sunspecModel != nil, mapOption.map != "sunspec" { throw ValidationError("--sunspec-model goes with --map sunspec") }
         if tcp != nil, baud != nil || parity != nil || dataBits != nil || stopBits != nil {
             throw ValidationError("--baud, --parity, --data-bits and --stop-bits apply to --rtu only")
         }

@@ -19,7 +19,8 @@ enum SunSpecRead {
             guard let family = SunSpecFamily(rawValue: name) else { throw CLIError("--sunspec-model: inverter, meter or battery") }
             return [family]
         } ?? SunSpecFamily.allCases
-        let logger = Logger(label: "read")
+        // what the service logs (the device found) is printed here anyway
+        let logger = Logger(label: "read") { _ in SwiftLogNoOpLogHandler() }
         let discovery = SunSpecPoller(selection: SunSpecSelection(family: families[0], models: models), quantities: [], client: client,
                                       label: place, logger: logger)
         let problem: SunSpecDiscoveryError?
