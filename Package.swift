@@ -32,6 +32,10 @@ let package = Package(
         .target(name: "NameSuggestion"),
         // Pure: register-map model, YAML parsing, validation, codecs, block planning. No I/O.
         .target(name: "RegisterMaps", dependencies: ["NameSuggestion", .product(name: "Yams", package: "Yams")]),
+        // SunSpec as pure values: the model layouts (data from pysunspec2), discovery of the model chain,
+        // points decoded with their scale factors, the bridge's quantities of an inverter, meter or battery. No I/O
+        // beyond reading the model file it is handed.
+        .target(name: "SunSpec", dependencies: ["RegisterMaps"]),
         // Plain values of the Modbus and MQTT links: endpoints, broker options, address ranges (allow_write),
         // register images, exception codes. No I/O and no C library: configuration and simulation link none.
         .target(name: "LinkValues", dependencies: ["RegisterMaps"]),
@@ -64,6 +68,7 @@ let package = Package(
         // The service's configuration file: every section parsed and validated (file:line:field errors).
         .target(name: "ServiceConfiguration", dependencies: [
             "NameSuggestion", "RegisterMaps", "DataFiles", "LinkValues", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "ControlCore", "SmartMeters",
+            "SunSpec",
         ]),
         // OCPP 1.6J as pure values: frames, payload validation, the charge point session, the
         // profile stack, one outstanding call at a time. No I/O; time comes in as parameters.
@@ -88,7 +93,7 @@ let package = Package(
         // ChargerDriver protocol, PolledDevice, the metric names; worker threads, the monotonic clock, the
         // change signal, log coalescing, sorted JSON, the release's version. No I/O of its own, no C library.
         .target(name: "ServiceSupport", dependencies: [
-            "EnergyControl", "RegisterMaps",
+            "EnergyControl", "RegisterMaps", "SunSpec",
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
         ]),
@@ -119,7 +124,7 @@ let package = Package(
         // meters' consumer ports (libserialport), delivering readings with their PolledDevice.
         .target(name: "MeterReaders", dependencies: [
             "RegisterMaps", "LinkValues", "Modbus", "SerialLine", "SmartMeters", "EnergyControl", "ServiceConfiguration",
-            "ServiceSupport",
+            "ServiceSupport", "SunSpec",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -186,7 +191,7 @@ let package = Package(
         .executableTarget(name: "chargebridge", dependencies: [
             "NameSuggestion", "RegisterMaps", "DataFiles", "LinkValues", "Modbus", "EnergyControl", "Simulation", "SimulatedDevices", "SiteConfiguration", "Storage", "StorageModel",
             "ControlCore", "ServiceConfiguration", "SerialLine", "SmartMeters", "ServiceSupport", "StandbyLease", "NorthboundMQTT", "OperatorStatus", "Bridge", "Standby",
-            "OperatorHTTP",
+            "OperatorHTTP", "MeterReaders", "SunSpec",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -206,6 +211,7 @@ let package = Package(
         .testTarget(name: "RegisterMapsTests", dependencies: ["NameSuggestion", "RegisterMaps", "DataFiles"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "EnergyControlTests", dependencies: ["EnergyControl"]),
+        .testTarget(name: "SunSpecTests", dependencies: ["SunSpec", "RegisterMaps"]),
         .testTarget(name: "SmartMetersTests", dependencies: ["SmartMeters"]),
         .testTarget(name: "OCPPTests", dependencies: ["OCPP", "EnergyControl"]),
         .testTarget(name: "ControlPropertyTests", dependencies: ["DataFiles", "EnergyControl", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration", "RegisterMaps"]),

@@ -23,7 +23,7 @@ fi
 case "${1:-}" in --system-only|--build-only) exit 0 ;; esac
 
 VENV=.build-venv
-PYTHON_PACKAGES=(pymodbus==3.16.1 pyserial==3.5 paho-mqtt ocpp==2.1.0 websockets==17.4 dsmr-parser==1.11.2)
+PYTHON_PACKAGES=(pymodbus==3.16.1 pyserial==3.5 paho-mqtt ocpp==2.1.0 websockets==17.4 dsmr-parser==1.11.2 pysunspec2==1.3.7)
 if [ ! -x "$VENV/bin/python" ]; then
   echo "setup: creating $VENV"
   python3 -m venv "$VENV"

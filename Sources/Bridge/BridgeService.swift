@@ -196,8 +196,7 @@ public final class BridgeService: Service {
         for meter in configuration.meters where meter.polled {
             let key = meter.endpoint.bus
             var entry = devices[key] ?? (meter.endpoint, [], 0)
-            let role = PolledDevice.role(of: meter.id, configuration)
-            entry.1.append(PolledDevice(id: meter.id, role: role, map: meter.map, unit: meter.unit, period: meter.period))
+            entry.1.append(PolledDevice.of(meter, configuration))
             entry.2 = max(entry.2, meter.timeoutMilliseconds)
             devices[key] = entry
         }
@@ -221,7 +220,7 @@ public final class BridgeService: Service {
         let deliver = route(control: control, meters: meters)
         return configuration.meters.compactMap { meter in
             guard let port = meter.port, case .rtu(let path, let serial) = meter.endpoint else { return nil }
-            let device = PolledDevice(id: meter.id, role: PolledDevice.role(of: meter.id, configuration), map: meter.map, unit: 0, period: meter.period)
+            let device = PolledDevice.of(meter, configuration, unit: 0)
             return SmartMeterReader(device: device, path: path, serial: serial, port: port, clock: clock, logger: logger, deliver: deliver)
         }
     }
@@ -229,7 +228,8 @@ public final class BridgeService: Service {
     /// Where a device's readings go, by its role: the grid meter's samples step the loops at once.
     static func route(control: SiteControl, meters: MeterBoard) -> @Sendable (PolledDevice, [Reading], Seconds) -> Void {
         let tariffMeter = control.tariffMeter
-        return { device, readings, time in
+        return { device, raw, time in
+            let readings = device.powerInverted ? GridReading.inverted(raw) : raw
             // the utility's meter may also say which tariff counts (off-peak from the TIC or P1)
             if device.id == tariffMeter { control.tariffPolled(readings, time: time) }
             switch device.role {
@@ -239,6 +239,12 @@ public final class BridgeService: Service {
             case .zoneMeter(let zone):
                 meters.record(device.id, readings, time: time)
                 control.zonePolled(zone, readings, time: time)
+            case .pvMeter:
+                meters.record(device.id, readings, time: time)
+                control.pvPolled(readings, time: time)
+            case .batteryMeter:
+                meters.record(device.id, readings, time: time)
+                control.batteryPolled(readings, time: time)
             case .meter:
                 meters.record(device.id, readings, time: time)
             case .input(let id):

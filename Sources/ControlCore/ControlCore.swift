@@ -39,6 +39,9 @@ public struct ControlCore: Sendable {
     var utilityCommandW: Double?
     /// The utility limit in force at the last step (for its start and end events).
     var utilityInForce: Double?
+    /// The PV meter is the surplus's source and has no fresh reading (said once per change).
+    var pvLost: Bool
+    var crossCheck = MeterCrossCheck()
     /// Steps come from a timer and from bus threads; time never runs backwards for the loops.
     var lastStep: Seconds = -.infinity
     /// The degraded setpoint each charger last got as its own failsafe current (nil: none yet).
@@ -84,7 +87,9 @@ public struct ControlCore: Sendable {
         var load: LoadManager?
         if let zones = settings.load { load = try LoadManager(settings: zones, siteFuse: settings.site.fuse.limit != nil) }
         controller = SiteController(settings: settings.site, load: load)
+        controller.surplusSource = settings.gridMeter == nil && settings.pvMeter != nil ? .pv : .grid
         meterLost = settings.gridMeter != nil
+        pvLost = controller.surplusSource == .pv
         pushedFailsafe = Array(repeating: nil, count: settings.chargers.count)
         runtime = settings.chargers.map { Runtime(mode: $0.mode) }
         delivered = Array(repeating: nil, count: settings.chargers.count)
@@ -130,6 +135,16 @@ public struct ControlCore: Sendable {
         _ = controller.load?.record(zone: zone, sample)
     }
 
+    /// A reading of the PV meter (W produced): the sun modes' surplus without a grid meter, a cross-check with one.
+    public mutating func recordPV(_ sample: PowerSample) {
+        controller.recordPV(sample)
+    }
+
+    /// A reading of the house battery's meter (W, + discharge, − charge).
+    public mutating func recordBattery(_ sample: PowerSample) {
+        controller.recordBattery(sample)
+    }
+
     /// A raw value of a file or Modbus input; nil = unreadable (it keeps its last debounced value).
     public mutating func inputRead(_ id: String, raw: Bool?, now: Seconds, wall: Double) -> Effects {
         var effects = Effects()
@@ -165,6 +180,21 @@ public struct ControlCore: Sendable {
 
     // MARK: - The step
 
+    /// The PV meter as the surplus's source going stale or coming back, and the grid meter checked against it.
+    mutating func notePV(now: Seconds, into logs: inout [CoreLog]) {
+        let pv = controller.fresh(controller.lastPV, now: now)
+        if controller.surplusSource == .pv, let id = settings.pvMeter, (pv == nil) != pvLost {
+            pvLost = pv == nil
+            logs.append(pvLost ? CoreLog(.warning, "PV meter \(id) lost: the sun modes have no surplus until it is read again")
+                               : CoreLog(.notice, "PV meter \(id) online"))
+        }
+        guard settings.gridMeter != nil, settings.pvMeter != nil else { return }
+        if let warning = crossCheck.observe(grid: meterLost ? nil : lastGrid, pv: pv,
+                                            battery: controller.fresh(controller.lastBattery, now: now), now: now) {
+            logs.append(CoreLog(.warning, warning))
+        }
+    }
+
     /// One control step.
     /// - Parameters:
     ///   - now: monotonic seconds (cadence, timeouts, ramps; never runs backwards here).
@@ -186,6 +216,7 @@ public struct ControlCore: Sendable {
                                     : CoreLog(.notice, "grid meter online"))
             result.storage.append(.event(EventRecord(at: wall, kind: (lost ? EventKind.meterLost : .meterRecovered).rawValue, subject: settings.gridMeter ?? "")))
         }
+        notePV(now: now, into: &result.logs)
         if settings.recordSessions { recordSessions(statuses, wall: wall, localTime: localTime, into: &result.storage) }
         for (id, raw) in remoteInputs.sorted(by: { $0.key < $1.key }) {
             if let index = inputIndex[id] { noteInput(index, raw: raw, now: now, wall: wall, into: &result.logs, &result.storage) }

@@ -73,6 +73,10 @@ public struct CoreSettings: Sendable {
     public var inputs: [Input]
     /// The grid meter's id (nil: none configured, so it can never be lost).
     public var gridMeter: String?
+    /// The PV meter's id: without a grid meter the sun modes' surplus is its production (nil: none).
+    public var pvMeter: String?
+    /// The house battery's meter id (nil: none).
+    public var batteryMeter: String?
     /// Sessions are tracked and recorded (storage changes in each step's result).
     public var recordSessions: Bool
     /// How long an open session may go without a checkpoint while energy flows.

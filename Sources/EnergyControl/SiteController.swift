@@ -96,6 +96,11 @@ public struct ChargerControlOutput: Sendable, Equatable {
 public struct SiteController: Sendable {
     public var settings: SiteSettings
     public private(set) var lastSample: GridSample?
+    /// The last plausible readings of the PV and battery meters (nil: none, or no such meter).
+    public private(set) var lastPV: PowerSample?
+    public private(set) var lastBattery: PowerSample?
+    /// Where the sun modes' surplus comes from: the grid meter, or a PV meter when there is none.
+    public var surplusSource = SurplusSource.grid
     /// Shares the fuse and the zones among the chargers; nil when neither limits them.
     public var load: LoadManager?
 
@@ -135,6 +140,32 @@ public struct SiteController: Sendable {
         return true
     }
 
+    /// A PV meter's production (W, positive); an implausible or older reading is ignored.
+    @discardableResult
+    public mutating func recordPV(_ sample: PowerSample) -> Bool {
+        guard Self.takes(sample, after: lastPV) else { return false }
+        lastPV = sample
+        return true
+    }
+
+    /// A house battery's power (W, + discharge, − charge); an implausible or older reading is ignored.
+    @discardableResult
+    public mutating func recordBattery(_ sample: PowerSample) -> Bool {
+        guard Self.takes(sample, after: lastBattery) else { return false }
+        lastBattery = sample
+        return true
+    }
+
+    private static func takes(_ sample: PowerSample, after last: PowerSample?) -> Bool {
+        sample.isPlausible && sample.time >= (last?.time ?? -.infinity)
+    }
+
+    /// A PV or battery reading that is not stale (the grid meter's stale time applies); nil otherwise.
+    public func fresh(_ sample: PowerSample?, now: Seconds) -> PowerSample? {
+        guard let sample, now - sample.time <= settings.fuse.meterStaleAfter else { return nil }
+        return sample
+    }
+
     public func meterLost(now: Seconds) -> Bool {
         guard let lastSample else { return true }
         return now - lastSample.time > settings.fuse.meterStaleAfter
@@ -156,7 +187,8 @@ public struct SiteController: Sendable {
         }
         let fuse = PowerOptimizer.available(sample: sample, evCurrents: evCurrents, settings: settings, inputs: inputs, now: now)
         // The surplus the sun-mode chargers share: what is exported plus what they draw themselves
-        // (a meter that excludes the chargers sees neither them nor the others, which take theirs first).
+        // (a meter that excludes the chargers sees neither them nor the others, which take theirs first),
+        // or PV production less the house's base load without a grid meter; then the battery's part.
         var sunChargers = 0, sunPower = 0.0, otherPower = 0.0
         for index in chargers.indices {
             let sun = chargers[index].plugged && (chargers[index].mode == .sunOnly || chargers[index].mode == .sunHybrid) && !chargers[index].forced
@@ -164,7 +196,9 @@ public struct SiteController: Sendable {
             guard chargers[index].status.online else { continue }
             if sun { sunPower += chargers[index].status.totalPower } else { otherPower += chargers[index].status.totalPower }
         }
-        let surplusW = sample.map { settings.fuse.meterLocation == .including ? -$0.power + sunPower : -$0.power - otherPower }
+        let surplusW = SolarSurplus.watts(source: surplusSource, grid: sample, pv: fresh(lastPV, now: now), battery: fresh(lastBattery, now: now),
+                                          sunChargersW: sunPower, otherChargersW: otherPower, location: settings.fuse.meterLocation,
+                                          settings: settings.sun)
 
         // The loops that limit each charger on its own: inputs, mode and sun, phase switching.
         var caps = [CapSet](repeating: CapSet(), count: chargers.count)
@@ -245,7 +279,7 @@ public struct SiteController: Sendable {
             // a car that left, a deliberate stop (mode off, disabled), or the first moments after a
             // start before the grid meter's first sample: the next start is not a resume after a
             // shortage, so it waits for neither the ramp nor the resume delay
-            let meterNotYetRead = binding.reason == .meterLost && lastSample == nil
+            let meterNotYetRead = binding.reason == .meterLost && (surplusSource == .pv ? lastPV == nil : lastSample == nil)
             if [.noVehicle, .mode, .disabled].contains(binding.reason) || meterNotYetRead {
                 state.ramp = RampLimiter()
                 state.gate = PauseGate()

@@ -46,6 +46,13 @@ public struct SunSettings: Sendable, Equatable {
     public var startDelay: Seconds = 30
     /// …and stop when it stays below for this long (charging at the minimum meanwhile).
     public var stopDelay: Seconds = 120
+    /// With a PV meter and no grid meter: the house's consumption assumed beside the chargers, W
+    /// (the surplus is PV production minus this; see `SolarSurplus`).
+    public var houseBaseW: Double = 300
+    /// A house battery's discharge counts as surplus (false: the car never drains the battery).
+    public var carMayDischargeBattery = false
+    /// The power a charging house battery absorbs goes to the car first (evcc's "prioritise car over battery").
+    public var carBeforeBattery = false
     public init() {}
 }
 

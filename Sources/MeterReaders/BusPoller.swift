@@ -53,7 +53,11 @@ package final class BusPoller: Sendable {
             }
         }
         guard let client = opened else { return }
-        let pollers = devices.map { DevicePoller(map: $0.map, client: client) }
+        let pollers = devices.map { device -> any MeterPolling in
+            guard let selection = device.sunspec else { return DevicePoller(map: device.map, client: client) }
+            return SunSpecPoller(selection: selection, quantities: device.map.quantities, client: client,
+                                 label: "\(device.role.noun) \(device.id) (\(endpoint) unit \(device.unit))", logger: logger)
+        }
         let metrics = devices.map { device -> BridgeMetrics.Device? in
             if case .input = device.role { return nil }
             return BridgeMetrics.Device(id: device.id)
@@ -70,6 +74,7 @@ package final class BusPoller: Sendable {
                 let device = devices[index]
                 let needs: (String) -> Bool = switch device.role {
                 case .gridMeter, .zoneMeter: { $0.hasPrefix("current.") || $0.hasPrefix("power.") }
+                case .pvMeter, .batteryMeter: { $0 == "power.total" }
                 default: { _ in false }
                 }
                 if let change = health[index].observe(problem: DeviceHealth.problem(outcome.readings, needs: needs)) {

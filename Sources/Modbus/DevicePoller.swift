@@ -11,6 +11,14 @@ public struct PollOutcome: Sendable {
     public let silence: ModbusError?
     /// Every request that failed, in order.
     public let failures: [ModbusError]
+
+    public init(readings: [Reading], requests: Int, duration: Duration, silence: ModbusError?, failures: [ModbusError]) {
+        self.readings = readings
+        self.requests = requests
+        self.duration = duration
+        self.silence = silence
+        self.failures = failures
+    }
 }
 
 /// Reads every quantity of a map from one device, one request per planned block.

@@ -21,7 +21,7 @@ package final class MQTTMeters: Sendable {
     package init(_ configuration: Configuration, deliver: @escaping @Sendable (PolledDevice, [Reading], Seconds) -> Void, logger: Logger) {
         let list = configuration.meters.compactMap { meter -> (PolledDevice, MQTTMeterValues)? in
             guard let values = meter.mqtt else { return nil }
-            let device = PolledDevice(id: meter.id, role: PolledDevice.role(of: meter.id, configuration), map: meter.map, unit: 0, period: meter.period)
+            let device = PolledDevice.of(meter, configuration, unit: 0)
             return (device, values)
         }
         meters = Mutex(list)

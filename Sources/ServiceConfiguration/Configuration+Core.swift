@@ -16,7 +16,10 @@ extension Configuration {
             CoreSettings.Input(id: input.id, role: input.role, invert: input.invert, debounce: input.debounce, period: input.period,
                                remote: input.source.kind == "mqtt", source: input.source.kind)
         }
-        return CoreSettings(site: site, load: load, chargers: chargers, inputs: inputs, gridMeter: gridMeter,
-                            recordSessions: recordSessions, checkpointSeconds: checkpointSeconds)
+        var settings = CoreSettings(site: site, load: load, chargers: chargers, inputs: inputs, gridMeter: gridMeter,
+                                    recordSessions: recordSessions, checkpointSeconds: checkpointSeconds)
+        settings.pvMeter = pvMeter
+        settings.batteryMeter = batteryMeter
+        return settings
     }
 }

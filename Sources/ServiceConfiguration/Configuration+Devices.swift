@@ -13,23 +13,44 @@ extension Configuration {
     static func parseMeter(_ node: YAMLNode, file: String) throws(DataFileError) -> Meter {
         var fields = try node.fields()
         let id = try fields.required("id").string()
+        let (role, inverted) = try parseRole(&fields)
+        var meter = try parseMeterKind(id: id, role: role, node, &fields)
+        meter.role = role
+        meter.powerInverted = inverted
+        return meter
+    }
+
+    /// The meter's kind decides how it is read: a smart meter's port, MQTT topics, SunSpec, or a register map.
+    static func parseMeterKind(id: String, role: MeterRole?, _ node: YAMLNode, _ fields: inout YAMLFields) throws(DataFileError) -> Meter {
         if let p1 = fields.optional("p1") { return try parseSmartMeter(id: id, .p1(dsmr: nil), p1, &fields) }
         if let tic = fields.optional("tic") { return try parseSmartMeter(id: id, .tic(standard: false), tic, &fields) }
         if let mqtt = fields.optional("mqtt") { return try parseMQTTMeter(id: id, mqtt, &fields) }
         let mapNode = try fields.required("map")
         let reference = try mapNode.string()
+        if reference == "sunspec" {
+            var meter = try parseSunSpecMeter(id: id, role: role, &fields, owner: node)
+            try parsePeriod(&meter, &fields)
+            try fields.finish()
+            return meter
+        }
         guard let path = MapCatalog.standard().resolve(reference) else {
             throw mapNode.error(MapCatalog.standard().notFound(reference))
         }
         let map = try MapLoader.load(file: path)
         let endpoint = try parseEndpoint(&fields, owner: node, defaults: map.transport)
         let unit = try fields.optional("unit").map { node throws(DataFileError) in try node.integer(in: 0...255) } ?? map.transport.unit
+        if let model = fields.optional("model") { throw model.error("model: picks a SunSpec model; this meter reads the map \(reference)") }
         var meter = Meter(id: id, mapFile: path, map: map, endpoint: endpoint, unit: unit,
                           timeoutMilliseconds: map.transport.timeoutMilliseconds)
-        if let period = fields.optional("period_ms") { meter.period = Double(try period.integer(in: 50...60_000)) / 1000 }
-        if let timeout = fields.optional("timeout_ms") { meter.timeoutMilliseconds = try timeout.integer(in: 10...60_000) }
+        try parsePeriod(&meter, &fields)
         try fields.finish()
         return meter
+    }
+
+    /// `period_ms` and `timeout_ms` of a meter polled over Modbus.
+    static func parsePeriod(_ meter: inout Meter, _ fields: inout YAMLFields) throws(DataFileError) {
+        if let period = fields.optional("period_ms") { meter.period = Double(try period.integer(in: 50...60_000)) / 1000 }
+        if let timeout = fields.optional("timeout_ms") { meter.timeoutMilliseconds = try timeout.integer(in: 10...60_000) }
     }
 
     /// `p1: DEVICE` or `p1: { device, dsmr: "5" | "4" | "3" | "2.2" | e-mucs, baud, parity, data_bits, stop_bits }`;

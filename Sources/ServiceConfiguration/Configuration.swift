@@ -4,6 +4,7 @@ import EnergyControl
 import Foundation
 import RegisterMaps
 import SmartMeters
+import SunSpec
 import SiteConfiguration
 import SimulatedDevices
 import LinkValues
@@ -88,6 +89,12 @@ public struct Configuration: Sendable {
         public var port: SmartMeterPort?
         /// Quantities that arrive over MQTT (the endpoint is unused); nil: not an MQTT meter.
         public var mqtt: MQTTMeterValues?
+        /// Read through SunSpec (`map: sunspec`): the model chain is found on the device; nil: a register map.
+        public var sunspec: SunSpecSelection?
+        /// What it measures for the loops (nil: shown only, or a zone's meter).
+        public var role: MeterRole?
+        /// `sign: inverted`: its power readings are negated (a PV or battery meter counting the other way).
+        public var powerInverted = false
 
         /// Polled over Modbus (not a smart meter's port, not MQTT).
         public var polled: Bool { port == nil && mqtt == nil }
@@ -127,6 +134,10 @@ public struct Configuration: Sendable {
     public var timeZone = TimeZone.current
     /// The meter that measures the grid connection (power optimizer, follow-the-sun).
     public var gridMeter: String?
+    /// The PV meter (`role: pv`): the sun modes' surplus without a grid meter, a cross-check with one.
+    public var pvMeter: String?
+    /// The house battery's meter (`role: battery`).
+    public var batteryMeter: String?
     public var meters: [Meter] = []
     public var inputs: [Input] = []
     public var northbound = Northbound()
@@ -175,11 +186,16 @@ public struct Configuration: Sendable {
             config.site = try SiteSettingsParser.parse(&fields)
             try fields.finish()
         }
-        for node in try top.optional("meters")?.list() ?? [] { config.meters.append(try parseMeter(node, file: file)) }
+        let meterNodes = try top.optional("meters")?.list() ?? []
+        for node in meterNodes { config.meters.append(try parseMeter(node, file: file)) }
         for node in try top.optional("inputs")?.list() ?? [] { config.inputs.append(try parseInput(node)) }
         try checkBuses(config, file: file)
+        try applyRoles(&config, nodes: meterNodes)
         if let grid = config.gridMeter, !config.meters.contains(where: { $0.id == grid }) {
             throw DataFileError(file: file, line: nil, field: "site.grid_meter", message: "no meter with id \"\(grid)\" under meters")
+        }
+        if config.site.sun.carMayDischargeBattery || config.site.sun.carBeforeBattery, config.batteryMeter == nil {
+            throw DataFileError(file: file, line: nil, field: "site.battery", message: "the battery settings need a meter with role: battery")
         }
         if config.site.fuse.limit != nil, config.gridMeter == nil {
             throw DataFileError(file: file, line: nil, field: "site.grid_meter",
@@ -192,7 +208,9 @@ public struct Configuration: Sendable {
                 guard let meter = fields.optional("meter") else { return }
                 let id = try meter.string()
                 guard config.meters.contains(where: { $0.id == id }) else { throw meter.error("no meter with id \"\(id)\" under meters") }
-                guard id != config.gridMeter, zoneMeters[id] == nil else { throw meter.error("meter \"\(id)\" already measures something else") }
+                guard ![config.gridMeter, config.pvMeter, config.batteryMeter].contains(id), zoneMeters[id] == nil else {
+                    throw meter.error("meter \"\(id)\" already measures something else")
+                }
                 zoneMeters[id] = index
             }
             for index in zoneMeters.values { settings.zones[index].dynamic = true }
@@ -236,9 +254,9 @@ public struct Configuration: Sendable {
         let chargersNode = try top.required("chargers")
         for node in try chargersNode.list() {
             let charger = try parseCharger(node, mode: config.northbound.mode, zones: config.load?.zones ?? [])
-            if [.sunOnly, .sunHybrid].contains(charger.mode), config.gridMeter == nil {
+            if [.sunOnly, .sunHybrid].contains(charger.mode), config.gridMeter == nil, config.pvMeter == nil {
                 // without one the surplus is never known: the charger would wait at 0 A for ever
-                throw node.error("mode \(charger.mode.rawValue) follows the surplus measured by the grid meter: set site.grid_meter, or use mode: max-hybrid")
+                throw node.error("mode \(charger.mode.rawValue) follows the surplus measured by the grid meter: set site.grid_meter, give a PV meter role: pv, or use mode: max-hybrid")
             }
             config.chargers.append(charger)
         }

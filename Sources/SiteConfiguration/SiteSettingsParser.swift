@@ -50,6 +50,13 @@ public enum SiteSettingsParser {
         if let value = fields.optional("dead_band_a") { settings.ramp.deadBand = try value.number(in: 0...10) }
         if let value = fields.optional("sun_start_delay_s") { settings.sun.startDelay = try value.number(in: 0...3600) }
         if let value = fields.optional("sun_stop_delay_s") { settings.sun.stopDelay = try value.number(in: 0...3600) }
+        if let value = fields.optional("sun_house_base_w") { settings.sun.houseBaseW = try value.number(in: 0...100_000) }
+        if let battery = fields.optional("battery") {
+            var b = try battery.fields()
+            if let v = b.optional("car_may_discharge") { settings.sun.carMayDischargeBattery = try v.bool() }
+            if let v = b.optional("car_before_battery") { settings.sun.carBeforeBattery = try v.bool() }
+            try b.finish()
+        }
         if let value = fields.optional("load_shedding_a") { settings.inputs.loadSheddingCurrent = try value.number(in: 0...80) }
         if let value = fields.optional("downgrade_offset_a") { settings.inputs.downgradeOffset = try SiteSettingsParser.perPhase(value, in: 0...1000) }
         if let value = fields.optional("reductions_percent") {

@@ -20,6 +20,24 @@ package enum GridReading {
         return sample.isPlausible ? sample : nil
     }
 
+    /// A PV or battery meter's power (W): `power.total`, else the sum of the three phases; nil when missing.
+    package static func power(_ readings: [Reading], time: Seconds) -> PowerSample? {
+        var values: [String: Double] = [:]
+        for reading in readings { if let number = reading.number { values[reading.name] = number } }
+        let phases = (1...3).compactMap { values["power.l\($0)"] }
+        guard let watts = values["power.total"] ?? (phases.count == 3 ? phases.reduce(0, +) : nil) else { return nil }
+        let sample = PowerSample(time: time, watts: watts)
+        return sample.isPlausible ? sample : nil
+    }
+
+    /// The readings with every power negated (`sign: inverted`).
+    package static func inverted(_ readings: [Reading]) -> [Reading] {
+        readings.map { reading in
+            guard reading.name.hasPrefix("power."), let number = reading.number else { return reading }
+            return Reading(name: reading.name, unit: reading.unit, value: .success(.number(-number)))
+        }
+    }
+
     /// An input's boolean from its single reading (non-zero = active), nil when unreadable.
     package static func flag(_ readings: [Reading]) -> Bool? {
         readings.first?.number.map { $0 != 0 }

@@ -86,6 +86,18 @@ package final class SiteControl: Sendable {
     /// The meter whose tariff decides off-peak (nil: the clock does).
     package var tariffMeter: String? { configuration.load?.offPeak?.tariffSignal?.meter }
 
+    /// A new reading of the PV meter: it counts at the next step (the control timer's).
+    package func pvPolled(_ readings: [Reading], time: Seconds) {
+        guard let sample = GridReading.power(readings, time: time) else { return }
+        core.withLock { $0.recordPV(sample) }
+    }
+
+    /// A new reading of the house battery's meter: it counts at the next step.
+    package func batteryPolled(_ readings: [Reading], time: Seconds) {
+        guard let sample = GridReading.power(readings, time: time) else { return }
+        core.withLock { $0.recordBattery(sample) }
+    }
+
     /// Load-management state of every zone, from the last step.
     package var zoneReports: [ZoneReport] { core.withLock { $0.zoneReports } }
 

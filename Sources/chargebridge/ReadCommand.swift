@@ -14,6 +14,7 @@ struct ReadCommand: ParsableCommand {
               chargebridge read --map pac2200 --tcp 10.0.0.5:502 --unit 1
               chargebridge read --map cvm-mini --rtu /dev/ttyUSB0 --baud 19200 --parity N --unit 1 --json
               chargebridge read --map keba-p30 --tcp 10.0.0.7:502     (a charger: also its status and setpoint)
+              chargebridge read --map sunspec --tcp 10.0.0.9:502      (any SunSpec inverter, meter or battery)
               chargebridge read --p1 /dev/ttyUSB0 [--dsmr 2.2]        (a smart meter's P1 port: one telegram)
               chargebridge read --tic /dev/ttyAMA0 --tic-mode standard  (a Linky's TIC output)
             """
@@ -41,6 +42,9 @@ struct ReadCommand: ParsableCommand {
     @Option(help: "Unit id (slave address); default: the map's.") var unit: Int?
     @Option(name: .customLong("timeout-ms"), help: "Response timeout in ms (default: the map's).") var timeoutMs: Int?
 
+    @Option(name: .customLong("sunspec-model"), help: "With --map sunspec: only the inverter, meter or battery model (default: each found).")
+    var sunspecModel: String?
+
     @Flag(help: "Print one JSON object {\"name\": value|null} in SI units.") var json = false
     @Flag(help: "Print requests per poll and poll time.") var stats = false
     @Option(help: "Number of polls (the last one is printed; --stats averages them).") var polls = 1
@@ -58,6 +62,7 @@ struct ReadCommand: ParsableCommand {
             return
         }
         if (tcp == nil) == (rtu == nil) { throw ValidationError("give exactly one of --tcp HOST:PORT or --rtu DEVICE") }
+        if sunspecModel != nil, mapOption.map != "sunspec" { throw ValidationError("--sunspec-model goes with --map sunspec") }
         if tcp != nil, baud != nil || parity != nil || dataBits != nil || stopBits != nil {
             throw ValidationError("--baud, --parity, --data-bits and --stop-bits apply to --rtu only")
         }
@@ -69,6 +74,7 @@ struct ReadCommand: ParsableCommand {
     func run() throws {
         if let p1 { return try SmartMeterRead.run(port: .p1(dsmr: dsmr), device: p1, dsmr: dsmr, json: json, wait: waitSeconds) }
         if let tic { return try SmartMeterRead.run(port: .tic(standard: ticMode == "standard"), device: tic, dsmr: nil, json: json, wait: waitSeconds) }
+        if mapOption.map == "sunspec" { return try readSunSpec() }
         let map = try mapOption.load()
         let endpoint = try endpoint(for: map)
         let timeout = Duration.milliseconds(timeoutMs ?? map.transport.timeoutMilliseconds)
@@ -102,6 +108,21 @@ struct ReadCommand: ParsableCommand {
         if last.readings.allSatisfy({ $0.failedToRead }) {
             throw CLIError("the device gave no value (\(last.readings.first.flatMap { if case .failure(let reason) = $0.value { "\(reason)" } else { nil } } ?? "no quantities"))")
         }
+    }
+
+    /// `--map sunspec`: the model chain is found on the device.
+    func readSunSpec() throws {
+        let defaults = RegisterMap(name: "sunspec", quantities: [])
+        let endpoint = try endpoint(for: defaults)
+        let client: ModbusClient
+        do {
+            client = try ModbusClient(endpoint: endpoint, unit: unit ?? defaults.transport.unit,
+                                      timeout: .milliseconds(timeoutMs ?? defaults.transport.timeoutMilliseconds))
+            try client.connect()
+        } catch {
+            throw CLIError(error.description)
+        }
+        try SunSpecRead.run(client: client, where: "\(endpoint) unit \(unit ?? defaults.transport.unit)", family: sunspecModel, json: json)
     }
 
     func endpoint(for map: RegisterMap) throws -> Endpoint {
