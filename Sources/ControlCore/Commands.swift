@@ -6,6 +6,8 @@ public enum CommandKind: String, Sendable, CaseIterable {
     /// A zone's remote setpoint and its heartbeat: an energy manager's, not an operator's setting
     /// (never saved; it lapses to the zone's failsafe limit when the energy manager goes silent).
     case zoneSetpoint = "setpoint", zoneHeartbeat = "heartbeat"
+    /// A charger's charging plan (not saved: it lasts until its departure or its vehicle leaves).
+    case plan
 }
 
 /// A command's value, parsed from its payload but not yet checked against the target (a
@@ -17,6 +19,8 @@ public enum CommandValue: Sendable, Equatable {
     case flag(Bool)
     /// Per phase; nil clears the operator limit.
     case zoneLimit([Double]?)
+    /// nil clears the plan.
+    case plan(PlanCommand?)
 }
 
 /// Why a command was refused: a sentence for the error topic and the log.
@@ -40,4 +44,5 @@ enum CommandFootprint: Equatable {
     case zone([Double]?)
     case input(Bool?)
     case charger(ControlCore.Runtime, Int?)
+    case plan(PlanCommand?)
 }

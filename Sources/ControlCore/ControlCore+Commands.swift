@@ -23,6 +23,9 @@ extension ControlCore {
             return .input(remoteInputs[id])
         case .zoneSetpoint, .zoneHeartbeat:
             return nil
+        case .plan:
+            guard let index = chargerIndex[id] else { return nil }
+            return .plan(plans[index]?.command)
         case .mode, .currentLimit, .enable, .force, .phases:
             guard let index = chargerIndex[id] else { return nil }
             return .charger(runtime[index], faces[index].requestedPhases)
@@ -71,6 +74,8 @@ extension ControlCore {
         case (.force, .flag(let forced)):
             runtime[index].forced = forced
             return forced ? "forced charge for this session" : "forced charge cancelled"
+        case (.plan, .plan(let command)):
+            return try setPlan(index, command)
         case (.phases, .phases(let phases)):
             // like a master's phases request: not a setting, nothing to save
             if let problem = Self.phaseProblem(phases, limits: limits) { throw CommandRejection(problem) }

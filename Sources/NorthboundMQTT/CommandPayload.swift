@@ -34,6 +34,8 @@ public enum CommandPayload {
             return .success(.zoneLimit(limit))
         case .zoneHeartbeat:
             return .success(.flag(true))   // any payload is a sign of life
+        case .plan:
+            return PlanPayload.parse(text).map(CommandValue.plan)
         }
     }
 
