@@ -69,6 +69,7 @@ extension ControlCore {
     /// at its departure or when its vehicle leaves; makes it again at each slot boundary.
     mutating func planLimit(_ index: Int, status: ChargerStatus, wall: Double, forced: Bool, into logs: inout [CoreLog]) -> Int? {
         guard var state = plans[index] else { return nil }
+        let before = state.plan
         let charger = settings.chargers[index]
         let ended = wall >= state.command.departure ? "the departure is reached" : state.sawVehicle && !status.plugged ? "the vehicle left" : nil
         if let ended {
@@ -106,7 +107,7 @@ extension ControlCore {
             state.replanAt = plan.slots.first?.end ?? state.command.departure
         }
         plans[index] = state
-        refreshView(index)
+        if state.plan != before { refreshView(index) }   // the faces rebuild their images only on a change
         return forced ? nil : state.plan?.current(at: wall)
     }
 }
