@@ -205,6 +205,8 @@ let package = Package(
         .executableTarget(name: "AllocationBenchmark", dependencies: ["EnergyControl"],
                           path: "Benchmarks/AllocationBenchmark"),
 
+        .executableTarget(name: "PlannerBenchmark", dependencies: ["EnergyControl"], path: "Benchmarks/planner", exclude: ["run.sh"]),
+
         .executableTarget(name: "StorageBenchmark", dependencies: ["Storage", "StorageModel"], path: "Benchmarks/StorageBenchmark"),
 
         .testTarget(name: "StorageTests", dependencies: ["Storage", "StorageModel", "NameSuggestion", .product(name: "GRDB", package: "GRDB.swift")]),

@@ -406,6 +406,16 @@ public final class BridgeService: Service {
     /// their own steps as they arrive.
     private let lastTimerRun = Mutex<Seconds>(-.infinity)
 
+    /// Prices from a file, if the configuration names one.
+    private var priceFile: PriceFile? {
+        guard case .file(let path) = configuration.prices?.source else { return nil }
+        return priceFiles.withLock { file in
+            if file == nil { file = PriceFile(path: path, slotMinutes: configuration.prices!.slotMinutes, logger: logger) }
+            return file
+        }
+    }
+    private let priceFiles = Mutex<PriceFile?>(nil)
+
     /// Whether the control timer ran lately (a standby's coordinator feeds systemd's watchdog only then).
     public func controlTimerAlive(now: Seconds) -> Bool {
         now - lastTimerRun.withLock { $0 } < max(5, 10 * Double(configuration.tickMilliseconds) / 1000)
@@ -419,6 +429,7 @@ public final class BridgeService: Service {
         for input in configuration.inputs {
             if case .file(let path) = input.source { control.inputRead(input.id, raw: FileInput.read(path), now: now) }
         }
+        priceFile?.poll(now: now, into: control)
         control.step(now: now)
         chargers.forEach { $0.flushLogs() }   // counts held back by a flood that stopped
         let wall = Date()

@@ -8,6 +8,8 @@ public enum CommandKind: String, Sendable, CaseIterable {
     case zoneSetpoint = "setpoint", zoneHeartbeat = "heartbeat"
     /// The utility's power limit on the chargers together (kW; §14a dimming): not a setting, never saved.
     case powerLimit = "power_limit"
+    /// A charger's charging plan (not saved: it lasts until its departure or its vehicle leaves).
+    case plan
 }
 
 /// A command's value, parsed from its payload but not yet checked against the target (a
@@ -21,6 +23,8 @@ public enum CommandValue: Sendable, Equatable {
     case zoneLimit([Double]?)
     /// Watts; nil lifts the limit.
     case watts(Double?)
+    /// nil clears the plan.
+    case plan(PlanCommand?)
 }
 
 /// Why a command was refused: a sentence for the error topic and the log.
@@ -45,4 +49,5 @@ enum CommandFootprint: Equatable {
     case input(Bool?)
     case charger(ControlCore.Runtime, Int?)
     case utility(Double?)
+    case plan(PlanCommand?)
 }

@@ -25,6 +25,9 @@ extension ControlCore {
             return nil
         case .powerLimit:
             return .utility(utilityCommandW)
+        case .plan:
+            guard let index = chargerIndex[id] else { return nil }
+            return .plan(plans[index]?.command)
         case .mode, .currentLimit, .enable, .force, .phases:
             guard let index = chargerIndex[id] else { return nil }
             return .charger(runtime[index], faces[index].requestedPhases)
@@ -80,6 +83,8 @@ extension ControlCore {
         case (.force, .flag(let forced)):
             runtime[index].forced = forced
             return forced ? "forced charge for this session" : "forced charge cancelled"
+        case (.plan, .plan(let command)):
+            return try setPlan(index, command)
         case (.phases, .phases(let phases)):
             // like a master's phases request: not a setting, nothing to save
             if let problem = Self.phaseProblem(phases, limits: limits) { throw CommandRejection(problem) }

@@ -74,6 +74,10 @@ public struct ControlCore: Sendable {
     let inputIndex: [String: Int]
     /// Remote setpoints of the zones that take one, by zone index.
     var zoneSetpoints: [Int: ZoneSetpoint] = [:]
+    /// Charging plans by charger index, the price series they use and the last step's wall time.
+    var plans: [Int: PlanState] = [:]
+    var prices: PriceSeries?
+    var lastWall: Double?
 
     /// Fails only on a zone tree the configuration loader would already have refused.
     public init(settings: CoreSettings, now: Seconds) throws(LoadManager.Problem) {
@@ -208,6 +212,7 @@ public struct ControlCore: Sendable {
         guard !stopped else { return result }
         let now = max(time, lastStep)
         lastStep = now
+        lastWall = wall
         if let sample, controller.record(sample) { lastGrid = sample }
         let lost = settings.gridMeter != nil && controller.meterLost(now: now)
         if lost != meterLost {
@@ -231,6 +236,7 @@ public struct ControlCore: Sendable {
                                               lastSetpoint: statuses[index].appliedSetpoint ?? delivered[index])
             control.operatorLimit = runtime[index].currentLimit
             control.enabled = runtime[index].enabled
+            control.planLimit = planLimit(index, status: statuses[index], wall: wall, forced: runtime[index].forced, into: &result.logs)
             control.disconnectedLimit = placement.disconnectedLimit
             endForcedSession(index, plugged: control.plugged, into: &result.logs)
             return control
@@ -326,6 +332,7 @@ public struct ControlCore: Sendable {
         views[index].currentLimit = runtime[index].currentLimit
         views[index].enabled = runtime[index].enabled
         views[index].forced = runtime[index].forced
+        views[index].plan = plans[index]?.plan
     }
 
     /// The status a charger reported after its setpoint was applied (the views show it at once).
@@ -400,6 +407,6 @@ public struct ControlCore: Sendable {
         return ControlView(grid: grid, meterOnline: settings.gridMeter == nil ? nil : !meterLost, inputs: siteInputs,
                            inputValues: inputs.filter { !inputsUnreadable.contains($0.key) }.mapValues(\.value),
                            chargers: views, zones: zoneReports, operatorLimits: limits, zoneSetpoints: setpoints, offPeak: offPeak,
-                           utilityLimitW: utilityLimitInForceW)
+                           utilityLimitW: utilityLimitInForceW, price: currentPrice)
     }
 }

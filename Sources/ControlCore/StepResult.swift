@@ -36,6 +36,8 @@ public struct ChargerView: Sendable, Equatable {
     public var currentLimit: Int?
     public var enabled = true
     public var forced = false
+    /// The charging plan in force (nil: none).
+    public var plan: ChargePlan?
     /// Grows with every change of the core's views: a face shows a view only if it is newer than
     /// the one it shows (a step and an EMS write may hand theirs over in either order).
     public var revision: UInt64 = 0
@@ -65,6 +67,8 @@ public struct ControlView: Sendable {
     public var offPeak: Bool?
     /// The utility's power limit on the chargers in force (after the §14a floor), watts; nil: none.
     public var utilityLimitW: Double?
+    /// The price of the slot in force (nil: no price series covers now).
+    public var price: Double?
 }
 
 /// What one charger should be told after a step.

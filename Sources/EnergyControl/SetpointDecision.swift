@@ -20,6 +20,7 @@ public enum LimitReason: String, Sendable, Equatable, CaseIterable {
     case operatorLimit = "operator"  // the operator's current limit for this charger
     case disabled                  // the operator disabled this charger
     case utility                   // the utility's power limit (§14a dimming), shared among the chargers
+    case plan                      // the charger's charging plan: outside its chosen slots, or its current in one
 }
 
 /// An upper bound on a charger's current from one source, with its reason.

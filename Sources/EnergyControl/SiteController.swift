@@ -17,6 +17,8 @@ public struct ChargerControlInput: Sendable {
     public var lastSetpoint: Int?
     /// The operator's limit for this charger (MQTT `current_limit`), below its own maximum; nil: none.
     public var operatorLimit: Int?
+    /// The charging plan's current now (0 outside its chosen slots); nil: no plan. One more cap.
+    public var planLimit: Int?
     /// False when the operator disabled the charger (MQTT `enable`): it gets 0 A.
     public var enabled = true
     /// Its own fixed limit while disconnected (Bender: 8 A); nil: none.
@@ -210,6 +212,7 @@ public struct SiteController: Sendable {
             if !inputs.enabled { caps[index].add(CurrentCap(0, .enable)) }
             if !charger.enabled { caps[index].add(CurrentCap(0, .disabled)) }
             if let limit = charger.operatorLimit { caps[index].add(CurrentCap(Double(limit), .operatorLimit)) }
+            if let limit = charger.planLimit { caps[index].add(CurrentCap(Double(limit), .plan)) }
             if inputs.loadShedding { caps[index].add(CurrentCap(settings.inputs.loadSheddingCurrent, .loadShedding)) }
             let share = surplusW.map { $0 / Double(max(1, sunChargers)) }
             let surplusAmperes = share.map { $0 / (settings.voltage * Double(charger.phasesInUse)) }
@@ -280,7 +283,8 @@ public struct SiteController: Sendable {
             // start before the grid meter's first sample: the next start is not a resume after a
             // shortage, so it waits for neither the ramp nor the resume delay
             let meterNotYetRead = binding.reason == .meterLost && (surplusSource == .pv ? lastPV == nil : lastSample == nil)
-            if [.noVehicle, .mode, .disabled].contains(binding.reason) || meterNotYetRead {
+            // (a plan's pause between its slots is deliberate too)
+            if [.noVehicle, .mode, .disabled].contains(binding.reason) || (binding.reason == .plan && binding.amperes == 0) || meterNotYetRead {
                 state.ramp = RampLimiter()
                 state.gate = PauseGate()
                 return ChargerControlOutput(id: charger.id, cap: binding, phases: phaseRequests[index], degraded: degraded[index])

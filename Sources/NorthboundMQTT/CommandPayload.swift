@@ -40,6 +40,8 @@ public enum CommandPayload {
                 return .failure(CommandRejection("expected kilowatts 0…10000 or none, got \"\(text)\""))
             }
             return .success(.watts(kilowatts * 1000))
+        case .plan:
+            return PlanPayload.parse(text).map(CommandValue.plan)
         }
     }
 

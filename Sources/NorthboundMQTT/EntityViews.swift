@@ -10,7 +10,7 @@ typealias EntityValues = [String: StateValue?]
 
 /// Builds each entity's values from the control's view and the chargers' snapshots.
 enum EntityViews {
-    static func charger(_ snapshot: ChargerPoint.Snapshot, _ control: ChargerView, limits: ChargerLimits) -> EntityValues {
+    static func charger(_ snapshot: ChargerPoint.Snapshot, _ control: ChargerView, limits: ChargerLimits, currency: String = "EUR") -> EntityValues {
         let status = snapshot.status
         var values: EntityValues = [
             "status": .text(name(of: status.state)), "cable": .text(name(of: status.cable)), "online": .bool(status.online),
@@ -24,6 +24,7 @@ enum EntityViews {
             "mode": .text(control.mode.rawValue), "current_limit": .number(Double(control.currentLimit ?? limits.ceiling)),
             "phases": .number(Double(status.activePhases)), "enabled": .bool(control.enabled), "forced": .bool(control.forced),
         ]
+        values["plan"] = control.plan.map { .text(PlanView.json($0, currency: currency)) }
         for phase in 0..<3 {
             values["current.l\(phase + 1)"] = .number(status.currents[phase])
             values["voltage.l\(phase + 1)"] = .number(status.voltages[phase])
@@ -41,6 +42,7 @@ enum EntityViews {
         values["tariff"] = view.inputs.tariff.map { .number($0) }
         values["power_limit"] = view.utilityLimitW.map { .number($0 / 1000) }
         values["utility_limited"] = .bool(view.utilityLimitW != nil)
+        values["price"] = view.price.map { .number($0) }
         for phase in 0..<3 { values["current.l\(phase + 1)"] = view.grid.map { .number($0.currents[phase]) } }
         return values
     }

@@ -24,7 +24,7 @@ public enum EntityVocabulary {
         .site: [
             "current.l1": .number, "current.l2": .number, "current.l3": .number, "power": .number,
             "meter_online": .bool, "ev_power": .number, "load_shedding": .bool, "enabled": .bool, "downgrade": .bool,
-            "off_peak": .bool, "tariff": .number, "power_limit": .number, "utility_limited": .bool,
+            "off_peak": .bool, "tariff": .number, "power_limit": .number, "utility_limited": .bool, "price": .number,
         ],
         .charger: [
             "status": .text, "cable": .text, "online": .bool,
@@ -33,6 +33,7 @@ public enum EntityVocabulary {
             "power": .number, "energy": .number, "session.energy": .number, "session.duration": .number, "session.id_tag": .text,
             "setpoint_answer": .text, "setpoint": .number, "reason": .text, "request": .number, "failsafe": .bool, "master": .text,
             "mode": .text, "current_limit": .number, "phases": .number, "enabled": .bool, "forced": .bool,
+            "plan": .text,
         ],
         .meter: ["online": .bool],
         .zone: [
@@ -47,7 +48,7 @@ public enum EntityVocabulary {
     /// Commands each kind accepts.
     public static let commands: [EntityKind: Set<CommandKind>] = [
         .site: [.powerLimit],
-        .charger: [.mode, .currentLimit, .phases, .enable, .force],
+        .charger: [.mode, .currentLimit, .phases, .enable, .force, .plan],
         .meter: [],
         .zone: [.operatorLimit, .zoneSetpoint, .zoneHeartbeat],
         .input: [.input],

@@ -258,6 +258,10 @@ public final class MQTTNorthbound: Sendable {
 
     private func handle(topic: String, payload: [UInt8]) {
         if mqttMeters?.receive(topic: topic, payload: payload, now: clock.now) == true { return }
+        if topic == pricesTopic {
+            receivePrices(topic: topic, payload: payload)
+            return
+        }
         if let discovery, topic == discovery.statusTopic {
             if String(decoding: payload.prefix(16), as: UTF8.self) == "online" {
                 logger.info("Home Assistant is online: discovery republished")
@@ -283,6 +287,25 @@ public final class MQTTNorthbound: Sendable {
             reject(topic: topic, payload: payload, reason: "\(error)")
         }
         publish(now: clock.now)
+    }
+
+    /// The configured price topic (`prices: { mqtt: TOPIC }`), if any.
+    var pricesTopic: String? {
+        if case .mqtt(let topic) = configuration.prices?.source { topic } else { nil }
+    }
+
+    /// A price series: taken whole, or refused on the error topic with nothing changed.
+    private func receivePrices(topic: String, payload: [UInt8]) {
+        guard !payload.isEmpty, let settings = configuration.prices else { return }   // an empty retained message clears nothing
+        switch PricePayload.decode(payload, slotMinutes: settings.slotMinutes) {
+        case .success(let series):
+            control.setPrices(series)
+            logger.info("prices: \(series.slots.count) slots of \(settings.slotMinutes) min from \(PricePayload.text(series.start))")
+            control.step(now: clock.now)
+            publish(now: clock.now)
+        case .failure(let problem):
+            reject(topic: topic, payload: payload, reason: problem.description)
+        }
     }
 
     private func reject(topic: String, payload: [UInt8], reason: String) {
@@ -314,6 +337,7 @@ public final class MQTTNorthbound: Sendable {
         // every <value>/set under the prefix, known or not: an unknown one is answered, not ignored
         for pattern in setPatterns { client.subscribe(pattern, qos: qos) }
         for topic in mqttMeters?.topics ?? [] { client.subscribe(topic, qos: qos) }
+        if let topic = pricesTopic { client.subscribe(topic, qos: qos) }
         if let discovery { client.subscribe(discovery.statusTopic, qos: qos) }
         state.published = [:]          // everything again: the broker may have lost it
         state.sources = [:]
@@ -369,7 +393,8 @@ public final class MQTTNorthbound: Sendable {
                 switch (entity.kind, source) {
                 case (.site, _): values = EntityViews.site(view, evPower: evPower)
                 case (.charger, .charger(let snapshot, let control)):
-                    values = EntityViews.charger(snapshot, control, limits: chargers[entity.index].config.limits)
+                    values = EntityViews.charger(snapshot, control, limits: chargers[entity.index].config.limits,
+                                                 currency: configuration.prices?.currency ?? "EUR")
                 case (.meter, .meter(let readings)): values = EntityViews.meter(readings)
                 case (.charger, _), (.meter, _): continue
                 case (.zone, _):

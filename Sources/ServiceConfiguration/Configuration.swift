@@ -153,6 +153,8 @@ public struct Configuration: Sendable {
     public var ocpp: OCPPSettings?
     /// The operator's read-only HTTP endpoint (nil: none).
     public var http: HTTPSettings?
+    /// Dynamic prices for charging plans (nil: none; a plan then charges as early as it can).
+    public var prices: PriceSettings?
     /// False with `ems: none`: no energy manager steers this site, so running at the failsafe
     /// current is its normal, local state and never an alarm.
     public var emsExpected = true
@@ -224,6 +226,10 @@ public struct Configuration: Sendable {
         if let ocppNode { config.ocpp = try OCPPSettings.parse(ocppNode) }
         if let storage = top.optional("storage") { config.storage = try StorageSettings.parse(storage) }
         if let http = top.optional("http") { config.http = try HTTPSettings.parse(http) }
+        if let prices = top.optional("prices") {
+            config.prices = try PriceSettings.parse(prices)
+            if case .mqtt = config.prices?.source, config.mqtt == nil { throw prices.error("prices over MQTT need the site's broker (mqtt:)") }
+        }
         let sempNode = top.optional("semp")
         if let sempNode { config.semp = try SEMPSettings.parse(sempNode, site: config.siteName) }
         if let standby = top.optional("standby") {

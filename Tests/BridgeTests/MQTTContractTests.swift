@@ -24,7 +24,7 @@ struct MQTTContractTests {
         #expect(contract.availabilityTopic == "chargebridge/status")
         let charger = try #require(contract.entities[.charger])
         let commands = Set(charger.values.compactMap(\.command))
-        #expect(commands == [.mode, .currentLimit, .phases, .enable, .force])
+        #expect(commands == [.mode, .currentLimit, .phases, .enable, .force, .plan])
         #expect(contract.entities[.zone]?.values.contains { $0.command == .operatorLimit } == true)
         #expect(contract.entities[.input]?.values.contains { $0.command == .input } == true)
         let templates = try DiscoveryTemplates.load(file: Self.mappings.appendingPathComponent("homeassistant.yaml").path, contract: contract)

@@ -1,0 +1,113 @@
+import EnergyControl
+
+/// A charger's charging plan as an operator asks for it (MQTT `plan/set`).
+public struct PlanCommand: Sendable, Equatable {
+    public enum Goal: Sendable, Equatable {
+        /// This much more energy by the departure.
+        case energy(kWh: Double)
+        /// The session's energy reaches this by the departure.
+        case target(kWh: Double)
+    }
+
+    public var goal: Goal
+    /// Unix seconds.
+    public var departure: Double
+    public var objective: ChargePlanRequest.Objective
+    public init(goal: Goal, departure: Double, objective: ChargePlanRequest.Objective = .cost) {
+        self.goal = goal
+        self.departure = departure
+        self.objective = objective
+    }
+
+    /// The longest plan taken: as long as the longest price series.
+    public static let horizon = PriceSeries.maxDays * 86_400
+}
+
+/// A charger's plan in force: the command, the session energy it aims at, and the plan made for
+/// it, made again at every slot boundary (from the energy the session really has) and whenever the
+/// prices change.
+struct PlanState: Sendable, Equatable {
+    var command: PlanCommand
+    /// The session energy to reach, kWh; fixed once a vehicle is plugged in.
+    var target: Double?
+    var plan: ChargePlan?
+    /// Wall time of the next boundary: the plan is made again then.
+    var replanAt = -Double.infinity
+    var sawVehicle = false
+}
+
+extension ControlCore {
+    /// A price series (nil: none any more); every plan is made again at the next step.
+    public mutating func setPrices(_ series: PriceSeries?) {
+        prices = series
+        for index in plans.keys { plans[index]?.plan = nil }
+    }
+
+    /// The price of the slot in force at the last step (nil: no series covers it).
+    public var currentPrice: Double? { lastWall.flatMap { prices?.slot(at: $0)?.price } }
+
+    /// Takes or clears a charger's plan after checking its departure against the last step's wall time.
+    mutating func setPlan(_ index: Int, _ command: PlanCommand?) throws(CommandRejection) -> String {
+        guard let command else {
+            plans[index] = nil
+            return "plan cleared"
+        }
+        if let wall = lastWall {
+            guard command.departure > wall else { throw CommandRejection("the departure is not in the future") }
+            guard command.departure <= wall + PlanCommand.horizon else { throw CommandRejection("the departure is more than 7 days ahead") }
+        }
+        plans[index] = PlanState(command: command)
+        let goal = switch command.goal {
+        case .energy(let kWh): "\(formatAmperes(kWh)) kWh more"
+        case .target(let kWh): "a session of \(formatAmperes(kWh)) kWh"
+        }
+        let hours = lastWall.map { " in \(formatAmperes(((command.departure - $0) / 360).rounded() / 10)) h" } ?? ""
+        return "plan: \(goal) by the departure\(hours), cheapest \(command.objective == .co2 ? "CO₂" : "price") first"
+    }
+
+    /// The plan's current for this step (nil: no plan, or a forced charge overrides it). Ends a plan
+    /// at its departure or when its vehicle leaves; makes it again at each slot boundary.
+    mutating func planLimit(_ index: Int, status: ChargerStatus, wall: Double, forced: Bool, into logs: inout [CoreLog]) -> Int? {
+        guard var state = plans[index] else { return nil }
+        let before = state.plan
+        let charger = settings.chargers[index]
+        let ended = wall >= state.command.departure ? "the departure is reached" : state.sawVehicle && !status.plugged ? "the vehicle left" : nil
+        if let ended {
+            plans[index] = nil
+            logs.append(CoreLog(.notice, "plan ended: \(ended)", charger: charger.id))
+            refreshView(index)
+            return nil
+        }
+        let delivered = status.plugged ? status.sessionEnergyWh / 1000 : 0
+        if status.plugged, !state.sawVehicle {
+            state.sawVehicle = true
+            state.target = switch state.command.goal {
+            case .energy(let kWh): delivered + kWh
+            case .target(let kWh): kWh
+            }
+            state.plan = nil
+        }
+        if state.plan == nil || wall >= state.replanAt {
+            let goal: ChargePlanRequest.Goal = switch (state.target, state.command.goal) {
+            case (let target?, _): .target(kWh: target, delivered: delivered)
+            case (nil, .energy(let kWh)): .energy(kWh: kWh)
+            case (nil, .target(let kWh)): .target(kWh: kWh, delivered: 0)
+            }
+            let phases = status.plugged && status.activePhases > 0 ? status.activePhases : charger.limits.phases
+            let fuse = settings.site.fuse.limit?.min().map { $0 * Double(phases) * settings.site.voltage } ?? .infinity
+            let request = ChargePlanRequest(goal: goal, departure: state.command.departure, maxCurrent: charger.limits.ceiling,
+                                            minCurrent: charger.limits.minCurrent, phases: phases, voltage: settings.site.voltage,
+                                            capW: fuse, objective: state.command.objective)
+            let plan = ChargePlanner.plan(request, prices: prices, now: wall)
+            if plan.reachable != (state.plan?.reachable ?? true) || state.plan == nil && !plan.reachable {
+                logs.append(CoreLog(plan.reachable ? .notice : .warning, plan.reachable ? "plan: the goal is reachable again"
+                                    : "plan: the goal cannot be reached by the departure; charging at the most in every slot", charger: charger.id))
+            }
+            state.plan = plan
+            state.replanAt = plan.slots.first?.end ?? state.command.departure
+        }
+        plans[index] = state
+        if state.plan != before { refreshView(index) }   // the faces rebuild their images only on a change
+        return forced ? nil : state.plan?.current(at: wall)
+    }
+}
