@@ -216,6 +216,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "SEMPTests", dependencies: ["SEMP", "SEMPServer"]),
+        .testTarget(name: "OperatorStatusTests", dependencies: ["OperatorStatus", "OperatorHTTP", "StorageModel"]),
         .testTarget(name: "IntegrationTests", dependencies: ["DataFiles", "RegisterMaps", "LinkValues", "Modbus", "Storage", "StorageModel"]),
     ],
     swiftLanguageModes: [.v6]
