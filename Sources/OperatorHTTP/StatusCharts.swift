@@ -9,7 +9,7 @@ enum StatusCharts {
     static let powerUnit = "kW"
 
     static func render(_ status: SiteStatus, range: HistoryRange) -> String {
-        var html = "<h2>Charts, \(range.title)</h2>\n<p class=\"ranges\">" + HistoryRange.allCases.map { other in
+        var html = "<h2>Charts</h2>\n<p class=\"ranges\">" + HistoryRange.allCases.map { other in
             other == range ? "<b aria-current=\"page\">\(other.title)</b>" : "<a href=\"/?range=\(other.rawValue)\">\(other.title)</a>"
         }.joined(separator: " · ") + "</p>\n"
         guard let history = status.history else { return html + "<p class=\"small\">No history is kept.</p>\n" }
@@ -123,7 +123,7 @@ enum StatusCharts {
     .d1{stroke-dasharray:6 3;border-top-style:dashed!important}.d2{stroke-dasharray:1.5 3;border-top-style:dotted!important}
     svg.chart polyline.wide{stroke-width:2.6}
     figure{margin:.4em 0 1em}ul.legend{list-style:none;padding:0;margin:.2em 0;display:flex;flex-wrap:wrap;gap:.3em 1.1em;font-size:.85em}
-    .key{display:inline-block;width:18px;border-top:3px solid;margin-right:.35em;vertical-align:middle}
+    .key{display:inline-block;width:18px;border-top-width:3px;border-top-style:solid;margin-right:.35em;vertical-align:middle}
     .multiples{display:flex;flex-wrap:wrap;gap:.2em 1em}.small-multiple{margin:0}.small-multiple figcaption{font-size:.8em}
     """
 }
