@@ -112,7 +112,10 @@ struct LineChart {
             let at = x(local - offset)
             let seconds = Int(local.truncatingRemainder(dividingBy: 86_400) + 86_400) % 86_400
             out += "<line x1=\"\(at)\" x2=\"\(at)\" y1=\"\(plotTop)\" y2=\"\(plotBottom)\"/>"
-                + "<text x=\"\(at)\" y=\"\(plotBottom + 13)\" text-anchor=\"middle\">\(String(format: "%02d:%02d", seconds / 3_600, seconds / 60 % 60))</text>"
+            // a label at an edge would run into the y axis's labels or off the chart
+            if at > plotLeft + 16, at < plotRight - 16 {
+                out += "<text x=\"\(at)\" y=\"\(plotBottom + 13)\" text-anchor=\"middle\">\(String(format: "%02d:%02d", seconds / 3_600, seconds / 60 % 60))</text>"
+            }
             local += step
         }
         return out + "</g>\n"

@@ -52,8 +52,10 @@ struct StatusPageChartTests {
         let fuse = try #require(grid.firstMatch(of: /<line class="ref fuse" x1="(\d+)" x2="(\d+)" y1="(\d+)" y2="(\d+)" data-value="25.0"\/>/))
         #expect(Int(fuse.output.3) == 40 && Int(fuse.output.4) == 40 && Int(fuse.output.1) == 48 && Int(fuse.output.2) == 712)
         #expect(grid.contains("fuse 25 A"))
-        // the time axis: local (UTC here) times every 10 min, 10:00 at the left edge
-        #expect(grid.contains(">10:00</text>") && grid.contains(">10:30</text>") && grid.contains(">11:00</text>"))
+        // the time axis: local (UTC here) times every 10 min; 10:00 and 11:00 are the edges, ticks without labels
+        #expect(grid.contains(">10:10</text>") && grid.contains(">10:30</text>") && grid.contains(">10:50</text>"))
+        #expect(!grid.contains(">10:00</text>") && !grid.contains(">11:00</text>"))
+        #expect(grid.components(separatedBy: "y1=\"8\" y2=\"200\"/>").count - 1 == 7, "seven ticks, 10:00 to 11:00")
         #expect(try Self.chart("chart-chargers", in: html).contains("polyline class=\"s6 wide\""), "the all-chargers line")
         #expect(Self.polylines("s1", in: try Self.chart("chart-chargers", in: html)).first?.count == 360, "charger b's line")
     }
