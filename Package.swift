@@ -202,6 +202,9 @@ let package = Package(
 
         .executableTarget(name: "StorageBenchmark", dependencies: ["Storage", "StorageModel"], path: "Benchmarks/StorageBenchmark"),
 
+        .executableTarget(name: "StatusPageBenchmark", dependencies: ["OperatorHTTP", "OperatorStatus", "StorageModel"],
+                          path: "Benchmarks/StatusPageBenchmark"),
+
         .testTarget(name: "StorageTests", dependencies: ["Storage", "StorageModel", "NameSuggestion", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "RegisterMapsTests", dependencies: ["NameSuggestion", "RegisterMaps", "DataFiles"],
                     resources: [.copy("Fixtures")]),
