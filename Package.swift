@@ -209,6 +209,9 @@ let package = Package(
 
         .executableTarget(name: "StorageBenchmark", dependencies: ["Storage", "StorageModel"], path: "Benchmarks/StorageBenchmark"),
 
+        .executableTarget(name: "StatusPageBenchmark", dependencies: ["OperatorHTTP", "OperatorStatus", "StorageModel"],
+                          path: "Benchmarks/StatusPageBenchmark"),
+
         .testTarget(name: "StorageTests", dependencies: ["Storage", "StorageModel", "NameSuggestion", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "RegisterMapsTests", dependencies: ["NameSuggestion", "RegisterMaps", "DataFiles"],
                     resources: [.copy("Fixtures")]),
@@ -224,6 +227,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "SEMPTests", dependencies: ["SEMP", "SEMPServer"]),
+        .testTarget(name: "OperatorStatusTests", dependencies: ["OperatorStatus", "OperatorHTTP", "StorageModel"]),
         .testTarget(name: "IntegrationTests", dependencies: ["DataFiles", "RegisterMaps", "LinkValues", "Modbus", "Storage", "StorageModel"]),
     ],
     swiftLanguageModes: [.v6]

@@ -50,6 +50,8 @@ public final class BridgeService: Service {
     /// Log the counts that listeners and faces held back once their interval is over (a flood
     /// that stopped is still reported); called by the control timer.
     private let logFlushers: Mutex<[@Sendable (Date) -> Void]> = Mutex([])
+    /// The status page's charts (only with `http:`).
+    let historySampler: HistorySampler?
     /// What runs while serving: the control timer and the task reading MQTT events.
     private let serving = Mutex<(timer: WorkerThread, mqttEvents: Task<Void, Never>?)?>(nil)
 
@@ -70,6 +72,7 @@ public final class BridgeService: Service {
         self.logger = logger
         self.statusInterval = statusInterval
         self.statusOutput = statusOutput
+        historySampler = configuration.http.map { HistorySampler(period: Double($0.historyPeriodSeconds), chargerIDs: configuration.chargers.map(\.id)) }
         let clock = self.clock
         let database = try database ?? configuration.storage.map { try ChargeDatabase(path: $0.databasePath) }
         let recorder = database.map { Recorder(database: $0, retentionDays: configuration.storage?.eventRetentionDays ?? 30, logger: logger) }
@@ -308,6 +311,7 @@ public final class BridgeService: Service {
             if ownsProcess { systemd.watchdog(now: clock.now) }
             reportHealth()
             printStatus()
+            sampleHistory()
         }
         if ownsProcess { systemd.ready() }   // before the timer's first WATCHDOG=1: listeners, drivers and buses run
         timer.start()

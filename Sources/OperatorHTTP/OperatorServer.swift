@@ -34,8 +34,11 @@ public struct OperatorServer: Service {
         let router = Router(options: .autoGenerateHeadEndpoints)
         router.middlewares.add(ReadOnlyMiddleware(maxBodyBytes: settings.maxBodyBytes))
         let refresh = settings.refreshSeconds, version = version, status = status, exporter = exporter
-        router.get("/") { _, _ in
-            Self.response(StatusPage.render(status(true), refreshSeconds: refresh, version: version), type: "text/html; charset=utf-8")
+        router.get("/") { request, _ in
+            // ?range=hour|day picks the charts' span; any other value is the hour
+            let range = HistoryRange(query: request.uri.queryParameters.get("range"))
+            return Self.response(StatusPage.render(status(true), refreshSeconds: refresh, version: version, range: range),
+                                 type: "text/html; charset=utf-8")
         }
         router.get("/health") { _, _ in
             Self.response(status(false).health.json + "\n", type: "application/json")

@@ -5,15 +5,16 @@ import StorageModel
 
 /// The status page: server-rendered HTML with no script and no front-end build step. It reloads
 /// itself (`<meta http-equiv="refresh">`). Pure: a site status in, a page out.
-enum StatusPage {
-    static func render(_ status: SiteStatus, refreshSeconds: Int, version: String) -> String {
+package enum StatusPage {
+    /// - Parameter range: what the charts cover (`/?range=`).
+    package static func render(_ status: SiteStatus, refreshSeconds: Int, version: String, range: HistoryRange = .hour) -> String {
         var html = """
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8">
         <meta http-equiv="refresh" content="\(refreshSeconds)">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>\(escape(status.site)) — chargebridge</title>
-        <style>\(style)</style></head><body>
+        <style>\(style)\(EnergyFlowTiles.style)\(StatusCharts.style)</style></head><body>
         <header><h1>\(escape(status.site))</h1>
         <p class="health \(escape(status.health.status))" id="health">\(escape(status.health.line))</p>
         <p class="small">chargebridge \(escape(version)) · MQTT \(status.mqttConnected.map { $0 ? "connected" : "away" } ?? "not configured")
@@ -21,7 +22,12 @@ enum StatusPage {
 
         """
         if let standby = status.health.standby { html += pair(standby) }
-        if status.health.standby?.leading != false { html += chargers(status.chargers) }
+        if status.health.standby?.leading != false {
+            html += EnergyFlowTiles.render(.of(meters: status.meters, chargers: status.chargers, gridIncludesChargers: status.gridIncludesChargers),
+                                           fuse: status.fuseLimit)
+            html += StatusCharts.render(status, range: range)
+            html += chargers(status.chargers)
+        }
         if !status.meters.isEmpty { html += meters(status.meters) }
         if !status.zones.isEmpty { html += zones(status.zones) }
         if !status.inputs.isEmpty { html += inputs(status.inputs) }
@@ -59,10 +65,10 @@ enum StatusPage {
     }
 
     static func meters(_ rows: [SiteStatus.Meter]) -> String {
-        var html = "<h2>Meters</h2>\n<table id=\"meters\"><thead><tr><th>Meter</th><th>Online</th><th>Last values</th></tr></thead><tbody>\n"
+        var html = "<h2>Meters</h2>\n<table id=\"meters\"><thead><tr><th>Meter</th><th>Role</th><th>Online</th><th>Last values</th></tr></thead><tbody>\n"
         for row in rows {
             let values = row.values.map { "\(escape($0.name)) \(format($0.value, 2))" }.joined(separator: ", ")
-            html += "<tr id=\"meter-\(escape(row.id))\" class=\"\(row.online ? "" : "offline")\"><td>\(escape(row.id))</td>"
+            html += "<tr id=\"meter-\(escape(row.id))\" class=\"\(row.online ? "" : "offline")\"><td>\(escape(row.id))</td><td>\(escape(row.role))</td>"
                 + "<td>\(row.online ? "yes" : "<span class=\"warn\">no</span>")</td><td class=\"small\">\(values.isEmpty ? "—" : values)</td></tr>\n"
         }
         return html + "</tbody></table>\n"

@@ -1,3 +1,4 @@
+import Foundation
 import StorageModel
 
 /// What the operator's HTTP endpoint shows, taken at one moment: every charger, meter, zone and
@@ -46,15 +47,23 @@ public struct SiteStatus: Sendable {
     }
 
     public struct Meter: Sendable {
+        /// What a meter measures, as the page and the energy flow name it.
+        public enum Role {
+            public static let grid = "grid", zone = "zone", pv = "pv", battery = "battery", shown = "shown"
+        }
+
         public var id: String
         public var online: Bool
         /// Quantity name → SI value, sorted by name.
         public var values: [(name: String, value: Double)]
+        /// `grid`, `zone`, `pv`, `battery` or `shown` (only shown).
+        public var role: String
 
-        package init(id: String, online: Bool, values: [(name: String, value: Double)]) {
+        package init(id: String, online: Bool, values: [(name: String, value: Double)], role: String = Role.shown) {
             self.id = id
             self.online = online
             self.values = values
+            self.role = role
         }
     }
 
@@ -99,6 +108,14 @@ public struct SiteStatus: Sendable {
     /// Unsent storage writes (0 without storage).
     public var storageBacklog: Int
     public var mqttConnected: Bool?
+    /// The main fuse per phase (`site.fuse.limit`), nil without one.
+    public var fuseLimit: [Double]?
+    /// The grid meter sees the chargers too (`meter_location: including`).
+    public var gridIncludesChargers = true
+    /// What the charts show; nil: not sampled (no `http:`).
+    public var history: SiteHistory?
+    /// The site's time zone: the charts' axes are in local time.
+    public var timeZone = TimeZone.current
 
     package init(site: String, chargers: [Charger], meters: [Meter], zones: [Zone], inputs: [Input], events: [EventRecord],
                  eventsRecorded: Bool, health: HealthSummary, storageBacklog: Int, mqttConnected: Bool? = nil) {

@@ -11,6 +11,8 @@ public struct HTTPSettings: Sendable, Equatable {
     public var maxBodyBytes = 4_096
     /// The status page reloads itself this often.
     public var refreshSeconds = 5
+    /// The status page's charts take a sample this often (the hour chart holds 360 of them).
+    public var historyPeriodSeconds = 10
 
     static func parse(_ node: YAMLNode) throws(DataFileError) -> HTTPSettings {
         var fields = try node.fields()
@@ -20,6 +22,8 @@ public struct HTTPSettings: Sendable, Equatable {
         if let connections = fields.optional("max_connections") { settings.maxConnections = try connections.integer(in: 1...1_024) }
         if let body = fields.optional("max_body_bytes") { settings.maxBodyBytes = try body.integer(in: 0...1_048_576) }
         if let refresh = fields.optional("refresh_s") { settings.refreshSeconds = try refresh.integer(in: 1...3_600) }
+        // below 10 s the 360 samples cover less than the hour shown (tests); above 60 s the hour has few points
+        if let period = fields.optional("history_period_s") { settings.historyPeriodSeconds = try period.integer(in: 1...60) }
         try fields.finish()
         return settings
     }

@@ -121,7 +121,7 @@ struct OperatorHTTPTests {
         try meter.waitFor("serving")
         let site = try Self.start(chargers: 3, extra: """
         meters:
-          - { id: pv, map: pac2200, tcp: 127.0.0.1:\(meterPort), unit: 1, period_ms: 500 }
+          - { id: pv, role: pv, map: pac2200, tcp: 127.0.0.1:\(meterPort), unit: 1, period_ms: 500 }
           - { id: gone, map: pac2200, tcp: 127.0.0.1:\(absent), unit: 1, period_ms: 500, timeout_ms: 200 }
         """)
         defer { site.bridge.stop() }
@@ -166,7 +166,7 @@ struct OperatorHTTPTests {
         #expect(object["status"] as? String == "degraded" && object["chargers"] as? Int == 3, "\(object)")
         #expect(object["meters_offline"] as? [String] == ["gone"], "\(object)")
         let page = try Self.fetch(site.url + "/").body
-        #expect(page.contains("<tr id=\"meter-pv\" class=\"\"><td>pv</td><td>yes</td>") && page.contains("current.l1 "), "the page shows pv's values")
+        #expect(page.contains("<tr id=\"meter-pv\" class=\"\"><td>pv</td><td>pv</td><td>yes</td>") && page.contains("current.l1 "), "the page shows pv's values")
         #expect(page.contains("<tr id=\"meter-gone\" class=\"offline\">"), "the page shows the absent meter offline")
         // cp1 and cp3 never had an energy manager: local control, not a failsafe alarm
         #expect(object["chargers_in_failsafe"] as? [String] == [], "\(object)")
@@ -192,6 +192,85 @@ struct OperatorHTTPTests {
         #expect(alarm["chargers_in_failsafe"] as? [String] == ["cp2"] && alarm["chargers_local"] as? [String] == ["cp1", "cp3"], "\(alarm)")
         #expect(try Self.fetch(site.url + "/metrics").body.contains("chargebridge_charger_failsafe{charger=\"cp2\"} 1"))
         #expect(try Self.fetch(site.url + "/").body.contains("<span class=\"warn\">failsafe</span>"))
+    }
+
+    /// `chargebridge simulate meter` serving the PAC2200 map with these values (SI units); its port.
+    static func simulatedMeter(_ values: [String: Double]) throws -> (process: ManagedProcess, port: Int) {
+        let port = try TestEnvironment.freePort()
+        let file = try TestEnvironment.temporaryFolder().appendingPathComponent("values.yaml")
+        try values.map { "\($0.key): \($0.value)" }.joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
+        let meter = try ManagedProcess(try TestEnvironment.chargebridge,
+                                       ["simulate", "meter", "--map", "pac2200", "--port", "\(port)", "--values", file.path])
+        try meter.waitFor("serving")
+        return (meter, port)
+    }
+
+    /// The number in `attribute="…"` of the element with this id, e.g. a tile's watts.
+    static func number(_ attribute: String, of id: String, in html: String) -> Double? {
+        html.firstMatch(of: try! Regex("id=\"\(id)\"[^>]*\(attribute)=\"(-?[0-9.]+)\"")).flatMap { Double($0.output[1].substring ?? "") }
+    }
+
+    @Test func theStatusPageShowsTheEnergyFlowAndChartsInChromium() throws {
+        let grid = try Self.simulatedMeter(["current.l1": 17.5, "current.l2": 16.5, "current.l3": 17, "power.total": 12_000])
+        defer { grid.process.stop() }
+        let pv = try Self.simulatedMeter(["current.l1": 4.5, "current.l2": 4.5, "current.l3": 4.5, "power.total": -3_100])
+        defer { pv.process.stop() }
+        let site = try Self.start(chargers: 3, extra: """
+        site: { grid_meter: grid, fuse_a: 25 }
+        meters:
+          - { id: grid, map: pac2200, tcp: 127.0.0.1:\(grid.port), unit: 1, period_ms: 500 }
+          - { id: pv, role: pv, map: pac2200, tcp: 127.0.0.1:\(pv.port), unit: 1, period_ms: 500 }
+        """, http: ", history_period_s: 1")
+        defer { site.bridge.stop() }
+
+        // a sample a second: wait for two, and for both meters' values
+        let deadline = Date().addingTimeInterval(TestEnvironment.generous(20))
+        var page = ""
+        repeat {
+            page = try Self.fetch(site.url + "/").body
+            let samples = Self.number("data-samples", of: "charts", in: page) ?? 0
+            if samples >= 2, Self.number("data-watts", of: "flow-pv", in: page) != nil { break }
+            Thread.sleep(forTimeInterval: 0.5)
+        } while Date() < deadline
+        // the screenshot for the docs (CB_STATUS_SCREENSHOT=docs/status-page.png): a minute of charts first
+        let screenshotTarget = ProcessInfo.processInfo.environment["CB_STATUS_SCREENSHOT"]
+        if screenshotTarget != nil { Thread.sleep(forTimeInterval: 90) }
+
+        let dom = try Self.chromium(["--dump-dom", site.url + "/"]).out
+        #expect((Self.number("data-samples", of: "charts", in: dom) ?? 0) >= 2, "\(dom.prefix(3000))")
+        #expect(Self.number("data-watts", of: "flow-grid", in: dom) == 12_000, "grid import")
+        #expect(Self.number("data-watts", of: "flow-pv", in: dom) == 3_100, "PV production, whatever the meter's sign")
+        let chargersW = try #require(Self.number("data-watts", of: "flow-chargers", in: dom), "the chargers' tile")
+        let house = try #require(Self.number("data-watts", of: "flow-house", in: dom), "the house tile")
+        #expect(abs(house - max(0, 12_000 + 3_100 - chargersW)) <= 1, "house = grid + PV − chargers (\(chargersW) W): \(house) W")
+        #expect(!dom.contains("id=\"flow-battery\""), "no battery meter, no tile")
+        #expect(dom.contains("L1 17.5 / L2 16.5 / L3 17.0 A of 25 A"))
+        for chart in ["chart-grid", "chart-power", "chart-chargers"] {
+            let svg = try #require(dom.firstMatch(of: try Regex("(?s)<svg id=\"\(chart)\"[^>]*aria-label=\"[^\"]+\"><title>.*?</svg>")), "\(chart) missing")
+            #expect((svg.output[0].substring ?? "").contains("<polyline class="), "\(chart) has lines")
+        }
+        #expect(dom.contains("<line class=\"ref fuse\"") && dom.contains("data-value=\"25.0\""), "the fuse line")
+        for id in ["cp1", "cp2", "cp3"] { #expect(dom.contains("</span>\(id)</li>"), "\(id) in the chargers' legend") }
+        #expect(dom.contains("<tr id=\"meter-grid\" class=\"\"><td>grid</td><td>grid</td>"))
+        #expect(!dom.contains("<script"), "no script on the page")
+
+        // the day's range; a bad value is the hour; both read-only GETs
+        #expect(try Self.fetch(site.url + "/?range=day").body.contains("data-range=\"day\""))
+        for bad in ["week", "%3Cscript%3E", "day%00", String(repeating: "x", count: 2_000)] {
+            let answer = try Self.fetch(site.url + "/?range=" + bad)
+            #expect(answer.status == 200 && answer.body.contains("data-range=\"hour\"") && !answer.body.contains("<script"), "range=\(bad.prefix(20))")
+        }
+
+        let png = try TestEnvironment.temporaryFolder().appendingPathComponent("status.png")
+        _ = try Self.chromium(["--screenshot=\(png.path)", "--window-size=1280,1700", "--hide-scrollbars", site.url + "/"])
+        let image = try Data(contentsOf: png)
+        #expect(image.count > 20_000 && image.starts(with: [0x89, 0x50, 0x4E, 0x47]), "\(image.count) bytes")
+        if let screenshotTarget {
+            let target = URL(fileURLWithPath: screenshotTarget, relativeTo: TestEnvironment.root)
+            _ = try? FileManager.default.removeItem(at: target)
+            try FileManager.default.copyItem(at: png, to: target)
+            print("status page screenshot written to \(target.path)")
+        }
     }
 
     /// A raw HEAD request (curl -I would not show bytes after the headers): the status line and

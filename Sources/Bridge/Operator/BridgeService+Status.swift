@@ -13,8 +13,10 @@ extension BridgeService {
     public static let statusEvents = 20
 
     /// The site as the operator's endpoint shows it, now.
-    /// - Parameter events: read the newest events from the database (only the page shows them).
-    public func siteStatus(events withEvents: Bool = true) -> SiteStatus {
+    /// - Parameters:
+    ///   - events: read the newest events from the database (only the page shows them).
+    ///   - history: with the charts' history.
+    public func siteStatus(events withEvents: Bool = true, history withHistory: Bool = true) -> SiteStatus {
         let now = clock.now
         let view = control.view()
         let chargerRows = zip(chargers, view.chargers).map { point, core in
@@ -29,7 +31,8 @@ extension BridgeService {
         let meterRows = configuration.meters.map { meter in
             let readings = meters.readings(meter.id, now: now)
             return SiteStatus.Meter(id: meter.id, online: readings != nil,
-                                    values: (readings ?? [:]).sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) })
+                                    values: (readings ?? [:]).sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) },
+                                    role: Self.meterRole(meter.id, in: configuration))
         }
         let zoneLimits = Dictionary((configuration.load?.zones ?? []).map { ($0.id, $0.limit) }, uniquingKeysWith: { $1 })
         let zoneRows = view.zones.map { report in
@@ -39,8 +42,13 @@ extension BridgeService {
         let inputRows = configuration.inputs.map { SiteStatus.Input(id: $0.id, role: $0.role.rawValue, active: view.inputValues[$0.id]) }
         // a database that cannot be read leaves the list empty; the page still shows the site
         let events = withEvents ? (try? recorder?.database.recentEvents(limit: Self.statusEvents)) ?? [] : []
-        return SiteStatus(site: configuration.siteName, chargers: chargerRows, meters: meterRows, zones: zoneRows, inputs: inputRows,
-                          events: events, eventsRecorded: recorder != nil, health: health(),
-                          storageBacklog: recorder?.backlog.pending ?? 0, mqttConnected: mqtt?.isConnected)
+        var status = SiteStatus(site: configuration.siteName, chargers: chargerRows, meters: meterRows, zones: zoneRows, inputs: inputRows,
+                                events: events, eventsRecorded: recorder != nil, health: health(),
+                                storageBacklog: recorder?.backlog.pending ?? 0, mqttConnected: mqtt?.isConnected)
+        status.fuseLimit = configuration.site.fuse.limit
+        status.gridIncludesChargers = configuration.site.fuse.meterLocation == .including
+        status.timeZone = configuration.timeZone
+        if withHistory { status.history = historySampler?.history }
+        return status
     }
 }
