@@ -98,6 +98,9 @@ public struct ChargerControlOutput: Sendable, Equatable {
 public struct SiteController: Sendable {
     public var settings: SiteSettings
     public private(set) var lastSample: GridSample?
+    /// What the loops act on: the last sample, or with averaging the larger of it and the average.
+    private var actedSample: GridSample?
+    private var averager: SampleAverager?
     /// The last plausible readings of the PV and battery meters (nil: none, or no such meter).
     public private(set) var lastPV: PowerSample?
     public private(set) var lastBattery: PowerSample?
@@ -139,6 +142,8 @@ public struct SiteController: Sendable {
     public mutating func record(_ sample: GridSample) -> Bool {
         guard sample.isPlausible, sample.time >= (lastSample?.time ?? -.infinity) else { return false }
         lastSample = sample
+        if averager == nil, settings.fuse.meterAverage > 0 { averager = SampleAverager(window: settings.fuse.meterAverage) }
+        actedSample = averager?.add(sample) ?? sample
         return true
     }
 
@@ -179,7 +184,7 @@ public struct SiteController: Sendable {
         let chargers = reported.allSatisfy(\.isPlausible) ? reported : reported.map { $0.plausible }
         alignStates(chargers)
         let lost = meterLost(now: now)
-        let sample = lost ? nil : lastSample
+        let sample = lost ? nil : actedSample
         // What the EVs draw per grid phase, after each charger's phase rotation.
         var evCurrents = [0.0, 0.0, 0.0]
         for index in chargers.indices where chargers[index].status.online {

@@ -22,6 +22,8 @@ public struct FuseSettings: Sendable, Equatable {
     public var assumedLoad: [Double]?
     /// A meter without a valid sample for this long is lost.
     public var meterStaleAfter: Seconds = 5
+    /// Increases follow the grid meter's moving average over this long (0: every sample).
+    public var meterAverage: Seconds = 0
     /// Resume a paused charger only when it could get minimum + this much…
     public var resumeHysteresis: Double = 1
     /// …continuously for this long.

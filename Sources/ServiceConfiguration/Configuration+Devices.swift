@@ -14,9 +14,11 @@ extension Configuration {
         var fields = try node.fields()
         let id = try fields.required("id").string()
         let (role, inverted) = try parseRole(&fields)
+        let average = try fields.optional("average_s").map { node throws(DataFileError) in try node.number(in: 0...300) } ?? 0
         var meter = try parseMeterKind(id: id, role: role, node, &fields)
         meter.role = role
         meter.powerInverted = inverted
+        meter.averageSeconds = average
         return meter
     }
 

@@ -95,6 +95,8 @@ public struct Configuration: Sendable {
         public var role: MeterRole?
         /// `sign: inverted`: its power readings are negated (a PV or battery meter counting the other way).
         public var powerInverted = false
+        /// `average_s`: increases follow this meter's moving average over so long (0: every sample).
+        public var averageSeconds: Double = 0
 
         /// Polled over Modbus (not a smart meter's port, not MQTT).
         public var polled: Bool { port == nil && mqtt == nil }
@@ -278,6 +280,7 @@ public struct Configuration: Sendable {
         try LoadSettingsParser.checkPlacements(Array(zip(config.chargers.map(\.placement), try chargersNode.list())), load: config.load,
                                                siteFuse: config.site.fuse.limit != nil, loadNode: loadNode)
         try checkTopicNames(config)
+        try applyMeterAverages(&config, meterNodes: try top.optional("meters")?.list() ?? [])
         return config
     }
 

@@ -72,6 +72,23 @@ struct ConfigurationTests {
         #expect(message(site.replacingOccurrences(of: "contracted_power_kw: 36", with: "contracted_power_kw: -1")).contains("contracted_power_kw"))
     }
 
+    /// `average_s` on the grid meter or a zone's meter slows that loop's increases; elsewhere it is refused.
+    @Test func meterAveragingGoesToTheLoopTheMeterFeeds() throws {
+        let site = """
+            site: { grid_meter: grid, fuse_a: 32 }
+            meters:
+              - { id: grid, map: pac2200, tcp: "127.0.0.1:1502", average_s: 10 }
+              - { id: sub, map: pac2200, tcp: "127.0.0.1:1503", average_s: 30 }
+            load_management: { zones: [ { id: garage, limit_a: 40, meter: sub } ] }
+            chargers: [ { id: a, zone: garage, modbus: { port: 1504 } } ]
+            """
+        let config = try Configuration.parse(site, file: "site.yaml")
+        #expect(config.site.fuse.meterAverage == 10 && config.load?.zones[0].meterAverage == 30)
+        let shown = site.replacingOccurrences(of: "meter: sub", with: "meter_includes_chargers: true")
+        #expect(error(shown).map { "\($0)" }?.contains("average_s is for the grid meter or a zone's meter") == true)
+        #expect(error(site.replacingOccurrences(of: "average_s: 10", with: "average_s: 301")) != nil)
+    }
+
     /// Like the Modbus faces, the central system is reachable from the network only when configured.
     @Test func theOCPPCentralSystemListensOnLoopbackByDefault() throws {
         let ocpp = valid + "\n  - { id: c, driver: ocpp, ocpp: { password: secret-123 }, modbus: { port: 1504 } }"

@@ -107,6 +107,8 @@ public struct LoadManager: Sendable {
     public let tree: ZoneTree
     let offset: Int
     public private(set) var zoneSamples: [GridSample?]
+    /// Per zone with `meterAverage`: its meter's moving average (what `zoneSamples` then holds).
+    var zoneAveragers: [SampleAverager?] = []
     /// Operator sub-distribution limits set at runtime (never above the zone limit).
     public private(set) var operatorLimits: [[Double]?]
     /// Limits a remote energy manager set (or their failsafe), per zone; the lower of this and the
@@ -172,6 +174,7 @@ public struct LoadManager: Sendable {
         self.settings = settings
         self.offset = offset
         zoneSamples = Array(repeating: nil, count: settings.zones.count)
+        zoneAveragers = settings.zones.map { $0.meterAverage > 0 ? SampleAverager(window: $0.meterAverage) : nil }
         operatorLimits = Array(repeating: nil, count: settings.zones.count)
         remoteLimits = Array(repeating: nil, count: settings.zones.count)
         lastOthers = Array(repeating: nil, count: settings.zones.count)
@@ -206,7 +209,7 @@ public struct LoadManager: Sendable {
     @discardableResult
     public mutating func record(zone: Int, _ sample: GridSample) -> Bool {
         guard sample.isPlausible, sample.time >= (zoneSamples[zone]?.time ?? -.infinity) else { return false }
-        zoneSamples[zone] = sample
+        zoneSamples[zone] = zoneAveragers.indices.contains(zone) ? zoneAveragers[zone]?.add(sample) ?? sample : sample
         return true
     }
 

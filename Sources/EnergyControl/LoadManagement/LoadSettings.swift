@@ -18,6 +18,8 @@ public struct ZoneSettings: Sendable, Equatable {
     public var parent: String?
     /// EVSE sub-distribution limit per grid phase, amperes.
     public var limit: [Double]
+    /// Increases follow the zone meter's moving average over this long (0: every sample).
+    public var meterAverage: Seconds = 0
     /// Dynamic: a meter measures the zone and the EVs get what the other loads leave. Static: a fixed limit.
     public var dynamic = false
     /// Whether the zone meter sees the zone's chargers too.
