@@ -58,6 +58,9 @@ enum EntityViews {
             values["setpoint_state"] = .text(setpoint.state.name)
             values["setpoint_controller"] = .text(setpoint.controller ?? "none")
         }
+        values["phases"] = .text(phaseJSON(report.phases))
+        values["next_to_pause"] = report.nextToPause.map { .text($0) }
+        values["next_to_resume"] = report.nextToResume.map { .text($0) }
         for phase in 0..<3 {
             values["available.l\(phase + 1)"] = .number(report.available[phase])
             values["allocated.l\(phase + 1)"] = .number(report.allocated[phase])
@@ -75,6 +78,20 @@ enum EntityViews {
         for (name, value) in readings ?? [:] { values[name] = .number(value) }
         return values
     }
+
+    /// The per-phase report as compact JSON (one object per phase, L1 first).
+    static func phaseJSON(_ phases: [ZoneReport.PhaseReport]) -> String {
+        let objects = phases.enumerated().map { index, phase in
+            var object = "{\"phase\":\"L\(index + 1)\",\"plugs\":\(phase.plugs),\"charging\":\(phase.charging),\"paused\":\(phase.paused),"
+                + "\"shared_a\":\(number(phase.shared))"
+            if let load = phase.buildingLoad { object += ",\"building_load_a\":\(number(load))" }
+            return object + "}"
+        }
+        return "[" + objects.joined(separator: ",") + "]"
+    }
+
+    /// A JSON number with one decimal; null when not finite (a zone without a limit).
+    private static func number(_ value: Double) -> String { value.isFinite ? String(format: "%.1f", value) : "null" }
 
     /// `32` when every phase has the same limit, else `[32, 32, 20]` (what the command takes).
     static func format(limit: [Double]) -> String {

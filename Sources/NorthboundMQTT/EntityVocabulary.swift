@@ -39,6 +39,7 @@ public enum EntityVocabulary {
         .zone: [
             "state": .number, "mode": .text, "percent": .number, "operator_limit": .text,
             "setpoint": .text, "setpoint_state": .text, "setpoint_controller": .text,
+            "phases": .text, "next_to_pause": .text, "next_to_resume": .text,
             "available.l1": .number, "available.l2": .number, "available.l3": .number,
             "allocated.l1": .number, "allocated.l2": .number, "allocated.l3": .number,
         ],

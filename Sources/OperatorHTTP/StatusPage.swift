@@ -75,12 +75,16 @@ package enum StatusPage {
     }
 
     static func zones(_ rows: [SiteStatus.Zone]) -> String {
-        var html = "<h2>Zones</h2>\n<table id=\"zones\"><thead><tr><th>Zone</th><th>Mode</th><th>Limit</th><th>Available</th><th>Allocated</th></tr></thead><tbody>\n"
+        var html = "<h2>Zones</h2>\n<table id=\"zones\"><thead><tr><th>Zone</th><th>Mode</th><th>Limit</th><th>Available</th><th>Allocated</th>"
+            + "<th>Charging / plugs L1/L2/L3</th><th>Other loads</th><th>Next to pause</th><th>Next to resume</th></tr></thead><tbody>\n"
         // a zone without a limit of its own (the site above a fuse-less building) shows a dash, not " A"
         func phases(_ values: [Double]) -> String { values.isEmpty ? "—" : values.map { format($0, 1) }.joined(separator: " / ") + " A" }
         for row in rows {
             html += "<tr id=\"zone-\(escape(row.id))\"><td>\(escape(row.id))</td><td>\(escape(row.mode))</td><td>\(phases(row.limit))</td>"
-                + "<td>\(phases(row.available))</td><td>\(phases(row.allocated))</td></tr>\n"
+                + "<td>\(phases(row.available))</td><td>\(phases(row.allocated))</td>"
+                + "<td class=\"phases\">\(zip(row.charging, row.plugs).map { "\($0)/\($1)" }.joined(separator: " · "))</td>"
+                + "<td>\(row.buildingLoad.contains { $0 != nil } ? row.buildingLoad.map { $0.map { format($0, 1) } ?? "—" }.joined(separator: " / ") + " A" : "—")</td>"
+                + "<td>\(escape(row.nextToPause ?? "—"))</td><td>\(escape(row.nextToResume ?? "—"))</td></tr>\n"
         }
         return html + "</tbody></table>\n"
     }

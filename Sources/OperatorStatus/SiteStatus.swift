@@ -73,6 +73,12 @@ public struct SiteStatus: Sendable {
         public var limit: [Double]
         public var available: [Double]
         public var allocated: [Double]
+        /// Per phase: plugs that want current, those charging, and the other loads the zone's meter shows.
+        public var plugs: [Int] = []
+        public var charging: [Int] = []
+        public var buildingLoad: [Double?] = []
+        public var nextToPause: String?
+        public var nextToResume: String?
 
         package init(id: String, mode: String, limit: [Double], available: [Double], allocated: [Double]) {
             self.id = id

@@ -342,6 +342,25 @@ struct LoadManagerTests {
         #expect(charging[0].cap.reason != .offPeak, "\(charging[0].cap)")
     }
 
+    /// Circontrol DLM §7.3.2/§7.4.2: per phase, the plugs that want current, charging and paused,
+    /// the current shared out, and who pauses or resumes next.
+    @Test func aZoneReportsEachPhaseAndWhoPausesOrResumesNext() {
+        var manager = Self.manager([Self.zone("zone", 16)])
+        // three three-phase cars and a single-phase one on L1 under 16 A: not everyone fits at 6 A
+        let cars = [Self.ev(1), Self.ev(2), Self.ev(3), Self.ev(4, phases: 1)]
+        let shares = Self.step(&manager, cars)
+        let report = manager.reports[0]
+        #expect(report.phases.map(\.plugs) == [4, 3, 3])
+        #expect(report.phases.map { $0.charging + $0.paused } == report.phases.map(\.plugs))
+        #expect(zip(report.phases, [0, 1, 2]).allSatisfy { phase, index in abs(phase.shared - report.allocated[index]) < 1e-9 })
+        #expect(report.phases.allSatisfy { $0.buildingLoad == nil })          // a static zone has no meter
+        let charging = zip(cars, shares).filter { $1 > 0 }.map { $0.0.id }, paused = zip(cars, shares).filter { $1 == 0 }.map { $0.0.id }
+        #expect(!paused.isEmpty && report.phases[0].paused == paused.count, "\(shares)")
+        // the highest plug among those charging pauses first; of those paused, the lowest plug resumes first
+        #expect(report.nextToPause == charging.max { Int($0.dropFirst(2))! < Int($1.dropFirst(2))! })
+        #expect(report.nextToResume == paused.min { Int($0.dropFirst(2))! < Int($1.dropFirst(2))! })
+    }
+
     /// Priority chargers or id tags are served first, only within their weekly hours when a schedule is set.
     @Test func priorityTagsWithinTheirHours() {
         var manager = Self.manager([Self.zone("zone", 40)]) {

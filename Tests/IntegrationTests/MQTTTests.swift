@@ -50,9 +50,13 @@ struct MQTTTests {
         let state = try broker.retained(["chargebridge/#"])
         #expect(state["chargebridge/status"] == "online")
         for topic in ["charger/cp1/setpoint", "charger/cp1/mode", "charger/cp1/current_l1", "charger/cp2/power", "zone/garage/state",
-                      "zone/garage/operator_limit", "input/ripple/active", "site/ev_power", "site/load_shedding"] {
+                      "zone/garage/operator_limit", "input/ripple/active", "site/ev_power", "site/load_shedding",
+                      "zone/garage/next_to_pause", "zone/garage/next_to_resume"] {
             #expect(state["chargebridge/\(topic)"] != nil, "missing \(topic)")
         }
+        // the zone per phase: both cars charge on all three phases
+        let phases = try #require(try JSONSerialization.jsonObject(with: Data((state["chargebridge/zone/garage/phases"] ?? "").utf8)) as? [[String: Any]])
+        #expect(phases.map { $0["phase"] as? String } == ["L1", "L2", "L3"] && phases.allSatisfy { $0["plugs"] as? Int == 2 }, "\(phases)")
         #expect(state["\(Self.cp1)/mode"] == "max-hybrid")
         // the health summary: everything answers and is recorded
         let health = try broker.waitFor("chargebridge/health", timeout: 15) { !$0.isEmpty }

@@ -36,8 +36,13 @@ extension BridgeService {
         }
         let zoneLimits = Dictionary((configuration.load?.zones ?? []).map { ($0.id, $0.limit) }, uniquingKeysWith: { $1 })
         let zoneRows = view.zones.map { report in
-            SiteStatus.Zone(id: report.id, mode: report.mode.rawValue, limit: view.operatorLimits[report.id] ?? zoneLimits[report.id] ?? [],
-                            available: report.available, allocated: report.allocated)
+            var row = SiteStatus.Zone(id: report.id, mode: report.mode.rawValue, limit: view.operatorLimits[report.id] ?? zoneLimits[report.id] ?? [],
+                                      available: report.available, allocated: report.allocated)
+            row.plugs = report.phases.map(\.plugs)
+            row.charging = report.phases.map(\.charging)
+            row.buildingLoad = report.phases.map(\.buildingLoad)
+            (row.nextToPause, row.nextToResume) = (report.nextToPause, report.nextToResume)
+            return row
         }
         let inputRows = configuration.inputs.map { SiteStatus.Input(id: $0.id, role: $0.role.rawValue, active: view.inputValues[$0.id]) }
         // a database that cannot be read leaves the list empty; the page still shows the site

@@ -95,6 +95,20 @@ public struct ZoneReport: Sendable, Equatable {
     public var allocated: [Double]
     /// Percentage of the maximum in force (time of use or a digital input).
     public var percent: Double
+    /// Per phase L1…L3 (Circontrol DLM §7.3.2, §7.4.2): plugs that want current there, charging and
+    /// paused, the current shared out, and the other loads the zone's meter shows (nil: a static zone).
+    public var phases: [PhaseReport] = []
+    /// The vehicle that pauses first if current runs short, and the paused one that resumes first.
+    public var nextToPause: String?
+    public var nextToResume: String?
+
+    public struct PhaseReport: Sendable, Equatable {
+        public var plugs: Int
+        public var charging: Int
+        public var paused: Int
+        public var shared: Double
+        public var buildingLoad: Double?
+    }
 }
 
 /// Load management across a tree of zones [SPEC §6.3]: zone availability (static, dynamic, time
@@ -367,6 +381,7 @@ public struct LoadManager: Sendable {
         self.states = states
         if stateIDs.count != inputs.count || !zip(stateIDs, inputs).allSatisfy({ $0 == $1.id }) { stateIDs = inputs.map(\.id) }
         reports = zoneReports(participants, amounts, loads: loads, available: available, slack: slack, modes: zones.modes, percents: zones.percents)
+        addPhaseReports(&reports, participants, amounts, loads: loads, base: zones.base)
         return output.map { $0! }
     }
 }
