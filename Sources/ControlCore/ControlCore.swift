@@ -272,6 +272,7 @@ public struct ControlCore: Sendable {
             result.chargers.append(effect)
             if statuses[index].online { delivered[index] = effect.decision.amperes }
             views[index].status = statuses[index]
+            views[index].startAt = outputs[index].delayedUntil.map { (wall + ($0 - now)).rounded() }
             views[index].decision = effect.decision
             refreshView(index)
         }

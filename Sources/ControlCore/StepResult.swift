@@ -38,6 +38,8 @@ public struct ChargerView: Sendable, Equatable {
     public var forced = false
     /// The charging plan in force (nil: none).
     public var plan: ChargePlan?
+    /// When a random start delay lets it start (Unix seconds; nil: none running) — Vestel EVC08 §17.
+    public var startAt: Double?
     /// Grows with every change of the core's views: a face shows a view only if it is newer than
     /// the one it shows (a step and an EMS write may hand theirs over in either order).
     public var revision: UInt64 = 0

@@ -89,6 +89,8 @@ public struct ChargerControlOutput: Sendable, Equatable {
     public var phases: Int?
     /// The current the charger should fall back to on its own if it loses contact (pushed as its failsafe current).
     public var degraded: Int?
+    /// A random start delay holds it until this time (monotonic seconds); nil: none running.
+    public var delayedUntil: Seconds?
 }
 
 /// The energy loops of one site, combined: power optimizer, follow-the-sun with phase switching,
@@ -241,6 +243,7 @@ public struct SiteController: Sendable {
         // charger holds no share, so a car plugging in cannot draw on top of the others; it is
         // served at the next step.
         var degraded = [Int?](repeating: nil, count: chargers.count)
+        var delays = [Seconds?](repeating: nil, count: chargers.count)
         // the most each charger may get from everything but the load manager
         let reachable = chargers.indices.map { index in min(Double(chargers[index].limits.ceiling), caps[index].reachable) }
         if var load {
@@ -261,6 +264,7 @@ public struct SiteController: Sendable {
             self.load = load
             for index in chargers.indices {
                 degraded[index] = shares[index].degraded
+                delays[index] = shares[index].delayedUntil
                 var cap = shares[index].cap
                 // at its full maximum the load manager is not what limits it: an equal cap from another loop
                 // (listed first) names the reason, else the charger's own limit does. The cap stays, so
@@ -280,7 +284,7 @@ public struct SiteController: Sendable {
             let minimum = charger.minimum
             guard var binding = caps[index].binding else {
                 state.ramp = RampLimiter()
-                return ChargerControlOutput(id: charger.id, cap: nil, phases: phaseRequests[index], degraded: degraded[index])
+                return ChargerControlOutput(id: charger.id, cap: nil, phases: phaseRequests[index], degraded: degraded[index], delayedUntil: delays[index])
             }
             // a car that left starts afresh; a charger that lost contact does not: when it is back,
             // increases wait their interval and a pause its resume hysteresis
@@ -292,14 +296,14 @@ public struct SiteController: Sendable {
             if [.noVehicle, .mode, .disabled].contains(binding.reason) || (binding.reason == .plan && binding.amperes == 0) || meterNotYetRead {
                 state.ramp = RampLimiter()
                 state.gate = PauseGate()
-                return ChargerControlOutput(id: charger.id, cap: binding, phases: phaseRequests[index], degraded: degraded[index])
+                return ChargerControlOutput(id: charger.id, cap: binding, phases: phaseRequests[index], degraded: degraded[index], delayedUntil: delays[index])
             }
             if binding.amperes.isNaN { binding = CurrentCap(0, binding.reason) }
             let ramped = state.ramp.apply(binding.amperes.rounded(.down), settings: settings.ramp, now: now)
             let gated = state.gate.apply(ramped, minimum: minimum, reachable: reachable[index], settings: settings.fuse, now: now)
             // Held at 0 although the loops would allow the minimum: the resume hysteresis is running.
             let reason = gated == 0 && binding.amperes >= minimum ? LimitReason.belowMinimum : binding.reason
-            return ChargerControlOutput(id: charger.id, cap: CurrentCap(gated, reason), phases: phaseRequests[index], degraded: degraded[index])
+            return ChargerControlOutput(id: charger.id, cap: CurrentCap(gated, reason), phases: phaseRequests[index], degraded: degraded[index], delayedUntil: delays[index])
         }
     }
 }

@@ -25,6 +25,9 @@ enum EntityViews {
             "phases": .number(Double(status.activePhases)), "enabled": .bool(control.enabled), "forced": .bool(control.forced),
         ]
         values["plan"] = control.plan.map { .text(PlanView.json($0, currency: currency)) }
+        // a random start delay: when the charger may start (ISO 8601, UTC)
+        values["start_at"] = control.startAt.map { .text(ISO8601DateFormatter.string(from: Date(timeIntervalSince1970: $0), timeZone: .gmt,
+                                                                                     formatOptions: [.withInternetDateTime])) }
         for phase in 0..<3 {
             values["current.l\(phase + 1)"] = .number(status.currents[phase])
             values["voltage.l\(phase + 1)"] = .number(status.voltages[phase])

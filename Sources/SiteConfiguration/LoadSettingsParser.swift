@@ -117,6 +117,15 @@ public enum LoadSettingsParser {
             throw node.error("zone \(zone.id): disabled_periods names a period that time_of_use does not define (\(periods) periods)")
         }
         if let offPeak = fields.optional("off_peak") { settings.offPeak = try self.offPeak(offPeak) }
+        // UK smart charging (Vestel EVC08 §16.1, §17): a random delay at every session start
+        if let delay = fields.optional("random_delay") {
+            var f = try delay.fields()
+            settings.sessionRandomDelayMax = try f.optional("max_s")?.number(in: 0...1800) ?? 600
+            try f.finish()
+            if settings.offPeak != nil, settings.sessionRandomDelayMax > 0 {
+                throw delay.error("with off_peak its random_delay_max_s applies (at every start and when off-peak ends): set that instead")
+            }
+        }
         try fields.finish()
         do { _ = try LoadManager(settings: settings, siteFuse: false) } catch { throw node.error(error.description) }
         return settings

@@ -72,6 +72,17 @@ struct ConfigurationTests {
         #expect(message(site.replacingOccurrences(of: "contracted_power_kw: 36", with: "contracted_power_kw: -1")).contains("contracted_power_kw"))
     }
 
+    /// `random_delay: { max_s }` (UK smart charging, 600 s by default); with off-peak its own delay applies.
+    @Test func aRandomDelayAtEverySessionStart() throws {
+        let yaml = "load_management: { zones: [ { id: z, limit_a: 32 } ], random_delay: {} }\nchargers: [ { id: a, zone: z, modbus: { port: 1502 } } ]"
+        #expect(try Configuration.parse(yaml, file: "site.yaml").load?.sessionRandomDelayMax == 600)
+        #expect(try Configuration.parse(yaml.replacingOccurrences(of: "random_delay: {}", with: "random_delay: { max_s: 1800 }"), file: "site.yaml")
+            .load?.sessionRandomDelayMax == 1800)
+        #expect(error(yaml.replacingOccurrences(of: "random_delay: {}", with: "random_delay: { max_s: 1801 }")) != nil)
+        #expect(error(yaml.replacingOccurrences(of: "random_delay: {}", with: "random_delay: {}, off_peak: {}")).map { "\($0)" }?
+            .contains("with off_peak its random_delay_max_s applies") == true)
+    }
+
     /// `average_s` on the grid meter or a zone's meter slows that loop's increases; elsewhere it is refused.
     @Test func meterAveragingGoesToTheLoopTheMeterFeeds() throws {
         let site = """

@@ -342,6 +342,29 @@ struct LoadManagerTests {
         #expect(charging[0].cap.reason != .offPeak, "\(charging[0].cap)")
     }
 
+    /// UK smart charging (Vestel EVC08 §16.1, §17): every session starts after a random delay below
+    /// the maximum, drawn once when the car arrives and published; a forced charge skips it.
+    @Test func everySessionStartsAfterARandomDelay() {
+        var manager = Self.manager([Self.zone("zone", 32)]) { $0.sessionRandomDelayMax = 600 }
+        func out(_ now: Double, _ car: LoadChargerInput = Self.ev(1)) -> LoadChargerOutput {
+            manager.step(now: now, time: nil, chargers: [car], inputs: SiteInputs(), reductionPercent: [], downgradeOffset: [0, 0, 0], site: nil)[0]
+        }
+        _ = out(0, Self.ev(1, plugged: false))
+        let held = out(10)
+        let until = held.delayedUntil ?? -1
+        #expect(held.cap == CurrentCap(0, .randomDelay) && until > 0 && until < 600, "\(held)")
+        #expect(out(until - 0.5).delayedUntil == until)                    // drawn once, not again every step
+        #expect(out(until).cap.reason != .randomDelay && out(until + 1).delayedUntil == nil)
+        // unplugged and back: a fresh draw; a forced charge does not wait
+        _ = out(700, Self.ev(1, plugged: false))
+        let again = out(701)                                               // (the seeded draw is not under 1 s)
+        #expect(again.cap.reason == .randomDelay && (again.delayedUntil ?? 0) > 701 && (again.delayedUntil ?? .infinity) < 1300, "\(again)")
+        var forced = Self.ev(1)
+        forced.forced = true
+        _ = out(800, Self.ev(1, plugged: false))
+        #expect(out(801, forced).cap.reason != .randomDelay)
+    }
+
     /// Circontrol DLM §7.3.2/§7.4.2: per phase, the plugs that want current, charging and paused,
     /// the current shared out, and who pauses or resumes next.
     @Test func aZoneReportsEachPhaseAndWhoPausesOrResumesNext() {

@@ -69,6 +69,8 @@ public struct LoadChargerOutput: Sendable, Equatable {
     /// (offline mode 3); false in modes 0–2. A charger that cannot express this gets the same
     /// failsafe current either way, and its zone reserves it as if a new session could start.
     public var newSessionsOffline = true
+    /// A random delay holds it until this time (monotonic seconds); nil: none running.
+    public var delayedUntil: Seconds?
 }
 
 /// Load-management states of a zone [Circontrol §7.4.2].
@@ -136,6 +138,8 @@ public struct LoadManager: Sendable {
         var arrival: Seconds
         var demand = DemandTracker()
         var offPeak = OffPeakGate()
+        /// The session's random start delay, drawn once when the vehicle arrives (nil: not drawn yet).
+        var sessionDelayUntil: Seconds?
         var offered = 0.0
         var lostAt: Seconds?
         /// The degraded setpoint the charger last got while in contact: what its watchdog falls back to.
@@ -298,20 +302,31 @@ public struct LoadManager: Sendable {
                 output[index] = LoadChargerOutput(cap: CurrentCap(0, .noVehicle), degraded: degraded[index])
                 continue
             }
+            var delayedUntil: Seconds?
             if let offPeak = settings.offPeak, let time {
                 let hold = states[index].offPeak.hold(forced: charger.forced, time: time, now: now, settings: offPeak,
                                                       tariff: siteInputs.tariff, random: &random)
                 switch hold {
                 case .none: break
                 case .waitingForOffPeak: heldReason[index] = .offPeak
-                case .randomDelay: heldReason[index] = .randomDelay
+                case .randomDelay(let until):
+                    heldReason[index] = .randomDelay
+                    delayedUntil = until
                 }
-                if heldReason[index] != nil {
-                    states[index].demand = DemandTracker()     // held by us: not drawing says nothing about the car
-                    states[index].offered = 0
-                    output[index] = LoadChargerOutput(cap: CurrentCap(0, heldReason[index]!), degraded: degraded[index])
-                    continue
+            } else if settings.sessionRandomDelayMax > 0, !charger.forced {
+                // UK smart charging: every session starts after a random delay, drawn once on arrival
+                let until = states[index].sessionDelayUntil ?? states[index].arrival + Double.random(in: 0..<settings.sessionRandomDelayMax, using: &random)
+                states[index].sessionDelayUntil = until
+                if now < until {
+                    heldReason[index] = .randomDelay
+                    delayedUntil = until
                 }
+            }
+            if heldReason[index] != nil {
+                states[index].demand = DemandTracker()     // held by us: not drawing says nothing about the car
+                states[index].offered = 0
+                output[index] = LoadChargerOutput(cap: CurrentCap(0, heldReason[index]!), degraded: degraded[index], delayedUntil: delayedUntil)
+                continue
             }
             var participant = Participant(id: charger.id, plug: charger.plug, zone: zoneOf[index], rotation: charger.rotation,
                                           vehiclePhases: charger.vehiclePhases, minimum: charger.minimum, maximum: charger.maximum,

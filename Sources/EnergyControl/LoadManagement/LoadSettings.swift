@@ -88,6 +88,9 @@ public struct LoadSettings: Sendable, Equatable {
     public var demand = DemandSettings()
     public var timeOfUse: TimeOfUse?
     public var offPeak: OffPeakSettings?
+    /// A random delay at every session start, drawn in [0, this) seconds (Vestel EVC08 §16.1, §17:
+    /// UK smart charging, 600 s by default; 0: none). With `offPeak` its own delay applies instead.
+    public var sessionRandomDelayMax: Seconds = 0
     /// Id tags served first (like priority chargers), within `prioritySchedule` when one is set.
     public var priorityTags: Set<String> = []
     /// Hours of the week in which priority applies; nil = always.
