@@ -39,6 +39,8 @@ public struct ControlCore: Sendable {
     var utilityCommandW: Double?
     /// The utility limit in force at the last step (for its start and end events).
     var utilityInForce: Double?
+    /// G100: the grid power against the connection's import and export limits (nil: none set).
+    var connectionMonitor: ConnectionLimitMonitor?
     /// The PV meter is the surplus's source and has no fresh reading (said once per change).
     var pvLost: Bool
     var crossCheck = MeterCrossCheck()
@@ -213,7 +215,10 @@ public struct ControlCore: Sendable {
         let now = max(time, lastStep)
         lastStep = now
         lastWall = wall
-        if let sample, controller.record(sample) { lastGrid = sample }
+        if let sample, controller.record(sample) {
+            lastGrid = sample
+            watchConnection(sample, now: now, wall: wall, into: &result.logs, &result.storage)
+        }
         let lost = settings.gridMeter != nil && controller.meterLost(now: now)
         if lost != meterLost {
             meterLost = lost

@@ -103,5 +103,7 @@ public struct SiteSettings: Sendable, Equatable {
     public var inputs = InputSettings()
     public var ramp = RampSettings()
     public var utility = UtilitySettings()
+    /// G100 import/export limits at the connection point (nil: none).
+    public var connection: ConnectionLimits?
     public init() {}
 }

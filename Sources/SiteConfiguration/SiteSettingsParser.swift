@@ -79,6 +79,21 @@ public enum SiteSettingsParser {
             settings.fuse.limit = (settings.fuse.limit ?? [perPhase, perPhase, perPhase]).map { min($0, perPhase) }
         }
         if let utility = fields.optional("utility") { settings.utility = try parseUtility(utility) }
+        if let g100 = fields.optional("g100") {
+            // the import limit is held like a contracted power; both are watched for excursions
+            var f = try g100.fields()
+            var limits = ConnectionLimits()
+            if let v = f.optional("import_limit_kw") { limits.importLimitW = try v.number(in: 1...10_000) * 1000 }
+            if let v = f.optional("export_limit_kw") { limits.exportLimitW = try v.number(in: 0...10_000) * 1000 }
+            if let v = f.optional("excursion_s") { limits.excursionAfter = try v.number(in: 1...600) }
+            try f.finish()
+            guard limits.importLimitW != nil || limits.exportLimitW != nil else { throw g100.error("g100 needs import_limit_kw, export_limit_kw or both") }
+            if let watts = limits.importLimitW {
+                let perPhase = amperes(kilowatts: watts / 1000, voltage: settings.voltage)
+                settings.fuse.limit = (settings.fuse.limit ?? [perPhase, perPhase, perPhase]).map { min($0, perPhase) }
+            }
+            settings.connection = limits
+        }
         return settings
     }
 

@@ -15,4 +15,6 @@ public enum EventKind: String, Sendable, CaseIterable {
     case tariffChanged = "tariff-changed"
     /// The utility's power limit on the chargers (§14a dimming) began or changed, or ended.
     case utilityLimitStarted = "utility-limit", utilityLimitEnded = "utility-limit-ended"
+    /// The grid power stayed beyond a G100 import or export limit, or came back within it.
+    case connectionLimitExceeded = "g100-limit-exceeded", connectionLimitRestored = "g100-limit-restored"
 }

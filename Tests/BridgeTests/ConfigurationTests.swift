@@ -70,6 +70,11 @@ struct ConfigurationTests {
         #expect(message(site.replacingOccurrences(of: "{ id: garage, limit_kw: 22 }", with: "{ id: garage }")).contains("a zone needs limit_a or limit_kw"))
         #expect(message(site.replacingOccurrences(of: "controllable_devices: 3", with: "simultaneity_factor: 1.5")).contains("simultaneity_factor"))
         #expect(message(site.replacingOccurrences(of: "contracted_power_kw: 36", with: "contracted_power_kw: -1")).contains("contracted_power_kw"))
+        // G100: the import limit is held like a contracted power, and watched with the export limit
+        let g100 = try Configuration.parse(site.replacingOccurrences(of: "contracted_power_kw: 36", with: "g100: { import_limit_kw: 30, export_limit_kw: 5 }"),
+                                           file: "site.yaml")
+        #expect(g100.site.fuse.limit == [43.4, 43.4, 43.4] && g100.site.connection?.exportLimitW == 5000)
+        #expect(message(site.replacingOccurrences(of: "contracted_power_kw: 36", with: "g100: {}")).contains("g100 needs import_limit_kw"))
     }
 
     /// `random_delay: { max_s }` (UK smart charging, 600 s by default); with off-peak its own delay applies.

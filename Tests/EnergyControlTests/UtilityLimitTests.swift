@@ -74,3 +74,23 @@ struct UtilityLimitTests {
         #expect(control.step(now: 2, chargers: [charger("a"), charger("b")], inputs: inputs).allSatisfy { $0.cap?.reason != .utility })
     }
 }
+
+/// G100 (Vestel EVC08 §16.2): the grid power beyond the connection's import or export limit for
+/// longer than the excursion time is an excursion; short peaks are not.
+@Suite("G100 connection limits")
+struct ConnectionLimitTests {
+    @Test func anExcursionIsReportedOnceAndItsEndToo() {
+        var limits = ConnectionLimits(importLimitW: 20_000, exportLimitW: 5_000)
+        limits.excursionAfter = 5
+        var monitor = ConnectionLimitMonitor(limits: limits)
+        #expect(monitor.observe(power: 25_000, now: 0).isEmpty)
+        #expect(monitor.observe(power: 18_000, now: 3).isEmpty)              // a 3 s peak: nothing
+        #expect(monitor.observe(power: 22_000, now: 10).isEmpty)
+        #expect(monitor.observe(power: 23_000, now: 15) == [.exceeded(.import, watts: 23_000, limit: 20_000)])
+        #expect(monitor.observe(power: 24_000, now: 16).isEmpty)             // said once
+        #expect(monitor.observe(power: 10_000, now: 17) == [.restored(.import)])
+        #expect(monitor.observe(power: -6_000, now: 20).isEmpty)
+        #expect(monitor.observe(power: -6_000, now: 25) == [.exceeded(.export, watts: 6_000, limit: 5_000)])
+        #expect(monitor.observe(power: .nan, now: 26).isEmpty && monitor.exceeded == [.export])
+    }
+}

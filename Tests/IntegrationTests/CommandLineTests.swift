@@ -123,7 +123,7 @@ struct ServiceCommandLineTests {
                 "\(underscored.stdout) \(underscored.stderr)")
         let typo = try runCommand(try TestEnvironment.chargebridge, ["events", "--config", file.path, "--kind", "service-stoped"])
         #expect(typo.status != 0 && typo.stderr.contains("--kind: unknown event kind \"service-stoped\" (kinds: service-started, service-stopped,"), "\(typo.stderr)")
-        #expect(typo.stderr.contains("utility-limit-ended); did you mean \"service-stopped\"?"), "\(typo.stderr)")
+        #expect(typo.stderr.contains("g100-limit-restored); did you mean \"service-stopped\"?"), "\(typo.stderr)")
         let vague = try runCommand(try TestEnvironment.chargebridge, ["events", "--config", file.path, "--since", "last week"])
         #expect(vague.status != 0 && vague.stderr.contains(
             "--since: \"last week\" is neither a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM), today, yesterday, nor a time ago (30m, 12h, 7d)"), "\(vague.stderr)")
