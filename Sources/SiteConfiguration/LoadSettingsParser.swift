@@ -57,6 +57,14 @@ public enum LoadSettingsParser {
             if let v = f.optional("enabled") { settings.demand.lowConsumption = try v.bool() }
             if let v = f.optional("margin_a") { settings.demand.margin = try v.number(in: 0.5...16) }
             if let v = f.optional("delay_s") { settings.demand.lowConsumptionDelay = try v.number(in: 1...3600) }
+            if let v = f.optional("action") {
+                switch try v.string() {
+                case "hold": settings.demand.lowConsumptionQueues = false
+                case "queue": settings.demand.lowConsumptionQueues = true
+                default: throw v.error("hold (at its draw + margin_a) or queue (below threshold_a for delay_s: queued like state B, Circontrol)")
+                }
+            }
+            if let v = f.optional("threshold_a") { settings.demand.lowConsumptionThreshold = try v.number(in: 1...16) }
             try f.finish()
         }
         if let tags = fields.optional("priority_tags") { settings.priorityTags = Set(try tags.list().map { node throws(DataFileError) in try node.string() }) }

@@ -48,6 +48,7 @@ struct EveryFeatureProperties {
         load.pauseRotation = pick([60, 300, 900], &random)
         load.demand.lowConsumption = chance(0.6, &random)
         load.demand.lowConsumptionDelay = Double.random(in: 5...60, using: &random)
+        load.demand.lowConsumptionQueues = chance(0.5, &random)
         load.demand.margin = pick([1, 2, 3], &random)
         load.demand.stateBDetection = chance(0.6, &random)
         load.demand.waitingTime = Double.random(in: 10...60, using: &random)

@@ -90,10 +90,11 @@ struct RedistributionProperties {
     /// The reported car park: a static parent zone above a dynamic sub-zone whose other loads jump.
     /// Those loads flow through the parent too, which has no meter of its own: before the parent
     /// left room for them it stayed above its limit for minutes, with or without low consumption.
-    @Test(arguments: [true, false]) func theReportedCarParkHoldsEveryLimit(lowConsumption: Bool) throws {
+    @Test(arguments: ["hold", "queue", "off"]) func theReportedCarParkHoldsEveryLimit(lowConsumption: String) throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         var scenario = try ScenarioLoader.load(file: root.appendingPathComponent("etc/scenarios/low-consumption-car-park.yaml").path)
-        scenario.load!.demand.lowConsumption = lowConsumption
+        scenario.load!.demand.lowConsumption = lowConsumption != "off"
+        scenario.load!.demand.lowConsumptionQueues = lowConsumption == "queue"
         var simulator = try SiteSimulator(scenario: scenario)
         let summary = simulator.run()
         #expect(summary.longestAboveZoneLimit.count == 3)

@@ -241,6 +241,36 @@ struct LoadManagerTests {
         #expect(Self.step(&manager, cars, now: 42) == [16, 16])
     }
 
+    /// Circontrol DLM §7.4.4: an EV charging below 6 A for the delay is queued like one in state B —
+    /// its share goes to the others — offered its share again after the retry period, and back at
+    /// once when it draws 6 A or more.
+    @Test func aLowConsumerIsQueuedAndComesBackWhenItDraws() {
+        var manager = Self.manager([Self.zone("zone", 16)]) {
+            $0.demand.lowConsumptionQueues = true
+            $0.demand.lowConsumptionDelay = 30
+            $0.demand.retryPeriod = 60
+            $0.demand.stateBDetection = false
+        }
+        var cars = [Self.ev(1, max: 16, drawing: 8), Self.ev(2, max: 16, drawing: 8)]
+        #expect(Self.step(&manager, cars) == [8, 8])
+        cars[0].currents = [3, 3, 3]                                   // nearly full: 3 A
+        #expect(Self.step(&manager, cars, now: 10) == [8, 8])           // not yet: the delay runs
+        var shares: [LoadChargerOutput] = []
+        for now in stride(from: 40.0, through: 45, by: 1) {
+            shares = manager.step(now: now, time: nil, chargers: cars, inputs: SiteInputs(), reductionPercent: [], downgradeOffset: [0, 0, 0], site: nil)
+        }
+        #expect(shares[0].cap.reason == .queued && shares[1].cap.amperes > 8, "\(shares.map(\.cap))")
+        #expect(shares.reduce(0) { $0 + $1.cap.amperes } <= 16)
+        // after the retry period it is offered its share again
+        let retried = manager.step(now: 101, time: nil, chargers: cars, inputs: SiteInputs(), reductionPercent: [], downgradeOffset: [0, 0, 0], site: nil)
+        #expect(retried[0].cap.reason != .queued, "\(retried.map(\.cap))")
+        // still below 6 A with its share: queued again after the delay; then it draws 7 A: back at once
+        for now in stride(from: 102.0, through: 140, by: 1) { _ = Self.step(&manager, cars, now: now) }
+        #expect(manager.step(now: 141, time: nil, chargers: cars, inputs: SiteInputs(), reductionPercent: [], downgradeOffset: [0, 0, 0], site: nil)[0].cap.reason == .queued)
+        cars[0].currents = [7, 7, 7]
+        #expect(Self.step(&manager, cars, now: 142) == [8, 8])
+    }
+
     /// Circontrol §7.4.2 states.
     @Test func zoneStates() {
         var manager = Self.manager([Self.zone("zone", 40)])

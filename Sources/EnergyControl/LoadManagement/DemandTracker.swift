@@ -18,6 +18,9 @@ public struct DemandTracker: Sendable, Equatable {
     private var retriesUsed = 0
     private var lowSince: Seconds?
     private var heldAt: Double?
+    /// Low consumption queued (Circontrol): until when, and how often it was offered current again.
+    private var lowQueuedUntil: Seconds?
+    private var lowRetries = 0
 
     public init() {}
 
@@ -52,8 +55,39 @@ public struct DemandTracker: Sendable, Equatable {
                 idleSince = nil           // not offered enough: not drawing says nothing
             }
         }
+        if settings.lowConsumption, settings.lowConsumptionQueues {
+            return lowConsumptionQueue(drawing: drawing, draw: draw, offered: offered, minimum: minimum, now: now, settings: settings)
+        }
         return .active(maximum: lowConsumptionCap(drawing: drawing, draw: draw, offered: offered, minimum: minimum,
                                                   now: now, settings: settings))
+    }
+
+    /// Circontrol DLM §7.4.4: below the threshold for the delay, the session joins the state-B
+    /// queue (leftovers only); offered its share again after each retry period, `retries` times;
+    /// back at once when it draws the threshold or more.
+    private mutating func lowConsumptionQueue(drawing: Bool, draw: Double, offered: Double, minimum: Double, now: Seconds,
+                                              settings: DemandSettings) -> Demand {
+        let low = drawing && draw < settings.lowConsumptionThreshold
+        guard low || lowQueuedUntil != nil, !(draw >= settings.lowConsumptionThreshold) else {
+            lowSince = nil
+            lowQueuedUntil = nil
+            lowRetries = 0
+            return .active(maximum: nil)
+        }
+        if let until = lowQueuedUntil {
+            if now < until || lowRetries >= settings.retries { return .queued }
+            lowQueuedUntil = nil            // retry: its share again, judged anew
+            lowRetries += 1
+            lowSince = nil
+        }
+        // judged only while it was given at least what it could take
+        guard low, offered >= max(minimum, settings.lowConsumptionThreshold) else { lowSince = nil; return .active(maximum: nil) }
+        let since = lowSince ?? now
+        lowSince = since
+        guard now - since >= settings.lowConsumptionDelay else { return .active(maximum: nil) }
+        lowQueuedUntil = now + settings.retryPeriod
+        lowSince = nil
+        return .queued
     }
 
     private mutating func lowConsumptionCap(drawing: Bool, draw: Double, offered: Double, minimum: Double, now: Seconds,

@@ -68,6 +68,13 @@ public struct DemandSettings: Sendable, Equatable {
     public var retries = 2
     /// A vehicle drawing less than its setpoint − margin for `lowConsumptionDelay` is held at its draw + margin.
     public var lowConsumption = true
+    /// Circontrol DLM §7.4.4 instead: a vehicle drawing below `lowConsumptionThreshold` for
+    /// `lowConsumptionDelay` is queued like one in state B (its share goes to the others, it is
+    /// offered current again after `retryPeriod`, `retries` times) and is back as soon as it draws
+    /// at least the threshold.
+    public var lowConsumptionQueues = false
+    /// IEC 61851-1's minimum: below it a vehicle counts as a low consumer.
+    public var lowConsumptionThreshold: Double = 6
     public var margin: Double = 2
     public var lowConsumptionDelay: Seconds = 60
     public init() {}
