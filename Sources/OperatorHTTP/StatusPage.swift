@@ -18,7 +18,8 @@ package enum StatusPage {
         <header><h1>\(escape(status.site))</h1>
         <p class="health \(escape(status.health.status))" id="health">\(escape(status.health.line))</p>
         <p class="small">chargebridge \(escape(version)) · MQTT \(status.mqttConnected.map { $0 ? "connected" : "away" } ?? "not configured")
-         · storage \(escape(status.health.storage))\(status.storageBacklog > 0 ? " (\(status.storageBacklog) waiting)" : "") · reloads every \(refreshSeconds) s</p></header>
+         · storage \(escape(status.health.storage))\(status.storageBacklog > 0 ? " (\(status.storageBacklog) waiting)" : "") · reloads every \(refreshSeconds) s</p>
+        \(signals(status))</header>
 
         """
         if let standby = status.health.standby { html += pair(standby) }
@@ -34,6 +35,16 @@ package enum StatusPage {
         html += events(status.events, recorded: status.eventsRecorded)
         html += "</body></html>\n"
         return html
+    }
+
+    /// The utility's signals, when the site has them: a power limit on the chargers, off-peak, the tariff, the price.
+    static func signals(_ status: SiteStatus) -> String {
+        var parts: [String] = []
+        if let limit = status.utilityLimitW { parts.append("<span class=\"warn\">utility limit \(format(limit / 1000, 2)) kW on the chargers</span>") }
+        if let offPeak = status.offPeak { parts.append(offPeak ? "off-peak" : "peak") }
+        if let tariff = status.tariff { parts.append("tariff \(format(tariff, 0))") }
+        if let price = status.price { parts.append("price \(format(price, 4)) per kWh") }
+        return parts.isEmpty ? "" : "<p class=\"small\" id=\"signals\">" + parts.joined(separator: " · ") + "</p>"
     }
 
     /// A standby pair: who this is, who leads; a standing-by instance shows no chargers (it talks to none).

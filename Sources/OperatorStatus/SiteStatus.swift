@@ -122,6 +122,12 @@ public struct SiteStatus: Sendable {
     public var history: SiteHistory?
     /// The site's time zone: the charts' axes are in local time.
     public var timeZone = TimeZone.current
+    /// The utility's signals now: its power limit on the chargers (watts, the §14a floor applied),
+    /// off-peak by the site's rule, the tariff index the meter counts, the price of the slot in force.
+    public var utilityLimitW: Double?
+    public var offPeak: Bool?
+    public var tariff: Double?
+    public var price: Double?
 
     package init(site: String, chargers: [Charger], meters: [Meter], zones: [Zone], inputs: [Input], events: [EventRecord],
                  eventsRecorded: Bool, health: HealthSummary, storageBacklog: Int, mqttConnected: Bool? = nil) {

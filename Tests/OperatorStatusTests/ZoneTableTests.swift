@@ -24,4 +24,12 @@ struct ZoneTableTests {
         let site = html.components(separatedBy: "<tr id=\"zone-site\">").last?.components(separatedBy: "</tr>").first ?? ""
         #expect(site.hasSuffix("<td>—</td><td>—</td><td>—</td>"), "\(site)")
     }
+
+    @Test func theUtilitysSignalsAreShownOnlyWhenThereAreAny() {
+        var status = Fixture.status(chargers: [])
+        #expect(!StatusPage.render(status, refreshSeconds: 5, version: "test", range: .hour).contains("id=\"signals\""))
+        (status.utilityLimitW, status.offPeak, status.tariff, status.price) = (7560, true, 1, 0.2512)
+        let html = StatusPage.render(status, refreshSeconds: 5, version: "test", range: .hour)
+        #expect(html.contains("<p class=\"small\" id=\"signals\"><span class=\"warn\">utility limit 7.56 kW on the chargers</span> · off-peak · tariff 1 · price 0.2512 per kWh</p>"))
+    }
 }

@@ -51,6 +51,7 @@ extension BridgeService {
                                 events: events, eventsRecorded: recorder != nil, health: health(),
                                 storageBacklog: recorder?.backlog.pending ?? 0, mqttConnected: mqtt?.isConnected)
         status.fuseLimit = configuration.site.fuse.limit
+        (status.utilityLimitW, status.offPeak, status.tariff, status.price) = (view.utilityLimitW, view.offPeak, view.inputs.tariff, view.price)
         status.gridIncludesChargers = configuration.site.fuse.meterLocation == .including
         status.timeZone = configuration.timeZone
         if withHistory { status.history = historySampler?.history }
