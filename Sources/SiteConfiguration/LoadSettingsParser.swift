@@ -73,10 +73,10 @@ public enum LoadSettingsParser {
             for (index, zoneNode) in try zones.list().enumerated() {
                 var f = try zoneNode.fields()
                 let id = try f.required("id").string()
-                // limit_a, limit_kw (a power: the current per phase at 230 V) or both: the stricter wins
+                // limit_a, limit_kw (a power: the current per phase at 253 V) or both: the stricter wins
                 let amperes = try f.optional("limit_a").map { node throws(DataFileError) in try SiteSettingsParser.perPhase(node, in: 0...10_000) }
                 let power = try f.optional("limit_kw").map { node throws(DataFileError) in
-                    SiteSettingsParser.amperes(kilowatts: try node.number(in: 0...100_000), voltage: 230)
+                    SiteSettingsParser.amperes(kilowatts: try node.number(in: 0...100_000))
                 }
                 guard amperes != nil || power != nil else { throw zoneNode.error("a zone needs limit_a or limit_kw") }
                 let limit = (amperes ?? [Double](repeating: .infinity, count: 3)).map { min($0, power ?? .infinity) }

@@ -75,7 +75,7 @@ public enum SiteSettingsParser {
         }
         // a contracted power (Circontrol DLM §5.2.1) beside the fuse: the stricter per phase wins
         if let power = fields.optional("contracted_power_kw") {
-            let perPhase = amperes(kilowatts: try power.number(in: 1...10_000), voltage: settings.voltage)
+            let perPhase = amperes(kilowatts: try power.number(in: 1...10_000))
             settings.fuse.limit = (settings.fuse.limit ?? [perPhase, perPhase, perPhase]).map { min($0, perPhase) }
         }
         if let utility = fields.optional("utility") { settings.utility = try parseUtility(utility) }
@@ -89,7 +89,7 @@ public enum SiteSettingsParser {
             try f.finish()
             guard limits.importLimitW != nil || limits.exportLimitW != nil else { throw g100.error("g100 needs import_limit_kw, export_limit_kw or both") }
             if let watts = limits.importLimitW {
-                let perPhase = amperes(kilowatts: watts / 1000, voltage: settings.voltage)
+                let perPhase = amperes(kilowatts: watts / 1000)
                 settings.fuse.limit = (settings.fuse.limit ?? [perPhase, perPhase, perPhase]).map { min($0, perPhase) }
             }
             settings.connection = limits
@@ -97,10 +97,15 @@ public enum SiteSettingsParser {
         return settings
     }
 
-    /// A power over three phases as the current per phase at the nominal voltage (balanced: the
-    /// phases together never carry more than the power).
-    public static func amperes(kilowatts: Double, voltage: Double) -> Double {
-        (kilowatts * 1000 / (3 * voltage) * 10).rounded(.down) / 10
+    /// The highest voltage a kW limit is converted at: 230 V + 10 % (EN 50160). A current per phase
+    /// computed at it never carries more than the power at any voltage the grid may have; at 230 V
+    /// it leaves 9 % unused.
+    public static let powerLimitVoltage = 253.0
+
+    /// A power over three phases as the current per phase (balanced: the phases together never carry
+    /// more than the power, up to `powerLimitVoltage`).
+    public static func amperes(kilowatts: Double) -> Double {
+        (kilowatts * 1000 / (3 * powerLimitVoltage) * 10).rounded(.down) / 10
     }
 
     /// `utility: { dimmed_kw, controllable_devices, simultaneity_factor }` — §14a EnWG dimming.

@@ -63,9 +63,9 @@ struct ConfigurationTests {
             """
         let config = try Configuration.parse(site, file: "site.yaml")
         let core = config.coreSettings(ownFailsafeTimeouts: [nil], recordSessions: false, checkpointSeconds: 5)
-        #expect(core.site.fuse.limit == [52.1, 52.1, 52.1])            // 36 kW / (3 × 230 V), stricter than 63 A
+        #expect(core.site.fuse.limit == [47.4, 47.4, 47.4])            // 36 kW / (3 × 253 V), stricter than 63 A
         #expect(core.site.utility.dimmedPowerW == 4200 && core.site.utility.controllableDevices == 3)
-        #expect(config.load?.zones.map(\.limit) == [[31.8, 31.8, 31.8], [16, 16, 16]])
+        #expect(config.load?.zones.map(\.limit) == [[28.9, 28.9, 28.9], [16, 16, 16]])
         func message(_ text: String) -> String { error(text).map { "\($0)" } ?? "accepted" }
         #expect(message(site.replacingOccurrences(of: "{ id: garage, limit_kw: 22 }", with: "{ id: garage }")).contains("a zone needs limit_a or limit_kw"))
         #expect(message(site.replacingOccurrences(of: "controllable_devices: 3", with: "simultaneity_factor: 1.5")).contains("simultaneity_factor"))
@@ -73,7 +73,7 @@ struct ConfigurationTests {
         // G100: the import limit is held like a contracted power, and watched with the export limit
         let g100 = try Configuration.parse(site.replacingOccurrences(of: "contracted_power_kw: 36", with: "g100: { import_limit_kw: 30, export_limit_kw: 5 }"),
                                            file: "site.yaml")
-        #expect(g100.site.fuse.limit == [43.4, 43.4, 43.4] && g100.site.connection?.exportLimitW == 5000)
+        #expect(g100.site.fuse.limit == [39.5, 39.5, 39.5] && g100.site.connection?.exportLimitW == 5000)
         #expect(message(site.replacingOccurrences(of: "contracted_power_kw: 36", with: "g100: {}")).contains("g100 needs import_limit_kw"))
     }
 

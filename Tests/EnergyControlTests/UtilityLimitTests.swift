@@ -69,6 +69,13 @@ struct UtilityLimitTests {
         inputs.utilityLimitW = 11_040
         let both = control.step(now: 1, chargers: [charger("a"), charger("b")], inputs: inputs)
         #expect(both.map { $0.cap?.amperes } == [8, 8])
+        // at 245 V measured, the same power is fewer amperes: the limit holds in watts
+        var high = charger("a")
+        high.status.voltages = [245, 245, 245]
+        var fresh = SiteController(settings: settings)
+        inputs.utilityLimitW = 11_040
+        let atHighVoltage = fresh.step(now: 0, chargers: [high], inputs: inputs)[0].cap?.amperes ?? 0
+        #expect(atHighVoltage * 735 <= 11_040 + 1e-6 && atHighVoltage > 14, "\(atHighVoltage)")
         // no limit: no utility cap
         inputs.utilityLimitW = nil
         #expect(control.step(now: 2, chargers: [charger("a"), charger("b")], inputs: inputs).allSatisfy { $0.cap?.reason != .utility })
