@@ -165,6 +165,7 @@ public final class MQTTNorthbound: Sendable {
             case "current.l1", "current.l2", "current.l3", "power", "meter_online": configuration.gridMeter != nil
             case "off_peak": offPeak != nil
             case "tariff": offPeak?.tariffSignal != nil
+            case "price": configuration.prices != nil
             default: true
             }
         })
