@@ -91,19 +91,12 @@ struct ChargePlanWiringTests {
     }
 
     static func site() throws -> Site {
-        let configuration = try Configuration.parse("""
+        // ten minutes into the first hour of the prices
+        let site = try SimulatedSite("""
             chargers:
               - { id: cp1, max_current: 16, failsafe_current: 16, modbus: { port: 1 }, simulation: { evs: [ { arrive_s: 0, phases: 3, max_current: 16, capacity_kwh: 500 } ] } }
-            """, file: "site.yaml")
-        let layout = try FaceLayout.load(file: TestPaths.root.appendingPathComponent("Mappings/modbus/evc08.yaml").path)
-        let logger = Logger(label: "test")
-        let clock = MonotonicSeconds()
-        let chargers = configuration.chargers.map { ChargerPoint(config: $0, layouts: [layout], clock: clock, logger: logger) }
-        let drivers = configuration.chargers.map { SimulatedChargerDriver(limits: $0.limits, evs: $0.simulatedEVs, start: 0) }
-        // ten minutes into the first hour of the prices
-        let control = try SiteControl(configuration: configuration, chargers: chargers, drivers: drivers, logger: logger, now: 0,
-                                      wallClock: { midnight + 600 })
-        return Site(control: control, chargers: chargers)
+            """, wallClock: { midnight + 600 })
+        return Site(control: site.control, chargers: site.chargers)
     }
 
     @Test func aPlanIsOneMoreCapAndAForcedChargeOverridesIt() throws {

@@ -31,16 +31,8 @@ struct SiteCommandTests {
     }
 
     func site(store: RuntimeStore?, yaml: String = SiteCommandTests.yaml) throws -> Site {
-        let configuration = try Configuration.parse(yaml, file: "site.yaml")
-        let layout = try FaceLayout.load(file: TestPaths.root.appendingPathComponent("Mappings/modbus/evc08.yaml").path)
-        let logger = Logger(label: "test")
-        let clock = MonotonicSeconds()
-        let chargers = configuration.chargers.map { ChargerPoint(config: $0, layouts: [layout], clock: clock, logger: logger) }
-        let drivers = configuration.chargers.map { SimulatedChargerDriver(limits: $0.limits, evs: $0.simulatedEVs, start: 0) }
-        let restored = try store?.load() ?? RuntimeSettings()
-        let control = try SiteControl(configuration: configuration, chargers: chargers, drivers: drivers, logger: logger, now: 0,
-                                      store: store, restored: restored)
-        return Site(control: control, chargers: chargers)
+        let site = try SimulatedSite(yaml, store: store)
+        return Site(control: site.control, chargers: site.chargers)
     }
 
     func temporaryStore() throws -> RuntimeStore {

@@ -33,15 +33,8 @@ struct TariffOffPeakTests {
     }
 
     static func control(_ yaml: String) throws -> (SiteControl, [ChargerPoint]) {
-        let configuration = try Configuration.parse(yaml, file: "site.yaml")
-        let layout = try FaceLayout.load(file: TestPaths.root.appendingPathComponent("Mappings/modbus/evc08.yaml").path)
-        let logger = Logger(label: "test")
-        let clock = MonotonicSeconds()
-        let chargers = configuration.chargers.map { ChargerPoint(config: $0, layouts: [layout], clock: clock, logger: logger) }
-        let drivers = configuration.chargers.map { SimulatedChargerDriver(limits: $0.limits, evs: $0.simulatedEVs, start: 0) }
-        let control = try SiteControl(configuration: configuration, chargers: chargers, drivers: drivers, logger: logger, now: 0,
-                                      wallClock: { tuesdayFive })
-        return (control, chargers)
+        let site = try SimulatedSite(yaml, wallClock: { tuesdayFive })
+        return (site.control, site.chargers)
     }
 
     static func tariff(_ value: Double) -> [Reading] { [Reading(name: "tariff", unit: "1", value: .success(.number(value)))] }
