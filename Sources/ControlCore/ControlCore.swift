@@ -307,7 +307,7 @@ public struct ControlCore: Sendable {
 
     /// Sessions, and chargers lost or back, as storage changes.
     mutating func recordSessions(_ statuses: [ChargerStatus], wall: Double, localTime: LocalTime?, into changes: inout [StorageChange]) {
-        let period = localTime.flatMap { settings.load?.timeOfUse?.period(at: $0) } ?? SessionExport.standardPeriod
+        let period = localTime.flatMap { settings.load?.timeOfUse?.period(at: $0, tariff: tariff) } ?? SessionExport.standardPeriod
         for (index, status) in statuses.enumerated() {
             let id = settings.chargers[index].id
             if online[index] != status.online {

@@ -125,6 +125,9 @@ public enum LoadSettingsParser {
             throw node.error("zone \(zone.id): disabled_periods names a period that time_of_use does not define (\(periods) periods)")
         }
         if let offPeak = fields.optional("off_peak") { settings.offPeak = try self.offPeak(offPeak) }
+        if settings.timeOfUse?.periods.contains(where: { !$0.tariffs.isEmpty }) == true, settings.offPeak?.tariffSignal == nil {
+            throw (fields.optional("time_of_use") ?? node).error("time_of_use tariffs need the meter that counts them: off_peak: { source: tic }")
+        }
         // UK smart charging (Vestel EVC08 §16.1, §17): a random delay at every session start
         if let delay = fields.optional("random_delay") {
             var f = try delay.fields()
@@ -218,13 +221,15 @@ public enum LoadSettingsParser {
             let name = try f.required("period").string()
             let percent = try f.required("percent").number(in: 0...100)
             var slots: [TimeOfUse.Slot] = []
-            for slotNode in try f.required("slots").list() {
+            // on while the off-peak meter counts one of these tariffs (off_peak.source: tic)
+            let tariffs = try f.optional("tariffs").map { node throws(DataFileError) in Set(try node.list().map { n throws(DataFileError) in try n.integer(in: 0...99) }) } ?? []
+            for slotNode in try (tariffs.isEmpty ? f.required("slots") : f.optional("slots"))?.list() ?? [] {
                 var s = try slotNode.fields()
                 slots.append(TimeOfUse.Slot(window: try window(try s.required("time")), weekdays: try weekdays(try s.required("days").string(), node: slotNode)))
                 try s.finish()
             }
             try f.finish()
-            periods.append(TimeOfUse.Period(name: name, percent: percent, slots: slots))
+            periods.append(TimeOfUse.Period(name: name, percent: percent, slots: slots, tariffs: tariffs))
         }
         do { return try TimeOfUse(periods: periods) } catch { throw node.error(error.description) }
     }

@@ -88,4 +88,30 @@ struct TariffOffPeakTests {
         #expect(message(Self.yaml("{ source: tic, off_peak_tariffs: [] }")).contains("at least one tariff index"))
         #expect(message(Self.yaml("{ source: tic, meter: linky, off_peak_tariffs: [1, 3] }")) == "accepted")
     }
+
+    /// Time of use from the TIC: a period may be on while the meter counts its tariffs (Tempo red HP
+    /// at 50 %), for the zone's maximum and for the sessions' energy per period.
+    @Test func timeOfUsePeriodsFollowTheMetersTariff() throws {
+        let yaml = Self.yaml("{ source: tic, random_delay_max_s: 0, windows: [\"00:00-23:59\"] }")
+            .replacingOccurrences(of: "\n  off_peak:", with: "\n  time_of_use:\n    - { period: red-peak, percent: 50, tariffs: [6] }"
+                                  + "\n    - { period: red-off-peak, percent: 25, tariffs: [5] }\n  off_peak:")
+        let (control, chargers) = try Self.control(yaml)
+        control.tariffPolled(Self.tariff(6), time: 1)                  // Tempo red HP: the meter says off-peak is over…
+        for now in stride(from: 2.0, through: 30, by: 2) { control.step(now: now) }
+        #expect(chargers[0].snapshot.decision.reason == .offPeak)       // …and the charger waits (6 is not off-peak)
+        control.tariffPolled(Self.tariff(5), time: 31)                 // red HC: off-peak, but the zone at 25 % of 32 A
+        for now in stride(from: 32.0, through: 60, by: 2) { control.step(now: now) }
+        #expect(chargers[0].snapshot.decision == SetpointDecision(amperes: 8, reason: .zone), "\(chargers[0].snapshot.decision)")
+        let tou = try #require(try Configuration.parse(yaml, file: "site.yaml").load?.timeOfUse)
+        #expect(tou.percent(at: LocalTime(weekday: 2, secondOfDay: 0), tariff: 6) == 50)
+        #expect(tou.percent(at: LocalTime(weekday: 2, secondOfDay: 0), tariff: 5) == 25)
+        #expect(tou.percent(at: LocalTime(weekday: 2, secondOfDay: 0), tariff: nil) == 100)
+        #expect(tou.period(at: LocalTime(weekday: 2, secondOfDay: 0), tariff: 6) == "red-peak")
+        // tariffs without a meter that counts them are refused
+        let clock = yaml.replacingOccurrences(of: "source: tic, ", with: "")
+        #expect((try? Configuration.parse(clock, file: "site.yaml")) == nil)
+        do { _ = try Configuration.parse(clock, file: "site.yaml") } catch {
+            #expect("\(error)".contains("time_of_use tariffs need the meter that counts them"), "\(error)")
+        }
+    }
 }

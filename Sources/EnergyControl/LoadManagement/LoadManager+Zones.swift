@@ -36,7 +36,7 @@ extension LoadManager {
             if siteInputs.downgrade, zone.parent == nil {
                 ceiling = zip(ceiling, downgradeOffset + [0, 0, 0]).map { max(0, $0 - $1) }
             }
-            let percent = reductions.min() ?? time.map { settings.timeOfUse?.percent(at: $0, disabled: zone.disabledPeriods) ?? 100 } ?? 100
+            let percent = reductions.min() ?? time.map { settings.timeOfUse?.percent(at: $0, disabled: zone.disabledPeriods, tariff: siteInputs.tariff) ?? 100 } ?? 100
             result.percents[z] = percent
             ceiling = zip(ceiling, zone.limit).map { min($0, $1 * percent / 100) }
             guard zone.dynamic else {

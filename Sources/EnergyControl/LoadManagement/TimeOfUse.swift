@@ -24,10 +24,19 @@ public struct TimeOfUse: Sendable, Equatable {
         /// Percentage of the zone maximum while the period is on (0…100).
         public var percent: Double
         public var slots: [Slot]
-        public init(name: String, percent: Double, slots: [Slot]) {
+        /// The meter's tariff indexes during which the period is on too (Linky TIC: HC 1, HP 2, …).
+        public var tariffs: Set<Int>
+        public init(name: String, percent: Double, slots: [Slot], tariffs: Set<Int> = []) {
             self.name = name
             self.percent = percent
             self.slots = slots
+            self.tariffs = tariffs
+        }
+
+        /// On at `time`, or while the meter counts one of its tariffs.
+        func isOn(_ time: LocalTime, tariff: Double?) -> Bool {
+            if let tariff, tariff.isFinite, tariffs.contains(Int(tariff)) { return true }
+            return slots.contains { $0.covers(time) }
         }
     }
 
@@ -38,7 +47,7 @@ public struct TimeOfUse: Sendable, Equatable {
             case .tooManyPeriods(let n): "time of use: \(n) periods, at most 5"
             case .tooManySlots(let n): "time of use: \(n) timeslots, at most 20 across all periods"
             case .percent(let name): "time of use: period \(name): percent must be 0…100"
-            case .noSlot(let name): "time of use: period \(name) needs at least one timeslot"
+            case .noSlot(let name): "time of use: period \(name) needs at least one timeslot or tariff"
             case .noWeekday(let name): "time of use: period \(name): a timeslot needs at least one weekday"
             }
         }
@@ -52,7 +61,7 @@ public struct TimeOfUse: Sendable, Equatable {
         guard slots <= 20 else { throw .tooManySlots(slots) }
         for period in periods {
             guard period.percent >= 0, period.percent <= 100 else { throw .percent(period.name) }
-            guard !period.slots.isEmpty else { throw .noSlot(period.name) }
+            guard !period.slots.isEmpty || !period.tariffs.isEmpty else { throw .noSlot(period.name) }
             guard period.slots.allSatisfy({ !$0.weekdays.isEmpty && $0.weekdays.isSubset(of: 1...7) }) else { throw .noWeekday(period.name) }
         }
         self.periods = periods
@@ -60,10 +69,10 @@ public struct TimeOfUse: Sendable, Equatable {
 
     /// The tariff period in force at `time` (for billing): of the periods that are on, the one with
     /// the lowest percentage, as `percent(at:)` applies it; nil in uncovered time.
-    public func period(at time: LocalTime) -> String? {
+    public func period(at time: LocalTime, tariff: Double? = nil) -> String? {
         // asked on every control step: no intermediate arrays
         var best: Period?
-        for period in periods where period.slots.contains(where: { $0.covers(time) }) && period.percent < (best?.percent ?? .infinity) {
+        for period in periods where period.isOn(time, tariff: tariff) && period.percent < (best?.percent ?? .infinity) {
             best = period
         }
         return best?.name
@@ -71,10 +80,10 @@ public struct TimeOfUse: Sendable, Equatable {
 
     /// The percentage of the zone maximum at `time`: the lowest among the periods that are on and
     /// not disabled for the zone; 100 when none is (uncovered time has no reduction).
-    public func percent(at time: LocalTime, disabled: Set<Int> = []) -> Double {
+    public func percent(at time: LocalTime, disabled: Set<Int> = [], tariff: Double? = nil) -> Double {
         var lowest = 100.0
         for (index, period) in periods.enumerated() where !disabled.contains(index) {
-            if period.slots.contains(where: { $0.covers(time) }) {
+            if period.isOn(time, tariff: tariff) {
                 lowest = min(lowest, period.percent)
             }
         }
