@@ -54,6 +54,7 @@ struct EveryFeatureProperties {
         load.demand.waitingTime = Double.random(in: 10...60, using: &random)
         load.demand.retryPeriod = Double.random(in: 10...90, using: &random)
         if chance(0.3, &random) { load.priorityTags = ["VIP"] }
+        if chance(0.15, &random) { load.sessionRandomDelayMax = pick([30, 120], &random) }
         if chance(0.3, &random) { load.prioritySchedule = WeeklyHours(hours: Set((0..<168).filter { _ in chance(0.5, &random) })) }
         if chance(0.3, &random) {
             let start = Int.random(in: 0..<23, using: &random) * 60
@@ -125,6 +126,7 @@ struct EveryFeatureProperties {
                                                    watts: houseRoom.map { Double.random(in: 0...($0 / 6), using: &random) }))
             }
             if chance(0.3, &random) { scenario.meterOutages = [window(duration, length: 5...40, &random)] }
+            if chance(0.3, &random) { scenario.settings.fuse.meterAverage = pick([5, 20], &random) }
         } else {
             scenario.house.baseWatts = [0, 0, 0]
         }
@@ -141,7 +143,9 @@ struct EveryFeatureProperties {
         for index in 0..<Int.random(in: 2...10, using: &random) {
             let single = chance(0.2, &random)
             let maximum = Int.random(in: 10...32, using: &random)
-            let limits = ChargerLimits(minCurrent: 6, maxCurrent: maximum, phases: single ? 1 : 3)
+            var limits = ChargerLimits(minCurrent: 6, maxCurrent: maximum, phases: single ? 1 : 3)
+            // ZE Ready: a higher minimum on three phases
+            if !single, maximum >= 13, chance(0.2, &random) { (limits.minCurrent, limits.minCurrentThreePhase) = (8, 13) }
             var charger = SiteScenario.Charger(id: "c\(index)", limits: limits, mode: .maxHybrid, evs: [])
             charger.placement.zone = pick(leaves, &random)
             charger.placement.rotation = single ? .single(Int.random(in: 0...2, using: &random)) : pick(rotations, &random)
@@ -270,7 +274,8 @@ struct EveryFeatureProperties {
                           tick.zoneReports.count == load.zones.count + offset else { continue }
                     // (each EV behind a constraint may leave up to 1 A of it; a paused one needs its minimum)
                     let phases = scenario.chargers[index].placement.rotation.gridPhases(vehiclePhases: limits.phases)
-                    let extra = setpoint == 0 ? limits.minCurrent : 1
+                    // (a ZE Ready charger's minimum depends on the phases its car uses: the higher one may apply)
+                    let extra = setpoint == 0 ? limits.highestMinimum : 1
                     var constraints = paths[leaf].map { (report: tick.zoneReports[$0 + offset], count: behind[$0]) }
                     if offset == 1 { constraints.append((tick.zoneReports[0], scenario.chargers.count)) }
                     let full = constraints.contains { constraint in
