@@ -19,7 +19,7 @@ public enum ScenarioLoader {
         if let start = top.optional("start") { scenario.startOfDay = try time(start) }
         scenario.duration = try top.required("duration_s").number(in: 1...(366 * 86_400))
         if let period = top.optional("meter_period_s") { scenario.meterPeriod = try period.number(in: 0.05...60) }
-        if let site = top.optional("site") { scenario.settings = try SiteSettingsParser.parse(site) }
+        if let site = top.optional("site") { scenario.settings = try parseSite(site) }
         if let house = top.optional("house") { scenario.house = try parseHouse(house, start: scenario.startOfDay) }
         if let pv = top.optional("pv") { scenario.pv = try parsePV(pv) }
         if let day = top.optional("start_weekday") {
@@ -55,15 +55,52 @@ public enum ScenarioLoader {
             var fields = try node.fields()
             let kindNode = try fields.required("input")
             guard let kind = SiteScenario.InputEvent.Kind(rawValue: try kindNode.string()) else {
-                throw kindNode.error("unknown input (load_shedding, disable, downgrade, reduction1, reduction2, reduction3)")
+                throw kindNode.error("unknown input (\(SiteScenario.InputEvent.Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             scenario.inputs.append(SiteScenario.InputEvent(kind: kind, window: try window(&fields, start: scenario.startOfDay)))
             try fields.finish()
         }
         scenario.meterOutages = try windows(top.optional("meter_outages"), start: scenario.startOfDay)
+        try parseTariffs(top.optional("tariffs"), loadNode: loadNode, into: &scenario)
         scenario.events = (scenario.events + (try ScenarioEventParser.parse(top.optional("events"), scenario: scenario))).sorted { $0.at < $1.at }
         try top.finish()
         return scenario
+    }
+
+    /// `site:` as the service reads it, and `meter_average_s`: the grid meter's `average_s` (a meter
+    /// of the service configuration) for the scenario's simulated grid meter.
+    static func parseSite(_ node: YAMLNode) throws(DataFileError) -> SiteSettings {
+        var fields = try node.fields()
+        let average = fields.optional("meter_average_s")
+        var settings = try SiteSettingsParser.parse(&fields)
+        try fields.finish()
+        if let average {
+            settings.fuse.meterAverage = try average.number(in: 0...300)
+            guard settings.fuse.limit != nil else { throw average.error("needs fuse_a, contracted_power_kw or g100 (it slows the fuse loop's increases)") }
+        }
+        return settings
+    }
+
+    /// `tariffs: [ { at, index } ]`: what the off-peak meter reports from `at` on (`index: none`: nothing,
+    /// the meter is silent). Only with `off_peak.source: tic`, which in turn needs them.
+    static func parseTariffs(_ node: YAMLNode?, loadNode: YAMLNode?, into scenario: inout SiteScenario) throws(DataFileError) {
+        let signal = scenario.load?.offPeak?.tariffSignal
+        guard let node else {
+            if signal != nil, let loadNode { throw loadNode.error("off_peak.source: tic needs tariffs: [ { at, index } ] (what the meter reports)") }
+            return
+        }
+        guard signal != nil else { throw node.error("tariffs are for load_management.off_peak.source: tic") }
+        for item in try node.list() {
+            var fields = try item.fields()
+            let at = try time(try fields.required("at")) - scenario.startOfDay
+            let indexNode = try fields.required("index")
+            let index = (try? indexNode.string()) == "none" ? nil : Double(try indexNode.integer(in: 0...99))
+            scenario.tariffs.append(SiteScenario.TariffEvent(at: at, index: index))
+            try fields.finish()
+        }
+        scenario.tariffs.sort { $0.at < $1.at }
+        // the service names the meter in `meters:`; the scenario's is simulated
+        if signal?.meter.isEmpty == true { scenario.load?.offPeak?.tariffSignal?.meter = "tic" }
     }
 
     /// `load_management:` with the scenario's zone keys: `dynamic`, `other_loads_a`, `other_load_events`, `meter_outages`.

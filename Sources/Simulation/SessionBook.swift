@@ -1,9 +1,10 @@
 import StorageModel
 
 /// The session table of a simulated run: storage changes applied as the database applies them
-/// (a new session closes an open one of the same charger as `superseded`).
+/// (a new session closes an open one of the same charger as `superseded`), and the events recorded.
 struct SessionBook: Sendable {
     private(set) var sessions: [SessionRecord] = []
+    private(set) var events: [EventRecord] = []
     private var open: [String: Int] = [:]
 
     mutating func apply(_ changes: [StorageChange]) {
@@ -20,7 +21,9 @@ struct SessionBook: Sendable {
                 guard let index = open[record.charger] else { continue }
                 sessions[index] = record
                 if record.endedAt != nil { open[record.charger] = nil }
-            case .event, .setting:
+            case .event(let record):
+                events.append(record)
+            case .setting:
                 break
             }
         }

@@ -59,10 +59,18 @@ public struct SiteScenario: Sendable {
         public var events: [LoadEvent] = []
     }
 
-    /// An EMS sets (or clears, nil) a zone's operator limit at `at`.
+    /// From `at` on, the off-peak meter (a Linky TIC, a P1 meter) reports this tariff index (nil: nothing).
+    public struct TariffEvent: Sendable, Equatable {
+        public var at: Seconds
+        public var index: Double?
+    }
+
+    /// A utility or installer signal that is active during its window.
     public struct InputEvent: Sendable, Equatable {
         public enum Kind: String, Sendable, CaseIterable {
             case loadShedding = "load_shedding", disable, downgrade, reduction1, reduction2, reduction3
+            /// An FNN control box's W4 contact: the grid operator dims the chargers (§14a EnWG).
+            case dimming
 
             /// The service's input role that plays this signal (`disable` opens an enable contact).
             var role: InputRole {
@@ -73,6 +81,7 @@ public struct SiteScenario: Sendable {
                 case .reduction1: .reduction1
                 case .reduction2: .reduction2
                 case .reduction3: .reduction3
+                case .dimming: .dimming
                 }
             }
         }
@@ -92,6 +101,8 @@ public struct SiteScenario: Sendable {
     public var chargers: [Charger] = []
     public var inputs: [InputEvent] = []
     public var meterOutages: [Window] = []
+    /// The off-peak meter's tariff over time, in time order (with `off_peak.source: tic`).
+    public var tariffs: [TariffEvent] = []
     /// Load management: zones, policies, time of use, off-peak (nil: only the main fuse is shared).
     public var load: LoadSettings?
     /// Other loads per zone index.

@@ -64,6 +64,8 @@ public struct SiteSimulator {
     private var clouds: [SiteScenario.Window] = []
     /// The sessions the service would have recorded (with `recordSessions`), in start order.
     public var sessions: [SessionRecord] { sessionBook.sessions }
+    /// The events the service would have recorded (utility limits, G100 excursions, tariff changes…), in time order.
+    public var events: [EventRecord] { sessionBook.events }
     private var sessionBook = SessionBook()
     /// Wall time at t = 0 for what is recorded: the scenario's weekday in the week of Monday 2026-01-05 (UTC).
     public var wallStart: Double { 1_767_571_200 + Double(scenario.startWeekday - 1) * 86_400 + scenario.startOfDay }
@@ -245,6 +247,7 @@ public struct SiteSimulator {
         var nextEvent = 0
         var inputSignals = [Bool](repeating: false, count: SiteScenario.InputEvent.Kind.allCases.count)
         var lastAlive = [Seconds](repeating: 0, count: chargers.count)
+        var lastTariff = -Seconds.infinity
         var t = 0.0
         while t < scenario.duration {
             for index in chargers.indices { chargers[index].advance(to: t) }
@@ -275,7 +278,13 @@ public struct SiteSimulator {
                 let active = scenario.inputs.contains { $0.kind == kind && $0.window.contains(t) }
                 guard active != inputSignals[offset] else { continue }   // (no debounce: only changes matter)
                 inputSignals[offset] = active
-                _ = core.inputRead(kind.rawValue, raw: active, now: t, wall: wallStart + t)
+                sessionBook.apply(core.inputRead(kind.rawValue, raw: active, now: t, wall: wallStart + t).storage)
+            }
+            // the off-peak meter reports its tariff once a second, as a TIC or P1 port delivers it
+            if let index = scenario.tariffs.last(where: { $0.at <= t })?.index, t - lastTariff >= 1 {
+                let effects = core.tariffRead(index, now: t, wall: wallStart + t)
+                sessionBook.apply(effects.storage)
+                lastTariff = t
             }
             for index in chargers.indices {
                 chargers[index].offline = scenario.chargers[index].offline.contains { $0.contains(t) }
