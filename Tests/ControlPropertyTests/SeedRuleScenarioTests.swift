@@ -11,6 +11,11 @@ import Testing
 struct SeedRuleScenarioTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
+    /// The shipped scenarios these tests run, with every check the shipped-scenario property makes
+    /// (that property leaves them to these, so none runs twice).
+    static let covered = ["contracted-power", "g100", "meter-averaging", "section-14a-dimming", "tic-off-peak", "uk-random-delay",
+                          "ze-ready-minimums"]
+
     static func shipped(_ name: String) throws -> SiteScenario {
         try ScenarioLoader.load(file: root.appendingPathComponent("etc/scenarios/\(name).yaml").path)
     }
@@ -28,7 +33,8 @@ struct SeedRuleScenarioTests {
         }
         #expect(summary.longestAboveFuse <= scenario.meterPeriod + 1e-9, "the fuse holds but for the sample that shows a step")
         for (zone, longest) in summary.longestAboveZoneLimit { #expect(longest <= scenario.meterPeriod + 1e-9, "\(zone)") }
-        #expect(summary.setpointViolations == 0 && summary.refusedEvents.isEmpty)
+        #expect(summary.setpointViolations == 0 && summary.cooldownViolations == 0 && summary.refusedEvents.isEmpty)
+        #expect(summary.evEnergyWh > 0)
         return (points, summary, simulator)
     }
 
