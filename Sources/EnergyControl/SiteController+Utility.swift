@@ -2,7 +2,12 @@ extension SiteController {
     /// The utility's power limit, never below the §14a floor, shared among the chargers that can
     /// charge (after every other cap): each gets a power share as a current on the phases it uses.
     func shareUtilityLimit(_ limitW: Double, _ chargers: [ChargerControlInput], _ caps: inout [CapSet]) {
-        let budget = max(limitW, settings.utility.floorW(chargers: chargers.count))
+        // a charger out of contact may still draw what it last had (its ceiling when that is not known):
+        // kept out of the budget, at the highest grid voltage, so the chargers together stay within it
+        let unreachableW = chargers.filter { !$0.status.online }.reduce(0.0) { sum, charger in
+            sum + Double(charger.lastSetpoint ?? charger.limits.ceiling) * settings.voltage * 1.1 * Double(charger.limits.phases)
+        }
+        let budget = max(0, max(limitW, settings.utility.floorW(chargers: chargers.count)) - unreachableW)
         // watts per ampere on the phases it uses, at the voltages it measures (nominal when it reports none):
         // at 240 V a share converted at 230 V would draw 4 % more than the limit
         let watts = chargers.map { charger in

@@ -76,6 +76,14 @@ struct UtilityLimitTests {
         inputs.utilityLimitW = 11_040
         let atHighVoltage = fresh.step(now: 0, chargers: [high], inputs: inputs)[0].cap?.amperes ?? 0
         #expect(atHighVoltage * 735 <= 11_040 + 1e-6 && atHighVoltage > 14, "\(atHighVoltage)")
+        // a charger out of contact that last had 6 A keeps that out of the budget: the other gets the rest
+        var lost = charger("b")
+        lost.status.online = false
+        lost.lastSetpoint = 6
+        inputs.utilityLimitW = 11_040
+        var withLost = SiteController(settings: settings)
+        let remaining = withLost.step(now: 0, chargers: [charger("a"), lost], inputs: inputs)[0].cap?.amperes ?? 0
+        #expect(remaining * 690 + 6 * 230 * 1.1 * 3 <= 11_040 + 1e-6 && remaining >= 9, "\(remaining)")   // 6 486 W left: 9.4 A
         // no limit: no utility cap
         inputs.utilityLimitW = nil
         #expect(control.step(now: 2, chargers: [charger("a"), charger("b")], inputs: inputs).allSatisfy { $0.cap?.reason != .utility })
