@@ -380,10 +380,8 @@ public final class MQTTNorthbound: Sendable {
                 case .meter:
                     let readings = meters.readings(entity.id, now: now)
                     source = .meter(readings)
-                    // a quantity seen for the first time: its entity is announced
-                    let seen = Set(readings.map { Array($0.keys) } ?? [])
-                    if !seen.isSubset(of: state.meterQuantities[entity.id, default: []]) {
-                        state.meterQuantities[entity.id, default: []].formUnion(seen)
+                    // a quantity seen for the first time: its entity is announced (checked in place: every pass)
+                    for name in readings?.keys ?? [:].keys where state.meterQuantities[entity.id, default: []].insert(name).inserted {
                         state.discoveryDue = discovery != nil
                     }
                 default: source = nil
