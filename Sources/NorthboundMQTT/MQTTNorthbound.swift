@@ -234,6 +234,7 @@ public final class MQTTNorthbound: Sendable {
         for (key, held) in rejections.flush() {
             logger.warning("MQTT command on \(key == "unknown" ? "unknown topics" : key) rejected: \(held) more in the last 10 s")
         }
+        for (_, held) in priceLogs.flush() { logger.info("prices: \(held) more series in the last 60 s") }
         mqttMeters?.flushLogs()
     }
 
@@ -241,6 +242,8 @@ public final class MQTTNorthbound: Sendable {
     private let rejections = Coalescer(interval: 10)
     /// At most one error reply per command topic and second: a flood is answered, not echoed.
     private let replies = Coalescer(interval: 1)
+    /// Accepted price series are logged at most once a minute.
+    private let priceLogs = Coalescer(interval: 60)
 
 
     /// `<prefix>/+/…/+/set` for every depth a value topic has.
@@ -301,7 +304,11 @@ public final class MQTTNorthbound: Sendable {
         switch PricePayload.decode(payload, slotMinutes: settings.slotMinutes) {
         case .success(let series):
             control.setPrices(series)
-            logger.info("prices: \(series.slots.count) slots of \(settings.slotMinutes) min from \(PricePayload.text(series.start))")
+            // a sender repeating itself gets a line a minute, not one per message
+            if let held = priceLogs.admit("prices") {
+                let more = held > 0 ? " (and \(held) more series in the last 60 s)" : ""
+                logger.info("prices: \(series.slots.count) slots of \(settings.slotMinutes) min from \(PricePayload.text(series.start))\(more)")
+            }
             control.step(now: clock.now)
             publish(now: clock.now)
         case .failure(let problem):
