@@ -4,10 +4,12 @@
 #   unit         everything but the two lanes below; needs no Python (about a minute)
 #   properties   ControlPropertyTests: seeded random sites through the control loops (CPU-bound)
 #   integration  IntegrationTests (the built binary against real peers, mostly waiting) and
-#                ModbusChargerDriverTests (the driver against a pymodbus charger)
-# properties and integration run side by side. Separate processes matter: a CPU-bound test holds
-# a thread of Swift's cooperative pool (as wide as the machine has cores) for minutes, and in the
-# same process servers under test that need that pool would starve.
+#                ModbusChargerDriverTests (the driver against a pymodbus charger), in three shards
+# properties and the integration shards run side by side. Separate processes matter: a CPU-bound
+# test holds a thread of Swift's cooperative pool (as wide as the machine has cores) for minutes,
+# and in the same process servers under test that need that pool would starve. The integration
+# tests mostly wait on peers, yet each holds a pool thread while it waits, so one process runs only
+# as many at once as the machine has cores: three shards (each with its own port range) triple that.
 #
 #   scripts/test.sh          all three lanes (CI runs this)
 #   scripts/test.sh --fast   the unit lane only (no Python packages installed)
@@ -31,16 +33,27 @@ mkdir -p "$LOGS"
 declare -A filters=(
   [unit]="--skip IntegrationTests --skip ControlPropertyTests --skip ModbusChargerDriverTests"
   [properties]="--filter ControlPropertyTests"
-  [integration]="--filter IntegrationTests --filter ModbusChargerDriverTests"
+  [integration-1]="--filter IntegrationTests.BrandDriverTests --filter ModbusChargerDriverTests --filter IntegrationTests.StandbyTests --filter IntegrationTests.PackageTests"
+  [integration-2]="--filter IntegrationTests.SmartMeterTests --filter IntegrationTests.SunSpecMeterTests --filter IntegrationTests.OCPPChargePointTests --filter IntegrationTests.ReadRTUTests --filter IntegrationTests.CrashTests"
+  [integration-3]="--filter IntegrationTests --skip IntegrationTests.BrandDriverTests --skip IntegrationTests.StandbyTests --skip IntegrationTests.PackageTests --skip IntegrationTests.SmartMeterTests --skip IntegrationTests.SunSpecMeterTests --skip IntegrationTests.OCPPChargePointTests --skip IntegrationTests.ReadRTUTests --skip IntegrationTests.CrashTests"
 )
+# ports the shards hand out to the peers and bridges they start: disjoint, below the ephemeral range
+declare -A ports=([integration-1]=20000-23999 [integration-2]=24000-27999 [integration-3]=28000-32000)
 
 # Runs one lane in the background; its log is $LOGS/<lane>.log.
 start_lane() {
   local lane=$1
   # shellcheck disable=SC2086
   # --ignore-lock: lanes only read the build, and SwiftPM would otherwise run them one by one
-  swift test --skip-build --ignore-lock --disable-xctest ${filters[$lane]} >"$LOGS/$lane.log" 2>&1 &
+  CB_TEST_PORTS="${ports[$lane]:-}" swift test --skip-build --ignore-lock --disable-xctest ${filters[$lane]} >"$LOGS/$lane.log" 2>&1 &
   pids[$lane]=$!
+  # SwiftPM opens the build database even with --skip-build and fails if another one holds it:
+  # the next lane starts once this one runs its tests (at most 2 minutes, or when it ends)
+  for _ in $(seq 1 1200); do
+    grep -q "Test run started" "$LOGS/$lane.log" 2>/dev/null && break
+    kill -0 "${pids[$lane]}" 2>/dev/null || break
+    sleep 0.1
+  done
 }
 
 # Waits for a lane and prints its summary, or its failures and the log's end.
@@ -67,8 +80,8 @@ start_lane unit
 finish_lane unit
 if [ "$mode" != "--fast" ]; then
   start_lane properties
-  start_lane integration
-  finish_lane integration
+  for shard in 1 2 3; do start_lane "integration-$shard"; done
+  for shard in 1 2 3; do finish_lane "integration-$shard"; done
   finish_lane properties
 fi
 

@@ -136,6 +136,10 @@ struct BrandDriverTests {
         // back up: the bridge takes the charger over again
         bridge = try Self.startBridge(yaml, north: north)
         try emulator.waitFor("fallback-left", timeout: 10)
+        // online first: the restarted bridge shows the charger offline until its first full status,
+        // and on a busy machine the outage below would otherwise be checked against that
+        try waitForRegister(port: north, address: 1002, timeout: 15) { $0 == 1 }
+        try broker.waitFor("chargebridge/charger/cp/online", equal: "ON")
 
         // the charger goes away and comes back: offline, then online
         emulator.process.stop()

@@ -37,10 +37,11 @@ enum TestEnvironment {
 
     /// A loopback TCP port nobody uses now and no other test of this run was given. Chosen below
     /// the kernel's ephemeral range (32768–60999): a port the kernel picked could be taken again
-    /// by any outgoing connection before the bridge binds it.
+    /// by any outgoing connection before the bridge binds it. `CB_TEST_PORTS` (`LOW-HIGH`) narrows
+    /// the range, so that test processes run side by side never hand out the same port.
     static func freePort() throws -> Int {
         for _ in 0..<500 {
-            let candidate = Int.random(in: 20_000...32_000)
+            let candidate = Int.random(in: portRange)
             guard issuedPorts.withLock({ $0.insert(candidate).inserted }) else { continue }
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             defer { close(fd) }
@@ -57,6 +58,12 @@ enum TestEnvironment {
     }
 
     private static let issuedPorts = Mutex<Set<Int>>([])
+
+    static let portRange: ClosedRange<Int> = {
+        let bounds = (ProcessInfo.processInfo.environment["CB_TEST_PORTS"] ?? "").split(separator: "-").compactMap { Int($0) }
+        guard bounds.count == 2, 1024 <= bounds[0], bounds[0] + 100 <= bounds[1], bounds[1] < 32_768 else { return 20_000...32_000 }
+        return bounds[0]...bounds[1]
+    }()
 
     /// Every wait in these tests is stretched by `CB_TEST_TIME_SCALE` (default 3), and a timed goal
     /// gets `patience` seconds (`CB_TEST_PATIENCE`, default 20) on top: a busy machine makes a test
