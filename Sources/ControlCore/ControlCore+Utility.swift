@@ -3,11 +3,13 @@ import StorageModel
 
 extension ControlCore {
     /// The utility's limit on the chargers in force: the dimming contact's power while it is closed,
-    /// the commanded one, the lower of both; nil when neither holds. The floor is applied by the loops.
+    /// the commanded one, the gateway's register (or its failsafe limit), the lowest of them; nil
+    /// when none holds. The floor is applied by the loops.
     var utilityLimitW: Double? {
         let dimming = settings.inputs.contains { $0.role == .dimming && inputs[$0.id]?.value == true }
         let contact = dimming ? settings.site.utility.dimmedPowerW ?? 0 : nil
-        return [contact, utilityCommandW].compactMap { $0 }.min()
+        let gateway = utilityGateway?.limitInForceW(floorW: utilityFloorW)
+        return [contact, utilityCommandW, gateway].compactMap { $0 }.min()
     }
 
     /// The least the chargers keep under a utility limit (§14a EnWG).
