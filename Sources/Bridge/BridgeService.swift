@@ -211,6 +211,13 @@ public final class BridgeService: Service {
             entry.1.append(PolledDevice(id: input.id, role: .input(id: input.id), map: map, unit: unit, period: input.period))
             devices[endpoint.bus] = entry
         }
+        if let gateway = configuration.utilityGateway {
+            let map = RegisterMap(name: UtilityGatewayInput.id, quantities: [gateway.limit] + (gateway.heartbeat.map { [$0] } ?? []))
+            var entry = devices[gateway.endpoint.bus] ?? (gateway.endpoint, [], 0)
+            entry.1.append(PolledDevice(id: UtilityGatewayInput.id, role: .utilityGateway, map: map, unit: gateway.unit, period: gateway.period))
+            entry.2 = max(entry.2, gateway.timeoutMilliseconds)
+            devices[gateway.endpoint.bus] = entry
+        }
         let deliver = route(control: control, meters: meters)
         return devices.values.map { endpoint, list, timeout in
             BusPoller(endpoint: endpoint, devices: list, timeout: .milliseconds(timeout), clock: clock, logger: logger, deliver: deliver)
@@ -252,6 +259,8 @@ public final class BridgeService: Service {
                 meters.record(device.id, readings, time: time)
             case .input(let id):
                 control.inputRead(id, raw: GridReading.flag(readings), now: time)
+            case .utilityGateway:
+                control.utilityGatewayRead(readings, now: time)
             }
         }
     }

@@ -21,6 +21,8 @@ public struct PlanCommand: Sendable, Equatable {
 
     /// The longest plan taken: as long as the longest price series.
     public static let horizon = PriceSeries.maxDays * 86_400
+    /// The most energy a plan takes, kWh.
+    public static let mostKWh = 500.0
 }
 
 /// A charger's plan in force: the command, the session energy it aims at, and the plan made for
@@ -34,6 +36,36 @@ struct PlanState: Sendable, Equatable {
     /// Wall time of the next boundary: the plan is made again then.
     var replanAt = -Double.infinity
     var sawVehicle = false
+
+    /// What is saved of it (the plan itself is made again after a restart).
+    var saved: RuntimeSettings.Plan {
+        let (goal, kWh) = switch command.goal {
+        case .energy(let kWh): ("energy", kWh)
+        case .target(let kWh): ("target", kWh)
+        }
+        return RuntimeSettings.Plan(goal: goal, kWh: kWh, departure: command.departure, objective: command.objective.rawValue, target: target)
+    }
+
+    /// A saved plan as a command, or why it cannot be taken any more.
+    static func restored(_ saved: RuntimeSettings.Plan) -> Result<PlanState, CommandRejection> {
+        guard saved.kWh.isFinite, saved.kWh > 0, saved.kWh <= PlanCommand.mostKWh, saved.departure.isFinite else {
+            return .failure(CommandRejection("\(saved.kWh) kWh is no energy to plan"))
+        }
+        guard let objective = ChargePlanRequest.Objective(rawValue: saved.objective) else { return .failure(CommandRejection("unknown objective \(saved.objective)")) }
+        let goal: PlanCommand.Goal
+        switch saved.goal {
+        case "energy": goal = .energy(kWh: saved.kWh)
+        case "target": goal = .target(kWh: saved.kWh)
+        default: return .failure(CommandRejection("unknown goal \(saved.goal)"))
+        }
+        var state = PlanState(command: PlanCommand(goal: goal, departure: saved.departure, objective: objective))
+        if let target = saved.target, target.isFinite, target >= 0 {
+            // the vehicle was plugged in when it was saved: the plan ends once it is seen gone
+            state.target = target
+            state.sawVehicle = true
+        }
+        return .success(state)
+    }
 }
 
 extension ControlCore {
@@ -41,6 +73,29 @@ extension ControlCore {
     public mutating func setPrices(_ series: PriceSeries?) {
         prices = series
         for index in plans.keys { plans[index]?.plan = nil }
+    }
+
+    /// Saved plans put back at start: one whose departure has passed (or whose charger is gone) is dropped with a line.
+    mutating func restorePlans(_ saved: [String: RuntimeSettings.Plan], wall: Double?) -> [CoreLog] {
+        var logs: [CoreLog] = []
+        for (id, plan) in saved.sorted(by: { $0.key < $1.key }) {
+            guard let index = chargerIndex[id] else {
+                logs.append(CoreLog(.warning, "runtime state: no charger \"\(id)\" any more; its plan is dropped"))
+                continue
+            }
+            if let wall, plan.departure <= wall {
+                logs.append(CoreLog(.notice, "runtime state: the plan's departure has passed while stopped; the plan is dropped", charger: id))
+                continue
+            }
+            switch PlanState.restored(plan) {
+            case .success(let state):
+                plans[index] = state
+                refreshView(index)
+            case .failure(let problem):
+                logs.append(CoreLog(.warning, "runtime state: plan dropped: \(problem)", charger: id))
+            }
+        }
+        return logs
     }
 
     /// The price of the slot in force at the last step (nil: no series covers it).
@@ -71,7 +126,8 @@ extension ControlCore {
         guard var state = plans[index] else { return nil }
         let before = state.plan
         let charger = settings.chargers[index]
-        let ended = wall >= state.command.departure ? "the departure is reached" : state.sawVehicle && !status.plugged ? "the vehicle left" : nil
+        // (a charger out of contact says nothing of its vehicle: after a restart it is not read yet)
+        let ended = wall >= state.command.departure ? "the departure is reached" : state.sawVehicle && status.online && !status.plugged ? "the vehicle left" : nil
         if let ended {
             plans[index] = nil
             logs.append(CoreLog(.notice, "plan ended: \(ended)", charger: charger.id))

@@ -6,9 +6,10 @@ public enum CommandKind: String, Sendable, CaseIterable {
     /// A zone's remote setpoint and its heartbeat: an energy manager's, not an operator's setting
     /// (never saved; it lapses to the zone's failsafe limit when the energy manager goes silent).
     case zoneSetpoint = "setpoint", zoneHeartbeat = "heartbeat"
-    /// The utility's power limit on the chargers together (kW; §14a dimming): not a setting, never saved.
+    /// The utility's power limit on the chargers together (kW; §14a dimming): saved, so a grid
+    /// operator's limit holds across a restart.
     case powerLimit = "power_limit"
-    /// A charger's charging plan (not saved: it lasts until its departure or its vehicle leaves).
+    /// A charger's charging plan: saved; it lasts until its departure or its vehicle leaves.
     case plan
 }
 

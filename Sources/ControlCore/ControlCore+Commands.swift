@@ -58,7 +58,7 @@ extension ControlCore {
             return active ? "signal on" : "signal off"
         case (.powerLimit, .watts(let watts)):
             guard id == "site" else { throw CommandRejection("the power limit is the site's, not \"\(id)\"'s") }
-            if let watts, !(watts.isFinite && watts >= 0 && watts <= 10_000_000) { throw CommandRejection("expected 0…10000 kW or none") }
+            if let watts, !(watts.isFinite && watts >= 0 && watts <= Self.mostPowerLimitW) { throw CommandRejection("expected 0…10000 kW or none") }
             utilityCommandW = watts
             guard let watts else { return "utility power limit lifted" }
             let floor = utilityFloorW
@@ -95,6 +95,9 @@ extension ControlCore {
         }
     }
 
+    /// The largest utility power limit taken (10 MW): more is no limit a grid operator sends.
+    static let mostPowerLimitW = 10_000_000.0
+
     /// Why `phases` cannot be selected on a charger with `limits`, or nil when it can.
     public static func phaseProblem(_ phases: Int, limits: ChargerLimits) -> String? {
         guard phases == 1 || phases == 3 else { return "phases must be 1 or 3" }
@@ -113,6 +116,8 @@ extension ControlCore {
             for (zone, limit) in zip(load.settings.zones.map(\.id), load.operatorLimits) { if let limit { result.zoneLimits[zone] = limit } }
         }
         result.inputs = remoteInputs
+        result.powerLimitW = utilityCommandW
+        for (index, state) in plans { result.plans[settings.chargers[index].id] = state.saved }
         return result
     }
 
@@ -121,7 +126,8 @@ extension ControlCore {
 
     /// Puts saved settings back at start. What no longer fits the configuration (a charger that is
     /// gone, a limit above a new maximum) is dropped with a warning.
-    public mutating func restore(_ restored: RuntimeSettings) -> [CoreLog] {
+    /// - Parameter wall: Unix seconds now: a plan whose departure has passed is dropped.
+    public mutating func restore(_ restored: RuntimeSettings, wall: Double? = nil) -> [CoreLog] {
         var logs: [CoreLog] = []
         for (id, saved) in restored.chargers.sorted(by: { $0.key < $1.key }) {
             guard let index = chargerIndex[id] else {
@@ -155,9 +161,18 @@ extension ControlCore {
             // in force from the first step: a utility's signal does not wait for a debounce after a restart
             inputs[id] = DebouncedInput(initial: value != settings.inputs[index].invert, debounce: settings.inputs[index].debounce)
         }
+        if let watts = restored.powerLimitW {
+            if watts.isFinite, watts >= 0, watts <= Self.mostPowerLimitW {
+                utilityCommandW = watts
+                logs.append(CoreLog(.notice, "runtime state: utility power limit \(formatKilowatts(watts)) kW holds again"))
+            } else {
+                logs.append(CoreLog(.warning, "runtime state: utility power limit \(watts) W is no power and is dropped"))
+            }
+        }
+        logs += restorePlans(restored.plans, wall: wall)
         saved = restored
         if restored != RuntimeSettings() {
-            logs.append(CoreLog(.notice, "runtime settings restored: \(restored.chargers.count) charger(s), \(restored.zoneLimits.count) zone limit(s), \(restored.inputs.count) input(s)"))
+            logs.append(CoreLog(.notice, "runtime settings restored: \(restored.chargers.count) charger(s), \(restored.zoneLimits.count) zone limit(s), \(restored.inputs.count) input(s), \(plans.count) plan(s)"))
         }
         return logs
     }

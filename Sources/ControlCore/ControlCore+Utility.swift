@@ -3,21 +3,30 @@ import StorageModel
 
 extension ControlCore {
     /// The utility's limit on the chargers in force: the dimming contact's power while it is closed,
-    /// the commanded one, the lower of both; nil when neither holds. The floor is applied by the loops.
+    /// the commanded one, the gateway's register (or its failsafe limit), the lowest of them; nil
+    /// when none holds. The floor is applied by the loops.
     var utilityLimitW: Double? {
         let dimming = settings.inputs.contains { $0.role == .dimming && inputs[$0.id]?.value == true }
         let contact = dimming ? settings.site.utility.dimmedPowerW ?? 0 : nil
-        return [contact, utilityCommandW].compactMap { $0 }.min()
+        let gateway = utilityGateway?.limitInForceW(floorW: utilityFloorW)
+        return [contact, utilityCommandW, gateway].compactMap { $0 }.min()
     }
 
     /// The least the chargers keep under a utility limit (§14a EnWG).
     var utilityFloorW: Double { settings.site.utility.floorW(chargers: settings.chargers.count) }
 
+    /// Changes of a limit that holds are told at most once per this many seconds (a gateway's
+    /// register that wanders must not flood the log and the event table); starts and ends at once.
+    static let utilityChangeInterval: Seconds = 10
+
     /// A dimming that starts, changes or ends is logged and recorded, with the floor when it holds.
-    mutating func noteUtilityLimit(wall: Double, into logs: inout [CoreLog], _ storage: inout [StorageChange]) {
+    /// (The limit itself is in force at once; only its announcement waits.)
+    mutating func noteUtilityLimit(now: Seconds, wall: Double, into logs: inout [CoreLog], _ storage: inout [StorageChange]) {
         let limit = utilityLimitW
         guard limit != utilityInForce else { return }
+        if limit != nil, utilityInForce != nil, now - utilityAnnounced < Self.utilityChangeInterval { return }
         utilityInForce = limit
+        utilityAnnounced = now
         guard let limit else {
             logs.append(CoreLog(.notice, "utility power limit ended"))
             storage.append(.event(EventRecord(at: wall, kind: EventKind.utilityLimitEnded.rawValue)))

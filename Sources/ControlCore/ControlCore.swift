@@ -37,8 +37,14 @@ public struct ControlCore: Sendable {
     var tariffSeen: Seconds = -.infinity
     /// The utility's power limit as last commanded (MQTT), watts; nil: none.
     var utilityCommandW: Double?
-    /// The utility limit in force at the last step (for its start and end events).
+    /// The utility limit in force as last announced (for its start, change and end events).
     var utilityInForce: Double?
+    /// When a changed utility limit was last announced (changes are told at most once per interval).
+    var utilityAnnounced: Seconds = -.infinity
+    /// The utility limit read from a gateway's register (nil: none configured).
+    var utilityGateway: UtilityGateway?
+    /// The gateway's failsafe as last announced, when, and the entries not told yet.
+    var gatewayAnnounced = (failsafe: false, at: -Double.infinity, entries: 0)
     /// G100: the grid power against the connection's import and export limits (nil: none set).
     var connectionMonitor: ConnectionLimitMonitor?
     /// The PV meter is the surplus's source and has no fresh reading (said once per change).
@@ -117,6 +123,7 @@ public struct ControlCore: Sendable {
         var inputIndex: [String: Int] = [:]
         for (index, input) in settings.inputs.enumerated() { inputIndex[input.id] = index }
         self.inputIndex = inputIndex
+        utilityGateway = settings.utilityGateway.map { UtilityGateway(settings: $0, now: now) }
         for (index, zone) in (settings.load?.zones ?? []).enumerated() {
             if let setpoint = zone.setpoint { zoneSetpoints[index] = ZoneSetpoint(settings: setpoint, zoneLimit: zone.limit) }
         }
@@ -247,7 +254,8 @@ public struct ControlCore: Sendable {
             return control
         }
         ageTariff(now: now, wall: wall, into: &result.logs, &result.storage)
-        noteUtilityLimit(wall: wall, into: &result.logs, &result.storage)
+        tickUtilityGateway(now: now, wall: wall, into: &result.logs, &result.storage)
+        noteUtilityLimit(now: now, wall: wall, into: &result.logs, &result.storage)
         offPeak = offPeakNow(localTime)
         let outputs = controller.step(now: now, chargers: controls, inputs: siteInputs, time: localTime)
         result.chargers.reserveCapacity(settings.chargers.count)

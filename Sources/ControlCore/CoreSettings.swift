@@ -81,6 +81,8 @@ public struct CoreSettings: Sendable {
     public var recordSessions: Bool
     /// How long an open session may go without a checkpoint while energy flows.
     public var checkpointSeconds: Double
+    /// A utility power limit read from a gateway's register, with heartbeat and failsafe (nil: none).
+    public var utilityGateway: UtilityGateway.Settings?
 
     public init(site: SiteSettings, load: LoadSettings? = nil, chargers: [Charger], inputs: [Input] = [], gridMeter: String? = nil,
                 recordSessions: Bool = false, checkpointSeconds: Double = 5) {

@@ -60,6 +60,7 @@ package final class BusPoller: Sendable {
         }
         let metrics = devices.map { device -> BridgeMetrics.Device? in
             if case .input = device.role { return nil }
+            if case .utilityGateway = device.role { return nil }
             return BridgeMetrics.Device(id: device.id)
         }
         var due = [Seconds](repeating: clock.now, count: devices.count)
@@ -75,6 +76,7 @@ package final class BusPoller: Sendable {
                 let needs: (String) -> Bool = switch device.role {
                 case .gridMeter, .zoneMeter: { $0.hasPrefix("current.") || $0.hasPrefix("power.") }
                 case .pvMeter, .batteryMeter: { $0 == "power.total" }
+                case .utilityGateway: { $0 == "limit" }
                 default: { _ in false }
                 }
                 if let change = health[index].observe(problem: DeviceHealth.problem(outcome.readings, needs: needs)) {

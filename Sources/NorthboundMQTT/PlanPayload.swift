@@ -8,7 +8,7 @@ import ServiceConfiguration
 /// `{"target_kwh": 60, …}` (the session reaches this), optionally `"optimise": "cost" | "co2"`;
 /// `clear` or `none` clears the plan. Whether the departure is in the future is the core's check.
 enum PlanPayload {
-    static let maxKWh = 500.0
+    static let maxKWh = PlanCommand.mostKWh
 
     struct Fields: Decodable {
         var energy: Double?

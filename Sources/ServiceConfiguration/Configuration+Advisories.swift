@@ -29,6 +29,7 @@ extension Configuration {
         for input in inputs {
             if case .modbus(.rtu(let device, _), _, _, _) = input.source { all.append((device, "input \(input.id)")) }
         }
+        if case .rtu(let device, _)? = utilityGateway?.endpoint { all.append((device, "the utility gateway")) }
         return all
     }
 }

@@ -20,6 +20,7 @@ extension Configuration {
                                     recordSessions: recordSessions, checkpointSeconds: checkpointSeconds)
         settings.pvMeter = pvMeter
         settings.batteryMeter = batteryMeter
+        settings.utilityGateway = utilityGateway?.settings
         return settings
     }
 }

@@ -142,6 +142,8 @@ public struct Configuration: Sendable {
     public var batteryMeter: String?
     public var meters: [Meter] = []
     public var inputs: [Input] = []
+    /// The utility's power limit read from a gateway's register (nil: none).
+    public var utilityGateway: UtilityGatewayInput?
     public var northbound = Northbound()
     public var tickMilliseconds = 100
     public var chargers: [Charger] = []
@@ -187,7 +189,9 @@ public struct Configuration: Sendable {
                 }
                 config.timeZone = timeZone
             }
-            config.site = try SiteSettingsParser.parse(&fields)
+            var gatewayNode: YAMLNode?
+            config.site = try SiteSettingsParser.parse(&fields) { node throws(DataFileError) in gatewayNode = node }
+            if let gatewayNode { config.utilityGateway = try parseUtilityGateway(gatewayNode) }
             try fields.finish()
         }
         let meterNodes = try top.optional("meters")?.list() ?? []
@@ -343,7 +347,7 @@ public struct Configuration: Sendable {
         let devices = config.meters.map { ($0.id, $0.mqtt == nil ? $0.endpoint : nil) } + config.inputs.map { input -> (String, Endpoint?) in
             if case .modbus(let endpoint, _, _, _) = input.source { return (input.id, endpoint) }
             return (input.id, nil)
-        }
+        } + (config.utilityGateway.map { [(UtilityGatewayInput.id, $0.endpoint)] } ?? [])
         // a smart meter's port sends telegrams on its own: nothing else can share the line
         var smart: [String: String] = [:]
         for meter in config.meters where meter.port != nil { smart[meter.endpoint.bus] = meter.id }

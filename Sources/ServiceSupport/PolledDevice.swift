@@ -16,6 +16,8 @@ package struct PolledDevice: Sendable {
         /// A meter shown northbound only (PV, a sub-meter without a zone).
         case meter
         case input(id: String)
+        /// The registers of a grid operator's gateway: the utility's power limit and its heartbeat.
+        case utilityGateway
 
         package var noun: String {
             switch self {
@@ -25,6 +27,7 @@ package struct PolledDevice: Sendable {
             case .batteryMeter: "battery meter"
             case .meter: "meter"
             case .input: "input"
+            case .utilityGateway: "utility gateway"
             }
         }
     }

@@ -12,7 +12,8 @@ public enum SiteSettingsParser {
     }
 
     /// Reads the loop settings from `fields`; the caller may read other keys first and calls `finish()`.
-    public static func parse(_ fields: inout YAMLFields) throws(DataFileError) -> SiteSettings {
+    /// `utilityGateway` takes `utility.modbus` (the service reads it; a scenario has none).
+    public static func parse(_ fields: inout YAMLFields, utilityGateway: ((YAMLNode) throws(DataFileError) -> Void)? = nil) throws(DataFileError) -> SiteSettings {
         var settings = SiteSettings()
         if let fuse = fields.optional("fuse_a") { settings.fuse.limit = try SiteSettingsParser.perPhase(fuse, in: 6...1000) }
         if let headroom = fields.optional("headroom_a") { settings.fuse.headroom = try SiteSettingsParser.perPhase(headroom, in: 0...100) }
@@ -78,7 +79,7 @@ public enum SiteSettingsParser {
             let perPhase = amperes(kilowatts: try power.number(in: 1...10_000))
             settings.fuse.limit = (settings.fuse.limit ?? [perPhase, perPhase, perPhase]).map { min($0, perPhase) }
         }
-        if let utility = fields.optional("utility") { settings.utility = try parseUtility(utility) }
+        if let utility = fields.optional("utility") { settings.utility = try parseUtility(utility, gateway: utilityGateway) }
         if let g100 = fields.optional("g100") {
             // the import limit is held like a contracted power; both are watched for excursions
             var f = try g100.fields()
@@ -108,9 +109,13 @@ public enum SiteSettingsParser {
         (kilowatts * 1000 / (3 * powerLimitVoltage) * 10).rounded(.down) / 10
     }
 
-    /// `utility: { dimmed_kw, controllable_devices, simultaneity_factor }` — §14a EnWG dimming.
-    static func parseUtility(_ node: YAMLNode) throws(DataFileError) -> UtilitySettings {
+    /// `utility: { dimmed_kw, controllable_devices, simultaneity_factor, modbus }` — §14a EnWG dimming.
+    static func parseUtility(_ node: YAMLNode, gateway: ((YAMLNode) throws(DataFileError) -> Void)?) throws(DataFileError) -> UtilitySettings {
         var f = try node.fields()
+        if let modbus = f.optional("modbus") {
+            guard let gateway else { throw modbus.error("a gateway's register is read by the service, not in a scenario") }
+            try gateway(modbus)
+        }
         var utility = UtilitySettings()
         if let v = f.optional("dimmed_kw") { utility.dimmedPowerW = try v.number(in: 0...10_000) * 1000 }
         if let v = f.optional("controllable_devices") { utility.controllableDevices = try v.integer(in: 1...1000) }

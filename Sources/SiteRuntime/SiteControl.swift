@@ -56,7 +56,7 @@ package final class SiteControl: Sendable {
                                                   checkpointSeconds: checkpointSeconds)
         var core = try ControlCore(settings: settings, now: now)
         let closed = core.resume(openSessions: openSessions)
-        let logs = core.restore(restored)
+        let logs = core.restore(restored, wall: wallClock())
         self.core = Mutex(core)
         recorder?.record(closed)
         emit(logs)
@@ -105,6 +105,23 @@ package final class SiteControl: Sendable {
     package func inputRead(_ id: String, raw: Bool?, now: Seconds) {
         let wall = wallClock()
         carryOut(core.withLock { $0.inputRead(id, raw: raw, now: now, wall: wall) })
+    }
+
+    /// The utility gateway's registers (`limit`, `heartbeat`): a failed request is unreadable
+    /// (the timeout decides), a value that decodes to nothing is a bad value (failsafe at once).
+    package func utilityGatewayRead(_ readings: [Reading], now: Seconds) {
+        func value(_ name: String) -> UtilityGateway.Value? {
+            guard let reading = readings.first(where: { $0.name == name }) else { return nil }
+            switch reading.value {
+            case .success(.number(let number)): return .number(number)
+            case .failure(.readFailed(let reason)): return .unreadable(reason)
+            case .failure(let reason): return .invalid(reason.description)
+            case .success: return .invalid("not a number")
+            }
+        }
+        let wall = wallClock()
+        let limit = value("limit") ?? .unreadable("not read")
+        carryOut(core.withLock { $0.utilityGatewayRead(limit: limit, heartbeat: value("heartbeat"), now: now, wall: wall) })
     }
 
     /// One control step: charger statuses in, setpoints out to the drivers, views refreshed.

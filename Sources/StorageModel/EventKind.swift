@@ -15,6 +15,9 @@ public enum EventKind: String, Sendable, CaseIterable {
     case tariffChanged = "tariff-changed"
     /// The utility's power limit on the chargers (§14a dimming) began or changed, or ended.
     case utilityLimitStarted = "utility-limit", utilityLimitEnded = "utility-limit-ended"
+    /// The gateway the utility's limit is read from failed (heartbeat stopped, unreadable, a bad
+    /// value: the failsafe limit holds), or proved alive again.
+    case utilityGatewayFailsafe = "utility-gateway-failsafe", utilityGatewayRecovered = "utility-gateway-recovered"
     /// The grid power stayed beyond a G100 import or export limit, or came back within it.
     case connectionLimitExceeded = "g100-limit-exceeded", connectionLimitRestored = "g100-limit-restored"
 }

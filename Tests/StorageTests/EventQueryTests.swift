@@ -14,7 +14,7 @@ struct EventQueryTests {
         let all = "service-started, service-stopped, configuration-loaded, failsafe-entered, failsafe-left, master-connected, "
             + "master-replaced, master-disconnected, meter-lost, meter-recovered, load-shedding-on, load-shedding-off, input-changed, "
             + "setting-changed, charger-offline, charger-online, leader-took-over, leader-released, standby-started, "
-            + "zone-setpoint-changed, zone-setpoint-failsafe, tariff-changed, utility-limit, utility-limit-ended, g100-limit-exceeded, g100-limit-restored"
+            + "zone-setpoint-changed, zone-setpoint-failsafe, tariff-changed, utility-limit, utility-limit-ended, utility-gateway-failsafe, utility-gateway-recovered, g100-limit-exceeded, g100-limit-restored"
         #expect(throws: UnknownEventKind(text: "failsafe_enterd")) { try EventKind.named("failsafe_enterd") }
         #expect(UnknownEventKind(text: "failsafe_enterd").description
             == "unknown event kind \"failsafe_enterd\" (kinds: \(all)); did you mean \"failsafe-entered\"?")
