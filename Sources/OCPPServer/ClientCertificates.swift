@@ -59,7 +59,8 @@ final class TLSFailureLog: ChannelInboundHandler {
     init(lines: Lines) { self.lines = lines }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        if error is NIOSSLError || error is BoringSSLError, let count = lines.failed(now: .now()) {
+        // only the handshake: a peer that leaves without close_notify later is no failure
+        if let failure = error as? NIOSSLError, case .handshakeFailed = failure, let count = lines.failed(now: .now()) {
             let more = count > 1 ? "; \(count) failed handshakes since the last such line" : ""
             lines.logger.warning("OCPP TLS handshake from \(context.channel.remoteAddress?.ipAddress ?? "?") failed: \(error)\(more)")
         }

@@ -65,7 +65,7 @@ public final class OCPPServer: Sendable {
     @discardableResult
     public func start() throws -> Int {
         let tlsContext: NIOSSLContext? = try settings.tls.map { files in
-            try Self.makeTLSContext(certificate: files.certificate, key: files.key, clientCA: settings.clientCA)
+            try Self.makeTLSContext(certificate: files.certificate, key: files.key, clientCA: self.settings.clientCA)
         }
         let settings = self.settings, admit = self.admit, open = self.open, logger = self.logger
         let tlsFailures = TLSFailureLog.Lines(logger: logger)

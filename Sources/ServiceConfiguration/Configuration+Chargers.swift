@@ -162,12 +162,12 @@ extension Configuration {
                 throw node.error("charger \(config.chargers[index].id) uses driver ocpp: add an ocpp: section (bind, port) for the central system")
             }
             guard ids.insert(ocpp.chargePointId).inserted else { throw node.error("charge point id \(ocpp.chargePointId) is used twice") }
-            config.chargers[index].ocpp?.securityProfile = try checkSecurityProfile(ocpp.securityProfile, server: server,
-                                                                                    node: try node.fields().optional("ocpp")?.fields().optional("security_profile") ?? node)
+            let profileNode = node.descendant("ocpp", "security_profile") ?? node.descendant("ocpp") ?? node
+            config.chargers[index].ocpp?.securityProfile = try checkSecurityProfile(ocpp.securityProfile, server: server, node: profileNode)
         }
         if let ocppNode, ids.isEmpty { throw ocppNode.error("no charger uses driver: ocpp") }
         if let ocppNode, config.ocpp?.clientCA != nil, !config.chargers.contains(where: { $0.ocpp?.securityProfile == 3 }) {
-            let clientCA = try ocppNode.fields().optional("tls")?.fields().optional("client_ca") ?? ocppNode
+            let clientCA = ocppNode.descendant("tls", "client_ca") ?? ocppNode
             throw clientCA.error("client_ca is set but no charger has security_profile: 3 (remove it, or set the profile of the charge points that present certificates)")
         }
     }
