@@ -64,6 +64,7 @@ struct OCPPSecurityProfileTests {
 
         try site.bridge.waitFor("OCPP TLS handshake from 127.0.0.1 failed")
         let lines = site.bridge.text.split(separator: "\n").filter { $0.contains("OCPP connection from") }
+        print(site.bridge.text.split(separator: "\n").filter { $0.contains("OCPP TLS handshake") || $0.contains("OCPP connection from") }.joined(separator: "\n"))
         #expect(lines.contains { $0.contains("client certificate CN is not the charge point id") && $0.contains("certificate CN \"cp2\"") }, "\(lines)")
         #expect(lines.contains { $0.contains("no client certificate") }, "\(lines)")
         #expect(lines.contains { $0.contains("no basic-auth password") && $0.contains("\"cp2\"") }, "\(lines)")
