@@ -18,7 +18,7 @@ public final class OCPPServer: Sendable {
         public var port = 9000
         /// The URL path before the charge point id ("ocpp" → /ocpp/CP1).
         public var path = "ocpp"
-        /// PEM files for wss:// (security profile 2).
+        /// PEM files for wss:// (security profiles 2 and 3).
         public var tls: (certificate: String, key: String)?
         /// PEM file of the CA whose certificates charge points present (security profile 3; needs `tls`).
         public var clientCA: String?
