@@ -47,7 +47,7 @@ struct OCPPSecurityProfileTests {
         // another charge point's certificate: 403
         let borrowed = try Self.chargePoint("cp3", port: port, folder: folder, certificate: "cp2", password: nil)
         defer { borrowed.stop() }
-        #expect(try borrowed.waitForEvent("refused")["status"] as? Int == 403)
+        #expect(try borrowed.waitForEvent("refused", timeout: 20)["status"] as? Int == 403)
         // no certificate at all, even with a password: 403
         let bare = try Self.chargePoint("cp3", port: port, folder: folder, certificate: nil, password: OCPPChargePointTests.password)
         defer { bare.stop() }
