@@ -159,7 +159,8 @@ public final class BridgeService: Service {
         }
         if let centralSystem {
             let port = try centralSystem.start()
-            logger.notice("OCPP central system listening on \(configuration.ocpp!.certificate == nil ? "ws" : "wss")://\(configuration.ocpp!.bind):\(port)/\(configuration.ocpp!.path)/<charge point id>")
+            let clientCA = configuration.ocpp!.clientCA.map { "; client certificates verified against \($0) (security profile 3)" } ?? ""
+            logger.notice("OCPP central system listening on \(configuration.ocpp!.certificate == nil ? "ws" : "wss")://\(configuration.ocpp!.bind):\(port)/\(configuration.ocpp!.path)/<charge point id>\(clientCA)")
         }
         tick()   // registers reflect the chargers before the first master connects
     }

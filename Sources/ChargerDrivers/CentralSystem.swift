@@ -7,8 +7,9 @@ import ServiceSupport
 import Synchronization
 
 /// The bridge as the OCPP 1.6J central system of its site's charge points: the WebSocket server,
-/// and who may connect (known ids with their passwords). Failed attempts slow their source down
-/// and are logged at most once a minute per kind (`RefusalThrottle`).
+/// and who may connect (known ids with their passwords or, security profile 3, their client
+/// certificates: `ChargePointCredentials`). Failed attempts slow their source down and are logged
+/// at most once a minute per kind (`RefusalThrottle`).
 package final class CentralSystem: Sendable {
     private let server: OCPPServer
     private let settings: OCPPSettings
@@ -24,8 +25,10 @@ package final class CentralSystem: Sendable {
         server.maxFrameBytes = settings.maxFrameBytes
         server.idleTimeoutSeconds = 3 * settings.heartbeatSeconds + 30
         if let certificate = settings.certificate, let key = settings.key { server.tls = (certificate, key) }
-        self.server = OCPPServer(settings: server, logger: logger) { id, password, remote in
+        server.clientCA = settings.clientCA
+        self.server = OCPPServer(settings: server, logger: logger) { id, password, certificate, remote in
             let now = clock.now
+            let certificateName = certificate.flatMap(CertificateSubject.commonName(der:))
             // the check and the bookkeeping under one lock: parallel attempts queue one after the other
             let (admission, verdict, kind) = throttle.withLock { throttle -> (OCPPServer.Admission, RefusalThrottle.Verdict, RefusalThrottle.Kind?) in
                 if throttle.turnsAway(remote, now: now) {
@@ -33,10 +36,12 @@ package final class CentralSystem: Sendable {
                 }
                 let (admission, kind): (OCPPServer.Admission, RefusalThrottle.Kind?)
                 if let driver = byId[id] {
-                    if let password, Self.same(password, driver.settings.password) {
-                        (admission, kind) = (.accept(driver), nil)
-                    } else {
-                        (admission, kind) = (.unauthorized, password == nil ? .noPassword : .wrongPassword)
+                    let credentials = ChargePointCredentials(securityProfile: driver.settings.securityProfile ?? 1, password: driver.settings.password)
+                    switch credentials.refusal(id: id, password: password, certificateName: certificateName) {
+                    case nil: (admission, kind) = (.accept(driver), nil)
+                    case .noCertificate: (admission, kind) = (.forbidden, .noCertificate)
+                    case .certificateMismatch: (admission, kind) = (.forbidden, .certificateMismatch)
+                    case let refusal: (admission, kind) = (.unauthorized, refusal)
                     }
                 } else {
                     (admission, kind) = (.unknown, .unknownId)
@@ -45,7 +50,10 @@ package final class CentralSystem: Sendable {
             }
             if let kind, let count = verdict.logCount {
                 let more = count > 1 ? "; \(count) refusals of this kind since the last such line" : ""
-                logger.warning("OCPP connection from \(remote) refused: \(kind.rawValue) (charge point id \"\(id.prefix(48))\")\(more); failed attempts slow their source down")
+                // the CN is from a certificate the CA signed; shown printable and short all the same
+                let printable = certificateName?.filter { $0.isASCII && !$0.isNewline && $0 >= " " }.prefix(64)
+                let name = kind == .certificateMismatch ? printable.map { ", certificate CN \"\($0)\"" } ?? "" : ""
+                logger.warning("OCPP connection from \(remote) refused: \(kind.rawValue) (charge point id \"\(id.prefix(48))\"\(name))\(more); failed attempts slow their source down")
             }
             return (admission, verdict.delay)
         }
@@ -56,12 +64,4 @@ package final class CentralSystem: Sendable {
     package func start() throws -> Int { try server.start() }
 
     package func stop() { server.stop() }
-
-    /// Compares without stopping at the first difference.
-    static func same(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        var difference = x.count ^ y.count
-        for index in 0..<min(x.count, y.count) { difference |= Int(x[index] ^ y[index]) }
-        return difference == 0
-    }
 }

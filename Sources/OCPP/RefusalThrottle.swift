@@ -1,5 +1,5 @@
 /// Slows down guessing at the central system's door, per source address: after a refused upgrade
-/// (an unknown charge point id, a wrong or missing password) the source's next answer waits
+/// (an unknown charge point id, a wrong or missing password or client certificate) the source's next answer waits
 /// 0.5 s, then 1 s, 2 s… up to 10 s, whatever it sends, so a client cannot tell a success by its
 /// speed. An attempt that would wait longer than `maxWait` is turned away at once (429) without a
 /// look at its credentials. A success, or a quiet minute, forgets the source. Refusals are logged
@@ -10,6 +10,8 @@ public struct RefusalThrottle: Sendable {
         case unknownId = "unknown charge point id"
         case noPassword = "no basic-auth password"
         case wrongPassword = "wrong password"
+        case noCertificate = "no client certificate with one CN (security profile 3)"
+        case certificateMismatch = "client certificate CN is not the charge point id"
         case tooMany = "too many failed attempts"
     }
 

@@ -10,15 +10,18 @@ import NIOWebSocket
 
 /// The OCPP 1.6J central system's WebSocket server (RFC 6455, subprotocol `ocpp1.6`) on SwiftNIO:
 /// `ws(s)://host:port/<path>/<chargePointId>`, HTTP basic auth checked at the upgrade (security
-/// profile 1; with TLS, profile 2), frames above `maxFrameBytes` refused with a close.
+/// profile 1; with TLS, profile 2; with a client CA, client certificates for profile 3), frames
+/// above `maxFrameBytes` refused with a close.
 public final class OCPPServer: Sendable {
     public struct Settings: Sendable {
         public var bind = "127.0.0.1"
         public var port = 9000
         /// The URL path before the charge point id ("ocpp" → /ocpp/CP1).
         public var path = "ocpp"
-        /// PEM files for wss:// (security profile 2).
+        /// PEM files for wss:// (security profiles 2 and 3).
         public var tls: (certificate: String, key: String)?
+        /// PEM file of the CA whose certificates charge points present (security profile 3; needs `tls`).
+        public var clientCA: String?
         public var maxFrameBytes = 65_536
         /// A connection that sends nothing for this long is closed (charge points send heartbeats).
         public var idleTimeoutSeconds = 300
@@ -33,13 +36,16 @@ public final class OCPPServer: Sendable {
         case unknown
         /// 401: wrong or missing password.
         case unauthorized
+        /// 403: no client certificate, or one for another charge point (security profile 3).
+        case forbidden
         /// 429: too many failed attempts from this address; the credentials were not looked at.
         case tooMany
     }
 
-    /// Decides on an upgrade: the charge point id from the URL and the basic-auth password (nil: none
-    /// sent); `delay`: seconds to wait before answering (a source that failed before is slowed down).
-    public typealias Admit = @Sendable (_ chargePointId: String, _ password: String?, _ remote: String) -> (admission: Admission, delay: Double)
+    /// Decides on an upgrade: the charge point id from the URL, the basic-auth password (nil: none
+    /// sent) and the client certificate TLS verified against the client CA (DER; nil: none);
+    /// `delay`: seconds to wait before answering (a source that failed before is slowed down).
+    public typealias Admit = @Sendable (_ chargePointId: String, _ password: String?, _ certificate: [UInt8]?, _ remote: String) -> (admission: Admission, delay: Double)
 
     private let settings: Settings
     private let admit: Admit
@@ -59,11 +65,10 @@ public final class OCPPServer: Sendable {
     @discardableResult
     public func start() throws -> Int {
         let tlsContext: NIOSSLContext? = try settings.tls.map { files in
-            let chain = try NIOSSLCertificate.fromPEMFile(files.certificate).map { NIOSSLCertificateSource.certificate($0) }
-            let configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: files.key, format: .pem)))
-            return try NIOSSLContext(configuration: configuration)
+            try Self.makeTLSContext(certificate: files.certificate, key: files.key, clientCA: self.settings.clientCA)
         }
         let settings = self.settings, admit = self.admit, open = self.open, logger = self.logger
+        let tlsFailures = TLSFailureLog.Lines(logger: logger)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -81,7 +86,10 @@ public final class OCPPServer: Sendable {
                     }
                     channel.closeFuture.whenComplete { _ in open.decrement() }
                     let operations = channel.pipeline.syncOperations
-                    if let tlsContext { try operations.addHandler(NIOSSLServerHandler(context: tlsContext)) }
+                    if let tlsContext {
+                        try operations.addHandler(NIOSSLServerHandler(context: tlsContext))
+                        try operations.addHandler(TLSFailureLog(lines: tlsFailures))
+                    }
                     try operations.addHandler(IdleStateHandler(readTimeout: .seconds(Int64(settings.idleTimeoutSeconds))))
                     try operations.addHandler(IdleCloser())
                     let upgrade = UpgradeDecision()
@@ -90,7 +98,9 @@ public final class OCPPServer: Sendable {
                         maxFrameSize: settings.maxFrameBytes,
                         automaticErrorHandling: true,
                         shouldUpgrade: { channel, head in
-                            let (headers, delay) = upgrade.decide(head, path: settings.path, remote: channel.remoteAddress?.ipAddress ?? "?", admit: admit)
+                            let certificate = Self.verifiedClientCertificate(channel, clientCA: settings.clientCA)
+                            let (headers, delay) = upgrade.decide(head, path: settings.path, certificate: certificate,
+                                                                  remote: channel.remoteAddress?.ipAddress ?? "?", admit: admit)
                             // a delayed answer is a scheduled task: the event loop goes on serving the others
                             let answer = delay > 0
                                 ? channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(delay * 1e9))) { headers }.futureResult
@@ -141,7 +151,7 @@ final class UpgradeDecision: Sendable {
     var refusal: HTTPResponseStatus { state.withLockedValue { $0.status } }
 
     /// The headers of the upgrade (nil: refused), and the seconds to wait before answering.
-    func decide(_ head: HTTPRequestHead, path: String, remote: String, admit: OCPPServer.Admit) -> (HTTPHeaders?, Double) {
+    func decide(_ head: HTTPRequestHead, path: String, certificate: [UInt8]?, remote: String, admit: OCPPServer.Admit) -> (HTTPHeaders?, Double) {
         // "?" alone splits into nothing when empty pieces are dropped: keep them, never index past the end
         let target = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
         let parts = target.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
@@ -156,7 +166,7 @@ final class UpgradeDecision: Sendable {
             state.withLockedValue { $0.status = .badRequest }
             return (nil, 0)
         }
-        let (admission, delay) = admit(id, Self.password(head.headers, id: id), remote)
+        let (admission, delay) = admit(id, Self.password(head.headers, id: id), certificate, remote)
         switch admission {
         case .accept(let delegate):
             state.withLockedValue { $0.accepted = (id, delegate) }
@@ -165,6 +175,8 @@ final class UpgradeDecision: Sendable {
             state.withLockedValue { $0.status = .notFound }
         case .unauthorized:
             state.withLockedValue { $0.status = .unauthorized }
+        case .forbidden:
+            state.withLockedValue { $0.status = .forbidden }
         case .tooMany:
             state.withLockedValue { $0.status = .tooManyRequests }
         }

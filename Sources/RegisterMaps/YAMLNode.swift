@@ -82,6 +82,17 @@ public struct YAMLNode {
         return YAMLFields(owner: self, entries: entries)
     }
 
+    /// The node at `keys` below this one (nil when one is missing): for a check made after parsing
+    /// that must point at the field's line.
+    public func descendant(_ keys: String...) -> YAMLNode? {
+        var current = self
+        for key in keys {
+            guard var fields = try? current.fields(), let next = fields.optional(key) else { return nil }
+            current = next
+        }
+        return current
+    }
+
     /// A mapping (`{ key: value }`) rather than a single value or a list.
     public var isMapping: Bool { if case .mapping = node { true } else { false } }
 

@@ -152,16 +152,38 @@ extension Configuration {
         return evs
     }
 
-    /// OCPP chargers need the central system, and each charge point id is used once.
-    static func checkOCPP(_ config: Configuration, chargers nodes: [YAMLNode], ocppNode: YAMLNode?) throws(DataFileError) {
+    /// OCPP chargers need the central system, each charge point id is used once, and each security
+    /// profile fits the server (resolved here: 1 without TLS, 2 with).
+    static func checkOCPP(_ config: inout Configuration, chargers nodes: [YAMLNode], ocppNode: YAMLNode?) throws(DataFileError) {
         var ids = Set<String>()
-        for (charger, node) in zip(config.chargers, nodes) {
-            guard let ocpp = charger.ocpp else { continue }
-            guard config.ocpp != nil else {
-                throw node.error("charger \(charger.id) uses driver ocpp: add an ocpp: section (bind, port) for the central system")
+        for (index, node) in zip(config.chargers.indices, nodes) {
+            guard let ocpp = config.chargers[index].ocpp else { continue }
+            guard let server = config.ocpp else {
+                throw node.error("charger \(config.chargers[index].id) uses driver ocpp: add an ocpp: section (bind, port) for the central system")
             }
             guard ids.insert(ocpp.chargePointId).inserted else { throw node.error("charge point id \(ocpp.chargePointId) is used twice") }
+            let profileNode = node.descendant("ocpp", "security_profile") ?? node.descendant("ocpp") ?? node
+            config.chargers[index].ocpp?.securityProfile = try checkSecurityProfile(ocpp.securityProfile, server: server, node: profileNode)
         }
         if let ocppNode, ids.isEmpty { throw ocppNode.error("no charger uses driver: ocpp") }
+        if let ocppNode, config.ocpp?.clientCA != nil, !config.chargers.contains(where: { $0.ocpp?.securityProfile == 3 }) {
+            let clientCA = ocppNode.descendant("tls", "client_ca") ?? ocppNode
+            throw clientCA.error("client_ca is set but no charger has security_profile: 3 (remove it, or set the profile of the charge points that present certificates)")
+        }
+    }
+
+    /// One server, one scheme: without TLS only profile 1 can connect, with TLS only 2 and 3.
+    static func checkSecurityProfile(_ profile: Int?, server: OCPPSettings, node: YAMLNode) throws(DataFileError) -> Int {
+        let tls = server.certificate != nil
+        switch profile ?? (tls ? 2 : 1) {
+        case 1 where tls:
+            throw node.error("security profile 1 is plain ws://, but the central system has ocpp.tls and speaks only wss://: use 2 (TLS and the password)")
+        case let profile where profile >= 2 && !tls:
+            throw node.error("security profile \(profile) needs TLS: add ocpp.tls: { certificate, key }\(profile == 3 ? ", client_ca" : "")")
+        case 3 where server.clientCA == nil:
+            throw node.error("security profile 3 needs ocpp.tls.client_ca: the CA (PEM) that signed the charge points' certificates")
+        case let profile:
+            return profile
+        }
     }
 }

@@ -7,9 +7,11 @@ public struct OCPPSettings: Sendable, Equatable {
     public var port = 9000
     /// URL path before the charge point id: ws(s)://host:port/<path>/<id>.
     public var path = "ocpp"
-    /// PEM certificate chain and key for wss:// (security profile 2); nil: ws:// (profile 1).
+    /// PEM certificate chain and key for wss:// (security profiles 2 and 3); nil: ws:// (profile 1).
     public var certificate: String?
     public var key: String?
+    /// PEM file of the CA whose certificates charge points present (security profile 3).
+    public var clientCA: String?
     public var heartbeatSeconds = 60
     public var maxFrameBytes = 65_536
     /// nil: every id tag is accepted (Authorize, StartTransaction); else only these.
@@ -28,10 +30,12 @@ public struct OCPPSettings: Sendable, Equatable {
         }
         if let tls = fields.optional("tls") {
             var files = try tls.fields()
-            let certificate = try files.required("certificate"), key = try files.required("key")
+            let certificate = try files.required("certificate"), key = try files.required("key"), clientCA = files.optional("client_ca")
             settings.certificate = try certificate.string()
             settings.key = try key.string()
-            for (node, path) in [(certificate, settings.certificate!), (key, settings.key!)] where !FileManager.default.isReadableFile(atPath: path) {
+            settings.clientCA = try clientCA?.string()
+            let readable = [(certificate, settings.certificate), (key, settings.key), (clientCA, settings.clientCA)]
+            for case let (node?, path?) in readable where !FileManager.default.isReadableFile(atPath: path) {
                 throw node.error("cannot read \(path)")
             }
             try files.finish()
@@ -52,9 +56,13 @@ public struct OCPPSettings: Sendable, Equatable {
 
 /// One OCPP charger (`driver: ocpp`, `ocpp: { … }` in its entry).
 public struct OCPPChargerSettings: Sendable, Equatable {
-    /// The charge point id in its URL and as its basic-auth user.
+    /// The charge point id in its URL, its basic-auth user and (profile 3) its certificate's CN.
     public var chargePointId: String
-    public var password: String
+    /// Basic auth; optional only for security profile 3 (checked as well when given).
+    public var password: String?
+    /// OCPP security profile 1 (ws://, password), 2 (wss://, password) or 3 (wss://, client
+    /// certificate); nil until the configuration resolves the default (1 without TLS, 2 with).
+    public var securityProfile: Int?
     public var connector = 1
     /// tx_default or charge_point_max.
     public var purpose = "tx_default"
@@ -70,21 +78,24 @@ public struct OCPPChargerSettings: Sendable, Equatable {
         guard !id.isEmpty, id.count <= 48, id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
             throw node.error("a charge point id is 1–48 letters, digits, - _ .")
         }
-        let password: String
+        let profile = try fields.optional("security_profile")?.integer(in: 1...3)
+        let password: String?
         if let text = fields.optional("password") {
             password = try text.string()
         } else if let file = fields.optional("password_file") {
             let path = try file.string()
             guard let contents = try? String(contentsOfFile: path, encoding: .utf8) else { throw file.error("cannot read \(path)") }
             password = contents.trimmingCharacters(in: .whitespacesAndNewlines)
+        } else if profile == 3 {
+            password = nil   // the client certificate authenticates the charge point
         } else {
             throw DataFileError(file: node.file, line: node.line, field: "\(node.path).password",
-                                message: "missing required field: a password (or password_file) for the charge point's basic auth")
+                                message: "missing required field: a password (or password_file) for the charge point's basic auth (only security_profile: 3 goes without)")
         }
-        guard password.count >= 8, password.count <= 40 else {
-            throw node.error("the password must be 8–40 characters (OCPP security profile 1/2)")
+        if let password, password.count < 8 || password.count > 40 {
+            throw node.error("the password must be 8–40 characters (OCPP security profiles 1–3)")
         }
-        var settings = OCPPChargerSettings(chargePointId: id, password: password)
+        var settings = OCPPChargerSettings(chargePointId: id, password: password, securityProfile: profile)
         if let connector = fields.optional("connector") { settings.connector = try connector.integer(in: 1...16) }
         if let purpose = fields.optional("profile") {
             settings.purpose = try purpose.string()

@@ -273,7 +273,7 @@ public struct Configuration: Sendable {
             config.chargers.append(charger)
         }
         if config.chargers.isEmpty { throw chargersNode.error("configure at least one charger") }
-        try checkOCPP(config, chargers: try chargersNode.list(), ocppNode: ocppNode)
+        try checkOCPP(&config, chargers: try chargersNode.list(), ocppNode: ocppNode)
         try checkWriteAccess(config, chargers: try chargersNode.list(), modbusNode: top.optional("modbus"))
         try loadFaces(&config, modbusNode: top.optional("modbus"), chargerNodes: try chargersNode.list())
         try top.finish()

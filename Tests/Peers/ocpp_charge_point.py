@@ -3,6 +3,7 @@
 charge point per process, with one connector and a simulated car.
 
 Usage: ocpp_charge_point.py --url ws://127.0.0.1:PORT/ocpp/CP1 [--password PW] [--cafile CA.pem]
+           [--cert CLIENT.crt --key CLIENT.key]
            [--events] [--lifetime 120] [--ev-max-a 32] [--ev-phases 3] [--plug-at 1.0]
            [--unplug-at S] [--id-tag TAG] [--meter-interval 1.0] [--max-a 32] [--rate-units A,W]
            [--energy-unit Wh|kWh] [--vendor V] [--model M] [--reconnect-s 1.0]
@@ -10,7 +11,8 @@ Usage: ocpp_charge_point.py --url ws://127.0.0.1:PORT/ocpp/CP1 [--password PW] [
 --plug-at -1: the car never plugs in; no --unplug-at: it never leaves.
 
 The charge point id is the last path segment of the URL; with --password it sends HTTP basic
-auth (user = that id). Subprotocol "ocpp1.6". TLS (wss) verifies the server against --cafile.
+auth (user = that id). Subprotocol "ocpp1.6". TLS (wss) verifies the server against --cafile;
+with --cert/--key it presents that client certificate when the server asks (security profile 3).
 Every connection starts with a BootNotification; charging profiles, the meter, the transaction
 and the configuration live in the process and so survive a reconnect, not a restart.
 
@@ -723,6 +725,8 @@ async def run(args):
     ssl_ctx = None
     if parsed.scheme == "wss":
         ssl_ctx = ssl.create_default_context(cafile=args.cafile)
+        if args.cert:
+            ssl_ctx.load_cert_chain(args.cert, args.key)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -783,6 +787,8 @@ def main():
     parser.add_argument("--url", required=True)
     parser.add_argument("--password")
     parser.add_argument("--cafile")
+    parser.add_argument("--cert", help="client certificate (PEM) for wss, security profile 3")
+    parser.add_argument("--key", help="the client certificate's key (PEM)")
     parser.add_argument("--events", action="store_true", help="also status/heartbeat/meter lines")
     parser.add_argument("--lifetime", type=float, default=120)
     parser.add_argument("--ev-max-a", type=float, default=32)

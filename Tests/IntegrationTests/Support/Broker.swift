@@ -110,24 +110,41 @@ final class Broker: @unchecked Sendable {
     deinit { process.stop() }
 }
 
-/// A throw-away CA, a server certificate for 127.0.0.1 and a client certificate (openssl).
+/// Throw-away certificates made with the openssl command line: `<name>.crt` and `<name>.key` in a folder.
 enum Certificates {
-    static func generate(in folder: URL) throws {
-        let openssl = try TestEnvironment.tool("openssl")
-        func run(_ arguments: [String]) throws {
-            let result = try runCommand(openssl, arguments)
-            guard result.status == 0 else { throw TestFailure("openssl \(arguments.first ?? ""): \(result.stderr)") }
+    /// A CA (`ca`), a server certificate for 127.0.0.1 (`server`) and a client certificate (`client`).
+    static func generate(in folder: URL, key: [String] = Certificates.rsa) throws {
+        try authority("ca", in: folder, key: key)
+        try issue("server", subject: "/CN=127.0.0.1", by: "ca", in: folder, key: key, extensions: "subjectAltName=IP:127.0.0.1,DNS:localhost")
+        try issue("client", subject: "/CN=chargebridge", by: "ca", in: folder, key: key)
+    }
+
+    static let rsa = ["-newkey", "rsa:2048"]
+    /// P-256: what charge points on OCPP's strict cipher list (ECDHE-ECDSA) can use.
+    static let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"]
+
+    /// A self-signed CA `<name>`.
+    static func authority(_ name: String, in folder: URL, key: [String] = rsa) throws {
+        let path = { (file: String) in folder.appendingPathComponent(file).path }
+        try openssl(["req", "-x509"] + key + ["-nodes", "-days", "2", "-subj", "/CN=chargebridge test CA \(name)",
+                                             "-keyout", path("\(name).key"), "-out", path("\(name).crt")])
+    }
+
+    /// A certificate `<name>` for `subject`, signed by the CA `<ca>` in the same folder.
+    static func issue(_ name: String, subject: String, by ca: String, in folder: URL, key: [String] = rsa, extensions: String? = nil) throws {
+        let path = { (file: String) in folder.appendingPathComponent(file).path }
+        try openssl(["req"] + key + ["-nodes", "-subj", subject, "-keyout", path("\(name).key"), "-out", path("\(name).csr")])
+        var sign = ["x509", "-req", "-in", path("\(name).csr"), "-CA", path("\(ca).crt"), "-CAkey", path("\(ca).key"), "-CAcreateserial",
+                    "-days", "2", "-out", path("\(name).crt")]
+        if let extensions {
+            try "\(extensions)\n".write(toFile: path("\(name).ext"), atomically: true, encoding: .utf8)
+            sign += ["-extfile", path("\(name).ext")]
         }
-        let path = { (name: String) in folder.appendingPathComponent(name).path }
-        try run(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=chargebridge test CA",
-                 "-keyout", path("ca.key"), "-out", path("ca.crt")])
-        try "subjectAltName=IP:127.0.0.1,DNS:localhost\n".write(toFile: path("server.ext"), atomically: true, encoding: .utf8)
-        for (name, subject) in [("server", "/CN=127.0.0.1"), ("client", "/CN=chargebridge")] {
-            try run(["req", "-newkey", "rsa:2048", "-nodes", "-subj", subject, "-keyout", path("\(name).key"), "-out", path("\(name).csr")])
-            var sign = ["x509", "-req", "-in", path("\(name).csr"), "-CA", path("ca.crt"), "-CAkey", path("ca.key"), "-CAcreateserial",
-                        "-days", "2", "-out", path("\(name).crt")]
-            if name == "server" { sign += ["-extfile", path("server.ext")] }
-            try run(sign)
-        }
+        try openssl(sign)
+    }
+
+    private static func openssl(_ arguments: [String]) throws {
+        let result = try runCommand(try TestEnvironment.tool("openssl"), arguments)
+        guard result.status == 0 else { throw TestFailure("openssl \(arguments.prefix(2).joined(separator: " ")): \(result.stderr)") }
     }
 }
