@@ -48,7 +48,7 @@ struct OCPP201ChargingStationTests {
         let row = try #require(sessions.stdout.split(separator: "\n").first { $0.contains("CARD201") }, "\(sessions.stdout) \(sessions.stderr)")
         #expect(row.hasPrefix("cs1,"))
         #expect(site.bridge.text.contains("(OCPP 2.0.1)") && site.bridge.text.contains("event: Connector.Problem = true"))
-        #expect(cs.jsonEvents("call_error").isEmpty, "\(cs.jsonEvents("call_error"))")
+        #expect(cs.jsonEvents("call_error").isEmpty && cs.jsonEvents("invalid_response").isEmpty, "\(cs.jsonEvents("call_error") + cs.jsonEvents("invalid_response"))")
     }
 
     @Test func mqttForceAndEnableBecomeRequestedTransactionsAndAvailability() throws {

@@ -42,32 +42,28 @@ Stdout: "ready" after the first accepted boot, else one JSON object a line:
   {"event":"remote_stop","id":T,"status":S}
   {"event":"availability","evse":N,"status":S,"answer":S}
   {"event":"reset","type":T}
-  {"event":"call_error","action":A,"error":E} {"event":"timeout","action":A}
+  {"event":"call_error","action":A,"error":E} {"event":"invalid_response","action":A,"error":E}
+  {"event":"timeout","action":A}
 with --events also {"event":"meter","amps":A,"phases":P,"energy_wh":E}.
 Stops on SIGTERM/SIGINT or after --lifetime seconds.
 """
 import argparse
 import asyncio
-import base64
-import json
 import logging
 import signal
-import ssl
 import sys
 import time
 import uuid
-from urllib.parse import urlparse, unquote
 
-from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.exceptions import ConnectionClosed
 
-from ocpp.exceptions import OCPPError
 from ocpp.routing import after, on
 from ocpp.v201 import ChargePoint as OcppChargePoint
 from ocpp.v201 import call, call_result
 from ocpp.v201.enums import Action
 
-from ocpp_charge_point import MIN_A, PHASES, TICK, VOLTS, Profile, emit, iso, num, plain, utcnow, wait_or_stop
+from ocpp_charge_point import ChargePoint as ChargePoint16
+from ocpp_charge_point import MIN_A, PHASES, TICK, VOLTS, Profile, emit, iso, num, plain, serve, utcnow, wait_or_stop
 
 MEASURANDS = ["Current.Import", "Voltage", "Power.Active.Import", "Energy.Active.Import.Register", "SoC"]
 
@@ -181,19 +177,8 @@ class ChargePoint(OcppChargePoint):
         self.events = events
         self.last_status = None
 
-    async def send(self, payload):
-        action = type(payload).__name__
-        try:
-            return await self.call(payload, suppress=False)
-        except ConnectionClosed:
-            raise
-        except asyncio.TimeoutError:
-            emit({"event": "timeout", "action": action})
-        except OCPPError as error:
-            emit({"event": "call_error", "action": action, "error": f"{type(error).__name__}: {error}"})
-        except Exception as error:
-            emit({"event": "call_error", "action": action, "error": f"{type(error).__name__}: {error}"})
-        return None
+    # a CALL with the 1.6 peer's reporting: the result, or None after a CallError, a timeout or a bad response
+    send = ChargePoint16.send
 
     async def boot(self):
         result = await self.send(call.BootNotification(
@@ -423,15 +408,6 @@ class ChargePoint(OcppChargePoint):
         return call_result.Reset(status="Accepted")
 
 
-async def simulate(station, stop):
-    last = time.monotonic()
-    while not stop.is_set():
-        await asyncio.sleep(TICK)
-        now = time.monotonic()
-        station.step(now - last)
-        last = now
-
-
 async def session(cp, station, stop, state):
     while not stop.is_set():
         result = await cp.boot()
@@ -454,58 +430,7 @@ async def session(cp, station, stop, state):
 
 
 async def run(args):
-    parsed = urlparse(args.url)
-    cp_id = unquote(parsed.path.rstrip("/").rsplit("/", 1)[-1])
-    headers = {}
-    if args.password is not None:
-        headers["Authorization"] = "Basic " + base64.b64encode(f"{cp_id}:{args.password}".encode()).decode()
-    ssl_ctx = ssl.create_default_context(cafile=args.cafile) if parsed.scheme == "wss" else None
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    loop.call_later(args.lifetime, stop.set)
-    station = Station(args)
-    station.step(0)
-    sim = asyncio.create_task(simulate(station, stop))
-    state = {"ready": False}
-    while not stop.is_set():
-        try:
-            ws = await connect(args.url, subprotocols=args.subprotocols, additional_headers=headers,
-                               ssl=ssl_ctx, proxy=None, open_timeout=5, max_size=2 ** 20)
-        except InvalidStatus as error:
-            emit({"event": "refused", "status": error.response.status_code})
-            await wait_or_stop(stop, args.reconnect_s)
-            continue
-        except (OSError, InvalidHandshake, asyncio.TimeoutError, EOFError) as error:
-            emit({"event": "connect_error", "error": f"{type(error).__name__}: {error}"})
-            await wait_or_stop(stop, args.reconnect_s)
-            continue
-        emit({"event": "connected", "subprotocol": ws.subprotocol})
-        if ws.subprotocol != "ocpp2.0.1":
-            emit({"event": "no_subprotocol", "value": ws.subprotocol})
-            await ws.close(1002, "ocpp2.0.1 required")
-            await wait_or_stop(stop, args.reconnect_s)
-            continue
-        cp = ChargePoint(cp_id, ws, station, args.events)
-        reader = asyncio.create_task(cp.start())
-        work = asyncio.create_task(session(cp, station, stop, state))
-        stopper = asyncio.create_task(stop.wait())
-        await asyncio.wait([reader, work, stopper], return_when=asyncio.FIRST_COMPLETED)
-        for task in (reader, work, stopper):
-            task.cancel()
-        for task in (reader, work):
-            try:
-                await task
-            except (asyncio.CancelledError, ConnectionClosed):
-                pass
-            except Exception as error:
-                emit({"event": "error", "error": f"{type(error).__name__}: {error}"})
-        await ws.close(1000 if stop.is_set() else 1011)
-        emit({"event": "closed", "code": ws.close_code if ws.close_code is not None else 1006})
-        if not stop.is_set():
-            await wait_or_stop(stop, args.reconnect_s)
-    sim.cancel()
+    await serve(args, Station(args), ChargePoint, session, offered=args.subprotocols, wanted="ocpp2.0.1")
 
 
 def main():
