@@ -70,8 +70,8 @@ let package = Package(
             "NameSuggestion", "RegisterMaps", "DataFiles", "LinkValues", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "ControlCore", "SmartMeters",
             "SunSpec",
         ]),
-        // OCPP 1.6J as pure values: frames, payload validation, the charge point session, the
-        // profile stack, one outstanding call at a time. No I/O; time comes in as parameters.
+        // OCPP 1.6J and 2.0.1 as pure values: frames, payload validation, each version's session and
+        // message set under one version-neutral control, the profile stack, one outstanding call at a time. No I/O; time comes in as parameters.
         .target(name: "OCPP", dependencies: ["EnergyControl"]),
         // What the NIO servers (HTTP, SEMP, OCPP) share: accepts paused while out of file descriptors.
         .target(name: "NIOServerSupport", dependencies: [
@@ -113,7 +113,7 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
         ]),
-        // The chargers' drivers (southbound): Modbus (libmodbus, a thread each), OCPP 1.6J with the central
+        // The chargers' drivers (southbound): Modbus (libmodbus, a thread each), OCPP (1.6J, 2.0.1) with the central
         // system that admits the charge points, and the simulated charger. Statuses in, setpoints out.
         .target(name: "ChargerDrivers", dependencies: [
             "RegisterMaps", "LinkValues", "Modbus", "EnergyControl", "ServiceConfiguration", "SimulatedDevices", "OCPP", "OCPPServer",

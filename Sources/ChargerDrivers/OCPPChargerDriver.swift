@@ -7,18 +7,23 @@ import ServiceConfiguration
 import ServiceSupport
 import Synchronization
 
-/// An OCPP 1.6J charge point as a charger driver: its status from what it reports, the setpoint
-/// as a charging-profile stack on it (`ChargePointControl`). The connection's event loop carries
-/// its frames; control only swaps values under the lock, so a slow charge point never delays a
-/// control step. The newest connection for an id wins.
+/// An OCPP charge point (1.6J or 2.0.1) as a charger driver: its status from what it reports, the
+/// setpoint as a charging-profile stack on it, through the version-neutral `ChargePointProtocol`
+/// (the version is the connection's subprotocol). The connection's event loop carries its frames;
+/// control only swaps values under the lock, so a slow charge point never delays a control step.
+/// The newest connection for an id wins.
 package final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
     private struct State {
-        var control: ChargePointControl
+        var control: any ChargePointProtocol
         var connection: OCPPConnection?
     }
 
     package let chargerId: String
     package let settings: OCPPChargerSettings
+    /// The versions it may speak (`ocpp.version`).
+    package let allowedVersions: Set<OCPPVersion>
+    private let controlSettings: StationSettings
+    private let idPrefix: String
     private let state: Mutex<State>
     private let clock = MonotonicSeconds()
     private let logger: Logger
@@ -29,7 +34,8 @@ package final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
         chargerId = charger.id
         settings = ocpp
         self.logger = logger
-        var control = ChargePointControl.Settings()
+        allowedVersions = OCPPVersion(rawValue: ocpp.version).map { [$0] } ?? Set(OCPPVersion.allCases)
+        var control = StationSettings()
         control.policy.connector = ocpp.connector
         control.policy.heartbeatInterval = server.heartbeatSeconds
         control.policy.allowedTags = server.allowedTags.map(Set.init)
@@ -41,8 +47,17 @@ package final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
         control.stack.validity = Double(ocpp.validitySeconds)
         control.meterInterval = ocpp.meterIntervalSeconds
         control.phaseSwitching = charger.limits.canSwitchPhases
-        state = Mutex(State(control: ChargePointControl(settings: control, idPrefix: "cb\(Int(Date().timeIntervalSince1970) % 100_000_000)"),
-                            connection: nil))
+        controlSettings = control
+        idPrefix = "cb\(Int(Date().timeIntervalSince1970) % 100_000_000)"
+        let first: OCPPVersion = allowedVersions.contains(.v16) ? .v16 : .v201
+        state = Mutex(State(control: Self.makeControl(first, settings: control, idPrefix: idPrefix), connection: nil))
+    }
+
+    static func makeControl(_ version: OCPPVersion, settings: StationSettings, idPrefix: String) -> any ChargePointProtocol {
+        switch version {
+        case .v16: ChargePointControl(settings: settings, idPrefix: idPrefix)
+        case .v201: Station201Control(settings: settings, idPrefix: idPrefix)
+        }
     }
 
     // MARK: ChargerDriver
@@ -63,9 +78,9 @@ package final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
 
     package func operatorState(enabled: Bool, forced: Bool) {
         let queued = state.withLock { state in
-            let before = state.control.calls.queue.count
+            let before = state.control.pendingCalls
             state.control.setOperator(enabled: enabled, forced: forced)
-            return state.control.calls.queue.count != before
+            return state.control.pendingCalls != before
         }
         if queued { pumpSoon() }
     }
@@ -96,21 +111,31 @@ package final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
 
     package func opened(_ connection: OCPPConnection) {
         let now = clock.now
+        let version = OCPPVersion(subprotocol: connection.subprotocol) ?? .v16
         let previous = state.withLock { state -> OCPPConnection? in
             defer {
                 state.connection = connection
+                if state.control.version != version { state.control = switched(state.control, to: version) }
                 state.control.opened(now: now)
             }
             return state.connection
         }
         previous?.close()   // the newest connection wins (a charge point that reconnected)
-        logger.notice("charge point connected from \(connection.remote)", metadata: ["charger": "\(chargerId)"])
+        logger.notice("charge point connected from \(connection.remote) (OCPP \(version.rawValue))", metadata: ["charger": "\(chargerId)"])
         connection.every(seconds: 1) { [weak self] in self?.pump(on: connection) }
+    }
+
+    /// The same charge point now speaks another version: control's wishes carry over.
+    private func switched(_ old: any ChargePointProtocol, to version: OCPPVersion) -> any ChargePointProtocol {
+        var control = Self.makeControl(version, settings: controlSettings, idPrefix: idPrefix)
+        if let setpoint = old.setpoint { control.apply(setpoint: setpoint, phases: old.phases) }
+        if let failsafe = old.failsafe { control.setFailsafe(failsafe) }
+        return control
     }
 
     package func received(_ text: String, on connection: OCPPConnection) {
         let now = clock.now, wall = Date()
-        let outcome = state.withLock { state -> (frames: [Frame], notes: [ChargePointControl.Note])? in
+        let outcome = state.withLock { state -> (frames: [Frame], notes: [ControlNote])? in
             guard state.connection === connection else { return nil }
             return state.control.received(text, now: now, wall: wall)
         }
@@ -138,7 +163,7 @@ package final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
 
     private func pump(on connection: OCPPConnection) {
         let now = clock.now, wall = Date()
-        let outcome = state.withLock { state -> (frames: [Frame], notes: [ChargePointControl.Note])? in
+        let outcome = state.withLock { state -> (frames: [Frame], notes: [ControlNote])? in
             guard state.connection === connection else { return nil }
             return state.control.tick(now: now, wall: wall)
         }
@@ -147,7 +172,7 @@ package final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
         log(outcome.notes)
     }
 
-    private func log(_ notes: [ChargePointControl.Note]) {
+    private func log(_ notes: [ControlNote]) {
         for (kind, held) in lines.flush(now: Date()) {
             logger.notice("\(kind): \(held) more like it in the last 10 s", metadata: ["charger": "\(chargerId)"])
         }

@@ -1,14 +1,13 @@
 import Foundation
 
-/// The setpoint as a stack of charging profiles (OCPP 1.6 §3.13): stack level 0 holds the failsafe
-/// current with no end; a higher level holds the dynamic setpoint with a short validity that the
-/// bridge renews. If the bridge goes silent the dynamic profile expires and the charger falls back
-/// to level 0 by itself — the OCPP counterpart of the EVC08 alive register.
+/// The setpoint as a stack of charging profiles (OCPP 1.6 §3.13, OCPP 2.0.1 K01): stack level 0
+/// holds the failsafe current with no end; a higher level holds the dynamic setpoint with a short
+/// validity that the bridge renews. If the bridge goes silent the dynamic profile expires and the
+/// charger falls back to level 0 by itself — the OCPP counterpart of the EVC08 alive register.
+/// The profiles are neutral values; each version's message set writes them in its own fields.
 public struct ProfileStack: Sendable, Equatable {
     public enum Purpose: String, Sendable {
         case txDefault = "tx_default", chargePointMax = "charge_point_max"
-
-        var ocppName: String { self == .txDefault ? "TxDefaultProfile" : "ChargePointMaxProfile" }
     }
 
     public enum RateUnit: String, Sendable {
@@ -29,16 +28,16 @@ public struct ProfileStack: Sendable, Equatable {
     public static let failsafeProfileId = 1000
     public static let dynamicProfileId = 1001
 
-    /// SetChargingProfile for the failsafe current: stack level 0, no end. In W it counts one phase:
-    /// whatever car is plugged when it takes over, no phase gets more than the failsafe current.
-    public func failsafe(amperes: Int, phases: Int?, wall: Date) -> JSONValue {
-        request(id: Self.failsafeProfileId, level: 0, limit: limit(amperes: amperes, powerPhases: 1), phases: phases, validTo: nil, wall: wall)
+    /// The failsafe current: stack level 0, no end. In W it counts one phase: whatever car is
+    /// plugged when it takes over, no phase gets more than the failsafe current.
+    public func failsafe(amperes: Int, phases: Int?, wall: Date) -> ChargingProfile {
+        profile(id: Self.failsafeProfileId, level: 0, limit: limit(amperes: amperes, powerPhases: 1), phases: phases, validTo: nil, wall: wall)
     }
 
-    /// SetChargingProfile for the dynamic setpoint, valid until `wall` + `validity`; in W it counts
-    /// `powerPhases`, the phases the car really uses (one until it is seen charging).
-    public func dynamic(amperes: Int, phases: Int?, powerPhases: Int, wall: Date) -> JSONValue {
-        request(id: Self.dynamicProfileId, level: dynamicLevel, limit: limit(amperes: amperes, powerPhases: powerPhases), phases: phases,
+    /// The dynamic setpoint, valid until `wall` + `validity`; in W it counts `powerPhases`, the
+    /// phases the car really uses (one until it is seen charging).
+    public func dynamic(amperes: Int, phases: Int?, powerPhases: Int, wall: Date) -> ChargingProfile {
+        profile(id: Self.dynamicProfileId, level: dynamicLevel, limit: limit(amperes: amperes, powerPhases: powerPhases), phases: phases,
                 validTo: wall.addingTimeInterval(validity), wall: wall)
     }
 
@@ -47,18 +46,40 @@ public struct ProfileStack: Sendable, Equatable {
         unit == .amperes ? Double(amperes) : Double(amperes) * voltage * Double(min(3, max(1, powerPhases)))
     }
 
-    private func request(id: Int, level: Int, limit: Double, phases: Int?, validTo: Date?, wall: Date) -> JSONValue {
+    private func profile(id: Int, level: Int, limit: Double, phases: Int?, validTo: Date?, wall: Date) -> ChargingProfile {
+        // Absolute, starting a little in the past: active at once even if the charger's clock lags
+        ChargingProfile(id: id, stackLevel: level, purpose: purpose == .txDefault ? .txDefault : .stationMax, connector: connector,
+                        unit: unit, limit: limit, phases: phases, startSchedule: wall.addingTimeInterval(-60), validTo: validTo)
+    }
+}
+
+/// One charging profile with a single Absolute period, whatever version carries it.
+public struct ChargingProfile: Sendable, Equatable {
+    public enum Purpose: Sendable, Equatable {
+        /// For every transaction on the connector (EVSE).
+        case txDefault
+        /// A cap on the whole station (connector / EVSE 0).
+        case stationMax
+    }
+
+    public var id: Int
+    public var stackLevel: Int
+    public var purpose: Purpose
+    /// The connector (1.6) or EVSE (2.0.1) it is for; a station-wide profile goes to 0.
+    public var connector: Int
+    public var unit: ProfileStack.RateUnit
+    public var limit: Double
+    public var phases: Int?
+    public var startSchedule: Date
+    public var validTo: Date?
+
+    /// Where the profile is installed: the station (0) for a cap on all of it.
+    public var target: Int { purpose == .stationMax ? 0 : connector }
+
+    /// The one period, in the field names both versions share.
+    var period: JSONValue {
         var period: [String: JSONValue] = ["startPeriod": 0, "limit": .number(limit)]
         if let phases { period["numberPhases"] = .number(Double(phases)) }
-        // Absolute, starting a little in the past: active at once even if the charger's clock lags
-        let schedule: JSONValue = ["chargingRateUnit": .string(unit.rawValue), "chargingSchedulePeriod": [.object(period)],
-                                   "startSchedule": .string(OCPPTime.format(wall.addingTimeInterval(-60)))]
-        var profile: [String: JSONValue] = [
-            "chargingProfileId": .number(Double(id)), "stackLevel": .number(Double(level)),
-            "chargingProfilePurpose": .string(purpose.ocppName), "chargingProfileKind": "Absolute",
-            "chargingSchedule": schedule,
-        ]
-        if let validTo { profile["validTo"] = .string(OCPPTime.format(validTo)) }
-        return ["connectorId": .number(Double(purpose == .chargePointMax ? 0 : connector)), "csChargingProfiles": .object(profile)]
+        return .object(period)
     }
 }

@@ -1,4 +1,5 @@
-/// The error codes of OCPP-J 1.6 §4.2.3 (spelled as the specification spells them).
+/// The error codes of OCPP-J 1.6 §4.2.3 (spelled as 1.6 spells them; `OCPPVersion.spelling` gives
+/// 2.0.1's names).
 public enum OCPPErrorCode: String, Sendable, Equatable {
     case notImplemented = "NotImplemented"
     case notSupported = "NotSupported"
@@ -70,7 +71,8 @@ public enum Frame: Sendable, Equatable {
         }
     }
 
-    public static func error(id: String, _ failure: OCPPFailure) -> Frame {
-        .error(id: id, code: failure.code.rawValue, description: failure.description, details: .object([:]))
+    /// A CALLERROR with the code spelled as `version` spells it.
+    public static func error(id: String, _ failure: OCPPFailure, version: OCPPVersion = .v16) -> Frame {
+        .error(id: id, code: version.spelling(failure.code), description: failure.description, details: .object([:]))
     }
 }

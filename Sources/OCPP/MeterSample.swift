@@ -1,8 +1,12 @@
-/// One sampledValue of MeterValues: measurand, phase, unit and multiplier applied (OCPP 1.6 §7.45
-/// UnitOfMeasure: Wh, kWh, W, kW, A, V, Percent …). A value that is not a finite number, is signed
-/// data, or is absurd is left out (noted), never stored.
+import Foundation
+
+/// One sampled value of a meter reading: measurand, phase, unit and multiplier applied (OCPP 1.6
+/// §7.45 UnitOfMeasure; OCPP 2.0.1 SampledValueType and UnitOfMeasureType: Wh, kWh, W, kW, A, V,
+/// Percent … and 2.0.1's power-of-ten multiplier). A value that is not a finite number, is signed
+/// data, or is absurd is left out (noted), never stored. The measurands are the same in both versions.
 enum MeterSample {
-    static func apply(_ sample: PayloadReader, to reading: inout MeterReading, notes: inout [String]) throws(OCPPFailure) {
+    /// OCPP 1.6 SampledValue: the value is a string, the unit a plain field.
+    static func apply16(_ sample: PayloadReader, to reading: inout MeterReading, notes: inout [String]) throws(OCPPFailure) {
         let text = try sample.string("value", max: 100)
         if try sample.optionalString("format") == "SignedData" { return }
         let measurand = try sample.optionalString("measurand", max: 50) ?? "Energy.Active.Import.Register"
@@ -14,14 +18,41 @@ enum MeterSample {
             notes.append("MeterValues: \(measurand) \"\(text)\" is not a number; left out")
             return
         }
+        record(measurand, phase: phase, value: raw, shown: "\(text) \(unit ?? "")", unit: unit, into: &reading, notes: &notes)
+    }
+
+    /// OCPP 2.0.1 SampledValueType: the value is a number, the unit and a power-of-ten multiplier
+    /// in unitOfMeasure.
+    static func apply201(_ sample: PayloadReader, to reading: inout MeterReading, notes: inout [String]) throws(OCPPFailure) {
+        let raw = try sample.number("value")
+        let measurand = try sample.optionalString("measurand", max: 50) ?? "Energy.Active.Import.Register"
+        let phase = try sample.optionalString("phase", max: 10)
+        _ = try sample.optionalString("context", max: 50)
+        _ = try sample.optionalString("location", max: 20)
+        var unit: String?, multiplier = 0
+        if let measure = try sample.optionalObject("unitOfMeasure") {
+            unit = try measure.optionalString("unit", max: 20)
+            multiplier = try measure.optionalInteger("multiplier") ?? 0
+            guard (-9...9).contains(multiplier) else { throw OCPPFailure(.propertyConstraintViolation, "unitOfMeasure.multiplier \(multiplier) is out of range") }
+        }
+        // signed data rides along; the plain value is read as any other
+        _ = try sample.optionalObject("signedMeterValue")
+        let value = raw * pow(10, Double(multiplier))
+        let shown = "\(raw)\(multiplier == 0 ? "" : "e\(multiplier)") \(unit ?? "Wh")"
+        record(measurand, phase: phase, value: value, shown: shown, unit: unit ?? "Wh", into: &reading, notes: &notes)
+    }
+
+    /// Stores one value in SI units when it is plausible.
+    private static func record(_ measurand: String, phase: String?, value raw: Double, shown: String, unit: String?,
+                               into reading: inout MeterReading, notes: inout [String]) {
         let multiplier: Double = switch unit {
         case "kWh", "kW", "kvarh", "kvar", "kVA": 1000
         default: 1
         }
         let value = raw * multiplier
         func plausible(_ range: ClosedRange<Double>) -> Bool {
-            if range.contains(value) { return true }
-            notes.append("MeterValues: \(measurand) \(text) \(unit ?? "") is implausible; left out")
+            if value.isFinite, range.contains(value) { return true }
+            notes.append("MeterValues: \(measurand) \(shown) is implausible; left out")
             return false
         }
         let index: Int? = switch phase {

@@ -60,7 +60,7 @@ public struct OutgoingCalls: Sendable {
             return Outcome(action: current.call.action, key: current.call.key, payload: current.call.payload, answer: .success(payload))
         case .error(let id, let code, let description, _) where id == current.id:
             outstanding = nil
-            let failure = OCPPFailure(OCPPErrorCode(rawValue: code) ?? .genericError, "\(code): \(description)")
+            let failure = OCPPFailure(OCPPErrorCode(wire: code) ?? .genericError, "\(code): \(description)")
             return Outcome(action: current.call.action, key: current.call.key, payload: current.call.payload, answer: .failure(failure))
         default:
             return nil

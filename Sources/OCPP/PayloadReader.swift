@@ -45,6 +45,36 @@ struct PayloadReader {
         return Int(number)
     }
 
+    /// A JSON number (2.0.1 decimals: meter values, limits).
+    func number(_ key: String) throws(OCPPFailure) -> Double {
+        guard let value = fields[key] else { throw OCPPFailure(.occurenceConstraintViolation, "\(key) is required") }
+        guard case .number(let number) = value, number.isFinite else { throw OCPPFailure(.typeConstraintViolation, "\(key) must be a number") }
+        return number
+    }
+
+    func optionalBool(_ key: String) throws(OCPPFailure) -> Bool? {
+        guard let value = fields[key], value != .null else { return nil }
+        guard case .bool(let flag) = value else { throw OCPPFailure(.typeConstraintViolation, "\(key) must be true or false") }
+        return flag
+    }
+
+    /// A nested object, read the same way (2.0.1 nests most of its fields).
+    func object(_ key: String) throws(OCPPFailure) -> PayloadReader {
+        guard let reader = try optionalObject(key) else { throw OCPPFailure(.occurenceConstraintViolation, "\(key) is required") }
+        return reader
+    }
+
+    func optionalObject(_ key: String) throws(OCPPFailure) -> PayloadReader? {
+        guard let value = fields[key], value != .null else { return nil }
+        guard case .object = value else { throw OCPPFailure(.typeConstraintViolation, "\(key) must be an object") }
+        return try PayloadReader(value)
+    }
+
+    func optionalOneOf<T: RawRepresentable>(_ key: String, _ type: T.Type) throws(OCPPFailure) -> T? where T.RawValue == String {
+        guard fields[key] != nil, fields[key] != .null else { return nil }
+        return try oneOf(key, type)
+    }
+
     func oneOf<T: RawRepresentable>(_ key: String, _ type: T.Type) throws(OCPPFailure) -> T where T.RawValue == String {
         let text = try string(key)
         guard let value = T(rawValue: text) else { throw OCPPFailure(.propertyConstraintViolation, "\(key) \"\(text)\" is not a valid value") }

@@ -12,10 +12,13 @@ public protocol OCPPConnectionDelegate: AnyObject, Sendable {
 /// One charge point's WebSocket: send text, close, schedule work on its event loop.
 public final class OCPPConnection: Sendable {
     public let chargePointId: String
+    /// The subprotocol chosen at the upgrade ("ocpp1.6", "ocpp2.0.1").
+    public let subprotocol: String
     let channel: Channel
 
-    init(id: String, channel: Channel) {
+    init(id: String, subprotocol: String, channel: Channel) {
         chargePointId = id
+        self.subprotocol = subprotocol
         self.channel = channel
     }
 

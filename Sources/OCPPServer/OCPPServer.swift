@@ -8,7 +8,7 @@ import NIOServerSupport
 import NIOSSL
 import NIOWebSocket
 
-/// The OCPP 1.6J central system's WebSocket server (RFC 6455, subprotocol `ocpp1.6`) on SwiftNIO:
+/// The OCPP central system's WebSocket server (RFC 6455, subprotocols `ocpp1.6` and `ocpp2.0.1`) on SwiftNIO:
 /// `ws(s)://host:port/<path>/<chargePointId>`, HTTP basic auth checked at the upgrade (security
 /// profile 1; with TLS, profile 2; with a client CA, client certificates for profile 3), frames
 /// above `maxFrameBytes` refused with a close.
@@ -31,7 +31,8 @@ public final class OCPPServer: Sendable {
 
     /// What the server does with an upgrade request.
     public enum Admission: Sendable {
-        case accept(any OCPPConnectionDelegate)
+        /// Upgraded with this subprotocol (one the charge point offered).
+        case accept(any OCPPConnectionDelegate, subprotocol: String)
         /// 404: no charge point with this id.
         case unknown
         /// 401: wrong or missing password.
@@ -40,12 +41,19 @@ public final class OCPPServer: Sendable {
         case forbidden
         /// 429: too many failed attempts from this address; the credentials were not looked at.
         case tooMany
+        /// 400: it offers no subprotocol this charge point may speak.
+        case noSubprotocol
     }
 
+    /// The subprotocols the server speaks.
+    public static let subprotocols = ["ocpp1.6", "ocpp2.0.1"]
+
     /// Decides on an upgrade: the charge point id from the URL, the basic-auth password (nil: none
-    /// sent) and the client certificate TLS verified against the client CA (DER; nil: none);
-    /// `delay`: seconds to wait before answering (a source that failed before is slowed down).
-    public typealias Admit = @Sendable (_ chargePointId: String, _ password: String?, _ certificate: [UInt8]?, _ remote: String) -> (admission: Admission, delay: Double)
+    /// sent), the client certificate TLS verified against the client CA (DER; nil: none), the
+    /// subprotocols it offers that the server speaks; `delay`: seconds to wait before answering (a
+    /// source that failed before is slowed down).
+    public typealias Admit = @Sendable (_ chargePointId: String, _ password: String?, _ certificate: [UInt8]?, _ remote: String, _ offered: [String])
+        -> (admission: Admission, delay: Double)
 
     private let settings: Settings
     private let admit: Admit
@@ -113,8 +121,8 @@ public final class OCPPServer: Sendable {
                         },
                         upgradePipelineHandler: { channel, _ in
                             channel.eventLoop.makeCompletedFuture {
-                                guard let (id, delegate) = upgrade.accepted else { throw ChannelError.inputClosed }
-                                let connection = OCPPConnection(id: id, channel: channel)
+                                guard let (id, delegate, subprotocol) = upgrade.accepted else { throw ChannelError.inputClosed }
+                                let connection = OCPPConnection(id: id, subprotocol: subprotocol, channel: channel)
                                 try channel.pipeline.syncOperations.addHandler(
                                     WebSocketMessageHandler(connection: connection, delegate: delegate, maxMessageBytes: settings.maxFrameBytes))
                                 delegate.opened(connection)
@@ -145,9 +153,9 @@ final class ManagedAtomicCounter: Sendable {
 
 /// What the upgrade decided for one connection, read by the refusal handler when it refused.
 final class UpgradeDecision: Sendable {
-    private let state = NIOLockedValueBox<(status: HTTPResponseStatus, accepted: (String, any OCPPConnectionDelegate)?)>((.badRequest, nil))
+    private let state = NIOLockedValueBox<(status: HTTPResponseStatus, accepted: (String, any OCPPConnectionDelegate, String)?)>((.badRequest, nil))
 
-    var accepted: (String, any OCPPConnectionDelegate)? { state.withLockedValue { $0.accepted } }
+    var accepted: (String, any OCPPConnectionDelegate, String)? { state.withLockedValue { $0.accepted } }
     var refusal: HTTPResponseStatus { state.withLockedValue { $0.status } }
 
     /// The headers of the upgrade (nil: refused), and the seconds to wait before answering.
@@ -162,15 +170,18 @@ final class UpgradeDecision: Sendable {
             return (nil, 0)
         }
         let offered = head.headers["Sec-WebSocket-Protocol"].flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
-        guard offered.contains("ocpp1.6") else {
+            .filter { OCPPServer.subprotocols.contains($0) }
+        guard !offered.isEmpty else {
             state.withLockedValue { $0.status = .badRequest }
             return (nil, 0)
         }
-        let (admission, delay) = admit(id, Self.password(head.headers, id: id), certificate, remote)
+        let (admission, delay) = admit(id, Self.password(head.headers, id: id), certificate, remote, offered)
         switch admission {
-        case .accept(let delegate):
-            state.withLockedValue { $0.accepted = (id, delegate) }
-            return (HTTPHeaders([("Sec-WebSocket-Protocol", "ocpp1.6")]), delay)
+        case .accept(let delegate, let subprotocol) where offered.contains(subprotocol):
+            state.withLockedValue { $0.accepted = (id, delegate, subprotocol) }
+            return (HTTPHeaders([("Sec-WebSocket-Protocol", subprotocol)]), delay)
+        case .accept, .noSubprotocol:
+            state.withLockedValue { $0.status = .badRequest }
         case .unknown:
             state.withLockedValue { $0.status = .notFound }
         case .unauthorized:

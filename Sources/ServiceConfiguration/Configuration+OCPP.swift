@@ -1,7 +1,7 @@
 import Foundation
 import RegisterMaps
 
-/// The OCPP 1.6J central system (`ocpp:`): where charge points connect, TLS, heartbeats, id tags.
+/// The OCPP central system (`ocpp:`, 1.6J and 2.0.1): where charge points connect, TLS, heartbeats, id tags.
 public struct OCPPSettings: Sendable, Equatable {
     public var bind = "127.0.0.1"
     public var port = 9000
@@ -71,6 +71,8 @@ public struct OCPPChargerSettings: Sendable, Equatable {
     /// Seconds one dynamic profile is valid (renewed at half); the charger's own fallback time.
     public var validitySeconds = 60
     public var meterIntervalSeconds = 10
+    /// The OCPP versions it may speak: "1.6", "2.0.1" or "auto" (both; 2.0.1 when it offers it).
+    public var version = "auto"
 
     static func parse(_ node: YAMLNode, chargerId: String) throws(DataFileError) -> OCPPChargerSettings {
         var fields = try node.fields()
@@ -106,6 +108,10 @@ public struct OCPPChargerSettings: Sendable, Equatable {
             guard ["A", "W"].contains(settings.unit) else { throw unit.error("A or W") }
         }
         if let validity = fields.optional("validity_s") { settings.validitySeconds = try validity.integer(in: 4...3600) }
+        if let version = fields.optional("version") {
+            settings.version = try version.string()
+            guard ["1.6", "2.0.1", "auto"].contains(settings.version) else { throw version.error("\"1.6\", \"2.0.1\" or auto") }
+        }
         if let interval = fields.optional("meter_interval_s") { settings.meterIntervalSeconds = try interval.integer(in: 1...3600) }
         try fields.finish()
         return settings

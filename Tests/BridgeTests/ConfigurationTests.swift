@@ -112,6 +112,17 @@ struct ConfigurationTests {
         #expect(try Configuration.parse("ocpp: { bind: 0.0.0.0 }\n" + ocpp, file: "site.yaml").ocpp?.bind == "0.0.0.0")
     }
 
+    /// An OCPP charger may speak 1.6, 2.0.1 or either (auto, the default); anything else names the choices.
+    @Test func anOCPPChargersVersionIsOneOfThree() throws {
+        func charger(_ version: String?) -> String {
+            valid + "\n  - { id: c, driver: ocpp, ocpp: { password: secret-123\(version.map { ", version: \($0)" } ?? "") }, modbus: { port: 1504 } }"
+        }
+        #expect(try Configuration.parse("ocpp: {}\n" + charger(nil), file: "site.yaml").chargers.last?.ocpp?.version == "auto")
+        #expect(try Configuration.parse("ocpp: {}\n" + charger("\"2.0.1\""), file: "site.yaml").chargers.last?.ocpp?.version == "2.0.1")
+        #expect(try Configuration.parse("ocpp: {}\n" + charger("\"1.6\""), file: "site.yaml").chargers.last?.ocpp?.version == "1.6")
+        #expect(error("ocpp: {}\n" + charger("\"2.0\"")).map { "\($0)" }?.contains("\"1.6\", \"2.0.1\" or auto") == true)
+    }
+
     /// `driver: modbus` runs any charger map; `driver: vestel` is its alias with the Vestel map.
     @Test func theGenericDriverTakesAChargerMap() throws {
         let modbus = valid.replacingOccurrences(of: "  - id: a\n", with: "  - id: a\n    driver: modbus\n    southbound: { map: vestel-evc04, tcp: \"10.0.0.5:502\", unit: 3 }\n")

@@ -19,16 +19,16 @@ struct OCPPChargePointTests {
     }
 
     /// `chargers`: charge point ids; `extra`: more top-level YAML; `credentials`: a charger's
-    /// `ocpp:` fields that say who it is (by id; the password by default).
-    /// `shell`: run before the bridge in its shell (`ulimit -n 64`).
+    /// `ocpp:` fields that say who it is (by id; the password by default); `ocppVersion`: each
+    /// charger's `ocpp.version`. `shell`: run before the bridge in its shell (`ulimit -n 64`).
     static func startSite(_ ids: [String], validity: Int = 6, ocppExtra: String = "", extra: String = "", chargerExtra: String = "",
                           modbusExtra: String = "", credentials: [String: String] = [:], existing: (Int, [Int], URL)? = nil,
-                          shell: String? = nil) throws -> Site {
+                          shell: String? = nil, ocppVersion: String? = nil) throws -> Site {
         let folder = try existing.map { $0.2.deletingLastPathComponent() } ?? TestEnvironment.temporaryFolder()
         let ocppPort = try existing?.0 ?? TestEnvironment.freePort()
         let north = try existing?.1 ?? ids.map { _ in try TestEnvironment.freePort() }
         let chargers = zip(ids, north).map { id, port in
-            "  - { id: \(id), driver: ocpp, ocpp: { \(credentials[id] ?? "password: \(password)"), validity_s: \(validity), meter_interval_s: 1 }, max_current: 16, failsafe_current: 8, modbus: { port: \(port)\(modbusExtra) }\(chargerExtra) }"
+            "  - { id: \(id), driver: ocpp, ocpp: { \(credentials[id] ?? "password: \(password)"), validity_s: \(validity), meter_interval_s: 1\(ocppVersion.map { ", version: \"\($0)\"" } ?? "") }, max_current: 16, failsafe_current: 8, modbus: { port: \(port)\(modbusExtra) }\(chargerExtra) }"
         }
         let yaml = """
             modbus: { bind: 127.0.0.1 }

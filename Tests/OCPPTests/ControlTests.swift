@@ -127,7 +127,7 @@ struct ControlTests {
         let off = drain(&control, now: 3)
         #expect(off.contains { $0["type"] == "Inoperative" })
         #expect(off.contains { $0["transactionId"] != nil })
-        _ = control.received(#"[2,"t2","StopTransaction",{"transactionId":\#(control.session.lastTransaction?.id ?? control.session.transaction?.id ?? 0),"meterStop":10,"timestamp":"2026-12-02T00:00:05Z"}]"#, now: 4, wall: wall)
+        _ = control.received(#"[2,"t2","StopTransaction",{"transactionId":\#(control.session.lastTransaction?.id ?? control.session.transaction?.id ?? "0"),"meterStop":10,"timestamp":"2026-12-02T00:00:05Z"}]"#, now: 4, wall: wall)
         _ = control.received(#"[2,"s2","StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"SuspendedEVSE"}]"#, now: 4, wall: wall)
         _ = control.received(#"[2,"s3","StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"Unavailable"}]"#, now: 4.5, wall: wall)
         control.setOperator(enabled: true, forced: true)

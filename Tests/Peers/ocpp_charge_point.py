@@ -716,6 +716,13 @@ async def session(cp, station, stop, state):
 
 
 async def run(args):
+    await serve(args, Station(args), ChargePoint, session, offered=["ocpp1.6"], wanted="ocpp1.6")
+
+
+async def serve(args, station, make_cp, run_session, offered, wanted):
+    """Connects (again after --reconnect-s) until --lifetime or a signal; each connection runs
+    `run_session(cp, station, stop, state)` with `make_cp(id, ws, station, events)`. Shared with the
+    2.0.1 peer, which offers other subprotocols."""
     parsed = urlparse(args.url)
     cp_id = unquote(parsed.path.rstrip("/").rsplit("/", 1)[-1])
     headers = {}
@@ -734,13 +741,12 @@ async def run(args):
         loop.add_signal_handler(sig, stop.set)
     loop.call_later(args.lifetime, stop.set)
 
-    station = Station(args)
     station.step(0)
     sim = asyncio.create_task(simulate(station, stop))
     state = {"ready": False}
     while not stop.is_set():
         try:
-            ws = await connect(args.url, subprotocols=["ocpp1.6"], additional_headers=headers,
+            ws = await connect(args.url, subprotocols=offered, additional_headers=headers,
                                ssl=ssl_ctx, proxy=None, open_timeout=5, max_size=2 ** 20)
         except InvalidStatus as error:
             emit({"event": "refused", "status": error.response.status_code})
@@ -751,15 +757,15 @@ async def run(args):
             await wait_or_stop(stop, args.reconnect_s)
             continue
         emit({"event": "connected", "subprotocol": ws.subprotocol})
-        if ws.subprotocol != "ocpp1.6":
+        if ws.subprotocol != wanted:
             emit({"event": "no_subprotocol", "value": ws.subprotocol})
-            await ws.close(1002, "ocpp1.6 required")
+            await ws.close(1002, f"{wanted} required")
             emit({"event": "closed", "code": ws.close_code, "reason": ws.close_reason})
             await wait_or_stop(stop, args.reconnect_s)
             continue
-        cp = ChargePoint(cp_id, ws, station, args.events)
+        cp = make_cp(cp_id, ws, station, args.events)
         reader = asyncio.create_task(cp.start())
-        work = asyncio.create_task(session(cp, station, stop, state))
+        work = asyncio.create_task(run_session(cp, station, stop, state))
         stopper = asyncio.create_task(stop.wait())
         await asyncio.wait([reader, work, stopper], return_when=asyncio.FIRST_COMPLETED)
         for task in (reader, work, stopper):

@@ -1,34 +1,17 @@
 import EnergyControl
 import Foundation
 
-/// Everything the bridge does with one OCPP charge point, as a pure value: it answers the charge
-/// point's calls (`ChargePointSession`), keeps the setpoint as a profile stack on it (failsafe at
-/// stack level 0, the dynamic setpoint above with a validity it renews), configures its meter
-/// values, and sends one call at a time. The driver moves frames and calls `tick`; time comes in
-/// as parameters (monotonic `now`, `wall` for what goes on the wire).
-public struct ChargePointControl: Sendable {
-    public struct Settings: Sendable, Equatable {
-        public var policy = ChargePointPolicy()
-        public var stack = ProfileStack()
-        /// MeterValueSampleInterval written after boot (nil: leave the charger's).
-        public var meterInterval: Int? = 10
-        public var sampledData = "Current.Import,Voltage,Power.Active.Import,Energy.Active.Import.Register,SoC"
-        /// The charger may switch phases (numberPhases is sent).
-        public var phaseSwitching = false
-        /// The id tag of transactions the bridge starts remotely (MQTT force).
-        public var remoteIdTag = "chargebridge"
-        public init() {}
-    }
-
-    /// Something worth logging, with a level.
-    public struct Note: Sendable, Equatable {
-        public enum Level: Sendable { case info, notice, warning }
-        public var level: Level
-        public var text: String
-    }
+/// Everything the bridge does with one OCPP charge point, as a pure value, for any version's
+/// message set: it answers the charge point's calls (`Messages.Session`), keeps the setpoint as a
+/// profile stack on it (failsafe at stack level 0, the dynamic setpoint above with a validity it
+/// renews), configures its meter values, and sends one call at a time. The driver moves frames and
+/// calls `tick`; time comes in as parameters (monotonic `now`, `wall` for what goes on the wire).
+public struct StationControl<Messages: OCPPMessageSet>: ChargePointProtocol {
+    public typealias Settings = StationSettings
+    public typealias Note = ControlNote
 
     public let settings: Settings
-    public private(set) var session: ChargePointSession
+    public private(set) var session: Messages.Session
     public private(set) var calls: OutgoingCalls
     public private(set) var connected = false
     private var callPrefix: String
@@ -50,17 +33,21 @@ public struct ChargePointControl: Sendable {
     /// The operator's switches as last acted on (nil: not yet on this connection).
     private var operatorState: (enabled: Bool, forced: Bool)?
     private var remoteStartAsked = false
+    private var remoteStarts = 0
     private var leaving = false
     /// How long the dynamic profile waits for the failsafe on a new connection.
-    static let failsafeGrace = 5.0
+    static var failsafeGrace: Double { 5.0 }
     private var refusedLogged: Set<String> = []
 
     public init(settings: Settings, idPrefix: String) {
         self.settings = settings
-        session = ChargePointSession(policy: settings.policy)
+        session = Messages.Session(policy: settings.policy)
         callPrefix = idPrefix
         calls = OutgoingCalls(prefix: idPrefix)
     }
+
+    public var version: OCPPVersion { Messages.version }
+    public var pendingCalls: Int { calls.queue.count + (calls.outstanding == nil ? 0 : 1) }
 
     // MARK: the connection
 
@@ -68,7 +55,7 @@ public struct ChargePointControl: Sendable {
         openedAt = now
         connections += 1
         connected = true
-        session = ChargePointSession(policy: session.policy)
+        session = Messages.Session(policy: session.policy)
         calls = OutgoingCalls(prefix: "\(callPrefix).\(connections)")
         sentDynamic = nil
         sentFailsafe = nil
@@ -83,7 +70,6 @@ public struct ChargePointControl: Sendable {
         calls.reset()
     }
 
-    /// A text message from the charge point; returns the frames to send and what to log.
     public mutating func received(_ text: String, now: Double, wall: Date) -> (frames: [Frame], notes: [Note]) {
         var notes: [Note] = []
         var frames: [Frame] = []
@@ -92,16 +78,18 @@ public struct ChargePointControl: Sendable {
             session.heard(now: now)
             notes.append(Note(level: .warning, text: "bad frame: \(refusal.failure.description)"))
             // no readable id: the specification leaves no id to answer; "-1" tells the sender anyway
-            frames.append(.error(id: refusal.id ?? "-1", refusal.failure))
+            frames.append(.error(id: refusal.id ?? "-1", refusal.failure, version: version))
         case .success(.call(let id, let action, let payload)):
             let wasBooted = session.booted
             let handled = session.handle(action: action, payload: payload, now: now, wall: wall)
             switch handled.reply {
             case .success(let reply): frames.append(.result(id: id, payload: reply))
-            case .failure(let failure): frames.append(.error(id: id, failure))
+            case .failure(let failure): frames.append(.error(id: id, failure, version: version))
             }
             notes += handled.notes.map { Note(level: $0.contains("refused") ? .warning : .info, text: $0) }
-            if !wasBooted, session.booted { configure() }
+            if !wasBooted, session.booted {
+                for (key, call) in Messages.afterBoot(settings) { calls.enqueue(call.action, call.payload, key: key) }
+            }
         case .success(let answer):
             session.heard(now: now)
             if let outcome = calls.receive(answer) { notes += record(outcome, now: now) }
@@ -110,7 +98,6 @@ public struct ChargePointControl: Sendable {
         return (frames, notes)
     }
 
-    /// Timeouts, renewals and the next call: call it every second or so, and after `apply`.
     public mutating func tick(now: Double, wall: Date) -> (frames: [Frame], notes: [Note]) {
         var notes: [Note] = []
         guard connected else { return ([], []) }
@@ -121,7 +108,8 @@ public struct ChargePointControl: Sendable {
             failsafeRetryAt = nil
         }
         if let failsafe, failsafe != sentFailsafe {
-            calls.enqueue("SetChargingProfile", settings.stack.failsafe(amperes: failsafe, phases: sentPhases, wall: wall), key: "failsafe")
+            let call = Messages.setChargingProfile(settings.stack.failsafe(amperes: failsafe, phases: sentPhases, wall: wall))
+            calls.enqueue(call.action, call.payload, key: "failsafe")
             sentFailsafe = failsafe
         }
         // on a new connection the failsafe (stack 0) goes first; control gives it once the charge
@@ -133,8 +121,8 @@ public struct ChargePointControl: Sendable {
             if renew || sentDynamic?.limit != limit || sentDynamic?.phases != wanted.1 {
                 // a decrease jumps the queue; the first profile of a connection follows the failsafe
                 let decrease = sentDynamic.map { setpoint < $0.amperes } ?? false
-                calls.enqueue("SetChargingProfile", settings.stack.dynamic(amperes: setpoint, phases: wanted.1, powerPhases: powerPhases, wall: wall),
-                              key: "dynamic", urgent: decrease)
+                let call = Messages.setChargingProfile(settings.stack.dynamic(amperes: setpoint, phases: wanted.1, powerPhases: powerPhases, wall: wall))
+                calls.enqueue(call.action, call.payload, key: "dynamic", urgent: decrease)
                 sentDynamic = (setpoint, limit, wanted.1, now)
                 // what an accepted limit stands for (the most, if two currents share a limit)
                 if amperesByLimit.count > 64 { amperesByLimit = [:] }
@@ -151,35 +139,23 @@ public struct ChargePointControl: Sendable {
     /// The phases a limit in W is counted on: those the car is seen drawing on while it charges,
     /// else one (never more current per phase than the setpoint, whatever car it is).
     private var powerPhases: Int {
-        guard session.status == .charging else { return 1 }
-        let drawing = session.meter.currents.filter { ($0 ?? 0) >= 1 }.count
+        guard session.record.state == .charging else { return 1 }
+        let drawing = session.record.meter.currents.filter { ($0 ?? 0) >= 1 }.count
         return max(1, min(sentPhases ?? 3, drawing))
     }
 
-    /// After boot: which rate units it takes, its current status, what it should measure and how often.
-    private mutating func configure() {
-        calls.enqueue("GetConfiguration", ["key": ["ChargingScheduleAllowedChargingRateUnit"]], key: "config.get")
-        calls.enqueue("TriggerMessage", ["requestedMessage": "StatusNotification", "connectorId": .number(Double(settings.policy.connector))],
-                      key: "trigger.status")
-        if let interval = settings.meterInterval {
-            calls.enqueue("ChangeConfiguration", ["key": "MeterValueSampleInterval", "value": .string("\(interval)")], key: "config.interval")
-        }
-        calls.enqueue("ChangeConfiguration", ["key": "MeterValuesSampledData", "value": .string(settings.sampledData)], key: "config.sampled")
-    }
-
     /// A failsafe profile that was refused or unanswered is sent again after this long.
-    static let retryAfter = 30.0
+    static var retryAfter: Double { 30.0 }
 
     private mutating func record(_ outcome: OutgoingCalls.Outcome, now: Double) -> [Note] {
         let what = outcome.key == "dynamic" || outcome.key == "failsafe" ? "\(outcome.key) profile" : outcome.action
+        if case .success = outcome.answer, let notes = Messages.configurationNotes(outcome, settings: settings) { return notes }
         switch outcome.answer {
-        case .success(let payload) where outcome.action == "GetConfiguration":
-            return checkRateUnit(payload)
         case .success(let payload):
             let status = payload["status"]?.string ?? "?"
             if outcome.key == "dynamic" {
                 // refused: tried again at the renewal time, not in a loop
-                if status == "Accepted" { acceptedSetpoint = amperes(of: outcome.payload) }
+                if status == "Accepted" { acceptedSetpoint = Messages.profileLimit(outcome.payload).flatMap { amperesByLimit[$0] } }
                 setpointAnswer = status
             }
             if outcome.key == "failsafe", status != "Accepted" { failsafeRetryAt = now + Self.retryAfter }
@@ -198,20 +174,6 @@ public struct ChargePointControl: Sendable {
         }
     }
 
-    /// Warns when the charge point does not take the configured unit (its profiles would be rejected).
-    private func checkRateUnit(_ payload: JSONValue) -> [Note] {
-        guard let keys = payload["configurationKey"]?.array,
-              let value = keys.first(where: { $0["key"] == "ChargingScheduleAllowedChargingRateUnit" })?["value"]?.string else { return [] }
-        let wanted = settings.stack.unit == .amperes ? "Current" : "Power"
-        guard !value.contains(wanted) else { return [Note(level: .info, text: "charging rate units: \(value)")] }
-        return [Note(level: .warning, text: "the charge point takes charging schedules in \(value) only, not \(wanted): set its unit: accordingly")]
-    }
-
-    private func amperes(of request: JSONValue) -> Int? {
-        guard let limit = request["csChargingProfiles"]?["chargingSchedule"]?["chargingSchedulePeriod"]?.array?.first?["limit"]?.number else { return nil }
-        return amperesByLimit[limit]
-    }
-
     // MARK: control's side
 
     public mutating func apply(setpoint: Int, phases: Int?) {
@@ -222,27 +184,31 @@ public struct ChargePointControl: Sendable {
     public mutating func setFailsafe(_ amperes: Int) { failsafe = amperes }
 
     /// The operator's switches, called after every step: `enabled` false makes the connector
-    /// Inoperative and stops a running transaction (on the change); `forced` starts one
-    /// (RemoteStartTransaction with `remoteIdTag`) once per forced period, as soon as a car is
-    /// plugged and none runs.
+    /// Inoperative and stops a running transaction (on the change); `forced` starts one (with
+    /// `remoteIdTag`) once per forced period, as soon as a car is plugged and none runs.
     public mutating func setOperator(enabled: Bool, forced: Bool) {
         guard connected, session.booted else { return }
         let previous = operatorState
         operatorState = (enabled, forced)
-        let connector = JSONValue.number(Double(settings.policy.connector))
+        let connector = settings.policy.connector
+        let transaction = session.record.transaction
         // a new connection is told only what differs from a charge point's default (Operative)
         if previous.map({ $0.enabled != enabled }) ?? !enabled {
-            calls.enqueue("ChangeAvailability", ["connectorId": connector, "type": .string(enabled ? "Operative" : "Inoperative")], key: "availability")
-            if !enabled, let transaction = session.transaction {
-                calls.enqueue("RemoteStopTransaction", ["transactionId": .number(Double(transaction.id))], key: "remote")
-            }
+            enqueue(Messages.availability(operative: enabled, connector: connector), key: "availability")
+            if !enabled, let transaction { enqueue(Messages.remoteStop(transactionId: transaction.id), key: "remote") }
         }
-        if !forced || session.transaction != nil { remoteStartAsked = false }
-        let plugged: Set<ConnectorStatus> = [.preparing, .suspendedEV, .suspendedEVSE, .finishing]
-        if forced, enabled, !remoteStartAsked, session.transaction == nil, let status = session.status, plugged.contains(status) {
-            calls.enqueue("RemoteStartTransaction", ["connectorId": connector, "idTag": .string(settings.remoteIdTag)], key: "remote")
+        if !forced || transaction != nil { remoteStartAsked = false }
+        let plugged: Set<ChargePointState> = [.preparing, .suspendedEV, .suspendedEVSE, .finishing]
+        if forced, enabled, !remoteStartAsked, transaction == nil, let state = session.record.state, plugged.contains(state) {
+            remoteStarts += 1
+            enqueue(Messages.remoteStart(idTag: settings.remoteIdTag, connector: connector, requestId: remoteStarts), key: "remote")
             remoteStartAsked = true
         }
+    }
+
+    public mutating func reset(_ kind: ResetKind) {
+        guard connected, session.booted else { return }
+        enqueue(Messages.reset(kind), key: "reset")
     }
 
     /// The bridge stops: the dynamic profile is cleared so the charge point falls back to its
@@ -250,15 +216,17 @@ public struct ChargePointControl: Sendable {
     public mutating func leave() {
         leaving = true
         guard connected, session.booted else { return }
-        calls.enqueue("ClearChargingProfile", ["id": .number(Double(ProfileStack.dynamicProfileId))], key: "dynamic", urgent: true)
+        let call = Messages.clearChargingProfile(id: ProfileStack.dynamicProfileId)
+        calls.enqueue(call.action, call.payload, key: "dynamic", urgent: true)
     }
 
-    /// Nothing is waiting to be sent or answered.
+    private mutating func enqueue(_ call: OutgoingCall, key: String) { calls.enqueue(call.action, call.payload, key: key) }
+
     public var idle: Bool { calls.outstanding == nil && calls.queue.isEmpty }
 
     /// Online: connected, booted and heard from within 2 heartbeats (+ 10 s).
     public func status(now: Double) -> ChargerStatus {
-        let recent = session.lastMessageAt.map { now - $0 <= 2 * Double(settings.policy.heartbeatInterval) + 10 } ?? false
+        let recent = session.record.lastMessageAt.map { now - $0 <= 2 * Double(settings.policy.heartbeatInterval) + 10 } ?? false
         var status = session.chargerStatus(now: now, online: connected && recent)
         status.appliedSetpoint = acceptedSetpoint
         status.setpointAnswer = setpointAnswer
