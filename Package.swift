@@ -95,7 +95,7 @@ let package = Package(
         // The CPO uplink's WebSocket client (SwiftNIO, NIOWebSocket, NIOSSL): one per forwarded charger,
         // reconnecting with a bounded backoff, driving the pure UplinkMachine.
         .target(name: "OCPPUplinkClient", dependencies: [
-            "OCPP", "OCPPUplink", "EnergyControl", "ServiceSupport",
+            "OCPP", "OCPPServer", "OCPPUplink", "EnergyControl", "ServiceSupport",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -7,6 +7,7 @@ import NIOPosix
 import NIOSSL
 import NIOWebSocket
 import OCPP
+import OCPPServer
 import OCPPUplink
 import ServiceSupport
 import Synchronization
@@ -145,7 +146,9 @@ public final class UplinkClient: Sendable {
                     let request = UpgradeRequestHandler(endpoint: endpoint) { [self] refusal in emit(.warning, refusal) }
                     let upgrader = NIOWebSocketClientUpgrader(maxFrameSize: 1 << 20) { [self] channel, _ in
                         channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandler(ClientFrameHandler(client: self))
+                            let messages = WebSocketMessageHandler(maxMessageBytes: 1 << 20, masked: true, received: { [self] in received($0) }, closed: {})
+                            try channel.pipeline.syncOperations.addHandler(messages)
+                            opened()
                         }
                     }
                     let loopBound = NIOLoopBound(request, eventLoop: channel.eventLoop)
