@@ -75,7 +75,7 @@ let package = Package(
         .target(name: "OCPP", dependencies: ["EnergyControl"]),
         // The CPO uplink as pure values: a forwarded charger as an OCPP 1.6J charge point toward a backend
         // (boot, status, transactions in a journal kept across outages, the backend's profiles as a cap). No I/O.
-        .target(name: "OCPPUplink", dependencies: ["OCPP", "EnergyControl"]),
+        .target(name: "OCPPUplink", dependencies: ["OCPP", "EnergyControl", "StorageModel"]),
         // What the NIO servers (HTTP, SEMP, OCPP) share: accepts paused while out of file descriptors.
         .target(name: "NIOServerSupport", dependencies: [
             .product(name: "NIOCore", package: "swift-nio"),
@@ -95,7 +95,7 @@ let package = Package(
         // The CPO uplink's WebSocket client (SwiftNIO, NIOWebSocket, NIOSSL): one per forwarded charger,
         // reconnecting with a bounded backoff, driving the pure UplinkMachine.
         .target(name: "OCPPUplinkClient", dependencies: [
-            "OCPP", "OCPPServer", "OCPPUplink", "EnergyControl", "ServiceSupport",
+            "OCPP", "OCPPServer", "OCPPUplink", "EnergyControl", "ServiceSupport", "StorageModel",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -234,7 +234,7 @@ let package = Package(
         .testTarget(name: "SunSpecTests", dependencies: ["SunSpec", "RegisterMaps"]),
         .testTarget(name: "SmartMetersTests", dependencies: ["SmartMeters"]),
         .testTarget(name: "OCPPTests", dependencies: ["OCPP", "EnergyControl"]),
-        .testTarget(name: "OCPPUplinkTests", dependencies: ["OCPPUplink", "OCPP", "EnergyControl"]),
+        .testTarget(name: "OCPPUplinkTests", dependencies: ["OCPPUplink", "OCPP", "EnergyControl", "StorageModel"]),
         .testTarget(name: "ControlPropertyTests", dependencies: ["DataFiles", "EnergyControl", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration", "RegisterMaps"]),
         .testTarget(name: "BridgeTests", dependencies: [
             "DataFiles", "LinkValues", "Modbus", "ServiceConfiguration", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration",

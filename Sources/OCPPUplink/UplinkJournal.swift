@@ -1,4 +1,5 @@
 import OCPP
+import StorageModel
 
 /// One transaction-related message waiting for the backend's answer (OCPP 1.6 §4.7: such messages
 /// are delivered, in order, even across outages). Its transactionId is filled in when it is sent,
@@ -21,14 +22,23 @@ public struct JournalEntry: Sendable, Equatable {
     var isMeterValues: Bool { action == "MeterValues" }
 }
 
+extension JournalEntry {
+    /// As stored: the payload as JSON text.
+    public var row: UplinkMessageRow { UplinkMessageRow(seq: seq, transaction: transaction, action: action, payload: payload.text) }
+
+    /// A stored row (nil: its payload no longer parses).
+    public init?(row: UplinkMessageRow) {
+        guard let payload = JSONValue.parse(row.payload) else { return nil }
+        self.init(seq: row.seq, transaction: row.transaction, action: row.action, payload: payload)
+    }
+}
+
 /// What the uplink asks the database to do, in order (the journal, transaction ids, kept state).
-public enum UplinkStoreChange: Sendable, Equatable {
-    case append(JournalEntry)
-    case remove(seq: Int64)
-    case transactionId(transaction: Int64, remote: Int)
-    case forgetTransaction(Int64)
+public typealias UplinkStoreChange = UplinkRowChange
+
+extension UplinkRowChange {
     /// A value kept across restarts (nil removes it): the open transaction, the backend's profiles and settings.
-    case state(key: String, value: JSONValue?)
+    static func keep(_ key: String, _ value: JSONValue?) -> UplinkRowChange { .state(key: key, value: value?.text) }
 }
 
 /// The ordered messages of one charger still to be delivered, bounded: when full, every second
@@ -56,7 +66,7 @@ public struct UplinkJournal: Sendable, Equatable {
         var changes: [UplinkStoreChange] = []
         if entries.count >= capacity { changes += thin(keeping: sending) }
         entries.append(entry)
-        changes.append(.append(entry))
+        changes.append(.append(entry.row))
         return (entry, changes)
     }
 

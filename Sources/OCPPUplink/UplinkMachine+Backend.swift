@@ -1,5 +1,6 @@
 import Foundation
 import OCPP
+import StorageModel
 
 /// The backend's calls to the forwarded charger (OCPP 1.6 §5): remote start and stop, charging
 /// profiles (one more cap, never a request), two configuration keys, TriggerMessage, Reset; the rest
@@ -92,7 +93,7 @@ extension UplinkMachine {
             return accepted(false)
         }
         profiles.install(profile)
-        output.store.append(.state(key: "profiles", value: profiles.persistent))
+        output.store.append(.keep("profiles", profiles.persistent))
         output.log(.info, "backend set \(profile.purpose.rawValue) \(profile.id) at stack level \(profile.stackLevel)")
         return accepted(true)
     }
@@ -105,7 +106,7 @@ extension UplinkMachine {
         }
         let removed = profiles.clear(id: try request.optionalInteger("id"), connector: try request.optionalInteger("connectorId"), purpose: purpose,
                                      stackLevel: try request.optionalInteger("stackLevel"))
-        if removed > 0 { output.store.append(.state(key: "profiles", value: profiles.persistent)) }
+        if removed > 0 { output.store.append(.keep("profiles", profiles.persistent)) }
         return ["status": removed > 0 ? "Accepted" : "Unknown"]
     }
 
@@ -146,7 +147,7 @@ extension UplinkMachine {
         let range: ClosedRange<Int> = key == "HeartbeatInterval" ? 0...86_400 : 0...3_600
         guard let value = Int(text), range.contains(value) else { return ["status": "Rejected"] }
         if key == "HeartbeatInterval" { heartbeatInterval = Double(value) } else { meterInterval = Double(value) }
-        output.store.append(.state(key: key, value: .number(Double(value))))
+        output.store.append(.keep(key, .number(Double(value))))
         output.log(.info, "backend set \(key) to \(value)")
         return ["status": "Accepted"]
     }

@@ -1,6 +1,7 @@
 import EnergyControl
 import Foundation
 import OCPP
+import StorageModel
 
 /// One forwarded charger as an OCPP 1.6J charge point toward a CPO backend: boot, heartbeat,
 /// status, transactions with meter values (kept in a journal until the backend answers them),
@@ -206,7 +207,7 @@ public struct UplinkMachine: Sendable {
         let transaction = UplinkTransaction(local: entry.seq, idTag: tag, meterStartWh: status.energyWh, started: wall)
         open = transaction
         lastMeter = now
-        output.store.append(.state(key: "open", value: transaction.json))
+        output.store.append(.keep("open", transaction.json))
         output.log(.info, "transaction \(entry.seq) started for id tag \(tag)")
     }
 
@@ -215,7 +216,7 @@ public struct UplinkMachine: Sendable {
         append("StopTransaction", UplinkMessages.stopTransaction(idTag: transaction.idTag, meterWh: status.energyWh, reason: reason, wall: wall), into: &output)
         open = nil
         profiles.transactionEnded()
-        output.store.append(.state(key: "open", value: nil))
+        output.store.append(.keep("open", nil))
         output.log(.info, "transaction \(transaction.local) stopped: \(reason)")
     }
 

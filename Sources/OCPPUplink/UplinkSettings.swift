@@ -1,5 +1,6 @@
 import Foundation
 import OCPP
+import StorageModel
 
 /// What the bridge does with an id tag while the backend is unreachable (or does not answer).
 public enum OfflineAuthorization: String, Sendable, CaseIterable {
@@ -41,6 +42,12 @@ public struct UplinkRestored: Sendable, Equatable {
         self.journal = journal
         self.remoteIds = remoteIds
         self.state = state
+    }
+
+    /// What the database holds; rows that no longer parse are left out.
+    public init(_ records: UplinkRecords) {
+        self.init(journal: records.messages.compactMap(JournalEntry.init(row:)), remoteIds: records.remoteIds,
+                  state: records.state.compactMapValues(JSONValue.parse))
     }
 }
 

@@ -7,6 +7,7 @@ import NIOPosix
 import NIOSSL
 import NIOWebSocket
 import OCPP
+import StorageModel
 import OCPPServer
 import OCPPUplink
 import ServiceSupport

@@ -1,3 +1,4 @@
+import StorageModel
 import EnergyControl
 import OCPPUplink
 

@@ -2,6 +2,7 @@ import EnergyControl
 import Foundation
 import OCPP
 import OCPPUplink
+import StorageModel
 
 /// The database as the uplink's store changes leave it: what a restart would find.
 struct MemoryStore {
@@ -12,11 +13,11 @@ struct MemoryStore {
     mutating func apply(_ changes: [UplinkStoreChange]) {
         for change in changes {
             switch change {
-            case .append(let entry): entries[entry.seq] = entry
+            case .append(let row): entries[row.seq] = JournalEntry(row: row)
             case .remove(let seq): entries[seq] = nil
             case .transactionId(let transaction, let remote): remoteIds[transaction] = remote
             case .forgetTransaction(let transaction): remoteIds[transaction] = nil
-            case .state(let key, let value): state[key] = value
+            case .state(let key, let value): state[key] = value.flatMap(JSONValue.parse)
             }
         }
     }

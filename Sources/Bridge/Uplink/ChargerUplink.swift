@@ -10,6 +10,7 @@ import ServiceConfiguration
 import ServiceSupport
 import SiteRuntime
 import Storage
+import StorageModel
 
 /// One charger forwarded to its CPO backend: the client's host in the running service. It reads
 /// the charger's status from its `ChargerPoint`, writes the journal to the database (one serial
@@ -53,7 +54,7 @@ final class ChargerUplink: UplinkHost {
         machineSettings.offline = OfflineAuthorization(rawValue: settings.offline) ?? .localList
         machineSettings.localList = configuration.ocpp?.allowedTags
         machineSettings.capacity = settings.maxQueued
-        let restored = try database.map { try restore($0.uplinkRecords(charger: point.config.id)) } ?? UplinkRestored()
+        let restored = try database.map { UplinkRestored(try $0.uplinkRecords(charger: point.config.id)) } ?? UplinkRestored()
         if !restored.journal.isEmpty {
             logger.notice("uplink: \(restored.journal.count) transaction message(s) kept from the last run, delivered once the backend answers",
                           metadata: ["charger": "\(point.config.id)"])
@@ -63,32 +64,16 @@ final class ChargerUplink: UplinkHost {
                             host: host, logger: logger)
     }
 
-    static func restore(_ records: UplinkRecords) -> UplinkRestored {
-        UplinkRestored(journal: records.messages.compactMap { row in
-                           JSONValue.parse(row.payload).map { JournalEntry(seq: row.seq, transaction: row.transaction, action: row.action, payload: $0) }
-                       },
-                       remoteIds: records.remoteIds, state: records.state.compactMapValues(JSONValue.parse))
-    }
-
     // MARK: - UplinkHost
 
     func uplinkStatus() -> ChargerStatus? { point.snapshot.status }
 
     func uplinkStore(_ changes: [UplinkStoreChange]) {
         guard let database else { return }
-        let rows = changes.map { change -> UplinkRowChange in
-            switch change {
-            case .append(let entry): .append(UplinkMessageRow(seq: entry.seq, transaction: entry.transaction, action: entry.action, payload: entry.payload.text))
-            case .remove(let seq): .remove(seq: seq)
-            case .transactionId(let transaction, let remote): .transactionId(transaction: transaction, remote: remote)
-            case .forgetTransaction(let transaction): .forgetTransaction(transaction)
-            case .state(let key, let value): .state(key: key, value: value?.text)
-            }
-        }
         let id = point.config.id, logger = logger
         Self.writes.async {
             do {
-                try database.applyUplink(charger: id, rows)
+                try database.applyUplink(charger: id, changes)
             } catch {
                 logger.error("uplink: the journal could not be written: \(error)", metadata: ["charger": "\(id)"])
             }
