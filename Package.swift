@@ -73,6 +73,9 @@ let package = Package(
         // OCPP 1.6J and 2.0.1 as pure values: frames, payload validation, each version's session and
         // message set under one version-neutral control, the profile stack, one outstanding call at a time. No I/O; time comes in as parameters.
         .target(name: "OCPP", dependencies: ["EnergyControl"]),
+        // The CPO uplink as pure values: a forwarded charger as an OCPP 1.6J charge point toward a backend
+        // (boot, status, transactions in a journal kept across outages, the backend's profiles as a cap). No I/O.
+        .target(name: "OCPPUplink", dependencies: ["OCPP", "EnergyControl", "StorageModel"]),
         // What the NIO servers (HTTP, SEMP, OCPP) share: accepts paused while out of file descriptors.
         .target(name: "NIOServerSupport", dependencies: [
             .product(name: "NIOCore", package: "swift-nio"),
@@ -81,6 +84,18 @@ let package = Package(
         // The OCPP central system's WebSocket server (SwiftNIO, NIOWebSocket, NIOSSL).
         .target(name: "OCPPServer", dependencies: [
             "NIOServerSupport",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
+        // The CPO uplink's WebSocket client (SwiftNIO, NIOWebSocket, NIOSSL): one per forwarded charger,
+        // reconnecting with a bounded backoff, driving the pure UplinkMachine.
+        .target(name: "OCPPUplinkClient", dependencies: [
+            "OCPP", "OCPPServer", "OCPPUplink", "EnergyControl", "ServiceSupport", "StorageModel",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -152,7 +167,7 @@ let package = Package(
         .target(name: "Bridge", dependencies: [
             "RegisterMaps", "DataFiles", "LinkValues", "Modbus", "EnergyControl", "ControlCore", "ServiceConfiguration", "Storage", "StorageModel",
             "SEMPServer", "ServiceSupport", "FaceLayouts", "StandbyLease", "SiteRuntime", "ChargerDrivers", "MeterReaders", "Faces", "NorthboundMQTT",
-            "OperatorStatus",
+            "OperatorStatus", "OCPP", "OCPPUplink", "OCPPUplinkClient",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
@@ -219,6 +234,7 @@ let package = Package(
         .testTarget(name: "SunSpecTests", dependencies: ["SunSpec", "RegisterMaps"]),
         .testTarget(name: "SmartMetersTests", dependencies: ["SmartMeters"]),
         .testTarget(name: "OCPPTests", dependencies: ["OCPP", "EnergyControl"]),
+        .testTarget(name: "OCPPUplinkTests", dependencies: ["OCPPUplink", "OCPP", "EnergyControl", "StorageModel"]),
         .testTarget(name: "ControlPropertyTests", dependencies: ["DataFiles", "EnergyControl", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration", "RegisterMaps"]),
         .testTarget(name: "BridgeTests", dependencies: [
             "DataFiles", "LinkValues", "Modbus", "ServiceConfiguration", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration",

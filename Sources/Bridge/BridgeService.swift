@@ -10,6 +10,7 @@ import Logging
 import MeterReaders
 import Modbus
 import NorthboundMQTT
+import OCPPUplinkClient
 import OperatorStatus
 import RegisterMaps
 import SEMPServer
@@ -36,6 +37,8 @@ public final class BridgeService: Service {
     let mqtt: MQTTNorthbound?
     let centralSystem: CentralSystem?
     let sempServer: SEMPServer?
+    /// The chargers forwarded to a CPO backend, one client each.
+    let uplinks: [UplinkClient]
     let recorder: Recorder?
     package let clock = MonotonicSeconds()
     let logger: Logger
@@ -116,6 +119,13 @@ public final class BridgeService: Service {
                                       store: store, restored: restored, recorder: recorder, openSessions: openSessions,
                                       checkpointSeconds: configuration.storage?.checkpointSeconds ?? 5, changes: changes)
         self.control = control
+        var uplinks: [UplinkClient] = []
+        for (index, charger) in configuration.chargers.enumerated() {
+            guard let settings = charger.uplink else { continue }
+            uplinks.append(try ChargerUplink.make(index: index, settings: settings, configuration: configuration, point: self.chargers[index],
+                                                  control: control, database: database, clock: clock, logger: logger))
+        }
+        self.uplinks = uplinks
         if let block = northbound.zoneBlock {
             let zones = configuration.load?.zones.filter { $0.setpoint != nil }.map(\.id) ?? []
             let handler = ZoneSetpointBlock(zones: zones, control: control, clock: clock, logger: logger)
@@ -307,6 +317,7 @@ public final class BridgeService: Service {
         buses.forEach { $0.start() }
         smartMeters.forEach { $0.start() }
         mqtt?.start()
+        uplinks.forEach { $0.start() }
         let mqttEvents = mqtt.map { mqtt in Task { await mqtt.run() } }
         if configuration.storage == nil {
             logger.notice("no storage configured: no sessions or events are recorded, and settings changed over MQTT last until the service stops")
@@ -338,6 +349,7 @@ public final class BridgeService: Service {
         drivers.forEach { $0.requestStop() }   // each sends the safe setpoint, all at once
         drivers.forEach { $0.stop() }
         centralSystem?.stop()
+        uplinks.forEach { $0.stop() }
         sempServer?.stop()
         mqtt?.publish(now: clock.now, full: true)   // the safe setpoints, then "offline"
         mqtt?.stop()

@@ -58,6 +58,8 @@ public struct ControlCore: Sendable {
     /// The setpoint each charger last received while in contact: what it may still draw once lost
     /// (until its own watchdog moves it to the pushed failsafe current).
     var delivered: [Int?]
+    /// Each charger's cap from its CPO backend (the uplink); nil: none.
+    var backendLimits: [Int?]
     var faces: [Face]
     var views: [ChargerView]
     /// Incremented whenever a view changes (see `ChargerView.revision`).
@@ -105,6 +107,7 @@ public struct ControlCore: Sendable {
         pushedFailsafe = Array(repeating: nil, count: settings.chargers.count)
         runtime = settings.chargers.map { Runtime(mode: $0.mode) }
         delivered = Array(repeating: nil, count: settings.chargers.count)
+        backendLimits = Array(repeating: nil, count: settings.chargers.count)
         lastDegraded = Array(repeating: nil, count: settings.chargers.count)
         faces = settings.chargers.map {
             Face(machine: FailsafeMachine(failsafeCurrent: $0.failsafeCurrent, failsafeTimeout: $0.failsafeTimeout, now: now))
@@ -247,6 +250,7 @@ public struct ControlCore: Sendable {
                                               priority: placement.priority, failsafeTimeout: charger.ownFailsafeTimeout,
                                               lastSetpoint: statuses[index].appliedSetpoint ?? delivered[index])
             control.operatorLimit = runtime[index].currentLimit
+            control.backendLimit = backendLimits[index]
             control.enabled = runtime[index].enabled
             control.planLimit = planLimit(index, status: statuses[index], wall: wall, forced: runtime[index].forced, into: &result.logs)
             control.disconnectedLimit = placement.disconnectedLimit
@@ -300,6 +304,7 @@ public struct ControlCore: Sendable {
         var amperes = computed
         if let limit = charger.placement.disconnectedLimit { amperes = min(amperes, Int(limit.rounded(.down))) }
         if let limit = runtime[index].currentLimit { amperes = min(amperes, limit) }
+        if let limit = backendLimits[index] { amperes = min(amperes, limit) }
         if !runtime[index].enabled { amperes = 0 }
         return amperes < charger.limits.highestMinimum ? 0 : amperes
     }

@@ -21,6 +21,7 @@ public enum LimitReason: String, Sendable, Equatable, CaseIterable {
     case disabled                  // the operator disabled this charger
     case utility                   // the utility's power limit (§14a dimming), shared among the chargers
     case plan                      // the charger's charging plan: outside its chosen slots, or its current in one
+    case backend                   // the CPO backend's charging profile (uplink), or its hold at 0 A
 }
 
 /// An upper bound on a charger's current from one source, with its reason.

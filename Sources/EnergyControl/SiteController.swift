@@ -19,6 +19,8 @@ public struct ChargerControlInput: Sendable {
     public var operatorLimit: Int?
     /// The charging plan's current now (0 outside its chosen slots); nil: no plan. One more cap.
     public var planLimit: Int?
+    /// The CPO backend's limit through the uplink (its charging profiles); nil: none. One more cap.
+    public var backendLimit: Int?
     /// False when the operator disabled the charger (MQTT `enable`): it gets 0 A.
     public var enabled = true
     /// Its own fixed limit while disconnected (Bender: 8 A); nil: none.
@@ -220,6 +222,7 @@ public struct SiteController: Sendable {
             if !charger.enabled { caps[index].add(CurrentCap(0, .disabled)) }
             if let limit = charger.operatorLimit { caps[index].add(CurrentCap(Double(limit), .operatorLimit)) }
             if let limit = charger.planLimit { caps[index].add(CurrentCap(Double(limit), .plan)) }
+            if let limit = charger.backendLimit { caps[index].add(CurrentCap(Double(limit), .backend)) }
             if inputs.loadShedding { caps[index].add(CurrentCap(settings.inputs.loadSheddingCurrent, .loadShedding)) }
             let share = surplusW.map { $0 / Double(max(1, sunChargers)) }
             let surplusAmperes = share.map { $0 / (settings.voltage * Double(charger.phasesInUse)) }

@@ -24,6 +24,7 @@ enum EntityViews {
             "mode": .text(control.mode.rawValue), "current_limit": .number(Double(control.currentLimit ?? limits.ceiling)),
             "phases": .number(Double(status.activePhases)), "enabled": .bool(control.enabled), "forced": .bool(control.forced),
         ]
+        values["uplink"] = snapshot.uplink.map { .text($0) }
         values["plan"] = control.plan.map { .text(PlanView.json($0, currency: currency)) }
         // a random start delay: when the charger may start (ISO 8601, UTC)
         values["start_at"] = control.startAt.map { .text(ISO8601DateFormatter.string(from: Date(timeIntervalSince1970: $0), timeZone: .gmt,

@@ -4,20 +4,20 @@ import Foundation
 /// (FormationViolation), a required field missing (OccurenceConstraintViolation), a field of the
 /// wrong type (TypeConstraintViolation), a value outside its enumeration or length
 /// (PropertyConstraintViolation).
-struct PayloadReader {
-    let fields: [String: JSONValue]
+package struct PayloadReader {
+    package let fields: [String: JSONValue]
 
-    init(_ payload: JSONValue) throws(OCPPFailure) {
+    package init(_ payload: JSONValue) throws(OCPPFailure) {
         guard case .object(let fields) = payload else { throw OCPPFailure(.formationViolation, "payload is not a JSON object") }
         self.fields = fields
     }
 
-    func string(_ key: String, max length: Int = 500) throws(OCPPFailure) -> String {
+    package func string(_ key: String, max length: Int = 500) throws(OCPPFailure) -> String {
         guard let value = fields[key] else { throw OCPPFailure(.occurenceConstraintViolation, "\(key) is required") }
         return try string(value, key, max: length)
     }
 
-    func optionalString(_ key: String, max length: Int = 500) throws(OCPPFailure) -> String? {
+    package func optionalString(_ key: String, max length: Int = 500) throws(OCPPFailure) -> String? {
         guard let value = fields[key], value != .null else { return nil }
         return try string(value, key, max: length)
     }
@@ -28,12 +28,12 @@ struct PayloadReader {
         return text
     }
 
-    func integer(_ key: String) throws(OCPPFailure) -> Int {
+    package func integer(_ key: String) throws(OCPPFailure) -> Int {
         guard let value = fields[key] else { throw OCPPFailure(.occurenceConstraintViolation, "\(key) is required") }
         return try integer(value, key)
     }
 
-    func optionalInteger(_ key: String) throws(OCPPFailure) -> Int? {
+    package func optionalInteger(_ key: String) throws(OCPPFailure) -> Int? {
         guard let value = fields[key], value != .null else { return nil }
         return try integer(value, key)
     }
@@ -75,32 +75,32 @@ struct PayloadReader {
         return try oneOf(key, type)
     }
 
-    func oneOf<T: RawRepresentable>(_ key: String, _ type: T.Type) throws(OCPPFailure) -> T where T.RawValue == String {
+    package func oneOf<T: RawRepresentable>(_ key: String, _ type: T.Type) throws(OCPPFailure) -> T where T.RawValue == String {
         let text = try string(key)
         guard let value = T(rawValue: text) else { throw OCPPFailure(.propertyConstraintViolation, "\(key) \"\(text)\" is not a valid value") }
         return value
     }
 
-    func array(_ key: String) throws(OCPPFailure) -> [JSONValue] {
+    package func array(_ key: String) throws(OCPPFailure) -> [JSONValue] {
         guard let value = fields[key] else { throw OCPPFailure(.occurenceConstraintViolation, "\(key) is required") }
         guard case .array(let items) = value else { throw OCPPFailure(.typeConstraintViolation, "\(key) must be an array") }
         return items
     }
 
-    func optionalArray(_ key: String) throws(OCPPFailure) -> [JSONValue]? {
+    package func optionalArray(_ key: String) throws(OCPPFailure) -> [JSONValue]? {
         guard let value = fields[key], value != .null else { return nil }
         guard case .array(let items) = value else { throw OCPPFailure(.typeConstraintViolation, "\(key) must be an array") }
         return items
     }
 
     /// An OCPP dateTime (RFC 3339); nil when absent.
-    func optionalDate(_ key: String) throws(OCPPFailure) -> Date? {
+    package func optionalDate(_ key: String) throws(OCPPFailure) -> Date? {
         guard let text = try optionalString(key, max: 64) else { return nil }
         guard let date = OCPPTime.parse(text) else { throw OCPPFailure(.propertyConstraintViolation, "\(key) \"\(text)\" is not a date-time") }
         return date
     }
 
-    func date(_ key: String) throws(OCPPFailure) -> Date {
+    package func date(_ key: String) throws(OCPPFailure) -> Date {
         guard let date = try optionalDate(key) else { throw OCPPFailure(.occurenceConstraintViolation, "\(key) is required") }
         return date
     }

@@ -47,24 +47,33 @@ public final class OCPPConnection: Sendable {
 }
 
 /// WebSocket frames ↔ OCPP text messages: fragments joined (bounded), pings answered, a close
-/// answered and the connection closed, binary refused.
-final class WebSocketMessageHandler: ChannelInboundHandler {
-    typealias InboundIn = WebSocketFrame
-    typealias OutboundOut = WebSocketFrame
+/// answered and the connection closed, binary refused. The server's side, and (`masked`) a client's
+/// (the CPO uplink), whose frames must carry a mask (RFC 6455 §5.3).
+public final class WebSocketMessageHandler: ChannelInboundHandler {
+    public typealias InboundIn = WebSocketFrame
+    public typealias OutboundOut = WebSocketFrame
 
-    private let connection: OCPPConnection
-    private let delegate: any OCPPConnectionDelegate
+    private let received: @Sendable (String) -> Void
+    private let closed: @Sendable () -> Void
     private let maxMessageBytes: Int
+    private let masked: Bool
     private var partial: ByteBuffer?
     private var closing = false
 
-    init(connection: OCPPConnection, delegate: any OCPPConnectionDelegate, maxMessageBytes: Int) {
-        self.connection = connection
-        self.delegate = delegate
+    public init(maxMessageBytes: Int, masked: Bool = false, received: @escaping @Sendable (String) -> Void, closed: @escaping @Sendable () -> Void) {
+        self.received = received
+        self.closed = closed
         self.maxMessageBytes = maxMessageBytes
+        self.masked = masked
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    convenience init(connection: OCPPConnection, delegate: any OCPPConnectionDelegate, maxMessageBytes: Int) {
+        self.init(maxMessageBytes: maxMessageBytes, received: { delegate.received($0, on: connection) }, closed: { delegate.closed(connection) })
+    }
+
+    private var mask: WebSocketMaskingKey? { masked ? .random() : nil }
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         switch frame.opcode {
         case .text, .continuation:
@@ -75,10 +84,10 @@ final class WebSocketMessageHandler: ChannelInboundHandler {
             guard partial!.readableBytes <= maxMessageBytes else { return close(context, code: .messageTooLarge) }
             if frame.fin, let message = partial {
                 partial = nil
-                delegate.received(String(buffer: message), on: connection)
+                received(String(buffer: message))
             }
         case .ping:
-            let pong = WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)
+            let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: mask, data: frame.unmaskedData)
             context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
         case .connectionClose:
             close(context, code: .normalClosure)
@@ -95,17 +104,17 @@ final class WebSocketMessageHandler: ChannelInboundHandler {
         var buffer = context.channel.allocator.buffer(capacity: 2)
         buffer.write(webSocketErrorCode: code)
         let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: buffer))).whenComplete { _ in
+        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: mask, data: buffer))).whenComplete { _ in
             channel.close(promise: nil)
         }
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
-        delegate.closed(connection)
+    public func channelInactive(context: ChannelHandlerContext) {
+        closed()
         context.fireChannelInactive()
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
+    public func errorCaught(context: ChannelHandlerContext, error: Error) {
         context.close(promise: nil)
     }
 }

@@ -9,7 +9,7 @@ import LinkValues
 
 /// The `chargers:` entries: limits, failsafe, listener, identity, driver and simulated vehicles.
 extension Configuration {
-    static func parseCharger(_ node: YAMLNode, mode: ModbusMode, zones: [ZoneSettings]) throws(DataFileError) -> Charger {
+    static func parseCharger(_ node: YAMLNode, mode: ModbusMode, zones: [ZoneSettings], uplinkDefaults: ChargerUplinkSettings? = nil) throws(DataFileError) -> Charger {
         var fields = try node.fields()
         let idNode = try fields.required("id")
         let id = try idNode.string()
@@ -83,6 +83,7 @@ extension Configuration {
         case (_, let ocpp?): throw ocpp.error("ocpp is for driver: ocpp")
         default: break
         }
+        if let uplink = fields.optional("uplink") { charger.uplink = try ChargerUplinkSettings.parse(uplink, defaults: uplinkDefaults, chargerId: id) }
         let southbound = fields.optional("southbound"), simulation = fields.optional("simulation")
         switch (driver, southbound, simulation) {
         case ("modbus", let southbound?, nil), ("vestel", let southbound?, nil):

@@ -70,6 +70,8 @@ public struct Configuration: Sendable {
         public var southbound: SouthboundSettings?
         /// The charge point behind `driver: ocpp`.
         public var ocpp: OCPPChargerSettings?
+        /// Forwarded to a CPO backend as an OCPP 1.6J charge point (nil: not forwarded).
+        public var uplink: ChargerUplinkSettings?
         /// Follow-the-sun mode (max-hybrid: no sun limit).
         public var mode: ChargeMode = .maxHybrid
         /// Zone, wiring, plug id and priority in the load management.
@@ -263,9 +265,10 @@ public struct Configuration: Sendable {
             }
             try fields.finish()
         }
+        let uplinkDefaults = try top.optional("uplink").map { node throws(DataFileError) in try ChargerUplinkSettings.parse(node, defaults: nil, chargerId: nil) }
         let chargersNode = try top.required("chargers")
         for node in try chargersNode.list() {
-            let charger = try parseCharger(node, mode: config.northbound.mode, zones: config.load?.zones ?? [])
+            let charger = try parseCharger(node, mode: config.northbound.mode, zones: config.load?.zones ?? [], uplinkDefaults: uplinkDefaults)
             if [.sunOnly, .sunHybrid].contains(charger.mode), config.gridMeter == nil, config.pvMeter == nil {
                 // without one the surplus is never known: the charger would wait at 0 A for ever
                 throw node.error("mode \(charger.mode.rawValue) follows the surplus measured by the grid meter: set site.grid_meter, give a PV meter role: pv, or use mode: max-hybrid")

@@ -31,6 +31,8 @@ public final class ChargerPoint: Sendable {
         var view: ChargerView
         var images: [RegisterImage]
         var master: String?
+        /// The CPO uplink's state as JSON (nil: not forwarded).
+        var uplink: String?
     }
 
     private let state: Mutex<State>
@@ -94,6 +96,8 @@ public final class ChargerPoint: Sendable {
         public let master: String?
         /// The failsafe current in force (configured, or set by the master).
         public let failsafeCurrent: Int
+        /// The CPO uplink's state as JSON (connected, queued messages, the backend's cap); nil: not forwarded.
+        public var uplink: String? = nil
     }
 
     public var snapshot: Snapshot {
@@ -101,8 +105,17 @@ public final class ChargerPoint: Sendable {
             let view = state.view
             return Snapshot(status: view.status, decision: view.decision, request: view.request, failsafe: view.failsafe,
                             local: view.failsafe && (!emsExpected || view.failsafeEntries == 0), master: state.master,
-                            failsafeCurrent: view.failsafeCurrent)
+                            failsafeCurrent: view.failsafeCurrent, uplink: state.uplink)
         }
+    }
+
+    /// The CPO uplink's state changed (MQTT `charger/<id>/uplink`).
+    package func showUplink(_ json: String) {
+        let changed = state.withLock { state in
+            defer { state.uplink = json }
+            return state.uplink != json
+        }
+        if changed { changes?.raise() }
     }
 
     /// The view shown now (the SEMP face builds its documents from it).

@@ -138,11 +138,11 @@ public final class ChargeDatabase: Sendable {
 
     // MARK: -
 
-    private func write<T>(_ body: (Database) throws -> T) throws(StorageError) -> T {
+    func write<T>(_ body: (Database) throws -> T) throws(StorageError) -> T {
         do { return try pool.write(body) } catch { throw StorageError("\(path): \(error)") }
     }
 
-    private func read<T>(_ body: (Database) throws -> T) throws(StorageError) -> T {
+    func read<T>(_ body: (Database) throws -> T) throws(StorageError) -> T {
         do { return try pool.read(body) } catch { throw StorageError("\(path): \(error)") }
     }
 }

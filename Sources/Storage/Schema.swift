@@ -53,6 +53,29 @@ enum Schema {
                 t.add(column: "charger_transaction", .text).notNull().defaults(to: "")
             }
         }
+        migrator.registerMigration("v4: the CPO uplink's journal, transaction ids and kept state") { db in
+            // transaction messages waiting for the backend's answer, per charger in seq order
+            try db.create(table: "uplink_message") { t in
+                t.column("charger", .text).notNull()
+                t.column("seq", .integer).notNull()
+                t.column("tx", .integer).notNull()
+                t.column("action", .text).notNull()
+                t.column("payload", .text).notNull()
+                t.primaryKey(["charger", "seq"])
+            }
+            try db.create(table: "uplink_transaction") { t in
+                t.column("charger", .text).notNull()
+                t.column("tx", .integer).notNull()
+                t.column("remote_id", .integer).notNull()
+                t.primaryKey(["charger", "tx"])
+            }
+            try db.create(table: "uplink_state") { t in
+                t.column("charger", .text).notNull()
+                t.column("key", .text).notNull()
+                t.column("value", .text).notNull()
+                t.primaryKey(["charger", "key"])
+            }
+        }
         return migrator
     }
 }

@@ -127,5 +127,5 @@ struct HomeAssistantRulesTests {
 enum LimitReasonNames {
     static let all = ["ems", "failsafe", "local", "charger-max", "cable", "below-minimum", "fuse", "sun", "load-shedding", "enable", "meter-lost",
                       "zone", "reduction", "phase-switch", "mode", "no-vehicle", "off-peak", "random-delay", "queued", "low-consumption",
-                      "offline", "operator", "disabled", "utility", "plan"]
+                      "offline", "operator", "disabled", "utility", "plan", "backend"]
 }
