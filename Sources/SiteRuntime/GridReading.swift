@@ -16,7 +16,9 @@ package enum GridReading {
         }
         let phasePowers = (1...3).compactMap { values["power.l\($0)"] }
         guard let power = values["power.total"] ?? (phasePowers.count == 3 ? phasePowers.reduce(0, +) : nil) else { return nil }
-        let sample = GridSample(time: time, currents: currents, power: power)
+        // voltages only convert kW limits: one missing is NaN (its phase counts at nominal), none at all nil
+        let voltages = (1...3).map { values["voltage.l\($0)"] ?? .nan }
+        let sample = GridSample(time: time, currents: currents, power: power, voltages: voltages.allSatisfy(\.isNaN) ? nil : voltages)
         return sample.isPlausible ? sample : nil
     }
 
