@@ -285,7 +285,7 @@ public struct SiteController: Sendable {
                 caps[index].add(cap)
             }
         }
-        if let limit = inputs.utilityLimitW { shareUtilityLimit(limit, chargers, &caps) }
+        if let limit = inputs.utilityLimitW { shareUtilityLimit(limit, chargers, &caps, time: time) }
 
         return chargers.enumerated().map { index, charger in
             var state = states[index]

@@ -1,7 +1,8 @@
 import Testing
 @testable import EnergyControl
 
-/// Properties of the kW limits at measured voltages, over random cases (fixed seed; `CB_PROPERTY_SCALE` scales the count).
+/// Properties of the kW limits at measured voltages and of the utility's power share by priority,
+/// over random cases (fixed seed; `CB_PROPERTY_SCALE` scales the count).
 @Suite("Power limit properties")
 struct PowerLimitProperties {
     /// Whatever the voltages (plausible, absurd or missing) and the power, the phases at the
@@ -25,4 +26,36 @@ struct PowerLimitProperties {
         }
     }
 
+    /// A budget split by priority: never above the budget, never above a maximum, each share 0 or at
+    /// least its minimum; a priority charger waits only when its minimum does not fit beside the
+    /// priority chargers that charge (never to let a lower one charge); equal claims of one group
+    /// that charge get equal shares.
+    @Test func aPrioritySplitHoldsTheBudgetAndPausesPriorityLast() {
+        var random = SeededRandom(seed: 26)
+        for _ in 0..<PropertySize.cases(4000) {
+            let count = Int.random(in: 0...12, using: &random)
+            let claims = (0..<count).map { _ in
+                let minimum = [1380.0, 4140, 1840, 8970].randomElement(using: &random)!
+                return PowerBudget.Claim(minimumW: minimum, maximumW: [0, minimum, 22_080, Double.random(in: 0...22_080, using: &random)].randomElement(using: &random)!,
+                                         priority: Int.random(in: 0..<3, using: &random) == 0, pauseOrder: Int.random(in: 1...6, using: &random))
+            }
+            let budget = Double.random(in: 0...60_000, using: &random)
+            let shares = PowerBudget.split(budget, claims)
+            #expect(shares.reduce(0, +) <= budget + 1e-6)
+            for (share, claim) in zip(shares, claims) {
+                #expect(share <= claim.maximumW + 1e-6 && (share == 0 || share >= claim.minimumW - 1e-6), "\(share) for \(claim)")
+            }
+            let chargingPriorityMinimums = claims.indices.filter { claims[$0].priority && shares[$0] > 0 }.reduce(0) { $0 + claims[$1].minimumW }
+            let lowerCharges = claims.indices.contains { !claims[$0].priority && shares[$0] > 0 }
+            for index in claims.indices where claims[index].priority && shares[index] == 0 && claims[index].maximumW >= claims[index].minimumW
+                && claims[index].maximumW > 0 && lowerCharges {
+                #expect(chargingPriorityMinimums + claims[index].minimumW > budget - 1e-6,
+                        "priority \(index) waits while a lower one charges: \(claims) \(budget) → \(shares)")
+            }
+            // within a group, equal claims that both charge get the same
+            for a in claims.indices { for b in claims.indices where a < b && claims[a] == claims[b] && shares[a] > 0 && shares[b] > 0 {
+                #expect(abs(shares[a] - shares[b]) < 1e-6, "\(claims[a]): \(shares[a]) and \(shares[b])")
+            } }
+        }
+    }
 }

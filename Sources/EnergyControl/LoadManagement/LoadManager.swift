@@ -300,7 +300,6 @@ public struct LoadManager: Sendable {
         var participants: [Participant] = []
         var participantOf: [Int] = []
         var heldReason = [LimitReason?](repeating: nil, count: inputs.count)
-        let prioritySlot = time.map { settings.prioritySchedule?.contains($0) ?? true } ?? (settings.prioritySchedule == nil)
         for (index, charger) in inputs.enumerated() {
             if !charger.online {
                 let lostAt = states[index].lostAt ?? now
@@ -353,7 +352,7 @@ public struct LoadManager: Sendable {
             }
             var participant = Participant(id: charger.id, plug: charger.plug, zone: zoneOf[index], rotation: charger.rotation,
                                           vehiclePhases: charger.vehiclePhases, minimum: charger.minimum, maximum: charger.maximum,
-                                          priority: prioritySlot && (charger.priority || settings.priorityTags.contains(charger.idTag)),
+                                          priority: settings.hasPriority(charger: charger.priority, idTag: charger.idTag, time: time),
                                           arrival: states[index].arrival)
             switch states[index].demand.update(plugged: true, draw: charger.currents.max() ?? 0, offered: charger.setpoint ?? states[index].offered,
                                                minimum: charger.minimum, now: now, settings: settings.demand) {

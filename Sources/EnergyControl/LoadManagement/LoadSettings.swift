@@ -125,4 +125,11 @@ public struct LoadSettings: Sendable, Equatable {
     /// A zone meter without a valid sample for this long is lost.
     public var meterStaleAfter: Seconds = 5
     public init() {}
+
+    /// A vehicle is served first now: its charger or its id tag has priority, within the priority hours
+    /// (without local time only when no hours are set).
+    public func hasPriority(charger priority: Bool, idTag: String, time: LocalTime?) -> Bool {
+        let slot = time.map { prioritySchedule?.contains($0) ?? true } ?? (prioritySchedule == nil)
+        return slot && (priority || priorityTags.contains(idTag))
+    }
 }
