@@ -5,8 +5,8 @@ public struct GridSample: Sendable, Equatable {
     public var currents: [Double]
     /// Grid power, watts (positive = import, negative = export).
     public var power: Double
-    /// Phase-to-neutral voltages L1…L3 as the meter reports them (NaN for a phase it does not
-    /// give; nil: it gives none). Only kW limits use them, each checked by `PowerLimit.voltages`.
+    /// Phase-to-neutral voltages L1…L3 as the meter reports them (0 for a phase it does not give;
+    /// nil: it gives none). Only kW limits use them, each checked by `PowerLimit.voltages`.
     public var voltages: [Double]?
 
     public init(time: Seconds, currents: [Double], power: Double, voltages: [Double]? = nil) {
