@@ -1,5 +1,6 @@
 import Testing
-@testable import EnergyControl
+import EnergyControl
+@testable import Simulation
 
 /// Properties of the kW limits at measured voltages and of the utility's power share by priority,
 /// over random cases (fixed seed; `CB_PROPERTY_SCALE` scales the count).
@@ -24,6 +25,45 @@ struct PowerLimitProperties {
             let blind = PowerLimit.limit(amperes: nil, watts: watts, voltages: nil)!
             #expect(blind.allSatisfy { $0 * 3 * PowerLimit.worstCaseVoltage <= watts + 1e-6 })
         }
+    }
+
+    /// Random sites (those of the site properties) under a contracted power instead of a fuse, on a
+    /// grid at random voltages per phase: no phase carries more than P / (V1 + V2 + V3) (so the import
+    /// stays within the power) but for the sample that shows a step, and while the meter is out.
+    @Test func aContractedPowerHoldsAtTheGridsVoltages() throws {
+        var random = SeededRandom(seed: 27)
+        var binding = 0
+        let count = PropertySize.cases(100)
+        for index in 0..<count {
+            var scenario = SiteProperties.randomScenario(&random)
+            let fuse = scenario.settings.fuse.limit![0]
+            let volts = (0..<3).map { _ in Double.random(in: PowerLimit.plausibleVoltages, using: &random) }
+            // above what the house alone can draw (its loads stay below (fuse − 2) · 230 W per phase)
+            let watts = 3 * 230 * fuse * Double.random(in: 1...1.1, using: &random)
+            // cars that want all they can get, so the limit binds
+            for charger in scenario.chargers.indices { scenario.chargers[charger].mode = .now }
+            scenario.settings.fuse.limit = nil
+            scenario.settings.fuse.currentLimit = nil
+            scenario.settings.fuse.addPowerLimit(watts: watts)
+            scenario.meterVoltages = volts
+            // the current per phase the power allows at these voltages, computed here, not by the code under test
+            let perPhase = watts / volts.reduce(0, +)
+            let stale = scenario.settings.fuse.meterStaleAfter + scenario.meterPeriod
+            let blind = scenario.meterOutages.map { ($0.start, $0.start + $0.duration + stale) }
+            var run = 0.0, longest = 0.0, highest = 0.0
+            var simulator = try SiteSimulator(scenario: scenario)
+            _ = simulator.run { tick in
+                let importW = (0..<3).reduce(0) { $0 + max(0, tick.grid[$1]) * volts[$1] }
+                let above = importW > watts + 1e-6 || tick.grid.contains { $0 > perPhase + 1e-9 }
+                let blindNow = blind.contains { tick.time >= $0.0 && tick.time <= $0.1 }
+                run = above && !blindNow ? run + scenario.meterPeriod : 0
+                longest = max(longest, run)
+                if !blindNow { highest = max(highest, tick.grid.max() ?? 0) }
+            }
+            #expect(longest <= scenario.meterPeriod + 1e-9, "site \(index): \(longest) s above \(watts) W at \(volts) V (\(highest) A of \(perPhase) A)")
+            if highest > 0.95 * perPhase { binding += 1 }
+        }
+        #expect(binding * 4 >= count, "the power bound the cars at only \(binding) of \(count) sites")
     }
 
     /// A budget split by priority: never above the budget, never above a maximum, each share 0 or at
