@@ -71,6 +71,8 @@ public struct ControlView: Sendable {
     public var utilityLimitW: Double?
     /// The price of the slot in force (nil: no price series covers now).
     public var price: Double?
+    /// The site's limit per phase at the last step (the fuse, a kW limit at the grid meter's voltages); nil: none.
+    public var fuseLimit: [Double]?
 }
 
 /// What one charger should be told after a step.

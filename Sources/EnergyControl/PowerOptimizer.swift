@@ -7,7 +7,9 @@ public enum PowerOptimizer {
     ///   - evCurrents: what the EVs draw now per grid phase (used when the meter includes them).
     public static func available(sample: GridSample?, evCurrents: [Double], settings: SiteSettings, inputs: SiteInputs,
                                  now: Seconds) -> (perPhase: [Double], reason: LimitReason)? {
-        guard var limit = settings.fuse.limit else { return nil }
+        let fresh = sample.flatMap { now - $0.time <= settings.fuse.meterStaleAfter && $0.isPlausible ? $0 : nil }
+        // a kW limit at the meter's voltages now; without a fresh reading at the worst case (253 V)
+        guard var limit = settings.fuse.limit(voltages: fresh.map { $0.voltages ?? [] }) else { return nil }
         var reason = LimitReason.fuse
         if inputs.downgrade {
             limit = zip(limit, settings.inputs.downgradeOffset).map { max(0, $0 - $1) }
@@ -17,7 +19,7 @@ public enum PowerOptimizer {
             limit = limit.map { $0 * lowest / 100 }
             reason = .reduction
         }
-        guard let sample, now - sample.time <= settings.fuse.meterStaleAfter, sample.isPlausible else {
+        guard let sample = fresh else {
             let headroom = settings.fuse.effectiveHeadroom
             // Mennekes: the assumed other loads stand in for the lost reading
             if let assumed = settings.fuse.assumedLoad {

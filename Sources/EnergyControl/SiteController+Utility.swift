@@ -1,7 +1,9 @@
 extension SiteController {
     /// The utility's power limit, never below the §14a floor, shared among the chargers that can
-    /// charge (after every other cap): each gets a power share as a current on the phases it uses.
-    func shareUtilityLimit(_ limitW: Double, _ chargers: [ChargerControlInput], _ caps: inout [CapSet]) {
+    /// charge (after every other cap) by the site's policy (`PowerBudget`): each gets a power share
+    /// as a current on the phases it uses.
+    /// - Parameter time: local time, for the priority hours.
+    func shareUtilityLimit(_ limitW: Double, _ chargers: [ChargerControlInput], _ caps: inout [CapSet], time: LocalTime?) {
         // a charger out of contact may still draw what it last had (its ceiling when that is not known):
         // kept out of the budget, at the highest grid voltage, so the chargers together stay within it
         let unreachableW = chargers.filter { !$0.status.online }.reduce(0.0) { sum, charger in
@@ -17,7 +19,11 @@ extension SiteController {
         let claims = chargers.indices.map { index in
             let charger = chargers[index]
             let most = charger.plugged && charger.status.online ? min(Double(charger.limits.ceiling), caps[index].reachable) : 0
-            return PowerBudget.Claim(minimumW: charger.minimum * watts[index], maximumW: most >= charger.minimum ? most * watts[index] : 0)
+            // priority as load management has it (chargers, id tags, the hours), and a forced charge;
+            // the highest plug pauses first, as load management's default pause order
+            let priority = charger.forced || (load?.settings ?? LoadSettings()).hasPriority(charger: charger.priority, idTag: charger.status.idTag, time: time)
+            return PowerBudget.Claim(minimumW: charger.minimum * watts[index], maximumW: most >= charger.minimum ? most * watts[index] : 0,
+                                     priority: priority, pauseOrder: charger.plug ?? index + 1)
         }
         let shares = PowerBudget.split(budget, claims)
         for index in chargers.indices where claims[index].maximumW > 0 {

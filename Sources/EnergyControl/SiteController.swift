@@ -105,6 +105,11 @@ public struct SiteController: Sendable {
     /// What the loops act on: the last sample, or with averaging the larger of it and the average.
     private var actedSample: GridSample?
     private var averager: SampleAverager?
+    /// The grid meter's voltages for kW limits (a rise at once, a fall once it lasts).
+    private var voltageHold = VoltageHold()
+    /// The site's limit per phase at the last step: the fuse and any kW limit at the grid meter's
+    /// voltages then (nil: none).
+    public private(set) var limitInForce: [Double]?
     /// The last plausible readings of the PV and battery meters (nil: none, or no such meter).
     public private(set) var lastPV: PowerSample?
     public private(set) var lastBattery: PowerSample?
@@ -138,6 +143,7 @@ public struct SiteController: Sendable {
     public init(settings: SiteSettings, load: LoadManager? = nil) {
         self.settings = settings
         self.load = load ?? (settings.fuse.limit == nil ? nil : LoadManager(siteFuseOnly: LoadSettings()))
+        limitInForce = settings.fuse.limit
     }
 
     /// Accepts a meter reading; an implausible one is ignored (and the meter ages towards "lost").
@@ -148,6 +154,7 @@ public struct SiteController: Sendable {
         lastSample = sample
         if averager == nil, settings.fuse.meterAverage > 0 { averager = SampleAverager(window: settings.fuse.meterAverage) }
         actedSample = averager?.add(sample) ?? sample
+        actedSample?.voltages = voltageHold.add(sample.voltages, at: sample.time)
         return true
     }
 
@@ -197,6 +204,8 @@ public struct SiteController: Sendable {
             }
         }
         let fuse = PowerOptimizer.available(sample: sample, evCurrents: evCurrents, settings: settings, inputs: inputs, now: now)
+        // (a fresh sample's voltages are held: see VoltageHold; without one the worst case holds)
+        limitInForce = settings.fuse.limit(voltages: sample.map { $0.voltages ?? [] })
         // The surplus the sun-mode chargers share: what is exported plus what they draw themselves
         // (a meter that excludes the chargers sees neither them nor the others, which take theirs first),
         // or PV production less the house's base load without a grid meter; then the battery's part.
@@ -263,7 +272,7 @@ public struct SiteController: Sendable {
             }
             let shares = load.step(now: now, time: time, chargers: loadInputs, inputs: inputs,
                                    reductionPercent: settings.inputs.reductionPercent, downgradeOffset: settings.inputs.downgradeOffset,
-                                   site: fuse)
+                                   site: fuse, gridVoltages: sample.map { $0.voltages ?? [] })
             self.load = load
             for index in chargers.indices {
                 degraded[index] = shares[index].degraded
@@ -279,7 +288,7 @@ public struct SiteController: Sendable {
                 caps[index].add(cap)
             }
         }
-        if let limit = inputs.utilityLimitW { shareUtilityLimit(limit, chargers, &caps) }
+        if let limit = inputs.utilityLimitW { shareUtilityLimit(limit, chargers, &caps, time: time) }
 
         return chargers.enumerated().map { index, charger in
             var state = states[index]

@@ -8,8 +8,14 @@ public enum MeterLocation: String, Sendable {
 
 /// Power optimizer settings: protect the main fuse.
 public struct FuseSettings: Sendable, Equatable {
-    /// Current limit per phase (main fuse), amperes; nil = disabled.
+    /// Current limit per phase that holds at any grid voltage, amperes: the main fuse, with a kW
+    /// limit converted at `PowerLimit.worstCaseVoltage`; nil = disabled. What counts without a
+    /// fresh meter reading; with one, `limit(voltages:)`.
     public var limit: [Double]?
+    /// The main fuse alone (`fuse_a`), amperes; nil: none (only a kW limit, or none at all).
+    public var currentLimit: [Double]?
+    /// A contracted power or G100 import limit (the lower), watts; converted at every step.
+    public var powerLimitW: Double?
     /// Safety margin per phase, amperes.
     public var headroom: [Double] = [0, 0, 0]
     /// Safety margin as a percentage of the fuse (0–50 %); the larger of this and `headroom` applies.
@@ -28,7 +34,29 @@ public struct FuseSettings: Sendable, Equatable {
     public var resumeHysteresis: Double = 1
     /// …continuously for this long.
     public var resumeDelay: Seconds = 10
-    public init(limit: [Double]? = nil) { self.limit = limit }
+    public init(limit: [Double]? = nil) {
+        self.limit = limit
+        currentLimit = limit
+    }
+
+    /// The main fuse per phase (`fuse_a`).
+    public mutating func setFuse(_ amperes: [Double]) {
+        currentLimit = amperes
+        limit = PowerLimit.limit(amperes: amperes, watts: powerLimitW, voltages: nil)
+    }
+
+    /// A kW limit at the connection point beside the fuse: the lowest power holds.
+    public mutating func addPowerLimit(watts: Double) {
+        powerLimitW = min(powerLimitW ?? .infinity, watts)
+        limit = PowerLimit.limit(amperes: currentLimit, watts: powerLimitW, voltages: nil)
+    }
+
+    /// The limit per phase in force at the grid meter's voltages now: the stricter of the fuse and
+    /// the power (see `PowerLimit.limit`; nil voltages: no fresh reading, the worst case).
+    public func limit(voltages: [Double]?) -> [Double]? {
+        guard powerLimitW != nil else { return limit }
+        return PowerLimit.limit(amperes: currentLimit, watts: powerLimitW, voltages: voltages)
+    }
 
     /// The margin in force per phase: the larger of the amperes and the percentage of the fuse.
     public var effectiveHeadroom: [Double] {

@@ -42,53 +42,68 @@ public enum Section14a {
     }
 }
 
-/// Splits a power budget among chargers: equal shares, and what one cannot use goes to the others;
-/// when the shares do not reach every charger's minimum, the last ones in the list pause so the
-/// others can charge. Pure; the shares never add up to more than the budget and none is above its
-/// charger's maximum.
+/// Splits a power budget among chargers by the site's policy, as load management shares current:
+/// priority chargers first, with the whole budget, the others with what they leave. Within a group
+/// the shares are equal (water-filling from each charger's minimum), and what one cannot use goes to
+/// the others; when the group's minimums do not fit, the highest in pause order waits (a lower one
+/// that still fits beside the others charges). So a priority charger waits only when its minimum
+/// does not fit beside the priority chargers before it — never to let a lower one charge. Pure; the
+/// shares never add up to more than the budget and none is above its charger's maximum.
 public enum PowerBudget {
     public struct Claim: Sendable, Equatable {
         /// The least it can charge at (watts) and the most it may get from everything else.
         public var minimumW: Double
         public var maximumW: Double
-        public init(minimumW: Double, maximumW: Double) {
+        /// Served first and paused last: a priority charger or id tag (within the priority hours), a forced charge.
+        public var priority: Bool
+        /// Within its group, the higher pauses first (the plug id); on a tie the later in the list.
+        public var pauseOrder: Int
+        public init(minimumW: Double, maximumW: Double, priority: Bool = false, pauseOrder: Int = 0) {
             self.minimumW = minimumW
             self.maximumW = maximumW
+            self.priority = priority
+            self.pauseOrder = pauseOrder
         }
+
+        /// It can charge at all: a finite maximum at or above its minimum.
+        var canCharge: Bool { maximumW.isFinite && minimumW.isFinite && maximumW >= minimumW && maximumW > 0 }
     }
 
     public static func split(_ budgetW: Double, _ claims: [Claim]) -> [Double] {
         var shares = [Double](repeating: 0, count: claims.count)
         guard budgetW.isFinite, budgetW > 0 else { return shares }
-        // chargers that can charge at all, in list order; the last gives way first
-        var active = claims.indices.filter { claims[$0].maximumW.isFinite && claims[$0].maximumW >= claims[$0].minimumW && claims[$0].maximumW > 0 }
-        while !active.isEmpty {
-            let filled = waterFill(budgetW, active.map { claims[$0].maximumW })
-            if zip(active, filled).allSatisfy({ claims[$0].minimumW <= $1 + 1e-9 }) {
-                for (index, share) in zip(active, filled) { shares[index] = share }
-                return shares
+        var left = budgetW
+        for priority in [true, false] {
+            // in pause order, the one to pause last first: each charges if its minimum fits beside those before it
+            let group = claims.indices.filter { claims[$0].priority == priority && claims[$0].canCharge }
+                .sorted { (claims[$0].pauseOrder, $0) < (claims[$1].pauseOrder, $1) }
+            var served: [Int] = [], minimums = 0.0
+            for index in group where minimums + max(0, claims[index].minimumW) <= left {
+                served.append(index)
+                minimums += max(0, claims[index].minimumW)
             }
-            active.removeLast()
+            let filled = waterFill(left, floors: served.map { max(0, claims[$0].minimumW) }, caps: served.map { claims[$0].maximumW })
+            for (index, share) in zip(served, filled) { shares[index] = share }
+            left = max(0, left - filled.reduce(0, +))
         }
         return shares
     }
 
-    /// Equal shares capped at each maximum, the rest shared again among the others.
-    static func waterFill(_ budget: Double, _ maxima: [Double]) -> [Double] {
-        var shares = [Double](repeating: 0, count: maxima.count)
-        var open = Array(maxima.indices).sorted { maxima[$0] < maxima[$1] }
-        var left = budget
-        while !open.isEmpty {
-            let share = left / Double(open.count)
-            let first = open[0]
-            guard maxima[first] < share else {
-                for index in open { shares[index] = share }
-                return shares
-            }
-            shares[first] = maxima[first]
-            left -= maxima[first]
-            open.removeFirst()
-        }
-        return shares
+    /// Equal shares, none below its floor nor above its cap: every share is the same level clamped to
+    /// [floor, cap], the level chosen so they add up to the budget (all caps when they fit). The
+    /// floors must fit the budget.
+    static func waterFill(_ budget: Double, floors: [Double], caps: [Double]) -> [Double] {
+        func level(_ l: Double) -> [Double] { zip(floors, caps).map { min($1, max($0, l)) } }
+        func total(_ l: Double) -> Double { level(l).reduce(0, +) }
+        guard !caps.isEmpty else { return [] }
+        if caps.reduce(0, +) <= budget { return caps }
+        // the total is piecewise linear in the level, bending at the floors and caps: find the piece
+        // that crosses the budget (at the lowest floor it is the floors' sum, within the budget)
+        let points = Set(floors + caps).sorted()
+        guard let next = points.firstIndex(where: { total($0) > budget }), next > 0 else { return floors }
+        let a = points[next - 1], b = points[next]
+        let rising = zip(floors, caps).filter { $0 <= a && $1 >= b }.count
+        let l = rising == 0 ? a : a + (budget - total(a)) / Double(rising)
+        return level(min(l, b))
     }
 }

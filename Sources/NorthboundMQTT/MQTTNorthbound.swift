@@ -405,7 +405,7 @@ public final class MQTTNorthbound: Sendable {
                 case (.charger, _), (.meter, _): continue
                 case (.zone, _):
                     guard let report = zoneReports[entity.id], let zone = configuration.load?.zones[entity.index] else { continue }
-                    values = EntityViews.zone(report, limit: zone.limit, operatorLimit: view.operatorLimits[entity.id],
+                    values = EntityViews.zone(report, limit: report.limit ?? zone.limit, operatorLimit: view.operatorLimits[entity.id],
                                               setpoint: view.zoneSetpoints[entity.id])
                 case (.input, _):
                     values = EntityViews.input(configuration.inputs[entity.index], active: view.inputValues[entity.id])

@@ -114,7 +114,8 @@ public struct SiteStatus: Sendable {
     /// Unsent storage writes (0 without storage).
     public var storageBacklog: Int
     public var mqttConnected: Bool?
-    /// The main fuse per phase (`site.fuse.limit`), nil without one.
+    /// The site's limit per phase in force: the main fuse, or with a kW limit the stricter of both at
+    /// the grid meter's voltages; nil without one.
     public var fuseLimit: [Double]?
     /// The grid meter sees the chargers too (`meter_location: including`).
     public var gridIncludesChargers = true

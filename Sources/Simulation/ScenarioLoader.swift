@@ -19,7 +19,7 @@ public enum ScenarioLoader {
         if let start = top.optional("start") { scenario.startOfDay = try time(start) }
         scenario.duration = try top.required("duration_s").number(in: 1...(366 * 86_400))
         if let period = top.optional("meter_period_s") { scenario.meterPeriod = try period.number(in: 0.05...60) }
-        if let site = top.optional("site") { scenario.settings = try parseSite(site) }
+        if let site = top.optional("site") { try parseSite(site, into: &scenario) }
         if let house = top.optional("house") { scenario.house = try parseHouse(house, start: scenario.startOfDay) }
         if let pv = top.optional("pv") { scenario.pv = try parsePV(pv) }
         if let day = top.optional("start_weekday") {
@@ -67,18 +67,22 @@ public enum ScenarioLoader {
         return scenario
     }
 
-    /// `site:` as the service reads it, and `meter_average_s`: the grid meter's `average_s` (a meter
-    /// of the service configuration) for the scenario's simulated grid meter.
-    static func parseSite(_ node: YAMLNode) throws(DataFileError) -> SiteSettings {
+    /// `site:` as the service reads it, `meter_average_s`: the grid meter's `average_s` (a meter
+    /// of the service configuration) for the scenario's simulated grid meter, and `meter_voltages_v`:
+    /// the simulated grid's voltages (one value or three), which its meters report.
+    static func parseSite(_ node: YAMLNode, into scenario: inout SiteScenario) throws(DataFileError) {
         var fields = try node.fields()
         let average = fields.optional("meter_average_s")
+        if let volts = fields.optional("meter_voltages_v") {
+            scenario.meterVoltages = try SiteSettingsParser.perPhase(volts, in: PowerLimit.plausibleVoltages)
+        }
         var settings = try SiteSettingsParser.parse(&fields)
         try fields.finish()
         if let average {
             settings.fuse.meterAverage = try average.number(in: 0...300)
             guard settings.fuse.limit != nil else { throw average.error("needs fuse_a, contracted_power_kw or g100 (it slows the fuse loop's increases)") }
         }
-        return settings
+        scenario.settings = settings
     }
 
     /// `tariffs: [ { at, index } ]`: what the off-peak meter reports from `at` on (`index: none`: nothing,

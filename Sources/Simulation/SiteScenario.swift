@@ -96,6 +96,9 @@ public struct SiteScenario: Sendable {
     /// Meter period (control step on every sample).
     public var meterPeriod: Seconds = 0.5
     public var settings = SiteSettings()
+    /// The voltages L1…L3 the simulated grid and zone meters report (`site.meter_voltages_v`); nil:
+    /// the site's nominal voltage on every phase. The house's loads draw their power at them.
+    public var meterVoltages: [Double]?
     public var house = House()
     public var pv = PV()
     public var chargers: [Charger] = []

@@ -238,7 +238,10 @@ public struct SiteSimulator {
         var summary = Summary()
         let step = scenario.meterPeriod
         let voltage = scenario.settings.voltage
-        let limit = scenario.settings.fuse.limit
+        // what the simulated meters report (a kW limit is held at these), and what the house's loads draw at
+        let volts = scenario.meterVoltages ?? [voltage, voltage, voltage]
+        let limit = scenario.settings.fuse.limit(voltages: volts)
+        let zoneLimits = (scenario.load?.zones ?? []).map { $0.limit(voltages: volts) }
         var aboveRun = 0.0
         var zoneAboveRun: [String: Double] = [:]
         var lastCharging = [Bool](repeating: false, count: chargers.count)
@@ -255,18 +258,18 @@ public struct SiteSimulator {
             let house = houseWatts(t), pv = pvWatts(t)
             let evCurrents = chargers.map(\.status.currents)
             let evGrid = zip(evCurrents, scenario.chargers).map { Self.gridCurrents($0, rotation: $1.placement.rotation) }
-            var grid = (0..<3).map { p in (house[p] - pv / 3) / voltage }
+            var grid = (0..<3).map { p in (house[p] - pv / 3) / volts[p] }
             for currents in evGrid { for p in 0..<3 { grid[p] += currents[p] } }
             let zoneCurrents = measureZones(t, evGrid: evGrid)
             let ownOthers = zoneCurrents.indices.map { zoneOthers($0, t) }
-            var others = (0..<3).map { p in (house[p] - pv / 3) / voltage }
+            var others = (0..<3).map { p in (house[p] - pv / 3) / volts[p] }
             for zone in ownOthers.indices { for p in 0..<3 { grid[p] += ownOthers[zone][p]; others[p] += ownOthers[zone][p] } }
             let meters = metered(grid: grid, zones: zoneCurrents, evGrid: evGrid)
             let sample = scenario.meterOutages.contains(where: { $0.contains(t) }) ? nil
-                : GridSample(time: t, currents: meters.grid, power: meters.grid.reduce(0, +) * voltage)
+                : GridSample(time: t, currents: meters.grid, power: (0..<3).reduce(0) { $0 + meters.grid[$1] * volts[$1] }, voltages: volts)
             for (zone, currents) in meters.zones.enumerated() where scenario.load?.zones[zone].dynamic == true
                 && !(scenario.zoneMeterOutages[zone] ?? []).contains(where: { $0.contains(t) }) {
-                core.recordZone(zone, GridSample(time: t, currents: currents, power: currents.reduce(0, +) * voltage))
+                core.recordZone(zone, GridSample(time: t, currents: currents, power: (0..<3).reduce(0) { $0 + currents[$1] * volts[$1] }, voltages: volts))
             }
             // what the energy managers and the operator say, as the service would hear it
             while nextEvent < scenario.events.count, scenario.events[nextEvent].at < t + step / 2 {
@@ -312,7 +315,7 @@ public struct SiteSimulator {
                 let settings = scenario.load!.zones[zone]
                 let peak = currents.max() ?? 0
                 summary.zoneMaxCurrent[settings.id] = max(summary.zoneMaxCurrent[settings.id] ?? 0, peak)
-                let above = (0..<3).contains { currents[$0] > settings.limit[$0] + 1e-9 }
+                let above = (0..<3).contains { currents[$0] > zoneLimits[zone][$0] + 1e-9 }
                 if above { summary.secondsAboveZoneLimit[settings.id, default: 0] += step }
                 zoneAboveRun[settings.id] = above ? (zoneAboveRun[settings.id] ?? 0) + step : 0
                 summary.longestAboveZoneLimit[settings.id] = max(summary.longestAboveZoneLimit[settings.id] ?? 0, zoneAboveRun[settings.id]!)

@@ -73,14 +73,11 @@ public enum LoadSettingsParser {
             for (index, zoneNode) in try zones.list().enumerated() {
                 var f = try zoneNode.fields()
                 let id = try f.required("id").string()
-                // limit_a, limit_kw (a power: the current per phase at 253 V) or both: the stricter wins
+                // limit_a, limit_kw (a power, converted at the measured voltages at every step) or both: the stricter wins
                 let amperes = try f.optional("limit_a").map { node throws(DataFileError) in try SiteSettingsParser.perPhase(node, in: 0...10_000) }
-                let power = try f.optional("limit_kw").map { node throws(DataFileError) in
-                    SiteSettingsParser.amperes(kilowatts: try node.number(in: 0...100_000))
-                }
-                guard amperes != nil || power != nil else { throw zoneNode.error("a zone needs limit_a or limit_kw") }
-                let limit = (amperes ?? [Double](repeating: .infinity, count: 3)).map { min($0, power ?? .infinity) }
-                var zone = ZoneSettings(id: id, limit: limit)
+                let watts = try f.optional("limit_kw").map { node throws(DataFileError) in try node.number(in: 0...100_000) * 1000 }
+                guard amperes != nil || watts != nil else { throw zoneNode.error("a zone needs limit_a or limit_kw") }
+                var zone = ZoneSettings(id: id, amperes: amperes, watts: watts)
                 if let v = f.optional("parent") { zone.parent = try v.string() }
                 if let v = f.optional("meter_includes_chargers") { zone.meterIncludesChargers = try v.bool() }
                 if let v = f.optional("headroom_a") {

@@ -15,7 +15,7 @@ public enum SiteSettingsParser {
     /// `utilityGateway` takes `utility.modbus` (the service reads it; a scenario has none).
     public static func parse(_ fields: inout YAMLFields, utilityGateway: ((YAMLNode) throws(DataFileError) -> Void)? = nil) throws(DataFileError) -> SiteSettings {
         var settings = SiteSettings()
-        if let fuse = fields.optional("fuse_a") { settings.fuse.limit = try SiteSettingsParser.perPhase(fuse, in: 6...1000) }
+        if let fuse = fields.optional("fuse_a") { settings.fuse.setFuse(try SiteSettingsParser.perPhase(fuse, in: 6...1000)) }
         if let headroom = fields.optional("headroom_a") { settings.fuse.headroom = try SiteSettingsParser.perPhase(headroom, in: 0...100) }
         if let percent = fields.optional("headroom_percent") {
             settings.fuse.headroomPercent = try percent.number(in: 0...50)
@@ -74,11 +74,9 @@ public enum SiteSettingsParser {
             if let v = s.optional("cooldown_s") { settings.phaseSwitching.cooldown = try v.number(in: 0...86_400) }
             try s.finish()
         }
-        // a contracted power (Circontrol DLM §5.2.1) beside the fuse: the stricter per phase wins
-        if let power = fields.optional("contracted_power_kw") {
-            let perPhase = amperes(kilowatts: try power.number(in: 1...10_000))
-            settings.fuse.limit = (settings.fuse.limit ?? [perPhase, perPhase, perPhase]).map { min($0, perPhase) }
-        }
+        // a contracted power (Circontrol DLM §5.2.1) beside the fuse: the stricter per phase wins,
+        // converted at the grid meter's voltages at every step
+        if let power = fields.optional("contracted_power_kw") { settings.fuse.addPowerLimit(watts: try power.number(in: 1...10_000) * 1000) }
         if let utility = fields.optional("utility") { settings.utility = try parseUtility(utility, gateway: utilityGateway) }
         if let g100 = fields.optional("g100") {
             // the import limit is held like a contracted power; both are watched for excursions
@@ -89,24 +87,10 @@ public enum SiteSettingsParser {
             if let v = f.optional("excursion_s") { limits.excursionAfter = try v.number(in: 1...600) }
             try f.finish()
             guard limits.importLimitW != nil || limits.exportLimitW != nil else { throw g100.error("g100 needs import_limit_kw, export_limit_kw or both") }
-            if let watts = limits.importLimitW {
-                let perPhase = amperes(kilowatts: watts / 1000)
-                settings.fuse.limit = (settings.fuse.limit ?? [perPhase, perPhase, perPhase]).map { min($0, perPhase) }
-            }
+            if let watts = limits.importLimitW { settings.fuse.addPowerLimit(watts: watts) }
             settings.connection = limits
         }
         return settings
-    }
-
-    /// The highest voltage a kW limit is converted at: 230 V + 10 % (EN 50160). A current per phase
-    /// computed at it never carries more than the power at any voltage the grid may have; at 230 V
-    /// it leaves 9 % unused.
-    public static let powerLimitVoltage = 253.0
-
-    /// A power over three phases as the current per phase (balanced: the phases together never carry
-    /// more than the power, up to `powerLimitVoltage`).
-    public static func amperes(kilowatts: Double) -> Double {
-        (kilowatts * 1000 / (3 * powerLimitVoltage) * 10).rounded(.down) / 10
     }
 
     /// `utility: { dimmed_kw, controllable_devices, simultaneity_factor, modbus }` — §14a EnWG dimming.

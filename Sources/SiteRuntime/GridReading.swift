@@ -16,7 +16,11 @@ package enum GridReading {
         }
         let phasePowers = (1...3).compactMap { values["power.l\($0)"] }
         guard let power = values["power.total"] ?? (phasePowers.count == 3 ? phasePowers.reduce(0, +) : nil) else { return nil }
-        let sample = GridSample(time: time, currents: currents, power: power)
+        // voltages only convert kW limits: one missing or not finite is 0 (its phase counts at nominal;
+        // never NaN, so a sample stays equal to itself), none at all nil
+        let voltages = (1...3).map { values["voltage.l\($0)"].flatMap { $0.isFinite ? $0 : nil } }
+        let sample = GridSample(time: time, currents: currents, power: power,
+                                voltages: voltages.allSatisfy { $0 == nil } ? nil : voltages.map { $0 ?? 0 })
         return sample.isPlausible ? sample : nil
     }
 

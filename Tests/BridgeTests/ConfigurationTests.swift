@@ -51,8 +51,8 @@ struct ConfigurationTests {
         #expect(message(yaml.replacingOccurrences(of: "modbus:", with: "max_current: 10, modbus:")).contains("min_current 13 A is above max_current 10 A"))
     }
 
-    /// Limits in kW beside the ampere limits (Circontrol DLM §5.2.1): the stricter per phase wins,
-    /// a power over three phases at 230 V; the §14a settings are read and checked.
+    /// Limits in kW beside the ampere limits (Circontrol DLM §5.2.1): kept as power, the stricter per
+    /// phase wins at the measured voltages (at 253 V without a reading); the §14a settings are read and checked.
     @Test func powerLimitsInKilowatts() throws {
         let site = """
             site: { grid_meter: grid, fuse_a: 63, contracted_power_kw: 36, utility: { dimmed_kw: 4.2, controllable_devices: 3 } }
@@ -63,9 +63,12 @@ struct ConfigurationTests {
             """
         let config = try Configuration.parse(site, file: "site.yaml")
         let core = config.coreSettings(ownFailsafeTimeouts: [nil], recordSessions: false, checkpointSeconds: 5)
-        #expect(core.site.fuse.limit == [47.4, 47.4, 47.4])            // 36 kW / (3 × 253 V), stricter than 63 A
+        #expect(core.site.fuse.limit == [47.4, 47.4, 47.4])            // without a reading: 36 kW / (3 × 253 V), stricter than 63 A
+        #expect(core.site.fuse.powerLimitW == 36_000 && core.site.fuse.currentLimit == [63, 63, 63])
+        #expect(core.site.fuse.limit(voltages: [230, 230, 230]) == [52.1, 52.1, 52.1])
         #expect(core.site.utility.dimmedPowerW == 4200 && core.site.utility.controllableDevices == 3)
         #expect(config.load?.zones.map(\.limit) == [[28.9, 28.9, 28.9], [16, 16, 16]])
+        #expect(config.load?.zones.map { $0.limit(voltages: [230, 230, 230]) } == [[31.8, 31.8, 31.8], [16, 16, 16]])
         func message(_ text: String) -> String { error(text).map { "\($0)" } ?? "accepted" }
         #expect(message(site.replacingOccurrences(of: "{ id: garage, limit_kw: 22 }", with: "{ id: garage }")).contains("a zone needs limit_a or limit_kw"))
         #expect(message(site.replacingOccurrences(of: "controllable_devices: 3", with: "simultaneity_factor: 1.5")).contains("simultaneity_factor"))
@@ -74,6 +77,7 @@ struct ConfigurationTests {
         let g100 = try Configuration.parse(site.replacingOccurrences(of: "contracted_power_kw: 36", with: "g100: { import_limit_kw: 30, export_limit_kw: 5 }"),
                                            file: "site.yaml")
         #expect(g100.site.fuse.limit == [39.5, 39.5, 39.5] && g100.site.connection?.exportLimitW == 5000)
+        #expect(g100.site.fuse.powerLimitW == 30_000 && g100.site.fuse.limit(voltages: [240, 240, 240]) == [41.6, 41.6, 41.6])
         #expect(message(site.replacingOccurrences(of: "contracted_power_kw: 36", with: "g100: {}")).contains("g100 needs import_limit_kw"))
     }
 

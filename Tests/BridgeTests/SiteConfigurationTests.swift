@@ -64,5 +64,9 @@ struct SiteConfigurationTests {
         #expect(GridReading.sample(full.filter { $0.name != "current.l2" }, time: 3) == nil)       // missing is never 0 A
         #expect(GridReading.sample(full.map { $0.name == "power.total" ? reading("power.total", nil) : $0 }, time: 3)?.power == 1610)
         #expect(GridReading.sample(full.map { $0.name == "current.l1" ? reading("current.l1", 1e9) : $0 }, time: 3) == nil)  // absurd
+        // voltages, for kW limits: as read; one missing or not finite is 0 (counted at nominal), none at all nil
+        let volts = [reading("voltage.l1", 231), reading("voltage.l3", .nan)]
+        #expect(GridReading.sample(full + volts, time: 3)?.voltages == [231, 0, 0])
+        #expect(GridReading.sample(full + [reading("voltage.l1", 231), reading("voltage.l2", 229), reading("voltage.l3", 240)], time: 3)?.voltages == [231, 229, 240])
     }
 }

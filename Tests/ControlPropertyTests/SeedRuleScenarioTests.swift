@@ -45,24 +45,48 @@ struct SeedRuleScenarioTests {
         return day >= scenario.startOfDay ? day - scenario.startOfDay : day + 86_400 - scenario.startOfDay
     }
 
-    /// Circontrol DLM §5.2.1 (§7.4.4): 36 kW contracted, an MCCB of 50 A, 8 A minimum.
+    /// Circontrol DLM §5.2.1 (§7.4.4): 36 kW contracted, an MCCB of 50 A, 8 A minimum. The simulated
+    /// meters report 230 V: 36 kW is 52.1 A per phase, 11 kW 15.9 A.
     @Test func contractedPowerAndAZoneInKilowatts() throws {
         let scenario = try Self.shipped("contracted-power")
-        #expect(scenario.settings.fuse.limit == [47.4, 47.4, 47.4])                 // 36 kW at 253 V (never above 36 kW)
-        #expect(scenario.load?.zones.first { $0.id == "row-b" }?.limit == [14.4, 14.4, 14.4])   // 11 kW
+        #expect(scenario.meterVoltages == nil && scenario.settings.voltage == 230)
+        #expect(scenario.settings.fuse.powerLimitW == 36_000 && scenario.settings.fuse.limit(voltages: [230, 230, 230]) == [52.1, 52.1, 52.1])
+        #expect(scenario.settings.fuse.limit == [47.4, 47.4, 47.4])                 // without a reading: at 253 V (never above 36 kW)
+        #expect(scenario.load?.zones.first { $0.id == "row-b" }?.limit(voltages: [230, 230, 230]) == [15.9, 15.9, 15.9])   // 11 kW
+        let (points, worstImportW, evCurrents) = try Self.runContractedPower(scenario)
+        // building at 2 A: the contracted power leaves 50.1 A, the MCCB's 50 A is the stricter; row-b's 15.9 A feeds one car
+        #expect(points["08:30"]?.map(\.amperes) == [17, 17, 15, 0])
+        // building at 20.9 kW (30.3 A): the contracted power leaves the cars 21.8 A; two of them charge at 10 A
+        #expect(points["09:30"]?.map(\.amperes) == [10, 10, 0, 0])
+        #expect(worstImportW <= 36_000, "\(worstImportW) W")
+        #expect(evCurrents.reduce(0, +) >= 20, "the cars keep what the building leaves")
+    }
+
+    /// The same site on a grid at 245 V: the meters' voltages convert the 36 kW (48.9 A, 11 kW 14.9 A),
+    /// so the power still holds where a conversion at 230 V would let the site draw 6.5 % more.
+    @Test func contractedPowerFollowsTheMeasuredVoltage() throws {
+        var scenario = try Self.shipped("contracted-power")
+        scenario.meterVoltages = [245, 245, 245]
+        #expect(scenario.settings.fuse.limit(voltages: scenario.meterVoltages) == [48.9, 48.9, 48.9])
+        let (points, worstImportW, _) = try Self.runContractedPower(scenario)
+        // the contracted power leaves 47.0 A below the MCCB's 50 A; row-b's 14.9 A feeds one car
+        #expect(points["08:30"]?.map(\.amperes) == [16, 16, 14, 0])
+        #expect(points["09:30"]?.map(\.amperes) == [10, 10, 0, 0])       // 48.9 − 28.5 A: 10.2 A each
+        #expect(worstImportW <= 36_000, "\(worstImportW) W")
+    }
+
+    /// Runs the contracted-power site: setpoints at 08:30 and 09:30, the highest import while the building
+    /// draws 20 kW (at the meters' voltages) and the cars' currents then.
+    static func runContractedPower(_ scenario: SiteScenario) throws -> (points: [String: [SetpointDecision]], worstImportW: Double, evCurrents: [Double]) {
+        let volts = scenario.meterVoltages ?? [230, 230, 230]
         var worstImportW = 0.0, evCurrents = [Double]()
         let (points, _, _) = try Self.run(scenario, at: ["08:30", "09:30"]) { tick in
             if tick.time >= Self.at("09:01", in: scenario), tick.time < Self.at("10:00", in: scenario) {
-                worstImportW = max(worstImportW, tick.grid.reduce(0, +) * 230)
+                worstImportW = max(worstImportW, (0..<3).reduce(0) { $0 + tick.grid[$1] * volts[$1] })
                 evCurrents = tick.evCurrents.map { $0.max() ?? 0 }
             }
         }
-        // building at 2 A: the contracted power's 47.4 A is stricter than the MCCB's 50 A; row-b's 14.4 A feeds one car at 8 A or more
-        #expect(points["08:30"]?.map(\.amperes) == [15, 15, 14, 0])
-        // building at 20 kW: the contracted power leaves the cars 47.4 − 29.3 A; two of them charge at 8 A
-        #expect(points["09:30"]?.map(\.amperes) == [8, 8, 0, 0])
-        #expect(worstImportW <= 36_000, "\(worstImportW) W")
-        #expect(evCurrents.reduce(0, +) >= 16, "the cars keep what the building leaves")
+        return (points, worstImportW, evCurrents)
     }
 
     /// BNetzA BK6-22-300 Annex 1 §4.5.2: two 11 kW wallboxes dimmed keep 4.2 + 0.8 · 4.2 = 7.56 kW.
@@ -118,7 +142,8 @@ struct SeedRuleScenarioTests {
     /// Vestel EVC08 §16.2 G100: 23 kW import held, a 3.68 kW export watched and recorded.
     @Test func g100HoldsTheImportAndRecordsTheExport() throws {
         let scenario = try Self.shipped("g100")
-        #expect(scenario.settings.fuse.limit == [30.3, 30.3, 30.3])          // 23 kW at 253 V
+        #expect(scenario.settings.fuse.limit == [30.3, 30.3, 30.3])          // 23 kW at 253 V, without a reading
+        #expect(scenario.settings.fuse.limit(voltages: [230, 230, 230]) == [33.3, 33.3, 33.3])   // at the meters' 230 V
         var run = 0, longestRun = 0
         let simulator = try Self.run(scenario) { tick in
             run = tick.grid.reduce(0, +) * 230 > 23_000 ? run + 1 : 0

@@ -88,6 +88,63 @@ struct UtilityLimitTests {
         inputs.utilityLimitW = nil
         #expect(control.step(now: 2, chargers: [charger("a"), charger("b")], inputs: inputs).allSatisfy { $0.cap?.reason != .utility })
     }
+
+    /// The site's policy: priority chargers are served first and pause last; equal ones share equally.
+    @Test func priorityChargersGetTheBudgetFirstAndPauseLast() {
+        let threePhase = PowerBudget.Claim(minimumW: 4140, maximumW: 11_040)
+        var first = threePhase, last = threePhase
+        last.priority = true
+        // 7.56 kW: one of three at 6 A; the priority one (last in the list) charges, with all of it
+        #expect(PowerBudget.split(7560, [first, threePhase, last]) == [0, 0, 7560])
+        // 12 kW: the priority one takes its maximum, the others share what is left only if both fit: one waits
+        #expect(PowerBudget.split(12_000, [first, threePhase, last]) == [0, 0, 11_040])
+        #expect(PowerBudget.split(20_000, [first, threePhase, last]) == [4480, 4480, 11_040])
+        // equal priority: the highest pause order waits first, whatever the list order
+        first.pauseOrder = 9
+        #expect(PowerBudget.split(8400, [first, threePhase, threePhase]) == [0, 4200, 4200])
+        // a smaller minimum that still fits beside the others charges although it comes later (and the
+        // level rises from the bottom: it gets the rest)
+        let onePhase = PowerBudget.Claim(minimumW: 1380, maximumW: 3680, pauseOrder: 10)
+        #expect(PowerBudget.split(6000, [threePhase, first, onePhase]) == [4140, 0, 1860])
+        // minimums first, then equal water-filling: a small maximum is filled, the rest goes on
+        #expect(PowerBudget.split(6000, [PowerBudget.Claim(minimumW: 1380, maximumW: 2000), threePhase]) == [1860, 4140])
+    }
+
+    /// Priority by id tag (within the priority hours) and a forced charge reach the utility's share.
+    @Test func theSiteStepSharesByPriorityTagsHoursAndForcedCharges() throws {
+        var settings = SiteSettings()
+        settings.ramp.increaseInterval = 0
+        settings.fuse.resumeDelay = 0
+        func charger(_ id: String, tag: String = "", forced: Bool = false) -> ChargerControlInput {
+            var status = ChargerStatus()
+            status.cable = .vehicleLocked
+            status.state = .charging
+            status.idTag = tag
+            return ChargerControlInput(id: id, limits: ChargerLimits(minCurrent: 6, maxCurrent: 16), status: status, forced: forced)
+        }
+        var load = LoadSettings()
+        load.priorityTags = ["boss"]
+        load.prioritySchedule = WeeklyHours(hours: Set(0..<(7 * 24)).subtracting([2 * 24 + 20]))   // not Wednesday 20:00–21:00
+        var inputs = SiteInputs()
+        inputs.utilityLimitW = 7560                               // the floor of two: one charges at 6 A or more
+        // (load management, with priority tags and hours, needs a site fuse and its meter)
+        settings.fuse.limit = [100, 100, 100]
+        let sample = GridSample(time: 0, currents: [0, 0, 0], power: 0)
+        var control = SiteController(settings: settings, load: LoadManager(siteFuseOnly: load))
+        control.record(sample)
+        let noon = LocalTime(weekday: 3, secondOfDay: 12 * 3600)
+        let chargers = [charger("a"), charger("b", tag: "boss")]
+        #expect(control.step(now: 0, chargers: chargers, inputs: inputs, time: noon).map { $0.cap?.amperes } == [0, 10])
+        // outside the priority hours the tag counts for nothing: the last plug pauses first again
+        var other = SiteController(settings: settings, load: LoadManager(siteFuseOnly: load))
+        other.record(sample)
+        let evening = LocalTime(weekday: 3, secondOfDay: 20.5 * 3600)
+        #expect(other.step(now: 0, chargers: chargers, inputs: inputs, time: evening).map { $0.cap?.amperes } == [10, 0])
+        // a forced charge is served first too
+        var forced = SiteController(settings: settings)
+        forced.record(sample)
+        #expect(forced.step(now: 0, chargers: [charger("a"), charger("b", forced: true)], inputs: inputs).map { $0.cap?.amperes } == [0, 10])
+    }
 }
 
 /// G100 (Vestel EVC08 §16.2): the grid power beyond the connection's import or export limit for

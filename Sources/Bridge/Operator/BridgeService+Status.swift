@@ -36,7 +36,10 @@ extension BridgeService {
         }
         let zoneLimits = Dictionary((configuration.load?.zones ?? []).map { ($0.id, $0.limit) }, uniquingKeysWith: { $1 })
         let zoneRows = view.zones.map { report in
-            var row = SiteStatus.Zone(id: report.id, mode: report.mode.rawValue, limit: view.operatorLimits[report.id] ?? zoneLimits[report.id] ?? [],
+            // the limit in force: with limit_kw at the measured voltages, lowered by the operator's
+            let limit = report.limit ?? zoneLimits[report.id] ?? []
+            let shown = view.operatorLimits[report.id].map { zip($0, limit).map { min($0, $1) } } ?? limit
+            var row = SiteStatus.Zone(id: report.id, mode: report.mode.rawValue, limit: shown,
                                       available: report.available, allocated: report.allocated)
             row.plugs = report.phases.map(\.plugs)
             row.charging = report.phases.map(\.charging)
@@ -50,7 +53,7 @@ extension BridgeService {
         var status = SiteStatus(site: configuration.siteName, chargers: chargerRows, meters: meterRows, zones: zoneRows, inputs: inputRows,
                                 events: events, eventsRecorded: recorder != nil, health: health(),
                                 storageBacklog: recorder?.backlog.pending ?? 0, mqttConnected: mqtt?.isConnected)
-        status.fuseLimit = configuration.site.fuse.limit
+        status.fuseLimit = view.fuseLimit
         (status.utilityLimitW, status.offPeak, status.tariff, status.price) = (view.utilityLimitW, view.offPeak, view.inputs.tariff, view.price)
         status.gridIncludesChargers = configuration.site.fuse.meterLocation == .including
         status.timeZone = configuration.timeZone

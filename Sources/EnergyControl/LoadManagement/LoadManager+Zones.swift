@@ -10,8 +10,9 @@ extension LoadManager {
         var percents: [Double]
     }
 
+    /// - Parameter limits: each zone's limit now (`limitsInForce`).
     func zoneAvailability(_ inputs: [LoadChargerInput], zoneOf: [Int], now: Seconds, time: LocalTime?, siteInputs: SiteInputs,
-                          reductionPercent: [Double], downgradeOffset: [Double],
+                          limits: [[Double]], reductionPercent: [Double], downgradeOffset: [Double],
                           site: (perPhase: [Double], reason: LimitReason)?) -> ZoneAvailability {
         let count = tree.zones.count
         var result = ZoneAvailability(available: Array(repeating: [0, 0, 0], count: count), base: Array(repeating: [0, 0, 0], count: count),
@@ -32,13 +33,14 @@ extension LoadManager {
         let reductions = siteInputs.reductions.compactMap { reductionPercent.indices.contains($0) ? reductionPercent[$0] : nil }
         for (k, zone) in settings.zones.enumerated() {
             let z = k + offset
-            var ceiling = self.ceiling(zone: k)
+            let limit = limits[k]
+            var ceiling = self.ceiling(zone: k, limit: limit)
             if siteInputs.downgrade, zone.parent == nil {
                 ceiling = zip(ceiling, downgradeOffset + [0, 0, 0]).map { max(0, $0 - $1) }
             }
             let percent = reductions.min() ?? time.map { settings.timeOfUse?.percent(at: $0, disabled: zone.disabledPeriods, tariff: siteInputs.tariff) ?? 100 } ?? 100
             result.percents[z] = percent
-            ceiling = zip(ceiling, zone.limit).map { min($0, $1 * percent / 100) }
+            ceiling = zip(ceiling, limit).map { min($0, $1 * percent / 100) }
             guard zone.dynamic else {
                 result.available[z] = zip(ceiling, zone.effectiveHeadroom).map { max(0, $0 - $1) }
                 continue
@@ -47,7 +49,7 @@ extension LoadManager {
                 let others = (0..<3).map { sample.currents[$0] - (zone.meterIncludesChargers ? evDraw[z][$0] : 0) }
                 result.base[z] = others
                 result.modes[z] = .dynamic
-                result.available[z] = (0..<3).map { max(0, min(ceiling[$0], zone.limit[$0] - others[$0]) - zone.effectiveHeadroom[$0]) }
+                result.available[z] = (0..<3).map { max(0, min(ceiling[$0], limit[$0] - others[$0]) - zone.effectiveHeadroom[$0]) }
             } else {
                 // meter lost: the zone turns static at its degraded limit
                 result.modes[z] = .degraded
@@ -187,7 +189,8 @@ extension LoadManager {
         var limits = tree.zones.indices.map { z -> [Double] in
             guard z >= offset else { return tree.zones[z].limit }
             let zone = settings.zones[z - offset]
-            return zip(ceiling(zone: z - offset), zone.effectiveHeadroom).map { max(0, $0 - $1) }
+            // without the bridge no voltage is known: a kW limit counts at the worst case
+            return zip(ceiling(zone: z - offset, limit: zone.limit), zone.effectiveHeadroom).map { max(0, $0 - $1) }
         }
         // Without the bridge a dynamic zone's EVs fall to 0 but its other loads may take its whole
         // limit, and they flow through its ancestors without a meter: those keep the rest.

@@ -97,6 +97,10 @@ public struct ZoneReport: Sendable, Equatable {
     public var allocated: [Double]
     /// Percentage of the maximum in force (time of use or a digital input).
     public var percent: Double
+    /// The zone's limit per phase now: `limit_a`, or with `limit_kw` the stricter of both at the
+    /// measured voltages (before an operator's or remote limit); nil for the site (its fuse is the
+    /// controller's `limitInForce`).
+    public var limit: [Double]?
     /// Per phase L1…L3 (Circontrol DLM §7.3.2, §7.4.2): plugs that want current there, charging and
     /// paused, the current shared out, and the other loads the zone's meter shows (nil: a static zone).
     public var phases: [PhaseReport] = []
@@ -125,6 +129,8 @@ public struct LoadManager: Sendable {
     public private(set) var zoneSamples: [GridSample?]
     /// Per zone with `meterAverage`: its meter's moving average (what `zoneSamples` then holds).
     var zoneAveragers: [SampleAverager?] = []
+    /// Per zone: its meter's voltages for `limit_kw` (what `zoneSamples` then holds; see `VoltageHold`).
+    var zoneVoltageHolds: [VoltageHold] = []
     /// Operator sub-distribution limits set at runtime (never above the zone limit).
     public private(set) var operatorLimits: [[Double]?]
     /// Limits a remote energy manager set (or their failsafe), per zone; the lower of this and the
@@ -193,6 +199,7 @@ public struct LoadManager: Sendable {
         self.offset = offset
         zoneSamples = Array(repeating: nil, count: settings.zones.count)
         zoneAveragers = settings.zones.map { $0.meterAverage > 0 ? SampleAverager(window: $0.meterAverage) : nil }
+        zoneVoltageHolds = Array(repeating: VoltageHold(), count: settings.zones.count)
         operatorLimits = Array(repeating: nil, count: settings.zones.count)
         remoteLimits = Array(repeating: nil, count: settings.zones.count)
         lastOthers = Array(repeating: nil, count: settings.zones.count)
@@ -228,6 +235,7 @@ public struct LoadManager: Sendable {
     public mutating func record(zone: Int, _ sample: GridSample) -> Bool {
         guard sample.isPlausible, sample.time >= (zoneSamples[zone]?.time ?? -.infinity) else { return false }
         zoneSamples[zone] = zoneAveragers.indices.contains(zone) ? zoneAveragers[zone]?.add(sample) ?? sample : sample
+        if zoneVoltageHolds.indices.contains(zone) { zoneSamples[zone]?.voltages = zoneVoltageHolds[zone].add(sample.voltages, at: sample.time) }
         return true
     }
 
@@ -247,28 +255,43 @@ public struct LoadManager: Sendable {
         remoteLimits[index] = limit.map { zip($0, settings.zones[index].limit).map { max(0, min($0, $1)) } }
     }
 
-    /// What the zone's chargers and other loads may take per phase: its (operator) limit, lowered
-    /// by a remote limit.
-    func ceiling(zone k: Int) -> [Double] {
-        let limit = operatorLimits[k] ?? settings.zones[k].limit
-        guard let remote = remoteLimits[k] else { return limit }
-        return zip(limit, remote).map { min($0, $1) }
+    /// What the zone's chargers and other loads may take per phase: `limit` (its configured one, or
+    /// with `limit_kw` the one at its meter's voltages now), lowered by the operator's and a remote limit.
+    func ceiling(zone k: Int, limit: [Double]) -> [Double] {
+        var ceiling = limit
+        if let operatorLimit = operatorLimits[k] { ceiling = zip(ceiling, operatorLimit).map { min($0, $1) } }
+        if let remote = remoteLimits[k] { ceiling = zip(ceiling, remote).map { min($0, $1) } }
+        return ceiling
+    }
+
+    /// Each zone's limit now: `limit_kw` at the voltages of its own meter while fresh, else of the
+    /// grid meter (`gridVoltages`; nil: no fresh reading, the worst case).
+    func limitsInForce(now: Seconds, gridVoltages: [Double]?) -> [[Double]] {
+        settings.zones.indices.map { k in
+            let zone = settings.zones[k]
+            guard zone.powerLimitW != nil else { return zone.limit }
+            if zone.dynamic, let sample = zoneSamples[k], now - sample.time <= settings.meterStaleAfter { return zone.limit(voltages: sample.voltages ?? []) }
+            return zone.limit(voltages: gridVoltages)
+        }
     }
 
     /// - Parameters:
     ///   - site: what the EVs may draw under the main fuse per phase and why (nil without a fuse).
     ///   - time: local wall-clock time for time of use, off-peak and priority hours (nil: none apply).
+    ///   - gridVoltages: the grid meter's voltages for zones in kW without a meter of their own (empty: it
+    ///     gives none, nominal; nil: no fresh reading, the worst case).
     public mutating func step(now: Seconds, time: LocalTime?, chargers inputs: [LoadChargerInput], inputs siteInputs: SiteInputs,
                               reductionPercent: [Double], downgradeOffset: [Double],
-                              site: (perPhase: [Double], reason: LimitReason)?) -> [LoadChargerOutput] {
+                              site: (perPhase: [Double], reason: LimitReason)?, gridVoltages: [Double]? = nil) -> [LoadChargerOutput] {
         let degraded = offlineSetpoints(cachedDegradedSetpoints(inputs), inputs)
         var states = carriedStates(inputs, now: now)
         var output = [LoadChargerOutput?](repeating: nil, count: inputs.count)
         let zoneOf = inputs.map { ($0.zone.map { $0 + offset }) ?? 0 }
 
         // what each zone leaves for the EVs, less what disconnected chargers may still draw
-        let zones = zoneAvailability(inputs, zoneOf: zoneOf, now: now, time: time, siteInputs: siteInputs,
-                                                                   reductionPercent: reductionPercent, downgradeOffset: downgradeOffset, site: site)
+        let limits = limitsInForce(now: now, gridVoltages: gridVoltages)
+        let zones = zoneAvailability(inputs, zoneOf: zoneOf, now: now, time: time, siteInputs: siteInputs, limits: limits,
+                                     reductionPercent: reductionPercent, downgradeOffset: downgradeOffset, site: site)
         var available = zones.available
         for k in settings.zones.indices where zones.modes[k + offset] == .dynamic && settings.zones[k].dynamic {
             lastOthers[k] = zones.base[k + offset]
@@ -277,7 +300,6 @@ public struct LoadManager: Sendable {
         var participants: [Participant] = []
         var participantOf: [Int] = []
         var heldReason = [LimitReason?](repeating: nil, count: inputs.count)
-        let prioritySlot = time.map { settings.prioritySchedule?.contains($0) ?? true } ?? (settings.prioritySchedule == nil)
         for (index, charger) in inputs.enumerated() {
             if !charger.online {
                 let lostAt = states[index].lostAt ?? now
@@ -330,7 +352,7 @@ public struct LoadManager: Sendable {
             }
             var participant = Participant(id: charger.id, plug: charger.plug, zone: zoneOf[index], rotation: charger.rotation,
                                           vehiclePhases: charger.vehiclePhases, minimum: charger.minimum, maximum: charger.maximum,
-                                          priority: prioritySlot && (charger.priority || settings.priorityTags.contains(charger.idTag)),
+                                          priority: settings.hasPriority(charger: charger.priority, idTag: charger.idTag, time: time),
                                           arrival: states[index].arrival)
             switch states[index].demand.update(plugged: true, draw: charger.currents.max() ?? 0, offered: charger.setpoint ?? states[index].offered,
                                                minimum: charger.minimum, now: now, settings: settings.demand) {
@@ -396,6 +418,7 @@ public struct LoadManager: Sendable {
         self.states = states
         if stateIDs.count != inputs.count || !zip(stateIDs, inputs).allSatisfy({ $0 == $1.id }) { stateIDs = inputs.map(\.id) }
         reports = zoneReports(participants, amounts, loads: loads, available: available, slack: slack, modes: zones.modes, percents: zones.percents)
+        for k in limits.indices { reports[k + offset].limit = limits[k] }
         addPhaseReports(&reports, participants, amounts, loads: loads, base: zones.base)
         return output.map { $0! }
     }

@@ -16,8 +16,12 @@ public struct ZoneSettings: Sendable, Equatable {
     public var id: String
     /// The enclosing zone's id; nil for a top-level zone.
     public var parent: String?
-    /// EVSE sub-distribution limit per grid phase, amperes.
+    /// EVSE sub-distribution limit per grid phase that holds at any voltage, amperes: `limit_a`, with
+    /// `limit_kw` converted at `PowerLimit.worstCaseVoltage`. With a meter's voltages: `limit(voltages:)`.
     public var limit: [Double]
+    /// `limit_a` alone (infinite: only a power limit) and `limit_kw` in watts (nil: none).
+    public var currentLimit: [Double]
+    public var powerLimitW: Double?
     /// Increases follow the zone meter's moving average over this long (0: every sample).
     public var meterAverage: Seconds = 0
     /// Dynamic: a meter measures the zone and the EVs get what the other loads leave. Static: a fixed limit.
@@ -48,6 +52,22 @@ public struct ZoneSettings: Sendable, Equatable {
         self.id = id
         self.parent = parent
         self.limit = limit
+        currentLimit = limit
+    }
+
+    /// A zone with `limit_a`, `limit_kw` or both (at least one).
+    public init(id: String, parent: String? = nil, amperes: [Double]?, watts: Double?) {
+        let limit = PowerLimit.limit(amperes: amperes, watts: watts, voltages: nil) ?? [.infinity, .infinity, .infinity]
+        self.init(id: id, parent: parent, limit: limit)
+        currentLimit = amperes ?? [.infinity, .infinity, .infinity]
+        powerLimitW = watts
+    }
+
+    /// The limit per phase at its meter's voltages now (the stricter of `limit_a` and `limit_kw`;
+    /// nil voltages: no fresh reading, the worst case).
+    public func limit(voltages: [Double]?) -> [Double] {
+        guard powerLimitW != nil else { return limit }
+        return PowerLimit.limit(amperes: currentLimit, watts: powerLimitW, voltages: voltages) ?? limit
     }
 
     /// The margin in force per phase: the larger of the amperes and the percentage of the limit.
@@ -105,4 +125,11 @@ public struct LoadSettings: Sendable, Equatable {
     /// A zone meter without a valid sample for this long is lost.
     public var meterStaleAfter: Seconds = 5
     public init() {}
+
+    /// A vehicle is served first now: its charger or its id tag has priority, within the priority hours
+    /// (without local time only when no hours are set).
+    public func hasPriority(charger priority: Bool, idTag: String, time: LocalTime?) -> Bool {
+        let slot = time.map { prioritySchedule?.contains($0) ?? true } ?? (prioritySchedule == nil)
+        return slot && (priority || priorityTags.contains(idTag))
+    }
 }
