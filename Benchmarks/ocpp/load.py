@@ -1,17 +1,21 @@
 #!/usr/bin/env python3
-"""OCPP 1.6J load: N simulated charge points in one asyncio process (the `websockets` library and
+"""OCPP 1.6J or 2.0.1 load: N simulated charge points in one asyncio process (the `websockets` library and
 raw JSON frames, not the ocpp library, for speed), against a central system such as chargebridge.
 
 Usage: load.py --url-base ws://127.0.0.1:PORT/ocpp/ --ids-prefix CP --count 1000
                --meter-interval 1 --seconds 20 [--password-prefix pw] [--cafile CA.pem]
                [--modbus-port P --modbus-units 1..N] [--samples 100] [--connect-timeout 60]
-               [--concurrency 50]
+               [--concurrency 50] [--version 1.6|2.0.1]
 
 Charge point i (1..count) connects to url-base + prefix + i with subprotocol ocpp1.6 (basic auth
 user = its id, password = password-prefix + i when given), sends BootNotification, then
 StatusNotification Charging (connector 1), then MeterValues every --meter-interval s, the N
 charge points spread evenly over the interval. CALLs from the server get a CALLRESULT
 {"status":"Accepted"} (GetConfiguration: {"configurationKey":[],"unknownKey":[]}).
+With --version 2.0.1 the same in 2.0.1's fields (subprotocol ocpp2.0.1): BootNotification
+(reason PowerUp), StatusNotification Occupied (EVSE 1), MeterValues on EVSE 1; GetVariables and
+SetVariables are answered with empty result lists, other CALLs {"status":"Accepted"}, and the
+limit is read from chargingProfile.chargingSchedule[0].
 Rates count the --seconds window that starts once all are connected; answers to MeterValues
 sent in the window are counted until 2 s after it.
 
@@ -64,9 +68,12 @@ def stamp():
 
 
 def profile_amps(payload):
-    """The limit (A) of the first period of a SetChargingProfile payload, or None."""
+    """The limit (A) of the first period of a SetChargingProfile payload (1.6 or 2.0.1), or None."""
     try:
-        schedule = payload["csChargingProfiles"]["chargingSchedule"]
+        if "chargingProfile" in payload:
+            schedule = payload["chargingProfile"]["chargingSchedule"][0]
+        else:
+            schedule = payload["csChargingProfiles"]["chargingSchedule"]
         periods = sorted(schedule["chargingSchedulePeriod"], key=lambda p: p.get("startPeriod", 0))
         limit = float(periods[0]["limit"])
         if schedule.get("chargingRateUnit") == "W":
@@ -114,7 +121,8 @@ class SimCP:
         if self.args.password_prefix is not None:
             secret = f"{self.id}:{self.args.password_prefix}{self.index}".encode()
             headers["Authorization"] = "Basic " + base64.b64encode(secret).decode()
-        self.ws = await connect(self.args.url_base + self.id, subprotocols=["ocpp1.6"],
+        v201 = self.args.version == "2.0.1"
+        self.ws = await connect(self.args.url_base + self.id, subprotocols=["ocpp2.0.1" if v201 else "ocpp1.6"],
                                 additional_headers=headers, ssl=ssl_ctx, proxy=None,
                                 compression=None, ping_interval=None, open_timeout=10,
                                 close_timeout=2, max_size=2 ** 20)
@@ -122,13 +130,15 @@ class SimCP:
         self.reader = asyncio.create_task(self.read())
         boot_id = self.next_id("b")
         self.pending[boot_id] = (time.perf_counter(), False)
-        await self.ws.send(json.dumps([2, boot_id, "BootNotification", {
-            "chargePointVendor": "LoadTest", "chargePointModel": "SimCP"}]))
+        boot = {"reason": "PowerUp", "chargingStation": {"model": "SimCP", "vendorName": "LoadTest"}} if v201 \
+            else {"chargePointVendor": "LoadTest", "chargePointModel": "SimCP"}
+        await self.ws.send(json.dumps([2, boot_id, "BootNotification", boot]))
         await asyncio.wait_for(asyncio.shield(self.booted), timeout=10)
         status_id = self.next_id("s")
         self.pending[status_id] = (time.perf_counter(), False)
-        await self.ws.send(json.dumps([2, status_id, "StatusNotification", {
-            "connectorId": 1, "errorCode": "NoError", "status": "Charging", "timestamp": stamp()}]))
+        status = {"timestamp": stamp(), "connectorStatus": "Occupied", "evseId": 1, "connectorId": 1} if v201 \
+            else {"connectorId": 1, "errorCode": "NoError", "status": "Charging", "timestamp": stamp()}
+        await self.ws.send(json.dumps([2, status_id, "StatusNotification", status]))
 
     async def read(self):
         stats = self.stats
@@ -156,6 +166,10 @@ class SimCP:
                     stats.server_calls[action] = stats.server_calls.get(action, 0) + 1
                     if action == "GetConfiguration":
                         result = {"configurationKey": [], "unknownKey": []}
+                    elif action == "GetVariables":
+                        result = {"getVariableResult": []}
+                    elif action == "SetVariables":
+                        result = {"setVariableResult": []}
                     else:
                         result = {"status": "Accepted"}
                     await self.ws.send(json.dumps([3, unique_id, result]))
@@ -177,6 +191,17 @@ class SimCP:
     def meter_frame(self, unique_id):
         amps = self.last_limit if self.last_limit is not None else 16.0
         self.energy_wh += amps * VOLTS * 3 * self.args.meter_interval / 3600
+        if self.args.version == "2.0.1":
+            def sample(value, measurand, unit, phase=None):
+                item = {"value": round(value, 1), "measurand": measurand, "unitOfMeasure": {"unit": unit}}
+                if phase:
+                    item["phase"] = phase
+                return item
+            return json.dumps([2, unique_id, "MeterValues", {"evseId": 1, "meterValue": [{
+                "timestamp": stamp(), "sampledValue": [
+                    sample(amps, "Current.Import", "A", "L1"), sample(amps, "Current.Import", "A", "L2"),
+                    sample(amps, "Current.Import", "A", "L3"), sample(amps * VOLTS * 3, "Power.Active.Import", "W"),
+                    sample(self.energy_wh, "Energy.Active.Import.Register", "Wh")]}]}])
         current = f"{amps:.1f}"
         return json.dumps([2, unique_id, "MeterValues", {"connectorId": 1, "meterValue": [{
             "timestamp": stamp(), "sampledValue": [
@@ -432,6 +457,7 @@ def main():
     parser.add_argument("--samples", type=int, default=100)
     parser.add_argument("--connect-timeout", type=float, default=60.0)
     parser.add_argument("--concurrency", type=int, default=50, help="handshakes in flight at once")
+    parser.add_argument("--version", choices=["1.6", "2.0.1"], default="1.6", help="the OCPP version the charge points speak")
     args = parser.parse_args()
     # a parent may start us with these blocked (the mask is inherited): SIGTERM must stop us
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})

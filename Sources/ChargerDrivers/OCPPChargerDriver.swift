@@ -47,6 +47,8 @@ package final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
         control.stack.validity = Double(ocpp.validitySeconds)
         control.meterInterval = ocpp.meterIntervalSeconds
         control.phaseSwitching = charger.limits.canSwitchPhases
+        control.minimumCurrent = charger.limits.lowestMinimum
+        control.limitKey = ocpp.limitKey
         controlSettings = control
         idPrefix = "cb\(Int(Date().timeIntervalSince1970) % 100_000_000)"
         let first: OCPPVersion = allowedVersions.contains(.v16) ? .v16 : .v201

@@ -249,6 +249,13 @@ public struct ControlCore: Sendable {
                                               plug: placement.plug, zone: placement.zone, rotation: placement.rotation,
                                               priority: placement.priority, failsafeTimeout: charger.ownFailsafeTimeout,
                                               lastSetpoint: statuses[index].appliedSetpoint ?? delivered[index])
+            // a charger that takes no limit draws what it likes once it charges: it gets its ceiling or
+            // nothing (paused), and is counted at its ceiling
+            if !statuses[index].steerable {
+                control.limits.minCurrent = control.limits.ceiling
+                control.limits.minCurrentThreePhase = control.limits.ceiling
+                control.lastSetpoint = control.limits.ceiling
+            }
             control.operatorLimit = runtime[index].currentLimit
             control.backendLimit = backendLimits[index]
             control.enabled = runtime[index].enabled

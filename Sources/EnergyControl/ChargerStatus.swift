@@ -58,6 +58,11 @@ public struct ChargerStatus: Sendable, Equatable {
     /// The charger's own answer to the last setpoint, where it gives one (OCPP: "Accepted",
     /// "Rejected", or a CALLERROR); empty when it gives none.
     public var setpointAnswer = ""
+    /// How the setpoint reaches it (OCPP: the fallback ladder's way, e.g. "tx_default"); empty
+    /// when there is only one way.
+    public var profileWay = ""
+    /// False when it takes no limit at all: control counts it at its ceiling or paused, never between.
+    public var steerable = true
 
     public init() {}
 

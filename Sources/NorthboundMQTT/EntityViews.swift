@@ -17,6 +17,7 @@ enum EntityViews {
             "power": .number(status.totalPower), "energy": .number(status.energyWh),
             "session.energy": .number(status.sessionEnergyWh), "session.duration": .number(status.sessionSeconds),
             "session.id_tag": .text(status.idTag), "setpoint_answer": .text(status.setpointAnswer),
+            "profile_way": .text(status.profileWay), "steerable": .bool(status.steerable),
             "setpoint": .number(Double(snapshot.decision.amperes)), "reason": .text(snapshot.reason.rawValue),
             // no energy manager ever steered it: its local state, not a failsafe alarm
             "request": .number(Double(snapshot.request)), "failsafe": .bool(snapshot.alarm),

@@ -31,7 +31,7 @@ public enum EntityVocabulary {
             "current.l1": .number, "current.l2": .number, "current.l3": .number,
             "voltage.l1": .number, "voltage.l2": .number, "voltage.l3": .number,
             "power": .number, "energy": .number, "session.energy": .number, "session.duration": .number, "session.id_tag": .text,
-            "setpoint_answer": .text, "uplink": .text, "setpoint": .number, "reason": .text, "request": .number, "failsafe": .bool, "master": .text,
+            "setpoint_answer": .text, "uplink": .text, "profile_way": .text, "steerable": .bool, "setpoint": .number, "reason": .text, "request": .number, "failsafe": .bool, "master": .text,
             "mode": .text, "current_limit": .number, "phases": .number, "enabled": .bool, "forced": .bool, "start_at": .text,
             "plan": .text,
         ],

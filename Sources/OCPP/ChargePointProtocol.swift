@@ -56,6 +56,12 @@ public struct StationSettings: Sendable, Equatable {
     public var phaseSwitching = false
     /// The id tag of transactions the bridge starts remotely (MQTT force).
     public var remoteIdTag = "chargebridge"
+    /// The 1.6 configuration key that limits the current (`ocpp.limit_key`): the ladder's last rung.
+    public var limitKey: String?
+    /// The way that worked before (stored): the ladder starts there.
+    public var rememberedWay: ProfileWay?
+    /// Below this setpoint a charger that is not steerable is made Inoperative (it cannot be limited).
+    public var minimumCurrent = 6
     public init() {}
 }
 
@@ -78,6 +84,8 @@ public protocol OCPPMessageSet: Sendable {
     /// The limit of a SetChargingProfile this set wrote (to know what an Accepted stands for).
     static func profileLimit(_ request: JSONValue) -> Double?
     static func clearChargingProfile(id: Int) -> OutgoingCall
+    /// The fallback ladder's configuration rung (nil: the version has none).
+    static func limitConfiguration(key: String, amperes: Int) -> OutgoingCall?
     static func availability(operative: Bool, connector: Int) -> OutgoingCall
     /// `requestId`: unique per connection (2.0.1's remoteStartId).
     static func remoteStart(idTag: String, connector: Int, requestId: Int) -> OutgoingCall

@@ -30,15 +30,17 @@ public struct ProfileStack: Sendable, Equatable {
 
     /// The failsafe current: stack level 0, no end. In W it counts one phase: whatever car is
     /// plugged when it takes over, no phase gets more than the failsafe current.
-    public func failsafe(amperes: Int, phases: Int?, wall: Date) -> ChargingProfile {
-        profile(id: Self.failsafeProfileId, level: 0, limit: limit(amperes: amperes, powerPhases: 1), phases: phases, validTo: nil, wall: wall)
+    /// `purpose`: the way the fallback ladder found (nil: the configured purpose).
+    public func failsafe(amperes: Int, phases: Int?, wall: Date, purpose: ChargingProfile.Purpose? = nil) -> ChargingProfile {
+        profile(id: Self.failsafeProfileId, level: 0, limit: limit(amperes: amperes, powerPhases: 1), phases: phases, validTo: nil,
+                wall: wall, purpose: purpose)
     }
 
     /// The dynamic setpoint, valid until `wall` + `validity`; in W it counts `powerPhases`, the
     /// phases the car really uses (one until it is seen charging).
-    public func dynamic(amperes: Int, phases: Int?, powerPhases: Int, wall: Date) -> ChargingProfile {
+    public func dynamic(amperes: Int, phases: Int?, powerPhases: Int, wall: Date, purpose: ChargingProfile.Purpose? = nil) -> ChargingProfile {
         profile(id: Self.dynamicProfileId, level: dynamicLevel, limit: limit(amperes: amperes, powerPhases: powerPhases), phases: phases,
-                validTo: wall.addingTimeInterval(validity), wall: wall)
+                validTo: wall.addingTimeInterval(validity), wall: wall, purpose: purpose)
     }
 
     /// The limit in the profile's unit for `amperes` on each of `powerPhases` phases.
@@ -46,9 +48,10 @@ public struct ProfileStack: Sendable, Equatable {
         unit == .amperes ? Double(amperes) : Double(amperes) * voltage * Double(min(3, max(1, powerPhases)))
     }
 
-    private func profile(id: Int, level: Int, limit: Double, phases: Int?, validTo: Date?, wall: Date) -> ChargingProfile {
+    private func profile(id: Int, level: Int, limit: Double, phases: Int?, validTo: Date?, wall: Date,
+                         purpose: ChargingProfile.Purpose?) -> ChargingProfile {
         // Absolute, starting a little in the past: active at once even if the charger's clock lags
-        ChargingProfile(id: id, stackLevel: level, purpose: purpose == .txDefault ? .txDefault : .stationMax, connector: connector,
+        ChargingProfile(id: id, stackLevel: level, purpose: purpose ?? (self.purpose == .txDefault ? .txDefault : .stationMax), connector: connector,
                         unit: unit, limit: limit, phases: phases, startSchedule: wall.addingTimeInterval(-60), validTo: validTo)
     }
 }
@@ -60,6 +63,8 @@ public struct ChargingProfile: Sendable, Equatable {
         case txDefault
         /// A cap on the whole station (connector / EVSE 0).
         case stationMax
+        /// For the running transaction only (the fallback ladder's third rung).
+        case tx(transactionId: String)
     }
 
     public var id: Int

@@ -25,9 +25,13 @@ public struct StationControl<Messages: OCPPMessageSet>: ChargePointProtocol {
     public private(set) var acceptedSetpoint: Int?
     /// The charge point's answer to the last dynamic profile ("Accepted", "Rejected", an error code).
     public private(set) var setpointAnswer = ""
-    private var sentDynamic: (amperes: Int, limit: Double, phases: Int?, at: Double)?
+    private var sentDynamic: (amperes: Int, limit: Double, phases: Int?, at: Double, via: Via)?
     private var amperesByLimit: [Double: Int] = [:]
-    private var sentFailsafe: Int?
+    private var sentFailsafe: (amperes: Int, via: Via)?
+    /// The fallback ladder: which way of limiting the charge point is in use.
+    public private(set) var ladder: ProfileLadder
+    /// What was last said about availability on this connection (nil: nothing, it is Operative).
+    private var sentOperative: Bool?
     private var failsafeRetryAt: Double?
     private var openedAt = 0.0
     /// The operator's switches as last acted on (nil: not yet on this connection).
@@ -44,6 +48,14 @@ public struct StationControl<Messages: OCPPMessageSet>: ChargePointProtocol {
         session = Messages.Session(policy: settings.policy)
         callPrefix = idPrefix
         calls = OutgoingCalls(prefix: idPrefix)
+        ladder = ProfileLadder(first: settings.stack.purpose == .chargePointMax ? .chargePointMax : .txDefault,
+                               limitKey: settings.limitKey != nil, version: Messages.version, remembered: settings.rememberedWay)
+    }
+
+    /// A way and, for a TxProfile, the transaction it is on: a change of either sends again.
+    private struct Via: Equatable {
+        var way: ProfileWay
+        var transaction: String?
     }
 
     public var version: OCPPVersion { Messages.version }
@@ -61,6 +73,8 @@ public struct StationControl<Messages: OCPPMessageSet>: ChargePointProtocol {
         sentFailsafe = nil
         failsafeRetryAt = nil
         operatorState = nil         // told again after boot
+        sentOperative = nil
+        ladder.restart()
         remoteStartAsked = false
         session.heard(now: now)     // acceptedSetpoint stays: the charger keeps its profiles
     }
@@ -107,31 +121,78 @@ public struct StationControl<Messages: OCPPMessageSet>: ChargePointProtocol {
             sentFailsafe = nil
             failsafeRetryAt = nil
         }
-        if let failsafe, failsafe != sentFailsafe {
-            let call = Messages.setChargingProfile(settings.stack.failsafe(amperes: failsafe, phases: sentPhases, wall: wall))
+        let via = Via(way: ladder.way, transaction: ladder.way == .txProfile ? session.record.transaction?.id : nil)
+        // the failsafe (stack 0) follows the way the ladder found, where that way has profiles
+        if let failsafe, sentFailsafe.map({ $0 != (failsafe, via) }) ?? true, let purpose = purpose(of: via) {
+            let call = Messages.setChargingProfile(settings.stack.failsafe(amperes: failsafe, phases: sentPhases, wall: wall, purpose: purpose))
             calls.enqueue(call.action, call.payload, key: "failsafe")
-            sentFailsafe = failsafe
+            sentFailsafe = (failsafe, via)
         }
         // on a new connection the failsafe (stack 0) goes first; control gives it once the charge
         // point is online, so the dynamic profile waits for it a few seconds at most
-        if let setpoint, !leaving, failsafe != nil || now - openedAt >= Self.failsafeGrace {
+        if let setpoint, !leaving, failsafe != nil || now - openedAt >= Self.failsafeGrace, let call = dynamicCall(setpoint, via: via, wall: wall) {
             let wanted = (setpoint, sentPhases)
             let limit = settings.stack.limit(amperes: setpoint, powerPhases: powerPhases)
-            let renew = sentDynamic.map { now - $0.at >= settings.stack.validity / 2 } ?? true
-            if renew || sentDynamic?.limit != limit || sentDynamic?.phases != wanted.1 {
+            // a limit by configuration has no validity to renew
+            let renew = sentDynamic.map { via.way != .configuration && now - $0.at >= settings.stack.validity / 2 } ?? true
+            if renew || sentDynamic?.limit != limit || sentDynamic?.phases != wanted.1 || sentDynamic?.via != via {
                 // a decrease jumps the queue; the first profile of a connection follows the failsafe
                 let decrease = sentDynamic.map { setpoint < $0.amperes } ?? false
-                let call = Messages.setChargingProfile(settings.stack.dynamic(amperes: setpoint, phases: wanted.1, powerPhases: powerPhases, wall: wall))
                 calls.enqueue(call.action, call.payload, key: "dynamic", urgent: decrease)
-                sentDynamic = (setpoint, limit, wanted.1, now)
+                sentDynamic = (setpoint, limit, wanted.1, now, via)
                 // what an accepted limit stands for (the most, if two currents share a limit)
                 if amperesByLimit.count > 64 { amperesByLimit = [:] }
                 amperesByLimit[limit] = max(amperesByLimit[limit] ?? 0, setpoint)
             }
         }
+        syncAvailability()
         var frames: [Frame] = []
         if let next = calls.next(now: now) { frames.append(next) }
         return (frames, notes)
+    }
+
+    /// The profile purpose of a way (nil: the way has no profile now).
+    private func purpose(of via: Via) -> ChargingProfile.Purpose? {
+        switch via.way {
+        case .txDefault: .txDefault
+        case .chargePointMax: .stationMax
+        case .txProfile: via.transaction.map { .tx(transactionId: $0) }
+        case .configuration, .none: nil
+        }
+    }
+
+    /// The call that gives the charge point `amperes` the way in use (nil: none can now).
+    private func dynamicCall(_ amperes: Int, via: Via, wall: Date) -> OutgoingCall? {
+        if via.way == .configuration { return settings.limitKey.flatMap { Messages.limitConfiguration(key: $0, amperes: amperes) } }
+        guard let purpose = purpose(of: via) else { return nil }
+        return Messages.setChargingProfile(settings.stack.dynamic(amperes: amperes, phases: sentPhases, powerPhases: powerPhases,
+                                                                  wall: wall, purpose: purpose))
+    }
+
+    /// The way a limit call was sent (nil: not a limit, e.g. ClearChargingProfile).
+    private static func way(of outcome: OutgoingCalls.Outcome) -> ProfileWay? {
+        if outcome.action == "ChangeConfiguration" { return .configuration }
+        guard outcome.action == "SetChargingProfile" else { return nil }
+        switch (outcome.payload["csChargingProfiles"] ?? outcome.payload["chargingProfile"])?["chargingProfilePurpose"]?.string {
+        case "TxDefaultProfile": return .txDefault
+        case "ChargePointMaxProfile", "ChargingStationMaxProfile": return .chargePointMax
+        case "TxProfile": return .txProfile
+        default: return nil
+        }
+    }
+
+    /// A charge point that is not steerable must not charge below what it may draw: Inoperative
+    /// then (with its transaction stopped: a 1.6 one only schedules the change while one runs),
+    /// Operative again when it may; and Inoperative while the operator disables it.
+    private var shedding: Bool { !ladder.steerable && (setpoint.map { $0 < settings.minimumCurrent } ?? false) }
+
+    private mutating func syncAvailability() {
+        guard let enabled = operatorState?.enabled else { return }
+        let operative = enabled && !shedding
+        guard operative != (sentOperative ?? true) else { return }
+        sentOperative = operative
+        enqueue(Messages.availability(operative: operative, connector: settings.policy.connector), key: "availability")
+        if !operative, let transaction = session.record.transaction { enqueue(Messages.remoteStop(transactionId: transaction.id), key: "remote") }
     }
 
     private var sentPhases: Int? { settings.phaseSwitching ? phases : nil }
@@ -150,12 +211,32 @@ public struct StationControl<Messages: OCPPMessageSet>: ChargePointProtocol {
     private mutating func record(_ outcome: OutgoingCalls.Outcome, now: Double) -> [Note] {
         let what = outcome.key == "dynamic" || outcome.key == "failsafe" ? "\(outcome.key) profile" : outcome.action
         if case .success = outcome.answer, let notes = Messages.configurationNotes(outcome, settings: settings) { return notes }
+        var notes: [Note] = []
+        if outcome.key == "dynamic", let way = Self.way(of: outcome) {
+            let before = ladder.way
+            if ladder.answered(way, refused: ProfileLadder.refuses(outcome.answer)) {
+                // the next way goes out at once, and the failsafe follows it
+                sentDynamic = nil
+                sentFailsafe = nil
+                failsafeRetryAt = nil
+                notes.append(ladder.steerable
+                    ? Note(level: .notice, text: "profile way: \(before.rawValue) refused, trying \(ladder.way.rawValue)")
+                    : Note(level: .warning, text: "not steerable: it refused every way of limiting its current (\(ladder.rungs.map(\.rawValue).joined(separator: ", "))); it is made Inoperative when it must not charge"))
+            }
+        }
+        return notes + recordAnswer(outcome, what: what, now: now)
+    }
+
+    private mutating func recordAnswer(_ outcome: OutgoingCalls.Outcome, what: String, now: Double) -> [Note] {
         switch outcome.answer {
         case .success(let payload):
             let status = payload["status"]?.string ?? "?"
             if outcome.key == "dynamic" {
                 // refused: tried again at the renewal time, not in a loop
-                if status == "Accepted" { acceptedSetpoint = Messages.profileLimit(outcome.payload).flatMap { amperesByLimit[$0] } }
+                if status == "Accepted" {
+                    acceptedSetpoint = outcome.action == "ChangeConfiguration" ? outcome.payload["value"]?.string.flatMap { Int($0) }
+                        : Messages.profileLimit(outcome.payload).flatMap { amperesByLimit[$0] }
+                }
                 setpointAnswer = status
             }
             if outcome.key == "failsafe", status != "Accepted" { failsafeRetryAt = now + Self.retryAfter }
@@ -188,15 +269,11 @@ public struct StationControl<Messages: OCPPMessageSet>: ChargePointProtocol {
     /// `remoteIdTag`) once per forced period, as soon as a car is plugged and none runs.
     public mutating func setOperator(enabled: Bool, forced: Bool) {
         guard connected, session.booted else { return }
-        let previous = operatorState
         operatorState = (enabled, forced)
         let connector = settings.policy.connector
         let transaction = session.record.transaction
         // a new connection is told only what differs from a charge point's default (Operative)
-        if previous.map({ $0.enabled != enabled }) ?? !enabled {
-            enqueue(Messages.availability(operative: enabled, connector: connector), key: "availability")
-            if !enabled, let transaction { enqueue(Messages.remoteStop(transactionId: transaction.id), key: "remote") }
-        }
+        syncAvailability()
         if !forced || transaction != nil { remoteStartAsked = false }
         let plugged: Set<ChargePointState> = [.preparing, .suspendedEV, .suspendedEVSE, .finishing]
         if forced, enabled, !remoteStartAsked, transaction == nil, let state = session.record.state, plugged.contains(state) {
@@ -228,8 +305,11 @@ public struct StationControl<Messages: OCPPMessageSet>: ChargePointProtocol {
     public func status(now: Double) -> ChargerStatus {
         let recent = session.record.lastMessageAt.map { now - $0 <= 2 * Double(settings.policy.heartbeatInterval) + 10 } ?? false
         var status = session.chargerStatus(now: now, online: connected && recent)
-        status.appliedSetpoint = acceptedSetpoint
+        // a charge point that takes no limit is not known to hold any
+        status.appliedSetpoint = ladder.steerable ? acceptedSetpoint : nil
         status.setpointAnswer = setpointAnswer
+        status.profileWay = ladder.way.rawValue
+        status.steerable = ladder.steerable
         return status
     }
 }

@@ -73,6 +73,9 @@ public struct OCPPChargerSettings: Sendable, Equatable {
     public var meterIntervalSeconds = 10
     /// The OCPP versions it may speak: "1.6", "2.0.1" or "auto" (both; 2.0.1 when it offers it).
     public var version = "auto"
+    /// OCPP 1.6: the configuration key that limits its current in amperes (the installer names it
+    /// from the charger's manual); the fallback ladder's last rung. nil: no such rung.
+    public var limitKey: String?
 
     static func parse(_ node: YAMLNode, chargerId: String) throws(DataFileError) -> OCPPChargerSettings {
         var fields = try node.fields()
@@ -111,6 +114,14 @@ public struct OCPPChargerSettings: Sendable, Equatable {
         if let version = fields.optional("version") {
             settings.version = try version.string()
             guard ["1.6", "2.0.1", "auto"].contains(settings.version) else { throw version.error("\"1.6\", \"2.0.1\" or auto") }
+        }
+        if let key = fields.optional("limit_key") {
+            let name = try key.string()
+            // a configuration key: CiString50 (OCPP 1.6 §7.8), printable ASCII
+            guard !name.isEmpty, name.count <= 50, name.allSatisfy({ $0.isASCII && !$0.isWhitespace && !$0.isNewline }) else {
+                throw key.error("a configuration key of 1–50 printable ASCII characters")
+            }
+            settings.limitKey = name
         }
         if let interval = fields.optional("meter_interval_s") { settings.meterIntervalSeconds = try interval.integer(in: 1...3600) }
         try fields.finish()

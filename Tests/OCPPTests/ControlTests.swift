@@ -83,10 +83,11 @@ struct ControlTests {
         control.setFailsafe(6)
         _ = drain(&control, now: 0.5)
         control.apply(setpoint: 16, phases: nil)
-        #expect(drain(&control, now: 1, status: "Rejected").count == 1)
-        for step in 2...9 { #expect(drain(&control, now: Double(step), status: "Rejected").isEmpty) }
-        #expect(drain(&control, now: 11, status: "Rejected").count == 1)   // again only at the renewal time
-        #expect(control.status(now: 11).appliedSetpoint == nil)
+        // the fallback ladder tries ChargePointMaxProfile (failsafe and setpoint) once, then waits
+        // for a transaction to try a TxProfile: nothing in a loop, not even at the renewal time
+        #expect(drain(&control, now: 1, status: "Rejected").count == 3)
+        for step in 2...11 { #expect(drain(&control, now: Double(step), status: "Rejected").isEmpty) }
+        #expect(control.status(now: 11).appliedSetpoint == nil && control.ladder.way == .txProfile)
     }
 
     @Test func leavingClearsTheDynamicProfileAndRenewsNothing() {

@@ -255,7 +255,9 @@ struct Station201ControlTests {
         control.setFailsafe(6)
         control.apply(setpoint: 16, phases: nil)
         let sent = Self.drain(&control, now: 1, status: "Rejected")
-        #expect(sent.count == 2 && sent.allSatisfy { $0.1["evseId"] == 0 && $0.1["chargingProfile"]?["chargingProfilePurpose"] == "ChargingStationMaxProfile" })
+        // the configured purpose first; the fallback ladder then tries TxDefaultProfile once
+        #expect(sent.count == 4 && sent.prefix(2).allSatisfy { $0.1["evseId"] == 0 && $0.1["chargingProfile"]?["chargingProfilePurpose"] == "ChargingStationMaxProfile" })
+        #expect(sent.suffix(2).allSatisfy { $0.1["chargingProfile"]?["chargingProfilePurpose"] == "TxDefaultProfile" })
         for step in 2...9 { #expect(Self.drain(&control, now: Double(step), status: "Rejected").isEmpty) }
         #expect(control.status(now: 9).appliedSetpoint == nil && control.status(now: 9).setpointAnswer == "Rejected")
     }

@@ -11,15 +11,26 @@ public enum OCPP16: OCPPMessageSet {
                                    "startSchedule": .string(OCPPTime.format(profile.startSchedule))]
         var fields: [String: JSONValue] = [
             "chargingProfileId": .number(Double(profile.id)), "stackLevel": .number(Double(profile.stackLevel)),
-            "chargingProfilePurpose": .string(profile.purpose == .txDefault ? "TxDefaultProfile" : "ChargePointMaxProfile"),
             "chargingProfileKind": "Absolute", "chargingSchedule": schedule,
         ]
+        switch profile.purpose {
+        case .txDefault: fields["chargingProfilePurpose"] = "TxDefaultProfile"
+        case .stationMax: fields["chargingProfilePurpose"] = "ChargePointMaxProfile"
+        case .tx(let transactionId):
+            fields["chargingProfilePurpose"] = "TxProfile"
+            fields["transactionId"] = .number(Double(Int(transactionId) ?? 0))
+        }
         if let validTo = profile.validTo { fields["validTo"] = .string(OCPPTime.format(validTo)) }
         return OutgoingCall("SetChargingProfile", ["connectorId": .number(Double(profile.target)), "csChargingProfiles": .object(fields)])
     }
 
     public static func profileLimit(_ request: JSONValue) -> Double? {
         request["csChargingProfiles"]?["chargingSchedule"]?["chargingSchedulePeriod"]?.array?.first?["limit"]?.number
+    }
+
+    /// The fallback ladder's last rung (§5.3): the installer's limit key, in whole amperes.
+    public static func limitConfiguration(key: String, amperes: Int) -> OutgoingCall? {
+        OutgoingCall("ChangeConfiguration", ["key": .string(key), "value": .string("\(amperes)")])
     }
 
     public static func clearChargingProfile(id: Int) -> OutgoingCall {

@@ -12,9 +12,15 @@ public enum OCPP201: OCPPMessageSet {
                                    "chargingSchedulePeriod": [profile.period], "startSchedule": .string(OCPPTime.format(profile.startSchedule))]
         var fields: [String: JSONValue] = [
             "id": .number(Double(profile.id)), "stackLevel": .number(Double(profile.stackLevel)),
-            "chargingProfilePurpose": .string(profile.purpose == .txDefault ? "TxDefaultProfile" : "ChargingStationMaxProfile"),
             "chargingProfileKind": "Absolute", "chargingSchedule": [schedule],
         ]
+        switch profile.purpose {
+        case .txDefault: fields["chargingProfilePurpose"] = "TxDefaultProfile"
+        case .stationMax: fields["chargingProfilePurpose"] = "ChargingStationMaxProfile"
+        case .tx(let transactionId):
+            fields["chargingProfilePurpose"] = "TxProfile"
+            fields["transactionId"] = .string(transactionId)
+        }
         if let validTo = profile.validTo { fields["validTo"] = .string(OCPPTime.format(validTo)) }
         return OutgoingCall("SetChargingProfile", ["evseId": .number(Double(profile.target)), "chargingProfile": .object(fields)])
     }
@@ -22,6 +28,9 @@ public enum OCPP201: OCPPMessageSet {
     public static func profileLimit(_ request: JSONValue) -> Double? {
         request["chargingProfile"]?["chargingSchedule"]?.array?.first?["chargingSchedulePeriod"]?.array?.first?["limit"]?.number
     }
+
+    /// 2.0.1 has no vendor-neutral limit key in the ladder (its device model has SmartChargingCtrlr only).
+    public static func limitConfiguration(key _: String, amperes _: Int) -> OutgoingCall? { nil }
 
     public static func clearChargingProfile(id: Int) -> OutgoingCall {
         OutgoingCall("ClearChargingProfile", ["chargingProfileId": .number(Double(id))])
