@@ -433,6 +433,7 @@ public struct ControlCore: Sendable {
         return ControlView(grid: grid, meterOnline: settings.gridMeter == nil ? nil : !meterLost, inputs: siteInputs,
                            inputValues: inputs.filter { !inputsUnreadable.contains($0.key) }.mapValues(\.value),
                            chargers: views, zones: zoneReports, operatorLimits: limits, zoneSetpoints: setpoints, offPeak: offPeak,
-                           utilityLimitW: utilityLimitInForceW, price: currentPrice, fuseLimit: controller.limitInForce)
+                           utilityLimitW: utilityLimitInForceW, price: currentPrice, fuseLimit: controller.limitInForce,
+                           utilityGatewayFailsafe: utilityGatewayFailsafe)
     }
 }

@@ -73,6 +73,9 @@ public struct ControlView: Sendable {
     public var price: Double?
     /// The site's limit per phase at the last step (the fuse, a kW limit at the grid meter's voltages); nil: none.
     public var fuseLimit: [Double]?
+    /// The utility gateway's state: nil without one, "" while its limit is followed, else why its
+    /// failsafe limit holds.
+    public var utilityGatewayFailsafe: String? = nil
 }
 
 /// What one charger should be told after a step.

@@ -47,6 +47,8 @@ enum EntityViews {
         values["tariff"] = view.inputs.tariff.map { .number($0) }
         values["power_limit"] = view.utilityLimitW.map { .number($0 / 1000) }
         values["utility_limited"] = .bool(view.utilityLimitW != nil)
+        // a gateway's register: `ok` while its limit is followed, else why its failsafe limit holds
+        values["utility_gateway"] = view.utilityGatewayFailsafe.map { .text($0.isEmpty ? "ok" : "failsafe: \($0)") }
         values["price"] = view.price.map { .number($0) }
         for phase in 0..<3 { values["current.l\(phase + 1)"] = view.grid.map { .number($0.currents[phase]) } }
         return values

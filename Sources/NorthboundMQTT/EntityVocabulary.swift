@@ -24,7 +24,7 @@ public enum EntityVocabulary {
         .site: [
             "current.l1": .number, "current.l2": .number, "current.l3": .number, "power": .number,
             "meter_online": .bool, "ev_power": .number, "load_shedding": .bool, "enabled": .bool, "downgrade": .bool,
-            "off_peak": .bool, "tariff": .number, "power_limit": .number, "utility_limited": .bool, "price": .number,
+            "off_peak": .bool, "tariff": .number, "power_limit": .number, "utility_limited": .bool, "utility_gateway": .text, "price": .number,
         ],
         .charger: [
             "status": .text, "cable": .text, "online": .bool,

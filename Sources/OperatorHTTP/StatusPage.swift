@@ -41,6 +41,7 @@ package enum StatusPage {
     static func signals(_ status: SiteStatus) -> String {
         var parts: [String] = []
         if let limit = status.utilityLimitW { parts.append("<span class=\"warn\">utility limit \(format(limit / 1000, 2)) kW on the chargers</span>") }
+        if let reason = status.utilityGatewayFailsafe { parts.append("<span class=\"warn\">utility gateway failsafe: \(escape(reason))</span>") }
         if let offPeak = status.offPeak { parts.append(offPeak ? "off-peak" : "peak") }
         if let tariff = status.tariff { parts.append("tariff \(format(tariff, 0))") }
         if let price = status.price { parts.append("price \(format(price, 4)) per kWh") }

@@ -126,6 +126,8 @@ public struct SiteStatus: Sendable {
     /// The utility's signals now: its power limit on the chargers (watts, the §14a floor applied),
     /// off-peak by the site's rule, the tariff index the meter counts, the price of the slot in force.
     public var utilityLimitW: Double?
+    /// Why a utility gateway's failsafe limit holds (nil: no gateway, or its limit is followed).
+    public var utilityGatewayFailsafe: String?
     public var offPeak: Bool?
     public var tariff: Double?
     public var price: Double?

@@ -116,6 +116,7 @@ struct UtilityGatewayLimitTests {
         try client.write(address: 100, registers: [110])
         try broker.waitFor("chargebridge/site/power_limit") { Double($0) == 11 }
         try broker.waitFor("chargebridge/site/utility_limited", equal: "ON")
+        try broker.waitFor("chargebridge/site/utility_gateway", equal: "ok")
         try broker.waitFor("chargebridge/charger/cp1/setpoint") { Int($0).map { $0 < 16 } ?? false }
         try bridge.waitFor("utility power limit: 11 kW for the chargers together")
 
@@ -123,6 +124,7 @@ struct UtilityGatewayLimitTests {
         try client.write(address: 200, registers: [0])
         try broker.waitFor("chargebridge/site/power_limit") { Double($0) == 9 }
         try bridge.waitFor("utility gateway: the heartbeat did not change for 3 s: failsafe limit 9 kW")
+        try broker.waitFor("chargebridge/site/utility_gateway") { $0.hasPrefix("failsafe: ") && $0.contains("heartbeat") }
         // it runs again: its limit holds again
         try client.write(address: 200, registers: [1])
         try broker.waitFor("chargebridge/site/power_limit") { Double($0) == 11 }

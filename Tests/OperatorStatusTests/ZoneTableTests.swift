@@ -32,4 +32,11 @@ struct ZoneTableTests {
         let html = StatusPage.render(status, refreshSeconds: 5, version: "test", range: .hour)
         #expect(html.contains("<p class=\"small\" id=\"signals\"><span class=\"warn\">utility limit 7.56 kW on the chargers</span> · off-peak · tariff 1 · price 0.2512 per kWh</p>"))
     }
+
+    @Test func aGatewaysFailsafeIsShownWithItsReasonEscaped() {
+        var status = Fixture.status(chargers: [])
+        (status.utilityLimitW, status.utilityGatewayFailsafe) = (4200, "the limit register holds <65534>, not a power")
+        let html = StatusPage.render(status, refreshSeconds: 5, version: "test", range: .hour)
+        #expect(html.contains("<span class=\"warn\">utility gateway failsafe: the limit register holds &lt;65534&gt;, not a power</span>"), "\(html)")
+    }
 }

@@ -54,6 +54,7 @@ extension BridgeService {
                                 events: events, eventsRecorded: recorder != nil, health: health(),
                                 storageBacklog: recorder?.backlog.pending ?? 0, mqttConnected: mqtt?.isConnected)
         status.fuseLimit = view.fuseLimit
+        status.utilityGatewayFailsafe = view.utilityGatewayFailsafe.flatMap { $0.isEmpty ? nil : $0 }
         (status.utilityLimitW, status.offPeak, status.tariff, status.price) = (view.utilityLimitW, view.offPeak, view.inputs.tariff, view.price)
         status.gridIncludesChargers = configuration.site.fuse.meterLocation == .including
         status.timeZone = configuration.timeZone
