@@ -70,9 +70,12 @@ let package = Package(
             "NameSuggestion", "RegisterMaps", "DataFiles", "LinkValues", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "ControlCore", "SmartMeters",
             "SunSpec",
         ]),
+        // Who may charge, as pure values: UID normalisation (case, byte order, postfix), the local
+        // list with its versions and updates, modes per site, zone and charger, the decision. No I/O.
+        .target(name: "Authorization"),
         // OCPP 1.6J as pure values: frames, payload validation, the charge point session, the
         // profile stack, one outstanding call at a time. No I/O; time comes in as parameters.
-        .target(name: "OCPP", dependencies: ["EnergyControl"]),
+        .target(name: "OCPP", dependencies: ["EnergyControl", "Authorization"]),
         // What the NIO servers (HTTP, SEMP, OCPP) share: accepts paused while out of file descriptors.
         .target(name: "NIOServerSupport", dependencies: [
             .product(name: "NIOCore", package: "swift-nio"),
@@ -218,7 +221,8 @@ let package = Package(
         .testTarget(name: "EnergyControlTests", dependencies: ["EnergyControl"]),
         .testTarget(name: "SunSpecTests", dependencies: ["SunSpec", "RegisterMaps"]),
         .testTarget(name: "SmartMetersTests", dependencies: ["SmartMeters"]),
-        .testTarget(name: "OCPPTests", dependencies: ["OCPP", "EnergyControl"]),
+        .testTarget(name: "OCPPTests", dependencies: ["OCPP", "EnergyControl", "Authorization"]),
+        .testTarget(name: "AuthorizationTests", dependencies: ["Authorization", "ServiceConfiguration", "RegisterMaps"]),
         .testTarget(name: "ControlPropertyTests", dependencies: ["DataFiles", "EnergyControl", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration", "RegisterMaps"]),
         .testTarget(name: "BridgeTests", dependencies: [
             "DataFiles", "LinkValues", "Modbus", "ServiceConfiguration", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration",
