@@ -68,7 +68,7 @@ let package = Package(
         // The service's configuration file: every section parsed and validated (file:line:field errors).
         .target(name: "ServiceConfiguration", dependencies: [
             "NameSuggestion", "RegisterMaps", "DataFiles", "LinkValues", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "ControlCore", "SmartMeters",
-            "SunSpec",
+            "SunSpec", "Authorization",
         ]),
         // Who may charge, as pure values: UID normalisation (case, byte order, postfix), the local
         // list with its versions and updates, modes per site, zone and charger, the decision. No I/O.
@@ -96,7 +96,7 @@ let package = Package(
         // ChargerDriver protocol, PolledDevice, the metric names; worker threads, the monotonic clock, the
         // change signal, log coalescing, sorted JSON, the release's version. No I/O of its own, no C library.
         .target(name: "ServiceSupport", dependencies: [
-            "EnergyControl", "RegisterMaps", "SunSpec",
+            "EnergyControl", "RegisterMaps", "SunSpec", "Authorization",
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
         ]),
@@ -111,7 +111,7 @@ let package = Package(
         // saved settings (SQLite, through Storage).
         .target(name: "SiteRuntime", dependencies: [
             "RegisterMaps", "LinkValues", "EnergyControl", "SiteConfiguration", "ControlCore", "ServiceConfiguration", "Storage", "StorageModel",
-            "ServiceSupport", "FaceLayouts",
+            "ServiceSupport", "FaceLayouts", "Authorization",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -120,7 +120,7 @@ let package = Package(
         // system that admits the charge points, and the simulated charger. Statuses in, setpoints out.
         .target(name: "ChargerDrivers", dependencies: [
             "RegisterMaps", "LinkValues", "Modbus", "EnergyControl", "ServiceConfiguration", "SimulatedDevices", "OCPP", "OCPPServer",
-            "ServiceSupport",
+            "ServiceSupport", "Authorization",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The site's meters and inputs, each reader on a thread of its own: Modbus buses (libmodbus) and smart
@@ -143,7 +143,7 @@ let package = Package(
         // Home Assistant discovery after the topic contract; and the meters whose values arrive over MQTT.
         .target(name: "NorthboundMQTT", dependencies: [
             "RegisterMaps", "DataFiles", "LinkValues", "MQTT", "EnergyControl", "ControlCore", "ServiceConfiguration", "SmartMeters",
-            "ServiceSupport", "SiteRuntime",
+            "ServiceSupport", "SiteRuntime", "Authorization",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
         ]),
@@ -155,7 +155,7 @@ let package = Package(
         .target(name: "Bridge", dependencies: [
             "RegisterMaps", "DataFiles", "LinkValues", "Modbus", "EnergyControl", "ControlCore", "ServiceConfiguration", "Storage", "StorageModel",
             "SEMPServer", "ServiceSupport", "FaceLayouts", "StandbyLease", "SiteRuntime", "ChargerDrivers", "MeterReaders", "Faces", "NorthboundMQTT",
-            "OperatorStatus",
+            "OperatorStatus", "Authorization",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),

@@ -40,7 +40,7 @@ public struct ListEntry: Sendable, Equatable, Hashable, Codable {
 /// A change to the list (OCPP 1.6 SendLocalList semantics): `full` replaces every entry;
 /// `differential` adds or updates entries given with their info, and removes those given without.
 public struct ListUpdate: Sendable, Equatable {
-    public enum Kind: String, Sendable, Codable { case full, differential }
+    public enum Kind: String, Sendable, CaseIterable, Codable { case full, differential }
 
     public struct Change: Sendable, Equatable {
         public var idTag: String
