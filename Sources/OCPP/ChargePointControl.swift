@@ -54,6 +54,8 @@ public struct ChargePointControl: Sendable {
     /// How long the dynamic profile waits for the failsafe on a new connection.
     static let failsafeGrace = 5.0
     private var refusedLogged: Set<String> = []
+    /// Answers to the calls the driver asked for (`send`), for it to take.
+    public private(set) var answers: [OutgoingCalls.Outcome] = []
 
     public init(settings: Settings, idPrefix: String) {
         self.settings = settings
@@ -171,6 +173,10 @@ public struct ChargePointControl: Sendable {
     static let retryAfter = 30.0
 
     private mutating func record(_ outcome: OutgoingCalls.Outcome, now: Double) -> [Note] {
+        if outcome.key.hasPrefix(Self.driverKey) {
+            answers.append(outcome)
+            return []
+        }
         let what = outcome.key == "dynamic" || outcome.key == "failsafe" ? "\(outcome.key) profile" : outcome.action
         switch outcome.answer {
         case .success(let payload) where outcome.action == "GetConfiguration":
@@ -252,6 +258,27 @@ public struct ChargePointControl: Sendable {
         guard connected, session.booted else { return }
         calls.enqueue("ClearChargingProfile", ["id": .number(Double(ProfileStack.dynamicProfileId))], key: "dynamic", urgent: true)
     }
+
+    /// Calls the driver makes beside the profile stack (Reset, RemoteStopTransaction, the local
+    /// list): queued under `key` (prefixed), answered through `takeAnswers`. False while the
+    /// charge point is not connected and booted.
+    @discardableResult
+    public mutating func send(_ action: String, _ payload: JSONValue, key: String) -> Bool {
+        guard connected, session.booted else { return false }
+        calls.enqueue(action, payload, key: Self.driverKey + key)
+        return true
+    }
+
+    public mutating func takeAnswers() -> [OutgoingCalls.Outcome] {
+        defer { answers = [] }
+        return answers.map { outcome in
+            var outcome = outcome
+            outcome.key = String(outcome.key.dropFirst(Self.driverKey.count))
+            return outcome
+        }
+    }
+
+    static let driverKey = "driver."
 
     /// Nothing is waiting to be sent or answered.
     public var idle: Bool { calls.outstanding == nil && calls.queue.isEmpty }

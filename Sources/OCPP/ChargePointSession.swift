@@ -1,3 +1,4 @@
+import Authorization
 import EnergyControl
 import Foundation
 
@@ -7,8 +8,8 @@ public struct ChargePointPolicy: Sendable, Equatable {
     public var connector = 1
     /// Seconds, sent in the BootNotification answer.
     public var heartbeatInterval = 60
-    /// nil: every id tag is accepted; else only these.
-    public var allowedTags: Set<String>?
+    /// Who may charge (Authorize, StartTransaction).
+    public var authorizer = TagAuthorizer.acceptAll
     /// The first transaction id handed out (ids must stay unique across restarts: seed from the clock).
     public var firstTransactionId = 1
 
@@ -61,6 +62,8 @@ public struct ChargePointSession: Sendable {
     public private(set) var status: ConnectorStatus?
     public private(set) var stationStatus: ConnectorStatus?
     public private(set) var errorCode: ConnectorError = .noError
+    /// What the charger adds to its error code (StatusNotification vendorErrorCode, info).
+    public private(set) var vendorError: (code: String, info: String) = ("", "")
     public private(set) var meter = MeterReading()
     public private(set) var transaction: Transaction?
     /// The last finished transaction (its values stay on the EVC08 face until the next one).
@@ -117,10 +120,12 @@ public struct ChargePointSession: Sendable {
             let code = try reader.oneOf("errorCode", ConnectorError.self)
             let status = try reader.oneOf("status", ConnectorStatus.self)
             _ = try reader.optionalDate("timestamp")
-            _ = try reader.optionalString("info", max: 50)
+            let info = try reader.optionalString("info", max: 50) ?? ""
+            let vendorCode = try reader.optionalString("vendorErrorCode", max: 50) ?? ""
             if connector == policy.connector {
                 self.status = status
                 errorCode = code
+                vendorError = (vendorCode, info)
             } else if connector == 0 {
                 stationStatus = status
             }
@@ -143,7 +148,9 @@ public struct ChargePointSession: Sendable {
         case "Authorize":
             let reader = try PayloadReader(payload)
             let tag = try reader.string("idTag", max: 20)
-            return ["idTagInfo": ["status": .string(authorized(tag) ? "Accepted" : "Invalid")]]
+            let decision = policy.authorizer.decide(tag, wall)
+            notes.append("id tag \(tag): \(decision.status.rawValue) (\(decision.reason))")
+            return ["idTagInfo": TagAuthorizer.idTagInfo(decision)]
         case "StartTransaction":
             let reader = try PayloadReader(payload)
             let connector = try reader.integer("connectorId")
@@ -153,13 +160,14 @@ public struct ChargePointSession: Sendable {
             _ = try reader.optionalInteger("reservationId")
             let id = nextTransactionId
             nextTransactionId += 1
-            let accepted = authorized(tag)
+            let decision = policy.authorizer.decide(tag, wall)
+            let accepted = decision.accepted
             if accepted, connector == policy.connector {
                 transaction = Transaction(id: id, idTag: tag, meterStartWh: Double(meterStart), startedAt: now)
                 if meter.energyWh == nil { meter.energyWh = Double(meterStart) }
             }
-            notes.append("transaction \(id) \(accepted ? "started" : "refused") on connector \(connector), id tag \(tag)")
-            return ["transactionId": .number(Double(id)), "idTagInfo": ["status": .string(accepted ? "Accepted" : "Invalid")]]
+            notes.append("transaction \(id) \(accepted ? "started" : "refused") on connector \(connector), id tag \(tag) (\(decision.reason))")
+            return ["transactionId": .number(Double(id)), "idTagInfo": TagAuthorizer.idTagInfo(decision)]
         case "StopTransaction":
             let reader = try PayloadReader(payload)
             let meterStop = try reader.integer("meterStop")
@@ -189,8 +197,6 @@ public struct ChargePointSession: Sendable {
         }
     }
 
-    private func authorized(_ tag: String) -> Bool { policy.allowedTags?.contains(tag) ?? true }
-
     /// The charge point in the bridge's common terms.
     public func chargerStatus(now: Double, online: Bool) -> ChargerStatus {
         var result = ChargerStatus()
@@ -208,7 +214,10 @@ public struct ChargePointSession: Sendable {
         }
         let connected: Set<ConnectorStatus> = [.preparing, .charging, .suspendedEV, .suspendedEVSE, .finishing]
         result.cable = status.map { connected.contains($0) } == true ? .vehicleConnected : .noCable
-        result.faultCode = errorCode == .noError ? 0 : 1
+        // the error's place in OCPP 1.6's list (ConnectorLockFailure 1 … WeakSignal 15), not just "some fault"
+        result.faultCode = errorCode == .noError ? 0 : (ConnectorError.allCases.filter { $0 != .noError }.firstIndex(of: errorCode) ?? 0) + 1
+        result.errorCode = errorCode == .noError ? "" : errorCode.rawValue
+        (result.vendorErrorCode, result.errorInfo) = vendorError
         result.vendor = identity["vendor"] ?? ""
         result.model = identity["model"] ?? ""
         result.serial = identity["serial"] ?? ""
