@@ -24,6 +24,10 @@ enum EntityViews {
             "mode": .text(control.mode.rawValue), "current_limit": .number(Double(control.currentLimit ?? limits.ceiling)),
             "phases": .number(Double(status.activePhases)), "enabled": .bool(control.enabled), "forced": .bool(control.forced),
         ]
+        // the charger's own error (OCPP errorCode) and its vendor's code and text; None without
+        values["error"] = status.errorCode.isEmpty ? nil : .text(status.errorCode)
+        let vendor = [status.vendorErrorCode, status.errorInfo].filter { !$0.isEmpty }.joined(separator: ": ")
+        values["vendor_error"] = vendor.isEmpty ? nil : .text(vendor)
         values["plan"] = control.plan.map { .text(PlanView.json($0, currency: currency)) }
         // a random start delay: when the charger may start (ISO 8601, UTC)
         values["start_at"] = control.startAt.map { .text(ISO8601DateFormatter.string(from: Date(timeIntervalSince1970: $0), timeZone: .gmt,
