@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import OCPP
 import ServiceSupport
+import Synchronization
 
 /// What an OCPP charge point does for authorization and the operator's commands beside the
 /// profile stack: tags decided by the site's `AuthorizationBook`, its own local list kept in step
