@@ -46,6 +46,8 @@ public struct ChargerAuthorization: Sendable, Equatable, Hashable, Codable {
     public var format: UIDFormat
     /// Appended to presented tags to find entries meant for this charger only (Bender §5.5).
     public var postfix: String?
+    /// The other chargers' postfixes: entries meant for them are not this charger's.
+    public var otherPostfixes: Set<String> = []
 
     public init(mode: AuthorizationMode = .acceptAll, offline: OfflineAuthorization = .localList, format: UIDFormat = UIDFormat(),
                 postfix: String? = nil) {

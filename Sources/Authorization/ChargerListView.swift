@@ -5,6 +5,7 @@ public enum ChargerListView {
     public static func entries(_ list: LocalList, rules: ChargerAuthorization) -> [String: ListEntry] {
         let format = rules.format
         let postfix = rules.postfix.map(format.entry)
+        let others = rules.otherPostfixes.map(format.entry).filter { $0 != postfix }
         var plain: [String: ListEntry] = [:], specific: [String: ListEntry] = [:]
         // sorted: two entries that differ only in case give the same answer every time
         for entry in list.entries.values.sorted(by: { $0.idTag < $1.idTag }) {
@@ -13,7 +14,7 @@ public enum ChargerListView {
                 var mine = entry
                 mine.idTag = format.onCharger(String(text.dropLast(postfix.count)))
                 if specific[mine.idTag] == nil { specific[mine.idTag] = mine }
-            } else {
+            } else if !others.contains(where: { text.hasSuffix($0) && text.count > $0.count }) {
                 var shown = entry
                 shown.idTag = format.onCharger(text)
                 if plain[shown.idTag] == nil { plain[shown.idTag] = shown }

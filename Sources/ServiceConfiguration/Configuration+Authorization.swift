@@ -86,7 +86,9 @@ extension Configuration {
             zone = current.parent.flatMap { parent in load?.zones.first { $0.id == parent } }
         }
         levels.append(authorization.site)
-        return ChargerAuthorization.resolve(levels, postfix: charger.uidPostfix, base: ChargerAuthorization(mode: authorization.defaultMode))
+        var rules = ChargerAuthorization.resolve(levels, postfix: charger.uidPostfix, base: ChargerAuthorization(mode: authorization.defaultMode))
+        rules.otherPostfixes = Set(chargers.compactMap(\.uidPostfix)).subtracting([charger.uidPostfix].compactMap { $0 })
+        return rules
     }
 
     /// Every charger's rules, in the configuration's order.

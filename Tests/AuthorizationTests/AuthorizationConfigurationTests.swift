@@ -18,18 +18,22 @@ struct AuthorizationConfigurationTests {
           zones:
             - { id: garage, limit_a: 32, authorization: { mode: local_list } }
             - { id: bay, parent: garage, limit_a: 16 }
+            - { id: hall, parent: garage, limit_a: 16, authorization: { uid: { case: lower } } }
+            - { id: yard, limit_a: 16 }
         chargers:
-          - { id: a, zone: bay, uid_postfix: _1, authorization: { uid: { byte_order: reversed } } }
-          - { id: b, zone: garage }
-          - { id: c }
+          - { id: a, zone: bay, modbus: { port: 1502 }, uid_postfix: _1, authorization: { uid: { byte_order: reversed } } }
+          - { id: b, zone: hall, modbus: { port: 1503 }, uid_postfix: _2 }
+          - { id: c, zone: yard, modbus: { port: 1504 } }
         """
 
     @Test func levelsListAndPostfixAreRead() throws {
         let configuration = try Configuration.parse(Self.site, file: "site.yaml")
         let rules = configuration.authorizationRules
         // a: its own byte order, the zone's (through its parent) mode, the site's case and offline mode
-        #expect(rules[0] == ChargerAuthorization(mode: .localList, offline: .reject, format: UIDFormat(letterCase: .upper, byteOrder: .reversed), postfix: "_1"))
-        #expect(rules[1].mode == .localList && rules[1].format.byteOrder == .normal && rules[1].postfix == nil)
+        var expected = ChargerAuthorization(mode: .localList, offline: .reject, format: UIDFormat(letterCase: .upper, byteOrder: .reversed), postfix: "_1")
+        expected.otherPostfixes = ["_2"]
+        #expect(rules[0] == expected)
+        #expect(rules[1].mode == .localList && rules[1].format == UIDFormat(letterCase: .lower) && rules[1].postfix == "_2")
         #expect(rules[2].mode == .backend && rules[2].offline == .reject)
         let list = configuration.initialList
         #expect(list.version == 1 && list.count == 2)
@@ -41,12 +45,12 @@ struct AuthorizationConfigurationTests {
         let yaml = """
             ocpp: { authorize: [CARD1, CARD2] }
             chargers:
-              - { id: a }
+              - { id: a, driver: ocpp, ocpp: { password: secret-123 } }
             """
         let configuration = try Configuration.parse(yaml, file: "old.yaml")
         #expect(Set(configuration.initialList.entries.keys) == ["CARD1", "CARD2"])
         #expect(configuration.authorizationRules[0].mode == .localList)
-        let open = try Configuration.parse("ocpp: { authorize: all }\nchargers:\n  - { id: a }\n", file: "all.yaml")
+        let open = try Configuration.parse("ocpp: { authorize: all }\nchargers:\n  - { id: a, driver: ocpp, ocpp: { password: secret-123 } }\n", file: "all.yaml")
         #expect(open.authorizationRules[0].mode == .acceptAll && open.initialList.count == 0)
     }
 

@@ -123,7 +123,8 @@ struct AuthorizationTests {
         let list = LocalList(version: 4, entries: [
             ListEntry(idTag: "0a0e9b83"), ListEntry(idTag: "11223344_2", status: .blocked), ListEntry(idTag: "55667788_1", priority: true),
         ])
-        let master = rules(.localList, case: .upper, order: .reversed, postfix: "_1")
+        var master = rules(.localList, case: .upper, order: .reversed, postfix: "_1")
+        master.otherPostfixes = ["_2"]
         let view = ChargerListView.entries(list, rules: master)
         #expect(Set(view.keys) == ["839B0E0A", "88776655"])
         #expect(ChargerListView.priorityTags(list, rules: [master]) == ["55667788"])

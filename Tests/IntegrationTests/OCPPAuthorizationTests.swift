@@ -62,7 +62,7 @@ struct OCPPAuthorizationTests {
 
         // a differential update removes the blocked card: the charge point gets only that
         let sent = cp1.jsonEvents("local_list").count
-        try broker.publish("chargebridge/authorization/list/set", #"{"update": "differential", "entries": [{"id_tag": "0100FECA"}]}"#)
+        try broker.publish("chargebridge/authorization/list/set", #"{"update": "differential", "entries": [{"id_tag": "0100feca"}]}"#)
         let differential = try cp1.waitForEvent("local_list", after: sent, timeout: 15)
         #expect(differential["version"] as? Int == 8 && differential["update"] as? String == "Differential", "\(differential)")
         #expect(differential["tags"] as? [String: String] == ["839B0E0A": "Accepted"], "\(differential)")
