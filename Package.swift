@@ -79,7 +79,7 @@ let package = Package(
         .target(name: "OCPP", dependencies: ["EnergyControl", "Authorization"]),
         // The CPO uplink as pure values: a forwarded charger as an OCPP 1.6J charge point toward a backend
         // (boot, status, transactions in a journal kept across outages, the backend's profiles as a cap). No I/O.
-        .target(name: "OCPPUplink", dependencies: ["OCPP", "EnergyControl", "StorageModel"]),
+        .target(name: "OCPPUplink", dependencies: ["OCPP", "EnergyControl", "StorageModel", "Authorization"]),
         // What the NIO servers (HTTP, SEMP, OCPP) share: accepts paused while out of file descriptors.
         .target(name: "NIOServerSupport", dependencies: [
             .product(name: "NIOCore", package: "swift-nio"),
@@ -238,7 +238,7 @@ let package = Package(
         .testTarget(name: "SunSpecTests", dependencies: ["SunSpec", "RegisterMaps"]),
         .testTarget(name: "SmartMetersTests", dependencies: ["SmartMeters"]),
         .testTarget(name: "OCPPTests", dependencies: ["OCPP", "EnergyControl", "Authorization"]),
-        .testTarget(name: "OCPPUplinkTests", dependencies: ["OCPPUplink", "OCPP", "EnergyControl", "StorageModel"]),
+        .testTarget(name: "OCPPUplinkTests", dependencies: ["OCPPUplink", "OCPP", "EnergyControl", "StorageModel", "Authorization"]),
         .testTarget(name: "AuthorizationTests", dependencies: ["Authorization", "ServiceConfiguration", "RegisterMaps"]),
         .testTarget(name: "ControlPropertyTests", dependencies: ["DataFiles", "EnergyControl", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration", "RegisterMaps"]),
         .testTarget(name: "BridgeTests", dependencies: [

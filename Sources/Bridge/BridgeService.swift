@@ -129,7 +129,7 @@ public final class BridgeService: Service {
         for (index, charger) in configuration.chargers.enumerated() {
             guard let settings = charger.uplink else { continue }
             uplinks.append(try ChargerUplink.make(index: index, settings: settings, configuration: configuration, point: self.chargers[index],
-                                                  control: control, database: database, clock: clock, logger: logger))
+                                                  control: control, book: book, database: database, clock: clock, logger: logger))
         }
         self.uplinks = uplinks
         if let block = northbound.zoneBlock {

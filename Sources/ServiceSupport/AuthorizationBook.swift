@@ -19,8 +19,11 @@ package final class AuthorizationBook: Sendable {
 
     package var list: LocalList { state.withLock { $0 } }
 
-    package func decide(tag: String, charger: String, backend: BackendAnswer? = nil, at wall: Date) -> AuthorizationDecision {
-        let rules = rules[charger] ?? ChargerAuthorization()
+    /// `inListForm`: the tag is already in the list's form (an OCPP charger's session tag, see
+    /// `OCPPChargerDriver.poll`), so its byte order is not turned again.
+    package func decide(tag: String, charger: String, backend: BackendAnswer? = nil, at wall: Date, inListForm: Bool = false) -> AuthorizationDecision {
+        var rules = rules[charger] ?? ChargerAuthorization()
+        if inListForm { rules.format.byteOrder = .normal }
         return Authorizer.decide(tag: tag, rules: rules, list: list, backend: backend, at: wall)
     }
 
