@@ -239,7 +239,7 @@ let package = Package(
         .testTarget(name: "SmartMetersTests", dependencies: ["SmartMeters"]),
         .testTarget(name: "OCPPTests", dependencies: ["OCPP", "EnergyControl", "Authorization"]),
         .testTarget(name: "OCPPUplinkTests", dependencies: ["OCPPUplink", "OCPP", "EnergyControl", "StorageModel", "Authorization"]),
-        .testTarget(name: "AuthorizationTests", dependencies: ["Authorization", "ServiceConfiguration", "RegisterMaps"]),
+        .testTarget(name: "AuthorizationTests", dependencies: ["Authorization", "ServiceConfiguration", "RegisterMaps", "EnergyControl"]),
         .testTarget(name: "ControlPropertyTests", dependencies: ["DataFiles", "EnergyControl", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration", "RegisterMaps"]),
         .testTarget(name: "BridgeTests", dependencies: [
             "DataFiles", "LinkValues", "Modbus", "ServiceConfiguration", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration",

@@ -1,4 +1,5 @@
 import Authorization
+import EnergyControl
 import Foundation
 import Testing
 
@@ -7,16 +8,7 @@ import Testing
 struct AuthorizationProperties {
     static let cases = max(1, Int((Double(400) * (ProcessInfo.processInfo.environment["CB_PROPERTY_SCALE"].flatMap(Double.init) ?? 1)).rounded()))
 
-    struct Draws: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    typealias Draws = SeededRandom
 
     static func uid(_ random: inout Draws) -> String {
         let alphabet = Array("0123456789abcdefABCDEF-_xyZ")
@@ -42,7 +34,7 @@ struct AuthorizationProperties {
     }
 
     @Test func normalisationIsIdempotentAndRoundTrips() {
-        var random = Draws(state: 26)
+        var random = Draws(seed: 26)
         for _ in 0..<Self.cases {
             let format = Self.format(&random), tag = Self.uid(&random)
             let entry = format.entry(tag)
@@ -58,7 +50,7 @@ struct AuthorizationProperties {
     }
 
     @Test func differentialThenFullEqualsFull() throws {
-        var random = Draws(state: 2026)
+        var random = Draws(seed: 2026)
         let pool = (0..<8).map { "T\($0)" }
         for _ in 0..<Self.cases {
             var list = LocalList()
@@ -74,7 +66,7 @@ struct AuthorizationProperties {
     }
 
     @Test func syncBringsTheChargerToTheTarget() throws {
-        var random = Draws(state: 16)
+        var random = Draws(seed: 16)
         let pool = (0..<8).map { String(format: "%08x", $0 * 0x1111_1111) }
         for _ in 0..<Self.cases {
             var list = LocalList()
