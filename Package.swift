@@ -68,14 +68,18 @@ let package = Package(
         // The service's configuration file: every section parsed and validated (file:line:field errors).
         .target(name: "ServiceConfiguration", dependencies: [
             "NameSuggestion", "RegisterMaps", "DataFiles", "LinkValues", "EnergyControl", "SiteConfiguration", "SimulatedDevices", "ControlCore", "SmartMeters",
-            "SunSpec",
+            "SunSpec", "Authorization",
         ]),
+        // Who may charge, as pure values: UID normalisation (case, byte order, postfix), the local
+        // list with its versions and updates, modes per site, zone and charger, the decision. No I/O.
+        .target(name: "Authorization"),
         // OCPP 1.6J and 2.0.1 as pure values: frames, payload validation, each version's session and
-        // message set under one version-neutral control, the profile stack, one outstanding call at a time. No I/O; time comes in as parameters.
-        .target(name: "OCPP", dependencies: ["EnergyControl"]),
+        // message set under one version-neutral control, the profile stack, tags decided through the
+        // `TagAuthorizer` hook, one outstanding call at a time. No I/O; time comes in as parameters.
+        .target(name: "OCPP", dependencies: ["EnergyControl", "Authorization"]),
         // The CPO uplink as pure values: a forwarded charger as an OCPP 1.6J charge point toward a backend
         // (boot, status, transactions in a journal kept across outages, the backend's profiles as a cap). No I/O.
-        .target(name: "OCPPUplink", dependencies: ["OCPP", "EnergyControl", "StorageModel"]),
+        .target(name: "OCPPUplink", dependencies: ["OCPP", "EnergyControl", "StorageModel", "Authorization"]),
         // What the NIO servers (HTTP, SEMP, OCPP) share: accepts paused while out of file descriptors.
         .target(name: "NIOServerSupport", dependencies: [
             .product(name: "NIOCore", package: "swift-nio"),
@@ -108,7 +112,7 @@ let package = Package(
         // ChargerDriver protocol, PolledDevice, the metric names; worker threads, the monotonic clock, the
         // change signal, log coalescing, sorted JSON, the release's version. No I/O of its own, no C library.
         .target(name: "ServiceSupport", dependencies: [
-            "EnergyControl", "RegisterMaps", "SunSpec",
+            "EnergyControl", "RegisterMaps", "SunSpec", "Authorization",
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
         ]),
@@ -123,7 +127,7 @@ let package = Package(
         // saved settings (SQLite, through Storage).
         .target(name: "SiteRuntime", dependencies: [
             "RegisterMaps", "LinkValues", "EnergyControl", "SiteConfiguration", "ControlCore", "ServiceConfiguration", "Storage", "StorageModel",
-            "ServiceSupport", "FaceLayouts",
+            "ServiceSupport", "FaceLayouts", "Authorization",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -132,7 +136,7 @@ let package = Package(
         // system that admits the charge points, and the simulated charger. Statuses in, setpoints out.
         .target(name: "ChargerDrivers", dependencies: [
             "RegisterMaps", "LinkValues", "Modbus", "EnergyControl", "ServiceConfiguration", "SimulatedDevices", "OCPP", "OCPPServer",
-            "ServiceSupport",
+            "ServiceSupport", "Authorization",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The site's meters and inputs, each reader on a thread of its own: Modbus buses (libmodbus) and smart
@@ -155,7 +159,7 @@ let package = Package(
         // Home Assistant discovery after the topic contract; and the meters whose values arrive over MQTT.
         .target(name: "NorthboundMQTT", dependencies: [
             "RegisterMaps", "DataFiles", "LinkValues", "MQTT", "EnergyControl", "ControlCore", "ServiceConfiguration", "SmartMeters",
-            "ServiceSupport", "SiteRuntime",
+            "ServiceSupport", "SiteRuntime", "Authorization",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
         ]),
@@ -167,7 +171,7 @@ let package = Package(
         .target(name: "Bridge", dependencies: [
             "RegisterMaps", "DataFiles", "LinkValues", "Modbus", "EnergyControl", "ControlCore", "ServiceConfiguration", "Storage", "StorageModel",
             "SEMPServer", "ServiceSupport", "FaceLayouts", "StandbyLease", "SiteRuntime", "ChargerDrivers", "MeterReaders", "Faces", "NorthboundMQTT",
-            "OperatorStatus", "OCPP", "OCPPUplink", "OCPPUplinkClient",
+            "OperatorStatus", "OCPP", "OCPPUplink", "OCPPUplinkClient", "Authorization",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
@@ -233,8 +237,9 @@ let package = Package(
         .testTarget(name: "EnergyControlTests", dependencies: ["EnergyControl"]),
         .testTarget(name: "SunSpecTests", dependencies: ["SunSpec", "RegisterMaps"]),
         .testTarget(name: "SmartMetersTests", dependencies: ["SmartMeters"]),
-        .testTarget(name: "OCPPTests", dependencies: ["OCPP", "EnergyControl"]),
-        .testTarget(name: "OCPPUplinkTests", dependencies: ["OCPPUplink", "OCPP", "EnergyControl", "StorageModel"]),
+        .testTarget(name: "OCPPTests", dependencies: ["OCPP", "EnergyControl", "Authorization"]),
+        .testTarget(name: "OCPPUplinkTests", dependencies: ["OCPPUplink", "OCPP", "EnergyControl", "StorageModel", "Authorization"]),
+        .testTarget(name: "AuthorizationTests", dependencies: ["Authorization", "ServiceConfiguration", "RegisterMaps", "EnergyControl"]),
         .testTarget(name: "ControlPropertyTests", dependencies: ["DataFiles", "EnergyControl", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration", "RegisterMaps"]),
         .testTarget(name: "BridgeTests", dependencies: [
             "DataFiles", "LinkValues", "Modbus", "ServiceConfiguration", "ControlCore", "Simulation", "SimulatedDevices", "SiteConfiguration",

@@ -40,6 +40,10 @@ public final class BridgeService: Service {
     /// The chargers forwarded to a CPO backend, one client each.
     let uplinks: [UplinkClient]
     let recorder: Recorder?
+    /// Who may charge: the local list and each charger's rules (BridgeService+Authorization.swift).
+    let book: AuthorizationBook
+    let listFiles = Mutex<AuthorizationListFile?>(nil)
+    let listVersionSeen = Mutex<Int?>(nil)
     package let clock = MonotonicSeconds()
     let logger: Logger
     let statusInterval: Seconds?
@@ -87,7 +91,9 @@ public final class BridgeService: Service {
             ChargerPoint(config: charger, layouts: configuration.faces(of: charger).compactMap { layouts[$0.face] }, clock: clock, logger: logger,
                          recorder: recorder, changes: changes, emsExpected: configuration.emsExpected)
         }
-        let drivers = configuration.chargers.map { BridgeService.makeDriver($0, ocpp: configuration.ocpp, logger: logger, now: clock.now) }
+        let book = try BridgeService.makeBook(configuration, database: database, logger: logger)
+        self.book = book
+        let drivers = configuration.chargers.map { BridgeService.makeDriver($0, ocpp: configuration.ocpp, book: book, logger: logger, now: clock.now) }
         self.drivers = drivers
         centralSystem = configuration.ocpp.map { settings in
             CentralSystem(settings: settings, drivers: drivers.compactMap { $0 as? OCPPChargerDriver }, logger: logger)
@@ -123,7 +129,7 @@ public final class BridgeService: Service {
         for (index, charger) in configuration.chargers.enumerated() {
             guard let settings = charger.uplink else { continue }
             uplinks.append(try ChargerUplink.make(index: index, settings: settings, configuration: configuration, point: self.chargers[index],
-                                                  control: control, database: database, clock: clock, logger: logger))
+                                                  control: control, book: book, database: database, clock: clock, logger: logger))
         }
         self.uplinks = uplinks
         if let block = northbound.zoneBlock {
@@ -145,7 +151,7 @@ public final class BridgeService: Service {
         let chargers = self.chargers
         mqtt = try configuration.mqtt.map { settings in
             try MQTTNorthbound(configuration: configuration, settings: settings, chargers: chargers, control: control, meters: meters,
-                               clock: clock, changes: changes,
+                               clock: clock, changes: changes, book: book,
                                mqttMeters: configuration.meters.contains { $0.mqtt != nil }
                                    ? MQTTMeters(configuration, deliver: BridgeService.route(control: control, meters: meters), logger: logger) : nil,
                                logger: logger)
@@ -176,9 +182,10 @@ public final class BridgeService: Service {
     }
 
     /// A Modbus master for a real charger (its own thread), or a simulated one.
-    static func makeDriver(_ charger: Configuration.Charger, ocpp server: OCPPSettings?, logger: Logger, now: Seconds) -> any ChargerDriver {
+    static func makeDriver(_ charger: Configuration.Charger, ocpp server: OCPPSettings?, book: AuthorizationBook? = nil, logger: Logger,
+                           now: Seconds) -> any ChargerDriver {
         if let ocpp = charger.ocpp, let server {
-            return OCPPChargerDriver(charger: charger, ocpp: ocpp, server: server, logger: logger)
+            return OCPPChargerDriver(charger: charger, ocpp: ocpp, server: server, book: book, logger: logger)
         }
         guard let southbound = charger.southbound else {
             return SimulatedChargerDriver(limits: charger.limits, evs: charger.simulatedEVs, start: now)
@@ -456,6 +463,7 @@ public final class BridgeService: Service {
             if case .file(let path) = input.source { control.inputRead(input.id, raw: FileInput.read(path), now: now) }
         }
         priceFile?.poll(now: now, into: control)
+        pollAuthorization(now: now)
         control.step(now: now)
         chargers.forEach { $0.flushLogs() }   // counts held back by a flood that stopped
         let wall = Date()

@@ -1,3 +1,4 @@
+import Authorization
 import EnergyControl
 import Foundation
 import Logging
@@ -13,9 +14,12 @@ import Synchronization
 /// control only swaps values under the lock, so a slow charge point never delays a control step.
 /// The newest connection for an id wins.
 package final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
-    private struct State {
+    struct State {
         var control: any ChargePointProtocol
         var connection: OCPPConnection?
+        /// The charge point's own local list (OCPPChargerDriver+Authorization.swift).
+        var listSync = LocalListSync()
+        var listBooted = false
     }
 
     package let chargerId: String
@@ -24,21 +28,25 @@ package final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
     package let allowedVersions: Set<OCPPVersion>
     private let controlSettings: StationSettings
     private let idPrefix: String
-    private let state: Mutex<State>
+    let state: Mutex<State>
+    /// Who may charge here, and the site's list (nil: everyone).
+    let book: AuthorizationBook?
+    var rules: ChargerAuthorization { book?.rules[chargerId] ?? ChargerAuthorization() }
     private let clock = MonotonicSeconds()
-    private let logger: Logger
+    let logger: Logger
     /// What a charge point sends must not flood the log: one line per kind and 10 s, with a count.
     private let lines = Coalescer(interval: 10)
 
-    package init(charger: Configuration.Charger, ocpp: OCPPChargerSettings, server: OCPPSettings, logger: Logger) {
+    package init(charger: Configuration.Charger, ocpp: OCPPChargerSettings, server: OCPPSettings, book: AuthorizationBook? = nil, logger: Logger) {
         chargerId = charger.id
         settings = ocpp
         self.logger = logger
+        self.book = book
         allowedVersions = OCPPVersion(rawValue: ocpp.version).map { [$0] } ?? Set(OCPPVersion.allCases)
         var control = StationSettings()
         control.policy.connector = ocpp.connector
         control.policy.heartbeatInterval = server.heartbeatSeconds
-        control.policy.allowedTags = server.allowedTags.map(Set.init)
+        control.policy.authorizer = Self.authorizer(book: book, charger: charger.id, remoteIdTag: control.remoteIdTag)
         // transaction ids stay unique across restarts
         control.policy.firstTransactionId = Int(Date().timeIntervalSince1970) % 1_000_000_000
         control.stack.connector = ocpp.connector
@@ -66,7 +74,10 @@ package final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
 
     package func poll(now _: Seconds) -> ChargerStatus {
         let now = clock.now
-        return state.withLock { $0.control.status(now: now) }
+        var status = state.withLock { $0.control.status(now: now) }
+        // sessions show the tag in the list's form, so priority entries find it
+        if book != nil, !status.idTag.isEmpty { status.idTag = rules.format.presented(status.idTag) }
+        return status
     }
 
     package func apply(setpoint: Int, phases: Int?) {
@@ -81,7 +92,9 @@ package final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
     package func operatorState(enabled: Bool, forced: Bool) {
         let queued = state.withLock { state in
             let before = state.control.pendingCalls
-            state.control.setOperator(enabled: enabled, forced: forced)
+            // autostart: a plugged car is started without a tag, like a forced charge
+            let autostart = rules.mode == .autostart && state.control.record.state == .preparing
+            state.control.setOperator(enabled: enabled, forced: forced || autostart)
             return state.control.pendingCalls != before
         }
         if queued { pumpSoon() }
@@ -119,6 +132,7 @@ package final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
                 state.connection = connection
                 if state.control.version != version { state.control = switched(state.control, to: version) }
                 state.control.opened(now: now)
+                state.listBooted = false
             }
             return state.connection
         }
@@ -139,7 +153,8 @@ package final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
         let now = clock.now, wall = Date()
         let outcome = state.withLock { state -> (frames: [Frame], notes: [ControlNote])? in
             guard state.connection === connection else { return nil }
-            return state.control.received(text, now: now, wall: wall)
+            let outcome = state.control.received(text, now: now, wall: wall)
+            return (outcome.frames + driverCalls(&state, now: now, wall: wall), outcome.notes)
         }
         guard let outcome else { return }
         outcome.frames.forEach { connection.send($0.text) }
@@ -158,7 +173,7 @@ package final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
 
     // MARK: sending
 
-    private func pumpSoon() {
+    func pumpSoon() {
         guard let connection = state.withLock({ $0.connection }) else { return }
         connection.soon { [weak self] in self?.pump(on: connection) }
     }
@@ -167,7 +182,8 @@ package final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
         let now = clock.now, wall = Date()
         let outcome = state.withLock { state -> (frames: [Frame], notes: [ControlNote])? in
             guard state.connection === connection else { return nil }
-            return state.control.tick(now: now, wall: wall)
+            let outcome = state.control.tick(now: now, wall: wall)
+            return (outcome.frames + driverCalls(&state, now: now, wall: wall), outcome.notes)
         }
         guard let outcome else { return }
         outcome.frames.forEach { connection.send($0.text) }

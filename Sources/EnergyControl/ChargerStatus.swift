@@ -34,6 +34,11 @@ public struct ChargerStatus: Sendable, Equatable {
     public var firmware = ""
     public var cable: CableState = .noCable
     public var faultCode: Int = 0
+    /// The charger's own error, where it names one (OCPP ChargePointErrorCode such as
+    /// "GroundFailure"; empty without an error), its vendor's code and text (Bender CC613 §9).
+    public var errorCode = ""
+    public var vendorErrorCode = ""
+    public var errorInfo = ""
     /// Per-phase currents of the charger's L1..L3, amperes.
     public var currents: [Double] = [0, 0, 0]
     public var voltages: [Double] = [230, 230, 230]

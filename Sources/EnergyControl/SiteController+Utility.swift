@@ -21,7 +21,8 @@ extension SiteController {
             let most = charger.plugged && charger.status.online ? min(Double(charger.limits.ceiling), caps[index].reachable) : 0
             // priority as load management has it (chargers, id tags, the hours), and a forced charge;
             // the highest plug pauses first, as load management's default pause order
-            let priority = charger.forced || (load?.settings ?? LoadSettings()).hasPriority(charger: charger.priority, idTag: charger.status.idTag, time: time)
+            let priority = charger.forced || (load?.settings ?? LoadSettings()).hasPriority(charger: charger.priority, idTag: charger.status.idTag,
+                                                                                                            listTags: load?.listPriorityTags ?? [], time: time)
             return PowerBudget.Claim(minimumW: charger.minimum * watts[index], maximumW: most >= charger.minimum ? most * watts[index] : 0,
                                      priority: priority, pauseOrder: charger.plug ?? index + 1)
         }

@@ -26,6 +26,10 @@ enum EntityViews {
             "phases": .number(Double(status.activePhases)), "enabled": .bool(control.enabled), "forced": .bool(control.forced),
         ]
         values["uplink"] = snapshot.uplink.map { .text($0) }
+        // the charger's own error (OCPP errorCode) and its vendor's code and text; None without
+        values["error"] = status.errorCode.isEmpty ? nil : .text(status.errorCode)
+        let vendor = [status.vendorErrorCode, status.errorInfo].filter { !$0.isEmpty }.joined(separator: ": ")
+        values["vendor_error"] = vendor.isEmpty ? nil : .text(vendor)
         values["plan"] = control.plan.map { .text(PlanView.json($0, currency: currency)) }
         // a random start delay: when the charger may start (ISO 8601, UTC)
         values["start_at"] = control.startAt.map { .text(ISO8601DateFormatter.string(from: Date(timeIntervalSince1970: $0), timeZone: .gmt,

@@ -33,6 +33,7 @@ public enum EntityVocabulary {
             "power": .number, "energy": .number, "session.energy": .number, "session.duration": .number, "session.id_tag": .text,
             "setpoint_answer": .text, "uplink": .text, "profile_way": .text, "steerable": .bool, "setpoint": .number, "reason": .text, "request": .number, "failsafe": .bool, "master": .text,
             "mode": .text, "current_limit": .number, "phases": .number, "enabled": .bool, "forced": .bool, "start_at": .text,
+            "error": .text, "vendor_error": .text,
             "plan": .text,
         ],
         .meter: ["online": .bool],

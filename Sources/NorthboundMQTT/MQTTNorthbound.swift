@@ -1,3 +1,4 @@
+import Authorization
 import LinkValues
 import ServiceConfiguration
 import DataFiles
@@ -86,10 +87,13 @@ public final class MQTTNorthbound: Sendable {
     let changes: ChangeSignal
     /// Meters whose values arrive on this broker (their topics are subscribed too).
     let mqttMeters: MQTTMeters?
+    /// The local list (`authorization/list`), and the chargers' command topics (reset, stop).
+    let book: AuthorizationBook?
+    let commandTopics: [String: (index: Int, word: String)]
     private let publisher = Mutex<WorkerThread?>(nil)
 
     package init(configuration: Configuration, settings: MQTTSettings, chargers: [ChargerPoint], control: SiteControl, meters: MeterBoard,
-         clock: MonotonicSeconds, changes: ChangeSignal, mqttMeters: MQTTMeters? = nil, logger: Logger) throws {
+         clock: MonotonicSeconds, changes: ChangeSignal, book: AuthorizationBook? = nil, mqttMeters: MQTTMeters? = nil, logger: Logger) throws {
         (contract, discovery) = try Self.mappings(configuration, settings)
         self.changes = changes
         self.mqttMeters = mqttMeters
@@ -104,6 +108,8 @@ public final class MQTTNorthbound: Sendable {
         self.clock = clock
         self.logger = logger
         entities = Self.entities(configuration, contract: contract)
+        self.book = book
+        commandTopics = Self.commandTopics(entities)
         var routes: [String: Route] = [:]
         for entity in entities {
             for (value, topic) in zip(entity.values, entity.topics) where entity.discovery.commands.contains(value.topic) || entity.kind == .charger {
@@ -248,7 +254,8 @@ public final class MQTTNorthbound: Sendable {
 
     /// `<prefix>/+/…/+/set` for every depth a value topic has.
     var setPatterns: [String] {
-        let depths = Set(entities.flatMap(\.topics).map { $0.dropFirst(contract.prefix.count + 1).split(separator: "/").count })
+        let topics = entities.flatMap(\.topics) + commandTopics.keys.map { String($0.dropLast(4)) } + [listTopic]
+        let depths = Set(topics.map { $0.dropFirst(contract.prefix.count + 1).split(separator: "/").count })
         return depths.sorted().map { contract.prefix + String(repeating: "/+", count: $0) + "/set" }
     }
 
@@ -266,6 +273,7 @@ public final class MQTTNorthbound: Sendable {
             receivePrices(topic: topic, payload: payload)
             return
         }
+        if handleAuthorization(topic: topic, payload: payload) { return }
         if let discovery, topic == discovery.statusTopic {
             if String(decoding: payload.prefix(16), as: UTF8.self) == "online" {
                 logger.info("Home Assistant is online: discovery republished")
@@ -316,12 +324,12 @@ public final class MQTTNorthbound: Sendable {
         }
     }
 
-    private func reject(topic: String, payload: [UInt8], reason: String) {
+    func reject(topic: String, payload: [UInt8], reason: String) {
         let shown = String(decoding: payload.prefix(64), as: UTF8.self) + (payload.count > 64 ? "…" : "")
         // every rejection is answered on the error topic; the log takes one line per 10 s
         // keyed by the command's topic, or one key for every topic nobody handles (a stranger
         // inventing topics gets one line per 10 s, not one per message)
-        let key = routes[topic] == nil ? "unknown" : topic
+        let key = routes[topic] == nil && commandTopics[topic] == nil && topic != listTopic + "/set" ? "unknown" : topic
         if let held = rejections.admit(key) {
             logger.warning("MQTT command on \(topic) rejected: \(reason)\(held > 0 ? " (and \(held) more rejected in the last 10 s)" : "")")
         }
@@ -428,6 +436,10 @@ public final class MQTTNorthbound: Sendable {
                     }
                 }
                 if heldBack { state.unsettled.insert(number) } else { state.unsettled.remove(number) }
+            }
+            if let summary = listSummary(), full || state.published[listTopic]?.payload != summary,
+               client.publish(listTopic, summary, qos: qos, retain: true) {
+                state.published[listTopic] = Published(payload: summary, time: now)
             }
             // a charger that reported its own model, serial or firmware: its device info says so
             var identities: [String: ChargerIdentity] = [:]

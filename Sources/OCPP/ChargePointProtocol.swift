@@ -16,6 +16,11 @@ public protocol ChargePointProtocol: Sendable {
     var pendingCalls: Int { get }
     /// Nothing is waiting to be sent or answered.
     var idle: Bool { get }
+    /// Connected, and the charge point said who it is (BootNotification).
+    var connected: Bool { get }
+    var booted: Bool { get }
+    /// The controlled connector as the charge point reported it.
+    var record: StationRecord { get }
 
     mutating func opened(now: Double)
     mutating func closed()
@@ -27,6 +32,12 @@ public protocol ChargePointProtocol: Sendable {
     mutating func setFailsafe(_ amperes: Int)
     mutating func setOperator(enabled: Bool, forced: Bool)
     mutating func reset(_ kind: ResetKind)
+    /// Ends the running transaction; false when none runs.
+    mutating func stopTransaction() -> Bool
+    /// A call of the driver's own (the local list), answered through `takeAnswers`.
+    @discardableResult
+    mutating func send(_ call: OutgoingCall, key: String) -> Bool
+    mutating func takeAnswers() -> [OutgoingCalls.Outcome]
     /// The bridge stops: the dynamic profile is cleared, nothing renewed.
     mutating func leave()
     func status(now: Double) -> ChargerStatus

@@ -42,6 +42,8 @@ public struct StationControl<Messages: OCPPMessageSet>: ChargePointProtocol {
     /// How long the dynamic profile waits for the failsafe on a new connection.
     static var failsafeGrace: Double { 5.0 }
     private var refusedLogged: Set<String> = []
+    /// Answers to the calls the driver asked for (`send`), for it to take.
+    public private(set) var answers: [OutgoingCalls.Outcome] = []
 
     public init(settings: Settings, idPrefix: String) {
         self.settings = settings
@@ -76,6 +78,7 @@ public struct StationControl<Messages: OCPPMessageSet>: ChargePointProtocol {
         sentOperative = nil
         ladder.restart()
         remoteStartAsked = false
+        answers = []
         session.heard(now: now)     // acceptedSetpoint stays: the charger keeps its profiles
     }
 
@@ -209,6 +212,10 @@ public struct StationControl<Messages: OCPPMessageSet>: ChargePointProtocol {
     static var retryAfter: Double { 30.0 }
 
     private mutating func record(_ outcome: OutgoingCalls.Outcome, now: Double) -> [Note] {
+        if outcome.key.hasPrefix(Self.driverKey) {
+            answers.append(outcome)
+            return []
+        }
         let what = outcome.key == "dynamic" || outcome.key == "failsafe" ? "\(outcome.key) profile" : outcome.action
         if case .success = outcome.answer, let notes = Messages.configurationNotes(outcome, settings: settings) { return notes }
         var notes: [Note] = []
@@ -288,6 +295,17 @@ public struct StationControl<Messages: OCPPMessageSet>: ChargePointProtocol {
         enqueue(Messages.reset(kind), key: "reset")
     }
 
+    /// The operator's stop (MQTT `stop/set`): RemoteStopTransaction / RequestStopTransaction of
+    /// the running transaction. False when there is none (or the charge point is not booted).
+    public mutating func stopTransaction() -> Bool {
+        guard connected, session.booted, let transaction = session.record.transaction else { return false }
+        enqueue(Messages.remoteStop(transactionId: transaction.id), key: "stop")
+        return true
+    }
+
+    public var booted: Bool { session.booted }
+    public var record: StationRecord { session.record }
+
     /// The bridge stops: the dynamic profile is cleared so the charge point falls back to its
     /// failsafe profile now, not when the validity runs out; nothing is renewed any more.
     public mutating func leave() {
@@ -299,6 +317,28 @@ public struct StationControl<Messages: OCPPMessageSet>: ChargePointProtocol {
 
     private mutating func enqueue(_ call: OutgoingCall, key: String) { calls.enqueue(call.action, call.payload, key: key) }
 
+    /// Calls the driver makes beside the profile stack (the 1.6 local list): queued under `key`
+    /// (prefixed), answered through `takeAnswers`. False while the charge point is not connected
+    /// and booted.
+    @discardableResult
+    public mutating func send(_ call: OutgoingCall, key: String) -> Bool {
+        guard connected, session.booted else { return false }
+        calls.enqueue(call.action, call.payload, key: Self.driverKey + key)
+        return true
+    }
+
+    public mutating func takeAnswers() -> [OutgoingCalls.Outcome] {
+        defer { answers = [] }
+        return answers.map { outcome in
+            var outcome = outcome
+            outcome.key = String(outcome.key.dropFirst(Self.driverKey.count))
+            return outcome
+        }
+    }
+
+    static var driverKey: String { "driver." }
+
+    /// Nothing is waiting to be sent or answered.
     public var idle: Bool { calls.outstanding == nil && calls.queue.isEmpty }
 
     /// Online: connected, booted and heard from within 2 heartbeats (+ 10 s).

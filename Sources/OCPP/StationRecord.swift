@@ -1,3 +1,4 @@
+import Authorization
 import EnergyControl
 import Foundation
 
@@ -7,14 +8,12 @@ public struct ChargePointPolicy: Sendable, Equatable {
     public var connector = 1
     /// Seconds, sent in the BootNotification answer.
     public var heartbeatInterval = 60
-    /// nil: every id tag is accepted; else only these.
-    public var allowedTags: Set<String>?
+    /// Who may charge (1.6 Authorize and StartTransaction, 2.0.1 Authorize and TransactionEvent).
+    public var authorizer = TagAuthorizer.acceptAll
     /// The first transaction id handed out (1.6; ids must stay unique across restarts: seed from the clock).
     public var firstTransactionId = 1
 
     public init() {}
-
-    func authorized(_ tag: String) -> Bool { allowedTags?.contains(tag) ?? true }
 }
 
 /// The last measurements a charge point sent, in SI units after unit and multiplier.
@@ -48,6 +47,8 @@ public struct StationRecord: Sendable, Equatable {
     public var stationState: ChargePointState?
     public var plugged = false
     public var faulted = false
+    /// The charger's own error, as it named it (empty: none; see `ReportedError`).
+    public var error = ReportedError()
     public var meter = MeterReading()
     public var transaction: Transaction?
     /// The last finished transaction (its values stay on the EVC08 face until the next one).
@@ -84,7 +85,10 @@ public struct StationRecord: Sendable, Equatable {
         let effective = stationState == .unavailable || stationState == .faulted ? stationState : state
         result.state = effective ?? .unavailable
         result.cable = plugged ? .vehicleConnected : .noCable
-        result.faultCode = faulted ? 1 : 0
+        result.faultCode = faulted || !error.code.isEmpty ? max(1, error.number) : 0
+        result.errorCode = error.code
+        result.vendorErrorCode = error.vendorCode
+        result.errorInfo = error.info
         result.vendor = identity["vendor"] ?? ""
         result.model = identity["model"] ?? ""
         result.serial = identity["serial"] ?? ""
@@ -105,5 +109,22 @@ public struct StationRecord: Sendable, Equatable {
         }
         result.online = online && booted
         return result
+    }
+}
+
+/// An error the charger reported: 1.6 StatusNotification errorCode (with its place in 1.6's list,
+/// ConnectorLockFailure 1 … WeakSignal 15), vendorErrorCode and info; 2.0.1 an active Problem
+/// event (NotifyEvent: the component, techCode and techInfo).
+public struct ReportedError: Sendable, Equatable {
+    public var code = ""
+    /// The fault code on the EVC08 face (0: none; 1 where the version has no list).
+    public var number = 0
+    public var vendorCode = ""
+    public var info = ""
+    public init(code: String = "", number: Int = 0, vendorCode: String = "", info: String = "") {
+        self.code = code
+        self.number = number
+        self.vendorCode = vendorCode
+        self.info = info
     }
 }

@@ -1,3 +1,4 @@
+import Authorization
 import EnergyControl
 import Foundation
 import OCPP
@@ -107,11 +108,11 @@ public struct UplinkMachine: Sendable {
     }
 
     /// The WebSocket closed: calls not yet answered are forgotten, the journal stays.
-    public mutating func disconnected() {
+    public mutating func disconnected(wall: Date) {
         connected = false
         booted = false
         calls.reset()
-        if case .pending(let tag) = authorization { authorization = offlineDecision(tag) }
+        if case .pending(let tag) = authorization { authorization = offlineDecision(tag, wall: wall) }
     }
 
     // MARK: - Time and the charger's status
@@ -180,7 +181,7 @@ public struct UplinkMachine: Sendable {
                 authorization = .pending(tag)
                 calls.enqueue("Authorize", ["idTag": .string(UplinkMessages.clip(tag, 20))], key: "authorize")
             } else {
-                authorization = offlineDecision(tag)
+                authorization = offlineDecision(tag, wall: wall)
                 output.log(.notice, "id tag \(tag) decided offline (\(settings.offline.rawValue)): \(authorization == .accepted(tag) ? "accepted" : "refused")")
                 authorize(tag, status: status, now: now, wall: wall, into: &output)
             }
@@ -194,11 +195,15 @@ public struct UplinkMachine: Sendable {
         }
     }
 
-    func offlineDecision(_ tag: String) -> Authorization {
+    /// `local_list`: the site's authorization when the bridge hands it in (`localAuthorizer`), else
+    /// the plain `localList`.
+    func offlineDecision(_ tag: String, wall: Date) -> Authorization {
         switch settings.offline {
         case .acceptAll: .accepted(tag)
         case .reject: .refused(tag)
-        case .localList: settings.localList.map { $0.contains(tag) } ?? true ? .accepted(tag) : .refused(tag)
+        case .localList:
+            if let local = settings.localAuthorizer { local.decide(tag, wall).accepted ? .accepted(tag) : .refused(tag) }
+            else { settings.localList.map { $0.contains(tag) } ?? true ? .accepted(tag) : .refused(tag) }
         }
     }
 
@@ -304,7 +309,7 @@ public struct UplinkMachine: Sendable {
                 authorization = status == "Accepted" ? .accepted(tag) : .refused(tag)
                 output.log(.info, "backend answered Authorize of \(tag): \(status)")
             } else {
-                authorization = offlineDecision(tag)
+                authorization = offlineDecision(tag, wall: wall)
                 output.log(.notice, "Authorize of \(tag) unanswered: decided offline (\(settings.offline.rawValue))")
             }
         case (_, .failure(let failure)):

@@ -19,8 +19,10 @@ public struct UplinkSettings: Sendable, Equatable {
     public var heartbeat: Double = 300
     public var meterInterval: Double = 60
     public var offline = OfflineAuthorization.localList
-    /// The local list (`ocpp.authorize`); nil accepts every tag.
+    /// The local list (`ocpp.authorize`); nil accepts every tag. Used when `localAuthorizer` is nil.
     public var localList: [String]?
+    /// The site's authorization (its local list, UID format, postfix, modes) for `local_list`.
+    public var localAuthorizer: TagAuthorizer?
     /// Most transaction messages kept for one charger while the backend is away.
     public var capacity = 1000
     public var callTimeout: Double = 30

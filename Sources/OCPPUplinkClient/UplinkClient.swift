@@ -191,7 +191,7 @@ public final class UplinkClient: Sendable {
         }
         guard wasOurs else { return }
         let wasBooted = machine.withLock { machine in
-            defer { machine.disconnected() }
+            defer { machine.disconnected(wall: Date()) }
             return machine.booted
         }
         if wasBooted { emit(.warning, "uplink to \(endpoint.url) lost; transaction messages are kept until it is back") }

@@ -1,3 +1,4 @@
+import Authorization
 import DataFiles
 import ControlCore
 import EnergyControl
@@ -103,6 +104,8 @@ extension Configuration {
             }
             charger.mode = value
         }
+        if let node = fields.optional("authorization") { charger.authorization = try AuthorizationSettings.parseOverride(node) }
+        if let node = fields.optional("uid_postfix") { charger.uidPostfix = try AuthorizationSettings.parsePostfix(node) }
         let zoneNode = fields.optional("zone")
         charger.placement = try LoadSettingsParser.placement(&fields, zones: zones, phases: limits.phases, minCurrent: limits.highestMinimum, maxCurrent: limits.maxCurrent)
         if let zone = charger.placement.zone, let zoneNode {

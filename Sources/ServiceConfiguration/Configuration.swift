@@ -1,3 +1,4 @@
+import Authorization
 import DataFiles
 import ControlCore
 import EnergyControl
@@ -76,6 +77,10 @@ public struct Configuration: Sendable {
         public var mode: ChargeMode = .maxHybrid
         /// Zone, wiring, plug id and priority in the load management.
         public var placement = ChargerPlacement()
+        /// Its own `authorization:` (mode, offline, uid), over its zone's and the site's.
+        public var authorization = AuthorizationOverride()
+        /// Appended to the tags presented here to find list entries for this charger only (Bender §5.5).
+        public var uidPostfix: String?
     }
 
     /// A meter polled through its register map.
@@ -157,6 +162,8 @@ public struct Configuration: Sendable {
     public var mqtt: MQTTSettings?
     /// The OCPP central system, when any charger uses `driver: ocpp`.
     public var ocpp: OCPPSettings?
+    /// Who may charge: modes per site, zone and charger, the UID format, the initial list.
+    public var authorization = AuthorizationSettings()
     /// The operator's read-only HTTP endpoint (nil: none).
     public var http: HTTPSettings?
     /// Dynamic prices for charging plans (nil: none; a plan then charges as early as it can).
@@ -214,7 +221,9 @@ public struct Configuration: Sendable {
         let loadNode = top.optional("load_management")
         if let load = loadNode {
             var zoneMeters: [String: Int] = [:]
+            var zoneAuthorization: [Int: AuthorizationOverride] = [:]
             var settings = try LoadSettingsParser.parse(load) { (fields: inout YAMLFields, index: Int) throws(DataFileError) in
+                if let node = fields.optional("authorization") { zoneAuthorization[index] = try AuthorizationSettings.parseOverride(node) }
                 guard let meter = fields.optional("meter") else { return }
                 let id = try meter.string()
                 guard config.meters.contains(where: { $0.id == id }) else { throw meter.error("no meter with id \"\(id)\" under meters") }
@@ -224,6 +233,7 @@ public struct Configuration: Sendable {
                 zoneMeters[id] = index
             }
             for index in zoneMeters.values { settings.zones[index].dynamic = true }
+            for (index, level) in zoneAuthorization { config.authorization.zones[settings.zones[index].id] = level }
             if let signal = settings.offPeak?.tariffSignal { settings.offPeak?.tariffSignal?.meter = try tariffMeter(signal.meter, config, load) }
             config.load = settings
             config.zoneMeters = zoneMeters
@@ -232,6 +242,12 @@ public struct Configuration: Sendable {
         if let mqtt = top.optional("mqtt") { config.mqtt = try MQTTSettings.parse(mqtt) }
         let ocppNode = top.optional("ocpp")
         if let ocppNode { config.ocpp = try OCPPSettings.parse(ocppNode) }
+        if let authorization = top.optional("authorization") {
+            let zones = config.authorization.zones
+            config.authorization = try AuthorizationSettings.parse(authorization)
+            config.authorization.zones = zones
+        }
+        try mergeOldAuthorize(&config, node: ocppNode)
         if let storage = top.optional("storage") { config.storage = try StorageSettings.parse(storage) }
         if let http = top.optional("http") { config.http = try HTTPSettings.parse(http) }
         if let prices = top.optional("prices") {

@@ -19,6 +19,8 @@ public protocol ChargerDriver: AnyObject, Sendable {
     /// The operator's switches after every step (MQTT `enable`, `force`): a charger with its own
     /// notion of them (OCPP availability, remote start/stop) acts on a change; others ignore it.
     func operatorState(enabled: Bool, forced: Bool)
+    /// An operator's command (reset, stop): sent to the charger, or refused with the reason.
+    func perform(_ command: ChargerCommand) throws(ChargerCommandRefusal)
 }
 
 extension ChargerDriver {
@@ -26,6 +28,9 @@ extension ChargerDriver {
     public func requestStop() {}
     public func stop() {}
     public func operatorState(enabled _: Bool, forced _: Bool) {}
+    public func perform(_ command: ChargerCommand) throws(ChargerCommandRefusal) {
+        throw ChargerCommandRefusal("this charger's driver cannot \(command.name) it (only OCPP charge points take reset and stop)")
+    }
 }
 
 

@@ -10,7 +10,7 @@ struct SessionTests {
     func session(tags: Set<String>? = nil) -> ChargePointSession {
         var policy = ChargePointPolicy()
         policy.heartbeatInterval = 30
-        policy.allowedTags = tags
+        if let tags { policy.authorizer = .only(tags) }
         policy.firstTransactionId = 500
         var session = ChargePointSession(policy: policy)
         _ = session.handle(action: "BootNotification", payload: ["chargePointVendor": "V", "chargePointModel": "M"], now: 0, wall: wall)

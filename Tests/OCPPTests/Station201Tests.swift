@@ -11,7 +11,7 @@ struct Session201Tests {
     func session(tags: Set<String>? = nil) -> StationSession201 {
         var policy = ChargePointPolicy()
         policy.heartbeatInterval = 30
-        policy.allowedTags = tags
+        if let tags { policy.authorizer = .only(tags) }
         var session = StationSession201(policy: policy)
         _ = session.handle(action: "BootNotification", payload: Self.boot, now: 0, wall: wall)
         return session

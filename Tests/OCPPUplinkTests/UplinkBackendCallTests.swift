@@ -1,3 +1,4 @@
+import Authorization
 import EnergyControl
 import Foundation
 import OCPP
@@ -138,7 +139,7 @@ struct UplinkBackendCallTests {
     }
 
     @Test func offlineTheLocalListDecides() {
-        for (mode, tag, starts) in [(OfflineAuthorization.localList, "CARD1", true), (.localList, "STRANGER", false), (.acceptAll, "STRANGER", true),
+        for (mode, tag, starts) in [(OCPPUplink.OfflineAuthorization.localList, "CARD1", true), (.localList, "STRANGER", false), (.acceptAll, "STRANGER", true),
                                     (.reject, "CARD1", false)] {
             var h = Harness(settings: Harness.settings { $0.offline = mode; $0.localList = ["CARD1"] })
             h.plug(tag: tag)
@@ -146,6 +147,21 @@ struct UplinkBackendCallTests {
             h.tick(after: 1)
             #expect(h.machine.journal.entries.contains { $0.action == "StartTransaction" } == starts, "\(mode) \(tag)")
             #expect((h.machine.cap(wall: h.wall) == 0) == !starts)
+        }
+    }
+
+    @Test func offlineLocalListAsksTheSitesAuthorizationWhenHandedIn() {
+        // the bridge's authorization (here: only CARD1, until an expiry) overrides the plain list
+        for (tag, validFor, starts) in [("CARD1", 100.0, true), ("CARD1", 0, false), ("OLDLIST", 100, false)] {
+            let expiry = Harness.wall0.addingTimeInterval(validFor)
+            let site = TagAuthorizer { tag, wall in
+                tag == "CARD1" && wall < expiry ? AuthorizationDecision(.accepted, "listed") : AuthorizationDecision(.invalid, "not listed")
+            }
+            var h = Harness(settings: Harness.settings { $0.offline = .localList; $0.localList = ["OLDLIST"]; $0.localAuthorizer = site })
+            h.plug(tag: tag)
+            h.tick(after: 1)
+            h.tick(after: 1)
+            #expect(h.machine.journal.entries.contains { $0.action == "StartTransaction" } == starts, "\(tag), valid for \(validFor) s")
         }
     }
 

@@ -81,7 +81,7 @@ struct Harness {
     }
 
     mutating func connect() { take(machine.connected(now: now)); tick() }
-    mutating func disconnect() { machine.disconnected() }
+    mutating func disconnect() { machine.disconnected(wall: wall) }
 
     mutating func tick(after seconds: Double = 0) {
         now += seconds

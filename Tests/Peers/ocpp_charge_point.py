@@ -7,7 +7,8 @@ Usage: ocpp_charge_point.py --url ws://127.0.0.1:PORT/ocpp/CP1 [--password PW] [
            [--events] [--lifetime 120] [--ev-max-a 32] [--ev-phases 3] [--plug-at 1.0]
            [--unplug-at S] [--id-tag TAG] [--meter-interval 1.0] [--max-a 32] [--rate-units A,W]
            [--energy-unit Wh|kWh] [--vendor V] [--model M] [--reconnect-s 1.0]
-           [--soc-start 20] [--battery-wh 60000]
+           [--soc-start 20] [--battery-wh 60000] [--local-list]
+           [--error-at S --error-code GroundFailure --vendor-error-code E42 --error-info TEXT]
 --plug-at -1: the car never plugs in; no --unplug-at: it never leaves.
 
 The charge point id is the last path segment of the URL; with --password it sends HTTP basic
@@ -44,6 +45,13 @@ Stdout: "ready" once the first BootNotification is answered, otherwise one JSON 
   {"event":"remote_start","id_tag":T,"status":S,"started":bool}
   {"event":"remote_stop","id":N,"status":S}
   {"event":"availability","connector":C,"type":T,"status":S}
+  {"event":"reset","type":"Soft"|"Hard","status":"Accepted"}   (nothing is restarted)
+  {"event":"list_version","version":N}          GetLocalListVersion answered (-1 without --local-list)
+  {"event":"local_list","version":N,"update":"Full"|"Differential","status":S,"tags":{id: status}}
+                                                SendLocalList: the list after it (--local-list only)
+With --local-list, SupportedFeatureProfiles names LocalAuthListManagement and the charger keeps a
+local list (version 0, empty, at start; kept across reconnects). With --error-at S, from S seconds
+on StatusNotification carries --error-code, --vendor-error-code and --error-info.
   {"event":"timeout","action":A}              no answer to our CALL within 10 s
   {"event":"call_error","action":A,"error":E} the server answered our CALL with a CALLERROR
   {"event":"invalid_response","action":A,"error":E}  its CALLRESULT failed the OCPP 1.6 schema
@@ -207,6 +215,8 @@ class Station:
         self.draw_a = 0.0
         self.draw_phases = 0
         self.soc = None
+        self.list_version = 0
+        self.local_list = {}
 
     # -- smart charging ---------------------------------------------------------------------
     def _best(self, purpose, connectors, now, tx_start):
@@ -335,15 +345,24 @@ class ChargePoint(OcppChargePoint):
             self.station.config["HeartbeatInterval"] = int(result.interval)
         return result
 
+    def error(self):
+        """(errorCode, vendorErrorCode, info) from --error-at on, else no error."""
+        args = self.station.args
+        if args.error_at is None or time.monotonic() - self.station.t0 < args.error_at:
+            return ("NoError", None, None)
+        return (args.error_code, args.vendor_error_code, args.error_info)
+
     async def send_status(self, connector=1, force=False):
         status = self.station.status() if connector == 1 else (
             "Unavailable" if self.station.inoperative else "Available")
-        if connector == 1 and not force and status == self.last_status:
+        error = self.error() if connector == 1 else ("NoError", None, None)
+        if connector == 1 and not force and (status, error) == self.last_status:
             return
-        await self.send(call.StatusNotification(connector_id=connector, error_code="NoError",
-                                                status=status, timestamp=iso(utcnow())))
+        await self.send(call.StatusNotification(connector_id=connector, error_code=error[0],
+                                                status=status, timestamp=iso(utcnow()),
+                                                vendor_error_code=error[1], info=error[2]))
         if connector == 1:
-            self.last_status = status
+            self.last_status = (status, error)
         if self.events:
             emit({"event": "status", "connector": connector, "status": status})
 
@@ -578,6 +597,8 @@ class ChargePoint(OcppChargePoint):
             "ChargingScheduleMaxPeriods": (str(MAX_PERIODS), True),
             "MaxChargingProfilesInstalled": (str(MAX_PROFILES), True),
             "NumberOfConnectors": ("1", True),
+            "SupportedFeatureProfiles": ("Core,SmartCharging,RemoteTrigger"
+                                         + (",LocalAuthListManagement" if args.local_list else ""), True),
         }
 
     @on(Action.get_configuration)
@@ -667,6 +688,36 @@ class ChargePoint(OcppChargePoint):
         if status == "Accepted":
             st.end_transaction("Remote")  # the CALLRESULT goes out before the StopTransaction
         return call_result.RemoteStopTransaction(status=status)
+
+    @on(Action.reset)
+    def on_reset(self, type, **kwargs):
+        emit({"event": "reset", "type": type, "status": "Accepted"})
+        return call_result.Reset(status="Accepted")
+
+    @on(Action.get_local_list_version)
+    def on_get_local_list_version(self, **kwargs):
+        version = self.station.list_version if self.station.args.local_list else -1
+        emit({"event": "list_version", "version": version})
+        return call_result.GetLocalListVersion(list_version=version)
+
+    @on(Action.send_local_list)
+    def on_send_local_list(self, list_version, update_type, local_authorization_list=None, **kwargs):
+        st = self.station
+        if not st.args.local_list:
+            status = "NotSupported"
+        else:
+            entries = local_authorization_list or []
+            tags = {} if update_type == "Full" else dict(st.local_list)
+            for entry in entries:
+                info = entry.get("id_tag_info")
+                if info is None:
+                    tags.pop(entry["id_tag"], None)
+                else:
+                    tags[entry["id_tag"]] = info["status"]
+            st.local_list, st.list_version, status = tags, list_version, "Accepted"
+        emit({"event": "local_list", "version": list_version, "update": update_type, "status": status,
+              "tags": st.local_list})
+        return call_result.SendLocalList(status=status)
 
     @on(Action.change_availability)
     def on_change_availability(self, connector_id, type, **kwargs):
@@ -811,6 +862,11 @@ def main():
     parser.add_argument("--reconnect-s", type=float, default=1.0)
     parser.add_argument("--soc-start", type=float, default=20.0)
     parser.add_argument("--battery-wh", type=float, default=60000.0)
+    parser.add_argument("--local-list", action="store_true")
+    parser.add_argument("--error-at", type=float)
+    parser.add_argument("--error-code", default="OtherError")
+    parser.add_argument("--vendor-error-code")
+    parser.add_argument("--error-info")
     args = parser.parse_args()
     args.rate_units = [u.strip() for u in args.rate_units.split(",") if u.strip()]
     if not args.rate_units or any(u not in ("A", "W") for u in args.rate_units):

@@ -1,3 +1,4 @@
+import Authorization
 import ControlCore
 import EnergyControl
 import Foundation
@@ -39,7 +40,7 @@ final class ChargerUplink: UplinkHost {
 
     /// The uplink of charger `index`, its journal restored from the database.
     static func make(index: Int, settings: ChargerUplinkSettings, configuration: Configuration, point: ChargerPoint, control: SiteControl,
-                     database: ChargeDatabase?, clock: MonotonicSeconds, logger: Logger) throws -> UplinkClient {
+                     book: AuthorizationBook?, database: ChargeDatabase?, clock: MonotonicSeconds, logger: Logger) throws -> UplinkClient {
         guard let endpoint = UplinkEndpoint(url: settings.url, chargePointId: settings.chargePointId, password: settings.password, caFile: settings.ca) else {
             throw DataFileError(file: configuration.file, line: nil, field: "chargers.\(point.config.id).uplink.url", message: "not a ws:// or wss:// URL: \(settings.url)")
         }
@@ -51,8 +52,13 @@ final class ChargerUplink: UplinkHost {
         machineSettings.autostart = settings.autostart
         machineSettings.heartbeat = Double(settings.heartbeatSeconds)
         machineSettings.meterInterval = Double(settings.meterIntervalSeconds)
-        machineSettings.offline = OfflineAuthorization(rawValue: settings.offline) ?? .localList
+        machineSettings.offline = OCPPUplink.OfflineAuthorization(rawValue: settings.offline) ?? .localList
         machineSettings.localList = configuration.ocpp?.allowedTags
+        if let book {
+            // offline local_list: the site's authorization decides, as the backend is unreachable
+            let id = point.config.id, listForm = point.config.driver == "ocpp"
+            machineSettings.localAuthorizer = TagAuthorizer { tag, wall in book.decide(tag: tag, charger: id, backend: .unreachable, at: wall, inListForm: listForm) }
+        }
         machineSettings.capacity = settings.maxQueued
         let restored = try database.map { UplinkRestored(try $0.uplinkRecords(charger: point.config.id)) } ?? UplinkRestored()
         if !restored.journal.isEmpty {

@@ -133,6 +133,8 @@ public struct LoadManager: Sendable {
     var zoneVoltageHolds: [VoltageHold] = []
     /// Operator sub-distribution limits set at runtime (never above the zone limit).
     public private(set) var operatorLimits: [[Double]?]
+    /// Priority tags of the local list (entries with `priority`), beside the configured `priority_tags`.
+    public var listPriorityTags: Set<String> = []
     /// Limits a remote energy manager set (or their failsafe), per zone; the lower of this and the
     /// operator's (or the zone's) limit applies.
     public private(set) var remoteLimits: [[Double]?]
@@ -352,7 +354,7 @@ public struct LoadManager: Sendable {
             }
             var participant = Participant(id: charger.id, plug: charger.plug, zone: zoneOf[index], rotation: charger.rotation,
                                           vehiclePhases: charger.vehiclePhases, minimum: charger.minimum, maximum: charger.maximum,
-                                          priority: settings.hasPriority(charger: charger.priority, idTag: charger.idTag, time: time),
+                                          priority: settings.hasPriority(charger: charger.priority, idTag: charger.idTag, listTags: listPriorityTags, time: time),
                                           arrival: states[index].arrival)
             switch states[index].demand.update(plugged: true, draw: charger.currents.max() ?? 0, offered: charger.setpoint ?? states[index].offered,
                                                minimum: charger.minimum, now: now, settings: settings.demand) {

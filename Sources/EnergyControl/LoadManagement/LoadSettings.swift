@@ -126,10 +126,11 @@ public struct LoadSettings: Sendable, Equatable {
     public var meterStaleAfter: Seconds = 5
     public init() {}
 
-    /// A vehicle is served first now: its charger or its id tag has priority, within the priority hours
+    /// A vehicle is served first now: its charger or its id tag (configured, or a priority entry of
+    /// the local list: `listTags`) has priority, within the priority hours
     /// (without local time only when no hours are set).
-    public func hasPriority(charger priority: Bool, idTag: String, time: LocalTime?) -> Bool {
+    public func hasPriority(charger priority: Bool, idTag: String, listTags: Set<String> = [], time: LocalTime?) -> Bool {
         let slot = time.map { prioritySchedule?.contains($0) ?? true } ?? (prioritySchedule == nil)
-        return slot && (priority || priorityTags.contains(idTag))
+        return slot && (priority || priorityTags.contains(idTag) || listTags.contains(idTag))
     }
 }

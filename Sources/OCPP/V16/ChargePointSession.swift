@@ -1,3 +1,4 @@
+import Authorization
 import EnergyControl
 import Foundation
 
@@ -33,6 +34,13 @@ public enum ConnectorError: String, Sendable, Equatable, CaseIterable {
     case overCurrentFailure = "OverCurrentFailure", overVoltage = "OverVoltage", powerMeterFailure = "PowerMeterFailure"
     case powerSwitchFailure = "PowerSwitchFailure", readerFailure = "ReaderFailure", resetFailure = "ResetFailure"
     case underVoltage = "UnderVoltage", weakSignal = "WeakSignal"
+
+    /// The error in the bridge's terms: its place in 1.6's list (not just "some fault"), the vendor's code and text.
+    func reported(vendorCode: String, info: String) -> ReportedError {
+        guard self != .noError else { return ReportedError(vendorCode: vendorCode, info: info) }
+        let number = (Self.allCases.filter { $0 != .noError }.firstIndex(of: self) ?? 0) + 1
+        return ReportedError(code: rawValue, number: number, vendorCode: vendorCode, info: info)
+    }
 }
 
 /// An OCPP 1.6J charge point's calls on one connection (OCPP 1.6 §4): boot, heartbeat, status,
@@ -79,13 +87,15 @@ public struct ChargePointSession: StationSession {
             let code = try reader.oneOf("errorCode", ConnectorError.self)
             let status = try reader.oneOf("status", ConnectorStatus.self)
             _ = try reader.optionalDate("timestamp")
-            _ = try reader.optionalString("info", max: 50)
+            let info = try reader.optionalString("info", max: 50) ?? ""
+            let vendorCode = try reader.optionalString("vendorErrorCode", max: 50) ?? ""
             if connector == policy.connector {
                 self.status = status
                 errorCode = code
                 record.state = status.common
                 record.plugged = status.plugged
                 record.faulted = code != .noError
+                record.error = code.reported(vendorCode: vendorCode, info: info)
             } else if connector == 0 {
                 stationStatus = status
                 record.stationState = status.common
@@ -108,7 +118,9 @@ public struct ChargePointSession: StationSession {
         case "Authorize":
             let reader = try PayloadReader(payload)
             let tag = try reader.string("idTag", max: 20)
-            return ["idTagInfo": ["status": .string(policy.authorized(tag) ? "Accepted" : "Invalid")]]
+            let decision = policy.authorizer.decide(tag, wall)
+            notes.append("id tag \(tag): \(decision.status.rawValue) (\(decision.reason))")
+            return ["idTagInfo": TagAuthorizer.idTagInfo(decision)]
         case "StartTransaction":
             let reader = try PayloadReader(payload)
             let connector = try reader.integer("connectorId")
@@ -118,12 +130,12 @@ public struct ChargePointSession: StationSession {
             _ = try reader.optionalInteger("reservationId")
             let id = nextTransactionId
             nextTransactionId += 1
-            let accepted = policy.authorized(tag)
-            if accepted, connector == policy.connector {
+            let decision = policy.authorizer.decide(tag, wall)
+            if decision.accepted, connector == policy.connector {
                 record.start(Transaction(id: String(id), idTag: tag, meterStartWh: Double(meterStart), startedAt: now))
             }
-            notes.append("transaction \(id) \(accepted ? "started" : "refused") on connector \(connector), id tag \(tag)")
-            return ["transactionId": .number(Double(id)), "idTagInfo": ["status": .string(accepted ? "Accepted" : "Invalid")]]
+            notes.append("transaction \(id) \(decision.accepted ? "started" : "refused") on connector \(connector), id tag \(tag) (\(decision.reason))")
+            return ["transactionId": .number(Double(id)), "idTagInfo": TagAuthorizer.idTagInfo(decision)]
         case "StopTransaction":
             let reader = try PayloadReader(payload)
             let meterStop = try reader.integer("meterStop")

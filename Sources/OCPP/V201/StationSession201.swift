@@ -1,3 +1,4 @@
+import Authorization
 import EnergyControl
 import Foundation
 
@@ -51,7 +52,7 @@ public struct StationSession201: StationSession {
             }
             return [:]
         case "TransactionEvent":
-            return try transactionEvent(payload, now: now, notes: &notes)
+            return try transactionEvent(payload, now: now, wall: wall, notes: &notes)
         case "MeterValues":
             let reader = try PayloadReader(payload)
             let evse = try reader.integer("evseId")
@@ -63,7 +64,9 @@ public struct StationSession201: StationSession {
             let token = try Self.idToken(try reader.object("idToken"))
             _ = try reader.optionalString("certificate", max: 5500)
             _ = try reader.optionalArray("iso15118CertificateHashData")
-            return ["idTokenInfo": ["status": .string(policy.authorized(token) ? "Accepted" : "Invalid")]]
+            let decision = policy.authorizer.decide(token, wall)
+            notes.append("id token \(token): \(decision.status.rawValue) (\(decision.reason))")
+            return ["idTokenInfo": TagAuthorizer.idTokenInfo201(decision)]
         case "NotifyEvent":
             try notifyEvent(payload, notes: &notes)
             return [:]

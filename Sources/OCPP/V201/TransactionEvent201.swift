@@ -1,3 +1,4 @@
+import Authorization
 import Foundation
 
 /// TransactionEvent (OCPP 2.0.1 E01–E15): Started, Updated and Ended become the bridge's
@@ -5,7 +6,7 @@ import Foundation
 /// transactions; one it started without the bridge hearing of it (a missed Started) begins at
 /// its next Updated. The whole payload is read before anything changes.
 extension StationSession201 {
-    mutating func transactionEvent(_ payload: JSONValue, now: Double, notes: inout [String]) throws(OCPPFailure) -> JSONValue {
+    mutating func transactionEvent(_ payload: JSONValue, now: Double, wall: Date, notes: inout [String]) throws(OCPPFailure) -> JSONValue {
         let reader = try PayloadReader(payload)
         let type = try reader.oneOf("eventType", TransactionEventType.self)
         _ = try reader.date("timestamp")
@@ -28,7 +29,9 @@ extension StationSession201 {
         let reading = try Self.read(try reader.optionalArray("meterValue") ?? [], into: record.meter, notes: &notes)
 
         var answer: [String: JSONValue] = [:]
-        if let token { answer["idTokenInfo"] = ["status": .string(policy.authorized(token) ? "Accepted" : "Invalid")] }
+        // the same decision as Authorize: a station may start offline or without asking first
+        let decision = token.map { policy.authorizer.decide($0, wall) }
+        if let decision { answer["idTokenInfo"] = TagAuthorizer.idTokenInfo201(decision) }
         let running = record.transaction?.id == id
         // an EVSE is named in the first event of a transaction; later ones may leave it out
         guard evseId == policy.connector || (evseId == nil && (running || record.transaction == nil)) else { return .object(answer) }
@@ -43,7 +46,7 @@ extension StationSession201 {
             record.start(Transaction(id: id, idTag: token ?? "", meterStartWh: reading.energyWh ?? 0, startedAt: now))
             startRegisterPending = reading.energyWh == nil
             finished = false
-            let refused = token.map { policy.authorized($0) ? "" : " (refused)" } ?? ""
+            let refused = decision.map { $0.accepted ? "" : " (\($0.status.rawValue): \($0.reason))" } ?? ""
             notes.append("transaction \(id) started on EVSE \(policy.connector)\(token.map { ", id token \($0)\(refused)" } ?? ""), \(trigger.rawValue)")
         } else if running, let token, record.transaction?.idTag.isEmpty == true {
             record.transaction?.idTag = token

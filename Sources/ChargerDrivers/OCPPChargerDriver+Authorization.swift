@@ -1,0 +1,68 @@
+import Authorization
+import Foundation
+import Logging
+import OCPP
+import ServiceSupport
+import Synchronization
+
+/// What an OCPP charge point does for authorization and the operator's commands beside the
+/// profile stack: tags decided by the site's `AuthorizationBook` (both versions), a 1.6 charge
+/// point's own local list kept in step (`LocalListSync`; 2.0.1's SendLocalList is not sent), Reset
+/// and the stop of its transaction on request.
+extension OCPPChargerDriver {
+    /// The charge point's tags go to the book; the tag the bridge starts remote transactions with
+    /// is its own and always accepted.
+    static func authorizer(book: AuthorizationBook?, charger: String, remoteIdTag: String) -> TagAuthorizer {
+        guard let book else { return .acceptAll }
+        return TagAuthorizer { tag, wall in
+            if tag == remoteIdTag { return AuthorizationDecision(.accepted, "the bridge's own remote start") }
+            // no uplink to a backend yet: backend mode decides as while it is unreachable
+            return book.decide(tag: tag, charger: charger, backend: .unreachable, at: wall)
+        }
+    }
+
+    /// The driver's own calls, after the control's: answers taken, the local list kept in step.
+    /// Called under the state's lock; returns the frames to send.
+    func driverCalls(_ state: inout State, now: Double, wall: Date) -> [Frame] {
+        // the local list is 1.6's (2.0.1's SendLocalList has other fields: not sent)
+        let booted = state.control.connected && state.control.booted && state.control.version == .v16
+        if booted, !state.listBooted {
+            state.listBooted = true
+            state.listSync.booted()
+        }
+        let list = book?.list ?? LocalList()
+        let rules = self.rules
+        for outcome in state.control.takeAnswers() {
+            if outcome.key.hasPrefix("list.") {
+                let (call, note) = state.listSync.answered(key: outcome.key, outcome.answer, list: list, rules: rules)
+                if let call { state.control.send(OutgoingCall(call.action, call.payload), key: call.key) }
+                if let note { logger.info("\(note)", metadata: ["charger": "\(chargerId)"]) }
+            } else {
+                let answer = switch outcome.answer {
+                case .success(let payload): payload["status"]?.string ?? "answered"
+                case .failure(let failure): "failed: \(failure.description)"
+                }
+                logger.notice("\(outcome.action): \(answer)", metadata: ["charger": "\(chargerId)"])
+            }
+        }
+        if booted, let call = state.listSync.next(list: list, rules: rules) { state.control.send(OutgoingCall(call.action, call.payload), key: call.key) }
+        return state.control.tick(now: now, wall: wall).frames
+    }
+
+    package func perform(_ command: ChargerCommand) throws(ChargerCommandRefusal) {
+        let refusal = state.withLock { state -> String? in
+            guard state.control.connected, state.control.booted else { return "the charge point is not connected" }
+            switch command {
+            case .reset(let hard):
+                // 1.6 Hard / Soft, 2.0.1 Immediate / OnIdle
+                state.control.reset(hard ? .immediate : .onIdle)
+            case .stopTransaction:
+                guard state.control.stopTransaction() else { return "no transaction is running" }
+            }
+            return nil
+        }
+        if let refusal { throw ChargerCommandRefusal(refusal) }
+        logger.notice("\(command.name) sent", metadata: ["charger": "\(chargerId)"])
+        pumpSoon()
+    }
+}
