@@ -22,11 +22,13 @@ extension BridgeService {
         let chargerRows = zip(chargers, view.chargers).map { point, core in
             let snapshot = point.snapshot
             let status = snapshot.status
-            return SiteStatus.Charger(id: point.config.id, name: point.config.name, online: status.online, state: status.state.name,
-                                      setpoint: snapshot.decision.amperes, reason: snapshot.reason.rawValue, request: snapshot.request,
-                                      maxCurrent: point.config.limits.maxCurrent, currents: status.currents, powerW: status.totalPower,
-                                      energyWh: status.energyWh, sessionEnergyWh: status.sessionEnergyWh, master: snapshot.master,
-                                      failsafe: snapshot.alarm, local: snapshot.local)
+            var row = SiteStatus.Charger(id: point.config.id, name: point.config.name, online: status.online, state: status.state.name,
+                                         setpoint: snapshot.decision.amperes, reason: snapshot.reason.rawValue, request: snapshot.request,
+                                         maxCurrent: point.config.limits.maxCurrent, currents: status.currents, powerW: status.totalPower,
+                                         energyWh: status.energyWh, sessionEnergyWh: status.sessionEnergyWh, master: snapshot.master,
+                                         failsafe: snapshot.alarm, local: snapshot.local)
+            row.steerable = status.steerable
+            return row
         }
         let meterRows = configuration.meters.map { meter in
             let readings = meters.readings(meter.id, now: now)
