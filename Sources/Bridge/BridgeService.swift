@@ -10,6 +10,7 @@ import Logging
 import MeterReaders
 import Modbus
 import NorthboundMQTT
+import OCPP
 import OCPPUplinkClient
 import OperatorStatus
 import RegisterMaps
@@ -93,7 +94,9 @@ public final class BridgeService: Service {
         }
         let book = try BridgeService.makeBook(configuration, database: database, logger: logger)
         self.book = book
-        let drivers = configuration.chargers.map { BridgeService.makeDriver($0, ocpp: configuration.ocpp, book: book, logger: logger, now: clock.now) }
+        let drivers = configuration.chargers.map {
+            BridgeService.makeDriver($0, ocpp: configuration.ocpp, book: book, recorder: recorder, logger: logger, now: clock.now)
+        }
         self.drivers = drivers
         centralSystem = configuration.ocpp.map { settings in
             CentralSystem(settings: settings, drivers: drivers.compactMap { $0 as? OCPPChargerDriver }, logger: logger)
@@ -182,10 +185,16 @@ public final class BridgeService: Service {
     }
 
     /// A Modbus master for a real charger (its own thread), or a simulated one.
-    static func makeDriver(_ charger: Configuration.Charger, ocpp server: OCPPSettings?, book: AuthorizationBook? = nil, logger: Logger,
-                           now: Seconds) -> any ChargerDriver {
+    static func makeDriver(_ charger: Configuration.Charger, ocpp server: OCPPSettings?, book: AuthorizationBook? = nil, recorder: Recorder?,
+                           logger: Logger, now: Seconds) -> any ChargerDriver {
         if let ocpp = charger.ocpp, let server {
-            return OCPPChargerDriver(charger: charger, ocpp: ocpp, server: server, book: book, logger: logger)
+            guard let recorder else { return OCPPChargerDriver(charger: charger, ocpp: ocpp, server: server, book: book, logger: logger) }
+            let id = charger.id
+            let remember: @Sendable (ProfileWay) -> Void = { way in
+                recorder.record([ChargeDatabase.rememberProfileWay(way.rawValue, charger: id, at: Date().timeIntervalSince1970)])
+            }
+            return OCPPChargerDriver(charger: charger, ocpp: ocpp, server: server, book: book, logger: logger,
+                                     rememberedWay: rememberedWay(of: id, in: recorder.database, logger: logger), remember: remember)
         }
         guard let southbound = charger.southbound else {
             return SimulatedChargerDriver(limits: charger.limits, evs: charger.simulatedEVs, start: now)
@@ -196,6 +205,22 @@ public final class BridgeService: Service {
         settings.timeout = Double(southbound.timeoutMilliseconds) / 1000
         settings.failsafeTimeout = southbound.failsafeTimeout
         return ModbusChargerDriver(settings: settings, logger: logger)
+    }
+
+    /// The way an OCPP charge point accepted its limit before this start (the fallback ladder starts
+    /// there). Unreadable: it starts from the top, as without storage — it only costs a refusal or two.
+    static func rememberedWay(of charger: String, in database: ChargeDatabase, logger: Logger) -> ProfileWay? {
+        do {
+            guard let text = try database.profileWay(charger: charger) else { return nil }
+            guard let way = ProfileWay(rawValue: text), way != .none else {
+                logger.warning("the remembered profile way \"\(text)\" is not one this version knows: trying from the top", metadata: ["charger": "\(charger)"])
+                return nil
+            }
+            return way
+        } catch {
+            logger.warning("cannot read the remembered profile way (trying from the top): \(error)", metadata: ["charger": "\(charger)"])
+            return nil
+        }
     }
 
     /// The operator settings saved by the last run. Unreadable settings stop the start: they

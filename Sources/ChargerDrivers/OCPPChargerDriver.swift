@@ -36,12 +36,18 @@ package final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
     let logger: Logger
     /// What a charge point sends must not flood the log: one line per kind and 10 s, with a count.
     private let lines = Coalescer(interval: 10)
+    /// Keeps the way it accepted (in the database, where there is one) for the next start.
+    private let remember: (@Sendable (ProfileWay) -> Void)?
 
-    package init(charger: Configuration.Charger, ocpp: OCPPChargerSettings, server: OCPPSettings, book: AuthorizationBook? = nil, logger: Logger) {
+    /// `rememberedWay`: the way it accepted before the last restart (the fallback ladder starts
+    /// there); `remember`: called when the way it accepts changes.
+    package init(charger: Configuration.Charger, ocpp: OCPPChargerSettings, server: OCPPSettings, book: AuthorizationBook? = nil, logger: Logger,
+                 rememberedWay: ProfileWay? = nil, remember: (@Sendable (ProfileWay) -> Void)? = nil) {
         chargerId = charger.id
         settings = ocpp
         self.logger = logger
         self.book = book
+        self.remember = remember
         allowedVersions = OCPPVersion(rawValue: ocpp.version).map { [$0] } ?? Set(OCPPVersion.allCases)
         var control = StationSettings()
         control.policy.connector = ocpp.connector
@@ -57,6 +63,7 @@ package final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
         control.phaseSwitching = charger.limits.canSwitchPhases
         control.minimumCurrent = charger.limits.lowestMinimum
         control.limitKey = ocpp.limitKey
+        control.rememberedWay = rememberedWay
         controlSettings = control
         idPrefix = "cb\(Int(Date().timeIntervalSince1970) % 100_000_000)"
         let first: OCPPVersion = allowedVersions.contains(.v16) ? .v16 : .v201
@@ -143,7 +150,9 @@ package final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
 
     /// The same charge point now speaks another version: control's wishes carry over.
     private func switched(_ old: any ChargePointProtocol, to version: OCPPVersion) -> any ChargePointProtocol {
-        var control = Self.makeControl(version, settings: controlSettings, idPrefix: idPrefix)
+        var settings = controlSettings
+        settings.rememberedWay = old.knownWay ?? settings.rememberedWay
+        var control = Self.makeControl(version, settings: settings, idPrefix: idPrefix)
         if let setpoint = old.setpoint { control.apply(setpoint: setpoint, phases: old.phases) }
         if let failsafe = old.failsafe { control.setFailsafe(failsafe) }
         return control
@@ -151,14 +160,7 @@ package final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
 
     package func received(_ text: String, on connection: OCPPConnection) {
         let now = clock.now, wall = Date()
-        let outcome = state.withLock { state -> (frames: [Frame], notes: [ControlNote])? in
-            guard state.connection === connection else { return nil }
-            let outcome = state.control.received(text, now: now, wall: wall)
-            return (outcome.frames + driverCalls(&state, now: now, wall: wall), outcome.notes)
-        }
-        guard let outcome else { return }
-        outcome.frames.forEach { connection.send($0.text) }
-        log(outcome.notes)
+        exchange(on: connection, now: now, wall: wall) { $0.received(text, now: now, wall: wall) }
     }
 
     package func closed(_ connection: OCPPConnection) {
@@ -180,14 +182,24 @@ package final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
 
     private func pump(on connection: OCPPConnection) {
         let now = clock.now, wall = Date()
-        let outcome = state.withLock { state -> (frames: [Frame], notes: [ControlNote])? in
+        exchange(on: connection, now: now, wall: wall) { $0.tick(now: now, wall: wall) }
+    }
+
+    /// One step of control on the current connection: its frames go out, its notes to the log, and
+    /// a newly accepted way of limiting to `remember`.
+    private func exchange(on connection: OCPPConnection, now: Seconds, wall: Date,
+                          _ step: (inout any ChargePointProtocol) -> (frames: [Frame], notes: [ControlNote])) {
+        let outcome = state.withLock { state -> (frames: [Frame], notes: [ControlNote], learned: ProfileWay?)? in
             guard state.connection === connection else { return nil }
-            let outcome = state.control.tick(now: now, wall: wall)
-            return (outcome.frames + driverCalls(&state, now: now, wall: wall), outcome.notes)
+            let before = state.control.knownWay
+            let (frames, notes) = step(&state.control)
+            let after = state.control.knownWay
+            return (frames + driverCalls(&state, now: now, wall: wall), notes, after != before ? after : nil)
         }
         guard let outcome else { return }
         outcome.frames.forEach { connection.send($0.text) }
         log(outcome.notes)
+        if let learned = outcome.learned { remember?(learned) }
     }
 
     private func log(_ notes: [ControlNote]) {

@@ -12,6 +12,8 @@ public protocol ChargePointProtocol: Sendable {
     var setpoint: Int? { get }
     var phases: Int? { get }
     var failsafe: Int? { get }
+    /// The way of limiting it that it last accepted (the fallback ladder's `known`; kept by the driver).
+    var knownWay: ProfileWay? { get }
     /// Calls queued or outstanding.
     var pendingCalls: Int { get }
     /// Nothing is waiting to be sent or answered.

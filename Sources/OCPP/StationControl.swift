@@ -61,6 +61,7 @@ public struct StationControl<Messages: OCPPMessageSet>: ChargePointProtocol {
     }
 
     public var version: OCPPVersion { Messages.version }
+    public var knownWay: ProfileWay? { ladder.known }
     public var pendingCalls: Int { calls.queue.count + (calls.outstanding == nil ? 0 : 1) }
 
     // MARK: the connection

@@ -24,6 +24,8 @@ public struct SiteStatus: Sendable {
         public var failsafe: Bool
         /// No energy manager steers it: the local loops do.
         public var local: Bool
+        /// An OCPP charge point that refused every way of limiting it (shed by availability only).
+        public var steerable = true
 
         package init(id: String, name: String, online: Bool, state: String, setpoint: Int, reason: String, request: Int, maxCurrent: Int,
                      currents: [Double], powerW: Double, energyWh: Double, sessionEnergyWh: Double, master: String? = nil, failsafe: Bool,

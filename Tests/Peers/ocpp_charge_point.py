@@ -9,6 +9,7 @@ Usage: ocpp_charge_point.py --url ws://127.0.0.1:PORT/ocpp/CP1 [--password PW] [
            [--energy-unit Wh|kWh] [--vendor V] [--model M] [--reconnect-s 1.0]
            [--soc-start 20] [--battery-wh 60000] [--local-list]
            [--error-at S --error-code GroundFailure --vendor-error-code E42 --error-info TEXT]
+           [--reject-purposes TxDefaultProfile,ChargePointMaxProfile] [--reject-all-profiles]
 --plug-at -1: the car never plugs in; no --unplug-at: it never leaves.
 
 The charge point id is the last path segment of the URL; with --password it sends HTTP basic
@@ -21,7 +22,9 @@ Smart charging (OCPP 1.6 §3.13): the effective limit is, among the valid TxProf
 running transaction) or else the valid TxDefaultProfiles (connector 0 or 1), the one with the
 highest stackLevel whose schedule has an active period; capped by the valid ChargePointMaxProfile
 with the highest stackLevel; --max-a when no profile gives a limit. W are turned into A by
-230 V x numberPhases (3 when absent). Recomputed every 0.2 s. A profile whose schedule has not
+230 V x numberPhases (3 when absent). Recomputed every 0.2 s. --reject-purposes answers Rejected
+to every SetChargingProfile of those purposes, --reject-all-profiles to every one (chargers in the
+field that take no profile, or not of that purpose). A profile whose schedule has not
 started or is past its duration gives no limit (the next stack level prevails).
 
 Stdout: "ready" once the first BootNotification is answered, otherwise one JSON object a line:
@@ -528,6 +531,11 @@ class ChargePoint(OcppChargePoint):
     def install_profile(self, connector, raw, source="set"):
         st = self.station
         reason = self.check_profile(connector, raw)
+        args = self.station.args
+        if reason is None and source == "set" and (
+                getattr(args, "reject_all_profiles", False)
+                or raw["charging_profile_purpose"] in getattr(args, "reject_purposes", ())):
+            reason = "purpose refused (--reject-purposes / --reject-all-profiles)"
         schedule = raw["charging_schedule"]
         first = sorted(schedule["charging_schedule_period"], key=lambda p: num(p["start_period"]))[0] \
             if schedule["charging_schedule_period"] else {}
@@ -867,10 +875,18 @@ def main():
     parser.add_argument("--error-code", default="OtherError")
     parser.add_argument("--vendor-error-code")
     parser.add_argument("--error-info")
+    parser.add_argument("--reject-purposes", default="",
+                        help="SetChargingProfile purposes answered Rejected, comma-separated")
+    parser.add_argument("--reject-all-profiles", action="store_true",
+                        help="answer Rejected to every SetChargingProfile")
     args = parser.parse_args()
     args.rate_units = [u.strip() for u in args.rate_units.split(",") if u.strip()]
     if not args.rate_units or any(u not in ("A", "W") for u in args.rate_units):
         parser.error("--rate-units takes A, W or A,W")
+    args.reject_purposes = {p.strip() for p in args.reject_purposes.split(",") if p.strip()}
+    unknown = args.reject_purposes - {"TxDefaultProfile", "ChargePointMaxProfile", "TxProfile"}
+    if unknown:
+        parser.error(f"--reject-purposes: unknown purposes {sorted(unknown)}")
     if args.plug_at < 0:
         args.plug_at = float("inf")
     # a parent may start us with these blocked (the mask is inherited): SIGTERM must stop us

@@ -123,4 +123,19 @@ struct DatabaseTests {
         #expect(try database.setting("runtime") == "{\"a\":2}")
         #expect(try database.count(of: "setting") == 1)
     }
+
+    @Test func theProfileWayIsRememberedPerChargerAcrossOpens() throws {
+        let path = Self.temporaryPath()
+        let database = try ChargeDatabase(path: path)
+        #expect(try database.profileWay(charger: "cp1") == nil)
+        try database.apply([ChargeDatabase.rememberProfileWay("charge_point_max", charger: "cp1", at: 1),
+                            ChargeDatabase.rememberProfileWay("tx_profile", charger: "cp2", at: 1)])
+        try database.apply([ChargeDatabase.rememberProfileWay("tx_profile", charger: "cp1", at: 2)])
+        let reopened = try ChargeDatabase(path: path)
+        #expect(try reopened.profileWay(charger: "cp1") == "tx_profile")
+        #expect(try reopened.profileWay(charger: "cp2") == "tx_profile")
+        #expect(try reopened.profileWay(charger: "cp3") == nil)
+        // the operator's runtime settings are another key: untouched
+        #expect(try reopened.setting("runtime") == nil)
+    }
 }

@@ -22,13 +22,15 @@ extension BridgeService {
         let chargerRows = zip(chargers, view.chargers).map { point, core in
             let snapshot = point.snapshot
             let status = snapshot.status
-            return SiteStatus.Charger(id: point.config.id, name: point.config.name, online: status.online,
+            var row = SiteStatus.Charger(id: point.config.id, name: point.config.name, online: status.online,
                                       // the charger's own error beside its state (Bender CC613 §9)
                                       state: status.state.name + (status.errorCode.isEmpty ? "" : " (\(status.errorCode))"),
                                       setpoint: snapshot.decision.amperes, reason: snapshot.reason.rawValue, request: snapshot.request,
                                       maxCurrent: point.config.limits.maxCurrent, currents: status.currents, powerW: status.totalPower,
                                       energyWh: status.energyWh, sessionEnergyWh: status.sessionEnergyWh, master: snapshot.master,
                                       failsafe: snapshot.alarm, local: snapshot.local)
+            row.steerable = status.steerable
+            return row
         }
         let meterRows = configuration.meters.map { meter in
             let readings = meters.readings(meter.id, now: now)
