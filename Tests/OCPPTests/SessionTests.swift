@@ -87,6 +87,28 @@ struct SessionTests {
         #expect(!status.plugged && status.sessionEnergyWh == 700 && status.idTag == "CARD7")   // kept until the next one
     }
 
+    /// After a restart of the bridge a 1.6 charge point does not send StartTransaction again: its
+    /// meter values carry the transaction, which is taken up so a TxProfile can be set on it.
+    @Test func aTransactionRunningBeforeARestartIsTakenUpFromItsMeterValues() throws {
+        var session = session()
+        _ = session.handle(action: "StatusNotification", payload: ["connectorId": 1, "errorCode": "NoError", "status": "Charging"], now: 1, wall: wall)
+        let values: JSONValue = ["connectorId": 1, "transactionId": 812, "meterValue": [
+            ["timestamp": "2026-12-02T00:00:10Z", "sampledValue": [["value": "5000", "unit": "Wh"]]]]]
+        let handled = session.handle(action: "MeterValues", payload: values, now: 2, wall: wall)
+        _ = try handled.reply.get()
+        #expect(session.transaction?.id == "812" && session.transaction?.meterStartWh == 5000)
+        #expect(handled.notes.contains { $0.contains("transaction 812 was already running") })
+        // its stop ends it; a late meter value of the ended transaction does not start it again
+        _ = session.handle(action: "StopTransaction", payload: ["transactionId": 812, "meterStop": 5400, "timestamp": "2026-12-02T00:00:20Z"], now: 3, wall: wall)
+        #expect(session.transaction == nil)
+        _ = session.handle(action: "MeterValues", payload: values, now: 4, wall: wall)
+        #expect(session.transaction == nil)
+        // a new transaction's id follows the one taken up
+        let start = try session.handle(action: "StartTransaction", payload: ["connectorId": 1, "idTag": "CARD7", "meterStart": 5400,
+                                                                         "timestamp": "2026-12-02T00:00:30Z"], now: 5, wall: wall).reply.get()
+        #expect((start["transactionId"].flatMap { if case .number(let n) = $0 { n } else { nil } } ?? 0) > 812)
+    }
+
     @Test func anAllowListRefusesOtherTags() throws {
         var session = session(tags: ["GOOD"])
         #expect(try session.handle(action: "Authorize", payload: ["idTag": "GOOD"], now: 1, wall: wall).reply.get()["idTagInfo"]?["status"] == "Accepted")

@@ -104,7 +104,7 @@ public struct ChargePointSession: StationSession {
         case "MeterValues":
             let reader = try PayloadReader(payload)
             let connector = try reader.integer("connectorId")
-            _ = try reader.optionalInteger("transactionId")
+            let transactionId = try reader.optionalInteger("transactionId")
             var reading = record.meter
             for value in try reader.array("meterValue") {
                 let entry = try PayloadReader(value)
@@ -113,7 +113,10 @@ public struct ChargePointSession: StationSession {
                     try MeterSample.apply16(try PayloadReader(sample), to: &reading, notes: &notes)
                 }
             }
-            if connector == policy.connector { record.meter = reading }
+            if connector == policy.connector {
+                record.meter = reading
+                if let transactionId { adoptRunning(transactionId, reading: reading, now: now, notes: &notes) }
+            }
             return [:]
         case "Authorize":
             let reader = try PayloadReader(payload)
@@ -158,5 +161,15 @@ public struct ChargePointSession: StationSession {
         default:
             throw OCPPFailure(.notImplemented, "\(action) is not an action this central system handles")
         }
+    }
+
+    /// A transaction the charge point runs that this session never saw start (the bridge restarted
+    /// during it; 1.6 does not send StartTransaction again): taken up from its meter values, so a
+    /// limit tied to it (a TxProfile) can be set again and the session is not lost.
+    private mutating func adoptRunning(_ id: Int, reading: MeterReading, now: Double, notes: inout [String]) {
+        guard record.transaction == nil, record.lastTransaction?.id != String(id) else { return }
+        record.start(Transaction(id: String(id), idTag: "", meterStartWh: reading.energyWh ?? 0, startedAt: now))
+        nextTransactionId = max(nextTransactionId, id + 1)
+        notes.append("transaction \(id) was already running: taken up from its meter values")
     }
 }
