@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(libmodbus-dev libmosquitto-dev libserialport-dev libsqlite3-dev mosquitto mosquitto-clients mbpoll socat pkg-config openssl curl chromium)
+DEBIAN_PACKAGES=(libmodbus-dev libmosquitto-dev libserialport-dev libsqlite3-dev mosquitto mosquitto-clients mbpoll socat pkg-config openssl curl chromium procps)
 [ "${1:-}" = "--build-only" ] && DEBIAN_PACKAGES=(libmodbus-dev libmosquitto-dev libserialport-dev libsqlite3-dev pkg-config)
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do

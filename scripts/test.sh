@@ -48,12 +48,14 @@ start_lane() {
   CB_TEST_PORTS="${ports[$lane]:-}" swift test --skip-build --ignore-lock --disable-xctest ${filters[$lane]} >"$LOGS/$lane.log" 2>&1 &
   pids[$lane]=$!
   # SwiftPM opens the build database even with --skip-build and fails if another one holds it:
-  # the next lane starts once this one runs its tests (at most 2 minutes, or when it ends)
+  # the next lane starts once this one has planned and started its test process (at most 2
+  # minutes, or when it ends). Its log is no sign: the test output is buffered.
   for _ in $(seq 1 1200); do
-    grep -q "Test run started" "$LOGS/$lane.log" 2>/dev/null && break
+    pgrep -P "${pids[$lane]}" >/dev/null 2>&1 && break
     kill -0 "${pids[$lane]}" 2>/dev/null || break
     sleep 0.1
   done
+  sleep 1
 }
 
 # Waits for a lane and prints its summary, or its failures and the log's end.
