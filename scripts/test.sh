@@ -49,9 +49,10 @@ start_lane() {
   pids[$lane]=$!
   # SwiftPM opens the build database even with --skip-build and fails if another one holds it:
   # the next lane starts once this one has planned and started its test process (at most 2
-  # minutes, or when it ends). Its log is no sign: the test output is buffered.
+  # minutes, or when it ends). Its log is no sign: the test output is buffered; nor is any child:
+  # planning compiles the packages' manifests first.
   for _ in $(seq 1 1200); do
-    pgrep -P "${pids[$lane]}" >/dev/null 2>&1 && break
+    pgrep -P "${pids[$lane]}" -f "PackageTests.xctest" >/dev/null 2>&1 && break
     kill -0 "${pids[$lane]}" 2>/dev/null || break
     sleep 0.1
   done
