@@ -71,7 +71,7 @@ public struct LocalListSync: Sendable {
             step = .idle
             return (nil, "local list: the charge point did not say its feature profiles; not sent")
         case ("list.version", .success(let payload)):
-            guard let version = payload["listVersion"]?.number.map(Int.init) else { step = .idle; return (nil, "local list: GetLocalListVersion without a version") }
+            guard let version = payload["listVersion"]?.number.flatMap({ Int(exactly: $0) }) else { step = .idle; return (nil, "local list: GetLocalListVersion without a version") }
             if version < 0 {
                 supported = false
                 step = .idle

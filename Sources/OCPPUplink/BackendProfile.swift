@@ -84,7 +84,10 @@ public struct BackendProfile: Sendable, Equatable {
             return "chargingSchedulePeriod starts must increase"
         }
         for period in periods {
-            guard period.limit.isFinite, period.limit >= 0 else { return "limit \(period.limit) is not a current or power" }
+            // bounded: a limit converts to Int, and an absurd one is a bad profile, not "no limit"
+            guard period.limit.isFinite, period.limit >= 0, period.limit <= (watts ? 1_000_000 : 10_000) else {
+                return "limit \(period.limit) is not a current or power"
+            }
             if let phases = period.phases, !(1...3).contains(phases) { return "numberPhases \(phases) is not 1–3" }
         }
         if let duration, duration <= 0 { return "duration must be positive" }
@@ -114,7 +117,8 @@ public struct BackendProfile: Sendable, Equatable {
         if let duration, offset >= duration { return nil }
         guard let period = periods.last(where: { $0.start <= offset }) else { return nil }
         guard watts else { return Int(period.limit.rounded(.down)) }
-        let count = Double(min(3, max(1, period.phases ?? phases)))
+        // never fewer phases than the car draws on: a 1-phase profile must not give 3 phases its power each
+        let count = Double(min(3, max(1, period.phases ?? phases, phases)))
         return Int((period.limit / (230 * count)).rounded(.down))
     }
 }

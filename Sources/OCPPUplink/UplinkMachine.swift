@@ -322,7 +322,8 @@ public struct UplinkMachine: Sendable {
     mutating func journalAnswered(seq: Int64, _ outcome: OutgoingCalls.Outcome, wall: Date, into output: inout Output) {
         guard let entry = journal.entries.first(where: { $0.seq == seq }) else { return }
         var answer = outcome.answer
-        if case .success(let payload) = answer, entry.action == "StartTransaction", payload["transactionId"]?.number == nil {
+        if case .success(let payload) = answer, entry.action == "StartTransaction",
+           payload["transactionId"]?.number.flatMap({ Int(exactly: $0) }) == nil {
             answer = .failure(OCPPFailure(.formationViolation, "StartTransaction answered without a transactionId"))
         }
         switch answer {
@@ -343,7 +344,7 @@ public struct UplinkMachine: Sendable {
             output.store.append(.remove(seq: seq))
             switch entry.action {
             case "StartTransaction":
-                let remote = Int(payload["transactionId"]?.number ?? 0)
+                let remote = payload["transactionId"]?.number.flatMap { Int(exactly: $0) } ?? 0
                 remoteIds[entry.transaction] = remote
                 output.store.append(.transactionId(transaction: entry.transaction, remote: remote))
                 let status = payload["idTagInfo"]?["status"]?.string ?? "Accepted"

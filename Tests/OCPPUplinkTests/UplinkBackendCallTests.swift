@@ -198,4 +198,18 @@ struct UplinkBackendCallTests {
         #expect(h.backendCalls("UnlockConnector", ["connectorId": 1])?.errorCode == "NotImplemented")
         #expect(h.backendCalls("RemoteStartTransaction", ["connectorId": 1])?.errorCode == "OccurenceConstraintViolation")
     }
+
+    /// An absurd limit is a bad profile (it would trap converting to Int); a one-phase W profile never
+    /// gives a car drawing on three phases that power on each.
+    @Test func absurdLimitsAreRefusedAndAWattLimitCountsThePhasesInUse() throws {
+        let received = Date(timeIntervalSince1970: 1_788_000_000)
+        let huge = try BackendProfile.parse(Self.profile(periods: [["startPeriod": 0, "limit": 1e300]]), received: received)
+        #expect(huge.problem != nil)
+        let onePhase = try BackendProfile.parse(Self.profile(unit: "W", periods: [["startPeriod": 0, "limit": 6900, "numberPhases": 1]], kind: "Relative", start: nil),
+                                                received: received)
+        #expect(onePhase.problem == nil)
+        let wall = Date(timeIntervalSince1970: 1_788_000_100)
+        #expect(onePhase.amperes(at: wall, transactionStart: nil, phases: 3) == 10)   // 6900 W over 3 × 230 V, not 30 A per phase
+        #expect(onePhase.amperes(at: wall, transactionStart: nil, phases: 1) == 30)
+    }
 }
