@@ -24,7 +24,7 @@ public final class UplinkClient: Sendable {
     let logger: Logger
     let loop: any EventLoop
     let machine: Mutex<UplinkMachine>
-    private let started = ContinuousClock.now
+    private let clock = MonotonicSeconds()
     private let log = Coalescer(interval: 60)
 
     struct Link {
@@ -47,10 +47,7 @@ public final class UplinkClient: Sendable {
         loop = group.next()
     }
 
-    var now: Double {
-        let elapsed = ContinuousClock.now - started
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    }
+    var now: Double { clock.now }
 
     public func start() {
         loop.execute { [self] in
