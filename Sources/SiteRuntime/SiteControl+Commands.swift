@@ -21,19 +21,24 @@ extension SiteControl {
             // acknowledged, but a command that changes nothing has nothing to save, log or record:
             // a client repeating itself must not fill the log and the event table (one fsync each)
             guard outcome.changed else { return outcome.change }
-            let change = outcome.change
+            var change = outcome.change
+            var stored = true
             // (a forced charge or a phase selection is not a setting; a repeated command changes nothing to save)
             if let store, settings != saved {
                 do {
                     try store.save(settings)
                 } catch {
-                    throw CommandRejection("not saved, so not applied: \(error)")
+                    // a utility's power limit holds even when the disk fails: refusing it would leave
+                    // the chargers above what the grid operator allows (it is told as not kept)
+                    guard command == .powerLimit else { throw CommandRejection("not saved, so not applied: \(error)") }
+                    stored = false
+                    change += " (applied, but not saved: \(error); send it again after a restart)"
                 }
             }
             // leaveSafe waits for the command lock, so nothing stopped the service since the check
             try core.withLock { (core: inout ControlCore) throws(CommandRejection) in
                 _ = try core.apply(command, id: id, value)
-                core.markSaved(settings)
+                if stored { core.markSaved(settings) }
             }
             logger.notice("\(command.rawValue) of \(id): \(change)")
             recorder?.event(.settingChanged, subject: id, "\(command.rawValue): \(change)")
