@@ -72,7 +72,7 @@ struct OCPP201ChargingStationTests {
         try broker.publish("chargebridge/charger/cs1/enable/set", "ON")
         try cs.waitForEvent("availability", timeout: 10) { $0["status"] as? String == "Operative" }
         try broker.publish("chargebridge/charger/cs1/force/set", "ON")
-        let started = try cs.waitForEvent("remote_start", timeout: 10)
+        let started = try cs.waitForEvent("remote_start", timeout: TestEnvironment.generous(10))
         #expect(started["id_token"] as? String == "chargebridge" && started["started"] as? Bool == true, "\(started)")
         try cs.waitForEvent("transaction", after: 1, timeout: 10) { $0["id_token"] as? String == "chargebridge" }
         try waitForRegister(port: site.north[0], address: 1000, timeout: 10) { $0 == 2 }
