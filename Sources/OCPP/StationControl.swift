@@ -125,7 +125,7 @@ public struct StationControl<Messages: OCPPMessageSet>: ChargePointProtocol {
             sentFailsafe = nil
             failsafeRetryAt = nil
         }
-        let via = Via(way: ladder.way, transaction: ladder.way == .txProfile ? session.record.transaction?.id : nil)
+        let via = Via(way: ladder.way, transaction: ladder.way == .txProfile ? settledTransaction(now: now) : nil)
         // the failsafe (stack 0) follows the way the ladder found, where that way has profiles
         if let failsafe, sentFailsafe.map({ $0 != (failsafe, via) }) ?? true, let purpose = purpose(of: via) {
             let call = Messages.setChargingProfile(settings.stack.failsafe(amperes: failsafe, phases: sentPhases, wall: wall, purpose: purpose))
@@ -153,6 +153,17 @@ public struct StationControl<Messages: OCPPMessageSet>: ChargePointProtocol {
         var frames: [Frame] = []
         if let next = calls.next(now: now) { frames.append(next) }
         return (frames, notes)
+    }
+
+    /// A 1.6 transaction's id comes in the central system's answer to StartTransaction; a charge
+    /// point may still be taking that answer when the next call arrives (and refuse a TxProfile
+    /// for a transaction it does not know yet), so a TxProfile waits this long after the start.
+    static var txProfileSettle: Double { 1.0 }
+
+    /// The running transaction a TxProfile may be set on now (nil: none, or it just started).
+    private func settledTransaction(now: Double) -> String? {
+        guard let transaction = session.record.transaction, now - transaction.startedAt >= Self.txProfileSettle else { return nil }
+        return transaction.id
     }
 
     /// The profile purpose of a way (nil: the way has no profile now).
