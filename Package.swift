@@ -99,7 +99,7 @@ let package = Package(
         // The CPO uplink's WebSocket client (SwiftNIO, NIOWebSocket, NIOSSL): one per forwarded charger,
         // reconnecting with a bounded backoff, driving the pure UplinkMachine.
         .target(name: "OCPPUplinkClient", dependencies: [
-            "OCPP", "OCPPServer", "OCPPUplink", "EnergyControl", "ServiceSupport", "StorageModel",
+            "Authorization", "OCPP", "OCPPServer", "OCPPUplink", "EnergyControl", "ServiceSupport", "StorageModel",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -2,6 +2,7 @@ import Authorization
 import Foundation
 import Logging
 import OCPP
+import OCPPServer
 import ServiceSupport
 import Synchronization
 
@@ -16,8 +17,23 @@ extension OCPPChargerDriver {
         guard let book else { return .acceptAll }
         return TagAuthorizer { tag, wall in
             if tag == remoteIdTag { return AuthorizationDecision(.accepted, "the bridge's own remote start") }
-            // no uplink to a backend yet: backend mode decides as while it is unreachable
-            return book.decide(tag: tag, charger: charger, backend: .unreachable, at: wall)
+            // backend mode: the answer `heldForBackend` got (none: as while the backend is unreachable)
+            return book.decide(tag: tag, charger: charger, backend: book.backends.answer(charger: charger, tag: tag, wall: wall) ?? .unreachable, at: wall)
+        }
+    }
+
+    /// `backend` mode with an uplink: a call presenting a tag the backend has not answered lately
+    /// waits for its answer (at most `BackendTags.wait`), then goes to the control, which decides with
+    /// the answer, or by the offline rule when none came. A charge point sends one call at a
+    /// time, so nothing of its own overtakes the held one.
+    func heldForBackend(_ text: String, on connection: OCPPConnection) -> Bool {
+        guard let book, rules.mode == .backend, book.backends.canAsk(charger: chargerId),
+              case .success(.call(_, let action, let payload)) = Frame.parse(text),
+              let tag = TagAuthorizer.presented(action: action, payload: payload), tag != controlSettings.remoteIdTag,
+              book.backends.answer(charger: chargerId, tag: tag, wall: Date()) == nil else { return false }
+        return book.backends.ask(charger: chargerId, tag: tag) { [weak self] _ in
+            guard let self else { return }
+            connection.soon { self.process(text, on: connection) }
         }
     }
 

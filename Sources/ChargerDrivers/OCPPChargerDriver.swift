@@ -26,7 +26,7 @@ package final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
     package let settings: OCPPChargerSettings
     /// The versions it may speak (`ocpp.version`).
     package let allowedVersions: Set<OCPPVersion>
-    private let controlSettings: StationSettings
+    let controlSettings: StationSettings
     private let idPrefix: String
     let state: Mutex<State>
     /// Who may charge here, and the site's list (nil: everyone).
@@ -159,6 +159,11 @@ package final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
     }
 
     package func received(_ text: String, on connection: OCPPConnection) {
+        if heldForBackend(text, on: connection) { return }
+        process(text, on: connection)
+    }
+
+    func process(_ text: String, on connection: OCPPConnection) {
         let now = clock.now, wall = Date()
         exchange(on: connection, now: now, wall: wall) { $0.received(text, now: now, wall: wall) }
     }

@@ -41,3 +41,17 @@ extension TagAuthorizer {
         return .object(info)
     }
 }
+
+extension TagAuthorizer {
+    /// The tag a charge point's call presents for a decision (1.6 Authorize and StartTransaction
+    /// `idTag`, 2.0.1 Authorize and TransactionEvent `idToken`); nil: none, or an empty one.
+    public static func presented(action: String, payload: JSONValue) -> String? {
+        let tag: String? = switch action {
+        case "Authorize": payload["idTag"]?.string ?? payload["idToken"]?["idToken"]?.string
+        case "StartTransaction": payload["idTag"]?.string
+        case "TransactionEvent": payload["idToken"]?["idToken"]?.string
+        default: nil
+        }
+        return tag.flatMap { $0.isEmpty ? nil : $0 }
+    }
+}

@@ -26,6 +26,8 @@ public struct UplinkMachine: Sendable {
         public var store: [UplinkStoreChange] = []
         public var commands: [Command] = []
         public var logs: [Log] = []
+        /// Answers to `ask`.
+        public var tagAnswers: [TagAnswer] = []
         public init() {}
         mutating func log(_ level: Log.Level, _ message: String) { logs.append(Log(level: level, message: message)) }
     }
@@ -48,6 +50,9 @@ public struct UplinkMachine: Sendable {
     var remoteIds: [Int64: Int]
     var errorAttempts: [Int64: Int] = [:]
     var authorization = Authorization.none
+    /// Tags asked for a charge point behind the bridge, by ticket.
+    var asked: [Int: String] = [:]
+    var recentAnswers: [String: (accepted: Bool, at: Double)] = [:]
     var remoteStart: (tag: String, until: Double)?
     var lastStatus: ChargerStatus?
     var reported: String?
@@ -112,6 +117,7 @@ public struct UplinkMachine: Sendable {
         connected = false
         booted = false
         calls.reset()
+        asked = [:]     // the host's own wait for them runs out
         if case .pending(let tag) = authorization { authorization = offlineDecision(tag, wall: wall) }
     }
 
@@ -177,7 +183,10 @@ public struct UplinkMachine: Sendable {
     mutating func authorize(_ tag: String, status: ChargerStatus, now: Double, wall: Date, into output: inout Output) {
         switch authorization {
         case .none:
-            if booted {
+            if let recent = recentAnswer(tag, now: now) {
+                authorization = recent
+                authorize(tag, status: status, now: now, wall: wall, into: &output)
+            } else if booted {
                 authorization = .pending(tag)
                 calls.enqueue("Authorize", ["idTag": .string(UplinkMessages.clip(tag, 20))], key: "authorize")
             } else {
@@ -283,6 +292,10 @@ public struct UplinkMachine: Sendable {
     mutating func handle(_ outcome: OutgoingCalls.Outcome, now: Double, wall: Date, into output: inout Output) {
         if let seq = Self.journalSeq(outcome.key) {
             journalAnswered(seq: seq, outcome, wall: wall, into: &output)
+            return
+        }
+        if let ticket = Self.askTicket(outcome.key) {
+            askAnswered(ticket: ticket, outcome, now: now, into: &output)
             return
         }
         switch (outcome.action, outcome.answer) {

@@ -1,3 +1,4 @@
+import Authorization
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
@@ -36,6 +37,8 @@ public final class UplinkClient: Sendable {
         var firstShown = false
     }
     private let link = Mutex(Link())
+    /// Replies waiting for the backend's answer about a tag, by ticket.
+    private let replies = Mutex<(next: Int, waiting: [Int: @Sendable (BackendAnswer) -> Void])>((0, [:]))
 
     public init(chargerId: String, endpoint: UplinkEndpoint, machine: UplinkMachine, host: any UplinkHost, logger: Logger,
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
@@ -70,6 +73,25 @@ public final class UplinkClient: Sendable {
 
     // MARK: - The machine
 
+    /// Asks the backend about a tag presented at the charger (Authorize); `reply` is called once,
+    /// on the uplink's event loop: with the backend's answer, or `.unreachable` when the uplink is
+    /// down or no answer came within `seconds`.
+    public func ask(tag: String, within seconds: Double, reply: @escaping @Sendable (BackendAnswer) -> Void) {
+        let ticket = replies.withLock { replies in
+            replies.next += 1
+            replies.waiting[replies.next] = reply
+            return replies.next
+        }
+        loop.execute { [self] in
+            carryOut(machine.withLock { $0.ask(tag: tag, ticket: ticket, now: now) })
+            loop.scheduleTask(in: .milliseconds(Int64(seconds * 1000))) { [self] in answer(ticket, .unreachable) }
+        }
+    }
+
+    private func answer(_ ticket: Int, _ answer: BackendAnswer) {
+        replies.withLock { $0.waiting.removeValue(forKey: ticket) }?(answer)
+    }
+
     func tick() {
         let status = host.uplinkStatus()
         let wall = Date()
@@ -90,6 +112,7 @@ public final class UplinkClient: Sendable {
         }
         if !output.store.isEmpty { host.uplinkStore(output.store) }
         output.commands.forEach(host.uplinkCommand)
+        for tagAnswer in output.tagAnswers { answer(tagAnswer.ticket, tagAnswer.answer) }
         for line in output.logs { emit(line.level, line.message) }
         let state = machine.withLock { machine in
             var state = UplinkState()

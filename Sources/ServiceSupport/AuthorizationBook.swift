@@ -10,6 +10,8 @@ package final class AuthorizationBook: Sendable {
     package let rules: [String: ChargerAuthorization]
     private let state: Mutex<LocalList>
     private let saver: (@Sendable (LocalList) throws -> Void)?
+    /// The CPO backends asked in `backend` mode, and their recent answers.
+    package let backends = BackendTags()
 
     package init(list: LocalList, rules: [String: ChargerAuthorization], saver: (@Sendable (LocalList) throws -> Void)? = nil) {
         state = Mutex(list)

@@ -15,12 +15,13 @@ struct UplinkTests {
         let port: Int
         let commands: URL
 
-        init(folder: URL, port: Int = 0, firstTransaction: Int = 1) throws {
+        init(folder: URL, port: Int = 0, firstTransaction: Int = 1, refuse: [String] = []) throws {
             commands = folder.appendingPathComponent("backend-\(firstTransaction).commands")
             try Data().write(to: commands)
             let chosen = port == 0 ? try TestEnvironment.freePort() : port
             process = try ManagedProcess(try TestEnvironment.python, [TestEnvironment.peer("ocpp_backend.py"), "--port", "\(chosen)", "--password", UplinkTests.password,
-                                                                      "--first-transaction", "\(firstTransaction)", "--commands", commands.path, "--lifetime", "150"])
+                                                                      "--first-transaction", "\(firstTransaction)", "--commands", commands.path, "--lifetime", "150"]
+                                                                     + (refuse.isEmpty ? [] : ["--refuse"] + refuse))
             try process.waitForEvent("listening")
             self.port = chosen
         }
@@ -145,6 +146,45 @@ struct UplinkTests {
         #expect((answer["payload"] as? [String: Any])?["status"] as? String == "Accepted")
         #expect(try backend.waitForCall("StartTransaction")["idTag"] as? String == "REMOTE-7")
         try waitForRegister(port: north, address: 1008, timeout: 5) { $0 == 16_000 }
+    }
+
+    /// `backend` mode: an OCPP charge point behind the bridge gets the backend's answer to its
+    /// Authorize, and the offline rule's while the backend is away.
+    @Test func anOCPPChargePointsTagsAreAnsweredByTheBackend() throws {
+        let folder = try TestEnvironment.temporaryFolder()
+        let backend = try Backend(folder: folder, refuse: ["BAD1"])
+        defer { backend.stop() }
+        // offline accept_all: a refusal can only come from the backend
+        let extra = """
+            uplink: { url: "ws://127.0.0.1:\(backend.port)/ocpp", password: \(Self.password) }
+            authorization: { mode: backend, offline: accept_all }
+            """
+        let site = try OCPPChargePointTests.startSite(["cp1", "cp2"], extra: extra, chargerExtra: ", uplink: { meter_interval_s: 1 }")
+        defer { site.bridge.stop() }
+        try backend.waitForCall("BootNotification")
+        let good = try OCPPChargePointTests.chargePoint("cp1", port: site.ocppPort, ["--plug-at", "1", "--id-tag", "GOOD1"])
+        defer { good.stop() }
+        let bad = try OCPPChargePointTests.chargePoint("cp2", port: site.ocppPort, ["--plug-at", "1", "--id-tag", "BAD1"])
+        defer { bad.stop() }
+        #expect(try bad.waitForEvent("authorize", timeout: 15)["status"] as? String == "Invalid")
+        #expect(try good.waitForEvent("authorize", timeout: 15)["status"] as? String == "Accepted")
+        #expect(try good.waitForEvent("transaction", timeout: 10)["status"] as? String == "Accepted")
+        // the uplink forwards the transaction with the tag the backend accepted, without asking again
+        #expect(try backend.waitForCall("StartTransaction") { $0["idTag"] as? String == "GOOD1" }["idTag"] as? String == "GOOD1")
+        let asked = backend.process.jsonEvents("message").compactMap { event -> String? in
+            guard let message = event["message"] as? [Any], message.count == 4, message[2] as? String == "Authorize" else { return nil }
+            return "\(event["cp"] ?? "?")/\((message[3] as? [String: Any])?["idTag"] ?? "?")"
+        }
+        #expect(asked.sorted() == ["cp1/GOOD1", "cp2/BAD1"], "\(asked)")
+        #expect(bad.jsonEvents("transaction").isEmpty)
+        // the backend goes away: a new tag is decided by the offline rule, at once
+        backend.stop()
+        try site.bridge.waitFor("lost; transaction messages are kept", timeout: .seconds(15))
+        bad.stop()
+        let offline = try OCPPChargePointTests.chargePoint("cp2", port: site.ocppPort, ["--plug-at", "1", "--id-tag", "NEW1"])
+        defer { offline.stop() }
+        #expect(try offline.waitForEvent("authorize", timeout: 15)["status"] as? String == "Accepted")
+        try site.bridge.waitFor("backend unreachable, offline accept_all")
     }
 
     @Test func anOutageAndAKilledBridgeLoseNoMeterValues() throws {

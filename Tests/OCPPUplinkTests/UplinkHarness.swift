@@ -34,6 +34,7 @@ struct Harness {
     var calls: [(action: String, payload: JSONValue)] = []
     var answers: [Frame] = []
     var commands: [UplinkMachine.Command] = []
+    var tagAnswers: [TagAnswer] = []
     var now = 0.0
     var status = ChargerStatus()
     var nextTransactionId = 41
@@ -67,6 +68,7 @@ struct Harness {
     mutating func take(_ output: UplinkMachine.Output) {
         store.apply(output.store)
         commands += output.commands
+        tagAnswers += output.tagAnswers
         var frames = output.frames
         while !frames.isEmpty {
             let frame = frames.removeFirst()
@@ -76,6 +78,7 @@ struct Harness {
             let next = machine.received(Frame.result(id: id, payload: result).text, now: now, wall: wall)
             store.apply(next.store)
             commands += next.commands
+            tagAnswers += next.tagAnswers
             frames += next.frames
         }
     }

@@ -66,8 +66,11 @@ final class ChargerUplink: UplinkHost {
                           metadata: ["charger": "\(point.config.id)"])
         }
         let host = ChargerUplink(index: index, point: point, control: control, database: database, clock: clock, logger: logger)
-        return UplinkClient(chargerId: point.config.id, endpoint: endpoint, machine: UplinkMachine(settings: machineSettings, restored: restored),
-                            host: host, logger: logger)
+        let client = UplinkClient(chargerId: point.config.id, endpoint: endpoint, machine: UplinkMachine(settings: machineSettings, restored: restored),
+                                  host: host, logger: logger)
+        // an OCPP charge point in `backend` mode has its tags asked of this backend
+        book?.backends.register(charger: point.config.id) { tag, reply in client.ask(tag: tag, within: BackendTags.wait, reply: reply) }
+        return client
     }
 
     // MARK: - UplinkHost
