@@ -110,10 +110,15 @@ extension UplinkMachine {
         return ["status": removed > 0 ? "Accepted" : "Unknown"]
     }
 
+    /// The keys the backend may change (kept across restarts).
+    static var writableKeys: [String] { ["HeartbeatInterval", "MeterValueSampleInterval", "TransactionMessageAttempts", "TransactionMessageRetryInterval"] }
+
     func configurationValue(_ key: String) -> (value: String, readonly: Bool)? {
         switch key {
         case "HeartbeatInterval": ("\(Int(heartbeatInterval))", false)
         case "MeterValueSampleInterval": ("\(Int(meterInterval))", false)
+        case "TransactionMessageAttempts": ("\(transactionAttempts)", false)
+        case "TransactionMessageRetryInterval": ("\(Int(transactionRetryInterval))", false)
         case "LocalAuthorizeOffline": ("\(settings.offline != .reject)", true)
         default: Self.readOnlyKeys[key].map { ($0, true) }
         }
@@ -125,7 +130,7 @@ extension UplinkMachine {
             guard let key = item.string, key.count <= 50 else { throw OCPPFailure(.typeConstraintViolation, "key must hold strings of at most 50 characters") }
             return key
         }
-        let keys = wanted ?? (["HeartbeatInterval", "MeterValueSampleInterval", "LocalAuthorizeOffline"] + Self.readOnlyKeys.keys.sorted())
+        let keys = wanted ?? (Self.writableKeys + ["LocalAuthorizeOffline"] + Self.readOnlyKeys.keys.sorted())
         var known: [JSONValue] = [], unknown: [JSONValue] = []
         for key in keys {
             if let (value, readonly) = configurationValue(key) {
@@ -144,9 +149,18 @@ extension UplinkMachine {
         let key = try request.string("key", max: 50), text = try request.string("value", max: 500)
         guard let current = configurationValue(key) else { return ["status": "NotSupported"] }
         guard !current.readonly else { return ["status": "Rejected"] }
-        let range: ClosedRange<Int> = key == "HeartbeatInterval" ? 0...86_400 : 0...3_600
+        let range: ClosedRange<Int> = switch key {
+        case "HeartbeatInterval": 0...86_400
+        case "TransactionMessageAttempts": 1...10
+        default: 0...3_600
+        }
         guard let value = Int(text), range.contains(value) else { return ["status": "Rejected"] }
-        if key == "HeartbeatInterval" { heartbeatInterval = Double(value) } else { meterInterval = Double(value) }
+        switch key {
+        case "HeartbeatInterval": heartbeatInterval = Double(value)
+        case "MeterValueSampleInterval": meterInterval = Double(value)
+        case "TransactionMessageAttempts": transactionAttempts = value
+        default: transactionRetryInterval = Double(value)
+        }
         output.store.append(.keep(key, .number(Double(value))))
         output.log(.info, "backend set \(key) to \(value)")
         return ["status": "Accepted"]

@@ -44,6 +44,12 @@ public struct UplinkMachine: Sendable {
     public internal(set) var open: UplinkTransaction?
     public internal(set) var heartbeatInterval: Double
     public internal(set) var meterInterval: Double
+    /// OCPP 1.6 TransactionMessageAttempts / TransactionMessageRetryInterval: a transaction message
+    /// the backend answers with a CALLERROR is sent this often in all, the n-th retry after n ×
+    /// the interval; the rest of the journal waits behind it, in order.
+    public internal(set) var transactionAttempts: Int
+    public internal(set) var transactionRetryInterval: Double
+    var journalRetryAt = -Double.infinity
     /// Why the charger is held at 0 A until its vehicle leaves (nil: it is not).
     public internal(set) var hold: String?
     var calls: OutgoingCalls
@@ -71,6 +77,8 @@ public struct UplinkMachine: Sendable {
         profiles = restored.state["profiles"].map(BackendProfiles.restore) ?? BackendProfiles()
         heartbeatInterval = restored.state["HeartbeatInterval"]?.number ?? settings.heartbeat
         meterInterval = restored.state["MeterValueSampleInterval"]?.number ?? settings.meterInterval
+        transactionAttempts = restored.state["TransactionMessageAttempts"]?.number.flatMap { Int(exactly: $0) } ?? 3
+        transactionRetryInterval = restored.state["TransactionMessageRetryInterval"]?.number ?? 30
         calls = OutgoingCalls(prefix: settings.idPrefix, timeout: settings.callTimeout)
     }
 
@@ -249,7 +257,7 @@ public struct UplinkMachine: Sendable {
     /// The next call when none is outstanding: the queued calls first, then the journal's head.
     mutating func pump(now: Double, into output: inout Output) {
         guard connected, calls.outstanding == nil else { return }
-        while booted, calls.queue.isEmpty, let entry = journal.first {
+        while booted, calls.queue.isEmpty, now >= journalRetryAt, let entry = journal.first {
             var payload = entry.payload
             if entry.action != "StartTransaction" {
                 guard let remote = remoteIds[entry.transaction] else {
@@ -291,7 +299,7 @@ public struct UplinkMachine: Sendable {
 
     mutating func handle(_ outcome: OutgoingCalls.Outcome, now: Double, wall: Date, into output: inout Output) {
         if let seq = Self.journalSeq(outcome.key) {
-            journalAnswered(seq: seq, outcome, wall: wall, into: &output)
+            journalAnswered(seq: seq, outcome, now: now, wall: wall, into: &output)
             return
         }
         if let ticket = Self.askTicket(outcome.key) {
@@ -332,7 +340,7 @@ public struct UplinkMachine: Sendable {
         }
     }
 
-    mutating func journalAnswered(seq: Int64, _ outcome: OutgoingCalls.Outcome, wall: Date, into output: inout Output) {
+    mutating func journalAnswered(seq: Int64, _ outcome: OutgoingCalls.Outcome, now: Double, wall: Date, into output: inout Output) {
         guard let entry = journal.entries.first(where: { $0.seq == seq }) else { return }
         var answer = outcome.answer
         if case .success(let payload) = answer, entry.action == "StartTransaction",
@@ -345,14 +353,19 @@ public struct UplinkMachine: Sendable {
         case .failure(let failure):
             let attempts = (errorAttempts[seq] ?? 0) + 1
             errorAttempts[seq] = attempts
-            output.log(.warning, "\(entry.action) of transaction \(entry.transaction): \(failure.description) (attempt \(attempts) of 3)")
-            guard attempts >= 3 else { return }
+            guard attempts >= transactionAttempts else {
+                journalRetryAt = now + transactionRetryInterval * Double(attempts)
+                output.log(.warning, "\(entry.action) of transaction \(entry.transaction): \(failure.description) (attempt \(attempts) of \(transactionAttempts); again in \(Int(journalRetryAt - now)) s)")
+                return
+            }
             errorAttempts[seq] = nil
+            journalRetryAt = -.infinity
             journal.remove(seq: seq)
             output.store.append(.remove(seq: seq))
-            output.log(.warning, "\(entry.action) of transaction \(entry.transaction) dropped after 3 errors")
+            output.log(.warning, "\(entry.action) of transaction \(entry.transaction) dropped after \(attempts) errors (TransactionMessageAttempts)")
         case .success(let payload):
             errorAttempts[seq] = nil
+            journalRetryAt = -.infinity
             journal.remove(seq: seq)
             output.store.append(.remove(seq: seq))
             switch entry.action {

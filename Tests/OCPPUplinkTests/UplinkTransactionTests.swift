@@ -165,7 +165,7 @@ struct UplinkTransactionTests {
         #expect(energies.last == 1040)
     }
 
-    @Test func aCallErrorIsTriedThreeTimesThenTheMessageGoes() {
+    @Test func aCallErrorIsTriedAgainAfterTheRetryIntervalThenTheMessageGoes() {
         var h = Harness()
         h.connect()
         h.respond = { action, payload, next in action == "MeterValues" ? nil : Harness.acceptAll(action, payload, &next) }
@@ -173,11 +173,39 @@ struct UplinkTransactionTests {
         h.tick(after: 1)
         h.tick(after: 10)
         #expect(h.machine.queued == 1)
-        guard let id = h.machine.outstandingId else { Issue.record("no MeterValues outstanding"); return }
-        for attempt in 0..<3 {
-            let id = attempt == 0 ? id : (h.machine.outstandingId ?? "")
+        // OCPP 1.6 TransactionMessageRetryInterval (30 s): the n-th retry after n × 30 s
+        for (attempt, wait) in [(1, 30.0), (2, 60.0)] {
+            guard let id = h.machine.outstandingId else { Issue.record("attempt \(attempt): nothing outstanding"); return }
             h.take(h.machine.received(Frame.error(id: id, code: "InternalError", description: "busy", details: [:]).text, now: h.now, wall: h.wall))
+            let sent = h.sent("MeterValues").count
+            h.tick(after: wait - 1)
+            #expect(h.sent("MeterValues").count == sent, "attempt \(attempt): sent again too early")
+            #expect(h.machine.queued >= 1)                      // the later readings wait behind it
+            h.tick(after: 1)
+            #expect(h.sent("MeterValues").count == sent + 1, "attempt \(attempt): not sent again")
         }
-        #expect(h.machine.queued == 0)
+        // the third error (TransactionMessageAttempts 3) drops it; the readings behind it go on
+        let queued = h.machine.queued
+        guard let id = h.machine.outstandingId else { Issue.record("no third attempt"); return }
+        h.take(h.machine.received(Frame.error(id: id, code: "InternalError", description: "busy", details: [:]).text, now: h.now, wall: h.wall))
+        #expect(h.machine.queued == queued - 1)
+        #expect(h.machine.outstandingId != nil)
+    }
+
+    @Test func theBackendSetsTheAttemptsAndTheIntervalAndTheyAreKept() {
+        var h = Harness()
+        h.connect()
+        #expect(h.backendCalls("ChangeConfiguration", ["key": "TransactionMessageAttempts", "value": "1"])?.resultPayload == ["status": "Accepted"])
+        #expect(h.backendCalls("ChangeConfiguration", ["key": "TransactionMessageRetryInterval", "value": "5"])?.resultPayload == ["status": "Accepted"])
+        #expect(h.backendCalls("ChangeConfiguration", ["key": "TransactionMessageAttempts", "value": "0"])?.resultPayload == ["status": "Rejected"])
+        let restarted = UplinkMachine(settings: Harness.settings(), restored: h.store.restored)
+        #expect(restarted.transactionAttempts == 1 && restarted.transactionRetryInterval == 5)
+        // one attempt: the first CALLERROR drops the message
+        h.respond = { action, payload, next in action == "StartTransaction" ? nil : Harness.acceptAll(action, payload, &next) }
+        h.plug()
+        h.tick(after: 1)
+        guard let id = h.machine.outstandingId else { Issue.record("no StartTransaction outstanding"); return }
+        h.take(h.machine.received(Frame.error(id: id, code: "InternalError", description: "busy", details: [:]).text, now: h.now, wall: h.wall))
+        #expect(!h.store.entries.values.contains { $0.action == "StartTransaction" })
     }
 }
