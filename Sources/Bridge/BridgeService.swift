@@ -191,7 +191,13 @@ public final class BridgeService: Service {
             guard let recorder else { return OCPPChargerDriver(charger: charger, ocpp: ocpp, server: server, book: book, logger: logger) }
             let id = charger.id
             let remember: @Sendable (ProfileWay) -> Void = { way in
-                recorder.record([ChargeDatabase.rememberProfileWay(way.rawValue, charger: id, at: Date().timeIntervalSince1970)])
+                let now = Date()
+                guard way != .none else {
+                    let since = ISO8601DateFormatter().string(from: now)
+                    return recorder.record([ChargeDatabase.rememberNotSteerable(since: since, charger: id, at: now.timeIntervalSince1970)])
+                }
+                recorder.record([ChargeDatabase.rememberProfileWay(way.rawValue, charger: id, at: now.timeIntervalSince1970),
+                                 ChargeDatabase.rememberNotSteerable(since: nil, charger: id, at: now.timeIntervalSince1970)])
             }
             return OCPPChargerDriver(charger: charger, ocpp: ocpp, server: server, book: book, logger: logger,
                                      rememberedWay: rememberedWay(of: id, in: recorder.database, logger: logger), remember: remember)

@@ -40,7 +40,8 @@ package final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
     private let remember: (@Sendable (ProfileWay) -> Void)?
 
     /// `rememberedWay`: the way it accepted before the last restart (the fallback ladder starts
-    /// there); `remember`: called when the way it accepts changes.
+    /// there); `remember`: called when the way it accepts changes, with `.none` when it has
+    /// refused every way (for check-config to show).
     package init(charger: Configuration.Charger, ocpp: OCPPChargerSettings, server: OCPPSettings, book: AuthorizationBook? = nil, logger: Logger,
                  rememberedWay: ProfileWay? = nil, remember: (@Sendable (ProfileWay) -> Void)? = nil) {
         chargerId = charger.id
@@ -191,15 +192,16 @@ package final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
     }
 
     /// One step of control on the current connection: its frames go out, its notes to the log, and
-    /// a newly accepted way of limiting to `remember`.
+    /// a newly accepted way of limiting (or `.none`: it refused them all) to `remember`.
     private func exchange(on connection: OCPPConnection, now: Seconds, wall: Date,
                           _ step: (inout any ChargePointProtocol) -> (frames: [Frame], notes: [ControlNote])) {
         let outcome = state.withLock { state -> (frames: [Frame], notes: [ControlNote], learned: ProfileWay?)? in
             guard state.connection === connection else { return nil }
-            let before = state.control.knownWay
+            let before = (state.control.knownWay, state.control.steerable)
             let (frames, notes) = step(&state.control)
-            let after = state.control.knownWay
-            return (frames + driverCalls(&state, now: now, wall: wall), notes, after != before ? after : nil)
+            let after = (state.control.knownWay, state.control.steerable)
+            let learned: ProfileWay? = before.1 && !after.1 ? ProfileWay.none : after.0 != before.0 ? after.0 : nil
+            return (frames + driverCalls(&state, now: now, wall: wall), notes, learned)
         }
         guard let outcome else { return }
         outcome.frames.forEach { connection.send($0.text) }

@@ -14,6 +14,8 @@ public protocol ChargePointProtocol: Sendable {
     var failsafe: Int? { get }
     /// The way of limiting it that it last accepted (the fallback ladder's `known`; kept by the driver).
     var knownWay: ProfileWay? { get }
+    /// Some way of limiting it is in use (false: it refused every way).
+    var steerable: Bool { get }
     /// Calls queued or outstanding.
     var pendingCalls: Int { get }
     /// Nothing is waiting to be sent or answered.

@@ -62,6 +62,7 @@ public struct StationControl<Messages: OCPPMessageSet>: ChargePointProtocol {
 
     public var version: OCPPVersion { Messages.version }
     public var knownWay: ProfileWay? { ladder.known }
+    public var steerable: Bool { ladder.steerable }
     public var pendingCalls: Int { calls.queue.count + (calls.outstanding == nil ? 0 : 1) }
 
     // MARK: the connection

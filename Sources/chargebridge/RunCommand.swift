@@ -126,6 +126,7 @@ struct CheckConfigCommand: ParsableCommand {
             let kind = configuration.zoneMeters.first { $0.value == zones.firstIndex(of: zone) }.map { "dynamic (meter \($0.key))" } ?? "static"
             Console.out("  zone \(zone.id)\(zone.parent.map { " in \($0)" } ?? ""): \(zone.limit.map { String(format: "%g", $0) }.joined(separator: "/")) A, \(kind)")
         }
+        let database = ProfileWaySummary.database(configuration)
         for charger in configuration.chargers {
             let listener = configuration.northbound.mode == .perCharger ? "\(charger.bind ?? configuration.northbound.bind):\(charger.port)" : "unit \(charger.unit)"
             let zone = charger.placement.zone.map { ", zone \(zones[$0].id) \(charger.placement.rotation)" } ?? ""
@@ -133,6 +134,7 @@ struct CheckConfigCommand: ParsableCommand {
             Console.out("  \(charger.id): \(driver), \(charger.limits.phases)p \(charger.limits.minCurrent)…\(charger.limits.maxCurrent) A, EMS failsafe \(charger.failsafeCurrent) A after \(charger.failsafeTimeout) s, \(listener)\(zone)")
             FailsafeExplanation.lines(charger, emsExpected: configuration.emsExpected).forEach { Console.out("      " + $0) }
             FaceSummary.lines(charger, configuration).forEach { Console.out("      " + $0) }
+            ProfileWaySummary.line(charger, storage: configuration.storage != nil, database: database).map { Console.out("      " + $0) }
             if let southbound = charger.southbound, let spec = southbound.map.charger {
                 let name = southbound.map.file.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent } ?? southbound.map.name
                 Console.out("      map \(name), the charger's watchdog \(southbound.failsafeTimeout) s: \(spec.summary(timeout: Double(southbound.failsafeTimeout)))")

@@ -41,6 +41,9 @@ struct OCPPProfileLadderTests {
             if stored != "tx_profile" { Thread.sleep(forTimeInterval: 0.1) }
         }
         #expect(stored == "tx_profile")
+        // check-config shows what the running service learnt
+        let check = try runCommand(try TestEnvironment.chargebridge, ["check-config", "--config", site.file.path, "--while-running"])
+        #expect(check.stdout.contains("profile way: tx_profile (accepted at an earlier connection)"), "\(check.stdout)")
         // …so after a restart (a new charge point process: a new transaction the bridge sees start)
         // the first profile it sends is a TxProfile, not the refused TxDefault
         cp.stop()
@@ -70,6 +73,14 @@ struct OCPPProfileLadderTests {
         #expect(refused == ["TxDefaultProfile", "ChargePointMaxProfile", "TxProfile"])
         #expect(site.bridge.text.contains("not steerable"))
         #expect(cp.jsonEvents("availability").isEmpty, "operative while nothing asks it to shed")
+        // check-config shows it too, from the database (written off the connection's thread)
+        var check = try runCommand(try TestEnvironment.chargebridge, ["check-config", "--config", site.file.path, "--while-running"])
+        let deadline = Date().addingTimeInterval(TestEnvironment.generous(5))
+        while !check.stdout.contains("NOT STEERABLE since"), Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.2)
+            check = try runCommand(try TestEnvironment.chargebridge, ["check-config", "--config", site.file.path, "--while-running"])
+        }
+        #expect(check.stdout.contains("NOT STEERABLE since"), "\(check.stdout)")
         // the EMS asks for 0 A: it cannot be limited, so it is made Inoperative
         try OCPPChargePointTests.ems(site.north[0], [(2002, 60), (5004, 0), (6000, 1)])
         let off = try cp.waitForEvent("availability", timeout: 10)
