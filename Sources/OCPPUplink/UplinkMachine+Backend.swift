@@ -199,8 +199,12 @@ extension UplinkMachine {
     mutating func reset(_ payload: JSONValue, into output: inout Output) throws(OCPPFailure) -> JSONValue {
         let type = try PayloadReader(payload).string("type", max: 4)
         guard type == "Hard" || type == "Soft" else { throw OCPPFailure(.propertyConstraintViolation, "type \"\(type)\" is not Hard or Soft") }
+        guard settings.canReset else {
+            output.log(.notice, "backend asked for a \(type) reset: rejected, this charger is not restarted on request")
+            return ["status": "Rejected"]
+        }
         output.commands.append(.reset(type))
-        output.log(.notice, "backend asked for a \(type) reset: accepted and logged; the bridge does not restart the charger")
+        output.log(.notice, "backend asked for a \(type) reset: passed on to the charger")
         return ["status": "Accepted"]
     }
 }

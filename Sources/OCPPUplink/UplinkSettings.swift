@@ -25,6 +25,9 @@ public struct UplinkSettings: Sendable, Equatable {
     public var localAuthorizer: TagAuthorizer?
     /// Most transaction messages kept for one charger while the backend is away.
     public var capacity = 1000
+    /// The charger restarts on request (an OCPP charge point): the backend's Reset is passed on;
+    /// otherwise it is answered Rejected.
+    public var canReset = false
     public var callTimeout: Double = 30
     /// Makes message ids unique across connections and restarts.
     public var idPrefix: String

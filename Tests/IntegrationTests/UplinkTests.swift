@@ -149,7 +149,7 @@ struct UplinkTests {
     }
 
     /// `backend` mode: an OCPP charge point behind the bridge gets the backend's answer to its
-    /// Authorize, and the offline rule's while the backend is away.
+    /// Authorize, and the offline rule's while the backend is away; the backend's Reset reaches it.
     @Test func anOCPPChargePointsTagsAreAnsweredByTheBackend() throws {
         let folder = try TestEnvironment.temporaryFolder()
         let backend = try Backend(folder: folder, refuse: ["BAD1"])
@@ -177,6 +177,11 @@ struct UplinkTests {
         }
         #expect(asked.sorted() == ["cp1/GOOD1", "cp2/BAD1"], "\(asked)")
         #expect(bad.jsonEvents("transaction").isEmpty)
+        // the backend's Reset reaches the OCPP charge point
+        try backend.send(["cmd": "reset", "cp": "cp1", "type": "Hard"])
+        let reset = try backend.process.waitForEvent("answer") { $0["cmd"] as? String == "reset" }
+        #expect((reset["payload"] as? [String: Any])?["status"] as? String == "Accepted", "\(reset)")
+        #expect(try good.waitForEvent("reset", timeout: 10)["type"] as? String == "Hard")
         // the backend goes away: a new tag is decided by the offline rule, at once
         backend.stop()
         try site.bridge.waitFor("lost; transaction messages are kept", timeout: .seconds(15))

@@ -193,8 +193,13 @@ struct UplinkBackendCallTests {
         h.tick()
         #expect(h.sent("StatusNotification").count == before + 1)
         #expect(h.backendCalls("TriggerMessage", ["requestedMessage": "FirmwareStatusNotification"])?.resultPayload == ["status": "NotImplemented"])
-        #expect(h.backendCalls("Reset", ["type": "Soft"])?.resultPayload == ["status": "Accepted"])
-        #expect(h.commands == [.reset("Soft")])
+        // a charger that is not restarted on request (Modbus, simulated) refuses; an OCPP one takes it
+        #expect(h.backendCalls("Reset", ["type": "Soft"])?.resultPayload == ["status": "Rejected"])
+        #expect(h.commands.isEmpty)
+        var ocpp = Harness(settings: Harness.settings { $0.canReset = true })
+        ocpp.connect()
+        #expect(ocpp.backendCalls("Reset", ["type": "Soft"])?.resultPayload == ["status": "Accepted"])
+        #expect(ocpp.commands == [.reset("Soft")])
         #expect(h.backendCalls("UnlockConnector", ["connectorId": 1])?.errorCode == "NotImplemented")
         #expect(h.backendCalls("RemoteStartTransaction", ["connectorId": 1])?.errorCode == "OccurenceConstraintViolation")
     }

@@ -24,6 +24,7 @@ connected charge point):
   {"cmd":"set_profile","cp":ID,"connector_id":C,"profile":{OCPP csChargingProfiles, camelCase}}
   {"cmd":"clear_profile","cp":ID,"id":N}
   {"cmd":"get_configuration","cp":ID}
+  {"cmd":"reset","cp":ID,"type":"Hard"|"Soft"}
   {"cmd":"disconnect","cp":ID}
 Stops on SIGTERM/SIGINT, and after --lifetime seconds in any case.
 """
@@ -122,6 +123,7 @@ async def command(line):
         "set_profile": lambda: call.SetChargingProfile(connector_id=request.get("connector_id", 1), cs_charging_profiles=request["profile"]),
         "clear_profile": lambda: call.ClearChargingProfile(id=request.get("id")),
         "get_configuration": lambda: call.GetConfiguration(),
+        "reset": lambda: call.Reset(type=request.get("type", "Soft")),
     }
     if name not in calls:
         emit(event="answer", cmd=name, cp=cp.id, error="unknown command")

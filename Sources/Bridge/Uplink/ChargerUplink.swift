@@ -60,6 +60,7 @@ final class ChargerUplink: UplinkHost {
             machineSettings.localAuthorizer = TagAuthorizer { tag, wall in book.decide(tag: tag, charger: id, backend: .unreachable, at: wall, inListForm: listForm) }
         }
         machineSettings.capacity = settings.maxQueued
+        machineSettings.canReset = point.config.driver == "ocpp"
         let restored = try database.map { UplinkRestored(try $0.uplinkRecords(charger: point.config.id)) } ?? UplinkRestored()
         if !restored.journal.isEmpty {
             logger.notice("uplink: \(restored.journal.count) transaction message(s) kept from the last run, delivered once the backend answers",
@@ -102,7 +103,13 @@ final class ChargerUplink: UplinkHost {
                 }
             }
         case .reset(let type):
-            logger.notice("uplink: the backend asked for a \(type) reset (accepted; the bridge does not restart the charger)", metadata: ["charger": "\(id)"])
+            actions.async { [self] in
+                do {
+                    try control.drivers[index].perform(.reset(hard: type == "Hard"))
+                } catch {
+                    logger.notice("uplink: the backend's \(type) reset not passed on: \(error)", metadata: ["charger": "\(id)"])
+                }
+            }
         }
     }
 
