@@ -78,6 +78,36 @@ struct OCPP201ChargingStationTests {
         try waitForRegister(port: site.north[0], address: 1000, timeout: 10) { $0 == 2 }
     }
 
+    /// The fallback ladder on 2.0.1 (ChargingStationMaxProfile, TxProfile with the station's own
+    /// transaction id), and the MQTT Reset and stop commands.
+    @Test func aStationRefusingTxDefaultAndStationMaxGetsATxProfileAndTakesResetAndStop() throws {
+        let broker = try Broker("test-auth.conf")
+        defer { broker.stop() }
+        let site = try OCPPChargePointTests.startSite(["cs1"], extra: "mqtt: \(broker.bridgeSettings)")
+        defer { site.bridge.stop() }
+        let cs = try Self.station("cs1", port: site.ocppPort, ["--plug-at", "0", "--reject-purposes", "TxDefaultProfile,ChargingStationMaxProfile"])
+        defer { cs.stop() }
+        try cs.waitFor("ready")
+        let transaction = try cs.waitForEvent("transaction", timeout: 10)
+        let tx = try cs.waitForEvent("profile", timeout: 20) { $0["purpose"] as? String == "TxProfile" && $0["status"] as? String == "Accepted" }
+        #expect(tx["evse"] as? Int == 1)
+        let refused = Set(cs.jsonEvents("profile").filter { $0["status"] as? String == "Rejected" }.compactMap { $0["purpose"] as? String })
+        #expect(refused == ["TxDefaultProfile", "ChargingStationMaxProfile"], "\(cs.jsonEvents("profile"))")
+        try broker.waitFor("chargebridge/charger/cs1/profile_way", equal: "tx_profile")
+        try broker.waitFor("chargebridge/charger/cs1/steerable", equal: "ON")
+        // the EMS's 10 A reaches it as a TxProfile
+        try OCPPChargePointTests.ems(site.north[0], [(2002, 60), (5004, 10), (6000, 1)])
+        try cs.waitForEvent("limit", timeout: 10) { $0["amps"] as? Double == 10 }
+        // Reset (2.0.1 Immediate for hard) and the stop of its transaction over MQTT
+        try broker.publish("chargebridge/charger/cs1/reset/set", "hard")
+        #expect(try cs.waitForEvent("reset", timeout: 10)["type"] as? String == "Immediate")
+        try broker.publish("chargebridge/charger/cs1/stop/set", "stop")
+        let stop = try cs.waitForEvent("remote_stop", timeout: 10)
+        #expect(stop["id"] as? String == transaction["id"] as? String && stop["status"] as? String == "Accepted", "\(stop)")
+        try cs.waitForEvent("stopped", timeout: 10)
+        #expect(cs.jsonEvents("call_error").isEmpty && cs.jsonEvents("invalid_response").isEmpty, "\(cs.jsonEvents("call_error") + cs.jsonEvents("invalid_response"))")
+    }
+
     @Test func theVersionIsChosenFromWhatIsOfferedPerChargePoint() throws {
         let site = try OCPPChargePointTests.startSite(["both", "old"])
         defer { site.bridge.stop() }

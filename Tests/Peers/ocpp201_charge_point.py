@@ -8,6 +8,7 @@ Usage: ocpp201_charge_point.py --url ws://127.0.0.1:PORT/ocpp/CS1 [--password PW
            [--subprotocols ocpp2.0.1,ocpp1.6] [--events] [--lifetime 120] [--ev-max-a 32]
            [--ev-phases 3] [--plug-at 1.0] [--unplug-at S] [--id-token TAG] [--max-a 32]
            [--rate-units A,W] [--notify-event] [--reconnect-s 1.0]
+           [--reject-purposes TxDefaultProfile,ChargingStationMaxProfile,TxProfile]
 --plug-at -1: the car never plugs in; no --unplug-at: it never leaves.
 
 The station offers --subprotocols and speaks only 2.0.1: a server choosing another one is
@@ -18,7 +19,8 @@ Smart charging (OCPP 2.0.1 K01, one EVSE): the effective limit is, among the val
 the running transaction or else the valid TxDefaultProfiles (EVSE 0 or 1), the one with the
 highest stackLevel whose schedule has an active period; capped by the valid
 ChargingStationMaxProfile (EVSE 0) with the highest stackLevel; --max-a when none gives a limit.
-W are turned into A by 230 V x numberPhases (3 when absent).
+W are turned into A by 230 V x numberPhases (3 when absent). --reject-purposes answers Rejected
+to every SetChargingProfile of those purposes (stations in the field that take no such profile).
 
 Transactions start when the car is plugged (Authorize first with --id-token, then
 TransactionEvent Started with the idToken), send Updated with meter values every
@@ -287,6 +289,8 @@ class ChargePoint(OcppChargePoint):
     def on_set_charging_profile(self, evse_id, charging_profile, **kwargs):
         st = self.station
         reason = self.check_profile(evse_id, charging_profile)
+        if reason is None and charging_profile["charging_profile_purpose"] in self.station.args.reject_purposes:
+            reason = "purpose refused (--reject-purposes)"
         schedule = charging_profile["charging_schedule"][0]
         first = schedule["charging_schedule_period"][0]
         event = {"event": "profile", "id": charging_profile["id"], "stack": charging_profile["stack_level"],
@@ -450,9 +454,15 @@ def main():
     parser.add_argument("--rate-units", default="A,W")
     parser.add_argument("--notify-event", action="store_true")
     parser.add_argument("--reconnect-s", type=float, default=1.0)
+    parser.add_argument("--reject-purposes", default="",
+                        help="SetChargingProfile purposes answered Rejected, comma-separated")
     args = parser.parse_args()
     args.subprotocols = [s.strip() for s in args.subprotocols.split(",") if s.strip()]
     args.rate_units = [u.strip() for u in args.rate_units.split(",") if u.strip()]
+    args.reject_purposes = {p.strip() for p in args.reject_purposes.split(",") if p.strip()}
+    unknown = args.reject_purposes - {"TxDefaultProfile", "ChargingStationMaxProfile", "TxProfile"}
+    if unknown:
+        parser.error(f"--reject-purposes: unknown purposes {sorted(unknown)}")
     if args.plug_at < 0:
         args.plug_at = float("inf")
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
