@@ -34,8 +34,8 @@ declare -A filters=(
   [unit]="--skip IntegrationTests --skip ControlPropertyTests --skip ModbusChargerDriverTests"
   [properties]="--filter ControlPropertyTests"
   [integration-1]="--filter IntegrationTests.BrandDriverTests --filter ModbusChargerDriverTests --filter IntegrationTests.StandbyTests --filter IntegrationTests.PackageTests"
-  [integration-2]="--filter IntegrationTests.SmartMeterTests --filter IntegrationTests.SunSpecMeterTests --filter IntegrationTests.OCPPChargePointTests --filter IntegrationTests.ReadRTUTests --filter IntegrationTests.CrashTests"
-  [integration-3]="--filter IntegrationTests --skip IntegrationTests.BrandDriverTests --skip IntegrationTests.StandbyTests --skip IntegrationTests.PackageTests --skip IntegrationTests.SmartMeterTests --skip IntegrationTests.SunSpecMeterTests --skip IntegrationTests.OCPPChargePointTests --skip IntegrationTests.ReadRTUTests --skip IntegrationTests.CrashTests"
+  [integration-2]="--filter IntegrationTests.SmartMeterTests --filter IntegrationTests.SunSpecMeterTests --filter IntegrationTests.OCPPChargePointTests --filter IntegrationTests.ReadRTUTests --filter IntegrationTests.CrashTests --filter IntegrationTests.OCPP201ChargingStationTests --filter IntegrationTests.OCPPProfileLadderTests"
+  [integration-3]="--filter IntegrationTests --skip IntegrationTests.BrandDriverTests --skip IntegrationTests.StandbyTests --skip IntegrationTests.PackageTests --skip IntegrationTests.SmartMeterTests --skip IntegrationTests.SunSpecMeterTests --skip IntegrationTests.OCPPChargePointTests --skip IntegrationTests.ReadRTUTests --skip IntegrationTests.CrashTests --skip IntegrationTests.OCPP201ChargingStationTests --skip IntegrationTests.OCPPProfileLadderTests"
 )
 # ports the shards hand out to the peers and bridges they start: disjoint, below the ephemeral range
 declare -A ports=([integration-1]=20000-23999 [integration-2]=24000-27999 [integration-3]=28000-32000)
