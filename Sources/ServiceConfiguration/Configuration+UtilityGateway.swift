@@ -59,11 +59,9 @@ extension Configuration {
             factor *= number
         }
         settings.wattsPerCount = factor
-        settings.noLimit = switch limit.type {
-        case .u16: 65535
-        case .u32: 4_294_967_295
-        default: -1
-        }
+        // no default "no limit": a register a failing gateway fills with ones (65535, -1) must not
+        // lift the limit; it is no power, so the failsafe holds. The installer names the value.
+        settings.noLimit = nil
         if let none = limitFields.optional("no_limit") {
             settings.noLimit = (try? none.string()) == "none" ? nil : try none.number()
         }

@@ -19,7 +19,7 @@ struct UtilityGatewayConfigurationTests {
               tcp: 127.0.0.1:1502
               unit: 3
               function: input
-              limit: { address: 10, type: u32, word_order: little, scale: 0.1, unit: kW }
+              limit: { address: 10, type: u32, word_order: little, scale: 0.1, unit: kW, no_limit: 4294967295 }
               heartbeat: { address: 12, timeout_s: 30 }
               period_ms: 500
               failsafe_kw: 11
@@ -38,14 +38,14 @@ struct UtilityGatewayConfigurationTests {
         #expect(gateway.endpoint == .tcp(host: "127.0.0.1", port: 1502) && gateway.unit == 3 && gateway.period == 0.5)
         #expect(gateway.limit.address == 10 && gateway.limit.type == .u32 && gateway.limit.wordOrder == .little && gateway.limit.function == .input)
         #expect(gateway.heartbeat?.address == 12 && gateway.heartbeat?.function == .input)
-        #expect(gateway.settings.wattsPerCount == 100 && gateway.settings.noLimit == 4_294_967_295)
+        #expect(gateway.settings.wattsPerCount == 100 && gateway.settings.noLimit == 4_294_967_295)   // as configured
         #expect(gateway.settings.timeout == 30 && gateway.settings.failsafeW == 11_000)
         let core = config.coreSettings(ownFailsafeTimeouts: [nil, nil], recordSessions: false, checkpointSeconds: 5)
         #expect(core.utilityGateway == gateway.settings)
-        // defaults: holding, u16 in kW, 65535 = no limit, 60 s, the floor as failsafe
+        // defaults: holding, u16 in kW, no value means "no limit", 60 s, the floor as failsafe
         let plain = try Configuration.parse(Self.yaml.replacingOccurrences(of: """
                   function: input
-                  limit: { address: 10, type: u32, word_order: little, scale: 0.1, unit: kW }
+                  limit: { address: 10, type: u32, word_order: little, scale: 0.1, unit: kW, no_limit: 4294967295 }
                   heartbeat: { address: 12, timeout_s: 30 }
                   period_ms: 500
                   failsafe_kw: 11
@@ -54,14 +54,14 @@ struct UtilityGatewayConfigurationTests {
                   heartbeat: none
             """), file: "site.yaml")
         #expect(plain.utilityGateway?.limit.function == .holding && plain.utilityGateway?.limit.type == .u16)
-        #expect(plain.utilityGateway?.settings == { var s = UtilityGateway.Settings(); s.noLimit = 65535; s.heartbeat = false; return s }())
+        #expect(plain.utilityGateway?.settings == { var s = UtilityGateway.Settings(); s.noLimit = nil; s.heartbeat = false; return s }())
     }
 
     @Test func badKeysAreRefusedWithFileAndLine() {
         let cases: [(old: String, new: String, line: Int, says: String)] = [
             ("type: u32", "type: f64", 7, "site.utility.modbus.limit.type: u16, i16, u32, i32 or f32"),
             ("function: input", "function: coil", 6, "site.utility.modbus.function: holding or input"),
-            ("unit: kW }", "unit: A }", 7, "W or kW, got \"A\""),
+            ("unit: kW,", "unit: A,", 7, "W or kW, got \"A\""),
             ("scale: 0.1", "scale: -1", 7, "a positive number"),
             ("timeout_s: 30", "timeout_s: 0", 8, "timeout_s"),
             ("period_ms: 500", "period_ms: 20000", 9, "at most half the heartbeat's timeout_s (30 s)"),

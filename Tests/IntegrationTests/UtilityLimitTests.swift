@@ -90,7 +90,7 @@ struct UtilityGatewayLimitTests {
                 modbus:
                   tcp: 127.0.0.1:\(gatewayPort)
                   unit: 1
-                  limit: { address: 100, type: i16, scale: 0.1, unit: kW }
+                  limit: { address: 100, type: i16, scale: 0.1, unit: kW, no_limit: -1 }
                   heartbeat: { address: 101, timeout_s: 3 }
                   period_ms: 200
                   failsafe_kw: 9
