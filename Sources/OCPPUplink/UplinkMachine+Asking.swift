@@ -32,7 +32,7 @@ extension UplinkMachine {
         }
         asked[ticket] = tag
         calls.enqueue("Authorize", ["idTag": .string(UplinkMessages.clip(tag, 20))], key: "ask-\(ticket)", urgent: true)
-        pump(now: now, into: &output)
+        finish(now: now, into: &output)
         return output
     }
 

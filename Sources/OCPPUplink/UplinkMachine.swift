@@ -50,8 +50,10 @@ public struct UplinkMachine: Sendable {
     public internal(set) var transactionAttempts: Int
     public internal(set) var transactionRetryInterval: Double
     var journalRetryAt = -Double.infinity
-    /// Why the charger is held at 0 A until its vehicle leaves (nil: it is not).
+    /// Why the charger is held at 0 A until its vehicle leaves (nil: it is not). Kept across
+    /// restarts: a refused tag must not charge because the bridge restarted.
     public internal(set) var hold: String?
+    var keptHold: String?
     var calls: OutgoingCalls
     var remoteIds: [Int64: Int]
     var errorAttempts: [Int64: Int] = [:]
@@ -75,6 +77,8 @@ public struct UplinkMachine: Sendable {
         if let open { journal.reserve(after: open.local) }
         if let last = restored.remoteIds.keys.max() { journal.reserve(after: last) }
         profiles = restored.state["profiles"].map(BackendProfiles.restore) ?? BackendProfiles()
+        hold = restored.state["hold"]?.string
+        keptHold = hold
         heartbeatInterval = restored.state["HeartbeatInterval"]?.number ?? settings.heartbeat
         meterInterval = restored.state["MeterValueSampleInterval"]?.number ?? settings.meterInterval
         transactionAttempts = restored.state["TransactionMessageAttempts"]?.number.flatMap { Int(exactly: $0) } ?? 3
@@ -116,7 +120,7 @@ public struct UplinkMachine: Sendable {
         calls.reset()
         bootRetryAt = now
         var output = Output()
-        pump(now: now, into: &output)
+        finish(now: now, into: &output)
         return output
     }
 
@@ -148,7 +152,7 @@ public struct UplinkMachine: Sendable {
             lastHeartbeat = now
             calls.enqueue("Heartbeat", [:], key: "heartbeat")
         }
-        pump(now: now, into: &output)
+        finish(now: now, into: &output)
         return output
     }
 
@@ -254,6 +258,15 @@ public struct UplinkMachine: Sendable {
 
     // MARK: - Sending
 
+    /// What every step ends with: a changed hold kept, the next call sent.
+    mutating func finish(now: Double, into output: inout Output) {
+        if hold != keptHold {
+            keptHold = hold
+            output.store.append(.keep("hold", hold.map { .string($0) }))
+        }
+        pump(now: now, into: &output)
+    }
+
     /// The next call when none is outstanding: the queued calls first, then the journal's head.
     mutating func pump(now: Double, into output: inout Output) {
         guard connected, calls.outstanding == nil else { return }
@@ -293,7 +306,7 @@ public struct UplinkMachine: Sendable {
         case .success(let frame):
             if let outcome = calls.receive(frame) { handle(outcome, now: now, wall: wall, into: &output) }
         }
-        pump(now: now, into: &output)
+        finish(now: now, into: &output)
         return output
     }
 

@@ -129,6 +129,16 @@ struct UplinkBackendCallTests {
         #expect(h.sent("Authorize").first?["idTag"] == "BAD")
         #expect(h.sent("StartTransaction").isEmpty)
         #expect(h.machine.cap(wall: h.wall) == 0)
+        // a restart keeps the hold: the refused car still gets 0 A, without asking again
+        var restarted = Harness(restored: h.store.restored)
+        restarted.store = h.store
+        restarted.status = h.status
+        restarted.connect()
+        restarted.tick(after: 1)
+        #expect(restarted.machine.cap(wall: restarted.wall) == 0 && restarted.sent("StartTransaction").isEmpty)
+        restarted.unplug()
+        restarted.tick(after: 1)
+        #expect(restarted.machine.hold == nil && Harness(restored: restarted.store.restored).machine.hold == nil)
         h.unplug()
         h.tick(after: 1)
         h.plug(tag: "GOOD")
