@@ -157,11 +157,15 @@ public struct UplinkMachine: Sendable {
     }
 
     /// A StatusNotification when the charger's status (in 1.6 terms) changed since the last one.
+    /// A status of a running transaction (Charging, Suspended…) waits until the backend has its
+    /// StartTransaction: status messages go ahead of the journal, and a backend must not see a
+    /// charge before its start.
     mutating func reportStatus(wall: Date) {
         guard booted, let status = lastStatus else { return }
         let mapped = UplinkMessages.status(status)
         let key = "\(mapped.status)/\(mapped.errorCode)"
         guard key != reported else { return }
+        if ["Charging", "SuspendedEV", "SuspendedEVSE"].contains(mapped.status), let open, journal.entries.contains(where: { $0.seq == open.local }) { return }
         reported = key
         statusCounter += 1
         calls.enqueue("StatusNotification", UplinkMessages.statusNotification(status, wall: wall), key: "status-\(statusCounter)")

@@ -26,6 +26,27 @@ struct UplinkTransactionTests {
         #expect(h.sent("Heartbeat").count == 1)
     }
 
+    @Test func aChargeIsReportedOnlyAfterItsStartTransaction() {
+        var h = Harness()
+        h.connect()
+        h.respond = { action, payload, next in action == "StartTransaction" ? nil : Harness.acceptAll(action, payload, &next) }
+        // plugged and charging within one second: the start is unanswered, Charging waits
+        h.plug()
+        h.status.state = .charging
+        h.tick(after: 1)
+        h.tick(after: 1)
+        #expect(h.sent("StartTransaction").count == 1)
+        #expect(!h.sent("StatusNotification").contains { $0["status"] == "Charging" })
+        // the backend answers the start: Charging follows it
+        h.respond = Harness.acceptAll
+        guard let id = h.machine.outstandingId else { Issue.record("no StartTransaction outstanding"); return }
+        h.take(h.machine.received(Frame.result(id: id, payload: ["transactionId": 7, "idTagInfo": ["status": "Accepted"]]).text, now: h.now, wall: h.wall))
+        h.tick(after: 1)
+        let order = h.calls.map { $0.action == "StatusNotification" ? "Status:\($0.payload["status"]?.string ?? "")" : $0.action }
+        let start = order.firstIndex(of: "StartTransaction"), charging = order.firstIndex(of: "Status:Charging")
+        #expect(start != nil && charging != nil && start! < charging!, "\(order)")
+    }
+
     @Test func aBootThatIsNotAcceptedIsTriedAgainAfterTheInterval() {
         var h = Harness()
         h.respond = { action, _, _ in action == "BootNotification" ? ["status": "Pending", "interval": 20, "currentTime": "2026-09-21T00:00:00Z"] : [:] }
