@@ -9,6 +9,8 @@ package final class AuthorizationBook: Sendable {
     /// By charger id.
     package let rules: [String: ChargerAuthorization]
     private let state: Mutex<LocalList>
+    /// Held by a change from reading the list to taking the new one (saving included).
+    private let changing = Mutex(())
     private let saver: (@Sendable (LocalList) throws -> Void)?
     /// The CPO backends asked in `backend` mode, and their recent answers.
     package let backends = BackendTags()
@@ -37,7 +39,8 @@ package final class AuthorizationBook: Sendable {
     /// saved: the file is its record). Returns the new list.
     @discardableResult
     package func apply(_ update: ListUpdate, save: Bool = true) throws(Refusal) -> LocalList {
-        try state.withLock { (list: inout LocalList) throws(Refusal) -> LocalList in
+        // changes one at a time; decisions read the list meanwhile (not held up by the database)
+        try changing.withLock { (_: inout Void) throws(Refusal) -> LocalList in
             let next: LocalList
             do throws(LocalList.Refusal) {
                 next = try list.applied(update)
@@ -51,11 +54,11 @@ package final class AuthorizationBook: Sendable {
                     throw Refusal(description: "not saved, so not applied: \(error)")
                 }
             }
-            list = next
+            state.withLock { $0 = next }
             return next
         }
     }
 
     /// The list saved by an earlier run replaces the initial one.
-    package func restore(_ saved: LocalList) { state.withLock { $0 = saved } }
+    package func restore(_ saved: LocalList) { changing.withLock { _ in state.withLock { $0 = saved } } }
 }
