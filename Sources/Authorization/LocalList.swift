@@ -73,6 +73,9 @@ public struct ListUpdate: Sendable, Equatable {
 public struct LocalList: Sendable, Equatable, Codable {
     public private(set) var version: Int
     public private(set) var entries: [String: ListEntry]
+    /// The ids by their upper case: a lookup that ignores the letter case is one step, not a scan
+    /// of up to `maxEntries` tags at every Authorize. Derived from `entries`.
+    private var folded: [String: Set<String>]
 
     /// Beyond this a list is refused (it also bounds what is sent to a charge point).
     public static let maxEntries = 10_000
@@ -80,6 +83,22 @@ public struct LocalList: Sendable, Equatable, Codable {
     public init(version: Int = 0, entries: [ListEntry] = []) {
         self.version = version
         self.entries = Dictionary(entries.map { ($0.idTag, $0) }, uniquingKeysWith: { $1 })
+        folded = Self.fold(self.entries)
+    }
+
+    private enum CodingKeys: String, CodingKey { case version, entries }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        version = try container.decode(Int.self, forKey: .version)
+        entries = try container.decode([String: ListEntry].self, forKey: .entries)
+        folded = Self.fold(entries)
+    }
+
+    private static func fold(_ entries: [String: ListEntry]) -> [String: Set<String>] {
+        var folded: [String: Set<String>] = [:]
+        for id in entries.keys { folded[id.uppercased(), default: []].insert(id) }
+        return folded
     }
 
     public var count: Int { entries.count }
@@ -122,6 +141,7 @@ public struct LocalList: Sendable, Equatable, Codable {
         guard next.entries.count <= Self.maxEntries else {
             throw Refusal("the list would hold \(next.entries.count) tags, more than \(Self.maxEntries)")
         }
+        next.folded = Self.fold(next.entries)
         return next
     }
 
@@ -136,7 +156,8 @@ public struct LocalList: Sendable, Equatable, Codable {
             if format.letterCase == .asIs, let entry = entries[key] { return entry }
             // two entries equal but for the case: the first by id decides, the same every time
             if format.letterCase != .asIs,
-               let entry = entries.values.filter({ format.entry($0.idTag) == key }).min(by: { $0.idTag < $1.idTag }) { return entry }
+               let entry = (folded[key.uppercased()] ?? []).compactMap({ entries[$0] }).filter({ format.entry($0.idTag) == key })
+                   .min(by: { $0.idTag < $1.idTag }) { return entry }
         }
         return nil
     }

@@ -33,6 +33,25 @@ struct AuthorizationProperties {
         })
     }
 
+    /// The lookup by the folded index finds what a scan of every entry finds, whatever the case,
+    /// also after updates and a round trip through JSON (the saved list).
+    @Test func theIndexedLookupFindsWhatAScanFinds() throws {
+        var random = Draws(seed: 2601)
+        for _ in 0..<Self.cases {
+            let pool = (0..<8).map { _ in Self.uid(&random) }
+            var list = LocalList(entries: pool.prefix(5).map { Self.entry($0, &random) })
+            try? list.apply(Self.update(.differential, pool: pool, &random))
+            let saved = try JSONDecoder().decode(LocalList.self, from: JSONEncoder().encode(list))
+            #expect(saved == list)
+            let format = Self.format(&random), tag = pool.randomElement(using: &random)!
+            let presented = Bool.random(using: &random) ? tag.uppercased() : tag.lowercased()
+            let key = format.presented(presented)
+            let scanned = format.letterCase == .asIs ? list.entries[key]
+                : list.entries.values.filter { format.entry($0.idTag) == key }.min { $0.idTag < $1.idTag }
+            #expect(saved.entry(presented: presented, format: format, postfix: nil) == scanned, "\(presented) \(format) in \(list.entries.keys.sorted())")
+        }
+    }
+
     @Test func normalisationIsIdempotentAndRoundTrips() {
         var random = Draws(seed: 26)
         for _ in 0..<Self.cases {
