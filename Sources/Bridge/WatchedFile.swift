@@ -26,16 +26,21 @@ final class WatchedFile: Sendable {
     }
 
     func poll(now: Double) -> Change {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        let seen = Seen(modified: attributes?[.modificationDate] as? Date, size: (attributes?[.size] as? NSNumber)?.intValue)
+        // the file system is asked only when a look is due
         let due = state.withLock { state -> Bool in
             guard now - state.checked >= 10 || state.seen == nil else { return false }
             state.checked = now
+            return true
+        }
+        guard due else { return .unchanged }
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        let seen = Seen(modified: attributes?[.modificationDate] as? Date, size: (attributes?[.size] as? NSNumber)?.intValue)
+        let changed = state.withLock { state -> Bool in
             guard state.seen != seen else { return false }
             state.seen = seen
             return true
         }
-        guard due else { return .unchanged }
+        guard changed else { return .unchanged }
         guard let size = seen.size, size <= maxBytes, let data = FileManager.default.contents(atPath: path) else { return .unreadable }
         return .changed(data)
     }
