@@ -176,10 +176,10 @@ public final class BridgeService: Service {
                 throw DataFileError(file: configuration.file, line: nil, field: "semp", message: "SEMP cannot listen on \(settings.bind):\(settings.port): \(error)")
             }
         }
-        if let centralSystem {
+        if let centralSystem, let ocpp = configuration.ocpp {
             let port = try centralSystem.start()
-            let clientCA = configuration.ocpp!.clientCA.map { "; client certificates verified against \($0) (security profile 3)" } ?? ""
-            logger.notice("OCPP central system listening on \(configuration.ocpp!.certificate == nil ? "ws" : "wss")://\(configuration.ocpp!.bind):\(port)/\(configuration.ocpp!.path)/<charge point id>\(clientCA)")
+            let clientCA = ocpp.clientCA.map { "; client certificates verified against \($0) (security profile 3)" } ?? ""
+            logger.notice("OCPP central system listening on \(ocpp.certificate == nil ? "ws" : "wss")://\(ocpp.bind):\(port)/\(ocpp.path)/<charge point id>\(clientCA)")
         }
         tick()   // registers reflect the chargers before the first master connects
     }

@@ -352,7 +352,7 @@ public struct StationControl<Messages: OCPPMessageSet>: ChargePointProtocol {
     static var driverKey: String { "driver." }
 
     /// Nothing is waiting to be sent or answered.
-    public var idle: Bool { calls.outstanding == nil && calls.queue.isEmpty }
+    public var idle: Bool { pendingCalls == 0 }
 
     /// Online: connected, booted and heard from within 2 heartbeats (+ 10 s).
     public func status(now: Double) -> ChargerStatus {
