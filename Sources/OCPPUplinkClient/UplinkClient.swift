@@ -163,7 +163,11 @@ public final class UplinkClient: Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    if let tls { try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: endpoint.host)) }
+                    if let tls {
+                        // an IP address is no server name (RFC 6066): no SNI, and the certificate is checked against the address
+                        let isAddress = (try? SocketAddress(ipAddress: endpoint.host, port: 0)) != nil
+                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: isAddress ? nil : endpoint.host))
+                    }
                     let request = UpgradeRequestHandler(endpoint: endpoint) { [self] refusal in emit(.warning, refusal) }
                     let upgrader = NIOWebSocketClientUpgrader(maxFrameSize: 1 << 20) { [self] channel, _ in
                         channel.eventLoop.makeCompletedFuture {

@@ -15,13 +15,15 @@ struct UplinkTests {
         let port: Int
         let commands: URL
 
-        init(folder: URL, port: Int = 0, firstTransaction: Int = 1, refuse: [String] = []) throws {
+        /// `tls`: the folder with `server.crt` and `server.key` (wss://).
+        init(folder: URL, port: Int = 0, firstTransaction: Int = 1, refuse: [String] = [], tls: URL? = nil) throws {
             commands = folder.appendingPathComponent("backend-\(firstTransaction).commands")
             try Data().write(to: commands)
             let chosen = port == 0 ? try TestEnvironment.freePort() : port
             process = try ManagedProcess(try TestEnvironment.python, [TestEnvironment.peer("ocpp_backend.py"), "--port", "\(chosen)", "--password", UplinkTests.password,
                                                                       "--first-transaction", "\(firstTransaction)", "--commands", commands.path, "--lifetime", "150"]
-                                                                     + (refuse.isEmpty ? [] : ["--refuse"] + refuse))
+                                                                     + (refuse.isEmpty ? [] : ["--refuse"] + refuse)
+                                                                     + (tls.map { ["--cert", $0.appendingPathComponent("server.crt").path, "--key", $0.appendingPathComponent("server.key").path] } ?? []))
             try process.waitForEvent("listening")
             self.port = chosen
         }
@@ -56,11 +58,12 @@ struct UplinkTests {
         func stop() { process.stop() }
     }
 
-    static func bridge(folder: URL, backendPort: Int, north: Int, uplinkExtra: String = "", evs: String = "{ arrive_s: 1, phases: 3, max_current: 16, capacity_kwh: 60, soc: 0.3 }") throws -> ManagedProcess {
+    static func bridge(folder: URL, backendPort: Int, north: Int, uplinkExtra: String = "", evs: String = "{ arrive_s: 1, phases: 3, max_current: 16, capacity_kwh: 60, soc: 0.3 }",
+                       scheme: String = "ws", password: String = UplinkTests.password, ca: URL? = nil) throws -> ManagedProcess {
         let yaml = """
             modbus: { bind: 127.0.0.1 }
             storage: { data_dir: \(folder.appendingPathComponent("data").path), checkpoint_s: 1 }
-            uplink: { url: "ws://127.0.0.1:\(backendPort)/ocpp", password: \(password) }
+            uplink: { url: "\(scheme)://127.0.0.1:\(backendPort)/ocpp", password: \(password)\(ca.map { ", ca: \($0.path)" } ?? "") }
             chargers:
               - id: c1
                 max_current: 16
@@ -190,6 +193,47 @@ struct UplinkTests {
         defer { offline.stop() }
         #expect(try offline.waitForEvent("authorize", timeout: 15)["status"] as? String == "Accepted")
         try site.bridge.waitFor("backend unreachable, offline accept_all")
+    }
+
+    /// wss:// to a backend whose certificate the configured `ca:` signed; a bridge trusting another
+    /// CA, or giving a wrong password, is refused, says why, and sends nothing.
+    @Test func aBackendOnWssIsReachedThroughItsCAAndNotOtherwise() throws {
+        let certificates = try TestEnvironment.temporaryFolder()
+        try Certificates.generate(in: certificates)
+        try Certificates.authority("other", in: certificates)
+        let backend = try Backend(folder: certificates, tls: certificates)
+        defer { backend.stop() }
+        let ca = certificates.appendingPathComponent("ca.crt"), other = certificates.appendingPathComponent("other.crt")
+        let good = try Self.bridge(folder: try TestEnvironment.temporaryFolder(), backendPort: backend.port, north: try TestEnvironment.freePort(),
+                                   scheme: "wss", ca: ca)
+        defer { good.stop() }
+        try backend.waitForCall("BootNotification")
+        let untrusting = try Self.bridge(folder: try TestEnvironment.temporaryFolder(), backendPort: backend.port, north: try TestEnvironment.freePort(),
+                                         scheme: "wss", ca: other)
+        defer { untrusting.stop() }
+        try untrusting.waitFor("failed")
+        #expect(untrusting.text.contains("CERTIFICATE_VERIFY_FAILED") || untrusting.text.contains("certificate"), "\(untrusting.text.suffix(800))")
+        let wrong = try Self.bridge(folder: try TestEnvironment.temporaryFolder(), backendPort: backend.port, north: try TestEnvironment.freePort(),
+                                    scheme: "wss", password: "not-the-password", ca: ca)
+        defer { wrong.stop() }
+        try wrong.waitFor("refused the connection: HTTP 401")
+        #expect(untrusting.text.contains("wss://127.0.0.1:\(backend.port)/ocpp"), "\(untrusting.text.suffix(1500))")
+        // a certificate of the right CA but for another name than the address: refused too
+        let elsewhere = try TestEnvironment.temporaryFolder()
+        for file in ["ca.crt", "ca.key"] { try FileManager.default.copyItem(at: certificates.appendingPathComponent(file), to: elsewhere.appendingPathComponent(file)) }
+        try Certificates.issue("server", subject: "/CN=elsewhere.example", by: "ca", in: elsewhere, extensions: "subjectAltName=DNS:elsewhere.example")
+        let impostor = try Backend(folder: elsewhere, tls: elsewhere)
+        defer { impostor.stop() }
+        let misled = try Self.bridge(folder: try TestEnvironment.temporaryFolder(), backendPort: impostor.port, north: try TestEnvironment.freePort(),
+                                     scheme: "wss", ca: ca)
+        defer { misled.stop() }
+        try misled.waitFor("failed")
+        #expect(misled.text.contains("CERTIFICATE_VERIFY_FAILED") || misled.text.contains("certificate"), "\(misled.text.suffix(800))")
+        #expect(impostor.process.jsonEvents("connected").isEmpty)
+        // only the bridge that trusts the right CA and knows the password got through
+        #expect(backend.process.jsonEvents("connected").count == 1, "\(backend.process.text.suffix(1500))")
+        #expect(backend.calls("BootNotification").count == 1)
+        #expect(backend.process.jsonEvents("refused").first?["status"] as? Int == 401)
     }
 
     @Test func anOutageAndAKilledBridgeLoseNoMeterValues() throws {

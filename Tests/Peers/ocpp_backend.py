@@ -3,9 +3,10 @@
 written by us) and `websockets`, for the bridge's uplink (a forwarded charger is a charge point).
 
 Usage: ocpp_backend.py [--port 0] [--password PW] [--heartbeat 60] [--first-transaction 1]
-           [--refuse TAG ...] [--commands FILE] [--lifetime 120]
+           [--refuse TAG ...] [--commands FILE] [--lifetime 120] [--cert PEM --key PEM]
 
-Listens on 127.0.0.1 (ws://127.0.0.1:PORT/<any path>/<charge point id>), subprotocol "ocpp1.6";
+Listens on 127.0.0.1 (ws://127.0.0.1:PORT/<any path>/<charge point id>; wss:// with --cert and
+--key), subprotocol "ocpp1.6";
 with --password it requires HTTP basic auth (user = the charge point id) and answers 401 otherwise.
 Answers BootNotification (Accepted, --heartbeat), Heartbeat, StatusNotification, MeterValues,
 Authorize (Invalid for a --refuse tag), StartTransaction (ids from --first-transaction on),
@@ -34,6 +35,7 @@ import base64
 import json
 import logging
 import signal
+import ssl
 import time
 from datetime import datetime, timezone
 
@@ -161,7 +163,13 @@ async def main():
     parser.add_argument("--refuse", nargs="*", default=[])
     parser.add_argument("--commands")
     parser.add_argument("--lifetime", type=float, default=120)
+    parser.add_argument("--cert", help="server certificate (PEM): wss://")
+    parser.add_argument("--key", help="the server certificate's key (PEM)")
     args = parser.parse_args()
+    tls = None
+    if args.cert:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(args.cert, args.key)
     Backend.args = args
     Backend.next_transaction = args.first_transaction
 
@@ -196,7 +204,7 @@ async def main():
     stop = asyncio.get_running_loop().create_future()
     for sig in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(sig, lambda: stop.done() or stop.set_result(None))
-    async with serve(handler, "127.0.0.1", args.port, subprotocols=["ocpp1.6"], process_request=check) as server:
+    async with serve(handler, "127.0.0.1", args.port, subprotocols=["ocpp1.6"], process_request=check, ssl=tls) as server:
         emit(event="listening", port=server.sockets[0].getsockname()[1])
         if args.commands:
             asyncio.ensure_future(read_commands(args.commands))
