@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -20,6 +21,20 @@ extension OCPPServer {
             configuration.sendCANameList = true   // a charge point with several certificates picks the right one
         }
         return try NIOSSLContext(configuration: configuration)
+    }
+
+    /// A connection opened with a client certificate ends when the certificate does: TLS checked
+    /// it at the handshake only, and a charge point may stay connected for months. It reconnects
+    /// with a renewed certificate (or is refused with the old one).
+    static func closeAtExpiry(_ channel: Channel, clientCA: String?, id: String, logger: Logger) {
+        guard clientCA != nil, let certificate = try? channel.pipeline.syncOperations.nioSSL_peerCertificate() else { return }
+        let left = max(0, Double(certificate.notValidAfter) - Date().timeIntervalSince1970)
+        let expiry = channel.eventLoop.scheduleTask(in: .milliseconds(Int64(min(left, 1e9) * 1000))) {
+            logger.warning("OCPP charge point \"\(id)\": its client certificate expired, connection closed")
+            channel.close(promise: nil)
+        }
+        // (a task per connection would otherwise live until the certificate's end)
+        channel.closeFuture.whenComplete { _ in expiry.cancel() }
     }
 
     /// The client certificate (DER) the handshake verified against the client CA; nil: none sent,

@@ -125,6 +125,7 @@ public final class OCPPServer: Sendable {
                                 let connection = OCPPConnection(id: id, subprotocol: subprotocol, channel: channel)
                                 try channel.pipeline.syncOperations.addHandler(
                                     WebSocketMessageHandler(connection: connection, delegate: delegate, maxMessageBytes: settings.maxFrameBytes))
+                                Self.closeAtExpiry(channel, clientCA: settings.clientCA, id: id, logger: logger)
                                 delegate.opened(connection)
                             }
                         })

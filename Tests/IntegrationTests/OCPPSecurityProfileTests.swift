@@ -27,6 +27,24 @@ struct OCPPSecurityProfileTests {
         return try OCPPChargePointTests.chargePoint(id, port: port, scheme: "wss", password: password, all)
     }
 
+    /// TLS checks a certificate at the handshake only: a connection ends when its certificate does.
+    @Test func aConnectionEndsWhenItsClientCertificateExpires() throws {
+        let folder = try Self.certificates()
+        let file = { (name: String) in folder.appendingPathComponent(name).path }
+        let tls = ", tls: { certificate: \(file("server.crt")), key: \(file("server.key")), client_ca: \(file("ca.crt")) }"
+        let site = try OCPPChargePointTests.startSite(["cp3"], ocppExtra: tls, credentials: ["cp3": "security_profile: 3"])
+        defer { site.bridge.stop() }
+        let ends = Date().addingTimeInterval(20)
+        try Certificates.issue("cp3-short", subject: "/CN=cp3", by: "ca", in: folder, key: Certificates.ec, notAfter: ends)
+        let cp3 = try Self.chargePoint("cp3", port: site.ocppPort, folder: folder, certificate: "cp3-short", password: nil)
+        defer { cp3.stop() }
+        try cp3.waitFor("ready")
+        #expect(cp3.jsonEvents("closed").isEmpty)
+        try site.bridge.waitFor("its client certificate expired, connection closed", timeout: .seconds(TestEnvironment.generous(40)))
+        #expect(Date() >= ends.addingTimeInterval(-1), "closed before the certificate ended")
+        try cp3.waitForEvent("closed", timeout: 10)
+    }
+
     @Test func aCertificateForItsIdGetsInAndEverythingElseIsRefused() throws {
         let folder = try Self.certificates()
         let file = { (name: String) in folder.appendingPathComponent(name).path }

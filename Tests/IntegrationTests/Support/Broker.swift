@@ -143,6 +143,36 @@ enum Certificates {
         try openssl(sign)
     }
 
+    /// A certificate `<name>` for `subject` that ends at `notAfter` (to the second: `openssl ca`,
+    /// as `x509 -days` counts whole days), signed by the CA `<ca>` in the same folder.
+    static func issue(_ name: String, subject: String, by ca: String, in folder: URL, key: [String] = rsa, notAfter: Date) throws {
+        let path = { (file: String) in folder.appendingPathComponent(file).path }
+        let database = folder.appendingPathComponent("\(name).db")
+        try FileManager.default.createDirectory(at: database, withIntermediateDirectories: true)
+        try Data().write(to: database.appendingPathComponent("index.txt"))
+        try "01\n".write(to: database.appendingPathComponent("serial"), atomically: true, encoding: .utf8)
+        try """
+            [ca]
+            default_ca = test
+            [test]
+            database = \(database.path)/index.txt
+            serial = \(database.path)/serial
+            new_certs_dir = \(database.path)
+            default_md = sha256
+            policy = any
+            [any]
+            commonName = supplied
+            organizationName = optional
+            """.write(toFile: path("\(name).cnf"), atomically: true, encoding: .utf8)
+        try openssl(["req"] + key + ["-nodes", "-subj", subject, "-keyout", path("\(name).key"), "-out", path("\(name).csr")])
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyMMddHHmmss'Z'"
+        try openssl(["ca", "-batch", "-config", path("\(name).cnf"), "-cert", path("\(ca).crt"), "-keyfile", path("\(ca).key"), "-in", path("\(name).csr"),
+                     "-out", path("\(name).crt"), "-enddate", formatter.string(from: notAfter)])
+    }
+
     private static func openssl(_ arguments: [String]) throws {
         let result = try runCommand(try TestEnvironment.tool("openssl"), arguments)
         guard result.status == 0 else { throw TestFailure("openssl \(arguments.prefix(2).joined(separator: " ")): \(result.stderr)") }
