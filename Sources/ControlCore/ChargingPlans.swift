@@ -130,6 +130,7 @@ extension ControlCore {
         let ended = wall >= state.command.departure ? "the departure is reached" : state.sawVehicle && status.online && !status.plugged ? "the vehicle left" : nil
         if let ended {
             plans[index] = nil
+            settingsChanged = true
             logs.append(CoreLog(.notice, "plan ended: \(ended)", charger: charger.id))
             refreshView(index)
             return nil
@@ -137,6 +138,7 @@ extension ControlCore {
         let delivered = status.plugged ? status.sessionEnergyWh / 1000 : 0
         if status.plugged, !state.sawVehicle {
             state.sawVehicle = true
+            settingsChanged = true      // the session target is saved, so a restart does not count the energy again
             state.target = switch state.command.goal {
             case .energy(let kWh): delivered + kWh
             case .target(let kWh): kWh

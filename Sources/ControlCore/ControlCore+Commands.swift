@@ -124,6 +124,12 @@ extension ControlCore {
     /// Records that `settings` are what the database holds now.
     public mutating func markSaved(_ settings: RuntimeSettings) { saved = settings }
 
+    /// Whether steps changed what is saved since the last call (then the host saves `runtimeSettings`).
+    public mutating func takeSettingsChanged() -> Bool {
+        defer { settingsChanged = false }
+        return settingsChanged
+    }
+
     /// Puts saved settings back at start. What no longer fits the configuration (a charger that is
     /// gone, a limit above a new maximum) is dropped with a warning.
     /// - Parameter wall: Unix seconds now: a plan whose departure has passed is dropped.

@@ -76,6 +76,9 @@ public struct ControlCore: Sendable {
     let started: Seconds
     /// What the database holds (restored or last saved): an unchanged setting is not written again.
     public internal(set) var saved = RuntimeSettings()
+    /// A step changed what is saved (a plan's session target fixed at plug-in, a plan ended): the
+    /// host saves the settings off the control step (`takeSettingsChanged`).
+    var settingsChanged = false
     var sessions: SessionTracker
     /// Whether each charger answered at the last step (for the event log).
     var online: [Bool?]

@@ -46,6 +46,25 @@ extension SiteControl {
         }
     }
 
+    /// What a step changed of the saved settings (a plan's session target, a plan's end), saved
+    /// off the control step; with the command lock, so a command's save and this one never cross.
+    /// Not saved (a full disk): logged, and tried again at the next change or command.
+    func saveSettingsSoon() {
+        guard let store else { return }
+        saves.async { [self] in
+            commandLock.withLock { _ in
+                let (settings, saved) = core.withLock { ($0.runtimeSettings, $0.saved) }
+                guard settings != saved else { return }
+                do {
+                    try store.save(settings)
+                    core.withLock { $0.markSaved(settings) }
+                } catch {
+                    logger.error("runtime settings not saved: \(error)")
+                }
+            }
+        }
+    }
+
     /// A zone's remote setpoint or heartbeat (MQTT, the Modbus zone block): not saved; checked
     /// and applied in one go by the core. `now` earlier than the last step means "at the last step".
     package func remoteZone(_ command: CommandKind, id: String, _ value: CommandValue, controller: String, now: Seconds) throws(CommandRejection) -> String {

@@ -37,6 +37,8 @@ package final class SiteControl: Sendable {
     /// faces raise it for theirs.
     package let changes: ChangeSignal?
     private let shownSite = Mutex<SiteFacts?>(nil)
+    /// Saves of what steps changed, off the control step, in order.
+    let saves = DispatchQueue(label: "runtime settings")
 
     /// Fails only on a zone tree the configuration loader would already have refused.
     package init(configuration: Configuration, chargers: [ChargerPoint], drivers: [any ChargerDriver], logger: Logger, now: Seconds,
@@ -132,12 +134,13 @@ package final class SiteControl: Sendable {
         let localTime = localClock.localTime(unix: wall)
         let result = stepLock.withLock { _ -> StepResult in
             let statuses = drivers.map { $0.poll(now: now) }
-            let result = core.withLock { core in
+            let (result, settingsChanged) = core.withLock { core in
                 let result = core.step(now: now, wall: wall, localTime: localTime, statuses: statuses, sample: sample)
                 // failsafe entries are known at once, not when the views are shown
                 for index in chargers.indices { chargers[index].failsafeEntries(core.failsafeEntries(index)) }
-                return result
+                return (result, core.takeSettingsChanged())
             }
+            if settingsChanged { saveSettingsSoon() }
             guard !result.chargers.isEmpty else { return result }   // stopped: the chargers stay where they were left
             for index in drivers.indices {
                 let effect = result.chargers[index]

@@ -3,6 +3,7 @@ import EnergyControl
 import Foundation
 @testable import SiteRuntime
 import Storage
+import Synchronization
 import Testing
 
 /// A grid operator's MQTT power limit and the chargers' plans are saved with the other runtime
@@ -44,6 +45,22 @@ struct SavedLimitAndPlanTests {
         _ = try second.control.execute(.powerLimit, id: "site", .watts(nil))
         _ = try second.control.execute(.plan, id: "cp1", .plan(nil))
         #expect(try store.load().powerLimitW == nil && store.load().plans.isEmpty)
+    }
+
+    /// The session energy a plan aims at is fixed when its vehicle is seen, and saved then, not
+    /// with the next command: a restart takes it again instead of counting the energy anew.
+    @Test func theSessionTargetIsSavedWhenTheVehicleIsSeen() throws {
+        let store = try Self.store(), start = Self.start
+        let first = try SimulatedSite(Self.yaml, store: store, wallClock: { start })
+        _ = try first.control.execute(.plan, id: "cp1", .plan(PlanCommand(goal: .energy(kWh: 5), departure: Self.start + 4 * 3600)))
+        #expect(try store.load().plans["cp1"]?.target == nil)
+        first.control.step(now: 1)                  // the simulated car is plugged in: the target is fixed
+        first.control.saves.sync {}                 // the save runs off the control step
+        let target = try store.load().plans["cp1"]?.target
+        #expect(target == first.control.core.withLock { $0.runtimeSettings.plans["cp1"]?.target } && target != nil)
+        // a restart takes the saved target
+        let second = try SimulatedSite(Self.yaml, store: store, wallClock: { start + 60 })
+        #expect(second.control.core.withLock { $0.runtimeSettings.plans["cp1"]?.target } == target)
     }
 
     @Test func savedValuesThatNoLongerFitAreDropped() throws {
