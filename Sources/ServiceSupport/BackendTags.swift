@@ -21,7 +21,7 @@ package final class BackendTags: Sendable {
 
     /// How long an answer stands in for asking again (an expiry the backend gave is checked by the
     /// decision itself: an accepted tag past it counts as expired).
-    package static let keptFor: TimeInterval = 600
+    package static let keptFor: TimeInterval = 60
     /// How long a charge point's call waits for the backend's answer about its tag: well within
     /// the time a charge point waits for its own answer (30 s and more are usual).
     package static let wait: Double = 5
