@@ -106,26 +106,32 @@ struct SiteProperties {
         #expect(last?.evCurrents[0] == [16, 16, 16])
     }
 
-    @Test func shippedScenariosLoadAndKeepTheFuse() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        // every file shipped, so a new scenario is checked without being listed here
-        let folder = root.appendingPathComponent("etc/scenarios")
-        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }.sorted()
-        #expect(names.count >= 12)
+    static let scenarioFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("etc/scenarios")
+
+    /// Every file shipped, so a new scenario is checked without being listed here.
+    static var shippedScenarios: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: scenarioFolder.path)) ?? []).filter { $0.hasSuffix(".yaml") }.sorted()
+    }
+
+    @Test func theScenariosAreFoundAndTheSeedRuleOnesRunElsewhere() {
+        #expect(Self.shippedScenarios.count >= 12)
         // the seed-rule scenarios run with the same checks in SeedRuleScenarioTests: not twice
-        let covered = SeedRuleScenarioTests.covered.map { $0 + ".yaml" }
-        #expect(Set(covered).isSubset(of: names))
-        for name in names where !covered.contains(name) {
-            let scenario = try ScenarioLoader.load(file: folder.appendingPathComponent(name).path)
-            var simulator = try SiteSimulator(scenario: scenario)
-            let summary = simulator.run()
-            #expect(summary.longestAboveFuse <= scenario.meterPeriod + 1e-9, "\(name)")
-            #expect(summary.setpointViolations == 0 && summary.cooldownViolations == 0, "\(name)")
-            #expect(summary.evEnergyWh > 0, "\(name)")
-            // every zone holds its limit, but for the one sample that shows a jump of its other loads
-            for (zone, longest) in summary.longestAboveZoneLimit { #expect(longest <= scenario.meterPeriod + 1e-9, "\(name): \(zone)") }
-            #expect(summary.refusedEvents.isEmpty, "\(name): \(summary.refusedEvents)")
-            if name == "car-park-zones.yaml" { #expect(summary.zoneMaxCurrent.count == 4) }
-        }
+        #expect(Set(SeedRuleScenarioTests.covered.map { $0 + ".yaml" }).isSubset(of: Self.shippedScenarios))
+    }
+
+    /// One case per scenario, so the long ones run side by side.
+    @Test(arguments: shippedScenarios.filter { !SeedRuleScenarioTests.covered.map { $0 + ".yaml" }.contains($0) })
+    func aShippedScenarioLoadsAndKeepsTheFuse(_ name: String) throws {
+        let scenario = try ScenarioLoader.load(file: Self.scenarioFolder.appendingPathComponent(name).path)
+        var simulator = try SiteSimulator(scenario: scenario)
+        let summary = simulator.run()
+        #expect(summary.longestAboveFuse <= scenario.meterPeriod + 1e-9, "\(name)")
+        #expect(summary.setpointViolations == 0 && summary.cooldownViolations == 0, "\(name)")
+        #expect(summary.evEnergyWh > 0, "\(name)")
+        // every zone holds its limit, but for the one sample that shows a jump of its other loads
+        for (zone, longest) in summary.longestAboveZoneLimit { #expect(longest <= scenario.meterPeriod + 1e-9, "\(name): \(zone)") }
+        #expect(summary.refusedEvents.isEmpty, "\(name): \(summary.refusedEvents)")
+        if name == "car-park-zones.yaml" { #expect(summary.zoneMaxCurrent.count == 4) }
     }
 }
