@@ -5,7 +5,7 @@
 #   properties   ControlPropertyTests: seeded random sites through the control loops (CPU-bound)
 #   integration  IntegrationTests (the built binary against real peers, mostly waiting) and
 #                ModbusChargerDriverTests (the driver against a pymodbus charger), in three shards
-# properties and the integration shards run side by side. Separate processes matter: a CPU-bound
+# all lanes run side by side, the properties (the longest) started first. Separate processes matter: a CPU-bound
 # test holds a thread of Swift's cooperative pool (as wide as the machine has cores) for minutes,
 # and in the same process servers under test that need that pool would starve. The integration
 # tests mostly wait on peers, yet each holds a pool thread while it waits, so one process runs only
@@ -79,11 +79,15 @@ finish_lane() {
 declare -A pids=()
 failed=()
 start=$SECONDS
-start_lane unit
-finish_lane unit
-if [ "$mode" != "--fast" ]; then
+if [ "$mode" = "--fast" ]; then
+  start_lane unit
+  finish_lane unit
+else
+  # the properties are the longest lane: they start first, the rest beside them
   start_lane properties
+  start_lane unit
   for shard in 1 2 3; do start_lane "integration-$shard"; done
+  finish_lane unit
   for shard in 1 2 3; do finish_lane "integration-$shard"; done
   finish_lane properties
 fi
