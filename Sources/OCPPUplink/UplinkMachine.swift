@@ -108,7 +108,8 @@ public struct UplinkMachine: Sendable {
     var waiting: Bool {
         guard let status = lastStatus, status.online, status.plugged, open == nil else { return false }
         if case .pending = authorization { return true }
-        return !settings.autostart && remoteStart == nil && status.idTag.isEmpty
+        // a charger with transactions of its own delivers nothing before it starts one
+        return !settings.followsTransactions && !settings.autostart && remoteStart == nil && status.idTag.isEmpty
     }
 
     // MARK: - Connection
@@ -183,6 +184,12 @@ public struct UplinkMachine: Sendable {
             if let remote = remoteStart {
                 start(tag: remote.tag, status: status, now: now, wall: wall, into: &output)
                 remoteStart = nil
+            } else if settings.followsTransactions {
+                // its own transaction, once it runs: the bridge's own tag (a local autostart) as is
+                if !status.transactionId.isEmpty, !status.idTag.isEmpty {
+                    if status.idTag == settings.defaultIdTag { start(tag: status.idTag, status: status, now: now, wall: wall, into: &output) }
+                    else { authorize(status.idTag, status: status, now: now, wall: wall, into: &output) }
+                }
             } else if !status.idTag.isEmpty {
                 authorize(status.idTag, status: status, now: now, wall: wall, into: &output)
             } else if settings.autostart {

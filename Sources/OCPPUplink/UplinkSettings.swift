@@ -28,6 +28,10 @@ public struct UplinkSettings: Sendable, Equatable {
     /// The charger restarts on request (an OCPP charge point): the backend's Reset is passed on;
     /// otherwise it is answered Rejected.
     public var canReset = false
+    /// The charger runs transactions of its own (an OCPP charge point: it authorizes a tag, then
+    /// starts): the backend's transaction follows the charger's, with its tag, instead of
+    /// starting at plug-in; the tag the charger kept from its last transaction is not a new one.
+    public var followsTransactions = false
     public var callTimeout: Double = 30
     /// Makes message ids unique across connections and restarts.
     public var idPrefix: String

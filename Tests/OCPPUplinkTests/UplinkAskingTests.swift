@@ -1,4 +1,5 @@
 import Authorization
+import EnergyControl
 import Foundation
 import OCPP
 import OCPPUplink
@@ -50,5 +51,30 @@ struct UplinkAskingTests {
         #expect(UplinkMachine.backendAnswer(.failure(OCPPFailure(.internalError, "down"))) == .unreachable)
         #expect(UplinkMachine.backendAnswer(.success(["idTagInfo": [:]])) == .unreachable)
         #expect(UplinkMachine.backendAnswer(.success(["idTagInfo": ["status": "ConcurrentTx"]])) == .answered(.invalid))
+    }
+
+    /// An OCPP charger runs its own transactions: the backend's follows it, with its tag.
+    @Test func aChargerWithTransactionsOfItsOwnIsFollowedNotStartedAtPlugIn() {
+        var h = Harness(settings: Harness.settings { $0.followsTransactions = true })
+        h.connect()
+        // plugged, still showing the tag of its last transaction: nothing starts, nothing is asked
+        h.plug(tag: "OLD")
+        h.tick(after: 1)
+        #expect(h.sent("Authorize").isEmpty && h.sent("StartTransaction").isEmpty)
+        #expect(h.machine.cap(wall: h.wall) == nil)          // it delivers nothing before its own start anyway
+        // its transaction starts with a tag: asked, then forwarded with that tag
+        h.status.transactionId = "7"
+        h.status.idTag = "CARD"
+        h.tick(after: 1)
+        h.tick()
+        #expect(h.sent("Authorize").map { $0["idTag"] } == ["CARD"])
+        #expect(h.sent("StartTransaction").map { $0["idTag"] } == ["CARD"])
+        // the bridge's own tag (a local autostart) is forwarded without asking
+        var own = Harness(settings: Harness.settings { $0.followsTransactions = true })
+        own.connect()
+        own.plug(tag: own.machine.settings.defaultIdTag)
+        own.status.transactionId = "8"
+        own.tick(after: 1)
+        #expect(own.sent("Authorize").isEmpty && own.sent("StartTransaction").first?["idTag"] == .string(own.machine.settings.defaultIdTag))
     }
 }

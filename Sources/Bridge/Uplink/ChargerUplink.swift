@@ -61,6 +61,7 @@ final class ChargerUplink: UplinkHost {
         }
         machineSettings.capacity = settings.maxQueued
         machineSettings.canReset = point.config.driver == "ocpp"
+        machineSettings.followsTransactions = point.config.driver == "ocpp"
         let restored = try database.map { UplinkRestored(try $0.uplinkRecords(charger: point.config.id)) } ?? UplinkRestored()
         if !restored.journal.isEmpty {
             logger.notice("uplink: \(restored.journal.count) transaction message(s) kept from the last run, delivered once the backend answers",
