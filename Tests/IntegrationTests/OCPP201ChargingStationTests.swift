@@ -108,6 +108,32 @@ struct OCPP201ChargingStationTests {
         #expect(cs.jsonEvents("call_error").isEmpty && cs.jsonEvents("invalid_response").isEmpty, "\(cs.jsonEvents("call_error") + cs.jsonEvents("invalid_response"))")
     }
 
+    /// A 2.0.1 station that takes no profile at all is not steerable and shed by availability.
+    @Test func aStationRefusingEveryProfileIsShedByAvailability() throws {
+        let broker = try Broker("test-auth.conf")
+        defer { broker.stop() }
+        let site = try OCPPChargePointTests.startSite(["cs1"], extra: "mqtt: \(broker.bridgeSettings)")
+        defer { site.bridge.stop() }
+        let cs = try Self.station("cs1", port: site.ocppPort, ["--plug-at", "0", "--reject-all-profiles"])
+        defer { cs.stop() }
+        try cs.waitFor("ready")
+        try cs.waitForEvent("transaction", timeout: 10)
+        try broker.waitFor("chargebridge/charger/cs1/steerable", equal: "OFF", timeout: 20)
+        try broker.waitFor("chargebridge/charger/cs1/profile_way", equal: "none")
+        #expect(Set(cs.jsonEvents("profile").compactMap { $0["purpose"] as? String }) == ["TxDefaultProfile", "ChargingStationMaxProfile", "TxProfile"])
+        #expect(cs.jsonEvents("availability").isEmpty, "operative while nothing asks it to shed")
+        // the EMS asks for 0 A: Inoperative (and its transaction stopped); 16 A: Operative again
+        try OCPPChargePointTests.ems(site.north[0], [(2002, 60), (5004, 0), (6000, 1)])
+        let off = try cs.waitForEvent("availability", timeout: 10)
+        #expect(off["status"] as? String == "Inoperative" && off["answer"] as? String == "Accepted", "\(off)")
+        #expect(try cs.waitForEvent("remote_stop", timeout: 10)["status"] as? String == "Accepted")
+        let before = cs.jsonEvents("availability").count
+        try OCPPChargePointTests.ems(site.north[0], [(2002, 60), (5004, 16), (6000, 1)])
+        let on = try cs.waitForEvent("availability", after: before, timeout: 10)
+        #expect(on["status"] as? String == "Operative", "\(on)")
+        #expect(cs.jsonEvents("call_error").isEmpty && cs.jsonEvents("invalid_response").isEmpty, "\(cs.jsonEvents("call_error") + cs.jsonEvents("invalid_response"))")
+    }
+
     @Test func theVersionIsChosenFromWhatIsOfferedPerChargePoint() throws {
         let site = try OCPPChargePointTests.startSite(["both", "old"])
         defer { site.bridge.stop() }

@@ -8,7 +8,7 @@ Usage: ocpp201_charge_point.py --url ws://127.0.0.1:PORT/ocpp/CS1 [--password PW
            [--subprotocols ocpp2.0.1,ocpp1.6] [--events] [--lifetime 120] [--ev-max-a 32]
            [--ev-phases 3] [--plug-at 1.0] [--unplug-at S] [--id-token TAG] [--max-a 32]
            [--rate-units A,W] [--notify-event] [--reconnect-s 1.0]
-           [--reject-purposes TxDefaultProfile,ChargingStationMaxProfile,TxProfile]
+           [--reject-purposes TxDefaultProfile,ChargingStationMaxProfile,TxProfile] [--reject-all-profiles]
 --plug-at -1: the car never plugs in; no --unplug-at: it never leaves.
 
 The station offers --subprotocols and speaks only 2.0.1: a server choosing another one is
@@ -20,7 +20,8 @@ the running transaction or else the valid TxDefaultProfiles (EVSE 0 or 1), the o
 highest stackLevel whose schedule has an active period; capped by the valid
 ChargingStationMaxProfile (EVSE 0) with the highest stackLevel; --max-a when none gives a limit.
 W are turned into A by 230 V x numberPhases (3 when absent). --reject-purposes answers Rejected
-to every SetChargingProfile of those purposes (stations in the field that take no such profile).
+to every SetChargingProfile of those purposes (stations in the field that take no such profile),
+--reject-all-profiles to every one.
 
 Transactions start when the car is plugged (Authorize first with --id-token, then
 TransactionEvent Started with the idToken), send Updated with meter values every
@@ -456,10 +457,13 @@ def main():
     parser.add_argument("--reconnect-s", type=float, default=1.0)
     parser.add_argument("--reject-purposes", default="",
                         help="SetChargingProfile purposes answered Rejected, comma-separated")
+    parser.add_argument("--reject-all-profiles", action="store_true", help="answer Rejected to every SetChargingProfile")
     args = parser.parse_args()
     args.subprotocols = [s.strip() for s in args.subprotocols.split(",") if s.strip()]
     args.rate_units = [u.strip() for u in args.rate_units.split(",") if u.strip()]
     args.reject_purposes = {p.strip() for p in args.reject_purposes.split(",") if p.strip()}
+    if args.reject_all_profiles:
+        args.reject_purposes = {"TxDefaultProfile", "ChargingStationMaxProfile", "TxProfile"}
     unknown = args.reject_purposes - {"TxDefaultProfile", "ChargingStationMaxProfile", "TxProfile"}
     if unknown:
         parser.error(f"--reject-purposes: unknown purposes {sorted(unknown)}")
