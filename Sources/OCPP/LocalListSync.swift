@@ -28,6 +28,8 @@ public struct LocalListSync: Sendable {
     /// A version the charger refused: not sent again until the list changes.
     private var refusedVersion: Int?
     private var step = Step.idle
+    /// VersionMismatch answers on this connection: after two, the version is given up on.
+    private var mismatches = 0
 
     /// OCPP 1.6 localAuthorizationList ids are CiString20; longer ones cannot be sent.
     static let maxIdTag = 20
@@ -39,6 +41,8 @@ public struct LocalListSync: Sendable {
         supported = nil
         chargerVersion = nil
         sending = nil
+        refusedVersion = nil     // a refusal or a lost answer is tried again once per connection
+        mismatches = 0
         step = .askFeatures
     }
 
@@ -71,7 +75,12 @@ public struct LocalListSync: Sendable {
             step = .idle
             return (nil, "local list: the charge point did not say its feature profiles; not sent")
         case ("list.version", .success(let payload)):
-            guard let version = payload["listVersion"]?.number.flatMap({ Int(exactly: $0) }) else { step = .idle; return (nil, "local list: GetLocalListVersion without a version") }
+            // (not asked again on this connection: it would be asked at every answer)
+            guard let version = payload["listVersion"]?.number.flatMap({ Int(exactly: $0) }) else {
+                supported = false
+                step = .idle
+                return (nil, "local list: GetLocalListVersion without a version; not sent on this connection")
+            }
             if version < 0 {
                 supported = false
                 step = .idle
@@ -100,6 +109,11 @@ public struct LocalListSync: Sendable {
                 refusedVersion = nil
                 return (next(list: list, rules: rules), "local list: version \(sent.version) accepted")
             case "VersionMismatch":
+                mismatches += 1
+                guard mismatches < 2 else {
+                    refusedVersion = sent.version
+                    return (nil, "local list: version mismatch again; version \(sent.version) not sent on this connection")
+                }
                 // its version is not what it told us: ask again, then a full list
                 known = nil
                 step = .askVersion
@@ -110,7 +124,8 @@ public struct LocalListSync: Sendable {
             }
         case (_, .failure(let failure)):
             step = .idle
-            if key == "list.send" { refusedVersion = sending?.version }
+            // not in a loop: a failed send waits for a new list or connection, a failed ask for a new connection
+            if key == "list.send" { refusedVersion = sending?.version } else { supported = false }
             sending = nil
             return (nil, "local list: \(key == "list.send" ? "SendLocalList" : "GetLocalListVersion") failed: \(failure.description)")
         default:

@@ -45,4 +45,30 @@ struct LocalListSyncTests {
         #expect(answer.call == nil && answer.note?.contains("no LocalAuthListManagement") == true)
         #expect(sync.next(list: list, rules: rules) == nil)
     }
+
+    /// A charge point that fails to say its version, or keeps answering VersionMismatch, is not
+    /// asked at every answer: the sync rests until the next connection.
+    @Test func failuresDoNotLoop() throws {
+        var sync = LocalListSync()
+        let list = LocalList(version: 3, entries: [ListEntry(idTag: "A")])
+        sync.booted()
+        _ = sync.next(list: list, rules: rules)
+        _ = sync.answered(key: "list.features", .success(features("LocalAuthListManagement")), list: list, rules: rules)
+        _ = sync.answered(key: "list.version", .failure(OCPPFailure(.internalError, "no")), list: list, rules: rules)
+        #expect(sync.next(list: list, rules: rules) == nil)
+        sync.booted()
+        _ = sync.next(list: list, rules: rules)
+        _ = sync.answered(key: "list.features", .success(features("LocalAuthListManagement")), list: list, rules: rules)
+        var calls = 0
+        var call = sync.answered(key: "list.version", .success(["listVersion": 1]), list: list, rules: rules).call
+        while let next = call, calls < 10 {
+            calls += 1
+            call = next.action == "SendLocalList" ? sync.answered(key: "list.send", .success(["status": "VersionMismatch"]), list: list, rules: rules).call
+                : sync.answered(key: "list.version", .success(["listVersion": 1]), list: list, rules: rules).call
+        }
+        #expect(calls < 10 && sync.next(list: list, rules: rules) == nil, "\(calls) calls")
+        // a new connection tries again
+        sync.booted()
+        #expect(sync.next(list: list, rules: rules)?.action == "GetConfiguration")
+    }
 }
