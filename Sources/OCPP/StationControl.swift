@@ -320,10 +320,16 @@ public struct StationControl<Messages: OCPPMessageSet>: ChargePointProtocol {
     public var record: StationRecord { session.record }
 
     /// The bridge stops: the dynamic profile is cleared so the charge point falls back to its
-    /// failsafe profile now, not when the validity runs out; nothing is renewed any more.
+    /// failsafe profile now, not when the validity runs out (by configuration: the limit key is
+    /// set to the failsafe current); nothing is renewed any more.
     public mutating func leave() {
         leaving = true
         guard connected, session.booted else { return }
+        // a limit by configuration has no failsafe profile under it: the key is set to the failsafe
+        if ladder.way == .configuration, let failsafe, let key = settings.limitKey, let call = Messages.limitConfiguration(key: key, amperes: failsafe) {
+            calls.enqueue(call.action, call.payload, key: "dynamic", urgent: true)
+            return
+        }
         let call = Messages.clearChargingProfile(id: ProfileStack.dynamicProfileId)
         calls.enqueue(call.action, call.payload, key: "dynamic", urgent: true)
     }

@@ -132,6 +132,10 @@ struct ProfileLadderTests {
         #expect(written.first { $0.action == "ChangeConfiguration" }?.payload == ["key": "VendorMaxCurrent", "value": "12"])
         #expect(control.status(now: 6).appliedSetpoint == 12)
         #expect(exchange(&control, now: 60, answer: refusing([])).isEmpty)   // no validity: nothing to renew
+        // a stop leaves the key at the failsafe current: there is no failsafe profile under it
+        control.setFailsafe(6)
+        control.leave()
+        #expect(exchange(&control, now: 61, answer: refusing([])).first { $0.action == "ChangeConfiguration" }?.payload == ["key": "VendorMaxCurrent", "value": "6"])
     }
 
     @Test func aChargePointRefusingEveryWayIsNotSteerableAndShedByAvailability() {
