@@ -197,6 +197,15 @@ public struct StationControl<Messages: OCPPMessageSet>: ChargePointProtocol {
         }
     }
 
+    /// A TxProfile for a transaction that is no longer the running one (it ended while the call was
+    /// on its way): its refusal says nothing of the way.
+    private static func forEndedTransaction(_ outcome: OutgoingCalls.Outcome, running: String?) -> Bool {
+        guard let profile = outcome.payload["csChargingProfiles"] ?? outcome.payload["chargingProfile"],
+              profile["chargingProfilePurpose"]?.string == "TxProfile", let sent = profile["transactionId"] else { return false }
+        let id = sent.string ?? sent.number.flatMap { Int(exactly: $0) }.map(String.init)
+        return id != running
+    }
+
     /// A charge point that is not steerable must not charge below what it may draw: Inoperative
     /// then (with its transaction stopped: a 1.6 one only schedules the change while one runs),
     /// Operative again when it may; and Inoperative while the operator disables it.
@@ -232,7 +241,7 @@ public struct StationControl<Messages: OCPPMessageSet>: ChargePointProtocol {
         let what = outcome.key == "dynamic" || outcome.key == "failsafe" ? "\(outcome.key) profile" : outcome.action
         if case .success = outcome.answer, let notes = Messages.configurationNotes(outcome, settings: settings) { return notes }
         var notes: [Note] = []
-        if outcome.key == "dynamic", let way = Self.way(of: outcome) {
+        if outcome.key == "dynamic", let way = Self.way(of: outcome), !Self.forEndedTransaction(outcome, running: session.record.transaction?.id) {
             let before = ladder.way
             if ladder.answered(way, refused: ProfileLadder.refuses(outcome.answer)) {
                 // the next way goes out at once, and the failsafe follows it

@@ -116,6 +116,20 @@ struct ProfileLadderTests {
         #expect(control.ladder.known == .txProfile && control.status(now: 4).appliedSetpoint == 10)
     }
 
+    /// A TxProfile refused because its transaction ended on the way is no refusal of the way.
+    @Test func aRefusedTxProfileOfAnEndedTransactionKeepsTheWay() throws {
+        var control = booted(remembered: .txProfile)
+        control.apply(setpoint: 10, phases: nil)      // no failsafe: the dynamic profile goes alone
+        _ = control.received(Self.start, now: 1, wall: wall)
+        let id = try #require(control.record.transaction?.id)
+        var frames = control.tick(now: 6, wall: wall).frames
+        guard case .call(let callId, _, let payload)? = frames.first, Self.purpose(payload) == "TxProfile" else { Issue.record("no TxProfile: \(frames)"); return }
+        // the transaction ends before the charge point answers; it refuses the profile for it
+        _ = control.received(#"[2,"s2","StopTransaction",{"meterStop":10,"timestamp":"2026-09-21T10:05:00Z","transactionId":\#(id)}]"#, now: 6, wall: wall)
+        frames = control.received(Frame.result(id: callId, payload: ["status": "Rejected"]).text, now: 6, wall: wall).frames
+        #expect(control.ladder.way == .txProfile && control.ladder.known == .txProfile)
+    }
+
     @Test func theConfigurationRungWritesTheInstallersKeyInAmperes() {
         var control = booted(limitKey: "VendorMaxCurrent")
         control.apply(setpoint: 12, phases: nil)
