@@ -20,13 +20,16 @@ extension UplinkMachine {
     /// How long the backend's answer about a tag stands in for asking again (the transaction that
     /// follows an Authorize is decided the same, without a second round trip).
     static var answerKept: Double { 60 }
+    /// Asks waiting for the backend at once; more are answered unreachable (the offline rule).
+    static var mostAsked: Int { 8 }
 
     /// A tag presented at the charger (an OCPP charge point's Authorize, in `backend` mode): the
     /// backend is asked ahead of the journal; its answer comes back in `Output.tagAnswers` under
     /// `ticket`, `.unreachable` at once when the uplink is not booted.
     public mutating func ask(tag: String, ticket: Int, now: Double) -> Output {
         var output = Output()
-        guard booted else {
+        // a stranger presenting card after card at a slow backend cannot pile the asks up
+        guard booted, asked.count < Self.mostAsked else {
             output.tagAnswers.append(TagAnswer(ticket: ticket, tag: tag, answer: .unreachable))
             return output
         }
@@ -64,7 +67,8 @@ extension UplinkMachine {
     /// Remembered for `answerKept`, so the uplink's own check of the transaction's tag takes it.
     mutating func keepAnswer(tag: String, accepted: Bool, now: Double) {
         recentAnswers = recentAnswers.filter { now - $0.value.at < Self.answerKept }
-        if recentAnswers.count < 100 { recentAnswers[tag] = (accepted, now) }
+        // in the form the charger's status will show it in
+        if recentAnswers.count < 100 { recentAnswers[settings.tagFormat.presented(tag)] = (accepted, now) }
     }
 
     /// The backend's recent answer about `tag` (nil: none within `answerKept`).

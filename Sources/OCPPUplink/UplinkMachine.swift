@@ -187,7 +187,7 @@ public struct UplinkMachine: Sendable {
             } else if settings.followsTransactions {
                 // its own transaction, once it runs: the bridge's own tag (a local autostart) as is
                 if !status.transactionId.isEmpty, !status.idTag.isEmpty {
-                    if status.idTag == settings.defaultIdTag { start(tag: status.idTag, status: status, now: now, wall: wall, into: &output) }
+                    if status.idTag == settings.tagFormat.presented(settings.defaultIdTag) { start(tag: status.idTag, status: status, now: now, wall: wall, into: &output) }
                     else { authorize(status.idTag, status: status, now: now, wall: wall, into: &output) }
                 }
             } else if !status.idTag.isEmpty {

@@ -1,3 +1,4 @@
+import Authorization
 import Foundation
 import OCPP
 import StorageModel
@@ -32,6 +33,9 @@ public struct UplinkSettings: Sendable, Equatable {
     /// starts): the backend's transaction follows the charger's, with its tag, instead of
     /// starting at plug-in; the tag the charger kept from its last transaction is not a new one.
     public var followsTransactions = false
+    /// The form the charger's status shows a tag in (an OCPP charger's: the local list's form);
+    /// a tag its charge point presented is kept in that form.
+    public var tagFormat = UIDFormat()
     public var callTimeout: Double = 30
     /// Makes message ids unique across connections and restarts.
     public var idPrefix: String

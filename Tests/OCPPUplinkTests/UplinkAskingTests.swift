@@ -77,4 +77,31 @@ struct UplinkAskingTests {
         own.tick(after: 1)
         #expect(own.sent("Authorize").isEmpty && own.sent("StartTransaction").first?["idTag"] == .string(own.machine.settings.defaultIdTag))
     }
+
+    /// The charger shows tags in the list's form (upper case here): the answer is kept in it, and
+    /// the bridge's own tag is known in it too.
+    @Test func answersAreKeptInTheFormTheChargerShowsTags() {
+        var h = Harness(settings: Harness.settings { $0.followsTransactions = true; $0.tagFormat = UIDFormat(letterCase: .upper) })
+        h.connect()
+        h.take(h.machine.ask(tag: "ab12", ticket: 1, now: h.now))
+        h.plug(tag: "AB12")
+        h.status.transactionId = "3"
+        h.tick(after: 1)
+        #expect(h.sent("Authorize").map { $0["idTag"] } == ["ab12"])
+        #expect(h.sent("StartTransaction").first?["idTag"] == "AB12")
+        var own = Harness(settings: Harness.settings { $0.followsTransactions = true; $0.tagFormat = UIDFormat(letterCase: .upper) })
+        own.connect()
+        own.plug(tag: "CHARGEBRIDGE")
+        own.status.transactionId = "4"
+        own.tick(after: 1)
+        #expect(own.sent("Authorize").isEmpty && own.sent("StartTransaction").count == 1)
+    }
+
+    @Test func asksWaitingForASlowBackendAreBounded() {
+        var h = Harness()
+        h.connect()
+        h.respond = { action, payload, next in action == "Authorize" ? nil : Harness.acceptAll(action, payload, &next) }
+        for ticket in 1...20 { h.take(h.machine.ask(tag: "T\(ticket)", ticket: ticket, now: h.now)) }
+        #expect(h.tagAnswers.count == 20 - 8 && h.tagAnswers.allSatisfy { $0.answer == .unreachable })
+    }
 }

@@ -62,6 +62,8 @@ final class ChargerUplink: UplinkHost {
         machineSettings.capacity = settings.maxQueued
         machineSettings.canReset = point.config.driver == "ocpp"
         machineSettings.followsTransactions = point.config.driver == "ocpp"
+        // the OCPP driver shows tags in the list's form (OCPPChargerDriver.poll)
+        if point.config.driver == "ocpp", let format = book?.rules[point.config.id]?.format { machineSettings.tagFormat = format }
         let restored = try database.map { UplinkRestored(try $0.uplinkRecords(charger: point.config.id)) } ?? UplinkRestored()
         if !restored.journal.isEmpty {
             logger.notice("uplink: \(restored.journal.count) transaction message(s) kept from the last run, delivered once the backend answers",
