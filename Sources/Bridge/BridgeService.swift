@@ -388,6 +388,9 @@ public final class BridgeService: Service {
         drivers.forEach { $0.stop() }
         centralSystem?.stop()
         uplinks.forEach { $0.stop() }
+        // what was queued for the database is written before it closes
+        ChargerUplink.writes.sync {}
+        control.saves.sync {}
         sempServer?.stop()
         mqtt?.publish(now: clock.now, full: true)   // the safe setpoints, then "offline"
         mqtt?.stop()

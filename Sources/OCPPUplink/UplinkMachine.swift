@@ -79,10 +79,12 @@ public struct UplinkMachine: Sendable {
         profiles = restored.state["profiles"].map(BackendProfiles.restore) ?? BackendProfiles()
         hold = restored.state["hold"]?.string
         keptHold = hold
-        heartbeatInterval = restored.state["HeartbeatInterval"]?.number ?? settings.heartbeat
-        meterInterval = restored.state["MeterValueSampleInterval"]?.number ?? settings.meterInterval
-        transactionAttempts = restored.state["TransactionMessageAttempts"]?.number.flatMap { Int(exactly: $0) } ?? 3
-        transactionRetryInterval = restored.state["TransactionMessageRetryInterval"]?.number ?? 30
+        // kept values in the ranges ChangeConfiguration takes (a damaged row must not trap Int(_:))
+        func kept(_ key: String, _ range: ClosedRange<Double>) -> Double? { restored.state[key]?.number.flatMap { range.contains($0) ? $0 : nil } }
+        heartbeatInterval = kept("HeartbeatInterval", 0...86_400) ?? settings.heartbeat
+        meterInterval = kept("MeterValueSampleInterval", 0...3_600) ?? settings.meterInterval
+        transactionAttempts = kept("TransactionMessageAttempts", 1...10).flatMap { Int(exactly: $0) } ?? 3
+        transactionRetryInterval = kept("TransactionMessageRetryInterval", 0...3_600) ?? 30
         calls = OutgoingCalls(prefix: settings.idPrefix, timeout: settings.callTimeout)
     }
 

@@ -38,7 +38,7 @@ package final class SiteControl: Sendable {
     package let changes: ChangeSignal?
     private let shownSite = Mutex<SiteFacts?>(nil)
     /// Saves of what steps changed, off the control step, in order.
-    let saves = DispatchQueue(label: "runtime settings")
+    package let saves = DispatchQueue(label: "runtime settings")
 
     /// Fails only on a zone tree the configuration loader would already have refused.
     package init(configuration: Configuration, chargers: [ChargerPoint], drivers: [any ChargerDriver], logger: Logger, now: Seconds,

@@ -221,6 +221,9 @@ struct UplinkTransactionTests {
         #expect(h.backendCalls("ChangeConfiguration", ["key": "TransactionMessageAttempts", "value": "0"])?.resultPayload == ["status": "Rejected"])
         let restarted = UplinkMachine(settings: Harness.settings(), restored: h.store.restored)
         #expect(restarted.transactionAttempts == 1 && restarted.transactionRetryInterval == 5)
+        // a damaged row is not taken (nor trapped on)
+        let damaged = UplinkMachine(settings: Harness.settings(), restored: UplinkRestored(state: ["HeartbeatInterval": 1e300, "TransactionMessageAttempts": 0.5]))
+        #expect(damaged.heartbeatInterval == Harness.settings().heartbeat && damaged.transactionAttempts == 3)
         // one attempt: the first CALLERROR drops the message
         h.respond = { action, payload, next in action == "StartTransaction" ? nil : Harness.acceptAll(action, payload, &next) }
         h.plug()
