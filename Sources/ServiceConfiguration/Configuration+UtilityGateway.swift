@@ -59,12 +59,19 @@ extension Configuration {
             factor *= number
         }
         settings.wattsPerCount = factor
-        // no default "no limit": a register a failing gateway fills with ones (65535, -1) must not
-        // lift the limit; it is no power, so the failsafe holds. The installer names the value.
+        // no default "no limit": the installer names the value
         settings.noLimit = nil
         if let none = limitFields.optional("no_limit") {
             settings.noLimit = (try? none.string()) == "none" ? nil : try none.number()
         }
+        // all ones (65535, 4294967295, -1) is no value unless it is the named "no limit": as a
+        // number it would be a limit (65.5 kW in W) a failing gateway never meant
+        let allOnes: Double = switch limit.type {
+        case .u16: 65535
+        case .u32: 4_294_967_295
+        default: -1
+        }
+        if settings.noLimit != allOnes { limit.sentinels = [.raw(-1)] }
         try limitFields.finish()
         let heartbeatNode = try fields.required("heartbeat")
         var heartbeat: Quantity?

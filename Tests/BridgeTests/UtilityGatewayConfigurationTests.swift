@@ -54,6 +54,10 @@ struct UtilityGatewayConfigurationTests {
                   heartbeat: none
             """), file: "site.yaml")
         #expect(plain.utilityGateway?.limit.function == .holding && plain.utilityGateway?.limit.type == .u16)
+        // all ones is no value (the failsafe), unless it is the named "no limit"
+        let limit = try #require(plain.utilityGateway?.limit)
+        #expect(Codec.rawValue([0xFFFF], as: limit) == nil && Codec.rawValue([650], as: limit) == 650)
+        #expect(Codec.rawValue([0xFFFF, 0xFFFF], as: gateway.limit) == 4_294_967_295)
         #expect(plain.utilityGateway?.settings == { var s = UtilityGateway.Settings(); s.noLimit = nil; s.heartbeat = false; return s }())
     }
 
