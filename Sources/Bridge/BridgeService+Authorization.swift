@@ -15,7 +15,7 @@ extension BridgeService {
     static func makeBook(_ configuration: Configuration, database: ChargeDatabase?, logger: Logger) throws -> AuthorizationBook {
         let rules = Dictionary(zip(configuration.chargers.map(\.id), configuration.authorizationRules), uniquingKeysWith: { $1 })
         guard configuration.authorization.listFile == nil, let database else {
-            return AuthorizationBook(list: configuration.initialList, rules: rules)
+            return AuthorizationBook(list: configuration.initialList, rules: rules, file: configuration.authorization.listFile)
         }
         let store = ListStore(database: database)
         let book = AuthorizationBook(list: configuration.initialList, rules: rules, saver: { try store.save($0) })

@@ -12,13 +12,17 @@ package final class AuthorizationBook: Sendable {
     /// Held by a change from reading the list to taking the new one (saving included).
     private let changing = Mutex(())
     private let saver: (@Sendable (LocalList) throws -> Void)?
+    /// The list file that is the list's record (nil: none): a change from elsewhere is refused,
+    /// as the file would undo it at its next change or the next start.
+    package let file: String?
     /// The CPO backends asked in `backend` mode, and their recent answers.
     package let backends = BackendTags()
 
-    package init(list: LocalList, rules: [String: ChargerAuthorization], saver: (@Sendable (LocalList) throws -> Void)? = nil) {
+    package init(list: LocalList, rules: [String: ChargerAuthorization], saver: (@Sendable (LocalList) throws -> Void)? = nil, file: String? = nil) {
         state = Mutex(list)
         self.rules = rules
         self.saver = saver
+        self.file = file
     }
 
     package var list: LocalList { state.withLock { $0 } }
@@ -39,8 +43,9 @@ package final class AuthorizationBook: Sendable {
     /// saved: the file is its record). Returns the new list.
     @discardableResult
     package func apply(_ update: ListUpdate, save: Bool = true) throws(Refusal) -> LocalList {
+        if save, let file { throw Refusal(description: "the list comes from the list file \(file): change the file") }
         // changes one at a time; decisions read the list meanwhile (not held up by the database)
-        try changing.withLock { (_: inout Void) throws(Refusal) -> LocalList in
+        return try changing.withLock { (_: inout Void) throws(Refusal) -> LocalList in
             let next: LocalList
             do throws(LocalList.Refusal) {
                 next = try list.applied(update)
