@@ -38,8 +38,8 @@ extension OCPPChargerDriver {
     }
 
     /// The driver's own calls, after the control's: answers taken, the local list kept in step.
-    /// Called under the state's lock; returns the frames to send.
-    func driverCalls(_ state: inout State, now: Double, wall: Date) -> [Frame] {
+    /// Called under the state's lock; returns the frames to send and the notes to log (after it).
+    func driverCalls(_ state: inout State, now: Double, wall: Date) -> (frames: [Frame], notes: [ControlNote]) {
         // the local list is 1.6's (2.0.1's SendLocalList has other fields: not sent)
         let booted = state.control.connected && state.control.booted && state.control.version == .v16
         if booted, !state.listBooted {
@@ -48,21 +48,16 @@ extension OCPPChargerDriver {
         }
         let list = book?.list ?? LocalList()
         let rules = self.rules
+        var notes: [ControlNote] = []
+        // (the driver's only calls are the local list's)
         for outcome in state.control.takeAnswers() {
-            if outcome.key.hasPrefix("list.") {
-                let (call, note) = state.listSync.answered(key: outcome.key, outcome.answer, list: list, rules: rules)
-                if let call { state.control.send(OutgoingCall(call.action, call.payload), key: call.key) }
-                if let note { logger.info("\(note)", metadata: ["charger": "\(chargerId)"]) }
-            } else {
-                let answer = switch outcome.answer {
-                case .success(let payload): payload["status"]?.string ?? "answered"
-                case .failure(let failure): "failed: \(failure.description)"
-                }
-                logger.notice("\(outcome.action): \(answer)", metadata: ["charger": "\(chargerId)"])
-            }
+            let (call, note) = state.listSync.answered(key: outcome.key, outcome.answer, list: list, rules: rules)
+            if let call { state.control.send(OutgoingCall(call.action, call.payload), key: call.key) }
+            if let note { notes.append(ControlNote(level: .info, text: note)) }
         }
         if booted, let call = state.listSync.next(list: list, rules: rules) { state.control.send(OutgoingCall(call.action, call.payload), key: call.key) }
-        return state.control.tick(now: now, wall: wall).frames
+        let sent = state.control.tick(now: now, wall: wall)
+        return (sent.frames, notes + sent.notes)
     }
 
     package func perform(_ command: ChargerCommand) throws(ChargerCommandRefusal) {

@@ -201,7 +201,8 @@ package final class OCPPChargerDriver: ChargerDriver, OCPPConnectionDelegate {
             let (frames, notes) = step(&state.control)
             let after = (state.control.knownWay, state.control.steerable)
             let learned: ProfileWay? = before.1 && !after.1 ? ProfileWay.none : after.0 != before.0 ? after.0 : nil
-            return (frames + driverCalls(&state, now: now, wall: wall), notes, learned)
+            let driver = driverCalls(&state, now: now, wall: wall)
+            return (frames + driver.frames, notes + driver.notes, learned)
         }
         guard let outcome else { return }
         outcome.frames.forEach { connection.send($0.text) }

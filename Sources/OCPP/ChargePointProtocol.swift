@@ -52,6 +52,11 @@ public struct ControlNote: Sendable, Equatable {
     public enum Level: Sendable { case info, notice, warning }
     public var level: Level
     public var text: String
+
+    public init(level: Level, text: String) {
+        self.level = level
+        self.text = text
+    }
 }
 
 /// A charge point restart: at once, or when no transaction runs (2.0.1 Immediate / OnIdle;
